@@ -1,0 +1,14 @@
+module github.com/weir-dev/weir
+
+go 1.26.8
+
+require github.com/apache/arrow-go/v18 v18.8.0
+
+require (
+	github.com/goccy/go-json v0.10.6 // indirect
+	github.com/google/flatbuffers v25.12.19+incompatible // indirect
+	github.com/klauspost/cpuid/v2 v2.4.0 // indirect
+	github.com/zeebo/xxh3 v1.1.0 // indirect
+	golang.org/x/exp v0.0.0-20260508232706-74f9aab9d74a // indirect
+	golang.org/x/sys v0.48.0 // indirect
+)

@@ -1,0 +1,211 @@
+// Package expr is weir's typed expression tree: what the planner produces from
+// SQL and what the engine evaluates over Arrow batches. Python function calls
+// appear here only until the planner moves them into a Python stage; the
+// engine never evaluates a PyCall.
+//
+// expr imports only types and arrow-go.
+package expr
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/weir-dev/weir/internal/types"
+)
+
+// Expr is a typed expression over the columns of one input batch.
+type Expr interface {
+	// Type is the SQL type of the expression's value.
+	Type() types.T
+	// String renders the expression for plans and error messages.
+	String() string
+}
+
+// Column refers to the column at Index of the input.
+type Column struct {
+	Index int
+	Name  string
+	T     types.T
+}
+
+// Literal is a constant. Value holds the value in the Go type of the Arrow
+// storage of T: int8, int16, int32, int64, bool, float32, float64,
+// decimal128.Num, string, []byte, arrow.Date32, arrow.Time32 (milliseconds),
+// arrow.Timestamp (in the unit of types.TimestampUnit(T.Precision)); nil is NULL.
+type Literal struct {
+	Value any
+	T     types.T
+}
+
+// Call is a call of a built-in function or operator evaluated by the engine.
+// Name is the upper-case SQL name: "+", "-", "*", "/", "%", "NEG", "=", "<>",
+// "<", "<=", ">", ">=", "AND", "OR", "NOT", "IS NULL", "IS NOT NULL",
+// "UPPER", "LOWER", "CONCAT", "SUBSTRING", "CHAR_LENGTH", "TRIM", "ABS",
+// "COALESCE".
+type Call struct {
+	Name string
+	Args []Expr
+	T    types.T
+}
+
+// Cast converts X to T.
+type Cast struct {
+	X Expr
+	T types.T
+}
+
+// When is one WHEN cond THEN result branch of a Case.
+type When struct {
+	Cond, Result Expr
+}
+
+// Case is CASE WHEN ... THEN ... [ELSE ...] END; a missing ELSE is NULL.
+type Case struct {
+	Whens []When
+	Else  Expr // nil means NULL
+	T     types.T
+}
+
+// PyFunc is a Python user-defined function known to the planner.
+type PyFunc struct {
+	// Name is the SQL name the function was registered under.
+	Name string
+	// Module and Attr locate the function: `import Module; Module.Attr`.
+	Module, Attr string
+	// Table is true for a table function (udtf).
+	Table bool
+	// Deterministic is false when the function asked not to be deduplicated.
+	Deterministic bool
+	// InputTypes are the declared argument types; nil when not declared.
+	InputTypes []types.T
+	// ResultTypes has one type for a scalar function and the row's columns
+	// for a table function.
+	ResultTypes []types.T
+}
+
+// PyCall is a call of a Python function; the planner replaces it by a column
+// of a Python stage.
+type PyCall struct {
+	Func *PyFunc
+	Args []Expr
+	T    types.T
+}
+
+func (e *Column) Type() types.T  { return e.T }
+func (e *Literal) Type() types.T { return e.T }
+func (e *Call) Type() types.T    { return e.T }
+func (e *Cast) Type() types.T    { return e.T }
+func (e *Case) Type() types.T    { return e.T }
+func (e *PyCall) Type() types.T  { return e.T }
+
+func (e *Column) String() string {
+	if e.Name != "" {
+		return e.Name
+	}
+	return fmt.Sprintf("$%d", e.Index)
+}
+
+func (e *Literal) String() string {
+	if e.Value == nil {
+		return fmt.Sprintf("CAST(NULL AS %s)", e.T)
+	}
+	switch v := e.Value.(type) {
+	case string:
+		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
+	case []byte:
+		return fmt.Sprintf("X'%X'", v)
+	}
+	return fmt.Sprint(e.Value)
+}
+
+func (e *Call) String() string {
+	switch {
+	case e.Name == "NEG":
+		return "-" + e.Args[0].String()
+	case e.Name == "NOT":
+		return "NOT " + e.Args[0].String()
+	case e.Name == "IS NULL" || e.Name == "IS NOT NULL":
+		return e.Args[0].String() + " " + e.Name
+	case len(e.Args) == 2 && isOperator(e.Name):
+		return "(" + e.Args[0].String() + " " + e.Name + " " + e.Args[1].String() + ")"
+	}
+	return e.Name + "(" + join(e.Args) + ")"
+}
+
+func (e *Cast) String() string { return "CAST(" + e.X.String() + " AS " + e.T.String() + ")" }
+
+func (e *Case) String() string {
+	var b strings.Builder
+	b.WriteString("CASE")
+	for _, w := range e.Whens {
+		b.WriteString(" WHEN " + w.Cond.String() + " THEN " + w.Result.String())
+	}
+	if e.Else != nil {
+		b.WriteString(" ELSE " + e.Else.String())
+	}
+	b.WriteString(" END")
+	return b.String()
+}
+
+func (e *PyCall) String() string { return e.Func.Name + "(" + join(e.Args) + ")" }
+
+func isOperator(name string) bool {
+	switch name {
+	case "+", "-", "*", "/", "%", "=", "<>", "<", "<=", ">", ">=", "AND", "OR":
+		return true
+	}
+	return false
+}
+
+func join(args []Expr) string {
+	s := make([]string, len(args))
+	for i, a := range args {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// Walk calls f on e and then on each sub-expression, depth first, as long as f
+// returns true.
+func Walk(e Expr, f func(Expr) bool) {
+	if e == nil || !f(e) {
+		return
+	}
+	for _, c := range Children(e) {
+		Walk(c, f)
+	}
+}
+
+// Children returns the direct sub-expressions of e.
+func Children(e Expr) []Expr {
+	switch e := e.(type) {
+	case *Call:
+		return e.Args
+	case *PyCall:
+		return e.Args
+	case *Cast:
+		return []Expr{e.X}
+	case *Case:
+		var cs []Expr
+		for _, w := range e.Whens {
+			cs = append(cs, w.Cond, w.Result)
+		}
+		if e.Else != nil {
+			cs = append(cs, e.Else)
+		}
+		return cs
+	}
+	return nil
+}
+
+// HasPyCall reports whether e contains a Python call.
+func HasPyCall(e Expr) bool {
+	found := false
+	Walk(e, func(x Expr) bool {
+		if _, ok := x.(*PyCall); ok {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
