@@ -1,0 +1,68 @@
+# weir's build, test and benchmark entry points. Everything installs into
+# the checkout: bin/weir and the Python virtualenv .venv.
+
+PYTHON ?= python3
+VENV   := .venv
+VPY    := $(VENV)/bin/python
+GO     ?= go
+ROWS   ?= 10000000
+COLUMNS ?= 10
+WORKERS ?= 1
+
+export WEIR_PYTHON := $(abspath $(VPY))
+export PIP_CONSTRAINT := $(abspath python/constraints.txt)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+PY_SOURCES := $(shell find python/weir -name '*.py' -o -name '*.pyx' -o -name '*.pxd') python/pyproject.toml python/setup.py python/constraints.txt
+GO_SOURCES := $(shell find cmd internal -name '*.go') go.mod go.sum
+
+.PHONY: all setup build venv run test test-go test-python test-e2e bench fuzz proto clean
+
+all: setup
+
+setup: build venv
+
+build: bin/weir
+
+bin/weir: $(GO_SOURCES)
+	$(GO) build -o bin/weir ./cmd/weir
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: $(PY_SOURCES)
+	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet ./python pytest
+	$(VPY) -c "import weir.coder as c, weir.operations as o; print('weir Python package installed: coder', c.IMPLEMENTATION, '/ operations', o.IMPLEMENTATION)"
+	touch $@
+
+# The FLIP-121 benchmark job: $(ROWS) rows x $(COLUMNS) INT columns through inc.
+run: setup
+	bin/weir bench flip121 --rows $(ROWS) --columns $(COLUMNS) --workers $(WORKERS)
+
+test: setup test-go test-python
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+# The Python suite runs twice: on the Cython fast paths and on the pure-Python twins.
+test-python:
+	cd python/tests && WEIR_CYTHON=1 ../../$(VPY) -m pytest -q -p no:cacheprovider
+	cd python/tests && WEIR_CYTHON=0 ../../$(VPY) -m pytest -q -p no:cacheprovider
+
+bench: setup
+	bin/weir bench flip121 --rows $(ROWS) --columns 1 --workers 1
+	bin/weir bench flip121 --rows $(ROWS) --columns 10 --workers 1
+	bin/weir bench flip121 --rows $(ROWS) --columns 10 --workers 2
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/sql
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./internal/coder
+
+# Regenerates the protobuf code of proto/weir.proto (needs protoc-gen-go and grpcio-tools).
+proto:
+	$(VPY) -m grpc_tools.protoc -Iproto --go_out=internal/weirpb --go_opt=paths=source_relative --python_out=python/weir/proto proto/weir.proto
+
+clean:
+	rm -rf bin $(VENV) python/build python/*.egg-info

@@ -1,0 +1,126 @@
+// Package e2e runs real jobs through the real weir binary and real Python
+// workers (the Beam Python SDK harness), and checks their exact output.
+//
+// The tests need WEIR_PYTHON: a Python with the weir package installed (the
+// Makefile's .venv). Without it they are skipped with a message.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var weirBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "weir-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	weirBin = filepath.Join(dir, "weir")
+	build := exec.Command("go", "build", "-o", weirBin, "../cmd/weir")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building weir:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func needPython(t *testing.T) {
+	t.Helper()
+	if os.Getenv("WEIR_PYTHON") == "" {
+		t.Skip("WEIR_PYTHON is not set: run through 'make test', which installs weir into .venv")
+	}
+}
+
+// result is what one run of the binary gave.
+type result struct {
+	stdout, stderr string
+	code           int
+	elapsed        time.Duration
+}
+
+// job writes the SQL and Python files into a temporary directory and runs
+// `weir sql -f job.sql --pyfiles <dir>` plus extra arguments.
+func job(t *testing.T, sqlText string, pyFiles map[string]string, extra ...string) result {
+	t.Helper()
+	needPython(t)
+	dir := t.TempDir()
+	for name, src := range pyFiles {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sqlPath := filepath.Join(dir, "job.sql")
+	if err := os.WriteFile(sqlPath, []byte(sqlText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"sql", "-f", sqlPath, "--pyfiles", dir}, extra...)
+	return runWeir(t, args...)
+}
+
+func runWeir(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, weirBin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running weir: %v", err)
+	}
+	return r
+}
+
+// mustSucceed fails the test unless the run exited 0.
+func (r result) mustSucceed(t *testing.T) result {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("weir exited %d\nstderr:\n%s", r.code, r.stderr)
+	}
+	return r
+}
+
+// lines returns the non-empty lines of stdout.
+func (r result) lines() []string {
+	var out []string
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// workerProcesses lists the running processes started as weir workers.
+func workerProcesses() []string {
+	var out []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		cmd := strings.ReplaceAll(string(b), "\x00", " ")
+		if strings.Contains(cmd, "-m weir.worker") {
+			out = append(out, e.Name()+": "+cmd)
+		}
+	}
+	return out
+}

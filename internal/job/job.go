@@ -1,0 +1,282 @@
+// Package job runs planned jobs: it opens the source and the sink, starts
+// the Python workers, and connects the operators with bounded channels so
+// that a slow operator slows the source instead of filling memory.
+//
+// A job either completes with all its output committed, or fails (or is
+// cancelled) and its sink is aborted: partial output is never presented as
+// complete.
+//
+// job imports everything below it: plan, exec, connector, pyexec.
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/weir-dev/weir/internal/connector"
+	"github.com/weir-dev/weir/internal/exec"
+	"github.com/weir-dev/weir/internal/plan"
+	"github.com/weir-dev/weir/internal/pyexec"
+)
+
+// Options configure how jobs run.
+type Options struct {
+	// Out receives the output of print sinks.
+	Out io.Writer
+	// Log receives engine and worker logs.
+	Log *slog.Logger
+}
+
+// Result summarises a finished job.
+type Result struct {
+	Rows     int64 // rows written to the sink
+	Elapsed  time.Duration
+	Workers  int
+	Restarts int
+}
+
+// channelDepth is how many batches may wait between two operators.
+const channelDepth = 4
+
+// Settings read from SET / -D, with Flink's names and defaults.
+type Settings struct {
+	Parallelism int
+	Python      string
+	PyFiles     []string
+	BundleRows  int
+	BundleTime  time.Duration
+	BatchRows   int
+	InFlight    int
+	MaxAttempts int
+}
+
+// ParseSettings reads the options weir knows from a settings map.
+func ParseSettings(m map[string]string) (Settings, error) {
+	s := Settings{Parallelism: 1, BundleRows: 100000, BundleTime: time.Second, BatchRows: 10000, InFlight: 2, MaxAttempts: 3}
+	var err error
+	intOpt := func(key string, dst *int, min int) {
+		if v, ok := m[key]; ok && err == nil {
+			n, e := strconv.Atoi(strings.TrimSpace(v))
+			if e != nil || n < min {
+				err = fmt.Errorf("option '%s' = '%s': must be an integer >= %d", key, v, min)
+				return
+			}
+			*dst = n
+		}
+	}
+	intOpt("parallelism.default", &s.Parallelism, 1)
+	intOpt("python.fn-execution.bundle.size", &s.BundleRows, 1)
+	intOpt("python.fn-execution.arrow.batch.size", &s.BatchRows, 1)
+	intOpt("python.fn-execution.bundles-in-flight", &s.InFlight, 1)
+	intOpt("python.fn-execution.max-attempts", &s.MaxAttempts, 1)
+	if v, ok := m["python.fn-execution.bundle.time"]; ok && err == nil {
+		d, e := parseDuration(v)
+		if e != nil {
+			err = fmt.Errorf("option 'python.fn-execution.bundle.time' = '%s': %v (write e.g. '1000' milliseconds or '1 s')", v, e)
+		}
+		s.BundleTime = d
+	}
+	if err != nil {
+		return s, err
+	}
+	s.Python = m["python.executable"]
+	if f := m["python.files"]; f != "" {
+		for _, p := range strings.Split(f, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				s.PyFiles = append(s.PyFiles, p)
+			}
+		}
+	}
+	if s.BatchRows > s.BundleRows {
+		s.BatchRows = s.BundleRows
+	}
+	return s, nil
+}
+
+// parseDuration reads Flink durations: a bare number is milliseconds.
+func parseDuration(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if n, err := strconv.Atoi(v); err == nil {
+		return time.Duration(n) * time.Millisecond, nil
+	}
+	v = strings.ReplaceAll(v, " ", "")
+	for _, u := range [][2]string{{"min", "m"}, {"ms", "ms"}, {"s", "s"}} {
+		if strings.HasSuffix(v, u[0]) {
+			return time.ParseDuration(strings.TrimSuffix(v, u[0]) + u[1])
+		}
+	}
+	return time.ParseDuration(v)
+}
+
+// Run runs one job to completion.
+func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Options) (*Result, error) {
+	start := time.Now()
+	s, err := ParseSettings(settings)
+	if err != nil {
+		return nil, err
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	mem := memory.NewGoAllocator()
+	var src exec.Source
+	if j.Source.Table != nil {
+		src, err = connector.OpenSource(j.Source.Table.Name, j.Source.Schema, j.Source.Table.Options, s.BatchRows, mem)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		src = connector.ValuesSource(j.Source.Schema, j.Source.Values, mem)
+	}
+	defer src.Close()
+	sink, err := connector.OpenSink(j.Sink.Name, j.Sink.Schema, j.Sink.Options, opts.Out)
+	if err != nil {
+		return nil, err
+	}
+
+	var pool *pyexec.Pool
+	hasPython := false
+	for _, st := range j.Steps {
+		if st.Python != nil {
+			hasPython = true
+		}
+	}
+	if hasPython {
+		pool, err = pyexec.NewPool(ctx, pyexec.Config{
+			Python: s.Python, Workers: s.Parallelism, PyFiles: s.PyFiles,
+			BundleRows: s.BundleRows, BundleTime: s.BundleTime, InFlight: s.InFlight,
+			MaxAttempts: s.MaxAttempts, Log: log,
+		})
+		if err != nil {
+			sink.Abort(err)
+			return nil, err
+		}
+		defer pool.Close()
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	var errMu sync.Mutex
+	var firstErr error
+	fail := func(err error) {
+		if err == nil {
+			return
+		}
+		errMu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		errMu.Unlock()
+		cancel(err)
+	}
+	// Source.
+	ch := make(chan arrow.RecordBatch, channelDepth)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(ch)
+		for {
+			b, err := src.Next(ctx)
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				fail(err)
+				return
+			}
+			select {
+			case ch <- b:
+			case <-ctx.Done():
+				b.Release()
+				return
+			}
+		}
+	}()
+	// Operators.
+	var in <-chan arrow.RecordBatch = ch
+	for _, st := range j.Steps {
+		out := make(chan arrow.RecordBatch, channelDepth)
+		wg.Add(1)
+		switch {
+		case st.Calc != nil:
+			go func(c *exec.Calc, in <-chan arrow.RecordBatch) {
+				defer wg.Done()
+				defer close(out)
+				fail(runCalc(ctx, c, mem, in, out))
+			}(st.Calc, in)
+		case st.Python != nil:
+			go func(stage *pyexec.Stage, in <-chan arrow.RecordBatch) {
+				defer wg.Done()
+				defer close(out)
+				fail(pool.Run(ctx, stage, mem, in, out))
+			}(st.Python, in)
+		}
+		in = out
+	}
+	// Sink.
+	var rows int64
+	for b := range in {
+		if ctx.Err() == nil {
+			if err := sink.Write(ctx, b); err != nil {
+				fail(fmt.Errorf("sink %s: %w", j.Sink.Name, err))
+			}
+			rows += b.NumRows()
+		}
+		b.Release()
+	}
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = context.Cause(ctx)
+	}
+	if firstErr != nil {
+		sink.Abort(firstErr)
+		return nil, firstErr
+	}
+	if err := sink.Commit(); err != nil {
+		return nil, fmt.Errorf("sink %s: commit: %w", j.Sink.Name, err)
+	}
+	res := &Result{Rows: rows, Elapsed: time.Since(start), Workers: 0}
+	if pool != nil {
+		res.Workers = s.Parallelism
+		res.Restarts = pool.Restarts()
+	}
+	return res, nil
+}
+
+func runCalc(ctx context.Context, c *exec.Calc, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
+	for b := range in {
+		if ctx.Err() != nil {
+			b.Release()
+			continue
+		}
+		r, err := c.Apply(mem, b)
+		b.Release()
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			continue
+		}
+		select {
+		case out <- r:
+		case <-ctx.Done():
+			r.Release()
+		}
+	}
+	return nil
+}
+
+// ErrCancelled is the cause of a job stopped by a signal.
+var ErrCancelled = errors.New("job cancelled")

@@ -1,0 +1,635 @@
+package plan
+
+import (
+	"encoding/hex"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+
+	"github.com/weir-dev/weir/internal/expr"
+	"github.com/weir-dev/weir/internal/sql"
+	"github.com/weir-dev/weir/internal/types"
+)
+
+// column is a column visible to expressions, with the alias of its table.
+type column struct {
+	qual, name string
+	t          types.T
+}
+
+// scope is the columns an expression may name.
+type scope []column
+
+func (s scope) schema() types.Schema {
+	out := make(types.Schema, len(s))
+	for i, c := range s {
+		out[i] = types.Field{Name: c.name, Type: c.t}
+	}
+	return out
+}
+
+func (s scope) resolve(id *sql.Ident) (int, error) {
+	var qual, name string
+	switch len(id.Parts) {
+	case 1:
+		name = id.Parts[0]
+	case 2:
+		qual, name = id.Parts[0], id.Parts[1]
+	default:
+		return 0, errAt(id.At, "column reference %s has too many parts", strings.Join(id.Parts, "."))
+	}
+	found := -1
+	for i, c := range s {
+		if !strings.EqualFold(c.name, name) || (qual != "" && !strings.EqualFold(c.qual, qual)) {
+			continue
+		}
+		if found >= 0 {
+			return 0, errAt(id.At, "column %s is ambiguous; qualify it with its table's alias", name)
+		}
+		found = i
+	}
+	if found < 0 {
+		names := make([]string, len(s))
+		for i, c := range s {
+			names[i] = c.name
+		}
+		return 0, errAt(id.At, "unknown column %s; the input has columns: %s", strings.Join(id.Parts, "."), strings.Join(names, ", "))
+	}
+	return found, nil
+}
+
+type binder struct {
+	cat   *catalog
+	scope scope
+}
+
+func (b *binder) bind(e sql.Expr) (expr.Expr, error) {
+	switch e := e.(type) {
+	case *sql.Ident:
+		i, err := b.scope.resolve(e)
+		if err != nil {
+			return nil, err
+		}
+		return &expr.Column{Index: i, Name: b.scope[i].name, T: b.scope[i].t}, nil
+	case *sql.Literal:
+		return literal(e)
+	case *sql.Unary:
+		x, err := b.bind(e.X)
+		if err != nil {
+			return nil, err
+		}
+		switch e.Op {
+		case "+":
+			if !x.Type().IsNumeric() {
+				return nil, errAt(e.At, "unary + needs a number, got %s", x.Type())
+			}
+			return x, nil
+		case "-":
+			if !x.Type().IsNumeric() {
+				return nil, errAt(e.At, "unary - needs a number, got %s", x.Type())
+			}
+			return &expr.Call{Name: "NEG", Args: []expr.Expr{x}, T: x.Type()}, nil
+		default:
+			if err := wantBool(e.At, "NOT", x); err != nil {
+				return nil, err
+			}
+			return &expr.Call{Name: "NOT", Args: []expr.Expr{x}, T: types.BOOLEAN.WithNullable(x.Type().Nullable)}, nil
+		}
+	case *sql.Binary:
+		l, err := b.bind(e.L)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.bind(e.R)
+		if err != nil {
+			return nil, err
+		}
+		return binary(e.At, e.Op, l, r)
+	case *sql.IsNull:
+		x, err := b.bind(e.X)
+		if err != nil {
+			return nil, err
+		}
+		name := "IS NULL"
+		if e.Not {
+			name = "IS NOT NULL"
+		}
+		return &expr.Call{Name: name, Args: []expr.Expr{x}, T: types.BOOLEAN.NotNull()}, nil
+	case *sql.IsBool:
+		x, err := b.bind(e.X)
+		if err != nil {
+			return nil, err
+		}
+		if err := wantBool(e.At, "IS TRUE/FALSE", x); err != nil {
+			return nil, err
+		}
+		cond := x
+		if !e.Value {
+			cond = &expr.Call{Name: "NOT", Args: []expr.Expr{x}, T: x.Type()}
+		}
+		t := types.BOOLEAN.NotNull()
+		return &expr.Case{Whens: []expr.When{{Cond: cond, Result: &expr.Literal{Value: !e.Not, T: t}}}, Else: &expr.Literal{Value: e.Not, T: t}, T: t}, nil
+	case *sql.Between:
+		x, err := b.bind(e.X)
+		if err != nil {
+			return nil, err
+		}
+		lo, err := b.bind(e.Lo)
+		if err != nil {
+			return nil, err
+		}
+		hi, err := b.bind(e.Hi)
+		if err != nil {
+			return nil, err
+		}
+		ge, err := binary(e.At, ">=", x, lo)
+		if err != nil {
+			return nil, err
+		}
+		le, err := binary(e.At, "<=", x, hi)
+		if err != nil {
+			return nil, err
+		}
+		both, _ := binary(e.At, "AND", ge, le)
+		if e.Not {
+			return &expr.Call{Name: "NOT", Args: []expr.Expr{both}, T: both.Type()}, nil
+		}
+		return both, nil
+	case *sql.InList:
+		x, err := b.bind(e.X)
+		if err != nil {
+			return nil, err
+		}
+		var any expr.Expr
+		for _, item := range e.List {
+			v, err := b.bind(item)
+			if err != nil {
+				return nil, err
+			}
+			eq, err := binary(e.At, "=", x, v)
+			if err != nil {
+				return nil, err
+			}
+			if any == nil {
+				any = eq
+			} else {
+				any, _ = binary(e.At, "OR", any, eq)
+			}
+		}
+		if e.Not {
+			return &expr.Call{Name: "NOT", Args: []expr.Expr{any}, T: any.Type()}, nil
+		}
+		return any, nil
+	case *sql.Like:
+		return nil, errAt(e.At, "LIKE is not supported yet; use a Python function")
+	case *sql.FuncCall:
+		return b.call(e)
+	case *sql.Cast:
+		x, err := b.bind(e.X)
+		if err != nil {
+			return nil, err
+		}
+		if lit, ok := x.(*expr.Literal); ok && lit.Value == nil {
+			return &expr.Literal{T: e.Type.WithNullable(true)}, nil
+		}
+		if !castable(x.Type(), e.Type) {
+			return nil, errAt(e.At, "cannot cast %s to %s", x.Type(), e.Type)
+		}
+		t := e.Type
+		if x.Type().Nullable || e.Try {
+			t = t.WithNullable(true)
+		}
+		return &expr.Cast{X: x, T: t}, nil
+	case *sql.Case:
+		return b.caseExpr(e)
+	}
+	return nil, errAt(e.Pos(), "this expression is not supported")
+}
+
+func (b *binder) caseExpr(e *sql.Case) (expr.Expr, error) {
+	var operand expr.Expr
+	if e.Operand != nil {
+		var err error
+		if operand, err = b.bind(e.Operand); err != nil {
+			return nil, err
+		}
+	}
+	out := &expr.Case{}
+	var results []expr.Expr
+	for _, w := range e.Whens {
+		c, err := b.bind(w.Cond)
+		if err != nil {
+			return nil, err
+		}
+		if operand != nil {
+			if c, err = binary(w.Cond.Pos(), "=", operand, c); err != nil {
+				return nil, err
+			}
+		}
+		if err := wantBool(w.Cond.Pos(), "WHEN", c); err != nil {
+			return nil, err
+		}
+		r, err := b.bind(w.Result)
+		if err != nil {
+			return nil, err
+		}
+		out.Whens = append(out.Whens, expr.When{Cond: c, Result: r})
+		results = append(results, r)
+	}
+	if e.Else != nil {
+		el, err := b.bind(e.Else)
+		if err != nil {
+			return nil, err
+		}
+		out.Else = el
+		results = append(results, el)
+	}
+	t, err := commonType(e.At, results)
+	if err != nil {
+		return nil, err
+	}
+	if e.Else == nil {
+		t = t.WithNullable(true)
+	}
+	out.T = t
+	for i := range out.Whens {
+		out.Whens[i].Result = coerce(out.Whens[i].Result, t)
+	}
+	if out.Else != nil {
+		out.Else = coerce(out.Else, t)
+	}
+	return out, nil
+}
+
+// commonType is the type all of xs convert to, for CASE and COALESCE.
+func commonType(at sql.Pos, xs []expr.Expr) (types.T, error) {
+	var t types.T
+	nullable := false
+	for _, x := range xs {
+		xt := x.Type()
+		nullable = nullable || xt.Nullable
+		switch {
+		case xt.Kind == types.Null:
+		case t.Kind == types.Invalid:
+			t = xt
+		case t.IsNumeric() && xt.IsNumeric():
+			t = arith(t, xt)
+		case t.IsString() && xt.IsString():
+			t = types.STRING
+		case t.EqualIgnoringNull(xt):
+		default:
+			return types.T{}, errAt(at, "branches have incompatible types %s and %s", t, xt)
+		}
+	}
+	if t.Kind == types.Invalid {
+		t = types.NULL
+	}
+	return t.WithNullable(nullable), nil
+}
+
+// coerce casts x to t when their types differ beyond nullability.
+func coerce(x expr.Expr, t types.T) expr.Expr {
+	if x.Type().EqualIgnoringNull(t) {
+		return x
+	}
+	if lit, ok := x.(*expr.Literal); ok && lit.Value == nil {
+		return &expr.Literal{T: t.WithNullable(true)}
+	}
+	return &expr.Cast{X: x, T: t.WithNullable(x.Type().Nullable)}
+}
+
+func wantBool(at sql.Pos, what string, x expr.Expr) error {
+	if k := x.Type().Kind; k != types.Boolean && k != types.Null {
+		return errAt(at, "%s needs a BOOLEAN, got %s", what, x.Type())
+	}
+	return nil
+}
+
+var integerRank = map[types.Kind]int{types.TinyInt: 1, types.SmallInt: 2, types.Int: 3, types.BigInt: 4}
+
+// arith is the result type of arithmetic between a and b.
+func arith(a, b types.T) types.T {
+	nullable := a.Nullable || b.Nullable
+	var t types.T
+	switch {
+	case a.Kind == types.Double || b.Kind == types.Double:
+		t = types.DOUBLE
+	case a.Kind == types.Float || b.Kind == types.Float:
+		if a.Kind == types.Float && b.Kind == types.Float {
+			t = types.FLOAT
+		} else {
+			t = types.DOUBLE
+		}
+	case a.Kind == types.Decimal || b.Kind == types.Decimal:
+		s := max(a.Scale, b.Scale)
+		t = types.DECIMAL(38, s)
+	case integerRank[a.Kind] >= integerRank[b.Kind]:
+		t = a
+	default:
+		t = b
+	}
+	return t.WithNullable(nullable)
+}
+
+func binary(at sql.Pos, op string, l, r expr.Expr) (expr.Expr, error) {
+	lt, rt := l.Type(), r.Type()
+	nullable := lt.Nullable || rt.Nullable
+	switch op {
+	case "+", "-", "*", "/", "%":
+		if !(lt.IsNumeric() || lt.Kind == types.Null) || !(rt.IsNumeric() || rt.Kind == types.Null) {
+			return nil, errAt(at, "operator %s needs numbers, got %s and %s", op, lt, rt)
+		}
+		if lt.Kind == types.Null {
+			lt = rt
+		}
+		if rt.Kind == types.Null {
+			rt = lt
+		}
+		t := arith(lt, rt)
+		return &expr.Call{Name: op, Args: []expr.Expr{coerce(l, t), coerce(r, t)}, T: t.WithNullable(nullable)}, nil
+	case "||":
+		for _, x := range []expr.Expr{l, r} {
+			if k := x.Type().Kind; !x.Type().IsString() && k != types.Null {
+				return nil, errAt(at, "operator || needs strings, got %s", x.Type())
+			}
+		}
+		return &expr.Call{Name: "CONCAT", Args: []expr.Expr{l, r}, T: types.STRING.WithNullable(nullable)}, nil
+	case "=", "<>", "<", "<=", ">", ">=":
+		if !comparable(lt, rt) {
+			return nil, errAt(at, "cannot compare %s with %s", lt, rt)
+		}
+		if lt.IsNumeric() && rt.IsNumeric() && !lt.EqualIgnoringNull(rt) {
+			t := arith(lt, rt)
+			l, r = coerce(l, t), coerce(r, t)
+		}
+		return &expr.Call{Name: op, Args: []expr.Expr{l, r}, T: types.BOOLEAN.WithNullable(nullable)}, nil
+	case "AND", "OR":
+		if err := wantBool(at, op, l); err != nil {
+			return nil, err
+		}
+		if err := wantBool(at, op, r); err != nil {
+			return nil, err
+		}
+		return &expr.Call{Name: op, Args: []expr.Expr{l, r}, T: types.BOOLEAN.WithNullable(nullable)}, nil
+	}
+	return nil, errAt(at, "operator %s is not supported", op)
+}
+
+func comparable(a, b types.T) bool {
+	switch {
+	case a.Kind == types.Null || b.Kind == types.Null:
+		return true
+	case a.IsNumeric() && b.IsNumeric():
+		return true
+	case a.IsString() && b.IsString(), a.IsBinary() && b.IsBinary():
+		return true
+	}
+	return a.Kind == b.Kind && a.Kind != types.Array && a.Kind != types.Map && a.Kind != types.Row
+}
+
+func castable(from, to types.T) bool {
+	switch {
+	case from.Kind == types.Null:
+		return true
+	case from.Kind == types.Array || from.Kind == types.Map || from.Kind == types.Row,
+		to.Kind == types.Array || to.Kind == types.Map || to.Kind == types.Row:
+		return from.EqualIgnoringNull(to)
+	}
+	return true
+}
+
+// builtins are the Go functions: name -> result type from argument types.
+var builtins = map[string]func(at sql.Pos, args []expr.Expr) (types.T, error){
+	"UPPER":       stringFn(1, 1),
+	"LOWER":       stringFn(1, 1),
+	"TRIM":        stringFn(1, 1),
+	"CONCAT":      stringFn(1, -1),
+	"SUBSTRING":   substringFn,
+	"CHAR_LENGTH": charLengthFn,
+	"ABS": func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		if len(args) != 1 || !args[0].Type().IsNumeric() {
+			return types.T{}, errAt(at, "ABS takes one number")
+		}
+		return args[0].Type(), nil
+	},
+	"COALESCE": func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		if len(args) == 0 {
+			return types.T{}, errAt(at, "COALESCE needs arguments")
+		}
+		t, err := commonType(at, args)
+		if err != nil {
+			return types.T{}, err
+		}
+		nullable := true
+		for _, a := range args {
+			if !a.Type().Nullable {
+				nullable = false
+			}
+		}
+		return t.WithNullable(nullable), nil
+	},
+}
+
+var builtinAliases = map[string]string{"CHARACTER_LENGTH": "CHAR_LENGTH", "SUBSTR": "SUBSTRING"}
+
+func stringFn(min, max int) func(sql.Pos, []expr.Expr) (types.T, error) {
+	return func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		if len(args) < min || (max >= 0 && len(args) > max) {
+			return types.T{}, errAt(at, "wrong number of arguments: got %d", len(args))
+		}
+		nullable := false
+		for _, a := range args {
+			if !a.Type().IsString() && a.Type().Kind != types.Null {
+				return types.T{}, errAt(at, "needs strings, got %s", a.Type())
+			}
+			nullable = nullable || a.Type().Nullable
+		}
+		return types.STRING.WithNullable(nullable), nil
+	}
+}
+
+func substringFn(at sql.Pos, args []expr.Expr) (types.T, error) {
+	if len(args) < 2 || len(args) > 3 || !args[0].Type().IsString() {
+		return types.T{}, errAt(at, "SUBSTRING takes (string, start [, length])")
+	}
+	nullable := false
+	for i, a := range args {
+		if i > 0 && !a.Type().IsInteger() {
+			return types.T{}, errAt(at, "SUBSTRING positions must be integers, got %s", a.Type())
+		}
+		nullable = nullable || a.Type().Nullable
+	}
+	return types.STRING.WithNullable(nullable), nil
+}
+
+func charLengthFn(at sql.Pos, args []expr.Expr) (types.T, error) {
+	if len(args) != 1 || !args[0].Type().IsString() {
+		return types.T{}, errAt(at, "CHAR_LENGTH takes one string")
+	}
+	return types.INT.WithNullable(args[0].Type().Nullable), nil
+}
+
+func (b *binder) call(e *sql.FuncCall) (expr.Expr, error) {
+	args := make([]expr.Expr, len(e.Args))
+	for i, a := range e.Args {
+		x, err := b.bind(a)
+		if err != nil {
+			return nil, err
+		}
+		args[i] = x
+	}
+	if fn := b.cat.functions[strings.ToLower(e.Name)]; fn != nil {
+		if fn.Table {
+			return nil, errAt(e.At, "%s is a table function; call it in FROM with LATERAL TABLE(%s(...))", fn.Name, fn.Name)
+		}
+		args, err := b.checkArgs(e, fn, args)
+		if err != nil {
+			return nil, err
+		}
+		return &expr.PyCall{Func: fn, Args: args, T: fn.ResultTypes[0]}, nil
+	}
+	name := strings.ToUpper(e.Name)
+	if a, ok := builtinAliases[name]; ok {
+		name = a
+	}
+	typeOf, ok := builtins[name]
+	if !ok {
+		return nil, errAt(e.At, "unknown function %s; declare a Python function with CREATE TEMPORARY FUNCTION %s AS 'module.%s' LANGUAGE PYTHON", e.Name, e.Name, e.Name)
+	}
+	t, err := typeOf(e.At, args)
+	if err != nil {
+		if se, ok := err.(*sql.Error); ok {
+			se.Msg = name + ": " + se.Msg
+		}
+		return nil, err
+	}
+	return &expr.Call{Name: name, Args: args, T: t}, nil
+}
+
+// checkArgs checks a Python call's arguments against the function's
+// declaration and casts them to declared input types.
+func (b *binder) checkArgs(e *sql.FuncCall, fn *expr.PyFunc, args []expr.Expr) ([]expr.Expr, error) {
+	got := make([]string, len(args))
+	for i, a := range args {
+		got[i] = a.Type().String()
+	}
+	if fn.InputTypes != nil {
+		want := make([]string, len(fn.InputTypes))
+		for i, t := range fn.InputTypes {
+			want[i] = t.String()
+		}
+		if len(args) != len(fn.InputTypes) {
+			return nil, errAt(e.At, "function %s expects %d argument(s) (%s) but got %d (%s)", fn.Name, len(want), strings.Join(want, ", "), len(args), strings.Join(got, ", "))
+		}
+		out := make([]expr.Expr, len(args))
+		for i, a := range args {
+			wt := fn.InputTypes[i]
+			at := a.Type()
+			ok := at.Kind == types.Null || at.EqualIgnoringNull(wt) ||
+				(at.IsNumeric() && wt.IsNumeric()) || (at.IsString() && wt.IsString()) || (at.IsBinary() && wt.IsBinary()) ||
+				(at.Kind == wt.Kind && at.Kind != types.Array && at.Kind != types.Map && at.Kind != types.Row)
+			if !ok {
+				return nil, errAt(e.Args[i].Pos(), "function %s expects argument %d of type %s but got %s (arguments: %s)", fn.Name, i+1, wt, at, strings.Join(got, ", "))
+			}
+			out[i] = coerce(a, wt)
+		}
+		return out, nil
+	}
+	if ar, ok := b.cat.arity[fn]; ok {
+		if len(args) < ar[0] || (ar[1] >= 0 && len(args) > ar[1]) {
+			want := strconv.Itoa(ar[0])
+			if ar[1] != ar[0] {
+				if ar[1] < 0 {
+					want = "at least " + want
+				} else {
+					want = want + " to " + strconv.Itoa(ar[1])
+				}
+			}
+			return nil, errAt(e.At, "function %s takes %s argument(s) but got %d (%s)", fn.Name, want, len(args), strings.Join(got, ", "))
+		}
+	}
+	return args, nil
+}
+
+// literal types a SQL literal the way Flink does.
+func literal(l *sql.Literal) (expr.Expr, error) {
+	switch l.Kind {
+	case sql.LitInteger:
+		v, err := strconv.ParseInt(l.Text, 10, 64)
+		if err != nil {
+			return decimalLiteral(l)
+		}
+		if v >= math.MinInt32 && v <= math.MaxInt32 {
+			return &expr.Literal{Value: int32(v), T: types.INT.NotNull()}, nil
+		}
+		return &expr.Literal{Value: v, T: types.BIGINT.NotNull()}, nil
+	case sql.LitDecimal:
+		return decimalLiteral(l)
+	case sql.LitFloat:
+		v, err := strconv.ParseFloat(l.Text, 64)
+		if err != nil {
+			return nil, errAt(l.At, "bad number %s", l.Text)
+		}
+		return &expr.Literal{Value: v, T: types.DOUBLE.NotNull()}, nil
+	case sql.LitString:
+		return &expr.Literal{Value: l.Text, T: types.STRING.NotNull()}, nil
+	case sql.LitBool:
+		return &expr.Literal{Value: strings.EqualFold(l.Text, "TRUE"), T: types.BOOLEAN.NotNull()}, nil
+	case sql.LitNull:
+		return &expr.Literal{T: types.NULL}, nil
+	case sql.LitBinary:
+		v, err := hex.DecodeString(l.Text)
+		if err != nil {
+			return nil, errAt(l.At, "bad binary literal X'%s': %v", l.Text, err)
+		}
+		return &expr.Literal{Value: v, T: types.BYTES.NotNull()}, nil
+	case sql.LitDate:
+		d, err := time.Parse("2006-01-02", l.Text)
+		if err != nil {
+			return nil, errAt(l.At, "bad DATE '%s': write DATE 'YYYY-MM-DD'", l.Text)
+		}
+		return &expr.Literal{Value: arrow.Date32FromTime(d), T: types.DATE.NotNull()}, nil
+	case sql.LitTime:
+		for _, layout := range []string{"15:04:05.999999999", "15:04:05", "15:04"} {
+			if t, err := time.Parse(layout, l.Text); err == nil {
+				ms := (t.Hour()*3600+t.Minute()*60+t.Second())*1000 + t.Nanosecond()/1e6
+				return &expr.Literal{Value: arrow.Time32(ms), T: types.TIME(0).NotNull()}, nil
+			}
+		}
+		return nil, errAt(l.At, "bad TIME '%s': write TIME 'HH:MM:SS'", l.Text)
+	case sql.LitTimestamp, sql.LitTimestampLTZ:
+		for _, layout := range []string{"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04", "2006-01-02"} {
+			if t, err := time.Parse(layout, l.Text); err == nil {
+				ty := types.TIMESTAMP(6).NotNull()
+				if l.Kind == sql.LitTimestampLTZ {
+					ty = types.TIMESTAMP_LTZ(6).NotNull()
+				}
+				return &expr.Literal{Value: arrow.Timestamp(t.UnixMicro()), T: ty}, nil
+			}
+		}
+		return nil, errAt(l.At, "bad TIMESTAMP '%s': write TIMESTAMP 'YYYY-MM-DD HH:MM:SS[.fff]'", l.Text)
+	}
+	return nil, errAt(l.At, "unsupported literal")
+}
+
+func decimalLiteral(l *sql.Literal) (expr.Expr, error) {
+	text := strings.TrimLeft(l.Text, "+")
+	intPart, frac, _ := strings.Cut(text, ".")
+	digits := strings.TrimLeft(intPart, "0") + frac
+	p, s := max(len(digits), 1), len(frac)
+	if p < s {
+		p = s
+	}
+	if p > 38 {
+		return nil, errAt(l.At, "number %s has more than 38 digits", l.Text)
+	}
+	n, err := decimal128.FromString(text, int32(p), int32(s))
+	if err != nil {
+		return nil, errAt(l.At, "bad number %s: %v", l.Text, err)
+	}
+	return &expr.Literal{Value: n, T: types.DECIMAL(p, s).NotNull()}, nil
+}

@@ -1,0 +1,139 @@
+// Package plan turns parsed SQL statements into executable jobs: it resolves
+// tables and functions, types every expression, and splits each SELECT into
+// Go calculations and Python stages, fusing consecutive Python calls into
+// one stage (one round trip per batch), as Flink's PythonCalc does.
+//
+// plan imports types, expr, sql, coder, exec, pyexec (for the Stage type
+// only) and weirpb; it starts no processes: Python functions are described
+// through the Describer it is given.
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/weir-dev/weir/internal/exec"
+	"github.com/weir-dev/weir/internal/expr"
+	"github.com/weir-dev/weir/internal/pyexec"
+	"github.com/weir-dev/weir/internal/sql"
+	"github.com/weir-dev/weir/internal/types"
+)
+
+// Table is a table declared with CREATE TABLE.
+type Table struct {
+	Name    string
+	Schema  types.Schema
+	Options map[string]string
+}
+
+// Connector is the table's 'connector' option.
+func (t *Table) Connector() string { return t.Options["connector"] }
+
+// Source is where a job's rows come from: a table or literal VALUES rows.
+type Source struct {
+	Table  *Table
+	Values [][]any
+	Schema types.Schema
+}
+
+// Step is one operator of a job's pipeline: a Go calculation or a Python stage.
+type Step struct {
+	Calc   *exec.Calc
+	Python *pyexec.Stage
+}
+
+// Job is one INSERT INTO statement, ready to run.
+type Job struct {
+	SQL    string // the statement's text, for logs
+	Source Source
+	Steps  []Step
+	Sink   *Table
+}
+
+// Program is a whole SQL script after planning.
+type Program struct {
+	Settings map[string]string
+	Tables   map[string]*Table
+	Jobs     []*Job
+}
+
+// Explain renders the job's operators, one per line, Python stages marked.
+func (j *Job) Explain() string {
+	var b strings.Builder
+	src := "VALUES"
+	if j.Source.Table != nil {
+		src = fmt.Sprintf("%s [connector=%s]", j.Source.Table.Name, j.Source.Table.Connector())
+	}
+	fmt.Fprintf(&b, "Source: %s (%s)\n", src, schemaString(j.Source.Schema))
+	for _, s := range j.Steps {
+		switch {
+		case s.Calc != nil:
+			fmt.Fprintf(&b, "GoCalc: %s\n", calcString(s.Calc))
+		case s.Python != nil:
+			kind := "PythonCalc"
+			if s.Python.Table() {
+				kind = "PythonTableFunction"
+				if s.Python.LeftJoin {
+					kind += "[LEFT]"
+				}
+			}
+			fmt.Fprintf(&b, "%s: %s -> (%s)\n", kind, s.Python.Spec.GetName(), schemaString(s.Python.Output))
+		}
+	}
+	fmt.Fprintf(&b, "Sink: %s [connector=%s] (%s)\n", j.Sink.Name, j.Sink.Connector(), schemaString(j.Sink.Schema))
+	return b.String()
+}
+
+func calcString(c *exec.Calc) string {
+	parts := make([]string, len(c.Projections))
+	for i, p := range c.Projections {
+		parts[i] = p.String()
+		if i < len(c.Schema) && c.Schema[i].Name != "" && c.Schema[i].Name != parts[i] {
+			parts[i] += " AS " + c.Schema[i].Name
+		}
+	}
+	s := "select=[" + strings.Join(parts, ", ") + "]"
+	if c.Filter != nil {
+		s += " where=[" + c.Filter.String() + "]"
+	}
+	return s
+}
+
+func schemaString(s types.Schema) string {
+	parts := make([]string, len(s))
+	for i, f := range s {
+		parts[i] = f.Name + " " + f.Type.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// FunctionInfo is what the Describer learns about a Python function.
+type FunctionInfo struct {
+	Kind          string // "scalar" or "table"
+	InputTypes    []string
+	ResultTypes   []string
+	Deterministic bool
+	// MinArgs and MaxArgs bound the number of arguments (MaxArgs < 0: any).
+	MinArgs, MaxArgs int
+}
+
+// Describer looks up Python functions by 'module.attr' path. It returns, per
+// path, either the information or an error that explains the failure.
+type Describer func(paths []string) (map[string]FunctionInfo, map[string]error, error)
+
+// errAt returns a SQL error at p.
+func errAt(p sql.Pos, format string, args ...any) error {
+	return &sql.Error{Pos: p, Msg: fmt.Sprintf(format, args...)}
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+var _ = expr.Walk

@@ -1,0 +1,190 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/weir-dev/weir/internal/expr"
+	"github.com/weir-dev/weir/internal/sql"
+	"github.com/weir-dev/weir/internal/types"
+)
+
+// Planner plans SQL scripts.
+type Planner struct {
+	// Describe looks up Python functions; required when the script has any.
+	Describe Describer
+	// Settings are the initial settings (from -D flags); SET overrides them.
+	Settings map[string]string
+}
+
+// catalog holds what the statements declared so far.
+type catalog struct {
+	tables    map[string]*Table
+	functions map[string]*expr.PyFunc
+	// arity bounds the argument count of each function: [min, max], max < 0
+	// meaning any.
+	arity map[*expr.PyFunc][2]int
+}
+
+func (c *catalog) table(name string) *Table {
+	if t, ok := c.tables[strings.ToLower(name)]; ok {
+		return t
+	}
+	return nil
+}
+
+// Plan plans every statement of a script, in order.
+func (p *Planner) Plan(stmts []sql.Statement) (*Program, error) {
+	prog := &Program{Settings: map[string]string{}, Tables: map[string]*Table{}}
+	for k, v := range p.Settings {
+		prog.Settings[k] = v
+	}
+	cat := &catalog{tables: prog.Tables, functions: map[string]*expr.PyFunc{}, arity: map[*expr.PyFunc][2]int{}}
+	if err := p.describeFunctions(stmts, cat); err != nil {
+		return nil, err
+	}
+	for _, st := range stmts {
+		switch st := st.(type) {
+		case *sql.CreateTable:
+			if err := createTable(cat, st); err != nil {
+				return nil, err
+			}
+		case *sql.CreateFunction:
+			// Described above.
+		case *sql.Set:
+			prog.Settings[st.Key] = st.Value
+		case *sql.Reset:
+			if st.Key == "" {
+				prog.Settings = map[string]string{}
+			} else {
+				delete(prog.Settings, st.Key)
+			}
+		case *sql.Insert:
+			job, err := planInsert(cat, st, jobParameters(prog.Settings))
+			if err != nil {
+				return nil, err
+			}
+			prog.Jobs = append(prog.Jobs, job)
+		case *sql.SelectStmt:
+			return nil, errAt(st.Pos(), "a bare SELECT has nowhere to write its rows; write INSERT INTO <table> SELECT ... (e.g. into a table WITH ('connector' = 'print'))")
+		default:
+			return nil, errAt(st.Pos(), "this statement is not supported")
+		}
+	}
+	return prog, nil
+}
+
+// describeFunctions resolves every CREATE FUNCTION of the script with one
+// call of the Describer, so that import problems show before data flows.
+func (p *Planner) describeFunctions(stmts []sql.Statement, cat *catalog) error {
+	var defs []*sql.CreateFunction
+	var paths []string
+	for _, st := range stmts {
+		f, ok := st.(*sql.CreateFunction)
+		if !ok {
+			continue
+		}
+		if f.Language != "PYTHON" {
+			return errAt(f.At, "function %s is declared LANGUAGE %s; weir runs only LANGUAGE PYTHON functions", f.Name, f.Language)
+		}
+		name := strings.ToLower(f.Name)
+		if _, dup := cat.functions[name]; dup && !f.IfNotExists {
+			return errAt(f.At, "function %s is already defined", f.Name)
+		}
+		mod, attr, ok := splitPath(f.Path)
+		if !ok {
+			return errAt(f.PathAt, "function path %q must be 'module.attribute', e.g. 'udfs.inc'", f.Path)
+		}
+		cat.functions[name] = &expr.PyFunc{Name: f.Name, Module: mod, Attr: attr}
+		defs = append(defs, f)
+		paths = append(paths, f.Path)
+	}
+	if len(defs) == 0 {
+		return nil
+	}
+	if p.Describe == nil {
+		return fmt.Errorf("plan: no Python to describe functions with")
+	}
+	infos, errs, err := p.Describe(paths)
+	if err != nil {
+		return err
+	}
+	for _, f := range defs {
+		if e := errs[f.Path]; e != nil {
+			return errAt(f.PathAt, "cannot load Python function %s = '%s': %v", f.Name, f.Path, e)
+		}
+		info, ok := infos[f.Path]
+		if !ok {
+			return errAt(f.PathAt, "Python function '%s' was not described", f.Path)
+		}
+		fn := cat.functions[strings.ToLower(f.Name)]
+		fn.Table = info.Kind == "table"
+		fn.Deterministic = info.Deterministic
+		for _, t := range info.ResultTypes {
+			rt, err := sql.ParseType(t)
+			if err != nil {
+				return errAt(f.PathAt, "function %s declares result type %q: %v", f.Name, t, err)
+			}
+			fn.ResultTypes = append(fn.ResultTypes, rt)
+		}
+		if info.InputTypes != nil {
+			fn.InputTypes = []types.T{}
+			for _, t := range info.InputTypes {
+				it, err := sql.ParseType(t)
+				if err != nil {
+					return errAt(f.PathAt, "function %s declares input type %q: %v", f.Name, t, err)
+				}
+				fn.InputTypes = append(fn.InputTypes, it)
+			}
+		}
+		cat.arity[fn] = [2]int{info.MinArgs, info.MaxArgs}
+	}
+	return nil
+}
+
+func splitPath(p string) (mod, attr string, ok bool) {
+	i := strings.LastIndexByte(p, '.')
+	if i <= 0 || i == len(p)-1 {
+		return "", "", false
+	}
+	return p[:i], p[i+1:], true
+}
+
+func createTable(cat *catalog, st *sql.CreateTable) error {
+	name := strings.ToLower(st.Name)
+	if _, dup := cat.tables[name]; dup {
+		if st.IfNotExists {
+			return nil
+		}
+		return errAt(st.At, "table %s is already defined", st.Name)
+	}
+	t := &Table{Name: st.Name, Options: map[string]string{}}
+	seen := map[string]bool{}
+	for _, c := range st.Columns {
+		if seen[strings.ToLower(c.Name)] {
+			return errAt(c.At, "column %s is defined twice in table %s", c.Name, st.Name)
+		}
+		seen[strings.ToLower(c.Name)] = true
+		t.Schema = append(t.Schema, types.Field{Name: c.Name, Type: c.Type})
+	}
+	for _, o := range st.Options {
+		t.Options[o.Key] = o.Value
+	}
+	if t.Options["connector"] == "" {
+		return errAt(st.At, "table %s has no 'connector' option; add WITH ('connector' = 'datagen' | 'print' | 'blackhole' | 'filesystem', ...)", st.Name)
+	}
+	cat.tables[name] = t
+	return nil
+}
+
+// jobParameters parses 'pipeline.global-job-parameters' ("k1:v1,k2:v2").
+func jobParameters(settings map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, kv := range strings.Split(settings["pipeline.global-job-parameters"], ",") {
+		k, v, ok := strings.Cut(kv, ":")
+		if ok {
+			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return out
+}

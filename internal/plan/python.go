@@ -1,0 +1,412 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/weir-dev/weir/internal/coder"
+	"github.com/weir-dev/weir/internal/exec"
+	"github.com/weir-dev/weir/internal/expr"
+	"github.com/weir-dev/weir/internal/pyexec"
+	"github.com/weir-dev/weir/internal/types"
+	"github.com/weir-dev/weir/internal/weirpb"
+)
+
+// pipeline is a job's operators so far and the schema they produce.
+type pipeline struct {
+	steps  []Step
+	schema types.Schema
+	params map[string]string
+}
+
+// finish appends the last steps computing outs (filtered by filter) over the
+// current schema: Python stages for the Python calls, then one Go Calc.
+// Consecutive Python calls are fused into one stage; a Python call whose
+// argument needs a Go calculation over another Python call's result starts
+// a new stage after that calculation.
+func (p *pipeline) finish(outs []expr.Expr, names []string, filter expr.Expr) error {
+	// A filter without Python calls runs first, before any row reaches Python.
+	if filter != nil && !expr.HasPyCall(filter) {
+		if expr.HasPyCall(exprsAsCall(outs)) {
+			p.addCalc(filter, identity(p.schema), p.schema)
+			filter = nil
+		}
+	}
+	for {
+		all := append(append([]expr.Expr(nil), outs...), filter)
+		if filter == nil {
+			all = all[:len(outs)]
+		}
+		trees := readyTrees(all)
+		if len(trees) == 0 {
+			break
+		}
+		rewritten, err := p.addStage(trees, all)
+		if err != nil {
+			return err
+		}
+		outs = rewritten[:len(outs)]
+		if filter != nil {
+			filter = rewritten[len(outs)]
+		}
+	}
+	schema := make(types.Schema, len(outs))
+	for i, o := range outs {
+		schema[i] = types.Field{Name: names[i], Type: o.Type()}
+	}
+	p.addCalc(filter, outs, schema)
+	return nil
+}
+
+func exprsAsCall(xs []expr.Expr) expr.Expr { return &expr.Call{Name: "LIST", Args: xs} }
+
+func identity(s types.Schema) []expr.Expr {
+	out := make([]expr.Expr, len(s))
+	for i, f := range s {
+		out[i] = &expr.Column{Index: i, Name: f.Name, T: f.Type}
+	}
+	return out
+}
+
+// addCalc appends a Go calculation, unless it would change nothing.
+func (p *pipeline) addCalc(filter expr.Expr, outs []expr.Expr, schema types.Schema) {
+	if filter == nil && len(outs) == len(p.schema) {
+		same := true
+		for i, o := range outs {
+			c, ok := o.(*expr.Column)
+			if !ok || c.Index != i || !c.T.Equal(p.schema[i].Type) || schema[i].Name != p.schema[i].Name {
+				same = false
+				break
+			}
+		}
+		if same {
+			return
+		}
+	}
+	p.steps = append(p.steps, Step{Calc: &exec.Calc{Filter: filter, Projections: outs, Schema: schema}})
+	p.schema = schema
+}
+
+// readyTrees finds the maximal Python call trees whose arguments need no
+// other Python result first: every argument is a Python call (fused into the
+// same stage) or an expression without Python calls.
+func readyTrees(xs []expr.Expr) []*expr.PyCall {
+	var out []*expr.PyCall
+	seen := map[string]bool{}
+	var visit func(e expr.Expr)
+	visit = func(e expr.Expr) {
+		if pc, ok := e.(*expr.PyCall); ok && ready(pc) {
+			if k := pc.String(); !seen[k] || !pc.Func.Deterministic {
+				seen[k] = true
+				out = append(out, pc)
+			}
+			return
+		}
+		for _, c := range expr.Children(e) {
+			visit(c)
+		}
+	}
+	for _, x := range xs {
+		visit(x)
+	}
+	return out
+}
+
+func ready(pc *expr.PyCall) bool {
+	for _, a := range pc.Args {
+		if inner, ok := a.(*expr.PyCall); ok {
+			if !ready(inner) {
+				return false
+			}
+		} else if expr.HasPyCall(a) {
+			return false
+		}
+	}
+	return true
+}
+
+// stageBuilder collects the inputs, functions and constants of one stage.
+type stageBuilder struct {
+	spec      *weirpb.Stage
+	funcs     map[*expr.PyFunc]int32
+	inputs    []expr.Expr // Go expressions whose values go to Python
+	inputKeys map[string]int32
+}
+
+func newStageBuilder(kind weirpb.Stage_Kind, params map[string]string) *stageBuilder {
+	return &stageBuilder{
+		spec:      &weirpb.Stage{Kind: kind, JobParameters: params},
+		funcs:     map[*expr.PyFunc]int32{},
+		inputKeys: map[string]int32{},
+	}
+}
+
+func (b *stageBuilder) function(f *expr.PyFunc) int32 {
+	if i, ok := b.funcs[f]; ok {
+		return i
+	}
+	i := int32(len(b.spec.Functions))
+	b.funcs[f] = i
+	fn := &weirpb.Function{Name: f.Name, Module: f.Module, Attr: f.Attr, Deterministic: f.Deterministic}
+	for _, t := range f.ResultTypes {
+		fn.ResultTypes = append(fn.ResultTypes, t.String())
+	}
+	b.spec.Functions = append(b.spec.Functions, fn)
+	return i
+}
+
+// arg converts an argument: a nested Python call, a constant, or an input.
+func (b *stageBuilder) arg(e expr.Expr) (*weirpb.Expr, error) {
+	if pc, ok := e.(*expr.PyCall); ok {
+		return b.call(pc)
+	}
+	if isConstant(e) {
+		v, err := fold(e)
+		if err != nil {
+			return nil, err
+		}
+		enc, err := coder.EncodeValues(nil, []types.T{e.Type()}, []any{v})
+		if err != nil {
+			return nil, fmt.Errorf("plan: constant %s: %w", e, err)
+		}
+		return &weirpb.Expr{Kind: &weirpb.Expr_Constant{Constant: enc}, Type: constType(e.Type()).String()}, nil
+	}
+	k := e.String()
+	i, ok := b.inputKeys[k]
+	if !ok {
+		i = int32(len(b.inputs))
+		b.inputKeys[k] = i
+		b.inputs = append(b.inputs, e)
+		b.spec.InputTypes = append(b.spec.InputTypes, e.Type().String())
+	}
+	return &weirpb.Expr{Kind: &weirpb.Expr_Column{Column: i}, Type: e.Type().String()}, nil
+}
+
+// constType is the type a constant is sent as; an untyped NULL goes as a
+// nullable STRING, which Python reads as None.
+func constType(t types.T) types.T {
+	if t.Kind == types.Null {
+		return types.STRING
+	}
+	return t
+}
+
+func (b *stageBuilder) call(pc *expr.PyCall) (*weirpb.Expr, error) {
+	c := &weirpb.Call{Function: b.function(pc.Func)}
+	for _, a := range pc.Args {
+		x, err := b.arg(a)
+		if err != nil {
+			return nil, err
+		}
+		c.Args = append(c.Args, x)
+	}
+	return &weirpb.Expr{Kind: &weirpb.Expr_Call{Call: c}, Type: pc.T.String()}, nil
+}
+
+// stage turns the builder into a pyexec.Stage over the current schema,
+// adding a Go calculation in front when some inputs are not plain columns.
+// forward are the current columns kept beside the results.
+func (p *pipeline) stage(b *stageBuilder, forward []int, results types.Schema) *pyexec.Stage {
+	st := &pyexec.Stage{Spec: b.spec, Results: results}
+	for _, f := range forward {
+		st.Output = append(st.Output, p.schema[f])
+	}
+	plain := true
+	for _, in := range b.inputs {
+		if _, ok := in.(*expr.Column); !ok {
+			plain = false
+		}
+	}
+	if plain {
+		for _, in := range b.inputs {
+			c := in.(*expr.Column)
+			st.Inputs = append(st.Inputs, c.Index)
+			st.InputTypes = append(st.InputTypes, c.T)
+		}
+		st.Forward = forward
+	} else {
+		pre := make([]expr.Expr, 0, len(forward)+len(b.inputs))
+		schema := make(types.Schema, 0, cap(pre))
+		for i, f := range forward {
+			pre = append(pre, &expr.Column{Index: f, Name: p.schema[f].Name, T: p.schema[f].Type})
+			schema = append(schema, p.schema[f])
+			st.Forward = append(st.Forward, i)
+		}
+		for i, in := range b.inputs {
+			pre = append(pre, in)
+			schema = append(schema, types.Field{Name: fmt.Sprintf("$in%d", i), Type: in.Type()})
+			st.Inputs = append(st.Inputs, len(forward)+i)
+			st.InputTypes = append(st.InputTypes, in.Type())
+		}
+		p.steps = append(p.steps, Step{Calc: &exec.Calc{Projections: pre, Schema: schema}})
+		p.schema = schema
+	}
+	st.Output = append(st.Output, results...)
+	p.steps = append(p.steps, Step{Python: st})
+	p.schema = st.Output
+	return st
+}
+
+// addStage adds one scalar Python stage computing trees and returns all with
+// the trees replaced by the stage's result columns.
+func (p *pipeline) addStage(trees []*expr.PyCall, all []expr.Expr) ([]expr.Expr, error) {
+	b := newStageBuilder(weirpb.Stage_SCALAR, p.params)
+	results := make(types.Schema, len(trees))
+	names := make([]string, len(trees))
+	treeIndex := map[*expr.PyCall]int{}
+	for i, t := range trees {
+		e, err := b.call(t)
+		if err != nil {
+			return nil, err
+		}
+		b.spec.Outputs = append(b.spec.Outputs, e)
+		results[i] = types.Field{Name: fmt.Sprintf("$py%d", i), Type: t.T}
+		names[i] = t.String()
+		treeIndex[t] = i
+	}
+	b.spec.Name = stageName(names)
+	// Columns still needed beside the results.
+	used := map[int]bool{}
+	for _, x := range all {
+		collectColumns(x, treeIndex, used)
+	}
+	forward := make([]int, 0, len(used))
+	for c := range used {
+		forward = append(forward, c)
+	}
+	sort.Ints(forward)
+	before := p.schema
+	p.stage(b, forward, results)
+	// Rewrite: forwarded column f is now at its position in forward; tree i
+	// at len(forward)+i.
+	pos := map[int]int{}
+	for i, f := range forward {
+		pos[f] = i
+	}
+	byKey := map[string]int{}
+	for i, t := range trees {
+		if t.Func.Deterministic {
+			byKey[t.String()] = i
+		}
+	}
+	out := make([]expr.Expr, len(all))
+	for i, x := range all {
+		out[i] = rewrite(x, func(e expr.Expr) expr.Expr {
+			switch e := e.(type) {
+			case *expr.PyCall:
+				if k, ok := treeIndex[e]; ok {
+					return &expr.Column{Index: len(forward) + k, Name: results[k].Name, T: e.T}
+				}
+				if k, ok := byKey[e.String()]; ok && e.Func.Deterministic && ready(e) {
+					return &expr.Column{Index: len(forward) + k, Name: results[k].Name, T: e.T}
+				}
+			case *expr.Column:
+				return &expr.Column{Index: pos[e.Index], Name: before[e.Index].Name, T: e.T}
+			}
+			return nil
+		})
+	}
+	return out, nil
+}
+
+func stageName(calls []string) string {
+	s := strings.Join(calls, ", ")
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return "PythonCalc[" + s + "]"
+}
+
+// collectColumns records the columns x uses outside the given trees.
+func collectColumns(x expr.Expr, trees map[*expr.PyCall]int, used map[int]bool) {
+	if pc, ok := x.(*expr.PyCall); ok {
+		if _, isTree := trees[pc]; isTree {
+			return
+		}
+		// An equal deterministic call is computed by the stage too.
+		for t := range trees {
+			if t.Func.Deterministic && t.String() == pc.String() && ready(pc) {
+				return
+			}
+		}
+	}
+	if c, ok := x.(*expr.Column); ok {
+		used[c.Index] = true
+		return
+	}
+	for _, ch := range expr.Children(x) {
+		collectColumns(ch, trees, used)
+	}
+}
+
+// rewrite rebuilds x top-down: f returns a replacement for a node, or nil
+// to keep the node and rewrite its children.
+func rewrite(x expr.Expr, f func(expr.Expr) expr.Expr) expr.Expr {
+	if x == nil {
+		return nil
+	}
+	if r := f(x); r != nil {
+		return r
+	}
+	switch e := x.(type) {
+	case *expr.Call:
+		c := *e
+		c.Args = rewriteAll(e.Args, f)
+		return &c
+	case *expr.PyCall:
+		c := *e
+		c.Args = rewriteAll(e.Args, f)
+		return &c
+	case *expr.Cast:
+		return &expr.Cast{X: rewrite(e.X, f), T: e.T}
+	case *expr.Case:
+		c := &expr.Case{T: e.T, Else: rewrite(e.Else, f)}
+		for _, w := range e.Whens {
+			c.Whens = append(c.Whens, expr.When{Cond: rewrite(w.Cond, f), Result: rewrite(w.Result, f)})
+		}
+		return c
+	}
+	return x
+}
+
+func rewriteAll(xs []expr.Expr, f func(expr.Expr) expr.Expr) []expr.Expr {
+	out := make([]expr.Expr, len(xs))
+	for i, x := range xs {
+		out[i] = rewrite(x, f)
+	}
+	return out
+}
+
+// isConstant reports whether e depends on no column and no Python call.
+func isConstant(e expr.Expr) bool {
+	constant := true
+	expr.Walk(e, func(x expr.Expr) bool {
+		switch x.(type) {
+		case *expr.Column, *expr.PyCall:
+			constant = false
+		}
+		return constant
+	})
+	return constant
+}
+
+// fold evaluates a constant expression with the engine's own evaluator.
+func fold(e expr.Expr) (any, error) {
+	if lit, ok := e.(*expr.Literal); ok {
+		return lit.Value, nil
+	}
+	mem := memory.DefaultAllocator
+	rec := array.NewRecordBatch(arrow.NewSchema(nil, nil), nil, 1)
+	defer rec.Release()
+	arr, err := exec.Eval(mem, e, rec)
+	if err != nil {
+		return nil, fmt.Errorf("plan: evaluate constant %s: %w", e, err)
+	}
+	defer arr.Release()
+	return exec.ValueAt(arr, 0), nil
+}

@@ -1,0 +1,269 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/weir-dev/weir/internal/expr"
+	"github.com/weir-dev/weir/internal/sql"
+	"github.com/weir-dev/weir/internal/types"
+	"github.com/weir-dev/weir/internal/weirpb"
+)
+
+func planInsert(cat *catalog, st *sql.Insert, params map[string]string) (*Job, error) {
+	sink := cat.table(st.Table)
+	if sink == nil {
+		return nil, errAt(st.At, "unknown table %s; declare it with CREATE TABLE %s (...) WITH ('connector' = ...)", st.Table, st.Table)
+	}
+	if st.Overwrite {
+		return nil, errAt(st.At, "INSERT OVERWRITE is not supported; use INSERT INTO")
+	}
+	job := &Job{Sink: sink}
+	p := &pipeline{params: params}
+	sc, err := planFrom(cat, st.Query.From, job, p)
+	if err != nil {
+		return nil, err
+	}
+	b := &binder{cat: cat, scope: sc}
+	var filter expr.Expr
+	if st.Query.Where != nil {
+		if filter, err = b.bind(st.Query.Where); err != nil {
+			return nil, err
+		}
+		if err := wantBool(st.Query.Where.Pos(), "WHERE", filter); err != nil {
+			return nil, err
+		}
+	}
+	var outs []expr.Expr
+	var pos []sql.Pos
+	for _, item := range st.Query.Items {
+		if item.Star {
+			for i, c := range sc {
+				if item.StarQualifier != "" && !strings.EqualFold(item.StarQualifier, c.qual) {
+					continue
+				}
+				outs = append(outs, &expr.Column{Index: i, Name: c.name, T: c.t})
+				pos = append(pos, item.At)
+			}
+			continue
+		}
+		x, err := b.bind(item.Expr)
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, x)
+		pos = append(pos, item.At)
+	}
+	if len(outs) != len(sink.Schema) {
+		return nil, errAt(st.At, "INSERT INTO %s: the query gives %d column(s) but %s has %d (%s)", sink.Name, len(outs), sink.Name, len(sink.Schema), schemaString(sink.Schema))
+	}
+	names := make([]string, len(outs))
+	for i, o := range outs {
+		want := sink.Schema[i].Type
+		got := o.Type()
+		if !assignable(got, want) {
+			return nil, errAt(pos[i], "INSERT INTO %s: column %d (%s) is %s, which cannot be stored in %s %s", sink.Name, i+1, o, got, sink.Schema[i].Name, want)
+		}
+		if !got.EqualIgnoringNull(want) {
+			outs[i] = coerce(o, want)
+		}
+		names[i] = sink.Schema[i].Name
+	}
+	if err := p.finish(outs, names, filter); err != nil {
+		return nil, err
+	}
+	job.Steps = p.steps
+	return job, nil
+}
+
+// assignable reports whether a value of type from may be written to a
+// column of type to (with an implicit cast where needed).
+func assignable(from, to types.T) bool {
+	switch {
+	case from.Kind == types.Null:
+		return true
+	case from.EqualIgnoringNull(to):
+		return true
+	case from.IsNumeric() && to.IsNumeric():
+		return true
+	case from.IsString() && to.IsString(), from.IsBinary() && to.IsBinary():
+		return true
+	case (from.Kind == types.Timestamp || from.Kind == types.TimestampLTZ) && from.Kind == to.Kind:
+		return true
+	case from.Kind == types.Time && to.Kind == types.Time:
+		return true
+	}
+	return false
+}
+
+// planFrom plans the FROM clause into the job's source and first steps, and
+// returns the columns the SELECT can name.
+func planFrom(cat *catalog, f sql.From, job *Job, p *pipeline) (scope, error) {
+	switch f := f.(type) {
+	case *sql.TableRef:
+		t := cat.table(f.Name)
+		if t == nil {
+			return nil, errAt(f.At, "unknown table %s; declare it with CREATE TABLE %s (...) WITH ('connector' = ...)", f.Name, f.Name)
+		}
+		job.Source = Source{Table: t, Schema: t.Schema}
+		p.schema = t.Schema
+		qual := f.Alias
+		if qual == "" {
+			qual = t.Name
+		}
+		sc := make(scope, len(t.Schema))
+		for i, c := range t.Schema {
+			sc[i] = column{qual: qual, name: c.Name, t: c.Type}
+		}
+		return sc, nil
+	case *sql.Values:
+		return planValues(cat, f, job, p)
+	case *sql.Lateral:
+		left, err := planFrom(cat, f.Left, job, p)
+		if err != nil {
+			return nil, err
+		}
+		return planLateral(cat, f, left, p)
+	case *sql.Subquery:
+		return nil, errAt(f.At, "subqueries in FROM are not supported yet")
+	case nil:
+		return nil, fmt.Errorf("plan: SELECT without FROM is not supported; use FROM (VALUES (...)) AS t(a)")
+	}
+	return nil, errAt(f.Pos(), "this FROM clause is not supported")
+}
+
+func planValues(cat *catalog, v *sql.Values, job *Job, p *pipeline) (scope, error) {
+	if len(v.Rows) == 0 {
+		return nil, errAt(v.At, "VALUES needs at least one row")
+	}
+	width := len(v.Rows[0])
+	b := &binder{cat: cat}
+	cols := make([][]expr.Expr, width)
+	for r, row := range v.Rows {
+		if len(row) != width {
+			return nil, errAt(v.At, "VALUES row %d has %d values, the first has %d", r+1, len(row), width)
+		}
+		for c, x := range row {
+			e, err := b.bind(x)
+			if err != nil {
+				return nil, err
+			}
+			if !isConstant(e) {
+				return nil, errAt(x.Pos(), "VALUES may hold only constants")
+			}
+			cols[c] = append(cols[c], e)
+		}
+	}
+	names := v.Columns
+	if len(names) == 0 {
+		for i := 0; i < width; i++ {
+			names = append(names, fmt.Sprintf("EXPR$%d", i))
+		}
+	}
+	if len(names) != width {
+		return nil, errAt(v.At, "VALUES has %d columns but %d names", width, len(names))
+	}
+	schema := make(types.Schema, width)
+	for c := range cols {
+		t, err := commonType(v.At, cols[c])
+		if err != nil {
+			return nil, err
+		}
+		if t.Kind == types.Null {
+			t = types.STRING
+		}
+		schema[c] = types.Field{Name: names[c], Type: t}
+	}
+	rows := make([][]any, len(v.Rows))
+	for r := range v.Rows {
+		rows[r] = make([]any, width)
+		for c := range cols {
+			val, err := fold(coerce(cols[c][r], schema[c].Type))
+			if err != nil {
+				return nil, errAt(v.Rows[r][c].Pos(), "%v", err)
+			}
+			rows[r][c] = val
+		}
+	}
+	job.Source = Source{Values: rows, Schema: schema}
+	p.schema = schema
+	sc := make(scope, width)
+	for i, f := range schema {
+		sc[i] = column{qual: v.Alias, name: f.Name, t: f.Type}
+	}
+	return sc, nil
+}
+
+// planLateral adds a table-function stage joining each row of the left side
+// with the rows the function returns for it.
+func planLateral(cat *catalog, l *sql.Lateral, left scope, p *pipeline) (scope, error) {
+	fn := cat.functions[strings.ToLower(l.Call.Name)]
+	if fn == nil {
+		return nil, errAt(l.Call.At, "unknown table function %s; declare it with CREATE TEMPORARY FUNCTION %s AS 'module.%s' LANGUAGE PYTHON", l.Call.Name, l.Call.Name, l.Call.Name)
+	}
+	if !fn.Table {
+		return nil, errAt(l.Call.At, "%s is a scalar function; LATERAL TABLE(...) needs a table function declared with @udtf", fn.Name)
+	}
+	if l.On != nil {
+		if lit, ok := l.On.(*sql.Literal); !ok || lit.Kind != sql.LitBool || !strings.EqualFold(lit.Text, "TRUE") {
+			return nil, errAt(l.On.Pos(), "a join with LATERAL TABLE supports only ON TRUE")
+		}
+	}
+	if l.Kind == sql.LeftJoin && l.On == nil {
+		return nil, errAt(l.At, "LEFT JOIN LATERAL TABLE(...) needs ON TRUE")
+	}
+	b := &binder{cat: cat, scope: left}
+	args := make([]expr.Expr, len(l.Call.Args))
+	for i, a := range l.Call.Args {
+		x, err := b.bind(a)
+		if err != nil {
+			return nil, err
+		}
+		args[i] = x
+	}
+	args, err := b.checkArgs(l.Call, fn, args)
+	if err != nil {
+		return nil, err
+	}
+	call := &expr.PyCall{Func: fn, Args: args, T: fn.ResultTypes[0]}
+	for _, a := range args {
+		if _, isPy := a.(*expr.PyCall); (isPy && !ready(a.(*expr.PyCall))) || (!isPy && expr.HasPyCall(a)) {
+			return nil, errAt(l.Call.At, "arguments of table function %s may not mix Go expressions with Python calls yet", fn.Name)
+		}
+	}
+	names := l.Columns
+	if len(names) == 0 {
+		for i := range fn.ResultTypes {
+			names = append(names, fmt.Sprintf("f%d", i))
+		}
+	}
+	if len(names) != len(fn.ResultTypes) {
+		return nil, errAt(l.At, "table function %s returns %d column(s) but AS %s(...) names %d", fn.Name, len(fn.ResultTypes), l.Alias, len(names))
+	}
+	sb := newStageBuilder(weirpb.Stage_TABLE, p.params)
+	e, err := sb.call(call)
+	if err != nil {
+		return nil, err
+	}
+	sb.spec.Outputs = []*weirpb.Expr{e}
+	sb.spec.Name = "PythonTableFunction[" + call.String() + "]"
+	results := make(types.Schema, len(names))
+	for i, n := range names {
+		t := fn.ResultTypes[i]
+		if l.Kind == sql.LeftJoin {
+			t = t.WithNullable(true)
+		}
+		results[i] = types.Field{Name: n, Type: t}
+	}
+	forward := make([]int, len(p.schema))
+	for i := range forward {
+		forward[i] = i
+	}
+	st := p.stage(sb, forward, results)
+	st.LeftJoin = l.Kind == sql.LeftJoin
+	sc := append(scope(nil), left...)
+	for _, r := range results {
+		sc = append(sc, column{qual: l.Alias, name: r.Name, t: r.Type})
+	}
+	return sc, nil
+}

@@ -1,0 +1,390 @@
+package pyexec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/weir-dev/weir/internal/coder"
+	"github.com/weir-dev/weir/internal/fnapi"
+	"github.com/weir-dev/weir/internal/types"
+	"github.com/weir-dev/weir/internal/weirpb"
+)
+
+// Stage is a Python stage of a job.
+type Stage struct {
+	// Spec is what the workers compute.
+	Spec *weirpb.Stage
+	// Inputs are the columns of an incoming batch that go to Python, in the
+	// order of Spec.InputTypes.
+	Inputs []int
+	// InputTypes are the types of Inputs.
+	InputTypes []types.T
+	// Forward are the columns of an incoming batch put in front of the
+	// results in each output batch.
+	Forward []int
+	// Results are the result columns: one per output of a scalar stage, the
+	// table function's columns for a table stage.
+	Results types.Schema
+	// Output is the schema of output batches: Forward's columns then Results.
+	Output types.Schema
+	// LeftJoin keeps, for a table stage, input rows without results, with
+	// NULL results (LEFT JOIN LATERAL ... ON TRUE).
+	LeftJoin bool
+
+	id string
+}
+
+// Table reports whether s runs a table function.
+func (s *Stage) Table() bool { return s.Spec.GetKind() == weirpb.Stage_TABLE }
+
+// Register makes the stage's descriptor available to the workers.
+func (p *Pool) Register(s *Stage) error {
+	p.mu.Lock()
+	p.starts += 0
+	s.id = fmt.Sprintf("stage-%p", s)
+	p.mu.Unlock()
+	d, err := descriptor(s.id, p.srv.URL(), s.Spec)
+	if err != nil {
+		return err
+	}
+	p.srv.AddDescriptor(d)
+	return nil
+}
+
+// bundle is the unit sent to one worker: some input batches, kept until
+// their results are complete.
+type bundle struct {
+	seq      int
+	batches  []arrow.RecordBatch
+	elements [][]byte // encoded input elements, one per batch
+	rows     int
+	t        token
+	b        *fnapi.Bundle
+	attempts int
+	err      error
+}
+
+func (b *bundle) release() {
+	for _, r := range b.batches {
+		r.Release()
+	}
+	b.batches = nil
+	b.elements = nil
+}
+
+// Run streams the batches of in through stage s and sends the output
+// batches to out in input order. It returns when in is closed and every
+// result has been sent, or at the first error. Batches received from in are
+// released; batches sent on out are the receiver's to release.
+func (p *Pool) Run(ctx context.Context, s *Stage, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
+	if s.id == "" {
+		if err := p.Register(s); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	inflight := make(chan *bundle, p.cfg.Workers*p.cfg.InFlight)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(inflight)
+		if err := p.dispatch(ctx, s, in, inflight); err != nil {
+			cancel(err)
+		}
+	}()
+	err := p.collect(ctx, s, mem, inflight, out)
+	if err != nil {
+		cancel(err)
+	}
+	wg.Wait()
+	// Release what is still queued after a failure.
+	for b := range inflight {
+		b.release()
+	}
+	if err == nil {
+		err = context.Cause(ctx)
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil && context.Cause(ctx) == ctx.Err() {
+			err = nil
+		}
+	}
+	return err
+}
+
+// dispatch groups incoming batches into bundles and starts each on a worker.
+func (p *Pool) dispatch(ctx context.Context, s *Stage, in <-chan arrow.RecordBatch, inflight chan<- *bundle) error {
+	enc := coder.NewEncoder(s.InputTypes)
+	seq := 0
+	var cur *bundle
+	var deadline <-chan time.Time
+	closeCur := func() error {
+		if cur == nil {
+			return nil
+		}
+		b := cur
+		cur, deadline = nil, nil
+		if err := b.b.Send(ctx, nil, true); err != nil {
+			b.err = err
+		}
+		select {
+		case inflight <- b:
+			return nil
+		case <-ctx.Done():
+			b.release()
+			return context.Cause(ctx)
+		}
+	}
+	for {
+		select {
+		case rec, ok := <-in:
+			if !ok {
+				return closeCur()
+			}
+			if rec.NumRows() == 0 {
+				rec.Release()
+				continue
+			}
+			el, err := encodeElement(enc, s.Inputs, rec)
+			if err != nil {
+				rec.Release()
+				return err
+			}
+			if cur == nil {
+				t, err := p.acquire(ctx)
+				if err != nil {
+					rec.Release()
+					return err
+				}
+				seq++
+				cur = &bundle{seq: seq, t: t, attempts: 1}
+				cur.b, cur.err = t.s.w.StartBundle(s.id, sourceID, sinkID)
+				deadline = time.After(p.cfg.BundleTime)
+			}
+			cur.batches = append(cur.batches, rec)
+			cur.elements = append(cur.elements, el)
+			cur.rows += int(rec.NumRows())
+			if cur.err == nil {
+				cur.err = cur.b.Send(ctx, el, false)
+			}
+			if cur.rows >= p.cfg.BundleRows {
+				if err := closeCur(); err != nil {
+					return err
+				}
+			}
+		case <-deadline:
+			if err := closeCur(); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			if cur != nil {
+				cur.release()
+			}
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// encodeElement encodes the input columns of rec as one data element.
+func encodeElement(enc *coder.Encoder, inputs []int, rec arrow.RecordBatch) ([]byte, error) {
+	cols := make([]arrow.Array, len(inputs))
+	for i, c := range inputs {
+		cols[i] = rec.Column(c)
+	}
+	buf := make([]byte, elementReserve, elementReserve+int(rec.NumRows())*(8+4*len(inputs)))
+	buf, err := enc.Encode(buf, cols, 0, int(rec.NumRows()))
+	if err != nil {
+		return nil, fmt.Errorf("pyexec: encode input rows: %w", err)
+	}
+	return wrapElement(buf), nil
+}
+
+// collect waits for bundles in order, replays those whose worker died, and
+// emits their joined results.
+func (p *Pool) collect(ctx context.Context, s *Stage, mem memory.Allocator, inflight <-chan *bundle, out chan<- arrow.RecordBatch) error {
+	dec := coder.NewDecoder(mem, s.Results.Types())
+	defer dec.Release()
+	for b := range inflight {
+		data, err := p.await(ctx, s, b)
+		if err != nil {
+			b.release()
+			return err
+		}
+		err = p.emit(ctx, s, mem, dec, b, data, out)
+		b.release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// await returns the output of bundle b, replaying it on another worker when
+// its worker is lost, up to MaxAttempts tries.
+func (p *Pool) await(ctx context.Context, s *Stage, b *bundle) ([]byte, error) {
+	for {
+		var data []byte
+		err := b.err
+		if err == nil {
+			select {
+			case <-b.b.Done():
+				data, err = b.b.Result()
+			case <-ctx.Done():
+				return nil, context.Cause(ctx)
+			}
+		}
+		p.release(b.t)
+		if err == nil {
+			return data, nil
+		}
+		var be *fnapi.BundleError
+		if errors.As(err, &be) {
+			return nil, &FunctionError{Stage: s.Spec.GetName(), Message: pythonMessage(be.Message)}
+		}
+		if !errors.Is(err, fnapi.ErrWorkerGone) {
+			return nil, err
+		}
+		cause := p.deathCause(b.t)
+		if b.attempts >= p.cfg.MaxAttempts {
+			return nil, fmt.Errorf("pyexec: a bundle of %s failed %d times because its Python worker died (%s); giving up.\nThe worker's last log lines:\n%s",
+				s.Spec.GetName(), b.attempts, cause.reason, indent(cause.logs))
+		}
+		p.cfg.Log.Warn("replaying bundle on another worker", "stage", s.Spec.GetName(), "attempt", b.attempts+1, "cause", cause.reason)
+		b.attempts++
+		if err := p.resend(ctx, s, b); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// resend starts bundle b again on a live worker.
+func (p *Pool) resend(ctx context.Context, s *Stage, b *bundle) error {
+	t, err := p.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	b.t = t
+	b.b, b.err = t.s.w.StartBundle(s.id, sourceID, sinkID)
+	for _, el := range b.elements {
+		if b.err != nil {
+			break
+		}
+		b.err = b.b.Send(ctx, el, false)
+	}
+	if b.err == nil {
+		b.err = b.b.Send(ctx, nil, true)
+	}
+	return nil
+}
+
+type death struct{ reason, logs string }
+
+// deathCause describes why the worker of token t went away.
+func (p *Pool) deathCause(t token) death {
+	p.mu.Lock()
+	proc, w := t.s.p, t.s.w
+	if t.gen != t.s.gen {
+		proc, w = nil, nil
+	}
+	p.mu.Unlock()
+	d := death{reason: "connection lost"}
+	if proc != nil {
+		select {
+		case <-proc.Done():
+		case <-time.After(2 * time.Second):
+		}
+		if r := proc.ExitReason(); r != "" {
+			d.reason = r
+		}
+		d.logs = proc.Stderr()
+	}
+	if w != nil {
+		if l := strings.Join(w.LastLogs(), "\n"); l != "" {
+			d.logs = strings.TrimSpace(d.logs + "\n" + l)
+		}
+	}
+	return d
+}
+
+// emit decodes the results of b and sends one joined batch per input batch.
+func (p *Pool) emit(ctx context.Context, s *Stage, mem memory.Allocator, dec *coder.Decoder, b *bundle, data []byte, out chan<- arrow.RecordBatch) error {
+	values, err := splitElements(data)
+	if err != nil {
+		return err
+	}
+	if len(values) != len(b.batches) {
+		return fmt.Errorf("pyexec: %s answered %d elements for %d", s.Spec.GetName(), len(values), len(b.batches))
+	}
+	for i, rec := range b.batches {
+		joined, err := p.join(s, mem, dec, rec, values[i])
+		if err != nil {
+			return fmt.Errorf("pyexec: results of %s: %w", s.Spec.GetName(), err)
+		}
+		if joined == nil {
+			continue
+		}
+		select {
+		case out <- joined:
+		case <-ctx.Done():
+			joined.Release()
+			return context.Cause(ctx)
+		}
+	}
+	return nil
+}
+
+// join builds the output batch of one input batch: forwarded columns, then
+// the decoded results.
+func (p *Pool) join(s *Stage, mem memory.Allocator, dec *coder.Decoder, rec arrow.RecordBatch, value []byte) (arrow.RecordBatch, error) {
+	if s.Table() {
+		return p.joinTable(s, mem, dec, rec, value)
+	}
+	n, err := dec.Decode(value)
+	if err != nil {
+		return nil, err
+	}
+	if n != int(rec.NumRows()) {
+		return nil, fmt.Errorf("got %d result rows for %d input rows", n, rec.NumRows())
+	}
+	results := dec.NewArrays()
+	cols := make([]arrow.Array, 0, len(s.Forward)+len(results))
+	for _, c := range s.Forward {
+		cols = append(cols, rec.Column(c))
+	}
+	cols = append(cols, results...)
+	joined := array.NewRecordBatch(s.Output.Arrow(), cols, rec.NumRows())
+	for _, a := range results {
+		a.Release()
+	}
+	return joined, nil
+}
+
+// FunctionError is a Python function that failed in a worker.
+type FunctionError struct {
+	Stage   string
+	Message string
+}
+
+func (e *FunctionError) Error() string { return e.Message }
+
+// pythonMessage extracts weir's own report from the harness's error text,
+// which wraps it in the harness's traceback.
+func pythonMessage(msg string) string {
+	const marker = "weir.errors.FunctionError: "
+	if i := strings.LastIndex(msg, marker); i >= 0 {
+		m := msg[i+len(marker):]
+		if j := strings.LastIndex(m, " [while running"); j >= 0 {
+			m = m[:j]
+		}
+		return strings.TrimSpace(m)
+	}
+	return "Python worker error:\n" + strings.TrimSpace(msg)
+}

@@ -1,0 +1,154 @@
+// Package worker starts, watches and stops weir's Python worker processes.
+//
+// A worker runs in its own process group and is killed with its parent
+// (Pdeathsig), so that no worker outlives the engine. Stop goes graceful
+// (SIGTERM) then forced (SIGKILL) and is safe to call more than once.
+//
+// worker imports only the standard library.
+package worker
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Options describe how to start one worker process.
+type Options struct {
+	// Python is the interpreter (Flink's python.executable); default "python3".
+	Python string
+	// Args follow the interpreter, e.g. ["-m", "weir.worker"].
+	Args []string
+	// Env is added to the engine's environment.
+	Env []string
+	// Name labels the worker in logs.
+	Name string
+	// Log receives the worker's stderr lines.
+	Log *slog.Logger
+}
+
+// Process is a running worker.
+type Process struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+
+	mu       sync.Mutex
+	stderr   []string
+	stopOnce sync.Once
+}
+
+// stderrTail is how many of the last stderr lines are kept for reports.
+const stderrTail = 40
+
+// Start starts a worker.
+func Start(o Options) (*Process, error) {
+	python := o.Python
+	if python == "" {
+		python = "python3"
+	}
+	cmd := exec.Command(python, o.Args...)
+	cmd.Env = append(cmd.Environ(), o.Env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, fmt.Errorf("worker %s: %w", o.Name, err)
+	}
+	cmd.Stdout = nil
+	if err := cmd.Start(); err != nil {
+		var ee *exec.Error
+		if errors.As(err, &ee) || errors.Is(err, syscall.ENOENT) {
+			return nil, fmt.Errorf("worker %s: cannot start Python interpreter %q (python.executable): %w; set python.executable to a Python 3 that has the weir package installed", o.Name, python, err)
+		}
+		return nil, fmt.Errorf("worker %s: start %q: %w", o.Name, python, err)
+	}
+	p := &Process{name: o.Name, cmd: cmd, done: make(chan struct{})}
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		p.copyStderr(stderr, o.Log)
+	}()
+	go func() {
+		<-copied
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func (p *Process) copyStderr(r io.Reader, log *slog.Logger) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		p.mu.Lock()
+		if len(p.stderr) == stderrTail {
+			copy(p.stderr, p.stderr[1:])
+			p.stderr = p.stderr[:stderrTail-1]
+		}
+		p.stderr = append(p.stderr, line)
+		p.mu.Unlock()
+		if log != nil {
+			log.Debug(line, "worker", p.name, "stream", "stderr")
+		}
+	}
+}
+
+// Pid is the worker's process id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Done is closed when the process has exited.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// ExitReason describes how the process ended ("exit code 1", "killed by
+// signal SIGKILL"), or "" while it runs.
+func (p *Process) ExitReason() string {
+	select {
+	case <-p.done:
+	default:
+		return ""
+	}
+	st := p.cmd.ProcessState
+	if st == nil {
+		return fmt.Sprint(p.err)
+	}
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return fmt.Sprintf("killed by signal %s", ws.Signal())
+	}
+	return fmt.Sprintf("exit code %d", st.ExitCode())
+}
+
+// Stderr returns the last lines the process wrote to stderr.
+func (p *Process) Stderr() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.stderr, "\n")
+}
+
+// Stop asks the process group to terminate and kills it after grace. It
+// returns once the process has exited. Calling it again is harmless.
+func (p *Process) Stop(grace time.Duration) {
+	p.stopOnce.Do(func() {
+		pgid := -p.cmd.Process.Pid
+		_ = syscall.Kill(pgid, syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(grace):
+		}
+		// Kill the group even after the leader exited: a UDF may have
+		// started children of its own.
+		_ = syscall.Kill(pgid, syscall.SIGKILL)
+	})
+	<-p.done
+}
+
+// Kill kills the process group at once (used by fault-injection tests).
+func (p *Process) Kill() { _ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) }

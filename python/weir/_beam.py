@@ -1,0 +1,53 @@
+"""weir's transforms inside the Beam Python SDK harness.
+
+Registers the URNs of weir's Python stages with the harness. The harness
+hands each stage one element per batch of rows (bytes in weir's row format,
+in a windowed value); the stage answers with one element of encoded results.
+"""
+
+from apache_beam.runners.worker import bundle_processor, operation_specs, operations
+from apache_beam.runners import common
+
+from weir.proto import weir_pb2
+
+SCALAR_FUNCTION_URN = "weir:transform:scalar_function:v1"
+TABLE_FUNCTION_URN = "weir:transform:table_function:v1"
+
+
+class StageOperation(operations.Operation):
+    """A Beam operation that runs a weir stage over each element."""
+
+    def __init__(self, name_context, spec, counter_factory, state_sampler, stage):
+        super().__init__(name_context, spec, counter_factory, state_sampler)
+        self._stage = stage
+        self._op = None
+
+    def setup(self, data_sampler=None):
+        super().setup(data_sampler)
+        from weir import operations as ops
+
+        cls = ops.ScalarOperation if self._stage.kind == weir_pb2.Stage.SCALAR else ops.TableOperation
+        self._op = cls(self._stage)
+
+    def process(self, o):
+        with self.scoped_process_state:
+            self.receivers[0].receive(o.with_value(self._op.process(o.value)))
+
+    def __repr__(self):
+        return f"StageOperation[{self._stage.name}]"
+
+
+def _create(factory, transform_id, transform_proto, stage, consumers):
+    output_coders = factory.get_output_coders(transform_proto)
+    tags = list(transform_proto.outputs.keys())
+    spec = operation_specs.WorkerDoFn(
+        serialized_fn=None, output_tags=tags, input=None, side_inputs=None,
+        output_coders=[output_coders[t] for t in tags])
+    op = StageOperation(
+        common.NameContext(transform_proto.unique_name, transform_id),
+        spec, factory.counter_factory, factory.state_sampler, stage)
+    return factory.augment_oldstyle_op(op, transform_proto.unique_name, consumers, tags)
+
+
+bundle_processor.BeamTransformFactory.register_urn(SCALAR_FUNCTION_URN, weir_pb2.Stage)(_create)
+bundle_processor.BeamTransformFactory.register_urn(TABLE_FUNCTION_URN, weir_pb2.Stage)(_create)

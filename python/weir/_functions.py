@@ -1,0 +1,174 @@
+"""Loading, opening and fusing the functions of a Python stage.
+
+Shared by the slow and the fast operations: both call the fused Python
+function that ``fuse`` compiles, so the two differ only in how rows are
+decoded and encoded and how the per-row loop runs.
+"""
+
+import atexit
+import importlib
+import sys
+import threading
+import traceback
+
+from weir.errors import FunctionError, FunctionLoadError
+from weir.types import parse_type
+
+_lock = threading.Lock()
+_opened = {}  # (module, attr) -> wrapper, opened once per worker process
+
+
+def load(module, attr):
+    """Import ``module`` and return its weir UDF ``attr``."""
+    from weir.udf import UserDefinedFunctionWrapper
+
+    try:
+        mod = importlib.import_module(module)
+    except Exception as e:
+        raise FunctionLoadError(
+            f"cannot import Python module {module!r}: {type(e).__name__}: {e}\n"
+            f"Python path: {sys.path}\n"
+            f"Ship the file with --pyfiles (or SET 'python.files' = '...')."
+        ) from e
+    try:
+        f = getattr(mod, attr)
+    except AttributeError:
+        raise FunctionLoadError(f"module {module!r} ({getattr(mod, '__file__', '?')}) has no attribute {attr!r}") from None
+    if not isinstance(f, UserDefinedFunctionWrapper):
+        raise FunctionLoadError(
+            f"{module}.{attr} is {type(f).__name__}, not a weir function; "
+            f"decorate it with @weir.udf(result_type=...) or @weir.udtf(result_types=[...])")
+    return f
+
+
+def open_function(fn, job_parameters):
+    """Load and open the function of a ``weir.v1.Function``, once per process."""
+    key = (fn.module, fn.attr)
+    with _lock:
+        w = _opened.get(key)
+        if w is None:
+            from weir.udf import FunctionContext
+
+            w = load(fn.module, fn.attr)
+            try:
+                w.open(FunctionContext(dict(job_parameters)))
+            except Exception as e:
+                raise FunctionError(
+                    f"open() of Python function {fn.name!r} ({fn.module}.{fn.attr}) failed: "
+                    f"{type(e).__name__}: {e}\n{traceback.format_exc()}") from e
+            _opened[key] = w
+    return w
+
+
+@atexit.register
+def close_all():
+    """Close every opened function; runs when the worker exits."""
+    with _lock:
+        ws = list(_opened.values())
+        _opened.clear()
+    for w in ws:
+        try:
+            w.close()
+        except Exception:
+            traceback.print_exc()
+
+
+def decode_constant(expr):
+    from weir.coder import RowDecoder
+
+    rows = RowDecoder([parse_type(expr.type)]).decode(expr.constant)
+    return rows[0][0]
+
+
+class Fused:
+    """The stage's outputs compiled into one Python function of the input row.
+
+    ``fn(row)`` returns a tuple of the outputs (scalar stages) or the
+    argument tuple of the table function (table stages). Equal calls of
+    deterministic functions are evaluated once per row.
+    """
+
+    def __init__(self, stage, wrappers, outputs):
+        self.stage = stage
+        self.wrappers = wrappers
+        self.evaluators = [w.evaluator() for w in wrappers]
+        self.constants = []
+        self._lines = []
+        self._memo = {}
+        names = [self._emit(e) for e in outputs]
+        src = "def fused(row):\n"
+        src += "".join(f"    {line}\n" for line in self._lines)
+        src += f"    return ({''.join(n + ', ' for n in names)})\n"
+        self.source = src
+        env = {f"f{i}": f for i, f in enumerate(self.evaluators)}
+        env.update({f"c{i}": c for i, c in enumerate(self.constants)})
+        exec(compile(src, f"<weir stage {stage.name}>", "exec"), env)
+        self.fn = env["fused"]
+
+    def _emit(self, e):
+        which = e.WhichOneof("kind")
+        if which == "column":
+            return f"row[{e.column}]"
+        if which == "constant":
+            self.constants.append(decode_constant(e))
+            return f"c{len(self.constants) - 1}"
+        args = [self._emit(a) for a in e.call.args]
+        call = f"f{e.call.function}({', '.join(args)})"
+        fn = self.stage.functions[e.call.function]
+        if not fn.deterministic:
+            return call
+        if call not in self._memo:
+            self._memo[call] = f"t{len(self._memo)}"
+            self._lines.append(f"{self._memo[call]} = {call}")
+        return self._memo[call]
+
+    def diagnose(self, row, exc):
+        """Re-run a failed row call by call and name the function that failed."""
+        failed = {}
+
+        def ev(e):
+            which = e.WhichOneof("kind")
+            if which == "column":
+                return row[e.column]
+            if which == "constant":
+                return decode_constant(e)
+            args = [ev(a) for a in e.call.args]
+            try:
+                return self.evaluators[e.call.function](*args)
+            except Exception as err:
+                if not failed:
+                    failed.update(fn=self.stage.functions[e.call.function], args=args,
+                                  tb=traceback.format_exc(), err=err)
+                raise
+
+        outputs = self.stage.outputs if self.stage.kind == 0 else self.stage.outputs[0].call.args
+        try:
+            for e in outputs:
+                ev(e)
+        except Exception:
+            pass
+        if failed:
+            fn = failed["fn"]
+            return function_error(fn, failed["args"], row, failed["err"], failed["tb"])
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return FunctionError(f"Python stage {self.stage.name} failed on input row {tuple(row)!r}:\n{tb}")
+
+
+def function_error(fn, args, row, err, tb):
+    return FunctionError(
+        f"Python function {fn.name!r} ({fn.module}.{fn.attr}) raised {type(err).__name__}: {err}\n"
+        f"  arguments: {tuple(args)!r}\n"
+        f"  input row: {tuple(row)!r}\n"
+        f"Python traceback:\n{tb}")
+
+
+def result_error(stage, field, row, err):
+    """A result that does not fit its declared type."""
+    e = stage.outputs[field] if stage.kind == 0 else stage.outputs[0]
+    if e.WhichOneof("kind") == "call":
+        fn = stage.functions[e.call.function]
+        who = f"Python function {fn.name!r} ({fn.module}.{fn.attr})"
+    else:
+        who = f"output {field} of {stage.name}"
+    return FunctionError(f"{who} returned a value that does not fit its declared result type: {err}\n"
+                         f"  input row: {tuple(row)!r}")

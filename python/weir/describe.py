@@ -1,0 +1,36 @@
+"""``python -m weir.describe mod.attr ...``: the declared types of functions.
+
+The Go planner runs this once per job, before any data flows, to learn the
+result types of the Python functions a SQL job names and to find import
+problems early. It prints one JSON object per line.
+"""
+
+import json
+import sys
+import traceback
+
+
+def describe(path):
+    from weir import _functions
+
+    module, _, attr = path.rpartition(".")
+    if not module:
+        return {"path": path, "ok": False,
+                "error": f"{path!r} is not of the form 'module.function'"}
+    try:
+        w = _functions.load(module, attr)
+    except Exception as e:
+        return {"path": path, "ok": False, "error": str(e), "traceback": traceback.format_exc()}
+    d = w.describe()
+    d.update(path=path, ok=True)
+    return d
+
+
+def main(argv):
+    for path in argv:
+        sys.stdout.write(json.dumps(describe(path)) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
