@@ -161,7 +161,7 @@ func TestSQLErrors(t *testing.T) {
 	cases := []struct {
 		name, sql, want string
 	}{
-		{"syntax", "CREATE TABLE snk (a INT) WITH ('connector' = 'print');\nINSERT INTO snk SELECT a + FROM (VALUES (1)) AS t(a);", "line 2, column 27"},
+		{"syntax", "CREATE TABLE snk (a INT) WITH ('connector' = 'print');\nINSERT INTO snk SELECT a + FROM (VALUES (1)) AS t(a);", "line 2, column 28: expected an expression but found 'FROM'"},
 		{"unknown function", "CREATE TABLE snk (a INT) WITH ('connector' = 'print');\nINSERT INTO snk\n  SELECT nosuch(a) FROM (VALUES (1)) AS t(a);", "line 3, column 10: unknown function nosuch"},
 		{"unknown column", "CREATE TABLE snk (a INT) WITH ('connector' = 'print');\nINSERT INTO snk SELECT b FROM (VALUES (1)) AS t(a);", "line 2, column 24: unknown column b"},
 	}

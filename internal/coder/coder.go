@@ -24,10 +24,12 @@ import (
 // A table function answers each input row with its result rows and an end
 // marker, the bytes 01 00.
 //
-// Encoders build, once per Encoder or Decoder, one specialised encoder or
-// column accumulator per column (recursively for nested types); Arrow arrays
-// are bound to them once per batch, so the per-value work is a bounds check
-// and a big-endian load or store.
+// An Encoder or Decoder builds, once, one specialised encoder or column
+// accumulator per column (recursively for nested types); Arrow arrays are
+// bound to encoders once per batch, so the per-value work is a bounds check
+// and a big-endian load or store. When every column is fixed-width, rows
+// without nulls all have the same length and layout, and runs of them are
+// encoded and decoded a column at a time.
 
 // headerLen is the number of header bytes of a row with n fields.
 func headerLen(n int) int { return (n + 2 + 7) / 8 }

@@ -320,6 +320,16 @@ func TestDecodeErrors(t *testing.T) {
 		{[]string{"DOUBLE"}, "02 00 00", "need 8 bytes, 1 left"},
 		{[]string{"FLOAT"}, "02 00 00", "need 4 bytes, 1 left"},
 		{[]string{}, "02 00 00", "coder: row 0: 1 bytes left over after the header"},
+		// Invalid values inside runs of rows without nulls (decoded a column at a time).
+		{[]string{"INT", "TIME(3)"}, strings.Repeat("09 00 00000001 00000002", 3) + "09 00 00000001 05265c00" + strings.Repeat("09 00 00000001 00000002", 2),
+			"coder: row 3, column 1 (TIME(3)): TIME value 86400000 ms is outside"},
+		{[]string{"BOOLEAN", "TINYINT"}, strings.Repeat("03 00 01 07", 5) + "03 00 03 07" + "03 00 00 07", "coder: row 5, column 0 (BOOLEAN): invalid BOOLEAN byte 3"},
+		{[]string{"TIMESTAMP(6)"}, strings.Repeat("0d 00 0000000000000001 00000000", 2) + "0d 00 0000000000000001 000f4240", "coder: row 2, column 0 (TIMESTAMP(6)): nanoseconds 1000000"},
+		{[]string{"TIMESTAMP(9)", "SMALLINT", "FLOAT", "DOUBLE", "BIGINT"}, strings.Repeat("1f 00 8000000000000000 00000000 0001 00000000 0000000000000000 0000000000000000", 2),
+			"coder: row 0, column 0 (TIMESTAMP(9)): timestamp of -9223372036854775808 ms out of range"},
+		{repeatType("INT", 7), strings.Repeat("1e 0000 00000001 00000002 00000003 00000004 00000005 00000006 00000007", 4) + "1e 0000 00000001",
+			"coder: row 4: length prefix 30 exceeds the 6 bytes left"},
+		{[]string{"INT NOT NULL"}, strings.Repeat("05 00 00000001", 4) + "01 20", "coder: row 4, column 0 (INT NOT NULL): null in NOT NULL column"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {
@@ -768,6 +778,37 @@ func TestDecimalText(t *testing.T) {
 	for _, n := range []decimal128.Num{decimal128.New(math.MaxInt64, math.MaxUint64), decimal128.New(math.MinInt64, 0), decimal128.FromBigInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(38), nil))} {
 		if _, err := appendDecimalText(nil, n, 38, 0); err == nil {
 			t.Errorf("%v fits DECIMAL(38, 0)", n.BigInt())
+		}
+	}
+}
+
+// TestUniformRuns covers the column-at-a-time paths: fixed-width columns
+// without nulls, long runs of them between rows with nulls, headers of
+// several bytes and rows longer than 127 bytes.
+func TestUniformRuns(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	r := rand.New(rand.NewPCG(13, 14))
+	schemas := [][]types.T{
+		mustTypes(t, "INT", "DOUBLE", "BOOLEAN", "TIMESTAMP(9)", "TIME(3)", "DATE", "TINYINT", "SMALLINT", "FLOAT", "TIMESTAMP_LTZ(6)", "TIMESTAMP(2)"),
+		mustTypes(t, repeatType("BIGINT NOT NULL", 20)...),
+		mustTypes(t, "INT"),
+	}
+	for _, ts := range schemas {
+		for _, nullRows := range [][]int{nil, {0}, {500}, {0, 1, 2, 700, 999}} {
+			rows := make([][]any, 1000)
+			for i := range rows {
+				rows[i] = make([]any, len(ts))
+				for c, ty := range ts {
+					rows[i][c] = randValue(r, ty.NotNull())
+				}
+			}
+			for _, i := range nullRows {
+				if ts[0].Nullable {
+					rows[i][0] = nil
+				}
+			}
+			checkRoundTrip(t, mem, r, ts, rows)
 		}
 	}
 }

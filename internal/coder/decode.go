@@ -1,6 +1,7 @@
 package coder
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -30,6 +31,20 @@ type Decoder struct {
 	n       int
 	parents []int32
 	err     error
+
+	// bulk holds the columns when all are fixed-width: a row without nulls
+	// is then tmpl (length prefix and empty header) plus the values, stride
+	// bytes in all.
+	bulk   []bulkColumn
+	tmpl   []byte
+	stride int
+}
+
+// bulkColumn is implemented by the columns of fixed-width types: it appends n
+// values read one every stride bytes of data, or, when one is invalid,
+// returns false (the caller truncates).
+type bulkColumn interface {
+	decodeBulk(data []byte, stride, n int) bool
 }
 
 // NewDecoder returns a decoder of rows of the given column types whose arrays
@@ -49,6 +64,31 @@ func NewDecoder(mem memory.Allocator, ts []types.T) *Decoder {
 	}
 	d.row = newRowDec(mem, fields)
 	d.row.what = "column"
+	// Rows of fixed-width columns without nulls all look alike; runs of
+	// them are decoded a column at a time.
+	fixed := 0
+	for _, t := range ts {
+		if w := fixedWidth(t); w > 0 && fixed >= 0 {
+			fixed += w
+		} else {
+			fixed = -1
+		}
+	}
+	if fixed >= 0 && len(ts) > 0 {
+		d.bulk = make([]bulkColumn, len(ts))
+		for c, col := range d.row.cols {
+			bc, ok := col.(bulkColumn)
+			if !ok {
+				d.bulk = nil
+				break
+			}
+			d.bulk[c] = bc
+		}
+		body := d.row.hdr + fixed
+		d.tmpl = binary.AppendUvarint(nil, uint64(body))
+		d.tmpl = append(d.tmpl, make([]byte, d.row.hdr)...)
+		d.stride = len(d.tmpl) - d.row.hdr + body
+	}
 	return d
 }
 
@@ -59,7 +99,21 @@ func (d *Decoder) Decode(data []byte) (int, error) {
 		return 0, d.err
 	}
 	rows := 0
+	slowUntil := 0
 	for pos := 0; pos < len(data); rows++ {
+		if d.bulk != nil && pos >= slowUntil {
+			if n := d.uniformRows(data[pos:]); n > 1 {
+				if d.decodeBulk(data[pos:], n) {
+					d.n += n
+					rows += n - 1
+					pos += n * d.stride
+					continue
+				}
+				// Some value is invalid: read the run a row at a time to
+				// report it.
+				slowUntil = pos + n*d.stride
+			}
+		}
 		row, next, err := readRow(data, pos)
 		if err != nil {
 			return rows, fmt.Errorf("coder: row %d: %w", rows, err)
@@ -70,6 +124,39 @@ func (d *Decoder) Decode(data []byte) (int, error) {
 		pos = next
 	}
 	return rows, nil
+}
+
+// uniformRows returns the number of rows at the start of data that have the
+// length of a row without nulls and a header of zeros (INSERT, no nulls).
+func (d *Decoder) uniformRows(data []byte) int {
+	n, stride := 0, d.stride
+	if len(d.tmpl) == 2 {
+		lb := d.tmpl[0]
+		for p := 0; p+stride <= len(data) && data[p] == lb && data[p+1] == 0; p += stride {
+			n++
+		}
+		return n
+	}
+	for p := 0; p+stride <= len(data) && bytes.Equal(data[p:p+len(d.tmpl)], d.tmpl); p += stride {
+		n++
+	}
+	return n
+}
+
+// decodeBulk appends n uniform rows a column at a time; on an invalid value
+// it appends nothing and returns false.
+func (d *Decoder) decodeBulk(data []byte, n int) bool {
+	off := len(d.tmpl)
+	for c, bc := range d.bulk {
+		if !bc.decodeBulk(data[off:], d.stride, n) {
+			for _, col := range d.row.cols {
+				col.truncate(d.n)
+			}
+			return false
+		}
+		off += fixedWidth(d.ts[c])
+	}
+	return true
 }
 
 // DecodeTable reads a table-function answer: for each input row, zero or
@@ -303,6 +390,17 @@ func (v *validity) clear(mem memory.Allocator, i int) {
 	v.nulls++
 }
 
+// setRange marks the n values from i, the next ones, valid.
+func (v *validity) setRange(mem memory.Allocator, i, n int) {
+	if v.bits == nil || n == 0 {
+		return
+	}
+	if (i+n-1)>>3 >= len(v.bits) {
+		v.grow(mem, i+n-1)
+	}
+	bitutil.SetBitsTo(v.bits, int64(i), int64(n), true)
+}
+
 func (v *validity) truncate(n, old int) {
 	if v.nulls > 0 && old > n {
 		v.nulls -= (old - n) - bitutil.CountSetBits(v.bits, n, old-n)
@@ -354,23 +452,48 @@ type fixedCol[T arrow.FixedWidthType] struct {
 	valid validity
 }
 
-func (c *fixedCol[T]) grow() {
+func (c *fixedCol[T]) grow() { c.growTo(len(c.vals) + 1) }
+
+// growTo makes room for at least n values.
+func (c *fixedCol[T]) growTo(n int) {
 	var zero [1]T
 	size := len(arrow.GetBytes(zero[:]))
 	if c.buf == nil {
 		c.buf = memory.NewResizableBuffer(c.mem)
 	}
-	n := len(c.vals)
-	c.buf.Reserve(max(2*cap(c.vals), 16) * size)
-	c.vals = arrow.GetData[T](c.buf.Buf())[:n]
+	l := len(c.vals)
+	c.buf.Reserve(max(2*cap(c.vals), n, 16) * size)
+	c.vals = arrow.GetData[T](c.buf.Buf())[:l]
 }
 
+// push appends a valid value. The decoders of fixed-width types repeat its
+// fast path inline (a generic method is not inlined):
+//
+//	if n := len(c.vals); n < cap(c.vals) && c.valid.bits == nil {
+//		c.vals = c.vals[:n+1]
+//		c.vals[n] = v
+//	} else {
+//		c.push(v)
+//	}
 func (c *fixedCol[T]) push(v T) {
 	if len(c.vals) == cap(c.vals) {
 		c.grow()
 	}
 	c.valid.set(c.mem, len(c.vals))
 	c.vals = append(c.vals, v)
+}
+
+// extend appends n valid values and returns them for the caller to fill.
+func (c *fixedCol[T]) extend(n int) []T {
+	old := len(c.vals)
+	if old+n > cap(c.vals) {
+		c.growTo(old + n)
+	}
+	c.vals = c.vals[:old+n]
+	if c.valid.bits != nil {
+		c.valid.setRange(c.mem, old, n)
+	}
+	return c.vals[old:]
 }
 
 func (c *fixedCol[T]) appendNull() {
@@ -422,7 +545,13 @@ func (c *int8Col) decode(b []byte, pos int) (int, error) {
 	if pos >= len(b) {
 		return pos, truncated(1, 0)
 	}
-	c.push(int8(b[pos]))
+	v := int8(b[pos])
+	if n := len(c.vals); n < cap(c.vals) && c.valid.bits == nil {
+		c.vals = c.vals[:n+1]
+		c.vals[n] = v
+	} else {
+		c.push(v)
+	}
 	return pos + 1, nil
 }
 
@@ -432,7 +561,13 @@ func (c *int16Col) decode(b []byte, pos int) (int, error) {
 	if len(b)-pos < 2 {
 		return pos, truncated(2, len(b)-pos)
 	}
-	c.push(int16(binary.BigEndian.Uint16(b[pos:])))
+	v := int16(binary.BigEndian.Uint16(b[pos:]))
+	if n := len(c.vals); n < cap(c.vals) && c.valid.bits == nil {
+		c.vals = c.vals[:n+1]
+		c.vals[n] = v
+	} else {
+		c.push(v)
+	}
 	return pos + 2, nil
 }
 
@@ -442,7 +577,13 @@ func (c *int32Col) decode(b []byte, pos int) (int, error) {
 	if len(b)-pos < 4 {
 		return pos, truncated(4, len(b)-pos)
 	}
-	c.push(int32(binary.BigEndian.Uint32(b[pos:])))
+	v := int32(binary.BigEndian.Uint32(b[pos:]))
+	if n := len(c.vals); n < cap(c.vals) && c.valid.bits == nil {
+		c.vals = c.vals[:n+1]
+		c.vals[n] = v
+	} else {
+		c.push(v)
+	}
 	return pos + 4, nil
 }
 
@@ -466,7 +607,13 @@ func (c *int64Col) decode(b []byte, pos int) (int, error) {
 	if len(b)-pos < 8 {
 		return pos, truncated(8, len(b)-pos)
 	}
-	c.push(int64(binary.BigEndian.Uint64(b[pos:])))
+	v := int64(binary.BigEndian.Uint64(b[pos:]))
+	if n := len(c.vals); n < cap(c.vals) && c.valid.bits == nil {
+		c.vals = c.vals[:n+1]
+		c.vals[n] = v
+	} else {
+		c.push(v)
+	}
 	return pos + 8, nil
 }
 
@@ -476,7 +623,13 @@ func (c *float32Col) decode(b []byte, pos int) (int, error) {
 	if len(b)-pos < 4 {
 		return pos, truncated(4, len(b)-pos)
 	}
-	c.push(math.Float32frombits(binary.BigEndian.Uint32(b[pos:])))
+	v := math.Float32frombits(binary.BigEndian.Uint32(b[pos:]))
+	if n := len(c.vals); n < cap(c.vals) && c.valid.bits == nil {
+		c.vals = c.vals[:n+1]
+		c.vals[n] = v
+	} else {
+		c.push(v)
+	}
 	return pos + 4, nil
 }
 
@@ -486,8 +639,100 @@ func (c *float64Col) decode(b []byte, pos int) (int, error) {
 	if len(b)-pos < 8 {
 		return pos, truncated(8, len(b)-pos)
 	}
-	c.push(math.Float64frombits(binary.BigEndian.Uint64(b[pos:])))
+	v := math.Float64frombits(binary.BigEndian.Uint64(b[pos:]))
+	if n := len(c.vals); n < cap(c.vals) && c.valid.bits == nil {
+		c.vals = c.vals[:n+1]
+		c.vals[n] = v
+	} else {
+		c.push(v)
+	}
 	return pos + 8, nil
+}
+
+func (c *int8Col) decodeBulk(data []byte, stride, n int) bool {
+	out := c.extend(n)
+	for i := range out {
+		out[i] = int8(data[i*stride])
+	}
+	return true
+}
+
+func (c *int16Col) decodeBulk(data []byte, stride, n int) bool {
+	out := c.extend(n)
+	for i := range out {
+		out[i] = int16(binary.BigEndian.Uint16(data[i*stride:]))
+	}
+	return true
+}
+
+func (c *int32Col) decodeBulk(data []byte, stride, n int) bool {
+	out := c.extend(n)
+	for i := range out {
+		out[i] = int32(binary.BigEndian.Uint32(data[i*stride:]))
+	}
+	return true
+}
+
+func (c *timeCol) decodeBulk(data []byte, stride, n int) bool {
+	out := c.extend(n)
+	for i := range out {
+		v := int32(binary.BigEndian.Uint32(data[i*stride:]))
+		if v < 0 || v >= msPerDay {
+			return false
+		}
+		out[i] = v
+	}
+	return true
+}
+
+func (c *int64Col) decodeBulk(data []byte, stride, n int) bool {
+	out := c.extend(n)
+	for i := range out {
+		out[i] = int64(binary.BigEndian.Uint64(data[i*stride:]))
+	}
+	return true
+}
+
+func (c *float32Col) decodeBulk(data []byte, stride, n int) bool {
+	out := c.extend(n)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.BigEndian.Uint32(data[i*stride:]))
+	}
+	return true
+}
+
+func (c *float64Col) decodeBulk(data []byte, stride, n int) bool {
+	out := c.extend(n)
+	for i := range out {
+		out[i] = math.Float64frombits(binary.BigEndian.Uint64(data[i*stride:]))
+	}
+	return true
+}
+
+func (c *tsCol) decodeBulk(data []byte, stride, n int) bool {
+	out := c.extend(n)
+	perMs := 1000000 / c.per
+	for i := range out {
+		ms := int64(binary.BigEndian.Uint64(data[i*stride:]))
+		ns := int32(binary.BigEndian.Uint32(data[i*stride+8:]))
+		v, ok := fromMillis(ms, int64(ns)/c.per, perMs)
+		if ns < 0 || ns > 999999 || !ok {
+			return false
+		}
+		out[i] = v
+	}
+	return true
+}
+
+func (c *boolCol) decodeBulk(data []byte, stride, n int) bool {
+	for i := range n {
+		b := data[i*stride]
+		if b > 1 {
+			return false
+		}
+		c.push(b == 1, true)
+	}
+	return true
 }
 
 // tsCol reads a wide timestamp (milliseconds and nanoseconds) into

@@ -27,7 +27,12 @@ type Encoder struct {
 	zeros []byte // length-prefix reserve plus an empty header
 	hdr   int
 	fixed int // the size of a row with no nulls when every column is fixed-width, else -1
-	err   error
+	// columnar holds the column encoders when every column is fixed-width;
+	// a row without nulls is then tmpl (length prefix and empty header) and
+	// the values.
+	columnar []columnEncoder
+	tmpl     []byte
+	err      error
 }
 
 // topCol is the per-batch null state of a top-level column.
@@ -54,6 +59,19 @@ func NewEncoder(ts []types.T) *Encoder {
 			e.fixed += w
 		} else {
 			e.fixed = -1
+		}
+	}
+	if e.fixed >= 0 && len(ts) > 0 {
+		e.tmpl = binary.AppendUvarint(nil, uint64(e.fixed))
+		e.tmpl = append(e.tmpl, e.zeros[:e.hdr]...)
+		e.columnar = make([]columnEncoder, len(ts))
+		for c, enc := range e.encs {
+			ce, ok := enc.(columnEncoder)
+			if !ok {
+				e.columnar = nil
+				break
+			}
+			e.columnar[c] = ce
 		}
 	}
 	return e
@@ -116,6 +134,9 @@ func (e *Encoder) Encode(dst []byte, cols []arrow.Array, from, to int) ([]byte, 
 	}
 	start0 := len(dst)
 	if e.fixed >= 0 {
+		if e.columnar != nil && !e.hasNulls() {
+			return e.encodeColumnar(dst, from, to)
+		}
 		dst = slices.Grow(dst, (to-from)*(uvarintLen(uint64(e.fixed))+e.fixed))
 	}
 	reserved := 1
@@ -137,6 +158,140 @@ func (e *Encoder) Encode(dst []byte, cols []arrow.Array, from, to int) ([]byte, 
 		dst, reserved = putLength(dst, start, reserved)
 	}
 	return dst, nil
+}
+
+func (e *Encoder) hasNulls() bool {
+	for c := range e.cols {
+		if e.cols[c].nulls.bits != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// encodeColumnar writes rows of fixed-width columns without nulls: every row
+// has the same length and layout, so each column is written in one loop.
+func (e *Encoder) encodeColumnar(dst []byte, from, to int) ([]byte, error) {
+	if from == to {
+		return dst, nil
+	}
+	start0 := len(dst)
+	stride := len(e.tmpl) - e.hdr + e.fixed
+	dst = slices.Grow(dst, (to-from)*stride)[:start0+(to-from)*stride]
+	out := dst[start0:]
+	if len(e.tmpl) == 2 {
+		for p := 0; p < len(out); p += stride {
+			out[p], out[p+1] = e.tmpl[0], 0
+		}
+	} else {
+		for p := 0; p < len(out); p += stride {
+			copy(out[p:], e.tmpl)
+		}
+	}
+	off := len(e.tmpl)
+	for c, ce := range e.columnar {
+		if ce != nil {
+			if i, err := ce.putColumn(out[off:], stride, from, to); err != nil {
+				return dst[:start0], fmt.Errorf("coder: row %d, column %d (%s): %w", i, c, e.ts[c], err)
+			}
+		}
+		off += fixedWidth(e.ts[c])
+	}
+	return dst, nil
+}
+
+// columnEncoder is implemented by the encoders of fixed-width types: it
+// writes values [from, to) of the bound array to dst, one every stride bytes,
+// and on error returns the failing row.
+type columnEncoder interface {
+	putColumn(dst []byte, stride, from, to int) (int, error)
+}
+
+func (e *int8Enc) putColumn(dst []byte, stride, from, to int) (int, error) {
+	for i, v := range e.vals[from:to] {
+		dst[i*stride] = byte(v)
+	}
+	return 0, nil
+}
+
+func (e *int16Enc) putColumn(dst []byte, stride, from, to int) (int, error) {
+	for i, v := range e.vals[from:to] {
+		binary.BigEndian.PutUint16(dst[i*stride:], uint16(v))
+	}
+	return 0, nil
+}
+
+func (e *int32Enc) putColumn(dst []byte, stride, from, to int) (int, error) {
+	for i, v := range e.vals[from:to] {
+		binary.BigEndian.PutUint32(dst[i*stride:], uint32(v))
+	}
+	return 0, nil
+}
+
+func (e *timeEnc) putColumn(dst []byte, stride, from, to int) (int, error) {
+	for i, v := range e.vals[from:to] {
+		if v < 0 || v >= msPerDay {
+			_, err := e.put(nil, from+i)
+			return from + i, err
+		}
+		binary.BigEndian.PutUint32(dst[i*stride:], uint32(v))
+	}
+	return 0, nil
+}
+
+func (e *int64Enc) putColumn(dst []byte, stride, from, to int) (int, error) {
+	for i, v := range e.vals[from:to] {
+		binary.BigEndian.PutUint64(dst[i*stride:], uint64(v))
+	}
+	return 0, nil
+}
+
+func (e *float32Enc) putColumn(dst []byte, stride, from, to int) (int, error) {
+	for i, v := range e.vals[from:to] {
+		binary.BigEndian.PutUint32(dst[i*stride:], math.Float32bits(v))
+	}
+	return 0, nil
+}
+
+func (e *float64Enc) putColumn(dst []byte, stride, from, to int) (int, error) {
+	for i, v := range e.vals[from:to] {
+		binary.BigEndian.PutUint64(dst[i*stride:], math.Float64bits(v))
+	}
+	return 0, nil
+}
+
+func (e *boolEnc) putColumn(dst []byte, stride, from, to int) (int, error) {
+	for i := from; i < to; i++ {
+		if e.arr.Value(i) {
+			dst[(i-from)*stride] = 1
+		}
+	}
+	return 0, nil
+}
+
+func (e *tsMilliEnc) putColumn(dst []byte, stride, from, to int) (int, error) {
+	for i, v := range e.vals[from:to] {
+		binary.BigEndian.PutUint64(dst[i*stride:], uint64(v))
+	}
+	return 0, nil
+}
+
+func (e *tsMicroEnc) putColumn(dst []byte, stride, from, to int) (int, error) {
+	for i, v := range e.vals[from:to] {
+		ms, us := floorDiv(v, 1000)
+		binary.BigEndian.PutUint64(dst[i*stride:], uint64(ms))
+		binary.BigEndian.PutUint32(dst[i*stride+8:], uint32(us*1000))
+	}
+	return 0, nil
+}
+
+func (e *tsNanoEnc) putColumn(dst []byte, stride, from, to int) (int, error) {
+	for i, v := range e.vals[from:to] {
+		ms, ns := floorDiv(v, 1000000)
+		binary.BigEndian.PutUint64(dst[i*stride:], uint64(ms))
+		binary.BigEndian.PutUint32(dst[i*stride+8:], uint32(ns))
+	}
+	return 0, nil
 }
 
 // uvarintLen returns the size of n as an unsigned LEB128 varint.
@@ -664,8 +819,8 @@ func EncodeValues(dst []byte, ts []types.T, values []any) ([]byte, error) {
 	return dst, nil
 }
 
-// appendRow appends a row's header and fields; top-level rows (fields == nil)
-// name the column in errors, nested ones the field.
+// appendRow appends a row's header and fields. A top-level row (fields ==
+// nil, types in ts) names the column in errors, a nested one the field.
 func appendRow(dst []byte, ts []types.T, fields []types.Field, values []any) ([]byte, error) {
 	at := len(dst)
 	for range headerLen(len(values)) {
@@ -673,33 +828,28 @@ func appendRow(dst []byte, ts []types.T, fields []types.Field, values []any) ([]
 	}
 	var err error
 	for c, v := range values {
-		var t types.T
+		where, what := "", "field"
+		var ty types.T
 		if fields == nil {
-			t = ts[c]
+			ty = ts[c]
+			where, what = fmt.Sprintf("coder: column %d (%s)", c, ty), "column"
+			if err := checkType(ty); err != nil {
+				return dst, fmt.Errorf("%s: %w", where, err)
+			}
 		} else {
-			t = fields[c].Type
-		}
-		where := func() string {
-			if fields == nil {
-				return fmt.Sprintf("coder: column %d (%s)", c, t)
-			}
-			return "field " + fields[c].Name
-		}
-		if fields == nil {
-			if err := checkType(t); err != nil {
-				return dst, fmt.Errorf("%s: %w", where(), err)
-			}
+			ty = fields[c].Type
+			where = "field " + fields[c].Name
 		}
 		if v == nil {
-			if !nullable(t) {
-				return dst, fmt.Errorf("%s: null in NOT NULL %s", where(), map[bool]string{true: "column", false: "field"}[fields == nil])
+			if !nullable(ty) {
+				return dst, fmt.Errorf("%s: null in NOT NULL %s", where, what)
 			}
 			b, m := nullBit(c)
 			dst[at+b] |= m
 			continue
 		}
-		if dst, err = appendValue(dst, t, v); err != nil {
-			return dst, fmt.Errorf("%s: %w", where(), err)
+		if dst, err = appendValue(dst, ty, v); err != nil {
+			return dst, fmt.Errorf("%s: %w", where, err)
 		}
 	}
 	return dst, nil
@@ -707,7 +857,9 @@ func appendRow(dst []byte, ts []types.T, fields []types.Field, values []any) ([]
 
 // appendValue appends the non-nil value v of type t.
 func appendValue(dst []byte, t types.T, v any) ([]byte, error) {
-	bad := func() ([]byte, error) { return dst, fmt.Errorf("value %v of Go type %T does not represent %s", v, v, t) }
+	bad := func() ([]byte, error) {
+		return dst, fmt.Errorf("value %v of Go type %T does not represent %s", v, v, t)
+	}
 	switch t.Kind {
 	case types.TinyInt:
 		if x, ok := v.(int8); ok {

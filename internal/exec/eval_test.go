@@ -20,7 +20,7 @@ func call(name string, t types.T, args ...expr.Expr) *expr.Call {
 	return &expr.Call{Name: name, Args: args, T: t}
 }
 func cast(x expr.Expr, t types.T) *expr.Cast { return &expr.Cast{X: x, T: t} }
-func dec(unscaled int64) decimal128.Num     { return decimal128.FromI64(unscaled) }
+func dec(unscaled int64) decimal128.Num      { return decimal128.FromI64(unscaled) }
 
 // newBatch builds a record batch from Literal-style column values.
 func newBatch(t testing.TB, mem memory.Allocator, schema types.Schema, cols ...[]any) arrow.RecordBatch {

@@ -303,3 +303,7 @@ func fillBytes(mem memory.Allocator, dt arrow.DataType, v []byte, n int) arrow.A
 	offs[n] = int32(n * len(v))
 	return makeArray(dt, n, []*memory.Buffer{nil, obuf, dbuf}, 0)
 }
+
+// ValueAt returns row i of an array of a scalar SQL type as a Literal-style
+// Go value (nil for NULL). It panics for ARRAY, MAP and ROW arrays.
+func ValueAt(a arrow.Array, i int) any { return valueAt(a, i) }

@@ -335,7 +335,10 @@ func (p *Pool) Close() {
 	}
 	p.closed = true
 	close(p.stopped)
-	slots := append([]*slot(nil), p.slots...)
+	slots := make([]slot, len(p.slots))
+	for i, s := range p.slots {
+		slots[i] = *s
+	}
 	p.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, s := range slots {
@@ -344,7 +347,16 @@ func (p *Pool) Close() {
 		}
 		if s.p != nil {
 			wg.Add(1)
-			go func(proc *worker.Process) { defer wg.Done(); proc.Stop(2 * time.Second) }(s.p)
+			go func(proc *worker.Process) {
+				defer wg.Done()
+				// Ending the control stream (Forget) lets the harness exit by
+				// itself; give it a moment before signals.
+				select {
+				case <-proc.Done():
+				case <-time.After(time.Second):
+				}
+				proc.Stop(2 * time.Second)
+			}(s.p)
 		}
 	}
 	wg.Wait()

@@ -144,7 +144,9 @@ func (t T) WithNullable(n bool) T { t.Nullable = n; return t }
 func (t T) IsInteger() bool { return t.Kind >= TinyInt && t.Kind <= BigInt }
 
 // IsNumeric reports whether t is an integer, FLOAT, DOUBLE or DECIMAL.
-func (t T) IsNumeric() bool { return t.IsInteger() || t.Kind == Float || t.Kind == Double || t.Kind == Decimal }
+func (t T) IsNumeric() bool {
+	return t.IsInteger() || t.Kind == Float || t.Kind == Double || t.Kind == Decimal
+}
 
 // IsString reports whether t is CHAR or VARCHAR.
 func (t T) IsString() bool { return t.Kind == Char || t.Kind == Varchar }

@@ -256,3 +256,77 @@ def test_nested_types_must_be_data_types():
         T.ROW([("a", T.INT())])
     with pytest.raises(TypeError):
         T.FIELD(1, T.INT())
+
+
+# ---------------------------------------------------------------------------
+# weir.row.Row, the value of a ROW (and of a row of a table function)
+
+from weir.row import Row, RowKind  # noqa: E402
+
+
+def test_row_positional_and_named():
+    r = Row(1, "a")
+    assert r == (1, "a") and (1, "a") == r and r[1] == "a" and r._fields is None
+    n = Row(b=1, a="x")  # keeps the given order
+    assert tuple(n) == (1, "x") and n._fields == ("b", "a")
+    assert n.b == 1 and n["a"] == "x" and n[0] == 1 and n[-1] == "x"
+    assert n.as_dict() == {"b": 1, "a": "x"}
+    assert repr(n) == "Row(b=1, a='x')" and repr(r) == "Row(1, 'a')" and str(n) == repr(n)
+    with pytest.raises(AttributeError):
+        n.c
+    with pytest.raises(KeyError):
+        n["c"]
+    with pytest.raises(AttributeError):
+        n.b = 2
+    with pytest.raises(TypeError):
+        r.as_dict()
+    with pytest.raises(ValueError):
+        Row(1, a=2)
+    assert "a" in n and 1 not in n  # named rows: `in` looks at the names, as in PyFlink
+    assert 1 in r
+
+
+def test_row_factory():
+    Person = Row("name", "age")
+    p = Person("Ann", 33)
+    assert p == Row(name="Ann", age=33) and p.age == 33
+    with pytest.raises(ValueError):
+        Person("Ann")
+    with pytest.raises(TypeError):
+        Row(1, 2)(3, 4)
+
+
+def test_row_equality_and_hash():
+    assert Row(a=1) == Row(1) == (1,)
+    assert Row(a=1) != Row(b=1)
+    assert Row(a=1) != Row(a=2)
+    assert Row(a=1) != [1]
+    assert hash(Row(a=1, b=2)) == hash((1, 2))
+    d = Row(a=1)
+    d.set_row_kind(RowKind.DELETE)
+    assert d != Row(a=1) and d == (1,)
+    assert repr(d) == "Row(a=1, row_kind=RowKind.DELETE)"
+
+
+def test_row_kind():
+    r = Row(1)
+    assert r.get_row_kind() is RowKind.INSERT
+    r.set_row_kind(RowKind.UPDATE_BEFORE)
+    assert r.get_row_kind() is RowKind.UPDATE_BEFORE
+    with pytest.raises(TypeError):
+        r.set_row_kind(1)
+    assert [k.value for k in RowKind] == [0, 1, 2, 3]
+    assert [k.short_string() for k in RowKind] == ["+I", "-U", "+U", "-D"]
+
+
+def test_row_as_dict_recursive_and_pickle():
+    import copy
+
+    r = Row(a=Row(b=1), c=[Row(d=2)], e={"k": Row(f=3)})
+    assert r.as_dict(recursive=True) == {"a": {"b": 1}, "c": [{"d": 2}], "e": {"k": {"f": 3}}}
+    r.set_row_kind(RowKind.UPDATE_AFTER)
+    for back in (pickle.loads(pickle.dumps(r)), copy.copy(r), copy.deepcopy(r)):
+        assert back == r and back._fields == r._fields and back.get_row_kind() is RowKind.UPDATE_AFTER
+    c = copy.copy(r)
+    c.set_row_kind(RowKind.DELETE)
+    assert r.get_row_kind() is RowKind.UPDATE_AFTER

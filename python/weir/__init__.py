@@ -8,12 +8,12 @@ Names are imported lazily so that a worker starts fast.
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "udf": "weir.udf",
-    "udtf": "weir.udf",
-    "ScalarFunction": "weir.udf",
-    "TableFunction": "weir.udf",
-    "FunctionContext": "weir.udf",
-    "UserDefinedFunction": "weir.udf",
+    "udf": "weir._udf",
+    "udtf": "weir._udf",
+    "ScalarFunction": "weir._udf",
+    "TableFunction": "weir._udf",
+    "FunctionContext": "weir._udf",
+    "UserDefinedFunction": "weir._udf",
     "MetricGroup": "weir.metrics",
     "DataTypes": "weir.types",
     "DataType": "weir.types",

@@ -20,7 +20,7 @@ _opened = {}  # (module, attr) -> wrapper, opened once per worker process
 
 def load(module, attr):
     """Import ``module`` and return its weir UDF ``attr``."""
-    from weir.udf import UserDefinedFunctionWrapper
+    from weir._udf import UserDefinedFunctionWrapper
 
     try:
         mod = importlib.import_module(module)
@@ -37,7 +37,7 @@ def load(module, attr):
     if not isinstance(f, UserDefinedFunctionWrapper):
         raise FunctionLoadError(
             f"{module}.{attr} is {type(f).__name__}, not a weir function; "
-            f"decorate it with @weir.udf(result_type=...) or @weir.udtf(result_types=[...])")
+            f"decorate it with @weir._udf(result_type=...) or @weir.udtf(result_types=[...])")
     return f
 
 
@@ -47,7 +47,7 @@ def open_function(fn, job_parameters):
     with _lock:
         w = _opened.get(key)
         if w is None:
-            from weir.udf import FunctionContext
+            from weir._udf import FunctionContext
 
             w = load(fn.module, fn.attr)
             try:

@@ -5,14 +5,32 @@ The Go engine starts it with the environment the harness reads
 PIPELINE_OPTIONS, SEMI_PERSISTENT_DIRECTORY).
 """
 
+import logging
+import os
 import signal
 import sys
 
 
+class _DropNoise:
+    """Drops harness messages that are noise in weir (it ships no main session)."""
+
+    def filter(self, record):
+        return not str(record.msg).startswith("No session file found")
+
+
+def _stop(signum, frame):
+    # A polite stop from the engine: close the functions, then leave without
+    # the harness logging the interruption as a failure.
+    from weir import _functions
+
+    _functions.close_all()
+    logging.shutdown()
+    os._exit(0)
+
+
 def main():
-    # A polite stop from the engine: leave through the normal exit path so
-    # that functions' close() runs (atexit).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, _stop)
+    logging.getLogger("apache_beam.runners.worker.sdk_worker_main").addFilter(_DropNoise())
     try:
         import apache_beam  # noqa: F401
     except ImportError as e:
@@ -23,7 +41,6 @@ def main():
         sys.exit(3)
     import weir._beam  # noqa: F401  registers weir's URNs
     from weir import coder, operations
-    import logging
 
     logging.getLogger("weir").info(
         "weir worker ready: coder %s, operations %s, Python %s",
