@@ -149,13 +149,9 @@ cdef object _DEC_INVALID = S.DEC_INVALID
 cdef object _DEC_NOFIT = S.DEC_NOFIT
 cdef object _coerce_int = S.coerce_int
 cdef object _coerce_float = S.coerce_float
-cdef object _utf8_of = S.utf8_of
 cdef object _bytes_of = S.bytes_of
 cdef object _row_values = S.row_values
 cdef object _nested_row_values = S.nested_row_values
-cdef object _date_of = S.date_of
-cdef object _time_of = S.time_of
-cdef object _timestamp_micros = S.timestamp_micros
 cdef object _Mapping = S._Mapping
 cdef tuple _KIND_OBJS = tuple(_KINDS)
 cdef object _RowKind_INSERT = _KINDS[0]
@@ -590,7 +586,8 @@ cdef class RowDecoder:
     ``decode(data)`` returns each row as a list of Python values; the RowKind
     of each row (0 INSERT, 1 UPDATE_BEFORE, 2 UPDATE_AFTER, 3 DELETE) is
     appended to ``kinds`` when a list is given. Malformed input raises
-    DecodeError (a ValueError) naming the row and field.
+    DecodeError (a ValueError) naming the row and field. A decoder is not
+    thread-safe; use one per thread.
     """
 
     def __cinit__(self):

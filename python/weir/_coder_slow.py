@@ -785,7 +785,8 @@ class RowDecoder:
     ``decode(data)`` returns each row as a list of Python values; the RowKind
     of each row (0 INSERT, 1 UPDATE_BEFORE, 2 UPDATE_AFTER, 3 DELETE) is
     appended to ``kinds`` when a list is given. Malformed input raises
-    :class:`DecodeError` (a ValueError) naming the row and field.
+    :class:`DecodeError` (a ValueError) naming the row and field. A decoder
+    is not thread-safe; use one per thread.
     """
 
     def __init__(self, field_types):
@@ -879,7 +880,8 @@ class RowEncoder:
     goes into the header); a value the type cannot hold raises
     :class:`EncodeError` / :class:`EncodeTypeError` (ValueError subclasses)
     naming the field, and leaves the rows appended before it intact.
-    ``take()`` returns the batch and starts a new one.
+    ``take()`` returns the batch and starts a new one. An encoder is not
+    thread-safe; use one per thread.
     """
 
     def __init__(self, field_types):
