@@ -244,6 +244,12 @@ func runScript(src, file string, c *common, stdout, stderr io.Writer, explain bo
 			return exitFailed
 		}
 		fmt.Fprintf(stderr, "weir: job finished: %d rows in %.2f s\n", res.Rows, res.Elapsed.Seconds())
+		if res.Restarts > 0 {
+			fmt.Fprintf(stderr, "weir: %d Python worker(s) were restarted; their bundles were replayed\n", res.Restarts)
+		}
+		for _, m := range res.Metrics {
+			fmt.Fprintf(stderr, "weir: metric %s\n", m)
+		}
 	}
 	return exitOK
 }

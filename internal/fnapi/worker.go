@@ -252,3 +252,11 @@ func (w *Worker) bundle(id string) *Bundle {
 	defer w.mu.Unlock()
 	return w.bundles[id]
 }
+
+// Response is the worker's ProcessBundleResponse once Done is closed and the
+// bundle succeeded; nil otherwise.
+func (b *Bundle) Response() *fnpb.ProcessBundleResponse {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.response.GetProcessBundle()
+}

@@ -43,6 +43,8 @@ type Result struct {
 	Elapsed  time.Duration
 	Workers  int
 	Restarts int
+	// Metrics are the functions' user metrics, one line each.
+	Metrics []string
 }
 
 // channelDepth is how many batches may wait between two operators.
@@ -58,6 +60,10 @@ type Settings struct {
 	BatchRows   int
 	InFlight    int
 	MaxAttempts int
+	// StartupTimeout and ProgressTimeout bound a worker's start and a
+	// bundle's time without progress.
+	StartupTimeout  time.Duration
+	ProgressTimeout time.Duration
 }
 
 // ParseSettings reads the options weir knows from a settings map.
@@ -79,13 +85,19 @@ func ParseSettings(m map[string]string) (Settings, error) {
 	intOpt("python.fn-execution.arrow.batch.size", &s.BatchRows, 1)
 	intOpt("python.fn-execution.bundles-in-flight", &s.InFlight, 1)
 	intOpt("python.fn-execution.max-attempts", &s.MaxAttempts, 1)
-	if v, ok := m["python.fn-execution.bundle.time"]; ok && err == nil {
-		d, e := parseDuration(v)
-		if e != nil {
-			err = fmt.Errorf("option 'python.fn-execution.bundle.time' = '%s': %v (write e.g. '1000' milliseconds or '1 s')", v, e)
+	durOpt := func(key string, dst *time.Duration) {
+		if v, ok := m[key]; ok && err == nil {
+			d, e := parseDuration(v)
+			if e != nil || d <= 0 {
+				err = fmt.Errorf("option '%s' = '%s': want a positive duration, e.g. '1000' (milliseconds) or '1 s'", key, v)
+				return
+			}
+			*dst = d
 		}
-		s.BundleTime = d
 	}
+	durOpt("python.fn-execution.bundle.time", &s.BundleTime)
+	durOpt("python.fn-execution.bundle.progress-timeout", &s.ProgressTimeout)
+	durOpt("python.worker.startup-timeout", &s.StartupTimeout)
 	if err != nil {
 		return s, err
 	}
@@ -157,6 +169,7 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 			Python: s.Python, Workers: s.Parallelism, PyFiles: s.PyFiles,
 			BundleRows: s.BundleRows, BundleTime: s.BundleTime, InFlight: s.InFlight,
 			MaxAttempts: s.MaxAttempts, Log: log,
+			StartupTimeout: s.StartupTimeout, ProgressTimeout: s.ProgressTimeout,
 		})
 		if err != nil {
 			sink.Abort(err)
@@ -251,6 +264,7 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 	if pool != nil {
 		res.Workers = s.Parallelism
 		res.Restarts = pool.Restarts()
+		res.Metrics = pool.Metrics().Lines()
 	}
 	return res, nil
 }

@@ -47,6 +47,9 @@ func descriptor(id, dataURL string, st *weirpb.Stage) (*fnpb.ProcessBundleDescri
 	}
 	return &fnpb.ProcessBundleDescriptor{
 		Id: id,
+		// The harness opens a state channel for every bundle; point it at
+		// our state service, which answers every request with an error.
+		StateApiServiceDescriptor: &pipepb.ApiServiceDescriptor{Url: dataURL},
 		Transforms: map[string]*pipepb.PTransform{
 			sourceID: {
 				UniqueName: "source",

@@ -44,6 +44,9 @@ type Config struct {
 	MaxAttempts int
 	// StartupTimeout bounds how long a worker may take to connect.
 	StartupTimeout time.Duration
+	// ProgressTimeout fails a bundle that makes no progress this long
+	// (python.fn-execution.bundle.progress-timeout); 0 means 5 minutes.
+	ProgressTimeout time.Duration
 	// Log receives worker logs and lifecycle events.
 	Log *slog.Logger
 }
@@ -70,6 +73,9 @@ func (c *Config) defaults() {
 	if c.StartupTimeout <= 0 {
 		c.StartupTimeout = 60 * time.Second
 	}
+	if c.ProgressTimeout <= 0 {
+		c.ProgressTimeout = 5 * time.Minute
+	}
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
@@ -82,6 +88,8 @@ type Pool struct {
 	srv    *fnapi.Server
 	tmp    string
 	tokens chan token
+
+	metrics *Metrics
 
 	mu      sync.Mutex
 	slots   []*slot
@@ -119,6 +127,7 @@ func NewPool(ctx context.Context, cfg Config) (*Pool, error) {
 	p := &Pool{
 		cfg: cfg, srv: srv, tmp: tmp,
 		tokens:  make(chan token, cfg.Workers*cfg.InFlight),
+		metrics: newMetrics(),
 		stopped: make(chan struct{}),
 	}
 	errs := make(chan error, cfg.Workers)
@@ -139,6 +148,9 @@ func NewPool(ctx context.Context, cfg Config) (*Pool, error) {
 	}
 	return p, nil
 }
+
+// Metrics are the user metrics reported by the functions so far.
+func (p *Pool) Metrics() *Metrics { return p.metrics }
 
 // Server is the pool's Fn API server.
 func (p *Pool) Server() *fnapi.Server { return p.srv }
@@ -189,7 +201,7 @@ func (p *Pool) start(ctx context.Context, s *slot) error {
 	case <-timer.C:
 		proc.Stop(time.Second)
 		p.srv.Forget(w)
-		return fmt.Errorf("pyexec: Python worker %s did not connect within %s; its stderr:\n%s", name, p.cfg.StartupTimeout, proc.Stderr())
+		return fmt.Errorf("pyexec: Python worker %s did not connect within %s; its stderr:\n%s", name, p.cfg.StartupTimeout, indent(proc.StderrTail(30)))
 	case <-ctx.Done():
 		proc.Stop(time.Second)
 		p.srv.Forget(w)
@@ -207,7 +219,7 @@ func (p *Pool) start(ctx context.Context, s *slot) error {
 
 // startupError explains a worker that exited before connecting.
 func startupError(python, name string, proc *worker.Process) error {
-	stderr := proc.Stderr()
+	stderr := proc.StderrTail(30)
 	hint := ""
 	switch {
 	case strings.Contains(stderr, "No module named 'weir'") || strings.Contains(stderr, "No module named weir"):

@@ -234,15 +234,14 @@ func (p *Pool) await(ctx context.Context, s *Stage, b *bundle) ([]byte, error) {
 		var data []byte
 		err := b.err
 		if err == nil {
-			select {
-			case <-b.b.Done():
-				data, err = b.b.Result()
-			case <-ctx.Done():
-				return nil, context.Cause(ctx)
+			if err = p.watchProgress(ctx, s, b); err != nil {
+				return nil, err
 			}
+			data, err = b.b.Result()
 		}
 		p.release(b.t)
 		if err == nil {
+			p.metrics.add(b.b.Response())
 			return data, nil
 		}
 		var be *fnapi.BundleError
@@ -304,7 +303,7 @@ func (p *Pool) deathCause(t token) death {
 		if r := proc.ExitReason(); r != "" {
 			d.reason = r
 		}
-		d.logs = proc.Stderr()
+		d.logs = proc.StderrTail(20)
 	}
 	if w != nil {
 		if l := strings.Join(w.LastLogs(), "\n"); l != "" {

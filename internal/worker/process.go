@@ -47,7 +47,7 @@ type Process struct {
 }
 
 // stderrTail is how many of the last stderr lines are kept for reports.
-const stderrTail = 40
+const stderrTail = 400
 
 // Start starts a worker.
 func Start(o Options) (*Process, error) {
@@ -127,10 +127,17 @@ func (p *Process) ExitReason() string {
 }
 
 // Stderr returns the last lines the process wrote to stderr.
-func (p *Process) Stderr() string {
+func (p *Process) Stderr() string { return p.StderrTail(stderrTail) }
+
+// StderrTail returns at most the last n lines the process wrote to stderr.
+func (p *Process) StderrTail(n int) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return strings.Join(p.stderr, "\n")
+	lines := p.stderr
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Stop asks the process group to terminate and kills it after grace. It

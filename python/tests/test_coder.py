@@ -3,10 +3,7 @@ vectors, the WIRE_FORMAT.md example, random round trips across both
 implementations, validation errors, malformed input and the chooser."""
 
 import datetime as dt
-import pathlib as _pathlib
-import sys as _sys
 
-_sys.path.insert(0, str(_pathlib.Path(__file__).resolve().parents[1]))  # the weir package, when not installed
 import json
 import math
 import os

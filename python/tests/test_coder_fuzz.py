@@ -8,10 +8,7 @@ value or message for message. Time-bounded (a few seconds per test).
 """
 
 import datetime as dt
-import pathlib as _pathlib
-import sys as _sys
 
-_sys.path.insert(0, str(_pathlib.Path(__file__).resolve().parents[1]))  # the weir package, when not installed
 import faulthandler
 import random
 import time

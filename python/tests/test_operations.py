@@ -834,3 +834,80 @@ def test_table_decode_error_comes_first(helpers):
     assert type(s) is type(f) is DecodeError
     assert str(f) == str(s)
     same_error(f, s)
+
+
+# -- randomized: call order, sharing and results against the fused function ------------
+
+
+def _random_expr(rnd, b, depth, pool):
+    r = rnd.random()
+    if pool and r < 0.25:
+        return rnd.choice(pool)
+    if depth == 0 or r < 0.45:
+        if rnd.random() < 0.8:
+            return col(rnd.randrange(2))
+        return const(rnd.randint(0, 3), "INT NOT NULL")
+    attr = rnd.choice(["tick", "tock", "add"])
+    args = [_random_expr(rnd, b, depth - 1, pool) for _ in range(2 if attr == "add" else 1)]
+    e = b.call(attr, *args)
+    pool.append(e)
+    return e
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_stages(helpers, seed):
+    rnd = random.Random(seed)
+    types = ["INT NOT NULL", "INT NOT NULL"]
+    nondet = {a for a in ("tick", "tock", "add") if rnd.random() < 0.4}
+    b = StageBuilder(helpers, input_types=types, nondeterministic=nondet)
+    pool = []
+    outputs = [_random_expr(rnd, b, 3, pool) for _ in range(rnd.randint(1, 6))]
+    for e in outputs:
+        if e.WhichOneof("kind") != "constant":
+            e.type = "BIGINT"   # sums of sums may leave INT
+    if rnd.random() < 0.5:
+        stage = b.outputs(*outputs)
+    else:
+        b.fn("gen")
+        b.stage.kind = pb.Stage.TABLE
+        b.stage.functions[b.index["gen"]].result_types[:] = ["INT", "STRING"]
+        stage = b.outputs(pb.Expr(call=pb.Call(function=b.index["gen"], args=outputs[:1]), type="ROW"))
+    rows = random_ints(30, seed=seed, lo=0, hi=50, ncols=2)
+    run_both(helpers, stage, batch(types, rows[:10]), batch(types, rows[10:]))
+
+
+# -- shapes and references -------------------------------------------------------------------
+
+
+def test_no_outputs_and_no_inputs(helpers):
+    b = StageBuilder(helpers)
+    stage = b.outputs()
+    (out,), _ = run_both(helpers, stage, batch(["INT NOT NULL"], random_ints(5)))
+
+    b = StageBuilder(helpers, input_types=[])
+    stage = b.outputs(b.call("inc", const(1, "INT NOT NULL")), const("c", "STRING"))
+    (out,), calls = run_both(helpers, stage, batch([], [[]] * 4))
+    assert decode(["INT NOT NULL", "STRING"], out) == [[2, "c"]] * 4
+    assert calls == {"inc": 4}
+
+
+def test_references_are_released(helpers):
+    big = 10 ** 12 + 7
+    helpers.same = type(helpers.inc)(lambda x: big, None, "BIGINT")
+    helpers.first = type(helpers.inc)(lambda x, y: x, None, "BIGINT")
+    b = StageBuilder(helpers)
+    stage = b.outputs(b.call("same", col(0)), b.call("same", col(0)), b.call("first", b.call("same", col(0)), col(0)))
+    fast = F.ScalarOperation(stage)
+    data = batch(["INT NOT NULL"], random_ints(1000))
+    base = sys.getrefcount(big)
+    for _ in range(3):
+        fast.process(data)
+    assert sys.getrefcount(big) == base
+
+    b = StageBuilder(helpers)
+    helpers.gen_big = type(helpers.gen)(lambda x: [(big, "a")] * 3, None, ["BIGINT", "STRING"])
+    stage = b.table("gen_big", col(0))
+    fast = F.TableOperation(stage)
+    for _ in range(3):
+        fast.process(data)
+    assert sys.getrefcount(big) == base

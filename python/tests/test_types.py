@@ -1,10 +1,7 @@
 """weir.types: Flink SQL spelling (as Go's types.T.String()), parse_type, validation."""
 
 import pickle
-import pathlib as _pathlib
-import sys as _sys
 
-_sys.path.insert(0, str(_pathlib.Path(__file__).resolve().parents[1]))  # the weir package, when not installed
 
 import pytest
 

@@ -1164,7 +1164,7 @@ cdef class RowEncoder:
     goes into the header); a value the type cannot hold raises EncodeError /
     EncodeTypeError (ValueError subclasses) naming the field, and leaves the
     rows appended before it intact. ``take()`` returns the batch and starts a
-    new one.
+    new one. An encoder is not thread-safe; use one per thread.
     """
 
     def __cinit__(self):

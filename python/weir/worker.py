@@ -5,6 +5,7 @@ The Go engine starts it with the environment the harness reads
 PIPELINE_OPTIONS, SEMI_PERSISTENT_DIRECTORY).
 """
 
+import faulthandler
 import logging
 import os
 import signal
@@ -30,6 +31,8 @@ def _stop(signum, frame):
 
 def main():
     signal.signal(signal.SIGTERM, _stop)
+    # The engine asks for the Python stacks of a bundle that makes no progress.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     logging.getLogger("apache_beam.runners.worker.sdk_worker_main").addFilter(_DropNoise())
     try:
         import apache_beam  # noqa: F401
