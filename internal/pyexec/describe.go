@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"strings"
@@ -43,10 +44,14 @@ func Describe(ctx context.Context, python string, pyFiles []string, paths []stri
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		var ee *exec.Error
-		if errors.As(err, &ee) {
+		var pe *fs.PathError
+		if errors.As(err, &ee) || errors.As(err, &pe) {
 			return nil, nil, fmt.Errorf("cannot run Python interpreter %q (python.executable): %w; set python.executable (-D python.executable=/path/to/python) to a Python 3 that has weir installed", python, err)
 		}
 		msg := strings.TrimSpace(stderr.String())
+		if strings.Contains(msg, "apache-beam package is missing") {
+			return nil, nil, fmt.Errorf("%s", strings.TrimPrefix(msg, "weir: "))
+		}
 		if strings.Contains(msg, "No module named 'weir'") || strings.Contains(msg, "No module named weir") {
 			return nil, nil, fmt.Errorf("the weir package is not installed for %s (python.executable); install it there with 'pip install weir' (or './python' from a checkout)", python)
 		}

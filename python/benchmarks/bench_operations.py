@@ -5,7 +5,9 @@
 Prints the floor, ``list(map(inc, xs))`` with ``inc = lambda x: x + 1``, in ns
 per call, then for each stage the ns per input row and per function call of
 both operations (decoding the input batch and encoding the output included),
-and fast / floor per call. Input rows come in batches of B rows (weir's
+and per call / floor. The "no call" stages (columns passed through) measure
+decoding and encoding alone; "net/call" is the cost per call beyond that,
+i.e. what the operation adds to the row coder, with its ratio to the floor. Input rows come in batches of B rows (weir's
 default python.fn-execution.arrow.batch.size is 10000). The machine may be
 shared, so each timing is the sum over the batches (the floor: over chunks of
 B values) of the best of R runs of that batch, with the garbage collector off.
@@ -125,9 +127,11 @@ def main():
     f3 = _best(lambda c: list(map(inc_, map(dbl_, map(neg_, c)))), cx, rep) / (3 * n)
     print(f"floor list(map(inc, map(dbl, map(neg, xs)))): {f3:7.1f} ns/call")
     print()
-    print(f"{'stage':<34}{'impl':>6}{'ns/row':>10}{'ns/call':>10}{'/floor':>9}")
+    print(f"{'stage':<30}{'impl':>5}{'ns/row':>9}{'ns/call':>9}{'/floor':>8}{'net/call':>10}{'/floor':>8}")
+    coded = {}
 
-    def report(label, stage, batches, calls_per_row, floor_per_call):
+    def report(label, stage, batches, calls_per_row, floor_per_call, base=None):
+        """Time both operations; base: the label of the no-call stage over the same batches."""
         kind = "ScalarOperation" if stage.kind == pb.Stage.SCALAR else "TableOperation"
         impls = [("slow", slow)] + ([("fast", fast)] if fast else [])
         outs = []
@@ -135,9 +139,15 @@ def main():
             op = getattr(mod, kind)(stage)
             outs.append([op.process(b) for b in batches[:2]])
             t = _best(op.process, batches, rep) / n
-            per_call = t / calls_per_row if calls_per_row else float("nan")
-            ratio = per_call / floor_per_call if calls_per_row else float("nan")
-            print(f"{label:<34}{name:>6}{t:10.1f}{per_call:10.1f}{ratio:9.2f}")
+            coded[label, name] = t
+            cells = ["", "", "", ""]
+            if calls_per_row:
+                per_call = t / calls_per_row
+                cells[:2] = [f"{per_call:9.1f}", f"{per_call / floor_per_call:8.2f}"]
+                if base:
+                    net = (t - coded[base, name]) / calls_per_row
+                    cells[2:] = [f"{net:10.1f}", f"{net / floor_per_call:8.2f}"]
+            print(f"{label:<30}{name:>5}{t:9.1f}{cells[0]:>9}{cells[1]:>8}{cells[2]:>10}{cells[3]:>8}")
         if len(outs) == 2 and outs[0] != outs[1]:
             raise SystemExit(f"{label}: slow and fast outputs differ")
 
@@ -147,7 +157,8 @@ def main():
     report("1 INT column, no call", _stage(["INT NOT NULL"], [_col(0)], []), b1, 0, floor)
 
     report("1 INT column, inc(c0)",
-           _stage(["INT NOT NULL"], [_call(0, _col(0))], [("inc", ["INT NOT NULL"])]), b1, 1, floor)
+           _stage(["INT NOT NULL"], [_call(0, _col(0))], [("inc", ["INT NOT NULL"])]), b1, 1, floor,
+           "1 INT column, no call")
 
     ten = ["INT NOT NULL"] * 10
     rows10 = [[xs[(i + k * 7919) % n] for k in range(10)] for i in range(n)]
@@ -155,13 +166,14 @@ def main():
     del rows10
     report("10 INT columns, no call", _stage(ten, [_col(i) for i in range(10)], []), b10, 0, floor)
     report("10 INT columns, inc(c0..c9)",
-           _stage(ten, [_call(0, _col(i)) for i in range(10)], [("inc", ["INT NOT NULL"])]), b10, 10, floor)
+           _stage(ten, [_call(0, _col(i)) for i in range(10)], [("inc", ["INT NOT NULL"])]), b10, 10, floor,
+           "10 INT columns, no call")
     del b10
 
     report("inc(dbl(neg(c0)))",
            _stage(["INT NOT NULL"], [_call(0, _call(1, _call(2, _col(0))))],
                   [("inc", ["INT NOT NULL"]), ("dbl", ["INT NOT NULL"]), ("neg", ["INT NOT NULL"])]),
-           b1, 3, f3)
+           b1, 3, f3, "1 INT column, no call")
     del b1
 
     words = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta"]

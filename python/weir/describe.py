@@ -27,6 +27,13 @@ def describe(path):
 
 
 def main(argv):
+    import importlib.util
+
+    if importlib.util.find_spec("apache_beam") is None:
+        sys.stderr.write(
+            f"weir: the apache-beam package is missing from {sys.executable}; the workers need it. "
+            "Install weir with its dependencies (pip install weir) into this interpreter.\n")
+        sys.exit(3)
     for path in argv:
         sys.stdout.write(json.dumps(describe(path)) + "\n")
     sys.stdout.flush()
