@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -59,6 +60,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	columns := fs.Int("columns", 10, "number of INT NOT NULL columns, each through inc")
 	workers := fs.Int("workers", 1, "Python workers (parallelism.default)")
 	showSQL := fs.Bool("print-sql", false, "print the job's SQL and exit")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the engine to `file`")
 	if err := fs.Parse(c.normalize(args[1:])); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -88,6 +90,19 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		c.settings["parallelism.default"] = fmt.Sprint(*workers)
 	}
 	c.pyfiles = dir
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "weir bench: %v\n", err)
+			return exitFailed
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "weir bench: %v\n", err)
+			return exitFailed
+		}
+		defer pprof.StopCPUProfile()
+	}
 	res, code := runBench(src, &c, stderr)
 	if code != exitOK {
 		return code

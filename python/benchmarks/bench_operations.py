@@ -6,12 +6,15 @@ Prints the floor, ``list(map(inc, xs))`` with ``inc = lambda x: x + 1``, in ns
 per call, then for each stage the ns per input row and per function call of
 both operations (decoding the input batch and encoding the output included),
 and per call / floor. The "no call" stages (columns passed through) measure
-decoding and encoding alone (for slow: with its per-row Python loop); "net/call"
-is the cost per call beyond the no-call run of the same implementation,
-for fast what the operation and the calls add to the row coder; then its ratio to the floor. Input rows come in batches of B rows (weir's
-default python.fn-execution.arrow.batch.size is 10000). The machine may be
-shared, so each timing is the sum over the batches (the floor: over chunks of
-B values) of the best of R runs of that batch, with the garbage collector off.
+decoding and encoding alone (for slow, with its per-row Python loop);
+"net/call" is the cost per call beyond the no-call run of the same
+implementation (for fast: what the calls and the operation add to the row
+coder), then its ratio to the floor.
+
+Input rows come in batches of B rows (weir's default
+python.fn-execution.arrow.batch.size is 10000). The machine may be shared, so
+each timing is the sum over the batches (for the floors: over chunks of B
+values) of the best of R runs of that batch, with the garbage collector off.
 """
 
 import argparse

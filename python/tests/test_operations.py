@@ -22,7 +22,6 @@ from weir import _operations_slow as S
 from weir.coder import DecodeError, RowDecoder, RowEncoder
 from weir.errors import FunctionError
 from weir.proto import weir_pb2 as pb
-from weir import Row
 from weir.types import parse_type
 
 try:
@@ -688,6 +687,12 @@ def test_construction_errors_match(helpers):
             cls(stage)
         errs.append(ei.value)
     assert type(errs[0]) is type(errs[1]) is IndexError
+
+
+def test_uninitialised():
+    for cls in (F.ScalarOperation, F.TableOperation):
+        with pytest.raises(RuntimeError, match="not initialised"):
+            cls.__new__(cls).process(b"")
 
 
 def test_not_reentrant(helpers):

@@ -250,7 +250,9 @@ cdef class _Program:
         self.ntemps = 0
 
     def __init__(self, stage, wrappers, outputs, Py_ssize_t ninputs, Py_ssize_t extra_args=0):
-        cdef Py_ssize_t i, k, nargs, maxargs = extra_args, total = 0
+        cdef Py_ssize_t i, k, maxargs = extra_args, total = 0
+        if self.instrs != NULL:
+            raise RuntimeError("_Program is initialised once")
         self.stage = stage
         self.wrappers = list(wrappers)
         self.outputs = outputs
@@ -409,6 +411,8 @@ cdef class ScalarOperation:
 
     def process(self, data):
         """The encoded output rows of a batch of input rows."""
+        if self.prog is None:
+            raise RuntimeError("ScalarOperation is not initialised")
         if self.busy:
             raise RuntimeError("ScalarOperation.process is not reentrant")
         self.busy = True
@@ -486,6 +490,8 @@ cdef class TableOperation:
 
     def process(self, data):
         """The encoded result rows of a batch of input rows, each input row's followed by an end marker."""
+        if self.prog is None:
+            raise RuntimeError("TableOperation is not initialised")
         if self.busy:
             raise RuntimeError("TableOperation.process is not reentrant")
         self.busy = True
