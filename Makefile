@@ -31,7 +31,6 @@ venv: $(VENV)/.installed
 
 $(VENV)/.installed: $(PY_SOURCES)
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --quiet --upgrade pip
 	$(VPY) -m pip install --quiet setuptools Cython pytest
 	$(VPY) -m pip install --quiet ./python
 	$(VPY) -c "import weir.coder as c, weir.operations as o; print('weir Python package installed: coder', c.IMPLEMENTATION, '/ operations', o.IMPLEMENTATION)"

@@ -596,24 +596,59 @@ func literal(l *sql.Literal) (expr.Expr, error) {
 	case sql.LitTime:
 		for _, layout := range []string{"15:04:05.999999999", "15:04:05", "15:04"} {
 			if t, err := time.Parse(layout, l.Text); err == nil {
+				// TIME values are milliseconds of the day; the type keeps the
+				// literal's fractional digits, as Flink's does.
 				ms := (t.Hour()*3600+t.Minute()*60+t.Second())*1000 + t.Nanosecond()/1e6
-				return &expr.Literal{Value: arrow.Time32(ms), T: types.TIME(0).NotNull()}, nil
+				return &expr.Literal{Value: arrow.Time32(ms), T: types.TIME(fractionDigits(l.Text)).NotNull()}, nil
 			}
 		}
-		return nil, errAt(l.At, "bad TIME '%s': write TIME 'HH:MM:SS'", l.Text)
+		return nil, errAt(l.At, "bad TIME '%s': write TIME 'HH:MM:SS[.fff]'", l.Text)
 	case sql.LitTimestamp, sql.LitTimestampLTZ:
 		for _, layout := range []string{"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04", "2006-01-02"} {
 			if t, err := time.Parse(layout, l.Text); err == nil {
-				ty := types.TIMESTAMP(6).NotNull()
+				// The precision is the number of fractional digits written
+				// (TIMESTAMP '2020-01-01 00:00:00.123456789' is TIMESTAMP(9)).
+				p := fractionDigits(l.Text)
+				ty := types.TIMESTAMP(p).NotNull()
 				if l.Kind == sql.LitTimestampLTZ {
-					ty = types.TIMESTAMP_LTZ(6).NotNull()
+					ty = types.TIMESTAMP_LTZ(p).NotNull()
 				}
-				return &expr.Literal{Value: arrow.Timestamp(t.UnixMicro()), T: ty}, nil
+				var v int64
+				switch types.TimestampUnit(p) {
+				case arrow.Millisecond:
+					v = t.UnixMilli()
+				case arrow.Microsecond:
+					v = t.UnixMicro()
+				default:
+					// Nanoseconds since the epoch fit in an int64 only
+					// between 1677-09-21 and 2262-04-11.
+					if !inNanoRange(t) {
+						return nil, errAt(l.At, "TIMESTAMP '%s' is outside the range of a timestamp with nanoseconds (1677-09-21 00:12:43.145224192 to 2262-04-11 23:47:16.854775807)", l.Text)
+					}
+					v = t.UnixNano()
+				}
+				return &expr.Literal{Value: arrow.Timestamp(v), T: ty}, nil
 			}
 		}
 		return nil, errAt(l.At, "bad TIMESTAMP '%s': write TIMESTAMP 'YYYY-MM-DD HH:MM:SS[.fff]'", l.Text)
 	}
 	return nil, errAt(l.At, "unsupported literal")
+}
+
+// fractionDigits is the number of digits after the seconds' decimal point
+// of a TIME or TIMESTAMP literal's text (0 when there is none).
+func fractionDigits(text string) int {
+	i := strings.LastIndexByte(text, '.')
+	if i < 0 || strings.LastIndexByte(text, ':') > i {
+		return 0
+	}
+	return min(len(text)-i-1, 9)
+}
+
+// inNanoRange reports whether t's nanoseconds since the epoch fit an int64.
+func inNanoRange(t time.Time) bool {
+	lo, hi := time.Unix(0, math.MinInt64), time.Unix(0, math.MaxInt64)
+	return !t.Before(lo) && !t.After(hi)
 }
 
 func decimalLiteral(l *sql.Literal) (expr.Expr, error) {

@@ -96,6 +96,9 @@ type Pool struct {
 	closed  bool
 	starts  int
 	stopped chan struct{}
+	// broken is closed when a worker cannot be replaced; err says why.
+	broken    chan struct{}
+	brokenErr error
 }
 
 // slot is one worker position; its process is replaced when it dies.
@@ -129,12 +132,13 @@ func NewPool(ctx context.Context, cfg Config) (*Pool, error) {
 		tokens:  make(chan token, cfg.Workers*cfg.InFlight),
 		metrics: newMetrics(),
 		stopped: make(chan struct{}),
+		broken:  make(chan struct{}),
 	}
 	errs := make(chan error, cfg.Workers)
 	for i := 0; i < cfg.Workers; i++ {
 		s := &slot{index: i}
 		p.slots = append(p.slots, s)
-		go func() { errs <- p.start(ctx, s) }()
+		go func() { errs <- p.startRetrying(ctx, s) }()
 	}
 	var first error
 	for i := 0; i < cfg.Workers; i++ {
@@ -197,6 +201,9 @@ func (p *Pool) start(ctx context.Context, s *slot) error {
 	case <-w.Connected():
 	case <-proc.Done():
 		p.srv.Forget(w)
+		if strings.HasPrefix(proc.ExitReason(), "killed by signal") {
+			return fmt.Errorf("pyexec: Python worker %s was %s before it connected: %w", name, proc.ExitReason(), errKilled)
+		}
 		return startupError(p.cfg.Python, name, proc)
 	case <-timer.C:
 		proc.Stop(time.Second)
@@ -255,8 +262,36 @@ func (p *Pool) watch(s *slot, gen int, w *fnapi.Worker, proc *worker.Process) {
 		return
 	}
 	p.cfg.Log.Warn("Python worker died; starting a replacement", "worker", s.index, "cause", proc.ExitReason())
-	if err := p.start(context.Background(), s); err != nil {
-		p.cfg.Log.Error("cannot restart Python worker", "worker", s.index, "err", err)
+	if err := p.startRetrying(context.Background(), s); err != nil {
+		p.fail(fmt.Errorf("pyexec: cannot replace Python worker %d: %w", s.index, err))
+	}
+}
+
+// startRetrying starts the worker of slot s, trying again (up to
+// MaxAttempts times) when the process was killed before it connected; a
+// worker that fails by itself (an exit code) fails the same way again.
+func (p *Pool) startRetrying(ctx context.Context, s *slot) error {
+	var err error
+	for attempt := 1; attempt <= p.cfg.MaxAttempts; attempt++ {
+		if err = p.start(ctx, s); err == nil || !errors.Is(err, errKilled) {
+			return err
+		}
+		p.cfg.Log.Warn("Python worker was killed while starting; trying again", "worker", s.index, "attempt", attempt)
+		time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+	}
+	return err
+}
+
+// errKilled marks a worker that a signal ended before it connected.
+var errKilled = errors.New("killed while starting")
+
+// fail marks the pool broken: bundles waiting for a worker get err.
+func (p *Pool) fail(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.brokenErr == nil {
+		p.brokenErr = err
+		close(p.broken)
 	}
 }
 
@@ -304,6 +339,8 @@ func (p *Pool) acquire(ctx context.Context) (token, error) {
 			return token{}, ctx.Err()
 		case <-p.stopped:
 			return token{}, errors.New("pyexec: pool closed")
+		case <-p.broken:
+			return token{}, p.brokenErr
 		}
 	}
 }

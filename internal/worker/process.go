@@ -18,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Options describe how to start one worker process.
@@ -121,7 +123,7 @@ func (p *Process) ExitReason() string {
 		return fmt.Sprint(p.err)
 	}
 	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return fmt.Sprintf("killed by signal %s", ws.Signal())
+		return fmt.Sprintf("killed by signal %s", unix.SignalName(ws.Signal()))
 	}
 	return fmt.Sprintf("exit code %d", st.ExitCode())
 }

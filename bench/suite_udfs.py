@@ -2,7 +2,7 @@
 
 The same file is given to both systems (weir's ``--pyfiles`` / PyFlink's
 ``python.files``) and registered with the same DDL,
-``CREATE TEMPORARY FUNCTION inc AS 'udfs.inc' LANGUAGE PYTHON``, so both run
+``CREATE TEMPORARY FUNCTION inc AS 'suite_udfs.inc' LANGUAGE PYTHON``, so both run
 byte-identical function bodies. weir's workers import ``weir``; PyFlink's
 import ``pyflink`` (neither virtualenv has the other package). The floor
 measurement imports the bare functions (``*_py``) without any decorator.
@@ -35,7 +35,7 @@ def split_words_py(s):
             yield (w,)
 
 
-def stamp_py(c, ts):
+def stamp_py(c):
     # The wall clock (ns since the epoch) when the function runs, to compare
     # with the row's creation time (ts) and with when its printed line is read.
     return time.time_ns()
