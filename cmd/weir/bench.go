@@ -108,8 +108,12 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	secs := res.Elapsed.Seconds()
+	steady := (res.Elapsed - res.Startup).Seconds()
+	calls := float64(res.Rows) * float64(*columns)
 	fmt.Fprintf(stdout, "FLIP-121 job: %d rows x %d INT columns through inc, %d Python worker(s)\n", res.Rows, *columns, res.Workers)
-	fmt.Fprintf(stdout, "rows: %d  seconds: %.2f  rows/s: %.0f  calls/s: %.0f\n", res.Rows, secs, float64(res.Rows)/secs, float64(res.Rows)*float64(*columns)/secs)
+	fmt.Fprintf(stdout, "rows: %d  seconds: %.2f  rows/s: %.0f  calls/s: %.0f\n", res.Rows, secs, float64(res.Rows)/secs, calls/secs)
+	fmt.Fprintf(stdout, "start-up: %.2f s  after start-up: %.2f s  rows/s: %.0f  ns/row: %.1f  ns/call: %.1f\n",
+		res.Startup.Seconds(), steady, float64(res.Rows)/steady, steady*1e9/float64(res.Rows), steady*1e9/calls)
 	return exitOK
 }
 

@@ -39,8 +39,11 @@ type Options struct {
 
 // Result summarises a finished job.
 type Result struct {
-	Rows     int64 // rows written to the sink
-	Elapsed  time.Duration
+	Rows    int64 // rows written to the sink
+	Elapsed time.Duration
+	// Startup is the part of Elapsed spent before data flowed: opening the
+	// source and sink and starting the Python workers.
+	Startup  time.Duration
 	Workers  int
 	Restarts int
 	// Metrics are the functions' user metrics, one line each.
@@ -178,6 +181,7 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 		defer pool.Close()
 	}
 
+	startup := time.Since(start)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
@@ -260,7 +264,7 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 	if err := sink.Commit(); err != nil {
 		return nil, fmt.Errorf("sink %s: commit: %w", j.Sink.Name, err)
 	}
-	res := &Result{Rows: rows, Elapsed: time.Since(start), Workers: 0}
+	res := &Result{Rows: rows, Elapsed: time.Since(start), Startup: startup}
 	if pool != nil {
 		res.Workers = s.Parallelism
 		res.Restarts = pool.Restarts()
