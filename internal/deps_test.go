@@ -15,7 +15,7 @@ var allowed = map[string][]string{
 	"types":     {},
 	"expr":      {"types"},
 	"sql":       {"types"},
-	"coder":     {"types", "expr"},
+	"coder":     {"types"},
 	"exec":      {"types", "expr"},
 	"connector": {"types", "expr", "exec"},
 	"weirpb":    {},
