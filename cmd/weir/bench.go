@@ -114,6 +114,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "rows: %d  seconds: %.2f  rows/s: %.0f  calls/s: %.0f\n", res.Rows, secs, float64(res.Rows)/secs, calls/secs)
 	fmt.Fprintf(stdout, "start-up: %.2f s  after start-up: %.2f s  rows/s: %.0f  ns/row: %.1f  ns/call: %.1f\n",
 		res.Startup.Seconds(), steady, float64(res.Rows)/steady, steady*1e9/float64(res.Rows), steady*1e9/calls)
+	fmt.Fprintf(stdout, "Python stage latency per batch: p50 %.2f ms  p99 %.2f ms  (%d batches)\n",
+		float64(res.LatencyP50)/1e6, float64(res.LatencyP99)/1e6, res.Batches)
 	return exitOK
 }
 

@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/weir-dev/weir/internal/job"
 	"github.com/weir-dev/weir/internal/plan"
@@ -244,6 +245,9 @@ func runScript(src, file string, c *common, stdout, stderr io.Writer, explain bo
 			return exitFailed
 		}
 		fmt.Fprintf(stderr, "weir: job finished: %d rows in %.2f s\n", res.Rows, res.Elapsed.Seconds())
+		if res.Batches > 0 {
+			fmt.Fprintf(stderr, "weir: Python stages: %d batches, latency p50 %s, p99 %s\n", res.Batches, res.LatencyP50.Round(10*time.Microsecond), res.LatencyP99.Round(10*time.Microsecond))
+		}
 		if res.Restarts > 0 {
 			fmt.Fprintf(stderr, "weir: %d Python worker(s) were restarted; their bundles were replayed\n", res.Restarts)
 		}

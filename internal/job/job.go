@@ -48,6 +48,10 @@ type Result struct {
 	Restarts int
 	// Metrics are the functions' user metrics, one line each.
 	Metrics []string
+	// Batches is the number of batches that went through Python stages, and
+	// LatencyP50/P99 how long they took there (arrival to joined result).
+	Batches                int
+	LatencyP50, LatencyP99 time.Duration
 }
 
 // channelDepth is how many batches may wait between two operators.
@@ -269,6 +273,9 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 		res.Workers = s.Parallelism
 		res.Restarts = pool.Restarts()
 		res.Metrics = pool.Metrics().Lines()
+		var ps []time.Duration
+		ps, res.Batches = pool.Latency(50, 99)
+		res.LatencyP50, res.LatencyP99 = ps[0], ps[1]
 	}
 	return res, nil
 }

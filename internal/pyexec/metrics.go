@@ -3,9 +3,12 @@ package pyexec
 import (
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
 )
@@ -105,4 +108,40 @@ func (m *Metrics) Lines() []string {
 		return strings.SplitN(out[i], " ", 2)[1] < strings.SplitN(out[j], " ", 2)[1]
 	})
 	return out
+}
+
+// latencies records how long batches spend in Python stages.
+type latencies struct {
+	mu sync.Mutex
+	ds []time.Duration
+}
+
+// maxLatencies bounds the samples kept (a batch is thousands of rows, so
+// this covers billions of rows); later samples replace earlier ones.
+const maxLatencies = 1 << 20
+
+func (l *latencies) add(d time.Duration) {
+	l.mu.Lock()
+	if len(l.ds) < maxLatencies {
+		l.ds = append(l.ds, d)
+	} else {
+		l.ds[rand.IntN(maxLatencies)] = d
+	}
+	l.mu.Unlock()
+}
+
+func (l *latencies) percentiles(ps ...float64) ([]time.Duration, int) {
+	l.mu.Lock()
+	ds := append([]time.Duration(nil), l.ds...)
+	l.mu.Unlock()
+	out := make([]time.Duration, len(ps))
+	if len(ds) == 0 {
+		return out, 0
+	}
+	slices.Sort(ds)
+	for i, p := range ps {
+		k := int(p / 100 * float64(len(ds)-1))
+		out[i] = ds[max(0, min(k, len(ds)-1))]
+	}
+	return out, len(ds)
 }

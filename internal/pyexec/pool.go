@@ -90,6 +90,7 @@ type Pool struct {
 	tokens chan token
 
 	metrics *Metrics
+	latency latencies
 
 	mu      sync.Mutex
 	slots   []*slot
@@ -151,6 +152,13 @@ func NewPool(ctx context.Context, cfg Config) (*Pool, error) {
 		return nil, first
 	}
 	return p, nil
+}
+
+// Latency returns percentiles (0..100) of the time batches spent in the
+// Python stages, from arrival to their joined results leaving the stage,
+// and the number of batches measured.
+func (p *Pool) Latency(percentiles ...float64) ([]time.Duration, int) {
+	return p.latency.percentiles(percentiles...)
 }
 
 // Metrics are the user metrics reported by the functions so far.

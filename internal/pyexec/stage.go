@@ -64,7 +64,8 @@ func (p *Pool) Register(s *Stage) error {
 type bundle struct {
 	seq      int
 	batches  []arrow.RecordBatch
-	elements [][]byte // encoded input elements, one per batch
+	arrived  []time.Time // when each batch reached the stage
+	elements [][]byte    // encoded input elements, one per batch
 	rows     int
 	t        token
 	b        *fnapi.Bundle
@@ -149,6 +150,7 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, in <-chan arrow.RecordBat
 			if !ok {
 				return closeCur()
 			}
+			arrived := time.Now()
 			if rec.NumRows() == 0 {
 				rec.Release()
 				continue
@@ -170,6 +172,7 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, in <-chan arrow.RecordBat
 				deadline = time.After(p.cfg.BundleTime)
 			}
 			cur.batches = append(cur.batches, rec)
+			cur.arrived = append(cur.arrived, arrived)
 			cur.elements = append(cur.elements, el)
 			cur.rows += int(rec.NumRows())
 			if cur.err == nil {
@@ -330,6 +333,7 @@ func (p *Pool) emit(ctx context.Context, s *Stage, mem memory.Allocator, dec *co
 		if joined == nil {
 			continue
 		}
+		p.latency.add(time.Since(b.arrived[i]))
 		select {
 		case out <- joined:
 		case <-ctx.Done():
