@@ -22,6 +22,10 @@ type pipeline struct {
 	steps  []Step
 	schema types.Schema
 	params map[string]string
+	// pyCols and inCols number the result columns of Python stages ($py0,
+	// $py1, ...) and the computed inputs of Python stages ($in0, ...) over
+	// the whole job, so that the names in a plan are unique.
+	pyCols, inCols int
 }
 
 // finish appends the last steps computing outs (filtered by filter) over the
@@ -101,7 +105,7 @@ func readyTrees(xs []expr.Expr) []*expr.PyCall {
 	var visit func(e expr.Expr)
 	visit = func(e expr.Expr) {
 		if pc, ok := e.(*expr.PyCall); ok && ready(pc) {
-			if k := pc.String(); !seen[k] || !pc.Func.Deterministic {
+			if k := key(pc); !seen[k] || !pc.Func.Deterministic {
 				seen[k] = true
 				out = append(out, pc)
 			}
@@ -176,7 +180,7 @@ func (b *stageBuilder) arg(e expr.Expr) (*weirpb.Expr, error) {
 		}
 		return &weirpb.Expr{Kind: &weirpb.Expr_Constant{Constant: enc}, Type: constType(e.Type()).String()}, nil
 	}
-	k := e.String()
+	k := key(e)
 	i, ok := b.inputKeys[k]
 	if !ok {
 		i = int32(len(b.inputs))
@@ -239,7 +243,8 @@ func (p *pipeline) stage(b *stageBuilder, forward []int, results types.Schema) *
 		}
 		for i, in := range b.inputs {
 			pre = append(pre, in)
-			schema = append(schema, types.Field{Name: fmt.Sprintf("$in%d", i), Type: in.Type()})
+			schema = append(schema, types.Field{Name: fmt.Sprintf("$in%d", p.inCols), Type: in.Type()})
+			p.inCols++
 			st.Inputs = append(st.Inputs, len(forward)+i)
 			st.InputTypes = append(st.InputTypes, in.Type())
 		}
@@ -265,7 +270,8 @@ func (p *pipeline) addStage(trees []*expr.PyCall, all []expr.Expr) ([]expr.Expr,
 			return nil, err
 		}
 		b.spec.Outputs = append(b.spec.Outputs, e)
-		results[i] = types.Field{Name: fmt.Sprintf("$py%d", i), Type: t.T}
+		results[i] = types.Field{Name: fmt.Sprintf("$py%d", p.pyCols), Type: t.T}
+		p.pyCols++
 		names[i] = t.String()
 		treeIndex[t] = i
 	}
@@ -291,7 +297,7 @@ func (p *pipeline) addStage(trees []*expr.PyCall, all []expr.Expr) ([]expr.Expr,
 	byKey := map[string]int{}
 	for i, t := range trees {
 		if t.Func.Deterministic {
-			byKey[t.String()] = i
+			byKey[key(t)] = i
 		}
 	}
 	out := make([]expr.Expr, len(all))
@@ -302,7 +308,7 @@ func (p *pipeline) addStage(trees []*expr.PyCall, all []expr.Expr) ([]expr.Expr,
 				if k, ok := treeIndex[e]; ok {
 					return &expr.Column{Index: len(forward) + k, Name: results[k].Name, T: e.T}
 				}
-				if k, ok := byKey[e.String()]; ok && e.Func.Deterministic && ready(e) {
+				if k, ok := byKey[key(e)]; ok && e.Func.Deterministic && ready(e) {
 					return &expr.Column{Index: len(forward) + k, Name: results[k].Name, T: e.T}
 				}
 			case *expr.Column:
@@ -330,7 +336,7 @@ func collectColumns(x expr.Expr, trees map[*expr.PyCall]int, used map[int]bool) 
 		}
 		// An equal deterministic call is computed by the stage too.
 		for t := range trees {
-			if t.Func.Deterministic && t.String() == pc.String() && ready(pc) {
+			if t.Func.Deterministic && key(t) == key(pc) && ready(pc) {
 				return
 			}
 		}
@@ -380,6 +386,60 @@ func rewriteAll(xs []expr.Expr, f func(expr.Expr) expr.Expr) []expr.Expr {
 		out[i] = rewrite(x, f)
 	}
 	return out
+}
+
+// key identifies an expression for deduplication: unlike String, it names
+// columns by position (two columns may have the same name, e.g. t.x and
+// T.x after a LATERAL TABLE join) and literals with their types.
+func key(e expr.Expr) string {
+	var b strings.Builder
+	writeKey(&b, e)
+	return b.String()
+}
+
+func writeKey(b *strings.Builder, e expr.Expr) {
+	args := func(xs []expr.Expr) {
+		b.WriteByte('(')
+		for i, x := range xs {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writeKey(b, x)
+		}
+		b.WriteByte(')')
+	}
+	switch e := e.(type) {
+	case nil:
+		b.WriteString("<nil>")
+	case *expr.Column:
+		fmt.Fprintf(b, "$%d", e.Index)
+	case *expr.Literal:
+		fmt.Fprintf(b, "%#v:%s", e.Value, e.T)
+	case *expr.Call:
+		b.WriteString(e.Name)
+		args(e.Args)
+		b.WriteString(":" + e.T.String())
+	case *expr.PyCall:
+		fmt.Fprintf(b, "py:%s", e.Func.Name)
+		args(e.Args)
+	case *expr.Cast:
+		b.WriteString("CAST(")
+		writeKey(b, e.X)
+		b.WriteString(" AS " + e.T.String() + ")")
+	case *expr.Case:
+		b.WriteString("CASE")
+		for _, w := range e.Whens {
+			b.WriteString(" WHEN ")
+			writeKey(b, w.Cond)
+			b.WriteString(" THEN ")
+			writeKey(b, w.Result)
+		}
+		b.WriteString(" ELSE ")
+		writeKey(b, e.Else)
+		b.WriteString(" END:" + e.T.String())
+	default:
+		fmt.Fprintf(b, "%T:%s", e, e)
+	}
 }
 
 // isConstant reports whether e depends on no column and no Python call.
