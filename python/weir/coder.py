@@ -16,6 +16,9 @@ from weir._coder_errors import CoderError, DecodeError, EncodeError, EncodeTypeE
 __all__ = ["RowDecoder", "RowEncoder", "IMPLEMENTATION", "CoderError", "DecodeError", "EncodeError", "EncodeTypeError"]
 
 IMPLEMENTATION = "slow"
+# Why the slow coder is used although the fast one was wanted, or None. The
+# worker reports it once in its log.
+FALLBACK_REASON = None
 if os.environ.get("WEIR_CYTHON", "1") == "0":
     logging.getLogger("weir").debug("weir: WEIR_CYTHON=0; using the pure-Python row coder")
 else:
@@ -24,7 +27,6 @@ else:
 
         IMPLEMENTATION = "fast"
     except ImportError as e:
-        logging.getLogger("weir").warning(
-            "weir: Cython row coder unavailable (%s); using the slower pure-Python row coder", e)
+        FALLBACK_REASON = f"the Cython row coder cannot be imported ({e})"
 if IMPLEMENTATION == "slow":
     from weir._coder_slow import RowDecoder, RowEncoder  # noqa: F401,F811

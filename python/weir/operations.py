@@ -4,17 +4,17 @@
 warning in the log, when the extension is missing.
 """
 
-import logging
 import os
 
 IMPLEMENTATION = "slow"
+# Why the slow operations are used although the fast ones were wanted, or None.
+FALLBACK_REASON = None
 if os.environ.get("WEIR_CYTHON", "1") != "0":
     try:
         from weir._operations_fast import ScalarOperation, TableOperation  # noqa: F401
 
         IMPLEMENTATION = "fast"
     except ImportError as e:
-        logging.getLogger("weir").warning(
-            "weir: Cython operations unavailable (%s); using the pure-Python operations", e)
+        FALLBACK_REASON = f"the Cython operations cannot be imported ({e})"
 if IMPLEMENTATION == "slow":
     from weir._operations_slow import ScalarOperation, TableOperation  # noqa: F401,F811

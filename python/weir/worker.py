@@ -45,9 +45,13 @@ def main():
     import weir._beam  # noqa: F401  registers weir's URNs
     from weir import coder, operations
 
-    logging.getLogger("weir").info(
-        "weir worker ready: coder %s, operations %s, Python %s",
-        coder.IMPLEMENTATION, operations.IMPLEMENTATION, sys.version.split()[0])
+    log = logging.getLogger("weir")
+    reasons = [r for r in (coder.FALLBACK_REASON, operations.FALLBACK_REASON) if r]
+    if reasons:
+        log.warning("weir is running on its slower pure-Python code: %s. Reinstall weir where a C "
+                    "compiler is available to get the Cython fast paths.", "; ".join(reasons))
+    log.info("weir worker ready: coder %s, operations %s, Python %s",
+             coder.IMPLEMENTATION, operations.IMPLEMENTATION, sys.version.split()[0])
     from apache_beam.runners.worker import sdk_worker_main
 
     sdk_worker_main.main(sys.argv)
