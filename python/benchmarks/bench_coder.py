@@ -29,6 +29,7 @@ except ImportError as e:  # pragma: no cover
 
 def schemas(rng):
     return {
+        "INT": ([T.INT()], lambda: [rng.randint(-(2**31), 2**31 - 1)]),
         "INT x10": ([T.INT()] * 10, lambda: [rng.randint(-(2**31), 2**31 - 1) for _ in range(10)]),
         "STRING": ([T.STRING()], lambda: ["".join(rng.choice("abcdefghij") for _ in range(rng.randint(5, 30)))]),
         "DOUBLE": ([T.DOUBLE()], lambda: [rng.random() * 1e6]),
@@ -67,7 +68,7 @@ def main():
     print(f"Python {sys.version.split()[0]}, {args.rows} rows per batch, best of >= {args.seconds}s")
     header = f"{'schema':<32} {'op':<7}" + "".join(f"{name + ' rows/s':>16}" for name, _ in impls)
     if _coder_fast:
-        header += f"{'fast/slow':>11}"
+        header += f"{'fast/slow':>11}{'fast ns/row':>13}"
     print(header)
     print("-" * len(header))
     for name, (types, make) in schemas(rng).items():
@@ -86,7 +87,7 @@ def main():
                     rates.append(best_rate(lambda: enc.encode(rows), args.rows, args.seconds))
             line = f"{name:<32} {op:<7}" + "".join(f"{r:>16,.0f}" for r in rates)
             if len(rates) == 2:
-                line += f"{rates[1] / rates[0]:>10.1f}x"
+                line += f"{rates[1] / rates[0]:>10.1f}x{1e9 / rates[1]:>13.1f}"
             print(line)
 
 

@@ -50,6 +50,17 @@ cdef class RowDecoder:
     cdef int* codes
     cdef list nodes
     cdef readonly list field_types
+    # Fast path, when every field is a fixed-width primitive (``fixed``): a row
+    # with no null field is always fixed_len bytes, length varint included, and
+    # starts with the fixed_plen bytes (length varint, header) p with
+    # p & fixed_mask == fixed_pat (null bits clear); fixed_code: the code of
+    # every field if they are all the same, else 0.
+    cdef bint fixed
+    cdef Py_ssize_t fixed_len
+    cdef Py_ssize_t fixed_plen
+    cdef int fixed_code
+    cdef unsigned char fixed_pat[16]
+    cdef unsigned char fixed_mask[16]
     # RowKind value (0 INSERT, 1 UPDATE_BEFORE, 2 UPDATE_AFTER, 3 DELETE) of the last row read
     cdef readonly int row_kind
 
@@ -73,6 +84,16 @@ cdef class RowEncoder:
     cdef unsigned char* nullables
     cdef list nodes
     cdef readonly list field_types
+    # Fast path, when every field is a fixed-width primitive (``fixed``): a
+    # list / tuple row with no None is fixed_len bytes, starting with the
+    # fixed_plen bytes of fixed_pat (length varint, header of an INSERT row
+    # without nulls); fixed_code: the code of every field if they are all the
+    # same, else 0.
+    cdef bint fixed
+    cdef Py_ssize_t fixed_len
+    cdef Py_ssize_t fixed_plen
+    cdef int fixed_code
+    cdef unsigned char fixed_pat[16]
 
     # Append one length-prefixed row. On error nothing of the row is kept.
     cdef int write_row(self, object values) except -1

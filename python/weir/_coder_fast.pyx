@@ -9,7 +9,17 @@ Decoding reads straight from the bytes' buffer with a bounds check before
 every read; encoding writes into a growable C buffer that ``take()`` turns
 into bytes. Primitive types, strings and bytes are handled inline per field
 from a C array of type codes; DECIMAL, dates and times go through C helpers;
-nested types through a recursive path. Building error messages is left to
+nested types through a recursive path.
+
+Rows of fixed-width primitives only (INT, BIGINT, SMALLINT, TINYINT, DOUBLE,
+FLOAT, BOOLEAN) take a fast path first (``_next_fixed`` / ``_write_fixed``):
+such a row without nulls has one length, so one check of its length varint,
+header and size replaces the per-field bounds checks, and values are read and
+written with straight C code (on CPython 3.11 also reading ints' digits and
+reusing the int / float objects of the list being decoded into; see the C
+helpers below). Anything else (a null, a non-canonical length, a value that is
+not an exact int / float / bool, a bad input) falls back to the general path,
+which also produces every error. Building error messages is left to
 the shared helpers of ``_coder_errors`` (cold path), so both coders say the
 same words. Note: cdivision is on, so every ``/`` and ``%`` here works on
 non-negative numbers or is corrected for negative ones explicitly.
@@ -91,6 +101,176 @@ cdef extern from *:
     """
     # out[i] = v for a list known to hold more than i items (no None / bounds checks)
     void _list_set "weir_list_set"(list l, Py_ssize_t i, object v) noexcept
+
+
+cdef extern from *:
+    """
+    /* Primitive values in and out of list / tuple slots, for the per-row hot loops.
+
+       WEIR_INTS311: CPython 3.11's int layout (ob_size = sign * number of 30-bit
+       digits, at least one digit allocated) is read directly, and a decoded value
+       is stored into the exact int (or float) already in its slot when only that
+       slot holds it (refcount 1) and it has room: nothing else can see that
+       object, so this is the same as releasing it and handing out a new one
+       (which may well come back at the same address). Small ints (-5..256) stay
+       the shared cached objects. Elsewhere the portable C API is used. */
+    #if !defined(PYPY_VERSION) && !defined(Py_LIMITED_API) && !defined(WEIR_NO_INT_INTERNALS) \
+        && PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000 && PyLong_SHIFT == 30
+    #define WEIR_INTS311 1
+    #else
+    #define WEIR_INTS311 0
+    #endif
+
+    /* Plain C-API macros under names of our own (so that `cython -a` does not flag them). */
+    #define WEIR_LIST_ITEMS(o) (((PyListObject*)(o))->ob_item)
+    #define WEIR_TUPLE_ITEMS(o) (((PyTupleObject*)(o))->ob_item)
+    #define WEIR_IS_LIST(o) PyList_CheckExact(o)
+    #define WEIR_IS_TUPLE(o) PyTuple_CheckExact(o)
+    #define WEIR_VAR_SIZE(o) Py_SIZE(o)
+    #define WEIR_IS_INT(o) PyLong_CheckExact(o)
+    #define WEIR_IS_FLOAT(o) PyFloat_CheckExact(o)
+    #define WEIR_FLOAT_VALUE(o) PyFloat_AS_DOUBLE(o)
+
+    /* *slot = new reference o (o may be NULL: an error is set), releasing the previous value. */
+    static CYTHON_INLINE int weir_put_new(PyObject** slot, PyObject* o) {
+        PyObject* old;
+        if (o == NULL) return -1;
+        old = *slot;
+        *slot = o;
+        Py_XDECREF(old);
+        return 0;
+    }
+
+    /* *slot = o (a new reference is taken), releasing the previous value. */
+    static CYTHON_INLINE void weir_put_obj(PyObject** slot, PyObject* o) {
+        PyObject* old = *slot;
+        Py_INCREF(o);
+        *slot = o;
+        Py_XDECREF(old);
+    }
+
+    #if WEIR_INTS311
+    /* Reuse old for the int of sign neg and magnitude a < 2**60 (nd digits) if it is
+       a private exact int with room for it. Branch-free in the sign and the size. */
+    static CYTHON_INLINE int weir_reuse_int(PyObject* old, int neg, unsigned long long a, Py_ssize_t nd) {
+        Py_ssize_t have;
+        digit* d;
+        if (old == NULL || Py_REFCNT(old) != 1 || !Py_IS_TYPE(old, &PyLong_Type)) return 0;
+        have = Py_SIZE(old);
+        have = have < 0 ? -have : have;
+        if (nd > have) return 0;
+        d = ((PyLongObject*)old)->ob_digit;
+        d[have >= 2 ? 1 : 0] = (digit)((a >> PyLong_SHIFT) & PyLong_MASK);
+        d[0] = (digit)(a & PyLong_MASK);
+        Py_SET_SIZE(old, neg ? -nd : nd);
+        return 1;
+    }
+    #endif
+
+    /* *slot = int(v) for an int32 (or narrower) v. */
+    static CYTHON_INLINE int weir_set_i32(PyObject** slot, int32_t v) {
+    #if WEIR_INTS311
+        if (v < -5 || v > 256) {
+            unsigned long long a = v < 0 ? 0ULL - (unsigned long long)(long long)v : (unsigned long long)v;
+            if (weir_reuse_int(*slot, v < 0, a, 1 + (Py_ssize_t)(a >> PyLong_SHIFT != 0))) return 0;
+        }
+    #endif
+        return weir_put_new(slot, PyLong_FromLong((long)v));
+    }
+
+    /* *slot = int(v). */
+    static CYTHON_INLINE int weir_set_i64(PyObject** slot, int64_t v) {
+    #if WEIR_INTS311
+        if (v < -5 || v > 256) {
+            unsigned long long a = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+            if ((a >> (2 * PyLong_SHIFT)) == 0
+                    && weir_reuse_int(*slot, v < 0, a, 1 + (Py_ssize_t)(a >> PyLong_SHIFT != 0))) return 0;
+        }
+    #endif
+        return weir_put_new(slot, PyLong_FromLongLong((long long)v));
+    }
+
+    /* *slot = float(v). */
+    static CYTHON_INLINE int weir_set_f64(PyObject** slot, double v) {
+    #if WEIR_INTS311
+        PyObject* old = *slot;
+        if (old != NULL && Py_REFCNT(old) == 1 && Py_IS_TYPE(old, &PyFloat_Type)) {
+            ((PyFloatObject*)old)->ob_fval = v;
+            return 0;
+        }
+    #endif
+        return weir_put_new(slot, PyFloat_FromDouble(v));
+    }
+
+    /* The value of the exact int v in *out: 1, or 0 if it does not fit a long long. Never fails. */
+    static CYTHON_INLINE int weir_get_ll(PyObject* v, long long* out) {
+        int ovf = 0;
+        long long x;
+    #if WEIR_INTS311
+        /* At most two digits: branch-free in the sign and the size (random data would mispredict). */
+        long long s = (long long)Py_SIZE(v);
+        unsigned long long neg = (unsigned long long)(s >> 63);   /* 0 or all ones */
+        unsigned long long as = ((unsigned long long)s ^ neg) - neg;
+        if (as <= 2) {
+            const digit* d = ((PyLongObject*)v)->ob_digit;   /* at least one digit is allocated */
+            unsigned long long lo = (unsigned long long)d[0] & (0ULL - (unsigned long long)(as != 0));
+            unsigned long long hi = (unsigned long long)d[as >> 1] & (0ULL - (as >> 1));
+            unsigned long long mag = lo | (hi << PyLong_SHIFT);
+            *out = (long long)((mag ^ neg) - neg);
+            return 1;
+        }
+    #endif
+        x = PyLong_AsLongLongAndOverflow(v, &ovf);
+        if (ovf != 0 || (x == -1 && PyErr_Occurred())) {
+            PyErr_Clear();
+            return 0;
+        }
+        *out = x;
+        return 1;
+    }
+
+    /* Whether (p[k] & mask[k]) == pat[k] for k < len (no early exit: len is a few bytes). */
+    static CYTHON_INLINE int weir_prefix_ok(const unsigned char* p, const unsigned char* pat,
+                                            const unsigned char* mask, Py_ssize_t len) {
+        unsigned int acc = 0;
+        Py_ssize_t k;
+        switch (len) {
+        case 2:
+            return (((p[0] & mask[0]) ^ pat[0]) | ((p[1] & mask[1]) ^ pat[1])) == 0;
+        case 3:
+            return (((p[0] & mask[0]) ^ pat[0]) | ((p[1] & mask[1]) ^ pat[1]) | ((p[2] & mask[2]) ^ pat[2])) == 0;
+        }
+        for (k = 0; k < len; k++) acc |= (p[k] & mask[k]) ^ pat[k];
+        return acc == 0;
+    }
+
+    /* memcpy(p, pat, len) for a len of a few bytes. */
+    static CYTHON_INLINE void weir_copy_prefix(unsigned char* p, const unsigned char* pat, Py_ssize_t len) {
+        switch (len) {
+        case 2: p[0] = pat[0]; p[1] = pat[1]; return;
+        case 3: p[0] = pat[0]; p[1] = pat[1]; p[2] = pat[2]; return;
+        }
+        memcpy(p, pat, (size_t)len);
+    }
+    """
+    int _set_i32 "weir_set_i32"(PyObject** slot, int32_t v) except -1
+    int _set_i64 "weir_set_i64"(PyObject** slot, int64_t v) except -1
+    int _set_f64 "weir_set_f64"(PyObject** slot, double v) except -1
+    void _put_obj "weir_put_obj"(PyObject** slot, PyObject* o) noexcept
+    bint _get_ll "weir_get_ll"(PyObject* v, long long* out) noexcept
+    PyObject** _list_items "WEIR_LIST_ITEMS"(object o) noexcept
+    PyObject** _tuple_items "WEIR_TUPLE_ITEMS"(object o) noexcept
+    bint _is_list "WEIR_IS_LIST"(object o) noexcept
+    bint _is_tuple "WEIR_IS_TUPLE"(object o) noexcept
+    Py_ssize_t _var_size "WEIR_VAR_SIZE"(object o) noexcept
+    bint _long_exact "WEIR_IS_INT"(PyObject* o) noexcept
+    bint _float_exact "WEIR_IS_FLOAT"(PyObject* o) noexcept
+    double _float_val "WEIR_FLOAT_VALUE"(PyObject* o) noexcept
+    PyObject* _Py_True "Py_True"
+    PyObject* _Py_False "Py_False"
+    bint _prefix_ok "weir_prefix_ok"(const unsigned char* p, const unsigned char* pat, const unsigned char* mask,
+                                     Py_ssize_t n) noexcept
+    void _copy_prefix "weir_copy_prefix"(unsigned char* p, const unsigned char* pat, Py_ssize_t n) noexcept
 
 
 cdef extern from "Python.h":
@@ -293,6 +473,59 @@ cdef int* _codes_of(list nodes) except NULL:
     for i in range(n):
         codes[i] = (<_Node>nodes[i]).code
     return codes
+
+
+cdef inline Py_ssize_t _fixed_width(int code) noexcept nogil:
+    # Bytes of a fixed-width primitive type, else 0.
+    if code == K_INT or code == K_FLOAT:
+        return 4
+    if code == K_BIGINT or code == K_DOUBLE:
+        return 8
+    if code == K_SMALLINT:
+        return 2
+    if code == K_TINYINT or code == K_BOOLEAN:
+        return 1
+    return 0
+
+
+cdef Py_ssize_t _fixed_layout(const int* codes, Py_ssize_t n, Py_ssize_t hdr, unsigned char* pat,
+                              unsigned char* mask, Py_ssize_t* plen, int* code) noexcept:
+    # If every field is fixed-width and the length varint and header of a row
+    # take at most 16 bytes: the bytes of a row without nulls, length varint
+    # included; their first plen[0] bytes are pat[:plen] where mask[:plen] is
+    # set (the length varint, and a header with no null bit set; the RowKind
+    # bits are left out of the mask and zero in pat); code[0]: the code of
+    # every field if they are all the same, else 0. Else 0.
+    cdef Py_ssize_t i, w, bit, rowlen = hdr, k = 0
+    cdef uint64_t u
+    code[0] = codes[0] if n > 0 else 0
+    for i in range(n):
+        w = _fixed_width(codes[i])
+        if w == 0:
+            return 0
+        if codes[i] != code[0]:
+            code[0] = 0
+        rowlen += w
+    u = <uint64_t>rowlen
+    while u >= 0x80:
+        if k >= 16:
+            return 0
+        pat[k] = <unsigned char>((u & 0x7F) | 0x80)
+        mask[k] = 0xFF
+        u >>= 7
+        k += 1
+    if k + 1 + hdr > 16:
+        return 0
+    pat[k] = <unsigned char>u
+    mask[k] = 0xFF
+    k += 1
+    memset(pat + k, 0, hdr)
+    memset(mask + k, 0, hdr)
+    for i in range(n):
+        bit = i + 2
+        mask[k + (bit >> 3)] |= <unsigned char>(0x80 >> (bit & 7))
+    plen[0] = k + hdr
+    return k + rowlen
 
 
 # ---------------------------------------------------------------------------
@@ -580,6 +813,175 @@ cdef inline Py_ssize_t _read_row_length(RowDecoder d) except -1:
     return <Py_ssize_t>result
 
 
+cdef inline int _next_fixed(RowDecoder d, PyObject** items) except -1:
+    # The fast path of next_into for a schema of fixed-width primitives: reads
+    # the row at d.pos into items and returns 1 if it is the plain case (the
+    # length varint is the canonical one of fixed_len, no null field, every
+    # BOOLEAN byte 0 or 1), which needs no further bounds checks. Else returns
+    # 0 having moved nothing but (possibly) some of the items, for the general
+    # path to read the row again and raise its error, if any.
+    cdef Py_ssize_t pos = d.pos, i, n = d.n
+    cdef const unsigned char* p = d.buf + pos
+    cdef const unsigned char* h
+    cdef const int* codes
+    cdef int code
+    cdef unsigned char c
+    if d.end - pos < d.fixed_len or not _prefix_ok(p, d.fixed_pat, d.fixed_mask, d.fixed_plen):
+        return 0
+    h = p + d.fixed_plen - d.hdr
+    p += d.fixed_plen
+    if d.fixed_code == K_INT:
+        for i in range(n):
+            _set_i32(items + i, <int32_t>_be32(p))
+            p += 4
+    else:
+        codes = d.codes
+        for i in range(n):
+            code = codes[i]
+            if code == K_INT:
+                _set_i32(items + i, <int32_t>_be32(p))
+                p += 4
+            elif code == K_BIGINT:
+                _set_i64(items + i, <int64_t>_be64(p))
+                p += 8
+            elif code == K_DOUBLE:
+                _set_f64(items + i, _bef64(p))
+                p += 8
+            elif code == K_FLOAT:
+                _set_f64(items + i, <double>_bef32(p))
+                p += 4
+            elif code == K_SMALLINT:
+                _set_i32(items + i, <int16_t>_be16(p))
+                p += 2
+            elif code == K_TINYINT:
+                _set_i32(items + i, <int8_t>p[0])
+                p += 1
+            else:  # K_BOOLEAN
+                c = p[0]
+                if c > 1:
+                    return 0
+                _put_obj(items + i, _Py_True if c else _Py_False)
+                p += 1
+    d.row_kind = (h[0] >> 7) | ((h[0] >> 5) & 2)
+    d.pos = pos + d.fixed_len
+    d.row_index += 1
+    return 1
+
+
+cdef int _next_general(RowDecoder self, list out) except -1:
+    # next_into for any row (the fast path declined it).
+    cdef Py_ssize_t i, n = self.n, rowlen, pos, rend, ln, bit
+    cdef const unsigned char* b
+    cdef const unsigned char* h
+    cdef int code
+    cdef unsigned char flag
+    cdef PyObject* o
+    if self.buf[self.pos] < 0x80 and self.buf[self.pos] < self.end - self.pos:  # a one-byte length that fits
+        rowlen = self.buf[self.pos]
+        self.pos += 1
+    else:
+        rowlen = _read_row_length(self)
+    pos = self.pos
+    rend = pos + rowlen
+    self.rend = rend
+    if rowlen < self.hdr:
+        _fail_row(self, E.dec_header(self.hdr, rowlen, pos))
+    b = self.buf
+    h = b + pos
+    self.row_kind = (h[0] >> 7) | ((h[0] >> 5) & 2)
+    pos += self.hdr
+    for i in range(n):
+        bit = i + 2
+        if h[bit >> 3] & (0x80 >> (bit & 7)):
+            _list_set(out, i, None)
+            continue
+        code = self.codes[i]
+        if code == K_INT:
+            if rend - pos < 4:
+                self.cur_field = i
+                _fail_trunc(self, <_Node>self.nodes[i], 4, pos)
+            _set_i32(_list_items(out) + i, <int32_t>_be32(b + pos))
+            pos += 4
+        elif code == K_BIGINT:
+            if rend - pos < 8:
+                self.cur_field = i
+                _fail_trunc(self, <_Node>self.nodes[i], 8, pos)
+            _set_i64(_list_items(out) + i, <int64_t>_be64(b + pos))
+            pos += 8
+        elif code == K_DOUBLE:
+            if rend - pos < 8:
+                self.cur_field = i
+                _fail_trunc(self, <_Node>self.nodes[i], 8, pos)
+            _set_f64(_list_items(out) + i, _bef64(b + pos))
+            pos += 8
+        elif code == K_STRING or code == K_BINARY:
+            if rend - pos < 4:
+                self.cur_field = i
+                _fail_trunc(self, <_Node>self.nodes[i], 4, pos)
+            ln = <int32_t>_be32(b + pos)
+            pos += 4
+            if ln < 0 or rend - pos < ln:
+                self.cur_field = i
+                if ln < 0:
+                    _fail(self, E.dec_negative(ln, (<_Node>self.nodes[i]).tstr, pos - 4))
+                _fail_trunc(self, <_Node>self.nodes[i], ln, pos)
+            if code == K_STRING:
+                o = _decode_utf8(<const char*>(b + pos), ln, NULL)
+                if o == NULL:
+                    self.cur_field = i
+                    _fail_utf8(self, <_Node>self.nodes[i], pos)
+                r = <object>o
+                Py_DECREF(r)
+                _list_set(out, i, r)
+            else:
+                _list_set(out, i, PyBytes_FromStringAndSize(<const char*>(b + pos), ln))
+            pos += ln
+        elif code == K_TINYINT:
+            if rend - pos < 1:
+                self.cur_field = i
+                _fail_trunc(self, <_Node>self.nodes[i], 1, pos)
+            _set_i32(_list_items(out) + i, <int8_t>b[pos])
+            pos += 1
+        elif code == K_SMALLINT:
+            if rend - pos < 2:
+                self.cur_field = i
+                _fail_trunc(self, <_Node>self.nodes[i], 2, pos)
+            _set_i32(_list_items(out) + i, <int16_t>_be16(b + pos))
+            pos += 2
+        elif code == K_FLOAT:
+            if rend - pos < 4:
+                self.cur_field = i
+                _fail_trunc(self, <_Node>self.nodes[i], 4, pos)
+            _set_f64(_list_items(out) + i, <double>_bef32(b + pos))
+            pos += 4
+        elif code == K_BOOLEAN:
+            if rend - pos < 1:
+                self.cur_field = i
+                _fail_trunc(self, <_Node>self.nodes[i], 1, pos)
+            flag = b[pos]
+            if flag > 1:
+                self.cur_field = i
+                _fail(self, E.dec_bool(flag, pos))
+            _list_set(out, i, flag == 1)
+            pos += 1
+        else:
+            self.cur_field = i
+            self.pos = pos
+            _list_set(out, i, _read_value(self, <_Node>self.nodes[i]))
+            pos = self.pos
+    if pos != rend:
+        _fail_row(self, E.dec_trailing(rend - pos, pos))
+    self.pos = rend
+    self.row_index += 1
+    return 1
+
+
+# Called through a pointer so that the C compiler does not inline the whole
+# general path into next_into (its stack frame and spills cost every row).
+cdef int (*_next_general_p)(RowDecoder, list) except -1
+_next_general_p = _next_general
+
+
 cdef class RowDecoder:
     """Decodes batches of rows of the given field types (see WIRE_FORMAT.md).
 
@@ -595,8 +997,10 @@ cdef class RowDecoder:
         self.buf = NULL
         self.pos = 0
         self.end = 0
+        self.fixed = False
 
     def __init__(self, field_types):
+        self.fixed = False
         self.field_types = S.field_types_of(field_types)
         self.nodes = [_compile(t, False) for t in self.field_types]
         self.n = len(self.nodes)
@@ -605,6 +1009,9 @@ cdef class RowDecoder:
             free(self.codes)
             self.codes = NULL
         self.codes = _codes_of(self.nodes)
+        self.fixed_len = _fixed_layout(self.codes, self.n, self.hdr, self.fixed_pat, self.fixed_mask,
+                                       &self.fixed_plen, &self.fixed_code)
+        self.fixed = self.fixed_len > 0
         self.row_kind = 0
 
     def __dealloc__(self):
@@ -639,112 +1046,13 @@ cdef class RowDecoder:
         return 0
 
     cdef int next_into(self, list out) except -1:
-        cdef Py_ssize_t i, n = self.n, rowlen, pos, rend, ln, bit
-        cdef const unsigned char* b
-        cdef const unsigned char* h
-        cdef int code
-        cdef int ovf
-        cdef unsigned char flag
-        cdef PyObject* o
-        cdef _Node nd
         if self.pos >= self.end:
             return 0
-        if out is None or PyList_GET_SIZE(out) != n:
-            raise ValueError(f"next_into needs a list of {n} slots, got {out!r:.60}")
-        rowlen = _read_row_length(self)
-        pos = self.pos
-        rend = pos + rowlen
-        self.rend = rend
-        if rowlen < self.hdr:
-            _fail_row(self, E.dec_header(self.hdr, rowlen, pos))
-        b = self.buf
-        h = b + pos
-        self.row_kind = (h[0] >> 7) | ((h[0] >> 5) & 2)
-        pos += self.hdr
-        for i in range(n):
-            bit = i + 2
-            if h[bit >> 3] & (0x80 >> (bit & 7)):
-                _list_set(out, i, None)
-                continue
-            code = self.codes[i]
-            if code == K_INT:
-                if rend - pos < 4:
-                    self.cur_field = i
-                    _fail_trunc(self, <_Node>self.nodes[i], 4, pos)
-                _list_set(out, i, <int32_t>_be32(b + pos))
-                pos += 4
-            elif code == K_BIGINT:
-                if rend - pos < 8:
-                    self.cur_field = i
-                    _fail_trunc(self, <_Node>self.nodes[i], 8, pos)
-                _list_set(out, i, <int64_t>_be64(b + pos))
-                pos += 8
-            elif code == K_DOUBLE:
-                if rend - pos < 8:
-                    self.cur_field = i
-                    _fail_trunc(self, <_Node>self.nodes[i], 8, pos)
-                _list_set(out, i, _bef64(b + pos))
-                pos += 8
-            elif code == K_STRING or code == K_BINARY:
-                if rend - pos < 4:
-                    self.cur_field = i
-                    _fail_trunc(self, <_Node>self.nodes[i], 4, pos)
-                ln = <int32_t>_be32(b + pos)
-                pos += 4
-                if ln < 0 or rend - pos < ln:
-                    self.cur_field = i
-                    if ln < 0:
-                        _fail(self, E.dec_negative(ln, (<_Node>self.nodes[i]).tstr, pos - 4))
-                    _fail_trunc(self, <_Node>self.nodes[i], ln, pos)
-                if code == K_STRING:
-                    o = _decode_utf8(<const char*>(b + pos), ln, NULL)
-                    if o == NULL:
-                        self.cur_field = i
-                        _fail_utf8(self, <_Node>self.nodes[i], pos)
-                    r = <object>o
-                    Py_DECREF(r)
-                    _list_set(out, i, r)
-                else:
-                    _list_set(out, i, PyBytes_FromStringAndSize(<const char*>(b + pos), ln))
-                pos += ln
-            elif code == K_TINYINT:
-                if rend - pos < 1:
-                    self.cur_field = i
-                    _fail_trunc(self, <_Node>self.nodes[i], 1, pos)
-                _list_set(out, i, <int8_t>b[pos])
-                pos += 1
-            elif code == K_SMALLINT:
-                if rend - pos < 2:
-                    self.cur_field = i
-                    _fail_trunc(self, <_Node>self.nodes[i], 2, pos)
-                _list_set(out, i, <int16_t>_be16(b + pos))
-                pos += 2
-            elif code == K_FLOAT:
-                if rend - pos < 4:
-                    self.cur_field = i
-                    _fail_trunc(self, <_Node>self.nodes[i], 4, pos)
-                _list_set(out, i, <double>_bef32(b + pos))
-                pos += 4
-            elif code == K_BOOLEAN:
-                if rend - pos < 1:
-                    self.cur_field = i
-                    _fail_trunc(self, <_Node>self.nodes[i], 1, pos)
-                flag = b[pos]
-                if flag > 1:
-                    self.cur_field = i
-                    _fail(self, E.dec_bool(flag, pos))
-                _list_set(out, i, flag == 1)
-                pos += 1
-            else:
-                self.cur_field = i
-                self.pos = pos
-                _list_set(out, i, _read_value(self, <_Node>self.nodes[i]))
-                pos = self.pos
-        if pos != rend:
-            _fail_row(self, E.dec_trailing(rend - pos, pos))
-        self.pos = rend
-        self.row_index += 1
-        return 1
+        if out is None or _var_size(out) != self.n:
+            raise ValueError(f"next_into needs a list of {self.n} slots, got {out!r:.60}")
+        if self.fixed and _next_fixed(self, _list_items(out)):
+            return 1
+        return _next_general_p(self, out)
 
     def decode(self, data, kinds=None):
         """Every length-prefixed row of the batch, each a list of Python values."""
@@ -1157,6 +1465,191 @@ cdef inline int _row_kind_of(object row) except -1:
     return k.value
 
 
+cdef inline int _write_fixed(RowEncoder e, PyObject** items) except -1:
+    # The fast path of write_row for a schema of fixed-width primitives and a
+    # list / tuple of its arity: appends the row and returns 1 if every value
+    # is plain (an exact int in range, an exact float, True / False; no None).
+    # Else returns 0 having committed nothing, for the general path.
+    cdef Py_ssize_t i, n = e.n, start = e.committed
+    cdef unsigned char* p
+    cdef const int* codes = e.codes
+    cdef PyObject* v
+    cdef long long x
+    cdef double f
+    cdef float g
+    cdef uint32_t u32
+    cdef uint64_t u64
+    cdef int code
+    if start + e.fixed_len > e.cap:
+        e.size = start
+        _grow(e, e.fixed_len)
+    p = e.buf + start
+    _copy_prefix(p, e.fixed_pat, e.fixed_plen)
+    p += e.fixed_plen
+    if e.fixed_code == K_INT:
+        for i in range(n):
+            v = items[i]
+            if not _long_exact(v) or not _get_ll(v, &x) or x < -2147483648 or x > 2147483647:
+                return 0
+            _st32(p, <uint32_t>x)
+            p += 4
+        e.size = e.committed = start + e.fixed_len
+        return 1
+    for i in range(n):
+        v = items[i]
+        code = codes[i]
+        if code == K_INT:
+            if not _long_exact(v) or not _get_ll(v, &x) or x < -2147483648 or x > 2147483647:
+                return 0
+            _st32(p, <uint32_t>x)
+            p += 4
+        elif code == K_BIGINT:
+            if not _long_exact(v) or not _get_ll(v, &x):
+                return 0
+            _st64(p, <uint64_t>x)
+            p += 8
+        elif code == K_DOUBLE:
+            if not _float_exact(v):
+                return 0
+            f = _float_val(v)
+            memcpy(&u64, &f, 8)
+            _st64(p, u64)
+            p += 8
+        elif code == K_FLOAT:
+            if not _float_exact(v):
+                return 0
+            f = _float_val(v)
+            g = <float>f
+            if isinf(g) and not isinf(f):
+                return 0
+            memcpy(&u32, &g, 4)
+            _st32(p, u32)
+            p += 4
+        elif code == K_SMALLINT:
+            if not _long_exact(v) or not _get_ll(v, &x) or x < -32768 or x > 32767:
+                return 0
+            p[0] = <unsigned char>(x >> 8)
+            p[1] = <unsigned char>x
+            p += 2
+        elif code == K_TINYINT:
+            if not _long_exact(v) or not _get_ll(v, &x) or x < -128 or x > 127:
+                return 0
+            p[0] = <unsigned char>x
+            p += 1
+        else:  # K_BOOLEAN
+            if v == _Py_True:
+                p[0] = 1
+            elif v == _Py_False:
+                p[0] = 0
+            else:
+                return 0
+            p += 1
+    e.size = e.committed = start + e.fixed_len
+    return 1
+
+
+cdef int _write_general(RowEncoder self, object values) except -1:
+    # write_row for any row (the fast path declined it).
+    cdef Py_ssize_t n = self.n, i = 0, start, hstart, rowlen, k, bit
+    cdef int kind = 0
+    cdef int code
+    cdef bint is_list
+    cdef long long x
+    cdef object v
+    cdef uint64_t len64
+    if PyTuple_CheckExact(values):
+        is_list = False
+    elif PyList_CheckExact(values):
+        is_list = True
+    else:
+        if isinstance(values, Row):
+            kind = _row_kind_of(values)
+        else:
+            values, kind = _row_values(values, n)
+        is_list = PyList_Check(values)
+    if len(values) != n:
+        raise E.enc_row_arity(n, values)
+    # Drop whatever a failed row left; reserve one byte for the length.
+    self.size = self.committed
+    start = self.size
+    _ensure(self, 1 + self.hdr)
+    hstart = start + 1
+    memset(self.buf + hstart, 0, self.hdr)
+    self.buf[hstart] = <unsigned char>(((kind & 1) << 7) | ((kind & 2) << 5))
+    self.size = hstart + self.hdr
+    try:
+        for i in range(n):
+            if is_list:
+                if i >= PyList_GET_SIZE(values):
+                    raise RuntimeError("list changed size during encoding")
+                v = <object>PyList_GET_ITEM(values, i)
+            else:
+                v = <object>PyTuple_GET_ITEM(values, i)
+            if v is None:
+                if not self.nullables[i]:
+                    raise E.enc_null((<_Node>self.nodes[i]).tstr)
+                bit = i + 2
+                self.buf[hstart + (bit >> 3)] |= <unsigned char>(0x80 >> (bit & 7))
+                continue
+            code = self.codes[i]
+            if code == K_INT:
+                if (not _long_exact(<PyObject*>v) or not _get_ll(<PyObject*>v, &x)
+                        or x < -2147483648 or x > 2147483647):
+                    _int_value(<_Node>self.nodes[i], v, &x)
+                if self.size + 4 > self.cap:
+                    _grow(self, 4)
+                _st32(self.buf + self.size, <uint32_t>x)
+                self.size += 4
+            elif code == K_BIGINT:
+                if not _long_exact(<PyObject*>v) or not _get_ll(<PyObject*>v, &x):
+                    _int_value(<_Node>self.nodes[i], v, &x)
+                if self.size + 8 > self.cap:
+                    _grow(self, 8)
+                _st64(self.buf + self.size, <uint64_t>x)
+                self.size += 8
+            elif code == K_DOUBLE:
+                if PyFloat_CheckExact(v):
+                    _put_double(self, PyFloat_AS_DOUBLE(v))
+                else:
+                    _put_double(self, _float_value(<_Node>self.nodes[i], v))
+            elif code == K_STRING:
+                _put_str(self, <_Node>self.nodes[i], v)
+            elif code == K_BINARY:
+                _put_binary(self, <_Node>self.nodes[i], v)
+            else:
+                _put_value(self, <_Node>self.nodes[i], v)
+    except EncodeError as err:
+        err.in_field(i)
+        raise
+    rowlen = self.size - hstart
+    if rowlen < 0x80:
+        self.buf[start] = <unsigned char>rowlen
+    else:
+        k = 1
+        len64 = <uint64_t>rowlen >> 7
+        while len64 != 0:
+            k += 1
+            len64 >>= 7
+        _ensure(self, k - 1)
+        memmove(self.buf + start + k, self.buf + hstart, rowlen)
+        len64 = <uint64_t>rowlen
+        i = start
+        while len64 >= 0x80:
+            self.buf[i] = <unsigned char>((len64 & 0x7F) | 0x80)
+            len64 >>= 7
+            i += 1
+        self.buf[i] = <unsigned char>len64
+        self.size = start + k + rowlen
+    self.committed = self.size
+    return 0
+
+
+# Called through a pointer so that the C compiler does not inline the whole
+# general path into write_row (its stack frame and spills cost every row).
+cdef int (*_write_general_p)(RowEncoder, object) except -1
+_write_general_p = _write_general
+
+
 cdef class RowEncoder:
     """Encodes rows of the given field types into one batch (see WIRE_FORMAT.md).
 
@@ -1177,6 +1670,8 @@ cdef class RowEncoder:
 
     def __init__(self, field_types):
         cdef Py_ssize_t i
+        cdef unsigned char mask[16]
+        self.fixed = False
         self.field_types = S.field_types_of(field_types)
         self.nodes = [_compile(t, False) for t in self.field_types]
         self.n = len(self.nodes)
@@ -1193,6 +1688,9 @@ cdef class RowEncoder:
             raise MemoryError()
         for i in range(self.n):
             self.nullables[i] = (<_Node>self.nodes[i]).nullable
+        self.fixed_len = _fixed_layout(self.codes, self.n, self.hdr, self.fixed_pat, mask, &self.fixed_plen,
+                                       &self.fixed_code)
+        self.fixed = self.fixed_len > 0
         self.size = 0
         self.committed = 0
 
@@ -1205,107 +1703,15 @@ cdef class RowEncoder:
             free(self.nullables)
 
     cdef int write_row(self, object values) except -1:
-        cdef Py_ssize_t n = self.n, i = 0, start, hstart, rowlen, k, bit
-        cdef int kind = 0
-        cdef int code
-        cdef int ovf = 0
-        cdef bint is_list
-        cdef long long x
-        cdef _Node nd
-        cdef object v
-        cdef uint64_t len64
-        if PyTuple_CheckExact(values):
-            is_list = False
-        elif PyList_CheckExact(values):
-            is_list = True
-        else:
-            if isinstance(values, Row):
-                kind = _row_kind_of(values)
-            else:
-                values, kind = _row_values(values, n)
-            is_list = PyList_Check(values)
-        if len(values) != n:
-            raise E.enc_row_arity(n, values)
-        # Drop whatever a failed row left; reserve one byte for the length.
-        self.size = self.committed
-        start = self.size
-        _ensure(self, 1 + self.hdr)
-        hstart = start + 1
-        memset(self.buf + hstart, 0, self.hdr)
-        self.buf[hstart] = <unsigned char>(((kind & 1) << 7) | ((kind & 2) << 5))
-        self.size = hstart + self.hdr
-        try:
-            for i in range(n):
-                if is_list:
-                    if i >= PyList_GET_SIZE(values):
-                        raise RuntimeError("list changed size during encoding")
-                    v = <object>PyList_GET_ITEM(values, i)
-                else:
-                    v = <object>PyTuple_GET_ITEM(values, i)
-                if v is None:
-                    if not self.nullables[i]:
-                        raise E.enc_null((<_Node>self.nodes[i]).tstr)
-                    bit = i + 2
-                    self.buf[hstart + (bit >> 3)] |= <unsigned char>(0x80 >> (bit & 7))
-                    continue
-                code = self.codes[i]
-                if code == K_INT:
-                    if PyLong_CheckExact(v):
-                        x = _as_longlong(v, &ovf)
-                        if ovf != 0 or x < -2147483648 or x > 2147483647:
-                            _int_value(<_Node>self.nodes[i], v, &x)
-                    else:
-                        _int_value(<_Node>self.nodes[i], v, &x)
-                    if self.size + 4 > self.cap:
-                        _grow(self, 4)
-                    _st32(self.buf + self.size, <uint32_t>x)
-                    self.size += 4
-                elif code == K_BIGINT:
-                    if PyLong_CheckExact(v):
-                        x = _as_longlong(v, &ovf)
-                        if ovf != 0:
-                            _int_value(<_Node>self.nodes[i], v, &x)
-                    else:
-                        _int_value(<_Node>self.nodes[i], v, &x)
-                    if self.size + 8 > self.cap:
-                        _grow(self, 8)
-                    _st64(self.buf + self.size, <uint64_t>x)
-                    self.size += 8
-                elif code == K_DOUBLE:
-                    if PyFloat_CheckExact(v):
-                        _put_double(self, PyFloat_AS_DOUBLE(v))
-                    else:
-                        _put_double(self, _float_value(<_Node>self.nodes[i], v))
-                elif code == K_STRING:
-                    _put_str(self, <_Node>self.nodes[i], v)
-                elif code == K_BINARY:
-                    _put_binary(self, <_Node>self.nodes[i], v)
-                else:
-                    _put_value(self, <_Node>self.nodes[i], v)
-        except EncodeError as err:
-            err.in_field(i)
-            raise
-        rowlen = self.size - hstart
-        if rowlen < 0x80:
-            self.buf[start] = <unsigned char>rowlen
-        else:
-            k = 1
-            len64 = <uint64_t>rowlen >> 7
-            while len64 != 0:
-                k += 1
-                len64 >>= 7
-            _ensure(self, k - 1)
-            memmove(self.buf + start + k, self.buf + hstart, rowlen)
-            len64 = <uint64_t>rowlen
-            i = start
-            while len64 >= 0x80:
-                self.buf[i] = <unsigned char>((len64 & 0x7F) | 0x80)
-                len64 >>= 7
-                i += 1
-            self.buf[i] = <unsigned char>len64
-            self.size = start + k + rowlen
-        self.committed = self.size
-        return 0
+        cdef PyObject** items = NULL
+        if self.fixed:
+            if _is_list(values):
+                items = _list_items(values)
+            elif _is_tuple(values):
+                items = _tuple_items(values)
+            if items != NULL and _var_size(values) == self.n and _write_fixed(self, items):
+                return 0
+        return _write_general_p(self, values)
 
     cdef int write_end_marker(self) except -1:
         self.size = self.committed
