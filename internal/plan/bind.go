@@ -196,13 +196,13 @@ func (b *binder) bind(e sql.Expr) (expr.Expr, error) {
 		if lit, ok := x.(*expr.Literal); ok && lit.Value == nil {
 			return &expr.Literal{T: e.Type.WithNullable(true)}, nil
 		}
-		if !castable(x.Type(), e.Type) {
+		if !castable(x.Type(), e.Type) && !(isConstant(x) && (isNested(x.Type()) || isNested(e.Type)) && convertible(x.Type(), e.Type)) {
 			return nil, errAt(e.At, "cannot cast %s to %s", x.Type(), e.Type)
 		}
-		t := e.Type
-		if x.Type().Nullable || e.Try {
-			t = t.WithNullable(true)
-		}
+		// As in Flink, the cast of a NOT NULL value is NOT NULL (the
+		// parsed target type is nullable unless written NOT NULL), but for
+		// a DECIMAL, which is NULL when the value does not fit.
+		t := e.Type.WithNullable(x.Type().Nullable || e.Try || (e.Type.Kind == types.Decimal && !x.Type().EqualIgnoringNull(e.Type)))
 		return &expr.Cast{X: x, T: t}, nil
 	case *sql.Case:
 		return b.caseExpr(e)
@@ -265,30 +265,21 @@ func (b *binder) caseExpr(e *sql.Case) (expr.Expr, error) {
 	return out, nil
 }
 
-// commonType is the type all of xs convert to, for CASE and COALESCE.
+// commonType is the type all of xs convert to, for CASE, COALESCE, VALUES
+// columns and the elements of value constructors.
 func commonType(at sql.Pos, xs []expr.Expr) (types.T, error) {
-	var t types.T
-	nullable := false
-	for _, x := range xs {
-		xt := x.Type()
-		nullable = nullable || xt.Nullable
-		switch {
-		case xt.Kind == types.Null:
-		case t.Kind == types.Invalid:
-			t = xt
-		case t.IsNumeric() && xt.IsNumeric():
-			t = arith(t, xt)
-		case t.IsString() && xt.IsString():
-			t = types.STRING
-		case t.EqualIgnoringNull(xt):
-		default:
-			return types.T{}, errAt(at, "branches have incompatible types %s and %s", t, xt)
+	if len(xs) == 0 {
+		return types.NULL, nil
+	}
+	t := xs[0].Type()
+	for _, x := range xs[1:] {
+		w, ok := widen(t, x.Type())
+		if !ok {
+			return types.T{}, errAt(at, "branches have incompatible types %s and %s", t, x.Type())
 		}
+		t = w
 	}
-	if t.Kind == types.Invalid {
-		t = types.NULL
-	}
-	return t.WithNullable(nullable), nil
+	return t, nil
 }
 
 // coerce casts x to t when their types differ beyond nullability.
@@ -493,6 +484,9 @@ func (b *binder) call(e *sql.FuncCall) (expr.Expr, error) {
 		return &expr.PyCall{Func: fn, Args: args, T: fn.ResultTypes[0]}, nil
 	}
 	name := strings.ToUpper(e.Name)
+	if name == "ARRAY" || name == "MAP" || name == "ROW" {
+		return b.constructor(e, name, args)
+	}
 	if a, ok := builtinAliases[name]; ok {
 		name = a
 	}
@@ -529,9 +523,18 @@ func (b *binder) checkArgs(e *sql.FuncCall, fn *expr.PyFunc, args []expr.Expr) (
 		for i, a := range args {
 			wt := fn.InputTypes[i]
 			at := a.Type()
-			ok := at.Kind == types.Null || at.EqualIgnoringNull(wt) ||
-				(at.IsNumeric() && wt.IsNumeric()) || (at.IsString() && wt.IsString()) || (at.IsBinary() && wt.IsBinary()) ||
-				(at.Kind == wt.Kind && at.Kind != types.Array && at.Kind != types.Map && at.Kind != types.Row)
+			if pythonTransparent(at, wt) {
+				// Python receives the same value with or without a cast, so
+				// none is made (and a nested Python call stays fused).
+				out[i] = a
+				continue
+			}
+			ok := convertible(at, wt)
+			if ok && isNested(at) && !isConstant(a) {
+				// The Go engine cannot convert the elements of a computed
+				// ARRAY, MAP or ROW.
+				ok = false
+			}
 			if !ok {
 				return nil, errAt(e.Args[i].Pos(), "function %s expects argument %d of type %s but got %s (arguments: %s)", fn.Name, i+1, wt, at, strings.Join(got, ", "))
 			}

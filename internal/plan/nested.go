@@ -121,6 +121,13 @@ func widen(a, b types.T) (types.T, bool) {
 		return b.WithNullable(true), true
 	case b.Kind == types.Null:
 		return a.WithNullable(true), true
+	case (a.Kind == types.Decimal || b.Kind == types.Decimal) && (a.Kind == types.Decimal || a.IsInteger()) && (b.Kind == types.Decimal || b.IsInteger()):
+		// Enough integer digits and scale for both, as Flink's least
+		// restrictive type.
+		pa, sa := decimalShape(a)
+		pb, sb := decimalShape(b)
+		s := max(sa, sb)
+		return types.DECIMAL(min(38, max(pa-sa, pb-sb)+s), s).WithNullable(nullable), true
 	case a.IsNumeric() && b.IsNumeric():
 		return arith(a, b).WithNullable(nullable), true
 	case a.IsString() && b.IsString():
@@ -169,29 +176,41 @@ func widen(a, b types.T) (types.T, bool) {
 	return types.T{}, false
 }
 
-// fitsWithoutConversion reports whether every value of type from is, as it
-// is, a value of type to: the same types up to field names of ROWs and
-// nullability, which may only widen (inner levels included). A nested
-// argument of a Python function that fits needs no cast: Python receives the
-// same lists, dicts and Rows.
-func fitsWithoutConversion(from, to types.T) bool {
-	if from.Nullable && !to.Nullable {
-		return false
+// pythonTransparent reports whether a value of type from, decoded in Python,
+// is the same Python value as the value converted to type to: integers to
+// wider integers, FLOAT to DOUBLE, strings and binaries to types at least as
+// long (CHAR padding is kept by such a cast), times and timestamps to at
+// least their precision, any type to itself; nullability does not matter
+// (a NULL is None either way), ROW field names may differ, and nested types
+// follow these rules inside. An argument of a Python function that is
+// transparent to the declared input type needs no cast.
+func pythonTransparent(from, to types.T) bool {
+	if from.Kind == types.Null {
+		return true
 	}
-	if from.Kind != to.Kind {
+	switch {
+	case from.IsInteger() && to.IsInteger():
+		return integerRank[from.Kind] <= integerRank[to.Kind]
+	case from.Kind == types.Float && to.Kind == types.Double:
+		return true
+	case from.IsString() && to.Kind == types.Varchar, from.IsBinary() && to.Kind == types.Varbinary:
+		return to.Length >= from.Length
+	case from.Kind != to.Kind:
 		return false
 	}
 	switch from.Kind {
+	case types.Time, types.Timestamp, types.TimestampLTZ:
+		return to.Precision >= from.Precision
 	case types.Array:
-		return fitsWithoutConversion(*from.Elem, *to.Elem)
+		return pythonTransparent(*from.Elem, *to.Elem)
 	case types.Map:
-		return fitsWithoutConversion(*from.Key, *to.Key) && fitsWithoutConversion(*from.Value, *to.Value)
+		return pythonTransparent(*from.Key, *to.Key) && pythonTransparent(*from.Value, *to.Value)
 	case types.Row:
 		if len(from.Fields) != len(to.Fields) {
 			return false
 		}
 		for i := range from.Fields {
-			if !fitsWithoutConversion(from.Fields[i].Type, to.Fields[i].Type) {
+			if !pythonTransparent(from.Fields[i].Type, to.Fields[i].Type) {
 				return false
 			}
 		}
@@ -414,4 +433,20 @@ func checkGoNested(at sql.Pos, e expr.Expr) error {
 		return errAt(at, "%s: the Go engine cannot compute %s values yet; ARRAY[...], MAP[...] and ROW(...) may be used as constant arguments of Python functions (or build the value in a Python function)", bad, strings.SplitN(bad.Type().String(), "<", 2)[0])
 	}
 	return nil
+}
+
+// decimalShape is the precision and scale of a DECIMAL, or of the DECIMAL
+// that holds every value of an integer type.
+func decimalShape(t types.T) (int, int) {
+	switch t.Kind {
+	case types.TinyInt:
+		return 3, 0
+	case types.SmallInt:
+		return 5, 0
+	case types.Int:
+		return 10, 0
+	case types.BigInt:
+		return 19, 0
+	}
+	return t.Precision, t.Scale
 }

@@ -105,7 +105,7 @@ func readyTrees(xs []expr.Expr) []*expr.PyCall {
 	var visit func(e expr.Expr)
 	visit = func(e expr.Expr) {
 		if pc, ok := e.(*expr.PyCall); ok && ready(pc) {
-			if k := key(pc); !seen[k] || !pc.Func.Deterministic {
+			if k := key(pc); !seen[k] || !deterministic(pc) {
 				seen[k] = true
 				out = append(out, pc)
 			}
@@ -119,6 +119,20 @@ func readyTrees(xs []expr.Expr) []*expr.PyCall {
 		visit(x)
 	}
 	return out
+}
+
+// deterministic reports whether equal calls like pc give equal results: its
+// function and every Python call in its arguments are deterministic. (As in
+// Flink, f(rand()) is non-deterministic even when f is deterministic.)
+func deterministic(pc *expr.PyCall) bool {
+	det := true
+	expr.Walk(pc, func(x expr.Expr) bool {
+		if c, ok := x.(*expr.PyCall); ok && !c.Func.Deterministic {
+			det = false
+		}
+		return det
+	})
+	return det
 }
 
 func ready(pc *expr.PyCall) bool {
@@ -296,7 +310,7 @@ func (p *pipeline) addStage(trees []*expr.PyCall, all []expr.Expr) ([]expr.Expr,
 	}
 	byKey := map[string]int{}
 	for i, t := range trees {
-		if t.Func.Deterministic {
+		if deterministic(t) {
 			byKey[key(t)] = i
 		}
 	}
@@ -308,7 +322,7 @@ func (p *pipeline) addStage(trees []*expr.PyCall, all []expr.Expr) ([]expr.Expr,
 				if k, ok := treeIndex[e]; ok {
 					return &expr.Column{Index: len(forward) + k, Name: results[k].Name, T: e.T}
 				}
-				if k, ok := byKey[key(e)]; ok && e.Func.Deterministic && ready(e) {
+				if k, ok := byKey[key(e)]; ok && deterministic(e) && ready(e) {
 					return &expr.Column{Index: len(forward) + k, Name: results[k].Name, T: e.T}
 				}
 			case *expr.Column:
@@ -336,7 +350,7 @@ func collectColumns(x expr.Expr, trees map[*expr.PyCall]int, used map[int]bool) 
 		}
 		// An equal deterministic call is computed by the stage too.
 		for t := range trees {
-			if t.Func.Deterministic && key(t) == key(pc) && ready(pc) {
+			if deterministic(t) && key(t) == key(pc) && ready(pc) {
 				return
 			}
 		}
@@ -457,8 +471,8 @@ func isConstant(e expr.Expr) bool {
 
 // fold evaluates a constant expression with the engine's own evaluator.
 func fold(e expr.Expr) (any, error) {
-	if lit, ok := e.(*expr.Literal); ok {
-		return lit.Value, nil
+	if v, ok, err := foldNested(e); ok {
+		return v, err
 	}
 	mem := memory.DefaultAllocator
 	rec := array.NewRecordBatch(arrow.NewSchema(nil, nil), nil, 1)

@@ -54,6 +54,16 @@ func planInsert(cat *catalog, st *sql.Insert, params map[string]string) (*Job, e
 		outs = append(outs, x)
 		pos = append(pos, item.At)
 	}
+	for i, o := range outs {
+		if err := checkGoNested(pos[i], o); err != nil {
+			return nil, err
+		}
+	}
+	if filter != nil {
+		if err := checkGoNested(st.Query.Where.Pos(), filter); err != nil {
+			return nil, err
+		}
+	}
 	if len(outs) != len(sink.Schema) {
 		return nil, errAt(st.At, "INSERT INTO %s: the query gives %d column(s) but %s has %d (%s)", sink.Name, len(outs), sink.Name, len(sink.Schema), schemaString(sink.Schema))
 	}
@@ -185,6 +195,22 @@ func planValues(cat *catalog, v *sql.Values, job *Job, p *pipeline) (scope, erro
 			rows[r][c] = val
 		}
 	}
+	for c, f := range schema {
+		vals := make([]any, len(rows))
+		for r := range rows {
+			vals[r] = rows[r][c]
+		}
+		if err := goCanBuild(f.Type, vals); err != nil {
+			at := v.At
+			for r := range rows {
+				if rows[r][c] != nil {
+					at = v.Rows[r][c].Pos()
+					break
+				}
+			}
+			return nil, errAt(at, "VALUES column %s of type %s: the Go engine cannot build %s values yet; pass ARRAY[...], MAP[...] and ROW(...) as constant arguments of Python functions, or build the values in a Python function", f.Name, f.Type, f.Type.Kind)
+		}
+	}
 	job.Source = Source{Values: rows, Schema: schema}
 	p.schema = schema
 	sc := make(scope, width)
@@ -225,12 +251,29 @@ func planLateral(cat *catalog, l *sql.Lateral, left scope, p *pipeline) (scope, 
 	if err != nil {
 		return nil, err
 	}
-	call := &expr.PyCall{Func: fn, Args: args, T: fn.ResultTypes[0]}
-	for _, a := range args {
-		if _, isPy := a.(*expr.PyCall); (isPy && !ready(a.(*expr.PyCall))) || (!isPy && expr.HasPyCall(a)) {
-			return nil, errAt(l.Call.At, "arguments of table function %s may not mix Go expressions with Python calls yet", fn.Name)
+	// Python calls inside Go expressions of the arguments are computed by
+	// scalar stages first; Python calls that are arguments themselves fuse
+	// into the table function's stage.
+	width := len(left)
+	for {
+		var pending []expr.Expr
+		for _, a := range args {
+			if pc, ok := a.(*expr.PyCall); (ok && !ready(pc)) || (!ok && expr.HasPyCall(a)) {
+				pending = append(pending, a)
+			}
 		}
+		trees := readyTrees(pending)
+		if len(trees) == 0 {
+			break
+		}
+		all := append(identity(p.schema[:width]), args...)
+		rewritten, err := p.addStage(trees, all)
+		if err != nil {
+			return nil, err
+		}
+		args = rewritten[width:]
 	}
+	call := &expr.PyCall{Func: fn, Args: args, T: fn.ResultTypes[0]}
 	names := l.Columns
 	if len(names) == 0 {
 		for i := range fn.ResultTypes {
@@ -255,7 +298,9 @@ func planLateral(cat *catalog, l *sql.Lateral, left scope, p *pipeline) (scope, 
 		}
 		results[i] = types.Field{Name: n, Type: t}
 	}
-	forward := make([]int, len(p.schema))
+	// The left side's columns are the first ones (scalar stages above keep
+	// them in front of their results, which are not needed any further).
+	forward := make([]int, width)
 	for i := range forward {
 		forward[i] = i
 	}

@@ -14,7 +14,7 @@ import traceback
 from weir.errors import FunctionError, FunctionLoadError
 from weir.types import parse_type
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: close_all may run in a signal handler
 _opened = {}  # (module, attr) -> wrapper, opened once per worker process
 
 
@@ -62,15 +62,58 @@ def open_function(fn, job_parameters):
 
 @atexit.register
 def close_all():
-    """Close every opened function; runs when the worker exits."""
+    """Close every opened function, once, in the order they were opened.
+
+    Runs when the worker exits: at exit (the harness returns when the engine
+    ends the control stream) or on SIGTERM (weir.worker's handler). A close
+    that raises is reported on stderr and does not keep the others from
+    closing.
+    """
     with _lock:
         ws = list(_opened.values())
         _opened.clear()
-    for w in ws:
-        try:
-            w.close()
-        except Exception:
-            traceback.print_exc()
+    if not ws:
+        return
+    restore = _defer_sigterm()
+    try:
+        for w in ws:
+            try:
+                w.close()
+            except Exception:
+                sys.stderr.write(f"weir: close() of Python function {w.name!r} raised:\n{traceback.format_exc()}")
+                sys.stderr.flush()
+    finally:
+        restore()
+
+
+def _defer_sigterm():
+    """Hold off SIGTERM while functions close; returns the function that
+    restores the previous handler and then delivers a SIGTERM that came.
+
+    The engine ends a worker by closing its control stream, then, if it has
+    not exited a moment later, with SIGTERM (whose handler in weir.worker
+    closes the functions and exits at once). Without this, a close() that is
+    running at exit when SIGTERM comes would be cut short by that handler.
+    Signal handlers can be changed only in the main thread; elsewhere this
+    does nothing.
+    """
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    try:
+        previous = signal.getsignal(signal.SIGTERM)
+        pending = []
+        signal.signal(signal.SIGTERM, lambda signum, frame: pending.append(signum))
+    except (ValueError, OSError):
+        return lambda: None
+
+    def restore():
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        if pending:
+            signal.raise_signal(signal.SIGTERM)
+
+    return restore
 
 
 def decode_constant(expr):
@@ -85,7 +128,10 @@ class Fused:
 
     ``fn(row)`` returns a tuple of the outputs (scalar stages) or the
     argument tuple of the table function (table stages). Equal calls of
-    deterministic functions are evaluated once per row.
+    deterministic functions are evaluated once per row. (So is a
+    deterministic call of a non-deterministic call's result, f(rand()),
+    which Flink would evaluate each time; _operations_fast._plan mirrors this
+    and must change with it.)
     """
 
     def __init__(self, stage, wrappers, outputs):
@@ -163,12 +209,30 @@ def function_error(fn, args, row, err, tb):
 
 
 def result_error(stage, field, row, err):
-    """A result that does not fit its declared type."""
-    e = stage.outputs[field] if stage.kind == 0 else stage.outputs[0]
+    """A result that does not fit its declared type.
+
+    ``field`` is the output of a scalar stage, or the column of the table
+    function's row, that the coder could not encode; the message names the
+    function, its declared type and what was wrong with the value.
+    """
+    # The coder's error knows the field (None: the row as a whole, e.g. a
+    # table function's row of the wrong width); the callers pass 0 for it.
+    if getattr(err, "weir_coder_error", False):
+        field = getattr(err, "field", None)
+    e = stage.outputs[field or 0] if stage.kind == 0 and (field or 0) < len(stage.outputs) else stage.outputs[0]
+    declared = e.type
     if e.WhichOneof("kind") == "call":
         fn = stage.functions[e.call.function]
         who = f"Python function {fn.name!r} ({fn.module}.{fn.attr})"
+        if stage.kind != 0:
+            types = list(fn.result_types)
+            declared = ", ".join(types)
+            if len(types) > 1 and field is not None and field < len(types):
+                declared = f"{declared} (column {field + 1}: {types[field]})"
     else:
-        who = f"output {field} of {stage.name}"
-    return FunctionError(f"{who} returned a value that does not fit its declared result type: {err}\n"
+        who = f"output {field or 0} of {stage.name}"
+    # str(err) starts with the field (of the stage's outputs, or of the
+    # table function's row) and the path inside a nested value, e.g.
+    # "field 0[1]: expected int for INT, got str 'two'".
+    return FunctionError(f"{who} returned a value that does not fit its declared result type {declared}: {err}\n"
                          f"  input row: {tuple(row)!r}")

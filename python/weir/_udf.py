@@ -20,7 +20,11 @@ class FunctionContext:
         self._metric_group = metric_group
 
     def get_job_parameter(self, key, default_value=None):
-        """The value of ``key`` in ``pipeline.global-job-parameters``, or the default."""
+        """The value of ``key`` in ``pipeline.global-job-parameters``, or the default.
+
+        ``SET 'pipeline.global-job-parameters' = 'k1:v1,k2:v2'`` gives
+        ``get_job_parameter('k1') == 'v1'``; values are strings.
+        """
         return self._job_parameters.get(key, default_value)
 
     def get_metric_group(self):
@@ -97,6 +101,7 @@ class UserDefinedFunctionWrapper:
             deterministic = func.is_deterministic() if isinstance(func, UserDefinedFunction) else True
         self._deterministic = bool(deterministic)
         self._name = name or _function_name(func)
+        self._context = None
 
     @property
     def name(self):
@@ -115,12 +120,29 @@ class UserDefinedFunctionWrapper:
         return self._func
 
     def evaluator(self):
-        """The callable that computes the function (``eval`` of a function class)."""
-        if isinstance(self._func, UserDefinedFunction):
-            return self._func.eval
-        return self._func
+        """The callable that computes the function (``eval`` of a function class).
+
+        After ``open``, a function that registered gauges with callables gets
+        a wrapper that reads them after each call, so that the value at the
+        end of a bundle is reported.
+        """
+        f = self._func.eval if isinstance(self._func, UserDefinedFunction) else self._func
+        group = self._context._metric_group if self._context is not None else None
+        if group is None or not group.has_callable_gauges():
+            return f
+        refresh = group.refresh_gauges
+
+        @functools.wraps(f)
+        def with_gauges(*args):
+            try:
+                return f(*args)
+            finally:
+                refresh()
+
+        return with_gauges
 
     def open(self, context):
+        self._context = context
         if isinstance(self._func, UserDefinedFunction):
             self._func.open(context)
 

@@ -34,9 +34,16 @@ def main(argv):
             f"weir: the apache-beam package is missing from {sys.executable}; the workers need it. "
             "Install weir with its dependencies (pip install weir) into this interpreter.\n")
         sys.exit(3)
-    for path in argv:
-        sys.stdout.write(json.dumps(describe(path)) + "\n")
-    sys.stdout.flush()
+    # The answer goes to the real stdout; what the user's modules print while
+    # they are imported goes to stderr, so that it cannot garble the answer.
+    out = sys.stdout
+    sys.stdout = sys.stderr
+    try:
+        for path in argv:
+            out.write(json.dumps(describe(path)) + "\n")
+    finally:
+        sys.stdout = out
+    out.flush()
 
 
 if __name__ == "__main__":
