@@ -75,6 +75,7 @@ func runWeir(t *testing.T, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, weirBin, args...)
+	cmd.Env = append(os.Environ(), testMark)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
@@ -108,7 +109,12 @@ func (r result) lines() []string {
 	return out
 }
 
-// workerProcesses lists the running processes started as weir workers.
+// testMark is put in the environment of every weir this test binary runs;
+// workers inherit it, so workerProcesses finds this run's workers and not
+// those of other weir jobs on the machine.
+var testMark = fmt.Sprintf("WEIR_E2E_MARK=%d-%d", os.Getpid(), time.Now().UnixNano())
+
+// workerProcesses lists the running weir workers started by this test run.
 func workerProcesses() []string {
 	var out []string
 	entries, _ := os.ReadDir("/proc")
@@ -118,7 +124,11 @@ func workerProcesses() []string {
 			continue
 		}
 		cmd := strings.ReplaceAll(string(b), "\x00", " ")
-		if strings.Contains(cmd, "-m weir.worker") {
+		if !strings.Contains(cmd, "-m weir.worker") {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err == nil && bytes.Contains(env, []byte(testMark+"\x00")) {
 			out = append(out, e.Name()+": "+cmd)
 		}
 	}

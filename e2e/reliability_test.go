@@ -38,6 +38,7 @@ func startJob(t *testing.T, sqlText string, pyFiles map[string]string, extra ...
 		t.Fatal(err)
 	}
 	cmd := exec.Command(weirBin, append([]string{"sql", "-f", filepath.Join(dir, "job.sql"), "--pyfiles", dir}, extra...)...)
+	cmd.Env = append(os.Environ(), testMark)
 	s := &started{cmd: cmd, stderr: &strings.Builder{}, done: make(chan error, 1), dir: dir}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {

@@ -916,3 +916,36 @@ def test_references_are_released(helpers):
     for _ in range(3):
         fast.process(data)
     assert sys.getrefcount(big) == base
+
+
+def test_failed_batch_leaves_no_rows_behind(tmp_path, monkeypatch):
+    """After a function fails, the next batch's output holds only its own rows."""
+    import sys
+    import weir._functions as functions
+    from weir import _operations_slow
+    from weir.coder import RowDecoder, RowEncoder
+    from weir.proto import weir_pb2
+    from weir.types import parse_type
+
+    mod = tmp_path / "failonce_mod.py"
+    mod.write_text("from weir import udf\n\n@udf(result_type='INT')\ndef f(x):\n    if x == 2:\n        raise ValueError('two')\n    return x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(functions, "_opened", {})
+    sys.modules.pop("failonce_mod", None)
+    stage = weir_pb2.Stage(kind=weir_pb2.Stage.SCALAR, input_types=["INT"], name="t")
+    stage.functions.add(name="f", module="failonce_mod", attr="f", result_types=["INT"], deterministic=True)
+    out = stage.outputs.add(type="INT")
+    out.call.function = 0
+    out.call.args.add(column=0, type="INT")
+    impls = [_operations_slow]
+    try:
+        from weir import _operations_fast
+        impls.append(_operations_fast)
+    except ImportError:
+        pass
+    t = [parse_type("INT")]
+    for impl in impls:
+        op = impl.ScalarOperation(stage)
+        with pytest.raises(Exception, match="two"):
+            op.process(RowEncoder(t).encode([[1], [2]]))
+        assert RowDecoder(t).decode(op.process(RowEncoder(t).encode([[5]]))) == [[5]], impl.__name__

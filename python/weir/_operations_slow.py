@@ -26,16 +26,20 @@ class ScalarOperation:
     def process(self, data):
         fused = self.fused.fn
         encode_row = self.encoder.encode_row
-        for row in self.decoder.decode(data):
-            try:
-                values = fused(row)
-            except Exception as e:
-                raise self.fused.diagnose(row, e) from None
-            try:
-                encode_row(values)
-            except (TypeError, ValueError) as e:
-                self.encoder.take()
-                raise _functions.result_error(self.stage, _field_of(e), row, e) from None
+        try:
+            for row in self.decoder.decode(data):
+                try:
+                    values = fused(row)
+                except Exception as e:
+                    raise self.fused.diagnose(row, e) from None
+                try:
+                    encode_row(values)
+                except (TypeError, ValueError) as e:
+                    raise _functions.result_error(self.stage, _field_of(e), row, e) from None
+        except BaseException:
+            # Drop the failed batch's rows so that the next batch starts clean.
+            self.encoder.take()
+            raise
         return self.encoder.take()
 
 
