@@ -333,3 +333,15 @@ func writeFile(t *testing.T, dir, name, text string) {
 		t.Fatal(err)
 	}
 }
+
+// TestNestedValuesInGo: ARRAY, MAP and ROW constants are built by the Go
+// engine, in VALUES and as projections, and printed like Flink prints them.
+func TestNestedValuesInGo(t *testing.T) {
+	r := job(t, `CREATE TABLE snk (id INT, a ARRAY<INT>, m MAP<STRING, INT>, r ROW<x INT, y STRING>) WITH ('connector' = 'print');
+INSERT INTO snk SELECT id, a, m, r FROM (VALUES (1, ARRAY[1, 2], MAP['k', 1], ROW(1, 'a')), (2, ARRAY[3], MAP['z', 2], ROW(2, 'b'))) AS t(id, a, m, r);
+INSERT INTO snk SELECT id, ARRAY[7, 8], MAP['q', 9], ROW(3, 'c') FROM (VALUES (5)) AS t(id);`, nil).mustSucceed(t)
+	want := "+I[1, [1, 2], {k=1}, +I[1, a]]\n+I[2, [3], {z=2}, +I[2, b]]\n+I[5, [7, 8], {q=9}, +I[3, c]]\n"
+	if r.stdout != want {
+		t.Errorf("got:\n%s\nwant:\n%s", r.stdout, want)
+	}
+}

@@ -221,6 +221,9 @@ func (a *appender) discard() { a.b.Release() }
 // BuildArray builds an array of type t from Literal-style Go values (see
 // expr.Literal; nil is NULL). Only NULLs can be given for ARRAY, MAP and ROW.
 func BuildArray(mem memory.Allocator, t types.T, vals []any) (arrow.Array, error) {
+	if t.Kind == types.Array || t.Kind == types.Map || t.Kind == types.Row {
+		return buildNested(mem, t, vals)
+	}
 	if !isScalarKind(t.Kind) || t.Kind == types.Null {
 		for _, v := range vals {
 			if v != nil {
@@ -241,6 +244,13 @@ func BuildArray(mem memory.Allocator, t types.T, vals []any) (arrow.Array, error
 
 // broadcast returns an array of n copies of the Literal-style value v of type t.
 func broadcast(mem memory.Allocator, v any, t types.T, n int) (arrow.Array, error) {
+	if v != nil && (t.Kind == types.Array || t.Kind == types.Map || t.Kind == types.Row) {
+		vals := make([]any, n)
+		for i := range vals {
+			vals[i] = v
+		}
+		return buildNested(mem, t, vals)
+	}
 	if err := checkValue(v, t); err != nil {
 		return nil, err
 	}

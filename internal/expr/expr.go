@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+
 	"github.com/weir-dev/weir/internal/types"
 )
 
@@ -109,13 +112,56 @@ func (e *Literal) String() string {
 	if e.Value == nil {
 		return fmt.Sprintf("CAST(NULL AS %s)", e.T)
 	}
-	switch v := e.Value.(type) {
+	return literalString(e.Value, e.T)
+}
+
+// literalString renders a Literal-style value in SQL notation.
+func literalString(v any, t types.T) string {
+	if v == nil {
+		return "NULL"
+	}
+	switch v := v.(type) {
 	case string:
 		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
 	case []byte:
 		return fmt.Sprintf("X'%X'", v)
+	case decimal128.Num:
+		return v.ToString(int32(t.Scale))
+	case arrow.Date32:
+		return "DATE '" + v.FormattedString() + "'"
+	case arrow.Time32:
+		return "TIME '" + v.FormattedString(arrow.Millisecond) + "'"
+	case arrow.Timestamp:
+		unit := types.TimestampUnit(t.Precision)
+		ts := v.ToTime(unit).UTC().Format("2006-01-02 15:04:05.999999999")
+		if t.Kind == types.TimestampLTZ {
+			return "TIMESTAMP_LTZ '" + ts + "'"
+		}
+		return "TIMESTAMP '" + ts + "'"
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			switch {
+			case t.Kind == types.Array:
+				parts[i] = literalString(x, *t.Elem)
+			case t.Kind == types.Row && i < len(t.Fields):
+				parts[i] = literalString(x, t.Fields[i].Type)
+			default:
+				parts[i] = fmt.Sprint(x)
+			}
+		}
+		if t.Kind == types.Row {
+			return "ROW(" + strings.Join(parts, ", ") + ")"
+		}
+		return "ARRAY[" + strings.Join(parts, ", ") + "]"
+	case [][2]any:
+		parts := make([]string, 0, 2*len(v))
+		for _, kv := range v {
+			parts = append(parts, literalString(kv[0], *t.Key), literalString(kv[1], *t.Value))
+		}
+		return "MAP[" + strings.Join(parts, ", ") + "]"
 	}
-	return fmt.Sprint(e.Value)
+	return fmt.Sprint(v)
 }
 
 func (e *Call) String() string {

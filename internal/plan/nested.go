@@ -450,3 +450,23 @@ func decimalShape(t types.T) (int, int) {
 	}
 	return t.Precision, t.Scale
 }
+
+// foldNestedConstants replaces the constant ARRAY, MAP and ROW expressions
+// of e by literals, which the Go engine builds directly.
+func foldNestedConstants(e expr.Expr) (expr.Expr, error) {
+	var firstErr error
+	out := rewrite(e, func(x expr.Expr) expr.Expr {
+		if _, lit := x.(*expr.Literal); lit || !isNested(x.Type()) || !isConstant(x) {
+			return nil
+		}
+		v, err := fold(x)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			return nil
+		}
+		return &expr.Literal{Value: v, T: x.Type()}
+	})
+	return out, firstErr
+}

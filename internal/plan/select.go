@@ -58,6 +58,9 @@ func planInsert(cat *catalog, st *sql.Insert, params map[string]string) (*Job, e
 		if err := checkGoNested(pos[i], o); err != nil {
 			return nil, err
 		}
+		if outs[i], err = foldNestedConstants(o); err != nil {
+			return nil, errAt(pos[i], "%v", err)
+		}
 	}
 	if filter != nil {
 		if err := checkGoNested(st.Query.Where.Pos(), filter); err != nil {
@@ -74,7 +77,7 @@ func planInsert(cat *catalog, st *sql.Insert, params map[string]string) (*Job, e
 		if !assignable(got, want) {
 			return nil, errAt(pos[i], "INSERT INTO %s: column %d (%s) is %s, which cannot be stored in %s %s", sink.Name, i+1, o, got, sink.Schema[i].Name, want)
 		}
-		if !got.EqualIgnoringNull(want) {
+		if !got.SameShape(want) {
 			outs[i] = coerce(o, want)
 		}
 		names[i] = sink.Schema[i].Name
@@ -93,6 +96,8 @@ func assignable(from, to types.T) bool {
 	case from.Kind == types.Null:
 		return true
 	case from.EqualIgnoringNull(to):
+		return true
+	case from.WithNullable(to.Nullable).StoresIn(to):
 		return true
 	case from.IsNumeric() && to.IsNumeric():
 		return true

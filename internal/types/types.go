@@ -161,6 +161,51 @@ func (t T) Equal(u T) bool { return t.String() == u.String() }
 // nullability of the outermost level.
 func (t T) EqualIgnoringNull(u T) bool { return t.WithNullable(true).Equal(u.WithNullable(true)) }
 
+// SameShape reports whether t and u are the same type apart from
+// nullability at any level and ROW field names, e.g. ARRAY<INT NOT NULL> and
+// ARRAY<INT>, or ROW<a INT> and ROW<b INT>.
+func (t T) SameShape(u T) bool { return t.allNullable().Equal(u.allNullable()) }
+
+// StoresIn reports whether every value of t is a value of u: the same shape,
+// and u nullable wherever t is.
+func (t T) StoresIn(u T) bool {
+	if !t.SameShape(u) || (t.Nullable && !u.Nullable) {
+		return false
+	}
+	switch t.Kind {
+	case Array:
+		return t.Elem.StoresIn(*u.Elem)
+	case Map:
+		return t.Key.StoresIn(*u.Key) && t.Value.StoresIn(*u.Value)
+	case Row:
+		for i := range t.Fields {
+			if !t.Fields[i].Type.StoresIn(u.Fields[i].Type) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (t T) allNullable() T {
+	t.Nullable = true
+	switch t.Kind {
+	case Array:
+		e := t.Elem.allNullable()
+		t.Elem = &e
+	case Map:
+		k, v := t.Key.allNullable(), t.Value.allNullable()
+		t.Key, t.Value = &k, &v
+	case Row:
+		fs := make([]Field, len(t.Fields))
+		for i, f := range t.Fields {
+			fs[i] = Field{Name: fmt.Sprintf("f%d", i), Type: f.Type.allNullable()}
+		}
+		t.Fields = fs
+	}
+	return t
+}
+
 // String returns the type in Flink SQL syntax, e.g. "INT NOT NULL" or
 // "ROW<`a` INT, `b` ARRAY<STRING>>". Parsing the result gives back t.
 func (t T) String() string {
@@ -218,7 +263,10 @@ func (t T) write(b *strings.Builder) {
 }
 
 // Arrow returns the Arrow type that carries values of t inside the engine.
-// Nullability is carried by the Arrow field, not the type.
+// Nullability and ROW field names are not part of it: nested fields are
+// always nullable and named by position in Arrow, so types that differ only
+// in those share one Arrow type (SameShape); the SQL type keeps them and the
+// coder enforces nullability.
 //
 // TIME is carried as milliseconds of the day (time32[ms]), as on the wire;
 // TIMESTAMP(p) in seconds' fractions of the smallest unit that holds p digits;
@@ -256,15 +304,13 @@ func (t T) Arrow() arrow.DataType {
 		}
 		return &arrow.TimestampType{Unit: TimestampUnit(t.Precision), TimeZone: tz}
 	case Array:
-		return arrow.ListOfField(arrow.Field{Name: "element", Type: t.Elem.Arrow(), Nullable: t.Elem.Nullable})
+		return arrow.ListOfField(arrow.Field{Name: "element", Type: t.Elem.Arrow(), Nullable: true})
 	case Map:
-		m := arrow.MapOf(t.Key.Arrow(), t.Value.Arrow())
-		m.SetItemNullable(t.Value.Nullable)
-		return m
+		return arrow.MapOf(t.Key.Arrow(), t.Value.Arrow())
 	case Row:
 		fs := make([]arrow.Field, len(t.Fields))
 		for i, f := range t.Fields {
-			fs[i] = arrow.Field{Name: f.Name, Type: f.Type.Arrow(), Nullable: f.Type.Nullable}
+			fs[i] = arrow.Field{Name: fmt.Sprintf("f%d", i), Type: f.Type.Arrow(), Nullable: true}
 		}
 		return arrow.StructOf(fs...)
 	case Null:

@@ -15,9 +15,12 @@ def run(code, env=None):
 
 
 def test_fallback_when_extensions_cannot_be_imported():
+    import os
+
+    env = dict(os.environ, WEIR_CYTHON="1")
     out = run("from weir import coder, operations\n"
               "print(coder.IMPLEMENTATION, operations.IMPLEMENTATION)\n"
-              "print(coder.FALLBACK_REASON)\nprint(operations.FALLBACK_REASON)\n").stdout.splitlines()
+              "print(coder.FALLBACK_REASON)\nprint(operations.FALLBACK_REASON)\n", env=env).stdout.splitlines()
     assert out[0] == "slow slow"
     assert "Cython row coder cannot be imported" in out[1]
     assert "Cython operations cannot be imported" in out[2]
