@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -38,7 +39,15 @@ const (
 	exitCancelled = 130
 )
 
+// defaultMemoryLimit is the Go heap's soft limit unless GOMEMLIMIT is set:
+// the engine holds only the batches in flight, so a tight limit keeps its
+// resident memory flat (the GC works harder only if the live heap nears it).
+const defaultMemoryLimit = 96 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
