@@ -75,7 +75,12 @@ type Settings struct {
 
 // ParseSettings reads the options weir knows from a settings map.
 func ParseSettings(m map[string]string) (Settings, error) {
-	s := Settings{Parallelism: 1, BundleRows: 100000, BundleTime: time.Second, BatchRows: 10000, InFlight: 2, MaxAttempts: 3}
+	// Flink's defaults are bundles of 100,000 rows and batches of 10,000;
+	// weir's are larger because the Beam harness costs ~30 us per element
+	// and per-bundle work besides: measured on the FLIP-121 job, 25,000-row
+	// elements in 250,000-row bundles are ~10% faster for one column, and
+	// keep the engine under 150 MB for ten.
+	s := Settings{Parallelism: 1, BundleRows: 250000, BundleTime: time.Second, BatchRows: 25000, InFlight: 2, MaxAttempts: 3}
 	var err error
 	intOpt := func(key string, dst *int, min int) {
 		if v, ok := m[key]; ok && err == nil {

@@ -59,7 +59,7 @@ func (c *Config) defaults() {
 		c.Workers = 1
 	}
 	if c.BundleRows <= 0 {
-		c.BundleRows = 100000
+		c.BundleRows = 250000
 	}
 	if c.BundleTime <= 0 {
 		c.BundleTime = time.Second

@@ -59,6 +59,8 @@ func (p *Pool) Register(s *Stage) error {
 	return nil
 }
 
+var emptySchema = arrow.NewSchema(nil, nil)
+
 // bundle is the unit sent to one worker: some input batches, kept until
 // their results are complete.
 type bundle struct {
@@ -170,6 +172,13 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, in <-chan arrow.RecordBat
 				cur = &bundle{seq: seq, t: t, attempts: 1}
 				cur.b, cur.err = t.s.w.StartBundle(s.id, sourceID, sinkID)
 				deadline = time.After(p.cfg.BundleTime)
+			}
+			if len(s.Forward) == 0 {
+				// Nothing of the batch is joined with the results: keep only
+				// its row count, which halves what a bundle holds.
+				n := rec.NumRows()
+				rec.Release()
+				rec = array.NewRecordBatch(emptySchema, nil, n)
 			}
 			cur.batches = append(cur.batches, rec)
 			cur.arrived = append(cur.arrived, arrived)
