@@ -51,10 +51,10 @@ test-python:
 	cd python/tests && WEIR_CYTHON=1 ../../$(VPY) -m pytest -q -p no:cacheprovider
 	cd python/tests && WEIR_CYTHON=0 ../../$(VPY) -m pytest -q -p no:cacheprovider
 
+# The benchmark suite (bench/README.md): weir vs bare CPython vs PyFlink, one run, under 15 minutes.
+# Options go in BENCH_ARGS, e.g. make bench BENCH_ARGS="--quick" or "--skip-pyflink --rows 20000000".
 bench: setup
-	bin/weir bench flip121 --rows $(ROWS) --columns 1 --workers 1
-	bin/weir bench flip121 --rows $(ROWS) --columns 10 --workers 1
-	bin/weir bench flip121 --rows $(ROWS) --columns 10 --workers 2
+	$(VPY) bench/run.py $(BENCH_ARGS)
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/sql

@@ -6,11 +6,13 @@ The spec names a workload of bench/workloads.py, the row count, parallelism,
 python.execution-mode, batch or streaming, and extra configuration. The job
 is the same SQL that weir runs (built by the same function), with the same
 suite_udfs.py registered by the same DDL. Optionally a small warm-up job runs first
-in the same JVM: its time is the fixed cost of a job (mini-cluster, Python
-workers, JIT), which gives the steady-state rate of the measured job.
+in the same JVM (JIT, class loading), then three tiny jobs whose median time is
+the fixed cost of a job (mini-cluster, Python workers), which gives the
+steady-state rate of the measured job. With "combos" in the spec it sweeps
+settings instead (see sweep()).
 
 Prints one line '@@RESULT {json}' on stdout with the times (seconds):
-t_env (JVM + TableEnvironment), t_warmup, t_job, t_total (in this process).
+t_env (JVM + TableEnvironment), t_warmup, t_fixed, t_job, t_total (in this process).
 """
 
 import json
@@ -42,20 +44,21 @@ def main():
 
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
-    settings = (EnvironmentSettings.in_batch_mode() if spec["runtime"] == "batch"
-                else EnvironmentSettings.in_streaming_mode())
-    t_env = TableEnvironment.create(settings)
-    conf = t_env.get_config()
-    conf.set("parallelism.default", str(spec["parallelism"]))
-    conf.set("python.execution-mode", spec["mode"])
-    conf.set("python.executable", sys.executable)
-    conf.set("python.client.executable", sys.executable)
-    conf.set("python.files", os.path.join(HERE, "suite_udfs.py"))
-    for k, v in spec.get("config", {}).items():
-        conf.set(k, str(v))
-    t_ready = time.time()
+    def make_env(runtime, config):
+        settings = (EnvironmentSettings.in_batch_mode() if runtime == "batch"
+                    else EnvironmentSettings.in_streaming_mode())
+        t_env = TableEnvironment.create(settings)
+        conf = t_env.get_config()
+        conf.set("parallelism.default", str(spec["parallelism"]))
+        conf.set("python.execution-mode", spec["mode"])
+        conf.set("python.executable", sys.executable)
+        conf.set("python.client.executable", sys.executable)
+        conf.set("python.files", os.path.join(HERE, "suite_udfs.py"))
+        for k, v in config.items():
+            conf.set(k, str(v))
+        return t_env
 
-    def run(rows, suffix):
+    def run(t_env, rows, suffix):
         stmts = workloads.sql(spec["workload"], rows, spec.get("columns", 1), flink=True,
                               rate=spec.get("rate"), suffix=suffix)
         *ddl, insert = stmts
@@ -65,15 +68,55 @@ def main():
         t_env.execute_sql(insert).wait()
         return time.time() - t0
 
-    out = {"t_env": t_ready - T_START, "pyflink_version": pyflink_version()}
+    if spec.get("combos"):
+        return sweep(spec, make_env, run)
+
+    t_env = make_env(spec["runtime"], spec.get("config", {}))
+    out = {"t_env": time.time() - T_START, "pyflink_version": pyflink_version()}
     if spec.get("warmup_rows"):
-        out["t_warmup"] = run(spec["warmup_rows"], "_w")
+        out["t_warmup"] = run(t_env, spec["warmup_rows"], "_w")
         out["warmup_rows"] = spec["warmup_rows"]
-    out["t_job"] = run(spec["rows"], "")
+    if spec.get("fixed_rows"):
+        # the fixed cost of a job: median of three tiny jobs
+        ts = [run(t_env, spec["fixed_rows"], f"_f{i}") for i in range(3)]
+        out["t_fixed_runs"] = ts
+        out["t_fixed"] = sorted(ts)[1]
+        out["fixed_rows"] = spec["fixed_rows"]
+    out["t_job"] = run(t_env, spec["rows"], "")
     out["rows"] = spec["rows"]
     out["t_total"] = time.time() - T_START
     sys.stdout.flush()
     print("@@RESULT " + json.dumps(out), flush=True)
+    if spec.get("fast_exit"):
+        # Throughput runs need no orderly shutdown: the gateway JVM exits when
+        # its stdin (this process) goes away.
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def sweep(spec, make_env, run):
+    """Settings side by side in one JVM: one TableEnvironment per runtime
+    (batch, streaming), each warmed up, then every combination of settings
+    in turn, `reps` times, interleaved so that drifts of a noisy machine
+    spread over all of them."""
+    envs = {}
+    for c in spec["combos"]:
+        if c["runtime"] not in envs:
+            envs[c["runtime"]] = make_env(c["runtime"], {})
+            run(envs[c["runtime"]], spec["warmup_rows"], f"_w_{c['runtime']}")
+    times = [[] for _ in spec["combos"]]
+    for rep in range(spec["reps"]):
+        for i, c in enumerate(spec["combos"]):
+            t_env = envs[c["runtime"]]
+            conf = t_env.get_config()
+            for k, v in c["config"].items():
+                conf.set(k, str(v))
+            times[i].append(run(t_env, spec["rows"], f"_{rep}_{i}"))
+    out = {"pyflink_version": pyflink_version(), "rows": spec["rows"],
+           "combos": [dict(c, times=t) for c, t in zip(spec["combos"], times)]}
+    print("@@RESULT " + json.dumps(out), flush=True)
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def pyflink_version():
