@@ -406,9 +406,16 @@ def weir_flip121(rows, columns, workers):
     if r["rc"] != 0 or not m:
         raise RuntimeError(f"weir bench flip121 failed (rc {r['rc']}):\n{r['stdout']}\n{r['stderr']}")
     rows_done, secs = int(m.group(1)), float(m.group(2))
-    return result("weir", "flip121", "-", workers, columns, rows_done, secs, r,
-                  calls=rows_done * columns, reported_rows_per_s=float(m.group(3)),
-                  stage_latency=weir_stage_latency(r["stdout"]))
+    out = result("weir", "flip121", "-", workers, columns, rows_done, secs, r,
+                 calls=rows_done * columns, reported_rows_per_s=float(m.group(3)),
+                 stage_latency=weir_stage_latency(r["stdout"]))
+    # weir also reports its throughput after start-up (workers connected).
+    s = re.search(r"start-up: ([\d.]+) s\s+after start-up: ([\d.]+) s\s+rows/s: ([\d.]+)", r["stdout"])
+    if s:
+        out["startup_s"] = float(s.group(1))
+        out["steady_rows_per_s"] = float(s.group(3))
+        out["steady_ns_per_call"] = 1e9 / (out["steady_rows_per_s"] * columns)
+    return out
 
 
 def weir_sql(workload, rows, columns=1, workers=1, rate=None, settings=None, on_stdout=None, tmp=None):
@@ -659,7 +666,8 @@ def headlines(data):
     for c in (1, 10):
         w = find(res, system="weir", workload="flip121", workers=1, columns=c)
         if w:
-            h[f"weir_per_call_vs_floor_{c}col"] = w["ns_per_call"] / fl
+            h[f"weir_per_call_vs_floor_{c}col"] = w.get("steady_ns_per_call", w["ns_per_call"]) / fl
+            h[f"weir_per_call_vs_floor_{c}col_job"] = w["ns_per_call"] / fl
     for mode in ("process", "thread"):
         for c in (1, 10):
             for p in (1, 2):
@@ -667,13 +675,16 @@ def headlines(data):
                 f = find(res, system="pyflink", workload="flip121", mode=mode, workers=p, columns=c)
                 if w and f:
                     h[f"weir_vs_pyflink_{mode}_{c}col_p{p}_steady"] = (
-                        w["rows_per_s"] / f["steady_rows_per_s"] if f.get("steady_rows_per_s") else None)
+                        w.get("steady_rows_per_s", w["rows_per_s"]) / f["steady_rows_per_s"]
+                        if f.get("steady_rows_per_s") else None)
                     h[f"weir_vs_pyflink_{mode}_{c}col_p{p}_job"] = w["rows_per_s"] / f["rows_per_s"]
     for c in (1, 10):
         w1 = find(res, system="weir", workload="flip121", workers=1, columns=c)
         w2 = find(res, system="weir", workload="flip121", workers=2, columns=c)
         if w1 and w2:
-            h[f"weir_2_vs_1_worker_{c}col"] = w2["rows_per_s"] / w1["rows_per_s"]
+            h[f"weir_2_vs_1_worker_{c}col"] = (w2.get("steady_rows_per_s", w2["rows_per_s"])
+                                               / w1.get("steady_rows_per_s", w1["rows_per_s"]))
+            h[f"weir_2_vs_1_worker_{c}col_job"] = w2["rows_per_s"] / w1["rows_per_s"]
     eng = [r["rss"]["engine_mb"] for r in res if r["system"] == "weir" and r["rss"]["engine_mb"]]
     if eng:
         h["weir_engine_peak_rss_mb"] = max(eng)
@@ -721,8 +732,9 @@ def headline_lines(h, data):
 
     T = TARGETS
     lines = [
-        f"weir per call / floor, 1 worker: 1 column {g('weir_per_call_vs_floor_1col')}x, "
-        f"10 columns {g('weir_per_call_vs_floor_10col')}x (target <= {T['weir_per_call_vs_floor_max']}x)",
+        f"weir per call / floor, 1 worker, after start-up: 1 column {g('weir_per_call_vs_floor_1col')}x, "
+        f"10 columns {g('weir_per_call_vs_floor_10col')}x (target <= {T['weir_per_call_vs_floor_max']}x); "
+        f"whole job with start-up: {g('weir_per_call_vs_floor_1col_job')}x, {g('weir_per_call_vs_floor_10col_job')}x",
     ]
     for mode, tgt in (("process", T["weir_vs_pyflink_process_min"]), ("thread", T["weir_vs_pyflink_thread_min"])):
         parts = []
@@ -733,11 +745,12 @@ def headline_lines(h, data):
                 if j is not None:
                     parts.append(f"{c}col p{p} {j:.1f}x" + (f" ({s:.1f}x)" if s else ""))
         if parts:
-            lines.append(f"weir / PyFlink {mode} mode rows/s, equal parallelism (in brackets: vs PyFlink's "
-                         "steady state, its fixed per-job cost left out): " + ", ".join(parts)
+            lines.append(f"weir / PyFlink {mode} mode rows/s, equal parallelism, whole jobs (in brackets: "
+                         "both after their fixed start-up cost): " + ", ".join(parts)
                          + f" (target >= {tgt}x)")
-    lines.append(f"weir 2 workers / 1 worker: 1 column {g('weir_2_vs_1_worker_1col')}x, "
-                 f"10 columns {g('weir_2_vs_1_worker_10col')}x (target >= {T['two_vs_one_worker_min']}x; "
+    lines.append(f"weir 2 workers / 1 worker, after start-up: 1 column {g('weir_2_vs_1_worker_1col')}x, "
+                 f"10 columns {g('weir_2_vs_1_worker_10col')}x (whole jobs {g('weir_2_vs_1_worker_1col_job')}x, "
+                 f"{g('weir_2_vs_1_worker_10col_job')}x) (target >= {T['two_vs_one_worker_min']}x; "
                  f"{data['machine']['nproc']} cores)")
     lines.append(f"weir engine peak RSS: {g('weir_engine_peak_rss_mb', '{:.0f}')} MB over all jobs (FLIP-121 "
                  f"{g('weir_engine_peak_rss_mb_flip121', '{:.0f}')}, upper {g('weir_engine_peak_rss_mb_upper', '{:.0f}')}, "

@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -42,10 +41,10 @@ import (
 // process's standard error instead of the job's output; 'sink.parallelism'
 // is accepted and ignored (weir prints from one task).
 //
-// Output is buffered: it is flushed when the buffer fills, by a Write that
-// comes more than 100 ms after the last flush (so that an unbounded job
-// shows its rows as they come), and by Commit and Abort. After Abort nothing
-// more is printed, and what was printed stays.
+// Output is buffered within a batch and flushed at the end of every Write,
+// so a row is printed as soon as its batch reaches the sink (one write
+// system call per batch, not per row). After Abort nothing more is printed,
+// and what was printed stays.
 type printSink struct {
 	schema  types.Schema
 	w       *bufio.Writer
@@ -53,11 +52,7 @@ type printSink struct {
 	line    []byte
 	rows    int64
 	closed  bool
-	flushed time.Time
 }
-
-// printFlushInterval is the longest a Write leaves rows in the buffer.
-const printFlushInterval = 100 * time.Millisecond
 
 func openPrint(o *options, schema types.Schema, out io.Writer) (exec.Sink, error) {
 	s := &printSink{schema: schema}
@@ -85,7 +80,6 @@ func openPrint(o *options, schema types.Schema, out io.Writer) (exec.Sink, error
 		return nil, fmt.Errorf("table '%s': print has no output", o.table)
 	}
 	s.w = bufio.NewWriterSize(out, 64<<10)
-	s.flushed = time.Now()
 	return s, nil
 }
 
@@ -119,11 +113,7 @@ func (s *printSink) Write(ctx context.Context, b arrow.RecordBatch) error {
 		}
 	}
 	s.rows += int64(n)
-	if time.Since(s.flushed) > printFlushInterval {
-		s.flushed = time.Now()
-		return s.w.Flush()
-	}
-	return nil
+	return s.w.Flush()
 }
 
 func (s *printSink) Commit() error {

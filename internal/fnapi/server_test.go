@@ -1,6 +1,7 @@
 package fnapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -140,9 +141,9 @@ func TestBundleLifecycle(t *testing.T) {
 		case <-time.After(100 * time.Millisecond):
 		}
 		ds.Send(&fnpb.Elements{Data: []*fnpb.Elements_Data{{InstructionId: b.ID(), TransformId: "sink", Data: []byte("put"), IsLast: true}}})
-		out, err := b.Result()
-		if err != nil || string(out) != "output" {
-			t.Fatalf("Result() = %q, %v; want \"output\"", out, err)
+		chunks, err := b.Result()
+		if out := string(bytes.Join(chunks, nil)); err != nil || out != "output" {
+			t.Fatalf("Result() = %q, %v; want \"output\"", chunks, err)
 		}
 	}
 	// A failed bundle completes on its error response alone.

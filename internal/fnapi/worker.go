@@ -132,7 +132,7 @@ type Bundle struct {
 	sink   string // transform id of the data sink
 
 	mu       sync.Mutex
-	out      []byte
+	out      [][]byte // output chunks as they arrived
 	gotLast  bool
 	response *fnpb.InstructionResponse
 	done     chan struct{}
@@ -190,9 +190,10 @@ func (b *Bundle) Send(ctx context.Context, elements []byte, last bool) error {
 // Done is closed when the bundle has finished, successfully or not.
 func (b *Bundle) Done() <-chan struct{} { return b.done }
 
-// Result returns the bundle's raw output and its error once Done is closed.
-// A failed ProcessBundle gives a *BundleError with the worker's message.
-func (b *Bundle) Result() ([]byte, error) {
+// Result returns the bundle's raw output, in the chunks it arrived in, and
+// its error once Done is closed. A failed ProcessBundle gives a
+// *BundleError with the worker's message.
+func (b *Bundle) Result() ([][]byte, error) {
 	<-b.done
 	return b.out, b.err
 }
@@ -215,7 +216,9 @@ func (b *Bundle) finish(err error) {
 
 func (b *Bundle) onData(d *fnpb.Elements_Data) {
 	b.mu.Lock()
-	b.out = append(b.out, d.GetData()...)
+	if len(d.GetData()) > 0 {
+		b.out = append(b.out, d.GetData())
+	}
 	if d.GetIsLast() {
 		b.gotLast = true
 	}

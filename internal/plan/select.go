@@ -82,6 +82,7 @@ func planInsert(cat *catalog, st *sql.Insert, params map[string]string) (*Job, e
 		}
 		names[i] = sink.Schema[i].Name
 	}
+	outs, filter = p.pruneLateral(outs, filter)
 	if err := p.finish(outs, names, filter); err != nil {
 		return nil, err
 	}
@@ -316,4 +317,53 @@ func planLateral(cat *catalog, l *sql.Lateral, left scope, p *pipeline) (scope, 
 		sc = append(sc, column{qual: l.Alias, name: r.Name, t: r.Type})
 	}
 	return sc, nil
+}
+
+// pruneLateral drops from a final table-function stage the forwarded
+// columns that nothing after it uses: they would be copied once per result
+// row only to be discarded. It returns outs and filter over the pruned
+// stage's output.
+func (p *pipeline) pruneLateral(outs []expr.Expr, filter expr.Expr) ([]expr.Expr, expr.Expr) {
+	if len(p.steps) == 0 || p.steps[len(p.steps)-1].Python == nil || !p.steps[len(p.steps)-1].Python.Table() {
+		return outs, filter
+	}
+	st := p.steps[len(p.steps)-1].Python
+	nf := len(st.Forward)
+	used := map[int]bool{}
+	for _, x := range append(append([]expr.Expr(nil), outs...), filter) {
+		expr.Walk(x, func(e expr.Expr) bool {
+			if c, ok := e.(*expr.Column); ok {
+				used[c.Index] = true
+			}
+			return true
+		})
+	}
+	newIndex := map[int]int{}
+	var forward []int
+	var output types.Schema
+	for i := 0; i < nf; i++ {
+		if used[i] {
+			newIndex[i] = len(forward)
+			forward = append(forward, st.Forward[i])
+			output = append(output, st.Output[i])
+		}
+	}
+	for k := range st.Results {
+		newIndex[nf+k] = len(forward) + k
+	}
+	st.Forward = forward
+	st.Output = append(output, st.Results...)
+	p.schema = st.Output
+	remap := func(x expr.Expr) expr.Expr {
+		return rewrite(x, func(e expr.Expr) expr.Expr {
+			if c, ok := e.(*expr.Column); ok {
+				return &expr.Column{Index: newIndex[c.Index], Name: c.Name, T: c.T}
+			}
+			return nil
+		})
+	}
+	for i := range outs {
+		outs[i] = remap(outs[i])
+	}
+	return outs, remap(filter)
 }

@@ -28,6 +28,67 @@ func wrapElement(buf []byte) []byte {
 	return buf[start:]
 }
 
+// splitChunks parses a bundle's output, which arrives in chunks, into the
+// value of each element. An element split across chunks is joined; others
+// are not copied.
+func splitChunks(chunks [][]byte) ([][]byte, error) {
+	var out [][]byte
+	var carry []byte
+	for _, c := range chunks {
+		data := c
+		if len(carry) > 0 {
+			data = append(carry, c...)
+		}
+		values, rest := parseElements(data)
+		out = append(out, values...)
+		carry = append([]byte(nil), rest...)
+	}
+	if len(carry) > 0 {
+		_, err := splitElements(carry)
+		if err == nil {
+			err = errors.New("pyexec: output ends inside an element")
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+// parseElements parses the complete elements at the start of data and
+// returns their values and the unparsed rest.
+func parseElements(data []byte) (values [][]byte, rest []byte) {
+	for len(data) > 0 {
+		vs, err := splitElements(firstElement(data))
+		if err != nil || len(vs) != 1 {
+			return values, data
+		}
+		n := len(firstElement(data))
+		values = append(values, vs[0])
+		data = data[n:]
+	}
+	return values, nil
+}
+
+// firstElement returns the bytes of the first element of data, or all of
+// data when it holds no complete element.
+func firstElement(data []byte) []byte {
+	if len(data) < 13 {
+		return data
+	}
+	i := 13
+	for k := 0; k < int(data[12]>>4); k++ {
+		_, n := binary.Uvarint(data[i:])
+		if n <= 0 {
+			return data
+		}
+		i += n
+	}
+	v, n := binary.Uvarint(data[i:])
+	if n <= 0 || v > uint64(len(data)-i-n) {
+		return data
+	}
+	return data[:i+n+int(v)]
+}
+
 // splitElements parses the concatenated elements of a bundle's output and
 // returns the value of each.
 func splitElements(data []byte) ([][]byte, error) {

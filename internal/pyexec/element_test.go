@@ -86,3 +86,34 @@ func FuzzSplitElements(f *testing.F) {
 		}
 	})
 }
+
+// TestSplitChunks: the same elements come out however the output is cut
+// into chunks, and a cut mid-element at the end is an error.
+func TestSplitChunks(t *testing.T) {
+	var all []byte
+	var want [][]byte
+	for _, n := range []int{3, 0, 200, 1} {
+		v := bytes.Repeat([]byte{byte(n + 1)}, n)
+		want = append(want, v)
+		all = append(all, wrapElement(append(make([]byte, elementReserve), v...))...)
+	}
+	for cut1 := 0; cut1 <= len(all); cut1 += 7 {
+		for cut2 := cut1; cut2 <= len(all); cut2 += 13 {
+			got, err := splitChunks([][]byte{all[:cut1], all[cut1:cut2], all[cut2:]})
+			if err != nil {
+				t.Fatalf("cuts %d,%d: %v", cut1, cut2, err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("cuts %d,%d: %d values, want %d", cut1, cut2, len(got), len(want))
+			}
+			for i := range want {
+				if !bytes.Equal(got[i], want[i]) {
+					t.Fatalf("cuts %d,%d: value %d differs", cut1, cut2, i)
+				}
+			}
+		}
+	}
+	if _, err := splitChunks([][]byte{all[:len(all)-1]}); err == nil {
+		t.Error("truncated output: no error")
+	}
+}

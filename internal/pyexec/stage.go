@@ -61,6 +61,11 @@ func (p *Pool) Register(s *Stage) error {
 
 var emptySchema = arrow.NewSchema(nil, nil)
 
+// maxBundleBytes closes a bundle early when its rows are wide: a bundle is
+// held until its results are complete, so this bounds the engine's memory
+// per bundle in flight whatever the row size.
+const maxBundleBytes = 8 << 20
+
 // bundle is the unit sent to one worker: some input batches, kept until
 // their results are complete.
 type bundle struct {
@@ -69,6 +74,7 @@ type bundle struct {
 	arrived  []time.Time // when each batch reached the stage
 	elements [][]byte    // encoded input elements, one per batch
 	rows     int
+	bytes    int // what the bundle holds: encoded input and forwarded columns
 	t        token
 	b        *fnapi.Bundle
 	attempts int
@@ -184,10 +190,14 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, in <-chan arrow.RecordBat
 			cur.arrived = append(cur.arrived, arrived)
 			cur.elements = append(cur.elements, el)
 			cur.rows += int(rec.NumRows())
+			cur.bytes += len(el)
+			if len(s.Forward) > 0 {
+				cur.bytes += recordBytes(rec)
+			}
 			if cur.err == nil {
 				cur.err = cur.b.Send(ctx, el, false)
 			}
-			if cur.rows >= p.cfg.BundleRows {
+			if cur.rows >= p.cfg.BundleRows || cur.bytes >= maxBundleBytes {
 				if err := closeCur(); err != nil {
 					return err
 				}
@@ -211,7 +221,7 @@ func encodeElement(enc *coder.Encoder, inputs []int, rec arrow.RecordBatch) ([]b
 	for i, c := range inputs {
 		cols[i] = rec.Column(c)
 	}
-	buf := make([]byte, elementReserve, elementReserve+int(rec.NumRows())*(8+4*len(inputs)))
+	buf := make([]byte, elementReserve, elementReserve+encodedSizeHint(cols, int(rec.NumRows())))
 	buf, err := enc.Encode(buf, cols, 0, int(rec.NumRows()))
 	if err != nil {
 		return nil, fmt.Errorf("pyexec: encode input rows: %w", err)
@@ -241,9 +251,9 @@ func (p *Pool) collect(ctx context.Context, s *Stage, mem memory.Allocator, infl
 
 // await returns the output of bundle b, replaying it on another worker when
 // its worker is lost, up to MaxAttempts tries.
-func (p *Pool) await(ctx context.Context, s *Stage, b *bundle) ([]byte, error) {
+func (p *Pool) await(ctx context.Context, s *Stage, b *bundle) ([][]byte, error) {
 	for {
-		var data []byte
+		var data [][]byte
 		err := b.err
 		if err == nil {
 			if err = p.watchProgress(ctx, s, b); err != nil {
@@ -326,8 +336,8 @@ func (p *Pool) deathCause(t token) death {
 }
 
 // emit decodes the results of b and sends one joined batch per input batch.
-func (p *Pool) emit(ctx context.Context, s *Stage, mem memory.Allocator, dec *coder.Decoder, b *bundle, data []byte, out chan<- arrow.RecordBatch) error {
-	values, err := splitElements(data)
+func (p *Pool) emit(ctx context.Context, s *Stage, mem memory.Allocator, dec *coder.Decoder, b *bundle, data [][]byte, out chan<- arrow.RecordBatch) error {
+	values, err := splitChunks(data)
 	if err != nil {
 		return err
 	}
@@ -399,4 +409,39 @@ func pythonMessage(msg string) string {
 		return strings.TrimSpace(m)
 	}
 	return "Python worker error:\n" + strings.TrimSpace(msg)
+}
+
+// recordBytes estimates the memory of a batch's buffers (top level only).
+func recordBytes(rec arrow.RecordBatch) int {
+	n := 0
+	for _, c := range rec.Columns() {
+		for _, b := range c.Data().Buffers() {
+			if b != nil {
+				n += b.Len()
+			}
+		}
+	}
+	return n
+}
+
+// encodedSizeHint estimates the encoded size of rows of cols, so that the
+// element's buffer is allocated once: per row a length and a header, per
+// value its fixed width or, for strings and bytes, a length and the data.
+func encodedSizeHint(cols []arrow.Array, rows int) int {
+	n := rows * (2 + (len(cols)+2+7)/8)
+	for _, c := range cols {
+		switch a := c.(type) {
+		case *array.String:
+			n += 4*rows + len(a.ValueBytes())
+		case *array.Binary:
+			n += 4*rows + len(a.ValueBytes())
+		default:
+			if fw, ok := c.DataType().(arrow.FixedWidthDataType); ok {
+				n += rows * max(fw.BitWidth()/8, 1)
+			} else {
+				n += 16 * rows
+			}
+		}
+	}
+	return n
 }
