@@ -46,12 +46,12 @@ import (
 // system call per batch, not per row). After Abort nothing more is printed,
 // and what was printed stays.
 type printSink struct {
-	schema  types.Schema
-	w       *bufio.Writer
-	prefix  string
-	line    []byte
-	rows    int64
-	closed  bool
+	schema types.Schema
+	w      *bufio.Writer
+	prefix string
+	line   []byte
+	rows   int64
+	closed bool
 }
 
 func openPrint(o *options, schema types.Schema, out io.Writer) (exec.Sink, error) {
