@@ -25,6 +25,11 @@ type started struct {
 
 // startJob starts `weir sql` on sqlText without waiting for it.
 func startJob(t *testing.T, sqlText string, pyFiles map[string]string, extra ...string) *started {
+	return startJobEnv(t, nil, sqlText, pyFiles, extra...)
+}
+
+// startJobEnv is startJob with extra environment variables for weir.
+func startJobEnv(t *testing.T, env []string, sqlText string, pyFiles map[string]string, extra ...string) *started {
 	t.Helper()
 	needPython(t)
 	dir := t.TempDir()
@@ -38,7 +43,7 @@ func startJob(t *testing.T, sqlText string, pyFiles map[string]string, extra ...
 		t.Fatal(err)
 	}
 	cmd := exec.Command(weirBin, append([]string{"sql", "-f", filepath.Join(dir, "job.sql"), "--pyfiles", dir}, extra...)...)
-	cmd.Env = append(os.Environ(), testMark)
+	cmd.Env = append(append(os.Environ(), testMark), env...)
 	s := &started{cmd: cmd, stderr: &strings.Builder{}, done: make(chan error, 1), dir: dir}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
@@ -239,7 +244,9 @@ def slow(x):
     return x + s
 `
 	peak := func(rows int) int {
-		j := startJob(t, fmt.Sprintf(`SET 'python.fn-execution.bundle.size' = '20000';
+		// A tight heap limit takes the garbage collector's slack out of the
+		// comparison: what remains is what the engine holds.
+		j := startJobEnv(t, []string{"GOMEMLIMIT=40MiB"}, fmt.Sprintf(`SET 'python.fn-execution.bundle.size' = '20000';
 SET 'python.fn-execution.arrow.batch.size' = '5000';
 CREATE TABLE src (a BIGINT NOT NULL, pad STRING NOT NULL) WITH ('connector' = 'datagen', 'number-of-rows' = '%d', 'fields.pad.length' = '200');
 CREATE TABLE snk (a BIGINT, pad STRING) WITH ('connector' = 'blackhole');

@@ -37,6 +37,9 @@ func Describe(ctx context.Context, python string, pyFiles []string, paths []stri
 	p := &Pool{cfg: Config{PyFiles: pyFiles}}
 	cmd := exec.CommandContext(ctx, python, append([]string{"-m", "weir.describe"}, paths...)...)
 	cmd.Env = os.Environ()
+	// As for the workers: not the user's directory, which `python -m` would
+	// put first on sys.path.
+	cmd.Dir = os.TempDir()
 	if pp := p.pythonPath(); pp != "" {
 		cmd.Env = append(cmd.Env, "PYTHONPATH="+pp)
 	}

@@ -197,7 +197,10 @@ func (p *Pool) start(ctx context.Context, s *slot) error {
 	if pp := p.pythonPath(); pp != "" {
 		env = append(env, "PYTHONPATH="+pp)
 	}
-	proc, err := worker.Start(worker.Options{Python: p.cfg.Python, Args: []string{"-m", "weir.worker"}, Env: env, Name: name, Log: p.cfg.Log})
+	// The worker runs in the job's private directory: `python -m` puts the
+	// working directory first on sys.path, where a stray file of the same
+	// name would shadow a module shipped with python.files.
+	proc, err := worker.Start(worker.Options{Python: p.cfg.Python, Args: []string{"-m", "weir.worker"}, Env: env, Name: name, Log: p.cfg.Log, Dir: p.tmp})
 	if err != nil {
 		p.srv.Forget(w)
 		return err

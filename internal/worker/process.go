@@ -32,6 +32,8 @@ type Options struct {
 	Env []string
 	// Name labels the worker in logs.
 	Name string
+	// Dir is the working directory; empty means the engine's.
+	Dir string
 	// Log receives the worker's stderr lines.
 	Log *slog.Logger
 }
@@ -59,6 +61,7 @@ func Start(o Options) (*Process, error) {
 	}
 	cmd := exec.Command(python, o.Args...)
 	cmd.Env = append(cmd.Environ(), o.Env...)
+	cmd.Dir = o.Dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
