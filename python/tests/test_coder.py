@@ -818,7 +818,6 @@ def test_decode_table_errors(impl):
 def _run(code, **env):
     e = dict(os.environ)
     e.update(env)
-    e["PYTHONPATH"] = str(REPO / "python") + os.pathsep + e.get("PYTHONPATH", "")
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=e, timeout=60)
 
 
