@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -610,7 +609,7 @@ func (c *genColumn) next(mem memory.Allocator, n int) arrow.Array {
 	nulls := 0
 	if c.nullRate > 0 {
 		var bits []byte
-		valid, bits = allocBitmap(mem, n)
+		valid, bits = exec.AllocBitmap(mem, n)
 		for i := 0; i < n; i++ {
 			if c.threshold != 0 && c.nulls.next() >= c.threshold {
 				bitutil.SetBit(bits, i)
@@ -618,7 +617,7 @@ func (c *genColumn) next(mem memory.Allocator, n int) arrow.Array {
 		}
 		nulls = n - bitutil.CountSetBits(bits, 0, n)
 	}
-	return makeArray(c.dt, n, append([]*memory.Buffer{valid}, bufs...), nulls)
+	return exec.MakeArray(c.dt, n, append([]*memory.Buffer{valid}, bufs...), nulls)
 }
 
 // rng is the SplitMix64 generator: small, fast and good enough for test data.
@@ -649,34 +648,6 @@ type integer interface {
 	~int8 | ~int16 | ~int32 | ~int64
 }
 
-func allocValues[T arrow.FixedWidthType](mem memory.Allocator, n int) (*memory.Buffer, []T) {
-	var zero T
-	buf := memory.NewResizableBuffer(mem)
-	buf.Resize(n * int(unsafe.Sizeof(zero)))
-	return buf, arrow.GetData[T](buf.Bytes())[:n:n]
-}
-
-func allocBitmap(mem memory.Allocator, n int) (*memory.Buffer, []byte) {
-	buf := memory.NewResizableBuffer(mem)
-	buf.Resize(int(bitutil.BytesForBits(int64(n))))
-	b := buf.Bytes()
-	clear(b)
-	return buf, b
-}
-
-// makeArray wraps buffers into an array, taking over the references.
-func makeArray(dt arrow.DataType, n int, bufs []*memory.Buffer, nulls int) arrow.Array {
-	d := array.NewData(dt, n, bufs, nil, nulls, 0)
-	a := array.MakeFromData(d)
-	d.Release()
-	for _, b := range bufs {
-		if b != nil {
-			b.Release()
-		}
-	}
-	return a
-}
-
 // intSeq counts from start, count values in all.
 type intSeq[T integer] struct {
 	start      int64
@@ -686,7 +657,7 @@ type intSeq[T integer] struct {
 func (g *intSeq[T]) left() int64 { return int64(min(g.count-g.pos, math.MaxInt64)) }
 
 func (g *intSeq[T]) fill(mem memory.Allocator, n int) []*memory.Buffer {
-	buf, out := allocValues[T](mem, n)
+	buf, out := exec.AllocValues[T](mem, n)
 	base := g.start + int64(g.pos)
 	for i := range out {
 		out[i] = T(base + int64(i))
@@ -704,7 +675,7 @@ type intRand[T integer] struct {
 func (g *intRand[T]) left() int64 { return -1 }
 
 func (g *intRand[T]) fill(mem memory.Allocator, n int) []*memory.Buffer {
-	buf, out := allocValues[T](mem, n)
+	buf, out := exec.AllocValues[T](mem, n)
 	r, lo, span := g.r, g.lo, g.span
 	if span == 0 {
 		for i := range out {
@@ -728,7 +699,7 @@ type floatSeq[T float32 | float64] struct {
 func (g *floatSeq[T]) left() int64 { return int64(min(g.count-g.pos, math.MaxInt64)) }
 
 func (g *floatSeq[T]) fill(mem memory.Allocator, n int) []*memory.Buffer {
-	buf, out := allocValues[T](mem, n)
+	buf, out := exec.AllocValues[T](mem, n)
 	for i := range out {
 		out[i] = T(g.start + float64(g.pos+uint64(i)))
 	}
@@ -744,7 +715,7 @@ type floatRand[T float32 | float64] struct {
 func (g *floatRand[T]) left() int64 { return -1 }
 
 func (g *floatRand[T]) fill(mem memory.Allocator, n int) []*memory.Buffer {
-	buf, out := allocValues[T](mem, n)
+	buf, out := exec.AllocValues[T](mem, n)
 	for i := range out {
 		u := g.r.float()
 		v := g.lo*(1-u) + g.hi*u // no overflow, unlike lo + (hi-lo)*u
@@ -762,7 +733,7 @@ type decSeq struct {
 func (g *decSeq) left() int64 { return int64(min(g.count-g.pos, math.MaxInt64)) }
 
 func (g *decSeq) fill(mem memory.Allocator, n int) []*memory.Buffer {
-	buf, out := allocValues[decimal128.Num](mem, n)
+	buf, out := exec.AllocValues[decimal128.Num](mem, n)
 	for i := range out {
 		out[i] = g.next
 		g.next = g.next.Add(g.step)
@@ -781,7 +752,7 @@ type decRand struct {
 func (g *decRand) left() int64 { return -1 }
 
 func (g *decRand) fill(mem memory.Allocator, n int) []*memory.Buffer {
-	buf, out := allocValues[decimal128.Num](mem, n)
+	buf, out := exec.AllocValues[decimal128.Num](mem, n)
 	if g.bigSpan == nil {
 		for i := range out {
 			out[i] = g.lo.Add(decimal128.FromU64(g.r.bounded(g.span)))
@@ -809,7 +780,7 @@ type boolRand struct {
 func (g *boolRand) left() int64 { return -1 }
 
 func (g *boolRand) fill(mem memory.Allocator, n int) []*memory.Buffer {
-	buf, out := allocBitmap(mem, n)
+	buf, out := exec.AllocBitmap(mem, n)
 	for i := 0; i < n; i++ {
 		if g.available == 0 {
 			g.bits, g.available = g.r.next(), 64
@@ -832,7 +803,7 @@ type strSeq struct {
 func (g *strSeq) left() int64 { return int64(min(g.count-g.pos, math.MaxInt64)) }
 
 func (g *strSeq) fill(mem memory.Allocator, n int) []*memory.Buffer {
-	obuf, offs := allocValues[int32](mem, n+1)
+	obuf, offs := exec.AllocValues[int32](mem, n+1)
 	data := make([]byte, 0, n*8)
 	base := g.start + int64(g.pos)
 	for i := 0; i < n; i++ {
@@ -860,7 +831,7 @@ func (g *bytesRand) left() int64 { return -1 }
 const hexDigits = "0123456789abcdef"
 
 func (g *bytesRand) fill(mem memory.Allocator, n int) []*memory.Buffer {
-	obuf, offs := allocValues[int32](mem, n+1)
+	obuf, offs := exec.AllocValues[int32](mem, n+1)
 	data := make([]byte, 0, n*g.length)
 	for i := 0; i < n; i++ {
 		offs[i] = int32(len(data))
@@ -897,7 +868,7 @@ type dateNow struct{}
 func (g *dateNow) left() int64 { return -1 }
 
 func (g *dateNow) fill(mem memory.Allocator, n int) []*memory.Buffer {
-	buf, out := allocValues[arrow.Date32](mem, n)
+	buf, out := exec.AllocValues[arrow.Date32](mem, n)
 	d := arrow.Date32(now().Unix() / 86400)
 	for i := range out {
 		out[i] = d
@@ -910,7 +881,7 @@ type timeNow struct{ precision int }
 func (g *timeNow) left() int64 { return -1 }
 
 func (g *timeNow) fill(mem memory.Allocator, n int) []*memory.Buffer {
-	buf, out := allocValues[arrow.Time32](mem, n)
+	buf, out := exec.AllocValues[arrow.Time32](mem, n)
 	ms := now().UnixMilli() % 86400_000
 	if g.precision < 3 {
 		m := int64(math.Pow10(3 - g.precision))
@@ -931,7 +902,7 @@ type tsPast struct {
 func (g *tsPast) left() int64 { return -1 }
 
 func (g *tsPast) fill(mem memory.Allocator, n int) []*memory.Buffer {
-	buf, out := allocValues[arrow.Timestamp](mem, n)
+	buf, out := exec.AllocValues[arrow.Timestamp](mem, n)
 	t := now().UnixNano()
 	per := int64(1e6) // nanoseconds per unit
 	switch types.TimestampUnit(g.precision) {

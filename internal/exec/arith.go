@@ -121,7 +121,7 @@ func physValue[T number](v any) T {
 
 func arithInt[T integer](mem memory.Allocator, op string, a, b operand, n int, rt types.T) (arrow.Array, error) {
 	vbuf, nulls := andValidity(mem, n, a.arr, b.arr)
-	buf, out := allocValues[T](mem, n)
+	buf, out := AllocValues[T](mem, n)
 	x, y, sx, sy := sides[T](a, b)
 	xa, ya := a.arr != nil, b.arr != nil
 	if xa {
@@ -223,12 +223,12 @@ func arithInt[T integer](mem memory.Allocator, op string, a, b operand, n int, r
 			}
 		}
 	}
-	return makeArray(rt.Arrow(), n, []*memory.Buffer{vbuf, buf}, nulls), nil
+	return MakeArray(rt.Arrow(), n, []*memory.Buffer{vbuf, buf}, nulls), nil
 }
 
 func arithFloat[T float](mem memory.Allocator, op string, a, b operand, n int, rt types.T) arrow.Array {
 	vbuf, nulls := andValidity(mem, n, a.arr, b.arr)
-	buf, out := allocValues[T](mem, n)
+	buf, out := AllocValues[T](mem, n)
 	x, y, sx, sy := sides[T](a, b)
 	xa, ya := a.arr != nil, b.arr != nil
 	if xa {
@@ -330,7 +330,7 @@ func arithFloat[T float](mem memory.Allocator, op string, a, b operand, n int, r
 			out[i] = T(math.Mod(float64(xv), float64(yv)))
 		}
 	}
-	return makeArray(rt.Arrow(), n, []*memory.Buffer{vbuf, buf}, nulls)
+	return MakeArray(rt.Arrow(), n, []*memory.Buffer{vbuf, buf}, nulls)
 }
 
 // arithGeneric evaluates arithmetic value by value.
@@ -555,7 +555,7 @@ func negAbs(v any, neg bool) any {
 func unaryInt[T integer](mem memory.Allocator, neg bool, a arrow.Array, rt types.T) arrow.Array {
 	n := a.Len()
 	x := values[T](a)
-	buf, out := allocValues[T](mem, n)
+	buf, out := AllocValues[T](mem, n)
 	if neg {
 		for i, v := range x[:n] {
 			out[i] = -v
@@ -569,13 +569,13 @@ func unaryInt[T integer](mem memory.Allocator, neg bool, a arrow.Array, rt types
 		}
 	}
 	vbuf, nulls := copyValidity(mem, a)
-	return makeArray(rt.Arrow(), n, []*memory.Buffer{vbuf, buf}, nulls)
+	return MakeArray(rt.Arrow(), n, []*memory.Buffer{vbuf, buf}, nulls)
 }
 
 func unaryFloat[T float](mem memory.Allocator, neg bool, a arrow.Array, rt types.T) arrow.Array {
 	n := a.Len()
 	x := values[T](a)
-	buf, out := allocValues[T](mem, n)
+	buf, out := AllocValues[T](mem, n)
 	if neg {
 		for i, v := range x[:n] {
 			out[i] = -v
@@ -586,5 +586,5 @@ func unaryFloat[T float](mem memory.Allocator, neg bool, a arrow.Array, rt types
 		}
 	}
 	vbuf, nulls := copyValidity(mem, a)
-	return makeArray(rt.Arrow(), n, []*memory.Buffer{vbuf, buf}, nulls)
+	return MakeArray(rt.Arrow(), n, []*memory.Buffer{vbuf, buf}, nulls)
 }

@@ -26,16 +26,16 @@ type float interface {
 	~float32 | ~float64
 }
 
-// allocValues allocates an uninitialised buffer of n values of T.
-func allocValues[T arrow.FixedWidthType](mem memory.Allocator, n int) (*memory.Buffer, []T) {
+// AllocValues allocates an uninitialised buffer of n values of T.
+func AllocValues[T arrow.FixedWidthType](mem memory.Allocator, n int) (*memory.Buffer, []T) {
 	var zero T
 	buf := memory.NewResizableBuffer(mem)
 	buf.Resize(n * int(unsafe.Sizeof(zero)))
 	return buf, arrow.GetData[T](buf.Bytes())[:n:n]
 }
 
-// allocBitmap allocates a bitmap of n bits, all clear.
-func allocBitmap(mem memory.Allocator, n int) (*memory.Buffer, []byte) {
+// AllocBitmap allocates a bitmap of n bits, all clear.
+func AllocBitmap(mem memory.Allocator, n int) (*memory.Buffer, []byte) {
 	buf := memory.NewResizableBuffer(mem)
 	buf.Resize(int(bitutil.BytesForBits(int64(n))))
 	b := buf.Bytes()
@@ -43,9 +43,9 @@ func allocBitmap(mem memory.Allocator, n int) (*memory.Buffer, []byte) {
 	return buf, b
 }
 
-// makeArray wraps buffers into an array of type dt and length n, taking over
+// MakeArray wraps buffers into an array of type dt and length n, taking over
 // the caller's references to the buffers (nil buffers are allowed).
-func makeArray(dt arrow.DataType, n int, bufs []*memory.Buffer, nulls int) arrow.Array {
+func MakeArray(dt arrow.DataType, n int, bufs []*memory.Buffer, nulls int) arrow.Array {
 	d := array.NewData(dt, n, bufs, nil, nulls, 0)
 	a := array.MakeFromData(d)
 	d.Release()
@@ -82,7 +82,7 @@ func copyValidity(mem memory.Allocator, a arrow.Array) (*memory.Buffer, int) {
 		return nil, 0
 	}
 	n := a.Len()
-	buf, out := allocBitmap(mem, n)
+	buf, out := AllocBitmap(mem, n)
 	bitutil.CopyBitmap(bits, off, n, out, 0)
 	return buf, a.NullN()
 }
@@ -101,7 +101,7 @@ func andValidity(mem memory.Allocator, n int, as ...arrow.Array) (*memory.Buffer
 			continue
 		}
 		if buf == nil {
-			buf, out = allocBitmap(mem, n)
+			buf, out = AllocBitmap(mem, n)
 			bitutil.CopyBitmap(bits, off, n, out, 0)
 			continue
 		}
@@ -173,7 +173,7 @@ func boolBits(a arrow.Array) (vals, valid []byte) {
 // newBool builds a boolean array from value bits and optional validity bits
 // (both offset 0), copying them.
 func newBool(mem memory.Allocator, n int, vals, valid []byte) arrow.Array {
-	vb, out := allocBitmap(mem, n)
+	vb, out := AllocBitmap(mem, n)
 	copy(out, vals)
 	var nb *memory.Buffer
 	nulls := 0
@@ -181,11 +181,11 @@ func newBool(mem memory.Allocator, n int, vals, valid []byte) arrow.Array {
 		nulls = n - bitutil.CountSetBits(valid, 0, n)
 		if nulls > 0 {
 			var o []byte
-			nb, o = allocBitmap(mem, n)
+			nb, o = AllocBitmap(mem, n)
 			copy(o, valid)
 		}
 	}
-	return makeArray(arrow.FixedWidthTypes.Boolean, n, []*memory.Buffer{nb, vb}, nulls)
+	return MakeArray(arrow.FixedWidthTypes.Boolean, n, []*memory.Buffer{nb, vb}, nulls)
 }
 
 // trueRows returns the rows of a boolean array that are TRUE (not FALSE, not NULL).
@@ -240,7 +240,7 @@ func gather(mem memory.Allocator, dt arrow.DataType, parts []arrow.Array, src, p
 		}
 	}
 	// Validity.
-	vbuf, vbits := allocBitmap(mem, n)
+	vbuf, vbits := AllocBitmap(mem, n)
 	valid := 0
 	pbits := make([][]byte, len(parts))
 	poff := make([]int, len(parts))
@@ -278,7 +278,7 @@ func gather(mem memory.Allocator, dt arrow.DataType, parts []arrow.Array, src, p
 	}
 	switch dt.ID() {
 	case arrow.BOOL:
-		buf, out := allocBitmap(mem, n)
+		buf, out := AllocBitmap(mem, n)
 		pv := make([][]byte, len(parts))
 		pvo := make([]int, len(parts))
 		for k, p := range parts {
@@ -291,7 +291,7 @@ func gather(mem memory.Allocator, dt arrow.DataType, parts []arrow.Array, src, p
 				bitutil.SetBit(out, i)
 			}
 		}
-		return makeArray(dt, n, []*memory.Buffer{vbuf, buf}, nulls), nil
+		return MakeArray(dt, n, []*memory.Buffer{vbuf, buf}, nulls), nil
 	case arrow.STRING, arrow.BINARY:
 		offs := make([][]int32, len(parts))
 		datas := make([][]byte, len(parts))
@@ -316,7 +316,7 @@ func gather(mem memory.Allocator, dt arrow.DataType, parts []arrow.Array, src, p
 		if total > 1<<31-1 {
 			return fail(fmt.Errorf("exec: string data of %d bytes exceeds 2 GiB in one batch", total))
 		}
-		obuf, out := allocValues[int32](mem, n+1)
+		obuf, out := AllocValues[int32](mem, n+1)
 		dbuf := memory.NewResizableBuffer(mem)
 		dbuf.Resize(total)
 		data := dbuf.Bytes()
@@ -329,7 +329,7 @@ func gather(mem memory.Allocator, dt arrow.DataType, parts []arrow.Array, src, p
 			}
 		}
 		out[n] = at
-		return makeArray(dt, n, []*memory.Buffer{vbuf, obuf, dbuf}, nulls), nil
+		return MakeArray(dt, n, []*memory.Buffer{vbuf, obuf, dbuf}, nulls), nil
 	}
 	if fw, ok := dt.(arrow.FixedWidthDataType); ok {
 		switch fw.BitWidth() {
@@ -359,7 +359,7 @@ func gatherFixed[T arrow.FixedWidthType](mem memory.Allocator, dt arrow.DataType
 			vals[k] = values[T](p)
 		}
 	}
-	buf, out := allocValues[T](mem, n)
+	buf, out := AllocValues[T](mem, n)
 	if src == nil {
 		v := vals[0]
 		for i, p := range pos {
@@ -375,7 +375,7 @@ func gatherFixed[T arrow.FixedWidthType](mem memory.Allocator, dt arrow.DataType
 			}
 		}
 	}
-	return makeArray(dt, n, []*memory.Buffer{vbuf, buf}, nulls)
+	return MakeArray(dt, n, []*memory.Buffer{vbuf, buf}, nulls)
 }
 
 // gatherRuns gathers any type by concatenating slices of runs of consecutive

@@ -747,7 +747,7 @@ func isFloat[T number]() bool {
 func convertNum[S, D number](mem memory.Allocator, a arrow.Array, dt arrow.DataType) arrow.Array {
 	n := a.Len()
 	src := values[S](a)
-	buf, dst := allocValues[D](mem, n)
+	buf, dst := AllocValues[D](mem, n)
 	switch {
 	case isFloat[S]() && !isFloat[D]():
 		var d D
@@ -769,5 +769,5 @@ func convertNum[S, D number](mem memory.Allocator, a arrow.Array, dt arrow.DataT
 		}
 	}
 	vbuf, nulls := copyValidity(mem, a)
-	return makeArray(dt, n, []*memory.Buffer{vbuf, buf}, nulls)
+	return MakeArray(dt, n, []*memory.Buffer{vbuf, buf}, nulls)
 }

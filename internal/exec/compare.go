@@ -230,7 +230,7 @@ func b2u(b bool) byte {
 // typed value slices, writing the result bits eight at a time.
 func compareFast[T number](mem memory.Allocator, op string, a, b operand, n int) arrow.Array {
 	vbuf, nulls := andValidity(mem, n, a.arr, b.arr)
-	buf, out := allocBitmap(mem, n)
+	buf, out := AllocBitmap(mem, n)
 	if a.isScalar() && !b.isScalar() {
 		a, b = b, a
 		op = mirror(op)
@@ -291,7 +291,7 @@ func compareFast[T number](mem memory.Allocator, op string, a, b operand, n int)
 			bitutil.SetBitsTo(out, 0, int64(n), true)
 		}
 	}
-	return makeArray(arrow.FixedWidthTypes.Boolean, n, []*memory.Buffer{vbuf, buf}, nulls)
+	return MakeArray(arrow.FixedWidthTypes.Boolean, n, []*memory.Buffer{vbuf, buf}, nulls)
 }
 
 // invertBits inverts the first n bits of b and clears the bits after them.

@@ -280,11 +280,11 @@ func broadcast(mem memory.Allocator, v any, t types.T, n int) (arrow.Array, erro
 	case arrow.Timestamp:
 		return fill(mem, dt, x, n), nil
 	case bool:
-		buf, out := allocBitmap(mem, n)
+		buf, out := AllocBitmap(mem, n)
 		if x {
 			bitutil.SetBitsTo(out, 0, int64(n), true)
 		}
-		return makeArray(dt, n, []*memory.Buffer{nil, buf}, 0), nil
+		return MakeArray(dt, n, []*memory.Buffer{nil, buf}, 0), nil
 	case string:
 		return fillBytes(mem, dt, []byte(x), n), nil
 	case []byte:
@@ -294,15 +294,15 @@ func broadcast(mem memory.Allocator, v any, t types.T, n int) (arrow.Array, erro
 }
 
 func fill[T arrow.FixedWidthType](mem memory.Allocator, dt arrow.DataType, v T, n int) arrow.Array {
-	buf, out := allocValues[T](mem, n)
+	buf, out := AllocValues[T](mem, n)
 	for i := range out {
 		out[i] = v
 	}
-	return makeArray(dt, n, []*memory.Buffer{nil, buf}, 0)
+	return MakeArray(dt, n, []*memory.Buffer{nil, buf}, 0)
 }
 
 func fillBytes(mem memory.Allocator, dt arrow.DataType, v []byte, n int) arrow.Array {
-	obuf, offs := allocValues[int32](mem, n+1)
+	obuf, offs := AllocValues[int32](mem, n+1)
 	dbuf := memory.NewResizableBuffer(mem)
 	dbuf.Resize(len(v) * n)
 	data := dbuf.Bytes()
@@ -311,7 +311,7 @@ func fillBytes(mem memory.Allocator, dt arrow.DataType, v []byte, n int) arrow.A
 		copy(data[i*len(v):], v)
 	}
 	offs[n] = int32(n * len(v))
-	return makeArray(dt, n, []*memory.Buffer{nil, obuf, dbuf}, 0)
+	return MakeArray(dt, n, []*memory.Buffer{nil, obuf, dbuf}, 0)
 }
 
 // ValueAt returns row i of an array of a scalar SQL type as a Literal-style
