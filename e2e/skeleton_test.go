@@ -148,6 +148,13 @@ INSERT INTO snk SELECT fragile(a) FROM src;`, map[string]string{"udfs.py": udfs}
 			t.Errorf("error output lacks %q:\n%s", want, r.stderr)
 		}
 	}
+	// Reported once, from the user's code down: not again by the harness's
+	// log, nor chained to weir's first attempt at the row.
+	for _, noise := range []string{"Error processing instruction", "During handling of the above exception", "_operations_fast.pyx"} {
+		if strings.Contains(r.stderr, noise) {
+			t.Errorf("error output contains %q:\n%s", noise, r.stderr)
+		}
+	}
 	if r.elapsed > 30*time.Second {
 		t.Errorf("failing took %s; want seconds", r.elapsed)
 	}

@@ -184,7 +184,7 @@ class Fused:
             except Exception as err:
                 if not failed:
                     failed.update(fn=self.stage.functions[e.call.function], args=args,
-                                  tb=traceback.format_exc(), err=err)
+                                  tb=user_traceback(err), err=err)
                 raise
 
         outputs = self.stage.outputs if self.stage.kind == 0 else self.stage.outputs[0].call.args
@@ -198,6 +198,15 @@ class Fused:
             return function_error(fn, failed["args"], row, failed["err"], failed["tb"])
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         return FunctionError(f"Python stage {self.stage.name} failed on input row {tuple(row)!r}:\n{tb}")
+
+
+def user_traceback(err):
+    """The traceback of err from the user's function down: without this
+    module's frame that called it, and without the exception it happened
+    while handling (the first, undiagnosed failure of the same row)."""
+    frames = traceback.extract_tb(err.__traceback__)[1:]
+    return ("Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+            + "".join(traceback.format_exception_only(type(err), err)))
 
 
 def function_error(fn, args, row, err, tb):

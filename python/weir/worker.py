@@ -13,10 +13,13 @@ import sys
 
 
 class _DropNoise:
-    """Drops harness messages that are noise in weir (it ships no main session)."""
+    """Drops harness messages that are noise in weir: it ships no main
+    session, and a failed bundle's error reaches the engine in the bundle's
+    response, which weir reports once, cleanly."""
 
     def filter(self, record):
-        return not str(record.msg).startswith("No session file found")
+        msg = str(record.msg)
+        return not (msg.startswith("No session file found") or msg.startswith("Error processing instruction"))
 
 
 def _stop(signum, frame):
@@ -33,7 +36,8 @@ def main():
     signal.signal(signal.SIGTERM, _stop)
     # The engine asks for the Python stacks of a bundle that makes no progress.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
-    logging.getLogger("apache_beam.runners.worker.sdk_worker_main").addFilter(_DropNoise())
+    for name in ("apache_beam.runners.worker.sdk_worker_main", "apache_beam.runners.worker.sdk_worker"):
+        logging.getLogger(name).addFilter(_DropNoise())
     try:
         import apache_beam  # noqa: F401
     except ImportError as e:
