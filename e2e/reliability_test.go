@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"math/rand"
 	"os"
@@ -376,5 +375,4 @@ INSERT INTO snk SELECT inc(a) FROM (VALUES (1)) AS t(a);`
 			}
 		})
 	}
-	_ = context.Background
 }

@@ -22,7 +22,7 @@ import (
 
 // errPattern is the shape of every error: it names the row and, when one is
 // to blame, the column and its type.
-var errPattern = regexp.MustCompile("^coder: (row \\d+(, (after )?column \\d+ \\(.+\\))?|column \\d+ \\(.+\\)|\\d+ (columns|values) for \\d+ types|a table function.*|first input.*): ")
+var errPattern = regexp.MustCompile(`^coder: (row \d+(, (after )?column \d+ \(.+\))?|column \d+ \(.+\)|\d+ (columns|values) for \d+ types|a table function.*|first input.*): `)
 
 // randSchema returns 1..6 random column types.
 func randSchema(r *rand.Rand, depth int) []types.T {

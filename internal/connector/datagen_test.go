@@ -72,14 +72,6 @@ func openDG(t *testing.T, mem memory.Allocator, schema types.Schema, batch int, 
 	return src
 }
 
-func column(rows [][]any, j int) []any {
-	out := make([]any, len(rows))
-	for i, r := range rows {
-		out[i] = r[j]
-	}
-	return out
-}
-
 func equalInts(a, b []int) bool {
 	if len(a) != len(b) {
 		return false

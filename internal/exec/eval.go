@@ -173,15 +173,6 @@ func (o operand) value(i int) any {
 	return valueAt(o.arr, i)
 }
 
-// toArray returns the operand as an array of n rows; the caller releases it.
-func (ev *evaluator) toArray(o operand, n int) (arrow.Array, error) {
-	if o.arr != nil {
-		o.arr.Retain()
-		return o.arr, nil
-	}
-	return broadcast(ev.mem, o.scalar, o.t, n)
-}
-
 func (ev *evaluator) call(c *expr.Call, in *batch) (arrow.Array, error) {
 	switch c.Name {
 	case "AND", "OR":

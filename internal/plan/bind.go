@@ -24,14 +24,6 @@ type column struct {
 // scope is the columns an expression may name.
 type scope []column
 
-func (s scope) schema() types.Schema {
-	out := make(types.Schema, len(s))
-	for i, c := range s {
-		out[i] = types.Field{Name: c.name, Type: c.t}
-	}
-	return out
-}
-
 func (s scope) resolve(id *sql.Ident) (int, error) {
 	var qual, name string
 	switch len(id.Parts) {

@@ -10,11 +10,9 @@ package plan
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/weir-dev/weir/internal/exec"
-	"github.com/weir-dev/weir/internal/expr"
 	"github.com/weir-dev/weir/internal/pyexec"
 	"github.com/weir-dev/weir/internal/sql"
 	"github.com/weir-dev/weir/internal/types"
@@ -126,14 +124,3 @@ type Describer func(paths []string) (map[string]FunctionInfo, map[string]error, 
 func errAt(p sql.Pos, format string, args ...any) error {
 	return &sql.Error{Pos: p, Msg: fmt.Sprintf(format, args...)}
 }
-
-func sortedKeys(m map[string]string) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
-
-var _ = expr.Walk

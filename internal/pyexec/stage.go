@@ -47,10 +47,7 @@ func (s *Stage) Table() bool { return s.Spec.GetKind() == weirpb.Stage_TABLE }
 
 // Register makes the stage's descriptor available to the workers.
 func (p *Pool) Register(s *Stage) error {
-	p.mu.Lock()
-	p.starts += 0
 	s.id = fmt.Sprintf("stage-%p", s)
-	p.mu.Unlock()
 	d, err := descriptor(s.id, p.srv.URL(), s.Spec)
 	if err != nil {
 		return err

@@ -67,14 +67,6 @@ func (p *parser) peek(n int) token {
 	return p.toks[len(p.toks)-1]
 }
 
-// seek makes toks[i] the current token.
-func (p *parser) seek(i int) {
-	if i > 0 {
-		p.prev = p.toks[i-1]
-	}
-	p.i, p.tok = i, p.toks[i]
-}
-
 // enter and leave bracket a recursive production to bound nesting depth.
 func (p *parser) enter() {
 	p.depth++
