@@ -16,7 +16,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PY_SOURCES := $(shell find python/weir -name '*.py' -o -name '*.pyx' -o -name '*.pxd') python/pyproject.toml python/setup.py python/constraints.txt
 GO_SOURCES := $(shell find cmd internal -name '*.go') go.mod go.sum
 
-.PHONY: all setup build venv run test test-go test-python test-e2e bench fuzz proto clean
+.PHONY: all setup build venv run test test-go test-python test-e2e bench fuzz lint proto clean
 
 all: setup
 
@@ -56,9 +56,18 @@ test-python:
 bench: setup
 	$(VPY) bench/run.py $(BENCH_ARGS)
 
+# Every decoder and parser has a fuzz target; this runs each for a while.
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/sql
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./internal/coder
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./internal/sql
+	$(GO) test -run '^$$' -fuzz '^FuzzParseType$$' -fuzztime 30s ./internal/sql
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 30s ./internal/coder
+	$(GO) test -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime 30s ./internal/coder
+	$(GO) test -run '^$$' -fuzz '^FuzzSplitElements$$' -fuzztime 30s ./internal/pyexec
+	$(GO) test -run '^$$' -fuzz '^FuzzCSVSource$$' -fuzztime 30s ./internal/connector
+
+# Static checks beyond go vet.
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # Regenerates the protobuf code of proto/weir.proto (needs protoc-gen-go and grpcio-tools).
 proto:
