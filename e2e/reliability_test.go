@@ -228,6 +228,29 @@ INSERT INTO snk SELECT spin(a) FROM src;`, map[string]string{"udfs.py": udfs})
 	}
 }
 
+// TestSlowIsNotStuck: a function slower than the progress timeout per
+// batch, but moving, is not mistaken for a stuck one.
+func TestSlowIsNotStuck(t *testing.T) {
+	udfs := `import time
+from weir import udf
+
+
+@udf(result_type="INT")
+def slow(x):
+    time.sleep(0.002)
+    return x
+`
+	r := job(t, `SET 'python.fn-execution.bundle.progress-timeout' = '2 s';
+CREATE TABLE src (a INT NOT NULL) WITH ('connector' = 'datagen', 'fields.a.kind' = 'sequence', 'fields.a.start' = '1', 'fields.a.end' = '2000');
+CREATE TABLE snk (a INT) WITH ('connector' = 'blackhole');
+CREATE TEMPORARY FUNCTION slow AS 'udfs.slow' LANGUAGE PYTHON;
+INSERT INTO snk SELECT slow(a) FROM src;`, map[string]string{"udfs.py": udfs}).mustSucceed(t)
+	// One batch of 2,000 rows takes over 4 s, twice the progress timeout.
+	if !strings.Contains(r.stderr, "job finished: 2000 rows") {
+		t.Errorf("summary: %s", r.stderr)
+	}
+}
+
 // TestBoundedMemory: with a slow UDF, the engine's peak RSS stays flat
 // (within 20%) when the source grows tenfold: the source is slowed, not
 // buffered.

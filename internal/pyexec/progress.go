@@ -49,12 +49,19 @@ func (p *Pool) watchProgress(ctx context.Context, s *Stage, b *bundle) error {
 	}
 }
 
-// progressKey summarises the element counters of a progress response.
+// progressNamespace is where weir's operation reports the input rows it
+// has processed (python/weir/_beam.py).
+const progressNamespace = "weir.progress"
+
+// progressKey summarises the element and row counters of a progress
+// response; a change means the bundle is moving.
 func progressKey(r *fnpb.ProcessBundleProgressResponse) string {
 	var parts []string
 	for _, mi := range r.GetMonitoringInfos() {
-		switch mi.GetUrn() {
-		case "beam:metric:element_count:v1", "beam:metric:data_channel:read_index:v1":
+		switch {
+		case mi.GetUrn() == "beam:metric:element_count:v1", mi.GetUrn() == "beam:metric:data_channel:read_index:v1",
+			// weir's operation counts the rows it has processed.
+			mi.GetLabels()["NAMESPACE"] == progressNamespace:
 			parts = append(parts, fmt.Sprintf("%v=%x", mi.GetLabels(), mi.GetPayload()))
 		}
 	}

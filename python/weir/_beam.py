@@ -6,12 +6,15 @@ in a windowed value); the stage answers with one element of encoded results.
 """
 
 from apache_beam.runners.worker import bundle_processor, operation_specs, operations
+from apache_beam.metrics import monitoring_infos
 from apache_beam.runners import common
 
 from weir.proto import weir_pb2
 
 SCALAR_FUNCTION_URN = "weir:transform:scalar_function:v1"
 TABLE_FUNCTION_URN = "weir:transform:table_function:v1"
+# The namespace of weir's own progress counter (not shown as a user metric).
+PROGRESS_NAMESPACE = "weir.progress"
 
 
 class StageOperation(operations.Operation):
@@ -32,6 +35,18 @@ class StageOperation(operations.Operation):
     def process(self, o):
         with self.scoped_process_state:
             self.receivers[0].receive(o.with_value(self._op.process(o.value)))
+
+    def monitoring_infos(self, transform_id, tag_to_pcollection_id):
+        # Besides Beam's own, report the input rows processed so far, which
+        # the engine reads in progress responses: an element holds thousands
+        # of rows, so element counters alone cannot tell a slow function from
+        # a stuck one.
+        infos = super().monitoring_infos(transform_id, tag_to_pcollection_id)
+        if self._op is not None:
+            info = monitoring_infos.int64_user_counter(
+                PROGRESS_NAMESPACE, "rows_done", self._op.rows_done, ptransform=transform_id)
+            infos[monitoring_infos.to_key(info)] = info
+        return infos
 
     def __repr__(self):
         return f"StageOperation[{self._stage.name}]"

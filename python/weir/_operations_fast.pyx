@@ -401,6 +401,9 @@ cdef class ScalarOperation:
     cdef _Program prog
     cdef int phase
     cdef bint busy
+    # Input rows processed so far; the engine reads it to tell a slow
+    # function from a stuck one.
+    cdef readonly long long rows_done
 
     def __init__(self, stage):
         self.stage = stage
@@ -460,6 +463,7 @@ cdef int _scalar_rows(ScalarOperation op) except -1:
         _run(p)
         op.phase = PH_WRITE
         enc.write_row(out)
+        op.rows_done += 1
 
 
 cdef class TableOperation:
@@ -475,6 +479,7 @@ cdef class TableOperation:
     cdef list one           # the row of a bare value of a one-column function
     cdef int phase
     cdef bint busy
+    cdef readonly long long rows_done   # input rows processed so far
 
     def __init__(self, stage):
         self.stage = stage
@@ -553,6 +558,7 @@ cdef int _table_rows(TableOperation op) except -1:
         result = None
         op.phase = PH_END
         enc.write_end_marker()
+        op.rows_done += 1
 
 
 cdef int _write_rows(TableOperation op, RowEncoder enc, object result) except -1:

@@ -18,6 +18,7 @@ class ScalarOperation:
 
     def __init__(self, stage):
         self.stage = stage
+        self.rows_done = 0  # input rows processed, read by the engine's progress checks
         self.decoder = RowDecoder([parse_type(t) for t in stage.input_types])
         self.encoder = RowEncoder([parse_type(o.type) for o in stage.outputs])
         wrappers = [_functions.open_function(f, stage.job_parameters) for f in stage.functions]
@@ -36,6 +37,7 @@ class ScalarOperation:
                     encode_row(values)
                 except (TypeError, ValueError) as e:
                     raise _functions.result_error(self.stage, _field_of(e), row, e) from None
+                self.rows_done += 1
         except BaseException:
             # Drop the failed batch's rows so that the next batch starts clean.
             self.encoder.take()
@@ -48,6 +50,7 @@ class TableOperation:
 
     def __init__(self, stage):
         self.stage = stage
+        self.rows_done = 0  # input rows answered, read by the engine's progress checks
         call = stage.outputs[0].call
         self.fn_proto = stage.functions[call.function]
         self.decoder = RowDecoder([parse_type(t) for t in stage.input_types])
@@ -75,6 +78,7 @@ class TableOperation:
             except Exception as e:
                 raise self._error(row, args, e) from None
             enc.encode_end_marker()
+            self.rows_done += 1
         return enc.take()
 
     def _error(self, row, args, e):
