@@ -13,11 +13,12 @@ import (
 // the table in internal/README.md.
 var allowed = map[string][]string{
 	"types":     {},
+	"suggest":   {},
 	"expr":      {"types"},
-	"sql":       {"types"},
+	"sql":       {"types", "suggest"},
 	"coder":     {"types"},
 	"exec":      {"types", "expr"},
-	"connector": {"types", "expr", "exec"},
+	"connector": {"types", "expr", "exec", "suggest"},
 	"weirpb":    {},
 	"fnapi":     {},
 	"worker":    {},

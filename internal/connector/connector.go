@@ -10,6 +10,7 @@ package connector
 
 import (
 	"fmt"
+	"github.com/weir-dev/weir/internal/suggest"
 	"io"
 	"slices"
 	"sort"
@@ -85,7 +86,7 @@ func connectorName(table string, options map[string]string, role string, known [
 		return "", fmt.Errorf("table '%s': connector '%s' cannot be used as a %s; weir's %s connectors are %s", table, name, role, role, strings.Join(known, ", "))
 	}
 	msg := fmt.Sprintf("table '%s': unknown connector '%s'; weir's %s connectors are %s", table, name, role, strings.Join(known, ", "))
-	if s := suggest(name, known); s != "" {
+	if s := closestName(name, known); s != "" {
 		msg += fmt.Sprintf(" (did you mean '%s'?)", s)
 	}
 	return "", fmt.Errorf("%s", msg)
@@ -138,7 +139,7 @@ func (o *options) finish(known []string) error {
 	sort.Strings(unknown)
 	k := unknown[0]
 	msg := fmt.Sprintf("table '%s': %s option '%s' is unknown", o.table, o.connector, k)
-	if s := suggest(k, known); s != "" {
+	if s := closestName(k, known); s != "" {
 		msg += fmt.Sprintf("; did you mean '%s'?", s)
 	} else if len(known) > 0 {
 		msg += "; known options: " + strings.Join(known, ", ")
@@ -148,39 +149,15 @@ func (o *options) finish(known []string) error {
 	return fmt.Errorf("%s", msg)
 }
 
-// suggest returns the candidate closest to s when it is close enough to be a
-// likely typo, or "".
-func suggest(s string, candidates []string) string {
-	best, bestD := "", -1
+// closestName returns the candidate closest to s when it is close enough to be a
+// likely typo (about one edit in three letters), or "".
+// A name that is itself a candidate is its own closest.
+func closestName(s string, candidates []string) string {
 	for _, c := range candidates {
-		d := editDistance(strings.ToLower(s), strings.ToLower(c))
-		if bestD < 0 || d < bestD {
-			best, bestD = c, d
+		if strings.EqualFold(c, s) {
+			return c
 		}
 	}
-	if bestD < 0 || bestD >= len(s) || bestD > max(1, len(s)/3) {
-		return ""
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	// About one edit in three letters, and never all of a short name.
+	return suggest.Closest(s, candidates, min(max(1, len(s)/3), len(s)-1))
 }

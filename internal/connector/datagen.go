@@ -158,11 +158,11 @@ func checkFieldNames(o *options, schema types.Schema, names []string) error {
 		for _, f := range schema {
 			found = found || f.Name == name
 		}
-		if found || suggest(opt, fieldOptions) == "" {
+		if found || closestName(opt, fieldOptions) == "" {
 			continue
 		}
 		msg := fmt.Sprintf("option '%s' names no column of the table; its columns are %s", k, strings.Join(names, ", "))
-		if s := suggest(name, names); s != "" {
+		if s := closestName(name, names); s != "" {
 			msg += fmt.Sprintf(" (did you mean 'fields.%s.%s'?)", s, opt)
 		}
 		return o.errorf("%s", msg)

@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"errors"
+	"github.com/weir-dev/weir/internal/suggest"
 	"io"
 	"strconv"
 	"strings"
@@ -411,13 +412,13 @@ func TestConnectorNames(t *testing.T) {
 }
 
 func TestSuggest(t *testing.T) {
-	if got := editDistance("kitten", "sitting"); got != 3 {
+	if got := suggest.Distance("kitten", "sitting"); got != 3 {
 		t.Errorf("editDistance = %d", got)
 	}
-	if got := suggest("fields.c0.mxa", []string{"fields.c0.max", "fields.c0.min"}); got != "fields.c0.max" {
+	if got := closestName("fields.c0.mxa", []string{"fields.c0.max", "fields.c0.min"}); got != "fields.c0.max" {
 		t.Errorf("suggest = %q", got)
 	}
-	if got := suggest("zzz", []string{"number-of-rows"}); got != "" {
+	if got := closestName("zzz", []string{"number-of-rows"}); got != "" {
 		t.Errorf("suggest = %q", got)
 	}
 }

@@ -2,6 +2,7 @@ package sql
 
 import (
 	"errors"
+	"github.com/weir-dev/weir/internal/suggest"
 	"reflect"
 	"strings"
 	"testing"
@@ -656,8 +657,8 @@ func TestEditDistance(t *testing.T) {
 		{"varchr", "VARCHAR", 1}, {"abc", "", 3}, {"kitten", "sitting", 3},
 	}
 	for _, tt := range tests {
-		if got := editDistance(tt.a, tt.b); got != tt.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		if got := suggest.Distance(tt.a, tt.b); got != tt.want {
+			t.Errorf("suggest.Distance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
 		}
 	}
 }

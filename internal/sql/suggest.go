@@ -1,57 +1,14 @@
 package sql
 
-import "strings"
+import "github.com/weir-dev/weir/internal/suggest"
 
 // closest returns the candidate nearest to word by edit distance, or "" if
 // none is close enough to be a plausible typo: one edit for words of up to
-// four letters, two for longer ones. word and candidates are upper-case.
+// four letters, two for longer ones.
 func closest(word string, candidates []string) string {
 	limit := 1
 	if len(word) > 4 {
 		limit = 2
 	}
-	best, bestDist := "", limit+1
-	for _, c := range candidates {
-		if c == word {
-			return ""
-		}
-		if d := editDistance(word, c); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the optimal-string-alignment distance between a and b:
-// insertions, deletions, substitutions and swaps of adjacent letters (the
-// commonest typo, FORM for FROM) each count one. It counts runes and
-// ignores case.
-func editDistance(a, b string) int {
-	ra, rb := []rune(strings.ToUpper(a)), []rune(strings.ToUpper(b))
-	// Long words are never typos of keywords; don't spend time on them.
-	if len(ra) > 64 || len(rb) > 64 {
-		return len(ra) + len(rb)
-	}
-	// d[i][j] is the distance between ra[:i] and rb[:j].
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
+	return suggest.Closest(word, candidates, limit)
 }
