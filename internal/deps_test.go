@@ -24,7 +24,7 @@ var allowed = map[string][]string{
 	"worker":    {},
 	"pyexec":    {"types", "coder", "fnapi", "worker", "weirpb"},
 	"plan":      {"types", "expr", "sql", "coder", "exec", "pyexec", "weirpb"},
-	"job":       {"plan", "exec", "connector", "pyexec", "types"},
+	"job":       {"plan", "exec", "connector", "pyexec", "types", "suggest"},
 }
 
 const module = "github.com/weir-dev/weir/internal/"

@@ -227,6 +227,9 @@ func runScript(src, file string, c *common, stdout, stderr io.Writer, explain bo
 		fmt.Fprintf(stderr, "weir: %s: %v\n", file, err)
 		return exitFailed
 	}
+	for _, w := range job.UnusedOptions(prog.Settings) {
+		fmt.Fprintf(stderr, "weir: warning: %s\n", w)
+	}
 	if prog.Settings["python.executable"] == "" {
 		prog.Settings["python.executable"] = python(prog.Settings)
 	}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ import (
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/plan"
 	"github.com/weir-dev/weir/internal/pyexec"
+	"github.com/weir-dev/weir/internal/suggest"
 )
 
 // Options configure how jobs run.
@@ -71,6 +73,39 @@ type Settings struct {
 	// bundle's time without progress.
 	StartupTimeout  time.Duration
 	ProgressTimeout time.Duration
+}
+
+// OptionKeys lists the option keys weir reads.
+var OptionKeys = []string{
+	"parallelism.default",
+	"python.executable",
+	"python.files",
+	"python.fn-execution.bundle.size",
+	"python.fn-execution.bundle.time",
+	"python.fn-execution.arrow.batch.size",
+	"python.fn-execution.bundles-in-flight",
+	"python.fn-execution.max-attempts",
+	"python.fn-execution.bundle.progress-timeout",
+	"python.worker.startup-timeout",
+	"pipeline.global-job-parameters",
+}
+
+// UnusedOptions explains each key of m that weir does not read, with a
+// suggestion when it looks like a typo of one it does.
+func UnusedOptions(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		if slices.Contains(OptionKeys, k) {
+			continue
+		}
+		msg := fmt.Sprintf("option '%s' is not used by weir", k)
+		if s := suggest.Closest(k, OptionKeys, 3); s != "" {
+			msg += fmt.Sprintf(" (did you mean '%s'?)", s)
+		}
+		out = append(out, msg)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // ParseSettings reads the options weir knows from a settings map.
