@@ -379,6 +379,10 @@ INSERT INTO snk SELECT inc(a) FROM (VALUES (1)) AS t(a);`
 			[]string{"apache-beam", "apache_beam is broken here"}},
 		{"module not importable", strings.Replace(base, "'udfs.inc'", "'nosuchmod.inc'", 1), map[string]string{"udfs.py": incUDF}, nil,
 			[]string{"line 2, column 34", "cannot import Python module 'nosuchmod'", "Python path", "--pyfiles"}},
+		{"module has a syntax error", strings.Replace(base, "'udfs.inc'", "'broken.inc'", 1), map[string]string{"udfs.py": incUDF, "broken.py": "def inc(:\n"}, nil,
+			[]string{"line 2, column 34", "importing Python module 'broken' failed: SyntaxError", "broken.py\", line 1"}},
+		{"module misses a dependency", strings.Replace(base, "'udfs.inc'", "'needsdep.inc'", 1), map[string]string{"udfs.py": incUDF, "needsdep.py": "import nosuchdependency\n"}, nil,
+			[]string{"importing Python module 'needsdep' failed: ModuleNotFoundError: No module named 'nosuchdependency'", "needsdep.py\", line 1"}},
 		{"never connects", base, map[string]string{"udfs.py": incUDF}, []string{"-D", "python.executable=" + silent, "-D", "python.worker.startup-timeout=2 s"},
 			[]string{"did not connect within 2s"}},
 	}

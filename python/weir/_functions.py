@@ -18,18 +18,33 @@ _lock = threading.RLock()  # re-entrant: close_all may run in a signal handler
 _opened = {}  # (module, attr) -> wrapper, opened once per worker process
 
 
+def _import_failure(module, e):
+    # Keep the user's frames: not weir's call, nor importlib's machinery.
+    frames = [f for f in traceback.extract_tb(e.__traceback__)
+              if "importlib" not in f.filename and not f.filename.endswith("weir/_functions.py")]
+    tb = "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(type(e), e))
+    return (f"importing Python module {module!r} failed: {type(e).__name__}: {e}\n"
+            f"Traceback (most recent call last):\n{tb}").rstrip()
+
+
 def load(module, attr):
     """Import ``module`` and return its weir UDF ``attr``."""
     from weir._udf import UserDefinedFunctionWrapper
 
     try:
         mod = importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name and module.split(".")[0] == e.name.split(".")[0]:
+            # The module itself is not on the path: say where we looked.
+            raise FunctionLoadError(
+                f"cannot import Python module {module!r}: {type(e).__name__}: {e}\n"
+                f"Python path: {sys.path}\n"
+                f"Ship the file with --pyfiles (or SET 'python.files' = '...')."
+            ) from e
+        raise FunctionLoadError(_import_failure(module, e)) from e
     except Exception as e:
-        raise FunctionLoadError(
-            f"cannot import Python module {module!r}: {type(e).__name__}: {e}\n"
-            f"Python path: {sys.path}\n"
-            f"Ship the file with --pyfiles (or SET 'python.files' = '...')."
-        ) from e
+        # The module was found but failed while importing: show where.
+        raise FunctionLoadError(_import_failure(module, e)) from e
     try:
         f = getattr(mod, attr)
     except AttributeError:
