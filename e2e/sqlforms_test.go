@@ -345,3 +345,14 @@ INSERT INTO snk SELECT id, ARRAY[7, 8], MAP['q', 9], ROW(3, 'c') FROM (VALUES (5
 		t.Errorf("got:\n%s\nwant:\n%s", r.stdout, want)
 	}
 }
+
+// TestBareSelect: a SELECT without INSERT prints its rows, and a SELECT
+// without FROM reads one row, as in Flink's SQL client or DuckDB.
+func TestBareSelect(t *testing.T) {
+	r := job(t, `CREATE TEMPORARY FUNCTION inc AS 'udfs.inc' LANGUAGE PYTHON;
+SELECT inc(41) AS answer, 'x' || 'y', 1 + 2;
+SELECT a, inc(a) FROM (VALUES (1), (2)) AS t(a) WHERE a > 1;`, map[string]string{"udfs.py": incUDF}).mustSucceed(t)
+	if want := "+I[42, xy, 3]\n+I[2, 3]\n"; r.stdout != want {
+		t.Errorf("got %q, want %q", r.stdout, want)
+	}
+}

@@ -66,7 +66,11 @@ func (p *Planner) Plan(stmts []sql.Statement) (*Program, error) {
 			}
 			prog.Jobs = append(prog.Jobs, job)
 		case *sql.SelectStmt:
-			return nil, errAt(st.Pos(), "a bare SELECT has nowhere to write its rows; write INSERT INTO <table> SELECT ... (e.g. into a table WITH ('connector' = 'print'))")
+			job, err := planSelect(cat, st, jobParameters(prog.Settings))
+			if err != nil {
+				return nil, err
+			}
+			prog.Jobs = append(prog.Jobs, job)
 		default:
 			return nil, errAt(st.Pos(), "this statement is not supported")
 		}

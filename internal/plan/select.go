@@ -18,6 +18,18 @@ func planInsert(cat *catalog, st *sql.Insert, params map[string]string) (*Job, e
 	if st.Overwrite {
 		return nil, errAt(st.At, "INSERT OVERWRITE is not supported; use INSERT INTO")
 	}
+	return planQuery(cat, st, sink, params)
+}
+
+// planSelect plans a bare SELECT: its rows are printed, as by a table WITH
+// ('connector' = 'print') whose columns are the query's.
+func planSelect(cat *catalog, st *sql.SelectStmt, params map[string]string) (*Job, error) {
+	return planQuery(cat, &sql.Insert{At: st.Query.At, Query: st.Query}, nil, params)
+}
+
+// planQuery plans st's query into sink, or into standard output when sink
+// is nil.
+func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]string) (*Job, error) {
 	job := &Job{Sink: sink}
 	p := &pipeline{params: params}
 	sc, err := planFrom(cat, st.Query.From, job, p)
@@ -36,6 +48,7 @@ func planInsert(cat *catalog, st *sql.Insert, params map[string]string) (*Job, e
 	}
 	var outs []expr.Expr
 	var pos []sql.Pos
+	var labels []string // the name of each output column
 	for _, item := range st.Query.Items {
 		if item.Star {
 			for i, c := range sc {
@@ -44,6 +57,7 @@ func planInsert(cat *catalog, st *sql.Insert, params map[string]string) (*Job, e
 				}
 				outs = append(outs, &expr.Column{Index: i, Name: c.name, T: c.t})
 				pos = append(pos, item.At)
+				labels = append(labels, c.name)
 			}
 			continue
 		}
@@ -51,8 +65,16 @@ func planInsert(cat *catalog, st *sql.Insert, params map[string]string) (*Job, e
 		if err != nil {
 			return nil, err
 		}
+		label := item.Alias
+		if c, ok := x.(*expr.Column); ok && label == "" {
+			label = c.Name
+		}
+		if label == "" {
+			label = fmt.Sprintf("EXPR$%d", len(outs))
+		}
 		outs = append(outs, x)
 		pos = append(pos, item.At)
+		labels = append(labels, label)
 	}
 	for i, o := range outs {
 		if err := checkGoNested(pos[i], o); err != nil {
@@ -66,6 +88,17 @@ func planInsert(cat *catalog, st *sql.Insert, params map[string]string) (*Job, e
 		if err := checkGoNested(st.Query.Where.Pos(), filter); err != nil {
 			return nil, err
 		}
+	}
+	if sink == nil {
+		sink = &Table{Name: "stdout", Options: map[string]string{"connector": "print"}}
+		for i, o := range outs {
+			t := o.Type()
+			if t.Kind == types.Null {
+				t = types.STRING
+			}
+			sink.Schema = append(sink.Schema, types.Field{Name: labels[i], Type: t})
+		}
+		job.Sink = sink
 	}
 	if len(outs) != len(sink.Schema) {
 		return nil, errAt(st.At, "INSERT INTO %s: the query gives %d column(s) but %s has %d (%s)", sink.Name, len(outs), sink.Name, len(sink.Schema), schemaString(sink.Schema))
@@ -143,7 +176,10 @@ func planFrom(cat *catalog, f sql.From, job *Job, p *pipeline) (scope, error) {
 	case *sql.Subquery:
 		return nil, errAt(f.At, "subqueries in FROM are not supported yet")
 	case nil:
-		return nil, fmt.Errorf("plan: SELECT without FROM is not supported; use FROM (VALUES (...)) AS t(a)")
+		// SELECT without FROM reads one row of no columns.
+		job.Source = Source{Values: [][]any{{}}, Schema: types.Schema{}}
+		p.schema = types.Schema{}
+		return scope{}, nil
 	}
 	return nil, errAt(f.Pos(), "this FROM clause is not supported")
 }
