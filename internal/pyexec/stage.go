@@ -118,10 +118,9 @@ func (p *Pool) Run(ctx context.Context, s *Stage, mem memory.Allocator, in <-cha
 		b.release()
 	}
 	if err == nil {
+		// dispatch may have failed, or the job been cancelled, while
+		// collect ended cleanly.
 		err = context.Cause(ctx)
-		if errors.Is(err, context.Canceled) && ctx.Err() != nil && context.Cause(ctx) == ctx.Err() {
-			err = nil
-		}
 	}
 	return err
 }
