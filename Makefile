@@ -69,9 +69,13 @@ fuzz:
 lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-# Regenerates the protobuf code of proto/weir.proto (needs protoc-gen-go and grpcio-tools).
+# Regenerates the protobuf code of proto/weir.proto with protoc from grpcio-tools (in its own venv, pinned to
+# the protobuf runtime weir installs) and protoc-gen-go from the Go module proxy.
 proto:
-	$(VPY) -m grpc_tools.protoc -Iproto --go_out=internal/weirpb --go_opt=paths=source_relative --python_out=python/weir/proto proto/weir.proto
+	test -x .venv-proto/bin/python || $(PYTHON) -m venv .venv-proto
+	PIP_CONSTRAINT= .venv-proto/bin/pip install --quiet grpcio-tools==1.81.1 protobuf==6.33.6
+	GOBIN=$(abspath bin) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+	PATH=$(abspath bin):$$PATH .venv-proto/bin/python -m grpc_tools.protoc -Iproto --go_out=internal/weirpb --go_opt=paths=source_relative --python_out=python/weir/proto proto/weir.proto
 
 clean:
 	rm -rf bin $(VENV) python/build python/*.egg-info
