@@ -288,27 +288,6 @@ func (o *options) valueOr(key string, v any) string {
 	return fmt.Sprint(v)
 }
 
-func asInt64(v any) int64 {
-	switch x := v.(type) {
-	case int8:
-		return int64(x)
-	case int16:
-		return int64(x)
-	case int32:
-		return int64(x)
-	case int64:
-		return x
-	}
-	panic(fmt.Sprintf("connector: %T is not an integer", v))
-}
-
-func asFloat64(v any) float64 {
-	if f, ok := v.(float32); ok {
-		return float64(f)
-	}
-	return v.(float64)
-}
-
 func intRange(k types.Kind) (int64, int64) {
 	switch k {
 	case types.TinyInt:
@@ -334,8 +313,8 @@ func narrow(x int64, k types.Kind) any {
 	return x
 }
 
-func intLess(a, b any) bool     { return asInt64(a) < asInt64(b) }
-func floatLess(a, b any) bool   { return asFloat64(a) < asFloat64(b) }
+func intLess(a, b any) bool     { return exec.ToInt64(a) < exec.ToInt64(b) }
+func floatLess(a, b any) bool   { return exec.ToFloat64(a) < exec.ToFloat64(b) }
 func decimalLess(a, b any) bool { return a.(decimal128.Num).Less(b.(decimal128.Num)) }
 
 func newSequence(o *options, p string, t types.T) (generator, error) {
@@ -354,7 +333,7 @@ func newSequence(o *options, p string, t types.T) (generator, error) {
 		if err != nil {
 			return nil, err
 		}
-		start, end := asInt64(lo), asInt64(hi)
+		start, end := exec.ToInt64(lo), exec.ToInt64(hi)
 		count := uint64(end) - uint64(start) + 1
 		if count == 0 {
 			count = math.MaxUint64
@@ -383,7 +362,7 @@ func newSequence(o *options, p string, t types.T) (generator, error) {
 		if err != nil {
 			return nil, err
 		}
-		start, end := asFloat64(lo), asFloat64(hi)
+		start, end := exec.ToFloat64(lo), exec.ToFloat64(hi)
 		if math.IsInf(start, 0) || math.IsNaN(start) || math.IsInf(end, 0) || math.IsNaN(end) {
 			return nil, o.errorf("sequence bounds must be finite")
 		}
@@ -416,7 +395,7 @@ func newRandom(o *options, p string, t types.T, r rng) (generator, error) {
 		if err != nil {
 			return nil, err
 		}
-		l, h := asInt64(lo), asInt64(hi)
+		l, h := exec.ToInt64(lo), exec.ToInt64(hi)
 		span := uint64(h) - uint64(l) + 1
 		switch t.Kind {
 		case types.TinyInt:
@@ -436,7 +415,7 @@ func newRandom(o *options, p string, t types.T, r rng) (generator, error) {
 		if err != nil {
 			return nil, err
 		}
-		l, h := asFloat64(lo), asFloat64(hi)
+		l, h := exec.ToFloat64(lo), exec.ToFloat64(hi)
 		for k, v := range map[string]float64{"min": l, "max": h} {
 			if _, ok := o.m[p+k]; ok && (math.IsInf(v, 0) || math.IsNaN(v)) {
 				return nil, o.bad(p+k, "must be a finite number")

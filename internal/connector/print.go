@@ -240,36 +240,27 @@ func splitTimestamp(v int64, p int) (days, nanos int64) {
 // of 3, 6 or 9 digits when not zero.
 func appendLocalTime(b []byte, nanos int64, seconds bool) []byte {
 	secs, frac := nanos/1e9, nanos%1e9
-	b = appendPadded(b, secs/3600, 2)
+	b = exec.AppendPadded(b, secs/3600, 2)
 	b = append(b, ':')
-	b = appendPadded(b, secs/60%60, 2)
+	b = exec.AppendPadded(b, secs/60%60, 2)
 	if !seconds && secs%60 == 0 && frac == 0 {
 		return b
 	}
 	b = append(b, ':')
-	b = appendPadded(b, secs%60, 2)
+	b = exec.AppendPadded(b, secs%60, 2)
 	switch {
 	case frac == 0:
 	case frac%1e6 == 0:
 		b = append(b, '.')
-		b = appendPadded(b, frac/1e6, 3)
+		b = exec.AppendPadded(b, frac/1e6, 3)
 	case frac%1e3 == 0:
 		b = append(b, '.')
-		b = appendPadded(b, frac/1e3, 6)
+		b = exec.AppendPadded(b, frac/1e3, 6)
 	default:
 		b = append(b, '.')
-		b = appendPadded(b, frac, 9)
+		b = exec.AppendPadded(b, frac, 9)
 	}
 	return b
-}
-
-func appendPadded(b []byte, v int64, width int) []byte {
-	var tmp [20]byte
-	s := strconv.AppendInt(tmp[:0], v, 10)
-	for i := len(s); i < width; i++ {
-		b = append(b, '0')
-	}
-	return append(b, s...)
 }
 
 // appendBigDecimal appends a decimal like Java's BigDecimal.toString: plain

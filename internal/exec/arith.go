@@ -405,7 +405,7 @@ func arithValue(op string, x any, xt types.T, y any, yt types.T, rt types.T) (an
 		return nil, nil
 	}
 	if rt.Kind == types.Float || rt.Kind == types.Double {
-		a, b := toFloat64(cx), toFloat64(cy)
+		a, b := ToFloat64(cx), ToFloat64(cy)
 		var r float64
 		switch op {
 		case "+":
@@ -424,7 +424,7 @@ func arithValue(op string, x any, xt types.T, y any, yt types.T, rt types.T) (an
 		}
 		return r, nil
 	}
-	a, b := toInt64(cx), toInt64(cy)
+	a, b := ToInt64(cx), ToInt64(cy)
 	var r int64
 	switch op {
 	case "+":
@@ -452,13 +452,13 @@ func toRat(v any, t types.T) (*big.Rat, error) {
 	case decimal128.Num:
 		return decimalRat(x, t.Scale), nil
 	case float32, float64:
-		f := toFloat64(x)
+		f := ToFloat64(x)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, fmt.Errorf("%s is not a DECIMAL", FormatDouble(f, 64))
 		}
 		return new(big.Rat).SetFloat64(f), nil
 	}
-	return new(big.Rat).SetInt64(toInt64(v)), nil
+	return new(big.Rat).SetInt64(ToInt64(v)), nil
 }
 
 // unaryNumeric evaluates NEG and ABS with result type c.T.

@@ -118,9 +118,9 @@ func CastValue(v any, from, to types.T) (any, error) {
 		var x int64
 		switch {
 		case from.IsInteger():
-			x = toInt64(v)
+			x = ToInt64(v)
 		case from.Kind == types.Float || from.Kind == types.Double:
-			x = floatToInt(toFloat64(v), to.Kind)
+			x = floatToInt(ToFloat64(v), to.Kind)
 		case from.Kind == types.Decimal:
 			x = decimalToInt(v.(decimal128.Num), from.Scale)
 		case from.Kind == types.Boolean:
@@ -140,12 +140,12 @@ func CastValue(v any, from, to types.T) (any, error) {
 		var f float64
 		switch {
 		case from.IsInteger():
-			f = float64(toInt64(v))
+			f = float64(ToInt64(v))
 			if to.Kind == types.Float {
-				return float32(toInt64(v)), nil
+				return float32(ToInt64(v)), nil
 			}
 		case from.Kind == types.Float || from.Kind == types.Double:
-			f = toFloat64(v)
+			f = ToFloat64(v)
 		case from.Kind == types.Decimal:
 			r := decimalRat(v.(decimal128.Num), from.Scale)
 			if to.Kind == types.Float {
@@ -178,9 +178,9 @@ func CastValue(v any, from, to types.T) (any, error) {
 		var r *big.Rat
 		switch {
 		case from.IsInteger():
-			r = new(big.Rat).SetInt64(toInt64(v))
+			r = new(big.Rat).SetInt64(ToInt64(v))
 		case from.Kind == types.Float || from.Kind == types.Double:
-			f := toFloat64(v)
+			f := ToFloat64(v)
 			if math.IsNaN(f) || math.IsInf(f, 0) {
 				return fail()
 			}
@@ -221,9 +221,9 @@ func CastValue(v any, from, to types.T) (any, error) {
 		case from.Kind == types.Boolean:
 			return v, nil
 		case from.IsInteger():
-			return toInt64(v) != 0, nil
+			return ToInt64(v) != 0, nil
 		case from.Kind == types.Float || from.Kind == types.Double:
-			return toFloat64(v) != 0, nil
+			return ToFloat64(v) != 0, nil
 		case from.Kind == types.Decimal:
 			return v.(decimal128.Num).Sign() != 0, nil
 		case from.IsString():
@@ -343,7 +343,7 @@ func quoteValue(v any, t types.T) string {
 func castToString(v any, t types.T) (string, bool) {
 	switch x := v.(type) {
 	case int8, int16, int32, int64:
-		return strconv.FormatInt(toInt64(x), 10), true
+		return strconv.FormatInt(ToInt64(x), 10), true
 	case float32:
 		return FormatDouble(float64(x), 32), true
 	case float64:
@@ -585,7 +585,8 @@ func parseTimestamp(s string) (days, nanos int64, ok bool) {
 	return days, nanos, true
 }
 
-func toInt64(v any) int64 {
+// ToInt64 widens a Literal-style integer value to int64.
+func ToInt64(v any) int64 {
 	switch x := v.(type) {
 	case int8:
 		return int64(x)
@@ -599,14 +600,15 @@ func toInt64(v any) int64 {
 	panic(fmt.Sprintf("exec: %T is not an integer", v))
 }
 
-func toFloat64(v any) float64 {
+// ToFloat64 converts a Literal-style number to float64.
+func ToFloat64(v any) float64 {
 	switch x := v.(type) {
 	case float32:
 		return float64(x)
 	case float64:
 		return x
 	}
-	return float64(toInt64(v))
+	return float64(ToInt64(v))
 }
 
 // narrowInt converts x to the Go type of integer kind k, wrapping as Java's

@@ -178,9 +178,9 @@ func compareValues(x any, xt types.T, y any, yt types.T, ct types.T) (int, bool,
 	}
 	switch a := cx.(type) {
 	case int8, int16, int32, int64:
-		return cmp3(toInt64(a), toInt64(cy)), false, nil
+		return cmp3(ToInt64(a), ToInt64(cy)), false, nil
 	case float32, float64:
-		f, g := toFloat64(a), toFloat64(cy)
+		f, g := ToFloat64(a), ToFloat64(cy)
 		if f != f || g != g {
 			return 0, true, nil
 		}

@@ -77,17 +77,18 @@ func appendDate(b []byte, days int64) []byte {
 		b = strconv.AppendInt(b, int64(y), 10)
 	case y < 0:
 		b = append(b, '-')
-		b = appendPadded(b, int64(-y), 4)
+		b = AppendPadded(b, int64(-y), 4)
 	default:
-		b = appendPadded(b, int64(y), 4)
+		b = AppendPadded(b, int64(y), 4)
 	}
 	b = append(b, '-')
-	b = appendPadded(b, int64(m), 2)
+	b = AppendPadded(b, int64(m), 2)
 	b = append(b, '-')
-	return appendPadded(b, int64(d), 2)
+	return AppendPadded(b, int64(d), 2)
 }
 
-func appendPadded(b []byte, v int64, width int) []byte {
+// AppendPadded appends v in decimal, zero-padded to width digits.
+func AppendPadded(b []byte, v int64, width int) []byte {
 	var tmp [20]byte
 	s := strconv.AppendInt(tmp[:0], v, 10)
 	for i := len(s); i < width; i++ {
@@ -122,11 +123,11 @@ func splitTimestamp(v arrow.Timestamp, p int) (days, nanos int64) {
 // digits digits of the nanoseconds.
 func appendClock(b []byte, nanos int64, digits int) []byte {
 	secs := nanos / 1e9
-	b = appendPadded(b, secs/3600, 2)
+	b = AppendPadded(b, secs/3600, 2)
 	b = append(b, ':')
-	b = appendPadded(b, secs/60%60, 2)
+	b = AppendPadded(b, secs/60%60, 2)
 	b = append(b, ':')
-	b = appendPadded(b, secs%60, 2)
+	b = AppendPadded(b, secs%60, 2)
 	if digits > 0 {
 		frac := nanos % 1e9
 		b = append(b, '.')

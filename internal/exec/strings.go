@@ -87,9 +87,9 @@ func stringValue(c *expr.Call, ops []operand, args []any) (any, error) {
 	case "SUBSTRING":
 		length := int64(math.MaxInt32)
 		if len(args) == 3 {
-			length = toInt64(args[2])
+			length = ToInt64(args[2])
 		}
-		return substring(args[0].(string), toInt64(args[1]), length), nil
+		return substring(args[0].(string), ToInt64(args[1]), length), nil
 	case "TRIM":
 		if len(args) == 1 {
 			return strings.Trim(args[0].(string), " "), nil
