@@ -1,18 +1,14 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // This file tests the forms of Python functions through the real binary and
@@ -54,33 +50,8 @@ func cythonOnly(t *testing.T, f func(t *testing.T, cython string)) {
 // $DIR in the SQL replaced by the job's directory (returned).
 func jobIn(t *testing.T, cython, sqlText string, pyFiles map[string]string, extra ...string) (result, string) {
 	t.Helper()
-	needPython(t)
-	dir := t.TempDir()
-	for name, src := range pyFiles {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sqlText = strings.ReplaceAll(sqlText, "$DIR", dir)
-	sqlPath := filepath.Join(dir, "job.sql")
-	if err := os.WriteFile(sqlPath, []byte(sqlText), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, weirBin, append([]string{"sql", "-f", sqlPath, "--pyfiles", dir}, extra...)...)
-	cmd.Env = append(os.Environ(), "WEIR_CYTHON="+cython)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running weir: %v", err)
-	}
-	return r, dir
+	args, dir := writeJob(t, sqlText, pyFiles)
+	return runWeir(t, []string{"WEIR_CYTHON=" + cython}, append(args, extra...)...), dir
 }
 
 // wantLines compares the output rows with want, exactly and in order.

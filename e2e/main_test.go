@@ -51,31 +51,39 @@ type result struct {
 	elapsed        time.Duration
 }
 
-// job writes the SQL and Python files into a temporary directory and runs
-// `weir sql -f job.sql --pyfiles <dir>` plus extra arguments.
-func job(t *testing.T, sqlText string, pyFiles map[string]string, extra ...string) result {
+// writeJob writes the SQL (with $DIR replaced by the directory) and the
+// Python files into a new temporary directory, and returns the arguments of
+// `weir sql -f job.sql --pyfiles <dir>` and the directory.
+func writeJob(t *testing.T, sqlText string, pyFiles map[string]string) (args []string, dir string) {
 	t.Helper()
 	needPython(t)
-	dir := t.TempDir()
+	dir = t.TempDir()
 	for name, src := range pyFiles {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	sqlPath := filepath.Join(dir, "job.sql")
-	if err := os.WriteFile(sqlPath, []byte(sqlText), 0o644); err != nil {
+	if err := os.WriteFile(sqlPath, []byte(strings.ReplaceAll(sqlText, "$DIR", dir)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"sql", "-f", sqlPath, "--pyfiles", dir}, extra...)
-	return runWeir(t, args...)
+	return []string{"sql", "-f", sqlPath, "--pyfiles", dir}, dir
 }
 
-func runWeir(t *testing.T, args ...string) result {
+// job runs a SQL job with Python files, plus extra arguments, to its end.
+func job(t *testing.T, sqlText string, pyFiles map[string]string, extra ...string) result {
+	t.Helper()
+	args, _ := writeJob(t, sqlText, pyFiles)
+	return runWeir(t, nil, append(args, extra...)...)
+}
+
+// runWeir runs the binary with extra environment variables to its end.
+func runWeir(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, weirBin, args...)
-	cmd.Env = append(os.Environ(), testMark)
+	cmd.Env = append(append(os.Environ(), testMark), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()

@@ -30,18 +30,8 @@ func startJob(t *testing.T, sqlText string, pyFiles map[string]string, extra ...
 // startJobEnv is startJob with extra environment variables for weir.
 func startJobEnv(t *testing.T, env []string, sqlText string, pyFiles map[string]string, extra ...string) *started {
 	t.Helper()
-	needPython(t)
-	dir := t.TempDir()
-	for name, src := range pyFiles {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sqlText = strings.ReplaceAll(sqlText, "$DIR", dir)
-	if err := os.WriteFile(filepath.Join(dir, "job.sql"), []byte(sqlText), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(weirBin, append([]string{"sql", "-f", filepath.Join(dir, "job.sql"), "--pyfiles", dir}, extra...)...)
+	args, dir := writeJob(t, sqlText, pyFiles)
+	cmd := exec.Command(weirBin, append(args, extra...)...)
 	cmd.Env = append(append(os.Environ(), testMark), env...)
 	s := &started{cmd: cmd, stderr: &strings.Builder{}, done: make(chan error, 1), dir: dir}
 	cmd.Stderr = s.stderr

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -125,15 +123,13 @@ FROM (VALUES (1, 'ab'), (-3, 'é')) AS t(a, s);`
 func TestExplainOneStage(t *testing.T) {
 	needPython(t)
 	t.Parallel()
-	dir := t.TempDir()
-	writeFile(t, dir, "udfs.py", incUDF)
 	script := `CREATE TABLE s (c0 INT NOT NULL, c1 INT NOT NULL) WITH ('connector' = 'datagen', 'number-of-rows' = '8',
   'fields.c0.kind' = 'sequence', 'fields.c0.start' = '1', 'fields.c0.end' = '8', 'fields.c1.kind' = 'sequence', 'fields.c1.start' = '1', 'fields.c1.end' = '8');
 CREATE TABLE snk (a INT, b INT) WITH ('connector' = 'print');
 CREATE TEMPORARY FUNCTION inc AS 'udfs.inc' LANGUAGE PYTHON;
 INSERT INTO snk SELECT inc(c0) + 1, inc(c0 * 2) FROM s WHERE inc(c1) > 5;`
-	writeFile(t, dir, "job.sql", script)
-	r := runWeir(t, "explain", "-f", dir+"/job.sql", "--pyfiles", dir).mustSucceed(t)
+	args, _ := writeJob(t, script, map[string]string{"udfs.py": incUDF})
+	r := runWeir(t, nil, append([]string{"explain"}, args[1:]...)...).mustSucceed(t)
 	want := `Source: s [connector=datagen] (c0 INT NOT NULL, c1 INT NOT NULL)
 GoCalc: select=[c0 AS $in0, (c0 * 2) AS $in1, c1 AS $in2]
 PythonCalc: PythonCalc[inc(c0), inc((c0 * 2)), inc(c1)] -> ($py0 INT NOT NULL, $py1 INT NOT NULL, $py2 INT NOT NULL)
@@ -146,7 +142,7 @@ Sink: snk [connector=print] (a INT, b INT)
 	if n := strings.Count(r.stdout, "PythonCalc:"); n != 1 {
 		t.Errorf("%d Python stages, want 1", n)
 	}
-	r = runWeir(t, "sql", "-f", dir+"/job.sql", "--pyfiles", dir).mustSucceed(t)
+	r = runWeir(t, nil, args...).mustSucceed(t)
 	wantLines(t, r, "+I[7, 11]", "+I[8, 13]", "+I[9, 15]", "+I[10, 17]")
 }
 
@@ -325,13 +321,6 @@ CREATE TEMPORARY FUNCTION open_raises AS 'udfs.open_raises' LANGUAGE PYTHON;
 			}
 		}
 	})
-}
-
-func writeFile(t *testing.T, dir, name, text string) {
-	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestNestedValuesInGo: ARRAY, MAP and ROW constants are built by the Go
