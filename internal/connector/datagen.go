@@ -300,19 +300,6 @@ func intRange(k types.Kind) (int64, int64) {
 	return math.MinInt64, math.MaxInt64
 }
 
-// narrow returns x as the Go type of the integer kind k.
-func narrow(x int64, k types.Kind) any {
-	switch k {
-	case types.TinyInt:
-		return int8(x)
-	case types.SmallInt:
-		return int16(x)
-	case types.Int:
-		return int32(x)
-	}
-	return x
-}
-
 func intLess(a, b any) bool     { return exec.ToInt64(a) < exec.ToInt64(b) }
 func floatLess(a, b any) bool   { return exec.ToFloat64(a) < exec.ToFloat64(b) }
 func decimalLess(a, b any) bool { return a.(decimal128.Num).Less(b.(decimal128.Num)) }
@@ -391,7 +378,10 @@ func newRandom(o *options, p string, t types.T, r rng) (generator, error) {
 	switch {
 	case t.IsInteger():
 		mn, mx := intRange(t.Kind)
-		lo, hi, err := bounds(o, p, "min", "max", t, narrow(mn, t.Kind), narrow(mx, t.Kind), intLess)
+		// Integer to integer casts cannot fail; they give x in t's Go type.
+		defLo, _ := exec.CastValue(mn, types.BIGINT, t)
+		defHi, _ := exec.CastValue(mx, types.BIGINT, t)
+		lo, hi, err := bounds(o, p, "min", "max", t, defLo, defHi, intLess)
 		if err != nil {
 			return nil, err
 		}
