@@ -20,9 +20,10 @@ var allowed = map[string][]string{
 	"exec":      {"types", "expr"},
 	"connector": {"types", "expr", "exec", "suggest"},
 	"weirpb":    {},
-	"fnapi":     {},
+	"tmpdir":    {},
+	"fnapi":     {"tmpdir"},
 	"worker":    {},
-	"pyexec":    {"types", "coder", "fnapi", "worker", "weirpb"},
+	"pyexec":    {"types", "coder", "fnapi", "worker", "weirpb", "tmpdir"},
 	"plan":      {"types", "expr", "sql", "coder", "exec", "pyexec", "weirpb"},
 	"job":       {"plan", "exec", "connector", "pyexec", "types", "suggest"},
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/weir-dev/weir/internal/job"
 	"github.com/weir-dev/weir/internal/plan"
 	"github.com/weir-dev/weir/internal/sql"
+	"github.com/weir-dev/weir/internal/tmpdir"
 )
 
 // flip121UDF is the function of FLIP-121's benchmark.
@@ -76,7 +77,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, src)
 		return exitOK
 	}
-	dir, err := os.MkdirTemp("", "weir-bench-")
+	dir, err := tmpdir.Make("weir-bench-")
 	if err != nil {
 		fmt.Fprintf(stderr, "weir bench: %v\n", err)
 		return exitFailed

@@ -31,6 +31,8 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/weir-dev/weir/internal/tmpdir"
 )
 
 // maxMessage bounds one gRPC message. A data element carries a whole batch of
@@ -55,7 +57,7 @@ type Server struct {
 
 // NewServer starts the services on a Unix socket in a new private directory.
 func NewServer(log *slog.Logger) (*Server, error) {
-	dir, err := os.MkdirTemp("", "weir-fn-")
+	dir, err := tmpdir.Make("weir-fn-")
 	if err != nil {
 		return nil, fmt.Errorf("fnapi: create socket directory: %w", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/weir-dev/weir/internal/fnapi"
+	"github.com/weir-dev/weir/internal/tmpdir"
 	"github.com/weir-dev/weir/internal/worker"
 )
 
@@ -123,7 +124,7 @@ func NewPool(ctx context.Context, cfg Config) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp("", "weir-job-")
+	tmp, err := tmpdir.Make("weir-job-")
 	if err != nil {
 		srv.Stop(0)
 		return nil, fmt.Errorf("pyexec: %w", err)
