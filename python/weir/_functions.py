@@ -52,7 +52,7 @@ def load(module, attr):
     if not isinstance(f, UserDefinedFunctionWrapper):
         raise FunctionLoadError(
             f"{module}.{attr} is {type(f).__name__}, not a weir function; "
-            f"decorate it with @weir._udf(result_type=...) or @weir.udtf(result_types=[...])")
+            f"decorate it with @weir.udf(result_type=...) or @weir.udtf(result_types=[...])")
     return f
 
 
