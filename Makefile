@@ -16,7 +16,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PY_SOURCES := $(shell find python/weir -name '*.py' -o -name '*.pyx' -o -name '*.pxd') python/pyproject.toml python/setup.py python/constraints.txt
 GO_SOURCES := $(shell find cmd internal -name '*.go') go.mod go.sum
 
-.PHONY: all setup build venv run test test-go test-python test-e2e bench fuzz lint proto clean
+.PHONY: all setup build venv run test test-go test-python test-e2e bench fuzz lint proto clean conformance-record
 
 all: setup
 
@@ -55,6 +55,13 @@ test-python:
 # Options go in BENCH_ARGS, e.g. make bench BENCH_ARGS="--quick" or "--skip-pyflink --rows 20000000".
 bench: setup
 	$(VPY) bench/run.py $(BENCH_ARGS)
+
+# Records Flink 2.3's answers to the conformance corpus (testdata/conformance; format in
+# internal/conformance/corpus.go) with PyFlink in bench's venv; `make test` checks weir against them.
+# CONFORMANCE_ARGS limits it to files whose path contains one of its words, e.g. "aggregate".
+conformance-record:
+	test -x bench/.venv-pyflink/bin/python || { $(PYTHON) -m venv bench/.venv-pyflink && PIP_CONSTRAINT= bench/.venv-pyflink/bin/pip install --quiet -r bench/requirements-pyflink.txt; }
+	bench/.venv-pyflink/bin/python internal/conformance/record.py testdata/conformance $(CONFORMANCE_ARGS)
 
 # Every decoder and parser has a fuzz target; this runs each for a while.
 fuzz:

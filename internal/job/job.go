@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -37,6 +38,13 @@ type Options struct {
 	Out io.Writer
 	// Log receives engine and worker logs.
 	Log *slog.Logger
+	// Sink, when set, receives the job's rows instead of the job's own sink
+	// (for tests and embedding); Commit and Abort are called on it as on a
+	// sink the job opened.
+	Sink exec.Sink
+	// Progress says how to report progress while the job runs; the zero
+	// value reports nothing.
+	Progress Progress
 }
 
 // Result summarises a finished job.
@@ -199,9 +207,19 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 		src = connector.ValuesSource(j.Source.Schema, j.Source.Values, mem)
 	}
 	defer src.Close()
-	sink, err := connector.OpenSink(j.Sink.Name, j.Sink.Schema, j.Sink.Options, opts.Out)
-	if err != nil {
-		return nil, err
+	sink := opts.Sink
+	if sink == nil {
+		if sink, err = connector.OpenInsertSink(j.Sink.Name, j.Sink.Schema, j.Sink.Options, opts.Out, j.Overwrite); err != nil {
+			return nil, err
+		}
+	}
+
+	cnt := &counters{rows: make([]atomic.Int64, len(j.Steps)+1)}
+	if opts.Progress.Mode != ProgressOff {
+		rep := newReporter(opts.Progress, j, cnt, s.Parallelism, start)
+		rep.setSource(src)
+		go rep.run()
+		defer rep.finish()
 	}
 
 	var pool *pyexec.Pool
@@ -223,7 +241,9 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 			return nil, err
 		}
 		defer pool.Close()
+		cnt.pool.Store(pool)
 	}
+	cnt.started.Store(true)
 
 	startup := time.Since(start)
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -257,8 +277,10 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 				fail(err)
 				return
 			}
+			n := b.NumRows()
 			select {
 			case ch <- b:
+				cnt.rows[0].Add(n)
 			case <-ctx.Done():
 				b.Release()
 				return
@@ -266,29 +288,43 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 		}
 	}()
 	// Operators.
+	// The rows through a channel are counted where a Go operator sends
+	// them; the output of a Python stage where a Go operator receives it.
 	var in <-chan arrow.RecordBatch = ch
-	for _, st := range j.Steps {
+	var inCount *atomic.Int64 // the count of in, when the receiver adds to it
+	for i, st := range j.Steps {
 		out := make(chan arrow.RecordBatch, channelDepth)
-		wg.Add(1)
+		outCount := &cnt.rows[i+1]
 		switch {
 		case st.Calc != nil:
-			go func(c *exec.Calc, in <-chan arrow.RecordBatch) {
+			wg.Add(1)
+			go func(c *exec.Calc, in <-chan arrow.RecordBatch, inCount *atomic.Int64) {
 				defer wg.Done()
 				defer close(out)
-				fail(runCalc(ctx, c, mem, in, out))
-			}(st.Calc, in)
+				fail(runCalc(ctx, c, mem, in, out, inCount, outCount))
+			}(st.Calc, in, inCount)
+			inCount = nil
 		case st.Python != nil:
+			if inCount != nil {
+				// Two Python stages in a row: count between them.
+				in = relay(ctx, &wg, in, inCount)
+			}
+			wg.Add(1)
 			go func(stage *pyexec.Stage, in <-chan arrow.RecordBatch) {
 				defer wg.Done()
 				defer close(out)
 				fail(pool.Run(ctx, stage, mem, in, out))
 			}(st.Python, in)
+			inCount = outCount
 		}
 		in = out
 	}
 	// Sink.
 	var rows int64
 	for b := range in {
+		if inCount != nil {
+			inCount.Add(b.NumRows())
+		}
 		if ctx.Err() == nil {
 			if err := sink.Write(ctx, b); err != nil {
 				fail(fmt.Errorf("sink %s: %w", j.Sink.Name, err))
@@ -320,8 +356,13 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 	return res, nil
 }
 
-func runCalc(ctx context.Context, c *exec.Calc, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
+// runCalc applies c to the batches of in. It adds the rows it receives to
+// inCount (when not nil) and those it sends to outCount.
+func runCalc(ctx context.Context, c *exec.Calc, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch, inCount, outCount *atomic.Int64) error {
 	for b := range in {
+		if inCount != nil {
+			inCount.Add(b.NumRows())
+		}
 		if ctx.Err() != nil {
 			b.Release()
 			continue
@@ -334,13 +375,35 @@ func runCalc(ctx context.Context, c *exec.Calc, mem memory.Allocator, in <-chan 
 		if r == nil {
 			continue
 		}
+		n := r.NumRows()
 		select {
 		case out <- r:
+			outCount.Add(n)
 		case <-ctx.Done():
 			r.Release()
 		}
 	}
 	return nil
+}
+
+// relay forwards the batches of in, adding their rows to count.
+func relay(ctx context.Context, wg *sync.WaitGroup, in <-chan arrow.RecordBatch, count *atomic.Int64) <-chan arrow.RecordBatch {
+	out := make(chan arrow.RecordBatch)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(out)
+		for b := range in {
+			n := b.NumRows()
+			select {
+			case out <- b:
+				count.Add(n)
+			case <-ctx.Done():
+				b.Release()
+			}
+		}
+	}()
+	return out
 }
 
 // ErrCancelled is the cause of a job stopped by a signal.
