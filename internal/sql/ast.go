@@ -78,14 +78,37 @@ type SelectStmt struct {
 	Query *Select
 }
 
-// Select is SELECT items [FROM from] [WHERE cond].
+// Select is SELECT [DISTINCT] items [FROM from] [WHERE cond] [GROUP BY
+// exprs] [HAVING cond] [ORDER BY items] [LIMIT n] [OFFSET m].
 type Select struct {
-	At    Pos
-	Items []SelectItem
+	At       Pos
+	Distinct bool
+	Items    []SelectItem
 	// From is nil for a SELECT without FROM, such as SELECT 1.
 	From From
 	// Where is nil when there is no WHERE clause.
 	Where Expr
+	// GroupBy is nil without GROUP BY; Having is nil without HAVING.
+	GroupBy []Expr
+	Having  Expr
+	// OrderBy is nil without ORDER BY.
+	OrderBy []OrderItem
+	// Limit is the row count of LIMIT n or FETCH FIRST n ROWS ONLY, -1
+	// when there is none; Offset is the row count of OFFSET m, 0 when there
+	// is none. LimitAt is the position of the clause, for messages.
+	Limit   int64
+	Offset  int64
+	LimitAt Pos
+}
+
+// OrderItem is one key of ORDER BY: an expression, an output column's alias
+// or its 1-based position, ASC (the default) or DESC, and where NULLs go.
+type OrderItem struct {
+	X    Expr
+	Desc bool
+	// Nulls is "FIRST", "LAST", or "" when not written (Flink puts NULLs
+	// first in ascending and last in descending order).
+	Nulls string
 }
 
 // SelectItem is one item of a select list: an expression with an optional
@@ -295,10 +318,15 @@ type Like struct {
 //	                             "TRAILING" (default BOTH) and chars defaults
 //	                             to the LitString " "
 //	ARRAY[a, b], MAP[k, v]       Name "ARRAY" or "MAP", Args [a, b] or [k, v]
+//
+// Star is set for COUNT(*) (Args is then empty), Distinct for
+// f(DISTINCT x, ...); f(ALL x) is f(x).
 type FuncCall struct {
-	At   Pos
-	Name string
-	Args []Expr
+	At       Pos
+	Name     string
+	Args     []Expr
+	Star     bool
+	Distinct bool
 }
 
 // Cast is CAST(X AS Type) or, when Try is set, TRY_CAST(X AS Type). TypeAt

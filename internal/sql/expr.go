@@ -1,7 +1,5 @@
 package sql
 
-import "fmt"
-
 // Expressions are parsed by precedence climbing, one function per level,
 // from lowest to highest: OR, AND, NOT, comparison (= <> < <= > >= IS
 // BETWEEN IN LIKE), ||, + -, * / %, unary - +, primary. Binary operators
@@ -188,7 +186,7 @@ func (p *parser) parsePrimary() Expr {
 			return x
 		}
 		if t.val == "*" {
-			p.fail(t.pos, "'*' is allowed only as a select item (SELECT * or SELECT t.*); COUNT(*) and other aggregates are not supported by weir")
+			p.fail(t.pos, "'*' is allowed only as a select item (SELECT * or SELECT t.*) and in COUNT(*)")
 		}
 	case tWord:
 		next := p.peek(1)
@@ -266,8 +264,17 @@ func (p *parser) parseCallArgs(at Pos, name, upper string) *FuncCall {
 	if p.acceptOp(")") {
 		return call
 	}
-	if p.isKw("DISTINCT") || p.isKw("ALL") {
-		p.fail(p.tok.pos, fmt.Sprintf("%s in function arguments is not supported by weir; aggregates are not supported", p.tok.val))
+	if p.isOp("*") && isOp(p.peek(1), ")") {
+		// COUNT(*): the planner checks that the function takes it.
+		p.next()
+		p.next()
+		call.Star = true
+		return call
+	}
+	if p.acceptKw("DISTINCT") {
+		call.Distinct = true
+	} else {
+		p.acceptKw("ALL")
 	}
 	switch upper {
 	case "TRIM":

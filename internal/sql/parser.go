@@ -191,8 +191,7 @@ func (p *parser) failExpectedSuggest(what string, candidates []string) {
 // unsupportedClauses are clauses of Flink SQL that weir does not run, with
 // the words that name them in messages.
 var unsupportedClauses = map[string]string{
-	"GROUP": "GROUP BY", "ORDER": "ORDER BY", "HAVING": "HAVING", "LIMIT": "LIMIT",
-	"OFFSET": "OFFSET", "FETCH": "FETCH", "UNION": "UNION", "INTERSECT": "INTERSECT",
+	"UNION": "UNION", "INTERSECT": "INTERSECT",
 	"EXCEPT": "EXCEPT", "MINUS": "MINUS", "WINDOW": "WINDOW", "QUALIFY": "QUALIFY",
 	"MATCH_RECOGNIZE": "MATCH_RECOGNIZE",
 }
@@ -205,7 +204,17 @@ func (p *parser) failUnsupportedClause() {
 		if name, ok := unsupportedClauses[p.tok.val]; ok {
 			p.fail(p.tok.pos, name+" is not supported by weir")
 		}
+		if name, ok := misplacedClauses[p.tok.val]; ok {
+			p.fail(p.tok.pos, name+" cannot come here: a SELECT's clauses go in the order WHERE, GROUP BY, HAVING, ORDER BY, LIMIT, OFFSET")
+		}
 	}
+}
+
+// misplacedClauses are clauses weir runs, reported when they come out of
+// order.
+var misplacedClauses = map[string]string{
+	"GROUP": "GROUP BY", "ORDER": "ORDER BY", "HAVING": "HAVING", "LIMIT": "LIMIT",
+	"OFFSET": "OFFSET", "FETCH": "FETCH",
 }
 
 // failEndOfStatement reports a token left over after a complete statement.

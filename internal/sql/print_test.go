@@ -82,6 +82,9 @@ func write(b *strings.Builder, n any) {
 		write(b, n.Query)
 	case *Select:
 		b.WriteString("SELECT ")
+		if n.Distinct {
+			b.WriteString("DISTINCT ")
+		}
 		writeList(b, n.Items)
 		if n.From != nil {
 			b.WriteString(" FROM ")
@@ -90,6 +93,32 @@ func write(b *strings.Builder, n any) {
 		if n.Where != nil {
 			b.WriteString(" WHERE ")
 			write(b, n.Where)
+		}
+		if n.GroupBy != nil {
+			b.WriteString(" GROUP BY ")
+			writeList(b, n.GroupBy)
+		}
+		if n.Having != nil {
+			b.WriteString(" HAVING ")
+			write(b, n.Having)
+		}
+		if n.OrderBy != nil {
+			b.WriteString(" ORDER BY ")
+			writeList(b, n.OrderBy)
+		}
+		if n.Limit >= 0 {
+			fmt.Fprintf(b, " LIMIT %d", n.Limit)
+		}
+		if n.Offset > 0 {
+			fmt.Fprintf(b, " OFFSET %d", n.Offset)
+		}
+	case OrderItem:
+		write(b, n.X)
+		if n.Desc {
+			b.WriteString(" DESC")
+		}
+		if n.Nulls != "" {
+			b.WriteString(" NULLS " + n.Nulls)
 		}
 	case SelectItem:
 		switch {
@@ -190,6 +219,12 @@ func write(b *strings.Builder, n any) {
 		b.WriteString(")")
 	case *FuncCall:
 		b.WriteString(n.Name + "(")
+		if n.Star {
+			b.WriteString("*")
+		}
+		if n.Distinct {
+			b.WriteString("DISTINCT ")
+		}
 		writeList(b, n.Args)
 		b.WriteString(")")
 	case *Cast:

@@ -2,6 +2,7 @@ package sql
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -23,7 +24,7 @@ func (p *parser) parseQuery() *Select {
 		at := p.tok.pos
 		v := p.parseValuesBody(at)
 		p.failUnsupportedClause()
-		return &Select{At: at, Items: []SelectItem{{At: at, Star: true}}, From: v}
+		return &Select{At: at, Items: []SelectItem{{At: at, Star: true}}, From: v, Limit: -1}
 	case p.isOp("("):
 		p.next()
 		q := p.parseQuery()
@@ -40,11 +41,10 @@ func (p *parser) parseQuery() *Select {
 
 // parseSelect parses SELECT items [FROM from] [WHERE cond].
 func (p *parser) parseSelect() *Select {
-	s := &Select{At: p.expectKw("SELECT").pos}
-	if p.isKw("DISTINCT") {
-		p.fail(p.tok.pos, "SELECT DISTINCT is not supported by weir")
+	s := &Select{At: p.expectKw("SELECT").pos, Limit: -1}
+	if !p.acceptKw("ALL") {
+		s.Distinct = p.acceptKw("DISTINCT")
 	}
-	p.acceptKw("ALL")
 	for {
 		s.Items = append(s.Items, p.parseSelectItem())
 		if !p.acceptOp(",") {
@@ -57,8 +57,96 @@ func (p *parser) parseSelect() *Select {
 	if p.acceptKw("WHERE") {
 		s.Where = p.parseExpr()
 	}
+	if p.acceptKw("GROUP") {
+		p.expectKw("BY")
+		for {
+			s.GroupBy = append(s.GroupBy, p.parseExpr())
+			if !p.acceptOp(",") {
+				break
+			}
+		}
+	}
+	if p.acceptKw("HAVING") {
+		s.Having = p.parseExpr()
+	}
+	if p.acceptKw("ORDER") {
+		p.expectKw("BY")
+		for {
+			it := OrderItem{X: p.parseExpr()}
+			if p.acceptKw("DESC") {
+				it.Desc = true
+			} else {
+				p.acceptKw("ASC")
+			}
+			if p.acceptKw("NULLS") {
+				switch {
+				case p.acceptKw("FIRST"):
+					it.Nulls = "FIRST"
+				case p.acceptKw("LAST"):
+					it.Nulls = "LAST"
+				default:
+					p.failExpected("FIRST or LAST after NULLS")
+				}
+			}
+			s.OrderBy = append(s.OrderBy, it)
+			if !p.acceptOp(",") {
+				break
+			}
+		}
+	}
+	p.parseLimit(s)
 	p.failUnsupportedClause()
 	return s
+}
+
+// parseLimit parses [LIMIT n] [OFFSET m [ROW|ROWS]] [FETCH FIRST|NEXT n
+// ROW|ROWS ONLY], as Flink accepts them.
+func (p *parser) parseLimit(s *Select) {
+	count := func(what string) int64 {
+		t := p.tok
+		if t.kind != tNumber {
+			p.failExpected("a row count after " + what)
+		}
+		n, err := strconv.ParseInt(t.text, 10, 64)
+		if err != nil || t.num != LitInteger {
+			p.fail(t.pos, fmt.Sprintf("%s needs a non-negative integer row count, got %s", what, t.text))
+		}
+		p.next()
+		return n
+	}
+	if p.isKw("LIMIT") {
+		s.LimitAt = p.tok.pos
+		p.next()
+		if p.acceptKw("ALL") {
+			s.Limit = -1
+		} else {
+			s.Limit = count("LIMIT")
+		}
+	}
+	if p.isKw("OFFSET") {
+		if s.LimitAt == (Pos{}) {
+			s.LimitAt = p.tok.pos
+		}
+		p.next()
+		s.Offset = count("OFFSET")
+		if !p.acceptKw("ROWS") {
+			p.acceptKw("ROW")
+		}
+	}
+	if p.isKw("FETCH") && s.Limit < 0 {
+		if s.LimitAt == (Pos{}) {
+			s.LimitAt = p.tok.pos
+		}
+		p.next()
+		if !p.acceptKw("FIRST") {
+			p.expectKw("NEXT")
+		}
+		s.Limit = count("FETCH FIRST")
+		if !p.acceptKw("ROWS") {
+			p.expectKw("ROW")
+		}
+		p.expectKw("ONLY")
+	}
 }
 
 // parseSelectItem parses *, qualifier.* or expr [[AS] alias].
