@@ -2,8 +2,8 @@
 // with Flink's option names.
 //
 // Sources: datagen, filesystem (format csv) and literal VALUES rows. Sinks:
-// print, blackhole, filesystem (format csv). Every source and sink counts its
-// rows (exec.Counter).
+// print, blackhole, filesystem (format csv; INSERT OVERWRITE replaces its
+// files). Every source and sink counts its rows (exec.Counter).
 //
 // connector imports types, expr, exec and arrow-go.
 package connector
@@ -51,12 +51,22 @@ func OpenSource(table string, schema types.Schema, options map[string]string, ba
 	panic("unreachable")
 }
 
-// OpenSink opens the sink of a table declared WITH ('connector' = name, ...);
-// the print connector writes to out.
+// OpenSink opens the sink of a table declared WITH ('connector' = name, ...)
+// for INSERT INTO; the print connector writes to out.
 func OpenSink(table string, schema types.Schema, options map[string]string, out io.Writer) (exec.Sink, error) {
+	return OpenInsertSink(table, schema, options, out, false)
+}
+
+// OpenInsertSink opens the sink of an INSERT INTO, or with overwrite of an
+// INSERT OVERWRITE: a sink that replaces the table's rows when it commits,
+// which only the filesystem connector can do.
+func OpenInsertSink(table string, schema types.Schema, options map[string]string, out io.Writer, overwrite bool) (exec.Sink, error) {
 	name, err := connectorName(table, options, "sink", sinkConnectors)
 	if err != nil {
 		return nil, err
+	}
+	if overwrite && name != "filesystem" {
+		return nil, fmt.Errorf("table '%s': INSERT OVERWRITE needs a connector that can replace a table's rows ('filesystem'); the %s connector cannot: use INSERT INTO", table, name)
 	}
 	opts := newOptions(table, name, options)
 	switch name {
@@ -68,7 +78,7 @@ func OpenSink(table string, schema types.Schema, options map[string]string, out 
 		}
 		return &blackhole{}, nil
 	case "filesystem":
-		return openFileSink(opts, schema)
+		return openFileSink(opts, schema, overwrite)
 	}
 	panic("unreachable")
 }

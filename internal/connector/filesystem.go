@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -20,57 +23,87 @@ import (
 	"github.com/weir-dev/weir/internal/types"
 )
 
-// The filesystem connector reads and writes one CSV file, 'path', with
-// 'format' = 'csv' (both required): header-less RFC 4180 records, one per
-// row, fields separated by 'csv.field-delimiter' (default ','). A NULL is an
-// empty unquoted field; an empty string is written "" (quoted). Values are
-// written as CAST(... AS STRING) writes them, except BOOLEAN (true, false) and
-// BINARY/BYTES (base64), and read back as CAST from a string reads them.
+// The filesystem connector reads and writes CSV, with 'path' and 'format' =
+// 'csv' (both required), as Flink's does: 'path' is a directory of part
+// files (see filesystem_dir.go for its layout). A source reads every visible
+// file under it, or the one file 'path' names. The format is header-less RFC
+// 4180 records, one per row, fields separated by 'csv.field-delimiter'
+// (default ','). A NULL is an empty unquoted field; an empty string is
+// written "" (quoted). Values are written as CAST(... AS STRING) writes them,
+// except BOOLEAN (true, false) and BINARY/BYTES (base64), and read back as
+// CAST from a string reads them. Files must be UTF-8.
 //
-// The sink writes to '<path>.inprogress-<random>' and renames it to path on
-// Commit; Abort deletes it, so a failed job never leaves a partial file at
-// path. Flink's filesystem connector writes a directory of part files; weir
-// writes (and reads) a single file.
+// 'csv.ignore-parse-errors' = 'true' reads, as Flink does, a field that does
+// not parse as NULL and the missing fields of a short line as NULL, and skips
+// lines with extra fields or broken quoting (and rows that would put a NULL
+// in a NOT NULL column). Invalid UTF-8 fails the job either way.
+//
+// A sink writes one new part file per job, hidden while it is written and
+// renamed into place by Commit; Abort removes it. INSERT INTO adds the part
+// to the directory; INSERT OVERWRITE also removes the visible entries that
+// were there (its journal makes the swap one step for readers). The
+// directory is created, checked writable and cleared of dead writers'
+// in-progress files when the sink opens, before the job does any work.
 
-var fileOptions = []string{"path", "format", "csv.field-delimiter"}
+var fileOptions = []string{"path", "format", "csv.field-delimiter", "csv.ignore-parse-errors"}
 
-// csvConfig reads the options shared by the filesystem source and sink.
-func csvConfig(o *options, schema types.Schema) (path string, delim byte, err error) {
+// csvConfig is a filesystem table's options.
+type csvConfig struct {
+	path         string
+	delim        byte
+	ignoreErrors bool
+}
+
+// readCSVConfig reads the options shared by the filesystem source and sink.
+func readCSVConfig(o *options, schema types.Schema) (csvConfig, error) {
+	var c csvConfig
 	path, ok := o.get("path")
 	if !ok || path == "" {
-		return "", 0, o.errorf("option 'path' is required")
+		return c, o.errorf("option 'path' is required")
 	}
+	c.path = path
 	format, ok := o.get("format")
 	if !ok {
-		return "", 0, o.errorf("option 'format' is required; weir supports 'csv'")
+		return c, o.errorf("option 'format' is required; weir supports 'csv'")
 	}
 	if format != "csv" {
-		return "", 0, o.bad("format", "weir's filesystem connector supports only 'csv'")
+		return c, o.bad("format", "weir's filesystem connector supports only 'csv'")
 	}
-	delim = ','
+	c.delim = ','
 	if v, ok := o.get("csv.field-delimiter"); ok {
 		if len(v) != 1 || v[0] == '"' || v[0] == '\n' || v[0] == '\r' {
-			return "", 0, o.bad("csv.field-delimiter", "must be a single character other than '\"' and line breaks")
+			return c, o.bad("csv.field-delimiter", "must be a single character other than '\"' and line breaks")
 		}
-		delim = v[0]
+		c.delim = v[0]
+	}
+	if v, ok := o.get("csv.ignore-parse-errors"); ok {
+		switch strings.ToLower(v) {
+		case "true":
+			c.ignoreErrors = true
+		case "false":
+		default:
+			return c, o.bad("csv.ignore-parse-errors", "must be 'true' or 'false'")
+		}
 	}
 	for _, f := range schema {
 		switch f.Type.Kind {
 		case types.Array, types.Map, types.Row, types.Null, types.Invalid:
-			return "", 0, fmt.Errorf("table '%s': filesystem csv does not support column '%s' of type %s", o.table, f.Name, f.Type)
+			return c, fmt.Errorf("table '%s': filesystem csv does not support column '%s' of type %s", o.table, f.Name, f.Type)
 		}
 	}
 	if err := o.finish(fileOptions); err != nil {
-		return "", 0, err
+		return c, err
 	}
-	return path, delim, nil
+	return c, nil
 }
 
-// fileSink writes a CSV file.
+// fileSink writes one part file of a table's directory.
 type fileSink struct {
 	table     string
 	schema    types.Schema
-	path, tmp string
+	dir       string
+	overwrite bool
+	part, tmp string // names in dir: the part once committed, and while written
 	f         *os.File
 	w         *bufio.Writer
 	delim     byte
@@ -79,24 +112,72 @@ type fileSink struct {
 	closed    bool
 }
 
-func openFileSink(o *options, schema types.Schema) (exec.Sink, error) {
-	path, delim, err := csvConfig(o, schema)
+func openFileSink(o *options, schema types.Schema, overwrite bool) (exec.Sink, error) {
+	c, err := readCSVConfig(o, schema)
 	if err != nil {
 		return nil, err
 	}
-	s := &fileSink{table: o.table, schema: schema, path: path, delim: delim}
-	for range 10 {
-		s.tmp = fmt.Sprintf("%s.inprogress-%016x", path, rand.Uint64())
-		s.f, err = os.OpenFile(s.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if !errors.Is(err, os.ErrExist) {
-			break
-		}
+	if err := prepareSinkDir(o.table, c.path); err != nil {
+		return nil, err
 	}
+	if _, err := cleanStale(c.path); err != nil {
+		return nil, fmt.Errorf("table '%s': removing the in-progress files of dead writers in '%s': %w", o.table, c.path, err)
+	}
+	s := &fileSink{table: o.table, schema: schema, dir: c.path, overwrite: overwrite, delim: c.delim}
+	s.part = "part-" + newUUID() + "-task-0-file-0"
+	s.tmp = "." + s.part + inprogressMark + strconv.Itoa(os.Getpid())
+	s.f, err = createLocked(c.path, s.tmp)
 	if err != nil {
-		return nil, fmt.Errorf("table '%s': %w", o.table, err)
+		return nil, fmt.Errorf("table '%s': cannot create a file in directory '%s' (%w); make it writable for this user or choose another 'path'", o.table, c.path, errors.Unwrap(err))
 	}
 	s.w = bufio.NewWriterSize(s.f, 256<<10)
 	return s, nil
+}
+
+// prepareSinkDir makes sure path is a directory, creating it if need be.
+func prepareSinkDir(table, path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case err == nil && st.IsDir():
+		return nil
+	case err == nil:
+		return fmt.Errorf("table '%s': filesystem 'path' = '%s' is a file, but a filesystem sink writes a directory of part files (as Flink's does); "+
+			"choose a directory, or move the file into one (weir still reads a 'path' that names a single file)", table, path)
+	case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
+		return fmt.Errorf("table '%s': filesystem 'path' = '%s': %w", table, path, err)
+	}
+	if f := fileOnPath(path); f != "" {
+		return fmt.Errorf("table '%s': cannot create directory '%s': '%s' is a file, not a directory; choose another 'path'", table, path, f)
+	}
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return fmt.Errorf("table '%s': cannot create directory '%s' (%w); create it, or choose another 'path'", table, path, errors.Unwrap(err))
+	}
+	return nil
+}
+
+// fileOnPath returns the first ancestor of path that exists and is not a
+// directory, or "".
+func fileOnPath(path string) string {
+	p := filepath.Clean(path)
+	var chain []string
+	for {
+		chain = append(chain, p)
+		parent := filepath.Dir(p)
+		if parent == p {
+			break
+		}
+		p = parent
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		st, err := os.Stat(chain[i])
+		if err != nil {
+			return ""
+		}
+		if !st.IsDir() {
+			return chain[i]
+		}
+	}
+	return ""
 }
 
 func (s *fileSink) Write(ctx context.Context, b arrow.RecordBatch) error {
@@ -126,7 +207,7 @@ func (s *fileSink) Write(ctx context.Context, b arrow.RecordBatch) error {
 		line = append(line, '\n')
 		s.line = line
 		if _, err := s.w.Write(line); err != nil {
-			return fmt.Errorf("table '%s': %w", s.table, err)
+			return fmt.Errorf("table '%s': writing '%s': %w", s.table, filepath.Join(s.dir, s.tmp), err)
 		}
 	}
 	s.rows += int64(n)
@@ -166,26 +247,81 @@ func appendCSVField(b []byte, s string, delim byte) []byte {
 	return append(b, '"')
 }
 
+// Commit publishes the part file: a rename within the directory, so readers
+// see all of it or none. INSERT INTO publishes nothing for no rows, as Flink.
 func (s *fileSink) Commit() error {
 	if s.closed {
 		return errClosed
 	}
 	s.closed = true
+	defer s.f.Close() // after the rename: the lock keeps cleaners away until then
+	tmp := filepath.Join(s.dir, s.tmp)
 	err := s.w.Flush()
 	if err == nil {
 		err = s.f.Sync()
 	}
-	if cerr := s.f.Close(); err == nil {
-		err = cerr
+	if err == nil && s.rows == 0 && !s.overwrite {
+		return os.Remove(tmp)
+	}
+	if err == nil && s.overwrite {
+		return s.commitOverwrite()
 	}
 	if err == nil {
-		err = os.Rename(s.tmp, s.path)
+		err = os.Rename(tmp, filepath.Join(s.dir, s.part))
+	}
+	if err == nil {
+		err = syncDir(s.dir)
 	}
 	if err != nil {
-		os.Remove(s.tmp)
-		return fmt.Errorf("table '%s': %w", s.table, err)
+		os.Remove(tmp)
+		return fmt.Errorf("table '%s': committing '%s': %w", s.table, s.dir, err)
 	}
 	return nil
+}
+
+// commitOverwrite replaces the directory's visible entries by the part:
+// journal, rename (the commit point), removals, journal removed.
+func (s *fileSink) commitOverwrite() error {
+	tmp := filepath.Join(s.dir, s.tmp)
+	jname := journalPrefix + newUUID() + inprogressMark + strconv.Itoa(os.Getpid())
+	old, err := visibleEntries(s.dir)
+	var jf *os.File
+	if err == nil {
+		jf, err = createLocked(s.dir, jname)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("table '%s': INSERT OVERWRITE of '%s': %w", s.table, s.dir, err)
+	}
+	defer jf.Close()
+	_, err = jf.Write((&journal{part: s.part, old: old}).encode())
+	if err == nil {
+		err = jf.Sync()
+	}
+	if err == nil {
+		err = syncDir(s.dir)
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(s.dir, s.part))
+	}
+	if err == nil {
+		err = syncDir(s.dir)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		os.Remove(jf.Name())
+		return fmt.Errorf("table '%s': INSERT OVERWRITE of '%s' (the old contents are unchanged): %w", s.table, s.dir, err)
+	}
+	// Committed: readers now see the new part only.
+	for _, o := range old {
+		if err := os.RemoveAll(filepath.Join(s.dir, o)); err != nil {
+			return fmt.Errorf("table '%s': INSERT OVERWRITE of '%s' committed, but removing the replaced '%s' failed (readers ignore it; the next write to the table removes it): %w", s.table, s.dir, o, err)
+		}
+	}
+	if err := syncDir(s.dir); err != nil {
+		return fmt.Errorf("table '%s': INSERT OVERWRITE of '%s': %w", s.table, s.dir, err)
+	}
+	return os.Remove(jf.Name())
 }
 
 func (s *fileSink) Abort(error) {
@@ -193,77 +329,173 @@ func (s *fileSink) Abort(error) {
 		return
 	}
 	s.closed = true
+	os.Remove(filepath.Join(s.dir, s.tmp))
 	s.f.Close()
-	os.Remove(s.tmp)
 }
 
 func (s *fileSink) Rows() int64 { return s.rows }
 
-// fileSource reads a CSV file.
+// fileSource reads a table's CSV files one after the other.
 type fileSource struct {
 	table     string
 	schema    types.Schema
 	arrow     *arrow.Schema
-	path      string
+	cfg       csvConfig
+	files     []string // still to read
+	path      string   // the file being read
 	f         *os.File
 	r         *csvReader
 	mem       memory.Allocator
 	batchSize int
 	rows      int64
+	closed    bool
 }
 
 func openFileSource(o *options, schema types.Schema, batchSize int, mem memory.Allocator) (exec.Source, error) {
-	path, delim, err := csvConfig(o, schema)
+	c, err := readCSVConfig(o, schema)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("table '%s': %w", o.table, err)
+	st, err := os.Stat(c.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("table '%s': filesystem 'path' = '%s' does not exist; fix the path, or write the table first", o.table, c.path)
 	}
-	return &fileSource{
-		table: o.table, schema: schema, arrow: schema.Arrow(), path: path, f: f, mem: mem, batchSize: batchSize,
-		r: &csvReader{r: bufio.NewReaderSize(f, 256<<10), delim: delim, cols: len(schema)},
-	}, nil
+	if err != nil {
+		return nil, fmt.Errorf("table '%s': filesystem 'path' = '%s': %w", o.table, c.path, err)
+	}
+	files := []string{c.path}
+	if st.IsDir() {
+		if files, err = dataFiles(c.path); err != nil {
+			return nil, fmt.Errorf("table '%s': listing the files of '%s': %w", o.table, c.path, err)
+		}
+	}
+	return &fileSource{table: o.table, schema: schema, arrow: schema.Arrow(), cfg: c, files: files, mem: mem, batchSize: batchSize}, nil
 }
 
 func (s *fileSource) Schema() types.Schema { return s.schema }
 func (s *fileSource) Rows() int64          { return s.rows }
 
 func (s *fileSource) Close() error {
+	s.closed = true
+	s.files = nil
+	return s.closeFile()
+}
+
+func (s *fileSource) closeFile() error {
 	if s.f == nil {
 		return nil
 	}
 	err := s.f.Close()
-	s.f = nil
+	s.f, s.r = nil, nil
 	return err
 }
+
+// record returns the next record of the table's files and where it is,
+// opening the next file at the end of one; io.EOF after the last.
+func (s *fileSource) record() ([]csvField, int, error) {
+	for {
+		if s.r == nil {
+			if len(s.files) == 0 {
+				return nil, 0, io.EOF
+			}
+			s.path, s.files = s.files[0], s.files[1:]
+			f, err := os.Open(s.path)
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, 0, fmt.Errorf("table '%s': file '%s' was removed while the job read the table (by a concurrent INSERT OVERWRITE?); run the job again", s.table, s.path)
+			}
+			if err != nil {
+				return nil, 0, fmt.Errorf("table '%s': %w", s.table, err)
+			}
+			s.f = f
+			s.r = &csvReader{r: bufio.NewReaderSize(f, 256<<10), delim: s.cfg.delim, cols: len(s.schema)}
+		}
+		fields, line, err := s.r.record()
+		if err == io.EOF {
+			if err := s.closeFile(); err != nil {
+				return nil, 0, fmt.Errorf("table '%s': %w", s.table, err)
+			}
+			continue
+		}
+		return fields, line, err
+	}
+}
+
+// parseHint says what to do about a line that does not parse.
+const parseHint = "; fix the file, or set 'csv.ignore-parse-errors' = 'true' to read fields that do not parse as NULL and skip malformed lines"
 
 func (s *fileSource) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if s.f == nil {
+	if s.closed {
 		return nil, fmt.Errorf("table '%s': source is closed", s.table)
 	}
 	cols := make([][]any, len(s.schema))
+	row := make([]any, len(s.schema))
 	n := 0
+	// at names a place in the input: line, column (1-based) and its name.
+	at := func(line, col int) string {
+		where := fmt.Sprintf("table '%s': file '%s' line %d, column %d", s.table, s.path, line, col)
+		if col >= 1 && col <= len(s.schema) {
+			where += fmt.Sprintf(" (%s)", s.schema[col-1].Name)
+		}
+		return where
+	}
+rows:
 	for n < s.batchSize {
-		fields, line, err := s.r.record()
+		fields, line, err := s.record()
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
-			return nil, fmt.Errorf("table '%s': file '%s' line %d: %w", s.table, s.path, line, err)
+		var se *csvSyntaxError
+		switch {
+		case errors.As(err, &se) && se.encoding:
+			return nil, fmt.Errorf("%s: %s; weir reads CSV files as UTF-8: convert the file (e.g. iconv -f latin1 -t utf-8)", at(line, se.col), se.msg)
+		case se != nil && s.cfg.ignoreErrors:
+			continue
+		case se != nil:
+			return nil, fmt.Errorf("%s: %s%s", at(line, se.col), se.msg, parseHint)
+		case err != nil:
+			return nil, err
 		}
 		if len(fields) != len(s.schema) {
-			return nil, fmt.Errorf("table '%s': file '%s' line %d: %d fields, the table has %d columns", s.table, s.path, line, len(fields), len(s.schema))
-		}
-		for j, fl := range fields {
-			v, err := csvValue(fl, s.schema[j].Type)
-			if err != nil {
-				return nil, fmt.Errorf("table '%s': file '%s' line %d, column %d (%s): %w", s.table, s.path, line, j+1, s.schema[j].Name, err)
+			switch {
+			case s.cfg.ignoreErrors && len(fields) > len(s.schema):
+				continue
+			case s.cfg.ignoreErrors:
+				// The missing fields read as empty: NULL, or the row is skipped below.
+			case len(fields) > len(s.schema):
+				return nil, fmt.Errorf("%s: extra field %q: the line has %d fields, the table has %d columns%s",
+					at(line, len(s.schema)+1), clip(fields[len(s.schema)].text), len(fields), len(s.schema), parseHint)
+			default:
+				return nil, fmt.Errorf("%s: missing: the line has %s, the table has %d columns%s",
+					at(line, len(fields)+1), plural(len(fields), "field"), len(s.schema), parseHint)
 			}
+		}
+		for j := range s.schema {
+			var fl csvField
+			if j < len(fields) {
+				fl = fields[j]
+			}
+			v, err := csvValue(fl, s.schema[j].Type)
+			if err == errNotNull {
+				if s.cfg.ignoreErrors {
+					continue rows
+				}
+				return nil, fmt.Errorf("%s: empty field (NULL) in a NOT NULL column; fill it in, declare the column without NOT NULL, or set 'csv.ignore-parse-errors' = 'true' to skip such rows", at(line, j+1))
+			}
+			if err != nil {
+				if !s.cfg.ignoreErrors {
+					return nil, fmt.Errorf("%s: %w%s", at(line, j+1), err, parseHint)
+				}
+				if !s.schema[j].Type.Nullable {
+					continue rows
+				}
+				v = nil
+			}
+			row[j] = v
+		}
+		for j, v := range row {
 			cols[j] = append(cols[j], v)
 		}
 		n++
@@ -290,25 +522,46 @@ func (s *fileSource) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	return array.NewRecordBatch(s.arrow, arrs, int64(n)), nil
 }
 
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// clip shortens a value quoted in an error message.
+func clip(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	i := 60
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "..."
+}
+
+var errNotNull = errors.New("NULL in a NOT NULL column")
+
 // csvValue converts a field to a value of t: an empty unquoted field is
 // NULL, as is an empty quoted one for types other than strings and binaries.
 func csvValue(fl csvField, t types.T) (any, error) {
 	if fl.text == "" && (!fl.quoted || !t.IsString() && !t.IsBinary()) {
 		if !t.Nullable {
-			return nil, fmt.Errorf("NULL in a NOT NULL column")
+			return nil, errNotNull
 		}
 		return nil, nil
 	}
 	if t.IsBinary() {
 		b, err := base64.StdEncoding.DecodeString(fl.text)
 		if err != nil {
-			return nil, fmt.Errorf("'%s' is not base64", fl.text)
+			return nil, fmt.Errorf("'%s' is not base64", clip(fl.text))
 		}
 		return exec.CastValue(b, types.BYTES, t)
 	}
 	v, err := exec.CastValue(fl.text, types.STRING, t.WithNullable(true))
 	if err == nil && v == nil {
-		err = fmt.Errorf("'%s' does not fit %s", fl.text, plainType(t))
+		err = fmt.Errorf("'%s' does not fit %s", clip(fl.text), plainType(t))
 	}
 	return v, err
 }
@@ -319,6 +572,16 @@ type csvField struct {
 	quoted bool
 }
 
+// csvSyntaxError is a line that is not CSV, or not UTF-8 (encoding), at
+// field col (1-based).
+type csvSyntaxError struct {
+	col      int
+	msg      string
+	encoding bool
+}
+
+func (e *csvSyntaxError) Error() string { return fmt.Sprintf("column %d: %s", e.col, e.msg) }
+
 // csvReader reads RFC 4180 records, telling quoted fields from unquoted ones.
 type csvReader struct {
 	r     *bufio.Reader
@@ -328,7 +591,8 @@ type csvReader struct {
 }
 
 // record returns the next record and the line it starts on; io.EOF at the
-// end. Blank lines are skipped, unless the table has one column.
+// end. Blank lines are skipped, unless the table has one column. After a
+// *csvSyntaxError the reader goes on at the next line.
 func (c *csvReader) record() ([]csvField, int, error) {
 	for {
 		raw, err := c.r.ReadString('\n')
@@ -345,6 +609,9 @@ func (c *csvReader) record() ([]csvField, int, error) {
 			continue
 		}
 		var fields []csvField
+		fail := func(format string, args ...any) ([]csvField, int, error) {
+			return nil, start, &csvSyntaxError{col: len(fields) + 1, msg: fmt.Sprintf(format, args...)}
+		}
 		i := 0
 		for {
 			if i < len(text) && text[i] == '"' {
@@ -355,7 +622,7 @@ func (c *csvReader) record() ([]csvField, int, error) {
 						// The quoted field goes on on the next line.
 						more, err := c.r.ReadString('\n')
 						if more == "" && err != nil {
-							return nil, start, fmt.Errorf("quoted field is not closed")
+							return fail("quoted field is not closed (it runs to the end of the file)")
 						}
 						c.line++
 						b.WriteByte('\n')
@@ -375,10 +642,10 @@ func (c *csvReader) record() ([]csvField, int, error) {
 					b.WriteByte(text[i])
 					i++
 				}
-				fields = append(fields, csvField{text: b.String(), quoted: true})
 				if i < len(text) && text[i] != c.delim {
-					return nil, start, fmt.Errorf("unexpected %q after a quoted field", text[i])
+					return fail("unexpected %q after a quoted field", text[i])
 				}
+				fields = append(fields, csvField{text: b.String(), quoted: true})
 			} else {
 				j := strings.IndexByte(text[i:], c.delim)
 				if j < 0 {
@@ -386,10 +653,22 @@ func (c *csvReader) record() ([]csvField, int, error) {
 				}
 				f := text[i : i+j]
 				if strings.IndexByte(f, '"') >= 0 {
-					return nil, start, fmt.Errorf("quote in unquoted field %q", f)
+					return fail("quote in unquoted field %q", clip(f))
 				}
 				fields = append(fields, csvField{text: f})
 				i += j
+			}
+			if f := fields[len(fields)-1].text; !utf8.ValidString(f) {
+				k := 0
+				for k < len(f) {
+					r, size := utf8.DecodeRuneInString(f[k:])
+					if r == utf8.RuneError && size <= 1 {
+						break
+					}
+					k += size
+				}
+				return nil, start, &csvSyntaxError{col: len(fields), encoding: true,
+					msg: fmt.Sprintf("invalid UTF-8: byte 0x%02x at byte %d of the field %s", f[k], k+1, clip(strconv.QuoteToASCII(f)))}
 			}
 			if i >= len(text) {
 				return fields, start, nil

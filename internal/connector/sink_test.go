@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -19,6 +20,19 @@ import (
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/types"
 )
+
+// partName is how a committed part file is named.
+var partName = regexp.MustCompile(`^part-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}-task-0-file-0$`)
+
+// visible lists the entries of dir that readers see.
+func visible(t *testing.T, dir string) []string {
+	t.Helper()
+	names, err := visibleEntries(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
@@ -246,9 +260,8 @@ func TestValuesSource(t *testing.T) {
 
 func TestFilesystemRoundTrip(t *testing.T) {
 	mem := newMem(t)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "out.csv")
-	opts := map[string]string{"connector": "filesystem", "path": path, "format": "csv"}
+	dir := filepath.Join(t.TempDir(), "out")
+	opts := map[string]string{"connector": "filesystem", "path": dir, "format": "csv"}
 	schema := append(types.Schema{}, allTypes...)
 	src := ValuesSource(schema, allTypesRows, mem)
 	sink, err := OpenSink("t", schema, opts, nil)
@@ -263,8 +276,8 @@ func TestFilesystemRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Release()
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Fatalf("%s exists before Commit", path)
+	if parts := visible(t, dir); len(parts) != 0 {
+		t.Fatalf("visible before Commit: %v", parts)
 	}
 	if err := sink.Commit(); err != nil {
 		t.Fatal(err)
@@ -273,10 +286,10 @@ func TestFilesystemRoundTrip(t *testing.T) {
 		t.Errorf("Rows() = %d", n)
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("files left: %v", entries)
+	if len(entries) != 1 || !partName.MatchString(entries[0].Name()) {
+		t.Fatalf("files after Commit: %v, want one part file", entries)
 	}
-	data, _ := os.ReadFile(path)
+	data, _ := os.ReadFile(filepath.Join(dir, entries[0].Name()))
 	lines := strings.Split(string(data), "\n")
 	if want := `1,2,3,4,1.5,1.5E10,1.50,0.00000001,true,abc,"héllo, world",AQL/,"",2020-01-01,12:00:00,12:00:01.500,2020-01-01 12:00:00.000,2020-01-01 12:00:00.123456,2020-01-01 12:00:00.000000001,2020-01-01 12:00:00.000`; lines[0] != want {
 		t.Errorf("line 1:\n got %s\nwant %s", lines[0], want)
@@ -310,10 +323,9 @@ func TestFilesystemRoundTrip(t *testing.T) {
 
 func TestFilesystemAbort(t *testing.T) {
 	mem := newMem(t)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "out.csv")
+	dir := filepath.Join(t.TempDir(), "out")
 	schema := types.Schema{{Name: "a", Type: types.INT}}
-	sink, err := OpenSink("t", schema, map[string]string{"connector": "filesystem", "path": path, "format": "csv"}, nil)
+	sink, err := OpenSink("t", schema, map[string]string{"connector": "filesystem", "path": dir, "format": "csv"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,13 +346,19 @@ func TestFilesystemErrors(t *testing.T) {
 	path := filepath.Join(dir, "in.csv")
 	schema := types.Schema{{Name: "a", Type: types.INT}, {Name: "b", Type: types.STRING.NotNull()}}
 	opts := map[string]string{"connector": "filesystem", "path": path, "format": "csv"}
+	const hint = "; fix the file, or set 'csv.ignore-parse-errors' = 'true' to read fields that do not parse as NULL and skip malformed lines"
+	at := "table 't': file '" + path + "' "
 	for _, tc := range []struct {
 		data, want string
 	}{
-		{"1,x\n2,\"y\"\"z\"\nabc,w\n", "table 't': file '" + path + "' line 3, column 1 (a): cannot cast 'abc' to INT"},
-		{"1,x\n2\n", "table 't': file '" + path + "' line 2: 1 fields, the table has 2 columns"},
-		{"1,\"x\n", "table 't': file '" + path + "' line 1: quoted field is not closed"},
-		{"1,\n", "table 't': file '" + path + "' line 1, column 2 (b): NULL in a NOT NULL column"},
+		{"1,x\n2,\"y\"\"z\"\nabc,w\n", at + "line 3, column 1 (a): cannot cast 'abc' to INT" + hint},
+		{"1,x\n2\n", at + "line 2, column 2 (b): missing: the line has 1 field, the table has 2 columns" + hint},
+		{"1,x\n2,y,zz\n", at + "line 2, column 3: extra field \"zz\": the line has 3 fields, the table has 2 columns" + hint},
+		{"1,\"x\n", at + "line 1, column 2 (b): quoted field is not closed (it runs to the end of the file)" + hint},
+		{"1,\"x\"y\n", at + "line 1, column 2 (b): unexpected 'y' after a quoted field" + hint},
+		{"1,x\"y\n", at + "line 1, column 2 (b): quote in unquoted field \"x\\\"y\"" + hint},
+		{"1,\n", at + "line 1, column 2 (b): empty field (NULL) in a NOT NULL column; fill it in, declare the column without NOT NULL, or set 'csv.ignore-parse-errors' = 'true' to skip such rows"},
+		{"1,x\n2,ab\xffc\n", at + "line 2, column 2 (b): invalid UTF-8: byte 0xff at byte 3 of the field \"ab\\xffc\"; weir reads CSV files as UTF-8: convert the file (e.g. iconv -f latin1 -t utf-8)"},
 	} {
 		if err := os.WriteFile(path, []byte(tc.data), 0o644); err != nil {
 			t.Fatal(err)
@@ -376,6 +394,8 @@ func TestFilesystemErrors(t *testing.T) {
 		{map[string]string{"connector": "filesystem", "path": path}, "table 't': filesystem option 'format' is required; weir supports 'csv'"},
 		{map[string]string{"connector": "filesystem", "path": path, "format": "json"}, "table 't': filesystem option 'format' = 'json': weir's filesystem connector supports only 'csv'"},
 		{map[string]string{"connector": "filesystem", "path": path, "format": "csv", "csv.field-delimter": ";"}, "table 't': filesystem option 'csv.field-delimter' is unknown; did you mean 'csv.field-delimiter'?"},
+		{map[string]string{"connector": "filesystem", "path": path, "format": "csv", "csv.ignore-parse-errors": "yes"}, "table 't': filesystem option 'csv.ignore-parse-errors' = 'yes': must be 'true' or 'false'"},
+		{map[string]string{"connector": "filesystem", "path": path + ".missing", "format": "csv"}, "table 't': filesystem 'path' = '" + path + ".missing' does not exist; fix the path, or write the table first"},
 	} {
 		_, err := OpenSource("t", schema, tc.opts, 10, mem)
 		if err == nil || err.Error() != tc.want {

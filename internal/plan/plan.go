@@ -41,12 +41,14 @@ type Step struct {
 	Python *pyexec.Stage
 }
 
-// Job is one INSERT INTO statement, ready to run.
+// Job is one INSERT INTO or INSERT OVERWRITE statement, ready to run.
 type Job struct {
 	SQL    string // the statement's text, for logs
 	Source Source
 	Steps  []Step
 	Sink   *Table
+	// Overwrite is INSERT OVERWRITE: the sink replaces the table's rows.
+	Overwrite bool
 }
 
 // Program is a whole SQL script after planning.
@@ -79,7 +81,11 @@ func (j *Job) Explain() string {
 			fmt.Fprintf(&b, "%s: %s -> (%s)\n", kind, s.Python.Spec.GetName(), schemaString(s.Python.Output))
 		}
 	}
-	fmt.Fprintf(&b, "Sink: %s [connector=%s] (%s)\n", j.Sink.Name, j.Sink.Connector(), schemaString(j.Sink.Schema))
+	mode := ""
+	if j.Overwrite {
+		mode = ", overwrite"
+	}
+	fmt.Fprintf(&b, "Sink: %s [connector=%s%s] (%s)\n", j.Sink.Name, j.Sink.Connector(), mode, schemaString(j.Sink.Schema))
 	return b.String()
 }
 

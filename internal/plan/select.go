@@ -15,10 +15,16 @@ func planInsert(cat *catalog, st *sql.Insert, params map[string]string) (*Job, e
 	if sink == nil {
 		return nil, errAt(st.At, "unknown table %s; declare it with CREATE TABLE %s (...) WITH ('connector' = ...)", st.Table, st.Table)
 	}
-	if st.Overwrite {
-		return nil, errAt(st.At, "INSERT OVERWRITE is not supported; use INSERT INTO")
+	if st.Overwrite && sink.Connector() != "filesystem" {
+		// Flink: the sink must implement SupportsOverwrite; of weir's, only filesystem does.
+		return nil, errAt(st.At, "INSERT OVERWRITE needs a table whose connector can replace its rows ('filesystem'); table %s uses '%s': use INSERT INTO", st.Table, sink.Connector())
 	}
-	return planQuery(cat, st, sink, params)
+	job, err := planQuery(cat, st, sink, params)
+	if err != nil {
+		return nil, err
+	}
+	job.Overwrite = st.Overwrite
+	return job, nil
 }
 
 // planSelect plans a bare SELECT: its rows are printed, as by a table WITH
