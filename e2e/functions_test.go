@@ -262,7 +262,7 @@ INSERT INTO snk SELECT a, logged(a) FROM src;`, rows)
 			if evals != rows {
 				t.Errorf("the closes counted %d evals, want %d:\n%s", evals, rows, log)
 			}
-			out, err := os.ReadFile(filepath.Join(dir, "out.csv"))
+			out, err := readTable(filepath.Join(dir, "out.csv"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -505,7 +505,7 @@ FROM src WHERE det(a) > 1;`, rows)
 				t.Errorf("metric %s = %q, want %q\n%s", k, got[k], v, r.stderr)
 			}
 		}
-		out, err := os.ReadFile(filepath.Join(dir, "out.csv"))
+		out, err := readTable(filepath.Join(dir, "out.csv"))
 		if err != nil {
 			t.Fatal(err)
 		}
