@@ -12,20 +12,23 @@ import (
 // allowed lists, per package, the weir packages it may import; it mirrors
 // the table in internal/README.md.
 var allowed = map[string][]string{
-	"types":     {},
-	"suggest":   {},
-	"expr":      {"types"},
-	"sql":       {"types", "suggest"},
-	"coder":     {"types"},
-	"exec":      {"types", "expr"},
-	"connector": {"types", "expr", "exec", "suggest"},
-	"weirpb":    {},
-	"tmpdir":    {},
-	"fnapi":     {"tmpdir"},
-	"worker":    {},
-	"pyexec":    {"types", "coder", "fnapi", "worker", "weirpb", "tmpdir"},
-	"plan":      {"types", "expr", "sql", "coder", "exec", "pyexec", "weirpb"},
-	"job":       {"plan", "exec", "connector", "pyexec", "types", "suggest"},
+	"types":       {},
+	"suggest":     {},
+	"expr":        {"types"},
+	"sql":         {"types", "suggest"},
+	"coder":       {"types"},
+	"exec":        {"types", "expr"},
+	"connector":   {"types", "expr", "exec", "suggest"},
+	"weirpb":      {},
+	"tmpdir":      {},
+	"fnapi":       {"tmpdir"},
+	"worker":      {},
+	"pyexec":      {"types", "coder", "fnapi", "worker", "weirpb", "tmpdir"},
+	"aggregate":   {"types"},
+	"sortop":      {"types"},
+	"plan":        {"types", "expr", "sql", "coder", "exec", "pyexec", "weirpb", "aggregate", "sortop"},
+	"job":         {"plan", "exec", "connector", "pyexec", "types", "suggest"},
+	"conformance": {"sql", "plan", "job", "connector", "types"},
 }
 
 const module = "github.com/weir-dev/weir/internal/"

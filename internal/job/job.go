@@ -304,6 +304,19 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 				fail(runCalc(ctx, c, mem, in, out, inCount, outCount))
 			}(st.Calc, in, inCount)
 			inCount = nil
+		case st.Op != nil:
+			// An aggregation or sort: its output is counted where it is
+			// received, as a Python stage's.
+			if inCount != nil {
+				in = relay(ctx, &wg, in, inCount)
+			}
+			wg.Add(1)
+			go func(op plan.Operator, in <-chan arrow.RecordBatch) {
+				defer wg.Done()
+				defer close(out)
+				fail(op.Run(ctx, mem, in, out))
+			}(st.Op, in)
+			inCount = outCount
 		case st.Python != nil:
 			if inCount != nil {
 				// Two Python stages in a row: count between them.

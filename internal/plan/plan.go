@@ -35,10 +35,12 @@ type Source struct {
 	Schema types.Schema
 }
 
-// Step is one operator of a job's pipeline: a Go calculation or a Python stage.
+// Step is one operator of a job's pipeline: a Go calculation, a Python
+// stage, or a Go operator that holds rows back (aggregation, sort).
 type Step struct {
 	Calc   *exec.Calc
 	Python *pyexec.Stage
+	Op     Operator
 }
 
 // Job is one INSERT INTO or INSERT OVERWRITE statement, ready to run.
@@ -79,6 +81,8 @@ func (j *Job) Explain() string {
 				}
 			}
 			fmt.Fprintf(&b, "%s: %s -> (%s)\n", kind, s.Python.Spec.GetName(), schemaString(s.Python.Output))
+		case s.Op != nil:
+			fmt.Fprintf(&b, "%s\n", s.Op)
 		}
 	}
 	mode := ""

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/weir-dev/weir/internal/expr"
+	"github.com/weir-dev/weir/internal/sortop"
 	"github.com/weir-dev/weir/internal/sql"
 	"github.com/weir-dev/weir/internal/types"
 	"github.com/weir-dev/weir/internal/weirpb"
@@ -41,6 +42,18 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 	sc, err := planFrom(cat, st.Query.From, job, p)
 	if err != nil {
 		return nil, err
+	}
+	q := st.Query
+	if (isAggregateQuery(q) || q.OrderBy != nil) && !bounded(job.Source.Table) {
+		return nil, errAt(q.At, "this query aggregates or sorts the rows of %s, which never ends; weir runs GROUP BY, aggregates and ORDER BY on bounded input only (datagen with 'number-of-rows' or sequence fields, filesystem, VALUES)", job.Source.Table.Name)
+	}
+	if isAggregateQuery(q) {
+		// The rest of the query runs over the aggregation's output, with
+		// HAVING as its WHERE.
+		if q, sc, err = planAggregate(cat, q, sc, p); err != nil {
+			return nil, err
+		}
+		st = &sql.Insert{At: st.At, Table: st.Table, Overwrite: st.Overwrite, Query: q}
 	}
 	b := &binder{cat: cat, scope: sc}
 	var filter expr.Expr
@@ -121,9 +134,28 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 		}
 		names[i] = sink.Schema[i].Name
 	}
+	var keys []sortop.Key
+	if q.OrderBy != nil {
+		var extra []expr.Expr
+		if keys, extra, err = orderKeys(q, b, outs, labels); err != nil {
+			return nil, err
+		}
+		// Keys that are not output columns ride along as hidden columns.
+		for i, x := range extra {
+			outs = append(outs, x)
+			names = append(names, fmt.Sprintf("$order%d", i))
+		}
+	}
+	visible := len(sink.Schema)
 	outs, filter = p.pruneLateral(outs, filter)
 	if err := p.finish(outs, names, filter); err != nil {
 		return nil, err
+	}
+	if keys != nil || q.Limit >= 0 || q.Offset > 0 {
+		p.steps = append(p.steps, Step{Op: &sortop.Op{Keys: keys, Limit: q.Limit, Offset: q.Offset, Schema: p.schema}})
+		if len(p.schema) > visible {
+			p.addCalc(nil, identity(p.schema[:visible]), p.schema[:visible])
+		}
 	}
 	job.Steps = p.steps
 	return job, nil

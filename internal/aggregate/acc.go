@@ -1,0 +1,383 @@
+package aggregate
+
+import (
+	"cmp"
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/weir-dev/weir/internal/types"
+)
+
+// acc is the state of one aggregate over all groups. update is called once
+// per batch (not per row), with each row's group; its loops are typed.
+type acc interface {
+	// update adds the rows of col (nil for COUNT(*)) to their groups;
+	// groups has n groups in all, some possibly new.
+	update(col arrow.Array, ids []int32, n int)
+	// build returns the result of each of the n groups.
+	build(mem memory.Allocator, n int) arrow.Array
+}
+
+func grow[T any](s []T, n int) []T {
+	if len(s) >= n {
+		return s
+	}
+	return append(s, make([]T, n-len(s))...)
+}
+
+// countAcc is COUNT(*) (star) or COUNT(x).
+type countAcc struct {
+	star bool
+	n    []int64
+}
+
+func (a *countAcc) update(col arrow.Array, ids []int32, n int) {
+	a.n = grow(a.n, n)
+	cnt := a.n
+	if a.star || col.NullN() == 0 {
+		for _, g := range ids {
+			cnt[g]++
+		}
+		return
+	}
+	for i, g := range ids {
+		if col.IsValid(i) {
+			cnt[g]++
+		}
+	}
+}
+
+func (a *countAcc) build(mem memory.Allocator, n int) arrow.Array {
+	a.n = grow(a.n, n)
+	b := array.NewInt64Builder(mem)
+	defer b.Release()
+	b.AppendValues(a.n[:n], nil)
+	return b.NewArray()
+}
+
+// number is the Go type of a numeric column.
+type number interface {
+	~int8 | ~int16 | ~int32 | ~int64 | ~float32 | ~float64
+}
+
+// sumAcc is SUM and AVG over integers (accumulated in int64, which wraps
+// as Java's arithmetic does, and narrowed to the result type at the end) and
+// floating point (accumulated in A: float32 for FLOAT, as Flink does).
+type sumAcc[V number, A number] struct {
+	avg  bool
+	out  types.T
+	sum  []A
+	cnt  []int64
+	vals func(arrow.Array) []V
+}
+
+func (a *sumAcc[V, A]) update(col arrow.Array, ids []int32, n int) {
+	a.sum = grow(a.sum, n)
+	a.cnt = grow(a.cnt, n)
+	sum, cnt := a.sum, a.cnt
+	vals := a.vals(col)
+	if col.NullN() == 0 {
+		for i, g := range ids {
+			sum[g] += A(vals[i])
+			cnt[g]++
+		}
+		return
+	}
+	for i, g := range ids {
+		if col.IsValid(i) {
+			sum[g] += A(vals[i])
+			cnt[g]++
+		}
+	}
+}
+
+func (a *sumAcc[V, A]) build(mem memory.Allocator, n int) arrow.Array {
+	a.sum = grow(a.sum, n)
+	a.cnt = grow(a.cnt, n)
+	b := array.NewBuilder(mem, a.out.Arrow())
+	defer b.Release()
+	for g := 0; g < n; g++ {
+		if a.cnt[g] == 0 {
+			b.AppendNull()
+			continue
+		}
+		s := a.sum[g]
+		if a.avg {
+			// Integer AVG divides the BIGINT sum by the count, truncating
+			// toward zero (Java's long division), as Flink does.
+			s /= A(a.cnt[g])
+		}
+		switch b := b.(type) {
+		case *array.Int8Builder:
+			b.Append(int8(s))
+		case *array.Int16Builder:
+			b.Append(int16(s))
+		case *array.Int32Builder:
+			b.Append(int32(s))
+		case *array.Int64Builder:
+			b.Append(int64(s))
+		case *array.Float32Builder:
+			b.Append(float32(s))
+		case *array.Float64Builder:
+			b.Append(float64(s))
+		}
+	}
+	return b.NewArray()
+}
+
+// decimalSumAcc is SUM over DECIMAL; a sum beyond the result's precision is
+// NULL, as in Flink.
+type decimalSumAcc struct {
+	out      types.T
+	sum      []decimal128.Num
+	cnt      []int64
+	overflow []bool
+}
+
+func (a *decimalSumAcc) update(col arrow.Array, ids []int32, n int) {
+	a.sum = grow(a.sum, n)
+	a.cnt = grow(a.cnt, n)
+	a.overflow = grow(a.overflow, n)
+	d := col.(*array.Decimal128)
+	vals := d.Values()
+	for i, g := range ids {
+		if d.IsValid(i) {
+			a.sum[g] = a.sum[g].Add(vals[i])
+			a.cnt[g]++
+		}
+	}
+}
+
+func (a *decimalSumAcc) build(mem memory.Allocator, n int) arrow.Array {
+	a.sum = grow(a.sum, n)
+	a.cnt = grow(a.cnt, n)
+	b := array.NewDecimal128Builder(mem, a.out.Arrow().(*arrow.Decimal128Type))
+	defer b.Release()
+	for g := 0; g < n; g++ {
+		if a.cnt[g] == 0 || !a.sum[g].FitsInPrecision(int32(a.out.Precision)) {
+			b.AppendNull()
+			continue
+		}
+		b.Append(a.sum[g])
+	}
+	return b.NewArray()
+}
+
+// minMaxAcc is MIN or MAX over an ordered Go type.
+type minMaxAcc[V cmp.Ordered] struct {
+	max  bool
+	out  types.T
+	best []V
+	seen []bool
+	vals func(arrow.Array) []V
+	// keep copies a value before it is kept (strings alias batch memory).
+	keep func(V) V
+}
+
+func (a *minMaxAcc[V]) update(col arrow.Array, ids []int32, n int) {
+	a.best = grow(a.best, n)
+	a.seen = grow(a.seen, n)
+	best, seen := a.best, a.seen
+	vals := a.vals(col)
+	nulls := col.NullN() > 0
+	for i, g := range ids {
+		if nulls && col.IsNull(i) {
+			continue
+		}
+		v := vals[i]
+		if !seen[g] || (a.max && greater(v, best[g])) || (!a.max && greater(best[g], v)) {
+			if a.keep != nil {
+				v = a.keep(v)
+			}
+			best[g], seen[g] = v, true
+		}
+	}
+}
+
+// greater is the plain comparison Flink's generated MIN/MAX code uses: a NaN
+// is never greater nor smaller, so it is kept only when it comes first.
+func greater[V cmp.Ordered](x, y V) bool { return x > y }
+
+func (a *minMaxAcc[V]) build(mem memory.Allocator, n int) arrow.Array {
+	a.best = grow(a.best, n)
+	a.seen = grow(a.seen, n)
+	b := array.NewBuilder(mem, a.out.Arrow())
+	defer b.Release()
+	for g := 0; g < n; g++ {
+		if !a.seen[g] {
+			b.AppendNull()
+			continue
+		}
+		appendOrdered(b, any(a.best[g]))
+	}
+	return b.NewArray()
+}
+
+// appendOrdered appends v to b; it runs once per group at the end.
+func appendOrdered(b array.Builder, v any) {
+	switch b := b.(type) {
+	case *array.Int8Builder:
+		b.Append(int8(v.(int64)))
+	case *array.Int16Builder:
+		b.Append(int16(v.(int64)))
+	case *array.Int32Builder:
+		b.Append(int32(v.(int64)))
+	case *array.Int64Builder:
+		b.Append(v.(int64))
+	case *array.Date32Builder:
+		b.Append(arrow.Date32(v.(int64)))
+	case *array.Time32Builder:
+		b.Append(arrow.Time32(v.(int64)))
+	case *array.TimestampBuilder:
+		b.Append(arrow.Timestamp(v.(int64)))
+	case *array.BooleanBuilder:
+		b.Append(v.(int64) != 0)
+	case *array.Float32Builder:
+		b.Append(float32(v.(float64)))
+	case *array.Float64Builder:
+		b.Append(v.(float64))
+	case *array.StringBuilder:
+		b.Append(v.(string))
+	case *array.BinaryBuilder:
+		b.Append([]byte(v.(string)))
+	}
+}
+
+// decimalMinMaxAcc is MIN or MAX over DECIMAL.
+type decimalMinMaxAcc struct {
+	max  bool
+	out  types.T
+	best []decimal128.Num
+	seen []bool
+}
+
+func (a *decimalMinMaxAcc) update(col arrow.Array, ids []int32, n int) {
+	a.best = grow(a.best, n)
+	a.seen = grow(a.seen, n)
+	d := col.(*array.Decimal128)
+	vals := d.Values()
+	for i, g := range ids {
+		if d.IsNull(i) {
+			continue
+		}
+		v := vals[i]
+		if !a.seen[g] || (a.max && v.Greater(a.best[g])) || (!a.max && v.Less(a.best[g])) {
+			a.best[g], a.seen[g] = v, true
+		}
+	}
+}
+
+func (a *decimalMinMaxAcc) build(mem memory.Allocator, n int) arrow.Array {
+	a.best = grow(a.best, n)
+	a.seen = grow(a.seen, n)
+	b := array.NewDecimal128Builder(mem, a.out.Arrow().(*arrow.Decimal128Type))
+	defer b.Release()
+	for g := 0; g < n; g++ {
+		if !a.seen[g] {
+			b.AppendNull()
+			continue
+		}
+		b.Append(a.best[g])
+	}
+	return b.NewArray()
+}
+
+// Column value views, one per physical type, used once per batch.
+
+func int64View(scratch *[]int64) func(arrow.Array) []int64 {
+	return func(col arrow.Array) []int64 {
+		if a, ok := col.(*array.Int64); ok {
+			return a.Int64Values()
+		}
+		if cap(*scratch) < col.Len() {
+			*scratch = make([]int64, col.Len())
+		}
+		s := (*scratch)[:col.Len()]
+		if err := toInt64(col, s); err != nil {
+			panic(err) // the planner chose this view for an integer-like type
+		}
+		return s
+	}
+}
+
+func float64View(col arrow.Array) []float64 { return col.(*array.Float64).Float64Values() }
+
+func float32View(col arrow.Array) []float32 { return col.(*array.Float32).Float32Values() }
+
+func float32As64View(scratch *[]float64) func(arrow.Array) []float64 {
+	return func(col arrow.Array) []float64 {
+		v := col.(*array.Float32).Float32Values()
+		*scratch = grow((*scratch)[:0], len(v))
+		for i, x := range v {
+			(*scratch)[i] = float64(x)
+		}
+		return *scratch
+	}
+}
+
+func stringView(scratch *[]string) func(arrow.Array) []string {
+	return func(col arrow.Array) []string {
+		*scratch = grow((*scratch)[:0], col.Len())
+		s := *scratch
+		switch a := col.(type) {
+		case *array.String:
+			for i := range s {
+				s[i] = a.Value(i)
+			}
+		case *array.Binary:
+			for i := range s {
+				s[i] = string(a.Value(i))
+			}
+		}
+		return s
+	}
+}
+
+// newAcc returns the accumulator of spec.
+func newAcc(s Spec) (acc, error) {
+	in := s.In
+	switch s.Func {
+	case CountStar:
+		return &countAcc{star: true}, nil
+	case Count:
+		return &countAcc{}, nil
+	case Sum, Avg:
+		avg := s.Func == Avg
+		switch {
+		case in.IsInteger():
+			var scratch []int64
+			return &sumAcc[int64, int64]{avg: avg, out: s.Out, vals: int64View(&scratch)}, nil
+		case in.Kind == types.Double:
+			return &sumAcc[float64, float64]{avg: avg, out: s.Out, vals: float64View}, nil
+		case in.Kind == types.Float && avg:
+			return &sumAcc[float32, float64]{avg: avg, out: s.Out, vals: float32View}, nil
+		case in.Kind == types.Float:
+			return &sumAcc[float32, float32]{out: s.Out, vals: float32View}, nil
+		case in.Kind == types.Decimal && !avg:
+			return &decimalSumAcc{out: s.Out}, nil
+		}
+	case Min, Max:
+		max := s.Func == Max
+		switch {
+		case in.Kind == types.Decimal:
+			return &decimalMinMaxAcc{max: max, out: s.Out}, nil
+		case in.Kind == types.Double:
+			return &minMaxAcc[float64]{max: max, out: s.Out, vals: float64View}, nil
+		case in.Kind == types.Float:
+			var scratch []float64
+			return &minMaxAcc[float64]{max: max, out: s.Out, vals: float32As64View(&scratch)}, nil
+		case in.IsString() || in.IsBinary():
+			var scratch []string
+			return &minMaxAcc[string]{max: max, out: s.Out, vals: stringView(&scratch), keep: strings.Clone}, nil
+		case intLike(in.Arrow()):
+			var scratch []int64
+			return &minMaxAcc[int64]{max: max, out: s.Out, vals: int64View(&scratch)}, nil
+		}
+	}
+	return nil, fmt.Errorf("aggregate: %s over %s is not supported yet", s.Func, in)
+}

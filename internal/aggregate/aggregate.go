@@ -1,0 +1,317 @@
+// Package aggregate is weir's hash aggregation over Arrow batches: GROUP BY
+// keys hashed to dense group ids batch by batch, and the built-in aggregate
+// functions (COUNT(*), COUNT, SUM, AVG, MIN, MAX, each optionally DISTINCT)
+// kept as typed per-group columns, with Flink's result types and NULL rules.
+//
+// It runs in batch fashion: the result is emitted when the input ends.
+// Memory grows with the number of groups (spilling comes later).
+//
+// aggregate imports types only.
+package aggregate
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/weir-dev/weir/internal/types"
+)
+
+// Func is an aggregate function.
+type Func int
+
+// The aggregate functions.
+const (
+	CountStar Func = iota + 1
+	Count
+	Sum
+	Avg
+	Min
+	Max
+)
+
+var funcNames = map[string]Func{"COUNT": Count, "SUM": Sum, "AVG": Avg, "MIN": Min, "MAX": Max}
+
+// Lookup returns the aggregate function of a SQL name (any case).
+func Lookup(name string) (Func, bool) {
+	f, ok := funcNames[strings.ToUpper(name)]
+	return f, ok
+}
+
+// String returns the SQL name.
+func (f Func) String() string {
+	if f == CountStar {
+		return "COUNT"
+	}
+	for n, g := range funcNames {
+		if g == f {
+			return n
+		}
+	}
+	return "?"
+}
+
+// ResultType returns the type of f over an argument of type in, as Flink
+// types it: COUNT is BIGINT NOT NULL; SUM keeps the argument's type (DECIMAL
+// widens to precision 38); AVG keeps it too (AVG of INT is INT); MIN and
+// MAX keep it. Global (no GROUP BY) results other than COUNT are nullable,
+// since an empty input gives NULL. It fails for argument types f does not
+// take.
+func ResultType(f Func, in types.T, global bool) (types.T, error) {
+	if f == CountStar || f == Count {
+		return types.BIGINT.NotNull(), nil
+	}
+	out := in
+	if global {
+		out = out.WithNullable(true)
+	}
+	switch f {
+	case Sum, Avg:
+		switch {
+		case in.IsInteger(), in.Kind == types.Float, in.Kind == types.Double:
+			return out, nil
+		case in.Kind == types.Decimal && f == Sum:
+			out.Precision = 38
+			return out, nil
+		case in.Kind == types.Decimal:
+			return types.T{}, fmt.Errorf("AVG over DECIMAL is not supported by weir yet; cast the argument to DOUBLE")
+		}
+		return types.T{}, fmt.Errorf("%s needs a numeric argument, got %s", f, in)
+	case Min, Max:
+		switch {
+		case in.IsNumeric(), in.IsString(), in.IsBinary(), in.Kind == types.Boolean,
+			in.Kind == types.Date, in.Kind == types.Time, in.Kind == types.Timestamp, in.Kind == types.TimestampLTZ:
+			return out, nil
+		}
+		return types.T{}, fmt.Errorf("%s over %s is not supported", f, in)
+	}
+	return types.T{}, fmt.Errorf("unknown aggregate %d", f)
+}
+
+// Spec is one aggregate call: Func over input column Arg (unused for
+// COUNT(*)), of type In, giving Out.
+type Spec struct {
+	Func     Func
+	Distinct bool
+	Arg      int
+	In, Out  types.T
+	// Label names the call in plans, e.g. SUM(v).
+	Label string
+}
+
+// Op is a hash aggregation: its output has the Keys columns of the input
+// (in order) and then one column per aggregate, one row per group. With no
+// keys it has exactly one row, even for an empty input.
+type Op struct {
+	Keys   []int
+	Aggs   []Spec
+	Schema types.Schema
+	// BatchRows bounds the rows of each output batch (default 65536).
+	BatchRows int
+}
+
+// String describes the operator for EXPLAIN.
+func (o *Op) String() string {
+	var keys, aggs []string
+	for i := range o.Keys {
+		keys = append(keys, o.Schema[i].Name)
+	}
+	for _, a := range o.Aggs {
+		aggs = append(aggs, a.Label)
+	}
+	return fmt.Sprintf("HashAggregate: groupBy=[%s] select=[%s]", strings.Join(keys, ", "), strings.Join(aggs, ", "))
+}
+
+// Run aggregates every batch of in and, when in is closed, sends the
+// groups' results to out. It releases the input batches.
+func (o *Op) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
+	st, err := o.newState(mem)
+	if err != nil {
+		drain(in)
+		return err
+	}
+	for b := range in {
+		if ctx.Err() != nil {
+			b.Release()
+			continue
+		}
+		err := st.add(b)
+		b.Release()
+		if err != nil {
+			drain(in)
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	res, err := st.finish()
+	if err != nil {
+		return err
+	}
+	defer res.Release()
+	size := o.BatchRows
+	if size <= 0 {
+		size = 65536
+	}
+	n := res.NumRows()
+	for lo := int64(0); lo < n; lo += int64(size) {
+		part := res.NewSlice(lo, min(n, lo+int64(size)))
+		select {
+		case out <- part:
+		case <-ctx.Done():
+			part.Release()
+			return nil
+		}
+	}
+	return nil
+}
+
+func drain(in <-chan arrow.RecordBatch) {
+	for b := range in {
+		b.Release()
+	}
+}
+
+// state is an aggregation in progress.
+type state struct {
+	op     *Op
+	mem    memory.Allocator
+	groups *groups
+	accs   []acc
+	// distinct holds, per DISTINCT aggregate, the (group, value) pairs seen.
+	distinct []map[string]struct{}
+	ids      []int32
+	keys     []arrow.Array
+}
+
+func (o *Op) newState(mem memory.Allocator) (*state, error) {
+	st := &state{op: o, mem: mem}
+	var keyTypes []arrow.DataType
+	for i := range o.Keys {
+		keyTypes = append(keyTypes, o.Schema[i].Type.Arrow())
+	}
+	st.groups = newGroups(keyTypes, mem)
+	for _, s := range o.Aggs {
+		a, err := newAcc(s)
+		if err != nil {
+			return nil, err
+		}
+		st.accs = append(st.accs, a)
+		var seen map[string]struct{}
+		if s.Distinct {
+			seen = map[string]struct{}{}
+		}
+		st.distinct = append(st.distinct, seen)
+	}
+	return st, nil
+}
+
+// add aggregates one batch.
+func (s *state) add(b arrow.RecordBatch) error {
+	n := int(b.NumRows())
+	if n == 0 {
+		return nil
+	}
+	s.ids = grow(s.ids[:0], n)[:n]
+	s.keys = s.keys[:0]
+	for _, k := range s.op.Keys {
+		s.keys = append(s.keys, b.Column(k))
+	}
+	if err := s.groups.assign(s.keys, s.ids); err != nil {
+		return err
+	}
+	groups := int(s.groups.n)
+	for i, a := range s.accs {
+		spec := s.op.Aggs[i]
+		var col arrow.Array
+		if spec.Func != CountStar {
+			col = b.Column(spec.Arg)
+		}
+		if !spec.Distinct {
+			a.update(col, s.ids, groups)
+			continue
+		}
+		if err := s.updateDistinct(i, a, col, groups); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// updateDistinct passes to a only the rows whose (group, value) is new; NULLs
+// are skipped, as DISTINCT aggregates ignore them.
+func (s *state) updateDistinct(i int, a acc, col arrow.Array, groups int) error {
+	seen := s.distinct[i]
+	enc := make([][]byte, col.Len())
+	for r := range enc {
+		enc[r] = binary.LittleEndian.AppendUint32(nil, uint32(s.ids[r]))
+	}
+	if err := encodeColumn(col, enc); err != nil {
+		return err
+	}
+	var rows []int32
+	var ids []int32
+	for r, e := range enc {
+		if col.IsNull(r) {
+			continue
+		}
+		if _, ok := seen[string(e)]; ok {
+			continue
+		}
+		seen[string(e)] = struct{}{}
+		rows = append(rows, int32(r))
+		ids = append(ids, s.ids[r])
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	idx := array.NewInt32Builder(s.mem)
+	idx.AppendValues(rows, nil)
+	idxArr := idx.NewArray()
+	idx.Release()
+	defer idxArr.Release()
+	taken, err := compute.TakeArray(context.Background(), col, idxArr)
+	if err != nil {
+		return fmt.Errorf("aggregate: DISTINCT: %w", err)
+	}
+	defer taken.Release()
+	a.update(taken, ids, groups)
+	return nil
+}
+
+// finish returns one row per group.
+func (s *state) finish() (arrow.RecordBatch, error) {
+	n := int(s.groups.n)
+	if len(s.op.Keys) == 0 {
+		n = 1 // one row even for an empty input
+	} else if n == 0 {
+		for _, b := range s.groups.keyOut {
+			b.Release()
+		}
+		cols := make([]arrow.Array, len(s.op.Schema))
+		for i, f := range s.op.Schema {
+			cols[i] = array.MakeArrayOfNull(s.mem, f.Type.Arrow(), 0)
+		}
+		return array.NewRecordBatch(s.op.Schema.Arrow(), cols, 0), nil
+	}
+	var cols []arrow.Array
+	for _, b := range s.groups.keyOut {
+		cols = append(cols, b.NewArray())
+		b.Release()
+	}
+	for _, a := range s.accs {
+		cols = append(cols, a.build(s.mem, n))
+	}
+	rec := array.NewRecordBatch(s.op.Schema.Arrow(), cols, int64(n))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec, nil
+}

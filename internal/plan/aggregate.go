@@ -1,0 +1,526 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/weir-dev/weir/internal/aggregate"
+	"github.com/weir-dev/weir/internal/expr"
+	"github.com/weir-dev/weir/internal/sortop"
+	"github.com/weir-dev/weir/internal/sql"
+	"github.com/weir-dev/weir/internal/types"
+)
+
+// Operator is a Go operator that may hold rows back until its input ends:
+// a hash aggregation or a sort. Run consumes and releases every batch of in.
+type Operator interface {
+	Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error
+	String() string
+}
+
+// isAggregateQuery reports whether q groups its rows: GROUP BY, HAVING,
+// SELECT DISTINCT or an aggregate call in the select list, HAVING or ORDER
+// BY.
+func isAggregateQuery(q *sql.Select) bool {
+	if q.GroupBy != nil || q.Having != nil || q.Distinct {
+		return true
+	}
+	found := false
+	check := func(x sql.Expr) {
+		walkAST(x, func(e sql.Expr) {
+			if isAggCall(e) {
+				found = true
+			}
+		})
+	}
+	for _, it := range q.Items {
+		check(it.Expr)
+	}
+	for _, o := range q.OrderBy {
+		check(o.X)
+	}
+	return found
+}
+
+func isAggCall(e sql.Expr) bool {
+	c, ok := e.(*sql.FuncCall)
+	if !ok {
+		return false
+	}
+	_, agg := aggregate.Lookup(c.Name)
+	return agg
+}
+
+// planAggregate plans the grouping of q over the input scope in: a Go calc
+// (WHERE, then the keys and the aggregates' arguments), then the hash
+// aggregation. It returns q rewritten over the aggregation's output (its
+// HAVING as the WHERE; aggregate calls and grouped expressions replaced by
+// the output's columns) and the scope of that output.
+func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Select, scope, error) {
+	b := &binder{cat: cat, scope: in}
+	var filter expr.Expr
+	if q.Where != nil {
+		if err := noAggregates(q.Where, "WHERE"); err != nil {
+			return nil, nil, err
+		}
+		var err error
+		if filter, err = b.bind(q.Where); err != nil {
+			return nil, nil, err
+		}
+		if err := wantBool(q.Where.Pos(), "WHERE", filter); err != nil {
+			return nil, nil, err
+		}
+	}
+	groupBy := q.GroupBy
+	if q.Distinct {
+		if groupBy != nil {
+			return nil, nil, errAt(q.At, "SELECT DISTINCT with GROUP BY is not supported by weir yet")
+		}
+		for _, it := range q.Items {
+			if it.Star {
+				return nil, nil, errAt(it.At, "SELECT DISTINCT * is not supported by weir yet; list the columns")
+			}
+			if err := noAggregates(it.Expr, "SELECT DISTINCT"); err != nil {
+				return nil, nil, err
+			}
+			groupBy = append(groupBy, it.Expr)
+		}
+	}
+	g := &grouping{b: b}
+	var pre []expr.Expr // the calc before the aggregation
+	var preNames []string
+	var post scope
+	for i, x := range groupBy {
+		if err := noAggregates(x, "GROUP BY"); err != nil {
+			return nil, nil, err
+		}
+		k, err := b.bind(x)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := checkGoNested(x.Pos(), k); err != nil {
+			return nil, nil, err
+		}
+		if t := k.Type(); !groupable(t) {
+			return nil, nil, errAt(x.Pos(), "GROUP BY on %s is not supported by weir yet", t)
+		}
+		col := column{name: fmt.Sprintf("$key%d", i), t: k.Type()}
+		if c, ok := k.(*expr.Column); ok {
+			col.qual, col.name = in[c.Index].qual, in[c.Index].name
+		}
+		g.keys = append(g.keys, k.String())
+		g.keyNames = append(g.keyNames, col.name)
+		pre = append(pre, k)
+		preNames = append(preNames, col.name)
+		post = append(post, col)
+	}
+	global := len(groupBy) == 0
+	out := &sql.Select{At: q.At, Limit: q.Limit, Offset: q.Offset, LimitAt: q.LimitAt}
+	for i, it := range q.Items {
+		if it.Star {
+			return nil, nil, errAt(it.At, "* cannot be selected in an aggregating query; list the grouped columns")
+		}
+		x, err := g.rewrite(it.Expr)
+		if err != nil {
+			return nil, nil, err
+		}
+		alias := it.Alias
+		if alias == "" {
+			// Name the output as Flink does: a column keeps its name,
+			// anything else is EXPR$<position>.
+			alias = fmt.Sprintf("EXPR$%d", i)
+			if id, ok := it.Expr.(*sql.Ident); ok {
+				alias = id.Parts[len(id.Parts)-1]
+			}
+		}
+		out.Items = append(out.Items, sql.SelectItem{At: it.At, Expr: x, Alias: alias})
+	}
+	if q.Having != nil {
+		x, err := g.rewrite(q.Having)
+		if err != nil {
+			return nil, nil, err
+		}
+		out.Where = x
+	}
+	for _, o := range q.OrderBy {
+		x := o.X
+		if !isOrdinalOrAlias(x, q) {
+			var err error
+			if x, err = g.rewrite(o.X); err != nil {
+				return nil, nil, err
+			}
+		}
+		out.OrderBy = append(out.OrderBy, sql.OrderItem{X: x, Desc: o.Desc, Nulls: o.Nulls})
+	}
+	// The aggregates' arguments follow the keys in the calc.
+	op := &aggregate.Op{}
+	for i := range groupBy {
+		op.Keys = append(op.Keys, i)
+		op.Schema = append(op.Schema, types.Field{Name: preNames[i], Type: pre[i].Type()})
+	}
+	for i, a := range g.aggs {
+		spec := aggregate.Spec{Func: a.fn, Distinct: a.distinct, Label: a.label, In: types.BIGINT}
+		if a.arg != nil {
+			spec.Arg = len(pre)
+			spec.In = a.arg.Type()
+			pre = append(pre, a.arg)
+			preNames = append(preNames, fmt.Sprintf("$arg%d", i))
+		}
+		t, err := aggregate.ResultType(a.fn, spec.In, global)
+		if err != nil {
+			return nil, nil, errAt(a.at, "%s: %v", a.label, err)
+		}
+		spec.Out = t
+		op.Aggs = append(op.Aggs, spec)
+		name := fmt.Sprintf("$agg%d", i)
+		op.Schema = append(op.Schema, types.Field{Name: name, Type: t})
+		post = append(post, column{name: name, t: t})
+	}
+	if err := p.finish(pre, preNames, filter); err != nil {
+		return nil, nil, err
+	}
+	p.steps = append(p.steps, Step{Op: op})
+	p.schema = op.Schema
+	// Columns of the input that are not grouped stay visible by name only
+	// to say why they cannot be used.
+	g.hidden = in
+	if err := g.checkGrouped(out, post); err != nil {
+		return nil, nil, err
+	}
+	return out, post, nil
+}
+
+// groupable reports whether the aggregation can hash keys of type t.
+func groupable(t types.T) bool {
+	switch t.Kind {
+	case types.Array, types.Map, types.Row, types.Null:
+		return false
+	}
+	return true
+}
+
+// grouping collects the aggregate calls of a query and rewrites its
+// expressions over the aggregation's output.
+type grouping struct {
+	b        *binder
+	keys     []string // bound key expressions, as strings
+	keyNames []string
+	aggs     []aggCall
+	hidden   scope
+}
+
+type aggCall struct {
+	at       sql.Pos
+	fn       aggregate.Func
+	distinct bool
+	arg      expr.Expr // nil for COUNT(*)
+	label    string
+}
+
+// rewrite replaces the aggregate calls and the grouped expressions of x with
+// columns of the aggregation's output.
+func (g *grouping) rewrite(x sql.Expr) (sql.Expr, error) {
+	var err error
+	out := rewriteAST(x, func(e sql.Expr) sql.Expr {
+		if err != nil {
+			return e
+		}
+		if isAggCall(e) {
+			var name string
+			name, err = g.addAgg(e.(*sql.FuncCall))
+			return &sql.Ident{At: e.Pos(), Parts: []string{name}}
+		}
+		if containsAgg(e) {
+			return nil // rewrite the children
+		}
+		if _, lit := e.(*sql.Literal); lit {
+			return e
+		}
+		if k, bindErr := g.b.bind(e); bindErr == nil {
+			s := k.String()
+			for i, key := range g.keys {
+				if s == key {
+					return &sql.Ident{At: e.Pos(), Parts: []string{g.keyNames[i]}}
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (g *grouping) addAgg(c *sql.FuncCall) (string, error) {
+	fn, _ := aggregate.Lookup(c.Name)
+	up := strings.ToUpper(c.Name)
+	a := aggCall{at: c.At, fn: fn, distinct: c.Distinct}
+	switch {
+	case c.Star && fn == aggregate.Count:
+		a.fn = aggregate.CountStar
+		a.label = "COUNT(*)"
+	case c.Star:
+		return "", errAt(c.At, "%s(*) is not allowed; only COUNT takes *", up)
+	case len(c.Args) != 1:
+		return "", errAt(c.At, "%s takes one argument, got %d", up, len(c.Args))
+	default:
+		for _, arg := range c.Args {
+			if containsAgg(arg) {
+				return "", errAt(arg.Pos(), "aggregate calls cannot be nested: %s inside %s", "an aggregate", up)
+			}
+		}
+		x, err := g.b.bind(c.Args[0])
+		if err != nil {
+			return "", err
+		}
+		if err := checkGoNested(c.Args[0].Pos(), x); err != nil {
+			return "", err
+		}
+		if x.Type().Kind == types.Null {
+			x = coerce(x, types.STRING)
+		}
+		a.arg = x
+		d := ""
+		if c.Distinct {
+			d = "DISTINCT "
+		}
+		a.label = up + "(" + d + x.String() + ")"
+	}
+	for i, prev := range g.aggs {
+		if prev.label == a.label {
+			return fmt.Sprintf("$agg%d", i), nil
+		}
+	}
+	g.aggs = append(g.aggs, a)
+	return fmt.Sprintf("$agg%d", len(g.aggs)-1), nil
+}
+
+// checkGoNested-like check: every column named after the rewrite must be an
+// output of the aggregation.
+func (g *grouping) checkGrouped(q *sql.Select, post scope) error {
+	var err error
+	check := func(x sql.Expr) {
+		walkAST(x, func(e sql.Expr) {
+			id, ok := e.(*sql.Ident)
+			if !ok || err != nil {
+				return
+			}
+			if _, e1 := post.resolve(id); e1 == nil {
+				return
+			}
+			if _, e2 := g.hidden.resolve(id); e2 == nil {
+				err = errAt(id.At, "column %s is neither grouped nor aggregated; add it to GROUP BY or use it in an aggregate such as MAX(%s)", strings.Join(id.Parts, "."), strings.Join(id.Parts, "."))
+			}
+		})
+	}
+	for _, it := range q.Items {
+		check(it.Expr)
+	}
+	check(q.Where)
+	for _, o := range q.OrderBy {
+		check(o.X)
+	}
+	return err
+}
+
+// noAggregates fails if x has an aggregate call.
+func noAggregates(x sql.Expr, where string) error {
+	var err error
+	walkAST(x, func(e sql.Expr) {
+		if err == nil && isAggCall(e) {
+			err = errAt(e.Pos(), "aggregate functions are not allowed in %s", where)
+		}
+	})
+	return err
+}
+
+func containsAgg(x sql.Expr) bool {
+	found := false
+	walkAST(x, func(e sql.Expr) {
+		if isAggCall(e) {
+			found = true
+		}
+	})
+	return found
+}
+
+// isOrdinalOrAlias reports whether an ORDER BY key names an output column by
+// position or alias (resolved later, over the output).
+func isOrdinalOrAlias(x sql.Expr, q *sql.Select) bool {
+	if lit, ok := x.(*sql.Literal); ok && lit.Kind == sql.LitInteger {
+		return true
+	}
+	id, ok := x.(*sql.Ident)
+	if !ok || len(id.Parts) != 1 {
+		return false
+	}
+	for _, it := range q.Items {
+		if it.Alias != "" && strings.EqualFold(it.Alias, id.Parts[0]) {
+			return true
+		}
+	}
+	return false
+}
+
+// walkAST calls f on x and every expression inside it.
+func walkAST(x sql.Expr, f func(sql.Expr)) {
+	rewriteAST(x, func(e sql.Expr) sql.Expr {
+		f(e)
+		return nil
+	})
+}
+
+// rewriteAST returns x with each node replaced by f's result, top-down: when
+// f returns nil the node is kept and its children are rewritten.
+func rewriteAST(x sql.Expr, f func(sql.Expr) sql.Expr) sql.Expr {
+	if x == nil {
+		return nil
+	}
+	if r := f(x); r != nil {
+		return r
+	}
+	rw := func(e sql.Expr) sql.Expr { return rewriteAST(e, f) }
+	switch e := x.(type) {
+	case *sql.Unary:
+		c := *e
+		c.X = rw(e.X)
+		return &c
+	case *sql.Binary:
+		c := *e
+		c.L, c.R = rw(e.L), rw(e.R)
+		return &c
+	case *sql.IsNull:
+		c := *e
+		c.X = rw(e.X)
+		return &c
+	case *sql.IsBool:
+		c := *e
+		c.X = rw(e.X)
+		return &c
+	case *sql.Between:
+		c := *e
+		c.X, c.Lo, c.Hi = rw(e.X), rw(e.Lo), rw(e.Hi)
+		return &c
+	case *sql.InList:
+		c := *e
+		c.X = rw(e.X)
+		c.List = make([]sql.Expr, len(e.List))
+		for i, y := range e.List {
+			c.List[i] = rw(y)
+		}
+		return &c
+	case *sql.Like:
+		c := *e
+		c.X, c.Pattern = rw(e.X), rw(e.Pattern)
+		return &c
+	case *sql.FuncCall:
+		c := *e
+		c.Args = make([]sql.Expr, len(e.Args))
+		for i, y := range e.Args {
+			c.Args[i] = rw(y)
+		}
+		return &c
+	case *sql.Cast:
+		c := *e
+		c.X = rw(e.X)
+		return &c
+	case *sql.Case:
+		c := *e
+		c.Operand = rw(e.Operand)
+		c.Whens = make([]sql.When, len(e.Whens))
+		for i, w := range e.Whens {
+			c.Whens[i] = sql.When{Cond: rw(w.Cond), Result: rw(w.Result)}
+		}
+		c.Else = rw(e.Else)
+		return &c
+	}
+	return x
+}
+
+// orderKeys resolves the ORDER BY keys of q over the output columns outs
+// (named labels) and the scope b binds in: an output's alias or 1-based
+// position, an expression equal to an output, or else a new hidden column,
+// returned in extra.
+func orderKeys(q *sql.Select, b *binder, outs []expr.Expr, labels []string) (keys []sortop.Key, extra []expr.Expr, err error) {
+	for _, o := range q.OrderBy {
+		col := -1
+		switch x := o.X.(type) {
+		case *sql.Literal:
+			if x.Kind == sql.LitInteger {
+				n, _ := strconv.Atoi(x.Text)
+				if n < 1 || n > len(outs) {
+					return nil, nil, errAt(x.At, "ORDER BY position %s is not in the select list (1 to %d)", x.Text, len(outs))
+				}
+				col = n - 1
+			}
+		case *sql.Ident:
+			if len(x.Parts) == 1 {
+				for i, l := range labels {
+					if strings.EqualFold(l, x.Parts[0]) {
+						col = i
+						break
+					}
+				}
+			}
+		}
+		if col < 0 {
+			e, err := b.bind(o.X)
+			if err != nil {
+				return nil, nil, err
+			}
+			if err := checkGoNested(o.X.Pos(), e); err != nil {
+				return nil, nil, err
+			}
+			s := e.String()
+			for i, out := range outs {
+				if out.String() == s {
+					col = i
+					break
+				}
+			}
+			if col < 0 {
+				col = len(outs) + len(extra)
+				extra = append(extra, e)
+			}
+		}
+		k := sortop.Key{Col: col, Desc: o.Desc}
+		// Flink's default: NULLs first ascending, last descending (NULL
+		// is the smallest value).
+		switch o.Nulls {
+		case "FIRST":
+			k.NullsFirst = true
+		case "LAST":
+			k.NullsFirst = false
+		default:
+			k.NullsFirst = !o.Desc
+		}
+		keys = append(keys, k)
+	}
+	return keys, extra, nil
+}
+
+// bounded reports whether a source table ends: Flink's datagen does with
+// 'number-of-rows' or a sequence field; the filesystem connector does.
+func bounded(t *Table) bool {
+	if t == nil {
+		return true
+	}
+	switch t.Connector() {
+	case "datagen":
+		if _, ok := t.Options["number-of-rows"]; ok {
+			return true
+		}
+		for k, v := range t.Options {
+			if strings.HasPrefix(k, "fields.") && strings.HasSuffix(k, ".kind") && strings.EqualFold(v, "sequence") {
+				return true
+			}
+		}
+		return false
+	case "filesystem":
+		return true
+	}
+	return false
+}
