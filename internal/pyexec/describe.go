@@ -35,11 +35,20 @@ func Describe(ctx context.Context, python string, pyFiles []string, paths []stri
 		python = "python3"
 	}
 	p := &Pool{cfg: Config{PyFiles: pyFiles}}
+	// As for the workers: `python -m` puts its working directory first on
+	// sys.path, where a stray file would shadow a module shipped with
+	// python.files (and run as the job's user). So the working directory is
+	// a new private empty one (not the user's, not the shared temporary
+	// directory), and weir.describe drops it from sys.path as weir.worker
+	// does: both then search PYTHONPATH (python.files first) in the same order.
+	dir, err := os.MkdirTemp("", "weir-describe-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("pyexec: describing Python functions: %w", err)
+	}
+	defer os.RemoveAll(dir)
 	cmd := exec.CommandContext(ctx, python, append([]string{"-m", "weir.describe"}, paths...)...)
 	cmd.Env = os.Environ()
-	// As for the workers: not the user's directory, which `python -m` would
-	// put first on sys.path.
-	cmd.Dir = os.TempDir()
+	cmd.Dir = dir
 	if pp := p.pythonPath(); pp != "" {
 		cmd.Env = append(cmd.Env, "PYTHONPATH="+pp)
 	}

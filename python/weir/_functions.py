@@ -7,6 +7,7 @@ decoded and encoded and how the per-row loop runs.
 
 import atexit
 import importlib
+import os
 import sys
 import threading
 import traceback
@@ -16,6 +17,27 @@ from weir.types import parse_type
 
 _lock = threading.RLock()  # re-entrant: close_all may run in a signal handler
 _opened = {}  # (module, attr) -> wrapper, opened once per worker process
+
+
+def isolate_path():
+    """Drop the working directory that ``python -m`` put first on sys.path.
+
+    weir.describe (planning) and weir.worker both call this first, so both
+    find the user's modules on PYTHONPATH, python.files first, in the same
+    order: a stray file of the same name in the working directory cannot
+    shadow a shipped module in one and not in the other. (Both also run in a
+    private empty directory, in case this is bypassed.) Under ``python -P``
+    (Python 3.11+: PYTHONSAFEPATH) nothing was put there and nothing is dropped.
+    """
+    if getattr(sys.flags, "safe_path", False) or not sys.path:
+        return
+    first = sys.path[0]
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        cwd = None
+    if first == "" or (cwd is not None and os.path.abspath(first) == cwd):
+        del sys.path[0]
 
 
 def _import_failure(module, e):

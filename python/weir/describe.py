@@ -29,6 +29,10 @@ def describe(path):
 def main(argv):
     import importlib.util
 
+    from weir import _functions
+
+    _functions.isolate_path()
+
     if importlib.util.find_spec("apache_beam") is None:
         sys.stderr.write(
             f"weir: the apache-beam package is missing from {sys.executable}; the workers need it. "

@@ -33,6 +33,10 @@ def _stop(signum, frame):
 
 
 def main():
+    from weir import _functions
+
+    # Find the user's modules where weir.describe found them at planning.
+    _functions.isolate_path()
     signal.signal(signal.SIGTERM, _stop)
     # The engine asks for the Python stacks of a bundle that makes no progress.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
