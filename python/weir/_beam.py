@@ -2,7 +2,8 @@
 
 Registers the URNs of weir's Python stages with the harness. The harness
 hands each stage one element per batch of rows (bytes in weir's row format,
-in a windowed value); the stage answers with one element of encoded results.
+in a windowed value); the stage answers with one element of encoded results,
+or several when they are large (see weir._limits and docs/WIRE_FORMAT.md).
 """
 
 from apache_beam.runners.worker import bundle_processor, operation_specs, operations
@@ -33,8 +34,11 @@ class StageOperation(operations.Operation):
         self._op = cls(self._stage)
 
     def process(self, o):
+        receive = self.receivers[0].receive
         with self.scoped_process_state:
-            self.receivers[0].receive(o.with_value(self._op.process(o.value)))
+            # Large results leave in several elements (weir._limits): every
+            # part but the last goes out through emit as soon as it is full.
+            receive(o.with_value(self._op.process(o.value, lambda part: receive(o.with_value(part)))))
 
     def monitoring_infos(self, transform_id, tag_to_pcollection_id):
         # Besides Beam's own, report the input rows processed so far, which

@@ -20,6 +20,10 @@ Equal calls of deterministic functions are computed once per row and the
 calls run in the order of the fused function (see ``_plan``), so the
 functions see the same calls in the same order as with the slow operations.
 
+Given ``emit``, ``process`` sends the results in parts, exactly as the slow
+operations do (see ``_limits``): one comparison of the encoder's size per row
+decides, so the per-row cost stays that of the loop without parts.
+
 Only errors take the slow road: the failing row is diagnosed by a
 ``Fused`` built on demand, exactly as the slow operations do. Like them, a
 malformed batch raises its DecodeError before any error of a function: the
@@ -38,6 +42,7 @@ from weir._coder_fast cimport RowDecoder, RowEncoder
 import traceback
 
 from weir import _functions
+from weir._limits import CONTINUED, MAX_ROW_BYTES, PART_BYTES, row_too_large
 from weir.row import Row
 from weir.types import parse_type
 
@@ -61,6 +66,7 @@ cdef extern from "Python.h":
     Py_ssize_t PyTuple_GET_SIZE(object o)
     PyObject* PyList_GET_ITEM(object o, Py_ssize_t i)
     PyObject* PyTuple_GET_ITEM(object o, Py_ssize_t i)
+    const Py_ssize_t PY_SSIZE_T_MAX
 
 
 cdef extern from *:
@@ -108,6 +114,8 @@ cdef enum:
     PH_ARGS = 3     # table: computing the table function's arguments
     PH_TABLE = 4    # table: calling the table function, iterating and encoding its rows
     PH_END = 5      # table: writing the end marker
+    PH_EMIT = 6     # sending a part of the results
+    PH_LIMIT = 7    # a result row over max_row_bytes
 
 # Deeper expressions run through the Fused function (as they do in the slow operations).
 cdef int MAX_DEPTH = 200
@@ -404,25 +412,35 @@ cdef class ScalarOperation:
     # Input rows processed so far; the engine reads it to tell a slow
     # function from a stuck one.
     cdef readonly long long rows_done
+    # Results are sent in parts of about part_bytes; no row may be over max_row_bytes.
+    cdef public Py_ssize_t part_bytes
+    cdef public Py_ssize_t max_row_bytes
+    cdef object emit            # during process: where parts go, or None
+    cdef Py_ssize_t part        # during process: part_bytes, or no limit without emit
 
     def __init__(self, stage):
         self.stage = stage
+        self.part_bytes = PART_BYTES
+        self.max_row_bytes = MAX_ROW_BYTES
         self.dec = RowDecoder([parse_type(t) for t in stage.input_types])
         self.enc = RowEncoder([parse_type(o.type) for o in stage.outputs])
         wrappers = [_functions.open_function(f, stage.job_parameters) for f in stage.functions]
         self.prog = _Program(stage, wrappers, stage.outputs, len(stage.input_types))
 
-    def process(self, data):
-        """The encoded output rows of a batch of input rows."""
+    def process(self, data, emit=None):
+        """The encoded output rows of a batch of input rows (their last part, given emit)."""
         if self.prog is None:
             raise RuntimeError("ScalarOperation is not initialised")
         if self.busy:
             raise RuntimeError("ScalarOperation.process is not reentrant")
         self.busy = True
+        self.emit = emit
+        self.part = self.part_bytes if emit is not None else PY_SSIZE_T_MAX
         try:
             return self._process(data)
         finally:
             self.busy = False
+            self.emit = None
             self.dec._release()
             self.prog.clear()
 
@@ -438,10 +456,12 @@ cdef class ScalarOperation:
             # Cold path: one row failed; answer as the slow operation does.
             phase = self.phase
             self.enc.take()
-            if phase == PH_DECODE or not isinstance(e, Exception):
+            if phase == PH_DECODE or phase == PH_EMIT or not isinstance(e, Exception):
                 raise
             row = list(p.row)
             _drain(self.dec, p.row)
+            if phase == PH_LIMIT:
+                raise
             if phase == PH_CALL:
                 raise p.get_fused().diagnose(row, e) from None
             if isinstance(e, (TypeError, ValueError)):
@@ -455,15 +475,28 @@ cdef int _scalar_rows(ScalarOperation op) except -1:
     cdef RowEncoder enc = op.enc
     cdef list row = p.row
     cdef list out = p.out
+    cdef Py_ssize_t start, part = op.part
     while True:
         op.phase = PH_DECODE
         if not dec.next_into(row):
             return 0
+        if enc.size >= part:
+            op.phase = PH_EMIT
+            _emit_part(op.emit, enc)
         op.phase = PH_CALL
         _run(p)
         op.phase = PH_WRITE
+        start = enc.size
         enc.write_row(out)
+        if enc.size - start > op.max_row_bytes:
+            op.phase = PH_LIMIT
+            raise row_too_large(op.stage, list(out), list(row), enc.size - start, op.max_row_bytes)
         op.rows_done += 1
+
+
+cdef int _emit_part(object emit, RowEncoder enc) except -1:
+    emit(CONTINUED + enc.take())
+    return 0
 
 
 cdef class TableOperation:
@@ -480,9 +513,15 @@ cdef class TableOperation:
     cdef int phase
     cdef bint busy
     cdef readonly long long rows_done   # input rows processed so far
+    cdef public Py_ssize_t part_bytes
+    cdef public Py_ssize_t max_row_bytes
+    cdef object emit
+    cdef Py_ssize_t part
 
     def __init__(self, stage):
         self.stage = stage
+        self.part_bytes = PART_BYTES
+        self.max_row_bytes = MAX_ROW_BYTES
         call = stage.outputs[0].call
         self.fn_proto = stage.functions[call.function]
         self.dec = RowDecoder([parse_type(t) for t in stage.input_types])
@@ -493,17 +532,21 @@ cdef class TableOperation:
         self.single = len(self.fn_proto.result_types) == 1
         self.one = [None]
 
-    def process(self, data):
-        """The encoded result rows of a batch of input rows, each input row's followed by an end marker."""
+    def process(self, data, emit=None):
+        """The encoded result rows of a batch of input rows, each input row's followed by an end marker
+        (their last part, given emit)."""
         if self.prog is None:
             raise RuntimeError("TableOperation is not initialised")
         if self.busy:
             raise RuntimeError("TableOperation.process is not reentrant")
         self.busy = True
+        self.emit = emit
+        self.part = self.part_bytes if emit is not None else PY_SSIZE_T_MAX
         try:
             return self._process(data)
         finally:
             self.busy = False
+            self.emit = None
             self.dec._release()
             self.prog.clear()
             weir_copy(weir_list_items(self.one), <PyObject*>_None)
@@ -520,11 +563,13 @@ cdef class TableOperation:
             # Cold path: one row failed; answer as the slow operation does.
             phase = self.phase
             self.enc.take()
-            if phase == PH_DECODE or phase == PH_END or not isinstance(e, Exception):
+            if phase == PH_DECODE or phase == PH_END or phase == PH_EMIT or not isinstance(e, Exception):
                 raise
             row = list(p.row)
             args = tuple(p.out) if phase == PH_TABLE else None
             _drain(self.dec, p.row)
+            if phase == PH_LIMIT:
+                raise
             if args is None:
                 raise p.get_fused().diagnose(row, e) from None
             if isinstance(e, (TypeError, ValueError)) and getattr(e, "weir_coder_error", False):
@@ -586,11 +631,20 @@ cdef int _write_rows(TableOperation op, RowEncoder enc, object result) except -1
 
 
 cdef inline int _write_item(TableOperation op, RowEncoder enc, object item) except -1:
+    cdef Py_ssize_t start
+    if enc.size >= op.part:
+        op.phase = PH_EMIT
+        _emit_part(op.emit, enc)
+        op.phase = PH_TABLE
+    start = enc.size
     if op.single and not _is_row(item):
         weir_copy(weir_list_items(op.one), <PyObject*>item)
         enc.write_row(op.one)
     else:
         enc.write_row(item)
+    if enc.size - start > op.max_row_bytes:
+        op.phase = PH_LIMIT
+        raise row_too_large(op.stage, item, list(op.prog.row), enc.size - start, op.max_row_bytes)
     return 0
 
 
