@@ -3,6 +3,7 @@ package aggregate
 import (
 	"cmp"
 	"fmt"
+	"math/big"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -130,9 +131,12 @@ func (a *sumAcc[V, A]) build(mem memory.Allocator, n int) arrow.Array {
 	return b.NewArray()
 }
 
-// decimalSumAcc is SUM over DECIMAL; a sum beyond the result's precision is
-// NULL, as in Flink.
+// decimalSumAcc is SUM or AVG over DECIMAL; a result beyond the result's
+// precision is NULL, as in Flink. AVG divides the sum by the count at the
+// result's scale, rounding half away from zero (Java's HALF_UP).
 type decimalSumAcc struct {
+	avg      bool
+	inScale  int
 	out      types.T
 	sum      []decimal128.Num
 	cnt      []int64
@@ -159,13 +163,33 @@ func (a *decimalSumAcc) build(mem memory.Allocator, n int) arrow.Array {
 	b := array.NewDecimal128Builder(mem, a.out.Arrow().(*arrow.Decimal128Type))
 	defer b.Release()
 	for g := 0; g < n; g++ {
-		if a.cnt[g] == 0 || !a.sum[g].FitsInPrecision(int32(a.out.Precision)) {
+		v := a.sum[g]
+		if a.avg && a.cnt[g] > 0 {
+			v = decimalAvg(v, a.cnt[g], a.out.Scale-a.inScale)
+		}
+		if a.cnt[g] == 0 || !v.FitsInPrecision(int32(a.out.Precision)) {
 			b.AppendNull()
 			continue
 		}
-		b.Append(a.sum[g])
+		b.Append(v)
 	}
 	return b.NewArray()
+}
+
+// decimalAvg returns sum * 10^shift / n, rounded half away from zero.
+func decimalAvg(sum decimal128.Num, n int64, shift int) decimal128.Num {
+	x := sum.BigInt()
+	x.Mul(x, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(shift)), nil))
+	d := big.NewInt(n)
+	q, r := new(big.Int).QuoRem(x, d, new(big.Int))
+	if new(big.Int).Mul(new(big.Int).Abs(r), big.NewInt(2)).Cmp(d) >= 0 {
+		q.Add(q, big.NewInt(int64(x.Sign())))
+	}
+	if q.BitLen() > 126 {
+		// Beyond any DECIMAL(38): FitsInPrecision will reject it.
+		return decimal128.MaxDecimal128
+	}
+	return decimal128.FromBigInt(q)
 }
 
 // minMaxAcc is MIN or MAX over an ordered Go type.
@@ -358,8 +382,8 @@ func newAcc(s Spec) (acc, error) {
 			return &sumAcc[float32, float64]{avg: avg, out: s.Out, vals: float32View}, nil
 		case in.Kind == types.Float:
 			return &sumAcc[float32, float32]{out: s.Out, vals: float32View}, nil
-		case in.Kind == types.Decimal && !avg:
-			return &decimalSumAcc{out: s.Out}, nil
+		case in.Kind == types.Decimal:
+			return &decimalSumAcc{avg: avg, inScale: in.Scale, out: s.Out}, nil
 		}
 	case Min, Max:
 		max := s.Func == Max

@@ -60,7 +60,7 @@ func (f Func) String() string {
 // ResultType returns the type of f over an argument of type in, as Flink
 // types it: COUNT is BIGINT NOT NULL; SUM keeps the argument's type (DECIMAL
 // widens to precision 38); AVG keeps it too (AVG of INT is INT); MIN and
-// MAX keep it. Global (no GROUP BY) results other than COUNT are nullable,
+// MAX keep it; AVG of DECIMAL(p, s) is DECIMAL(38, max(s, 6)). Global (no GROUP BY) results other than COUNT are nullable,
 // since an empty input gives NULL. It fails for argument types f does not
 // take.
 func ResultType(f Func, in types.T, global bool) (types.T, error) {
@@ -76,11 +76,13 @@ func ResultType(f Func, in types.T, global bool) (types.T, error) {
 		switch {
 		case in.IsInteger(), in.Kind == types.Float, in.Kind == types.Double:
 			return out, nil
-		case in.Kind == types.Decimal && f == Sum:
-			out.Precision = 38
-			return out, nil
 		case in.Kind == types.Decimal:
-			return types.T{}, fmt.Errorf("AVG over DECIMAL is not supported by weir yet; cast the argument to DOUBLE")
+			// SUM widens to precision 38; AVG also to scale 6 at least.
+			out.Precision = 38
+			if f == Avg {
+				out.Scale = max(out.Scale, 6)
+			}
+			return out, nil
 		}
 		return types.T{}, fmt.Errorf("%s needs a numeric argument, got %s", f, in)
 	case Min, Max:

@@ -502,23 +502,17 @@ func orderKeys(q *sql.Select, b *binder, outs []expr.Expr, labels []string) (key
 	return keys, extra, nil
 }
 
-// bounded reports whether a source table ends: Flink's datagen does with
-// 'number-of-rows' or a sequence field; the filesystem connector does.
+// bounded reports whether a source table is bounded as Flink sees it: a
+// datagen table only with 'number-of-rows' (a sequence field alone ends the
+// data but leaves the source unbounded); filesystem tables always.
 func bounded(t *Table) bool {
 	if t == nil {
 		return true
 	}
 	switch t.Connector() {
 	case "datagen":
-		if _, ok := t.Options["number-of-rows"]; ok {
-			return true
-		}
-		for k, v := range t.Options {
-			if strings.HasPrefix(k, "fields.") && strings.HasSuffix(k, ".kind") && strings.EqualFold(v, "sequence") {
-				return true
-			}
-		}
-		return false
+		_, ok := t.Options["number-of-rows"]
+		return ok
 	case "filesystem":
 		return true
 	}

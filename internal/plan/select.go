@@ -45,7 +45,7 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 	}
 	q := st.Query
 	if (isAggregateQuery(q) || q.OrderBy != nil) && !bounded(job.Source.Table) {
-		return nil, errAt(q.At, "this query aggregates or sorts the rows of %s, which never ends; weir runs GROUP BY, aggregates and ORDER BY on bounded input only (datagen with 'number-of-rows' or sequence fields, filesystem, VALUES)", job.Source.Table.Name)
+		return nil, errAt(q.At, "this query aggregates or sorts the rows of %s, which never ends; weir runs GROUP BY, aggregates and ORDER BY on bounded input only, as Flink's batch mode does (datagen with 'number-of-rows', filesystem, VALUES)", job.Source.Table.Name)
 	}
 	if isAggregateQuery(q) {
 		// The rest of the query runs over the aggregation's output, with
