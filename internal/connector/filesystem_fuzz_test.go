@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -15,11 +17,14 @@ import (
 
 // FuzzCSVSource: whatever a CSV file holds, reading it never panics or
 // leaks; it gives rows or an error. Rows it reads, written back by the CSV
-// sink and read again, come out the same.
+// sink and read again, come out the same. With 'csv.ignore-parse-errors' a
+// UTF-8 file always reads, and to the same rows when it reads without.
 func FuzzCSVSource(f *testing.F) {
 	f.Add([]byte("1,abc,1.5,2020-01-01\n2,,NaN,1969-12-31\n"))
 	f.Add([]byte("3,\"a,\"\"b\"\"\",-0.0,\n"))
 	f.Add([]byte("x,y\n"))
+	f.Add([]byte("1,a\nx,b,1.0\n3\n4,c,d,2020-01-01,e\n5,\"f\"g\n"))
+	f.Add([]byte("1,caf\xe9,2,\n"))
 	schema := types.Schema{
 		{Name: "a", Type: types.INT},
 		{Name: "s", Type: types.STRING},
@@ -33,10 +38,20 @@ func FuzzCSVSource(f *testing.F) {
 			t.Fatal(err)
 		}
 		first, err := readCSV(t, schema, in)
+		lenient, lerr := readCSV(t, schema, in, "csv.ignore-parse-errors", "true")
+		if lerr != nil && utf8.Valid(data) {
+			t.Fatalf("UTF-8 input failed with csv.ignore-parse-errors: %v", lerr)
+		}
+		if lerr != nil && !strings.Contains(lerr.Error(), "invalid UTF-8") {
+			t.Fatalf("csv.ignore-parse-errors failed for another reason than UTF-8: %v", lerr)
+		}
 		if err != nil {
 			return
 		}
-		out := filepath.Join(dir, "out.csv")
+		if !bytes.Equal(first, lenient) {
+			t.Fatalf("csv.ignore-parse-errors changed rows that read without it:\n%q\n%q", first, lenient)
+		}
+		out := filepath.Join(dir, "out") // a directory of part files
 		sink, err := OpenSink("t", schema, map[string]string{"connector": "filesystem", "path": out, "format": "csv"}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -73,11 +88,12 @@ func FuzzCSVSource(f *testing.F) {
 	})
 }
 
-// readCSV reads a CSV file through the source and prints its rows.
-func readCSV(t *testing.T, schema types.Schema, path string) ([]byte, error) {
+// readCSV reads a CSV file or directory through the source, with extra
+// options (key, value, ...), and prints its rows.
+func readCSV(t *testing.T, schema types.Schema, path string, options ...string) ([]byte, error) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	src, err := OpenSource("t", schema, map[string]string{"connector": "filesystem", "path": path, "format": "csv"}, 64, mem)
+	src, err := OpenSource("t", schema, fsOpts(path, options...), 64, mem)
 	if err != nil {
 		return nil, err
 	}
