@@ -4,14 +4,18 @@
 // (Pdeathsig), so that no worker outlives the engine. Stop goes graceful
 // (SIGTERM) then forced (SIGKILL) and is safe to call more than once.
 //
+// What a worker writes to stdout and stderr is logged line by line: the
+// Beam harness starting up at debug level, and the user's output (print in
+// a function), which follows UserOutputMarker, at INFO with its worker's
+// name, rate-limited (OutputLimit). The last stderr lines are kept for crash
+// reports.
+//
 // worker imports only the standard library.
 package worker
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os/exec"
 	"strings"
@@ -34,8 +38,17 @@ type Options struct {
 	Name string
 	// Dir is the working directory; empty means the engine's.
 	Dir string
-	// Log receives the worker's stderr lines.
+	// Log receives what the worker writes to stdout and stderr, line by
+	// line, with attributes worker (Name) and stream. Before the worker
+	// prints UserOutputMarker (the Beam harness starting up) lines are
+	// logged at debug level. After it, they are the user's (print in a
+	// function) and are logged at INFO whatever Log's level, so that they
+	// show at weir's default verbosity, within OutputLimit. The last stderr
+	// lines are kept for reports either way (Stderr). Nil logs nothing.
 	Log *slog.Logger
+	// OutputLimit bounds the lines of user output logged; the zero value
+	// means a burst of 100 lines, then 10 lines a second.
+	OutputLimit OutputLimit
 }
 
 // Process is a running worker.
@@ -44,9 +57,8 @@ type Process struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error
+	out  *output
 
-	mu       sync.Mutex
-	stderr   []string
 	stopOnce sync.Once
 }
 
@@ -63,11 +75,14 @@ func Start(o Options) (*Process, error) {
 	cmd.Env = append(cmd.Environ(), o.Env...)
 	cmd.Dir = o.Dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("worker %s: %w", o.Name, err)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, fmt.Errorf("worker %s: %w", o.Name, err)
 	}
-	cmd.Stdout = nil
 	if err := cmd.Start(); err != nil {
 		var ee *exec.Error
 		if errors.As(err, &ee) || errors.Is(err, syscall.ENOENT) {
@@ -75,36 +90,25 @@ func Start(o Options) (*Process, error) {
 		}
 		return nil, fmt.Errorf("worker %s: start %q: %w", o.Name, python, err)
 	}
-	p := &Process{name: o.Name, cmd: cmd, done: make(chan struct{})}
-	copied := make(chan struct{})
+	p := &Process{name: o.Name, cmd: cmd, done: make(chan struct{}), out: newOutput(o.Name, o.Log, o.OutputLimit)}
+	var copying sync.WaitGroup
+	copying.Add(2)
 	go func() {
-		defer close(copied)
-		p.copyStderr(stderr, o.Log)
+		defer copying.Done()
+		p.out.copy(stdout, "stdout")
 	}()
 	go func() {
-		<-copied
+		defer copying.Done()
+		p.out.copy(stderr, "stderr")
+	}()
+	go func() {
+		// Both pipes are read to their end before Wait, which closes them.
+		copying.Wait()
+		p.out.close()
 		p.err = cmd.Wait()
 		close(p.done)
 	}()
 	return p, nil
-}
-
-func (p *Process) copyStderr(r io.Reader, log *slog.Logger) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		p.mu.Lock()
-		if len(p.stderr) == stderrTail {
-			copy(p.stderr, p.stderr[1:])
-			p.stderr = p.stderr[:stderrTail-1]
-		}
-		p.stderr = append(p.stderr, line)
-		p.mu.Unlock()
-		if log != nil {
-			log.Debug(line, "worker", p.name, "stream", "stderr")
-		}
-	}
 }
 
 // Pid is the worker's process id.
@@ -136,13 +140,7 @@ func (p *Process) Stderr() string { return p.StderrTail(stderrTail) }
 
 // StderrTail returns at most the last n lines the process wrote to stderr.
 func (p *Process) StderrTail(n int) string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	lines := p.stderr
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return strings.Join(p.out.stderrTail(n), "\n")
 }
 
 // Stop asks the process group to terminate and kills it after grace. It

@@ -30,6 +30,16 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "line %d\n", i)
 		}
 		os.Exit(3)
+	case "chatty":
+		fmt.Fprintln(os.Stderr, "noise on stderr")
+		fmt.Fprintln(os.Stdout, "noise on stdout")
+		fmt.Fprintln(os.Stderr, UserOutputMarker)
+		fmt.Fprintln(os.Stdout, UserOutputMarker)
+		fmt.Fprintln(os.Stderr, "err 0")
+		time.Sleep(200 * time.Millisecond) // err 0 is read before the flood
+		for i := 0; i < 1000; i++ {
+			fmt.Fprintf(os.Stdout, "out %d\n", i)
+		}
 	case "grandchild":
 		// Start a grandchild in the same process group and report its pid.
 		cmd := exec.Command(os.Args[0])

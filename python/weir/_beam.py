@@ -6,6 +6,9 @@ in a windowed value); the stage answers with one element of encoded results,
 or several when they are large (see weir._limits and docs/WIRE_FORMAT.md).
 """
 
+import os
+import sys
+
 from apache_beam.runners.worker import bundle_processor, operation_specs, operations
 from apache_beam.metrics import monitoring_infos
 from apache_beam.runners import common
@@ -16,6 +19,28 @@ SCALAR_FUNCTION_URN = "weir:transform:scalar_function:v1"
 TABLE_FUNCTION_URN = "weir:transform:table_function:v1"
 # The namespace of weir's own progress counter (not shown as a user metric).
 PROGRESS_NAMESPACE = "weir.progress"
+# Written to stdout and stderr before user code first runs: the engine logs
+# what came before (the harness starting up) at debug level and what follows
+# (print in a function) as the user's output. Equal to worker.UserOutputMarker
+# in Go.
+USER_OUTPUT_MARKER = "weir.worker: user code starts"
+_user_output_marked = False
+
+
+def mark_user_output():
+    """Write USER_OUTPUT_MARKER once, after anything buffered before it."""
+    global _user_output_marked
+    if _user_output_marked:
+        return
+    _user_output_marked = True
+    line = (USER_OUTPUT_MARKER + "\n").encode()
+    for stream, fd in ((sys.stdout, 1), (sys.stderr, 2)):
+        try:
+            if stream is not None:
+                stream.flush()
+            os.write(fd, line)
+        except (OSError, ValueError):
+            pass
 
 
 class StageOperation(operations.Operation):
@@ -29,6 +54,9 @@ class StageOperation(operations.Operation):
     def setup(self, data_sampler=None):
         super().setup(data_sampler)
         from weir import operations as ops
+
+        # The operation imports the user's modules: their output is the user's.
+        mark_user_output()
 
         cls = ops.ScalarOperation if self._stage.kind == weir_pb2.Stage.SCALAR else ops.TableOperation
         self._op = cls(self._stage)

@@ -22,6 +22,26 @@ class _DropNoise:
         return not (msg.startswith("No session file found") or msg.startswith("Error processing instruction"))
 
 
+class _StartupLog(logging.StreamHandler):
+    """Log records on stderr only until the harness sends them to the engine.
+
+    Without a handler of its own, the root logger would get Python's default
+    stderr handler from the first warning at import, and every harness
+    message would then reach the engine twice: through the Fn API logging
+    service and on stderr, where it would pass for the user's output. This
+    one writes only while it is the root logger's sole handler: before the
+    harness has added its Fn API handler, or if it could not.
+    """
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+        self.setFormatter(logging.Formatter("%(levelname)s:%(name)s:%(message)s"))
+
+    def emit(self, record):
+        if len(logging.getLogger().handlers) == 1:
+            super().emit(record)
+
+
 def _stop(signum, frame):
     # A polite stop from the engine: close the functions, then leave without
     # the harness logging the interruption as a failure.
@@ -37,6 +57,7 @@ def main():
 
     # Find the user's modules where weir.describe found them at planning.
     _functions.isolate_path()
+    logging.getLogger().addHandler(_StartupLog())
     signal.signal(signal.SIGTERM, _stop)
     # The engine asks for the Python stacks of a bundle that makes no progress.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
