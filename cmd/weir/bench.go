@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -49,12 +48,15 @@ INSERT INTO snk SELECT %s FROM src;
 }
 
 func cmdBench(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprintln(stdout, "Usage:\n  weir bench flip121 [--rows N] [--columns M] [--workers W] [-D key=value ...]\n\nRun 'weir bench flip121 --help' for its flags.")
+		return exitOK
+	}
 	if len(args) == 0 || args[0] != "flip121" {
 		fmt.Fprintln(stderr, "usage: weir bench flip121 [--rows N] [--columns M] [--workers W] [-D key=value ...]")
 		return exitUsage
 	}
 	fs := flag.NewFlagSet("weir bench flip121", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var c common
 	c.register(fs)
 	rows := fs.Int("rows", 10_000_000, "number of rows")
@@ -62,11 +64,12 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	workers := fs.Int("workers", 1, "Python workers (parallelism.default)")
 	showSQL := fs.Bool("print-sql", false, "print the job's SQL and exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the engine to `file`")
-	if err := fs.Parse(c.normalize(args[1:])); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	synopsis := "weir bench flip121 [--rows N] [--columns M] [--workers W] [-D key=value ...]"
+	if code, ok := parseFlags(fs, c.normalize(args[1:]), synopsis, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return stray("weir bench flip121", fs.Args(), nil, stderr)
 	}
 	if *rows < 1 || *columns < 1 || *workers < 1 {
 		fmt.Fprintln(stderr, "weir bench: --rows, --columns and --workers must be at least 1")
@@ -90,7 +93,15 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	if _, ok := c.settings["parallelism.default"]; !ok {
 		c.settings["parallelism.default"] = fmt.Sprint(*workers)
 	}
-	c.pyfiles = dir
+	if err := c.checkFlagFiles(); err != nil {
+		fmt.Fprintf(stderr, "weir bench: %v\n", err)
+		return exitFailed
+	}
+	if c.pyfiles != "" {
+		c.pyfiles = dir + "," + c.pyfiles
+	} else {
+		c.pyfiles = dir
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {

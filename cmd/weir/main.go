@@ -17,7 +17,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -26,6 +28,7 @@ import (
 	"github.com/weir-dev/weir/internal/plan"
 	"github.com/weir-dev/weir/internal/pyexec"
 	"github.com/weir-dev/weir/internal/sql"
+	"github.com/weir-dev/weir/internal/suggest"
 )
 
 // version is set by the build (-ldflags "-X main.version=...").
@@ -51,11 +54,19 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// exitCodesHelp documents the exit codes in every help text.
+const exitCodesHelp = `Exit codes:
+  0    success
+  1    the job failed or could not start (a SQL error, a missing file, a Python error)
+  2    wrong usage (an unknown command or flag, a stray argument, a malformed -D)
+  130  cancelled by SIGINT or SIGTERM; the sink's output was not committed
+`
+
 func usage(w io.Writer) {
 	fmt.Fprint(w, `weir runs Flink SQL jobs with Python user-defined functions.
 
 Usage:
-  weir sql -f job.sql [--pyfiles a.py,dir,b.zip] [-D key=value ...] [-v]
+  weir sql -f job.sql [--pyfiles a.py,dir,b.zip] [-D key=value ...] [--progress=auto|tty|plain|off] [-v]
   weir explain -f job.sql [--pyfiles ...] [-D key=value ...]
   weir bench flip121 [--rows N] [--columns M] [--workers W] [-D key=value ...]
   weir version
@@ -63,7 +74,8 @@ Usage:
 Options use Flink's names, e.g. -D parallelism.default=2, -D python.executable=/usr/bin/python3,
 -D python.fn-execution.bundle.size=100000. The Python interpreter defaults to $WEIR_PYTHON, then python3.
 Run 'weir <command> --help' for the flags of a command.
-`)
+
+`+exitCodesHelp)
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -79,13 +91,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "bench":
 		return cmdBench(args[1:], stdout, stderr)
 	case "version", "--version":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "weir version: unexpected argument '%s'; it takes none\n", args[1])
+			return exitUsage
+		}
 		fmt.Fprintf(stdout, "weir %s\n", version)
 		return exitOK
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "weir: unknown command %q\n\n", args[0])
+	msg := fmt.Sprintf("weir: unknown command %q", args[0])
+	if s := suggest.Closest(args[0], []string{"sql", "explain", "bench", "version", "help"}, 2); s != "" {
+		msg += fmt.Sprintf(" (did you mean '%s'?)", s)
+	} else if strings.HasSuffix(args[0], ".sql") {
+		msg += fmt.Sprintf(" (did you mean 'weir sql -f %s'?)", args[0])
+	}
+	fmt.Fprintf(stderr, "%s\n\n", msg)
 	usage(stderr)
 	return exitUsage
 }
@@ -103,32 +125,71 @@ func (s settingFlags) Set(v string) error {
 	return nil
 }
 
+// countFlag is a flag without a value that counts how often it is given
+// (-v -v, or -vv): help shows it as "-v", not "-v value".
+type countFlag int
+
+func (c *countFlag) String() string {
+	if c == nil {
+		return "0"
+	}
+	return strconv.Itoa(int(*c))
+}
+
+func (c *countFlag) Set(v string) error {
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("takes no value (repeat it for more: -v -v)")
+	}
+	if on {
+		*c++
+	} else {
+		*c = 0
+	}
+	return nil
+}
+
+func (c *countFlag) IsBoolFlag() bool { return true }
+
 type common struct {
 	settings settingFlags
 	pyfiles  string
-	verbose  int
+	verbose  countFlag
+	progress string
+	interval time.Duration
 }
 
 func (c *common) register(fs *flag.FlagSet) {
 	c.settings = settingFlags{}
 	fs.Var(c.settings, "D", "set an option, `key=value` (repeatable), e.g. -D parallelism.default=2")
-	fs.StringVar(&c.pyfiles, "pyfiles", "", "comma-separated Python files, directories or zips for the workers (python.files)")
-	fs.Func("v", "log more (repeat for debug logs)", func(string) error { c.verbose++; return nil })
-	fs.Lookup("v").DefValue = ""
+	fs.StringVar(&c.pyfiles, "pyfiles", "", "comma-separated Python `files`, directories or zips for the workers (python.files)")
+	fs.Var(&c.verbose, "v", "log more: -v for info, -vv (or -v -v) for debug logs")
 }
 
-// boolFlag makes -v usable without a value.
+// registerProgress adds the flags of progress reports.
+func (c *common) registerProgress(fs *flag.FlagSet) {
+	fs.StringVar(&c.progress, "progress", "auto", "how a running job shows its progress on stderr: `mode` is\n"+
+		"auto: a live line on a terminal, else a line every --progress-interval;\n"+
+		"tty: always the live line; plain: always the periodic lines; off: nothing")
+	fs.DurationVar(&c.interval, "progress-interval", job.DefaultProgressInterval, "time between two progress lines when not on a terminal\n"+
+		"(jobs shorter than this print none)")
+}
+
+// normalize spells -vv and -vvv as repeated -v.
 func (c *common) normalize(args []string) []string {
 	out := make([]string, 0, len(args))
-	for _, a := range args {
-		switch a {
-		case "-v", "--v":
-			out = append(out, "-v=1")
-		case "-vv":
-			out = append(out, "-v=1", "-v=1")
-		default:
-			out = append(out, a)
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
 		}
+		vs := strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		if strings.HasPrefix(a, "-") && len(vs) >= 2 && strings.Trim(vs, "v") == "" {
+			for range vs {
+				out = append(out, "-v")
+			}
+			continue
+		}
+		out = append(out, a)
 	}
 	return out
 }
@@ -159,6 +220,124 @@ func (c *common) finalSettings() map[string]string {
 	return m
 }
 
+// checkFlagFiles checks the files named by --pyfiles and -D python.files.
+func (c *common) checkFlagFiles() error {
+	if err := checkPyFiles(c.pyfiles, "--pyfiles"); err != nil {
+		return err
+	}
+	return checkPyFiles(c.settings["python.files"], "-D python.files")
+}
+
+// checkPyFiles checks that each comma-separated entry of list exists; from
+// says where the list was given.
+func checkPyFiles(list, from string) error {
+	for _, p := range strings.Split(list, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		_, err := os.Stat(p)
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, os.ErrNotExist) {
+			where := ""
+			if !filepath.IsAbs(p) {
+				if wd, err := os.Getwd(); err == nil {
+					where = fmt.Sprintf(" (relative to %s)", wd)
+				}
+			}
+			return fmt.Errorf("%s: '%s' does not exist%s; give Python files, directories or zips that exist, separated by commas", from, p, where)
+		}
+		return fmt.Errorf("%s: '%s': %w", from, p, err)
+	}
+	return nil
+}
+
+// parseFlags parses a command's flags; ok is false when the command must
+// end with code (after -h, or a usage error, which it reports).
+func parseFlags(fs *flag.FlagSet, args []string, synopsis string, stdout, stderr io.Writer) (code int, ok bool) {
+	fs.SetOutput(io.Discard) // errors are reported below, with a hint
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stdout, "Usage:\n  %s\n\nFlags:\n", synopsis)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fmt.Fprint(stdout, "\n"+exitCodesHelp)
+		return exitOK, false
+	}
+	if err != nil {
+		msg := err.Error()
+		if name, found := strings.CutPrefix(msg, "flag provided but not defined: -"); found {
+			name = strings.TrimLeft(name, "-")
+			var names []string
+			s := ""
+			fs.VisitAll(func(f *flag.Flag) {
+				names = append(names, f.Name)
+				if strings.EqualFold(f.Name, name) {
+					s = f.Name // -pyFiles, as Flink spells it
+				}
+			})
+			if s == "" {
+				s = suggest.Closest(name, names, 3)
+			}
+			if s != "" {
+				msg += fmt.Sprintf(" (did you mean --%s?)", s)
+			}
+		}
+		fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", fs.Name(), msg, fs.Name())
+		return exitUsage, false
+	}
+	return 0, true
+}
+
+// stray reports arguments that no flag takes, with a guess at what was
+// meant; set says whether a flag was given.
+func stray(cmd string, args []string, set func(name string) bool, stderr io.Writer) int {
+	a := args[0]
+	has := func(name string) bool { return set != nil && set(name) }
+	var hint string
+	fi, statErr := os.Stat(a)
+	ext := strings.ToLower(filepath.Ext(a))
+	switch {
+	case strings.HasPrefix(a, "-") && a != "-":
+		hint = "flags go before other arguments"
+	case set == nil:
+	case strings.Contains(a, "=") && statErr != nil:
+		hint = "did you mean -D " + a + "?"
+	case ext == ".py" || ext == ".zip" || ext == ".whl" || ext == ".egg" || statErr == nil && fi.IsDir():
+		if has("pyfiles") {
+			hint = "--pyfiles takes one comma-separated list, e.g. --pyfiles udfs.py," + a
+		} else {
+			hint = "did you mean --pyfiles " + a + "?"
+		}
+	case a == "-" || ext == ".sql" || statErr == nil:
+		if has("f") {
+			hint = "-f takes one file; put all the statements in it"
+		} else {
+			hint = "did you mean -f " + a + "?"
+		}
+	}
+	msg := fmt.Sprintf("%s: unexpected argument '%s'", cmd, a)
+	if n := len(args) - 1; n > 0 {
+		msg += fmt.Sprintf(" (and %d more)", n)
+	}
+	if hint != "" {
+		msg += "; " + hint
+	}
+	fmt.Fprintf(stderr, "%s\nRun '%s --help' for usage.\n", msg, cmd)
+	return exitUsage
+}
+
+// flagSet returns a function telling whether fs's flag name was given.
+func flagSet(fs *flag.FlagSet) func(string) bool {
+	return func(name string) bool {
+		found := false
+		fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+		return found
+	}
+}
+
 func python(settings map[string]string) string {
 	if p := settings["python.executable"]; p != "" {
 		return p
@@ -170,27 +349,39 @@ func python(settings map[string]string) string {
 }
 
 func cmdSQL(args []string, stdout, stderr io.Writer, explain bool) int {
-	name := "sql"
+	name := "weir sql"
+	synopsis := "weir sql -f job.sql [--pyfiles a.py,dir,b.zip] [-D key=value ...] [--progress=auto|tty|plain|off] [-v]"
 	if explain {
-		name = "explain"
+		name = "weir explain"
+		synopsis = "weir explain -f job.sql [--pyfiles a.py,dir,b.zip] [-D key=value ...]"
 	}
-	fs := flag.NewFlagSet("weir "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	var c common
 	c.register(fs)
+	if !explain {
+		c.registerProgress(fs)
+	}
 	file := fs.String("f", "", "the SQL `file` to run (- for standard input)")
-	if err := fs.Parse(c.normalize(args)); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, c.normalize(args), synopsis, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return stray(name, fs.Args(), flagSet(fs), stderr)
 	}
 	if *file == "" {
-		fmt.Fprintf(stderr, "weir %s: -f job.sql is required\n", name)
+		fmt.Fprintf(stderr, "%s: -f job.sql is required\nRun '%s --help' for usage.\n", name, name)
 		return exitUsage
 	}
+	prog, err := progressMode(c.progress)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitUsage
+	}
+	if err := c.checkFlagFiles(); err != nil {
+		fmt.Fprintf(stderr, "weir: %v\n", err)
+		return exitFailed
+	}
 	var src []byte
-	var err error
 	if *file == "-" {
 		src, err = io.ReadAll(os.Stdin)
 	} else {
@@ -200,11 +391,15 @@ func cmdSQL(args []string, stdout, stderr io.Writer, explain bool) int {
 		fmt.Fprintf(stderr, "weir: %v\n", err)
 		return exitFailed
 	}
-	return runScript(string(src), *file, &c, stdout, stderr, explain)
+	var p job.Progress
+	if !explain {
+		p, stdout, stderr = c.setupProgress(prog, stdout, stderr)
+	}
+	return runScript(string(src), *file, &c, p, stdout, stderr, explain)
 }
 
 // runScript plans and runs (or explains) a SQL script.
-func runScript(src, file string, c *common, stdout, stderr io.Writer, explain bool) int {
+func runScript(src, file string, c *common, progress job.Progress, stdout, stderr io.Writer, explain bool) int {
 	log := c.logger(stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -219,6 +414,12 @@ func runScript(src, file string, c *common, stdout, stderr io.Writer, explain bo
 	for _, st := range stmts {
 		if s, ok := st.(*sql.Set); ok {
 			settings[s.Key] = s.Value
+			if s.Key == "python.files" {
+				if err := checkPyFiles(s.Value, fmt.Sprintf("%s: SET 'python.files'", file)); err != nil {
+					fmt.Fprintf(stderr, "weir: %v\n", err)
+					return exitFailed
+				}
+			}
 		}
 	}
 	planner := &plan.Planner{Describe: describer(ctx, settings), Settings: c.finalSettings()}
@@ -247,7 +448,7 @@ func runScript(src, file string, c *common, stdout, stderr io.Writer, explain bo
 		return exitFailed
 	}
 	for _, j := range prog.Jobs {
-		res, err := job.Run(ctx, j, prog.Settings, job.Options{Out: stdout, Log: log})
+		res, err := job.Run(ctx, j, prog.Settings, job.Options{Out: stdout, Log: log, Progress: progress})
 		if err != nil {
 			if ctx.Err() != nil {
 				fmt.Fprintf(stderr, "weir: job cancelled; the sink's output is incomplete and was not committed\n")
