@@ -195,6 +195,9 @@ func (b *Bundle) Done() <-chan struct{} { return b.done }
 // *BundleError with the worker's message.
 func (b *Bundle) Result() ([][]byte, error) {
 	<-b.done
+	// Output of a failed bundle may still arrive; out is read under the lock.
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	return b.out, b.err
 }
 

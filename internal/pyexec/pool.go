@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +49,10 @@ type Config struct {
 	// ProgressTimeout fails a bundle that makes no progress this long
 	// (python.fn-execution.bundle.progress-timeout); 0 means 5 minutes.
 	ProgressTimeout time.Duration
+	// StallTimeout fails the job when bundles wait for a worker this long
+	// while none runs and no worker is starting; 0 means ProgressTimeout,
+	// at most one minute.
+	StallTimeout time.Duration
 	// Log receives worker logs and lifecycle events.
 	Log *slog.Logger
 }
@@ -77,6 +82,9 @@ func (c *Config) defaults() {
 	if c.ProgressTimeout <= 0 {
 		c.ProgressTimeout = 5 * time.Minute
 	}
+	if c.StallTimeout <= 0 {
+		c.StallTimeout = min(c.ProgressTimeout, time.Minute)
+	}
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
@@ -84,37 +92,69 @@ func (c *Config) defaults() {
 
 // Pool is the set of Python workers of one job and the Fn API server they
 // connect to. Workers that die are replaced.
+//
+// Each worker runs at most InFlight bundles started by dispatch at a time:
+// dispatch takes one of the worker's tokens (acquire), and the token comes
+// back when the bundle finishes on the worker, whether or not its results
+// have been collected yet. A replay takes no token: it stands in for a
+// bundle that already held one, so it runs on any live worker and waits
+// only for one to be live. Hence a replay never waits for bundles behind it,
+// and tokens never wait for the collection of results.
 type Pool struct {
-	cfg    Config
-	srv    *fnapi.Server
-	tmp    string
-	tokens chan token
+	cfg Config
+	srv *fnapi.Server
+	tmp string
 
 	metrics *Metrics
 	latency latencies
 
-	mu      sync.Mutex
-	slots   []*slot
-	closed  bool
-	starts  int
-	stopped chan struct{}
-	// broken is closed when a worker cannot be replaced; err says why.
+	mu     sync.Mutex
+	slots  []*slot
+	closed bool
+	starts int
+	// running counts bundles started on a worker and not yet finished
+	// (dispatched bundles, replays and crash probes).
+	running int
+	// waiting are the bundles waiting for a worker, for the watchdog.
+	waiting map[*waiter]bool
+	// changed is closed, and replaced, whenever a worker comes or goes or a
+	// token is given back: waiters then look again.
+	changed chan struct{}
+	// lastEvent is when a bundle or worker last changed state.
+	lastEvent time.Time
+	stopped   chan struct{}
+	// broken is closed when a worker cannot be replaced or the pool is
+	// stuck; brokenErr says why.
 	broken    chan struct{}
 	brokenErr error
 }
 
 // slot is one worker position; its process is replaced when it dies.
 type slot struct {
-	index int
-	gen   int
-	w     *fnapi.Worker
-	p     *worker.Process
+	index    int
+	gen      int             // generation of the latest process started
+	w        *fnapi.Worker   // the connected worker of gen; nil while there is none
+	p        *worker.Process // its process
+	starting bool            // a (replacement) process is being started
+	free     int             // tokens of the current worker not held by a bundle
+	running  int             // bundles running on the current worker
 }
 
-// token is the right to run one bundle on the worker of a slot generation.
+// token names the worker (slot generation) a bundle runs on. A held token
+// is one of the worker's InFlight tokens and is given back when the bundle
+// finishes; a replay's token is not held.
 type token struct {
-	s   *slot
-	gen int
+	s    *slot
+	gen  int
+	w    *fnapi.Worker
+	p    *worker.Process
+	held bool
+}
+
+// waiter is a bundle waiting for a worker, described for diagnostics.
+type waiter struct {
+	what  string
+	since time.Time
 }
 
 // NewPool starts cfg.Workers workers and waits until each has connected.
@@ -131,10 +171,12 @@ func NewPool(ctx context.Context, cfg Config) (*Pool, error) {
 	}
 	p := &Pool{
 		cfg: cfg, srv: srv, tmp: tmp,
-		tokens:  make(chan token, cfg.Workers*cfg.InFlight),
-		metrics: newMetrics(),
-		stopped: make(chan struct{}),
-		broken:  make(chan struct{}),
+		metrics:   newMetrics(),
+		waiting:   map[*waiter]bool{},
+		changed:   make(chan struct{}),
+		lastEvent: time.Now(),
+		stopped:   make(chan struct{}),
+		broken:    make(chan struct{}),
 	}
 	errs := make(chan error, cfg.Workers)
 	for i := 0; i < cfg.Workers; i++ {
@@ -152,6 +194,7 @@ func NewPool(ctx context.Context, cfg Config) (*Pool, error) {
 		p.Close()
 		return nil, first
 	}
+	go p.watchdog()
 	return p, nil
 }
 
@@ -173,7 +216,7 @@ func (p *Pool) start(ctx context.Context, s *slot) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		return errors.New("pyexec: pool closed")
+		return errPoolClosed
 	}
 	p.starts++
 	s.gen++
@@ -225,16 +268,28 @@ func (p *Pool) start(ctx context.Context, s *slot) error {
 		proc.Stop(time.Second)
 		p.srv.Forget(w)
 		return ctx.Err()
+	case <-p.stopped:
+		// Close does not know this process yet.
+		proc.Stop(time.Second)
+		p.srv.Forget(w)
+		return errPoolClosed
 	}
 	p.mu.Lock()
-	s.w, s.p = w, proc
-	p.mu.Unlock()
-	for i := 0; i < p.cfg.InFlight; i++ {
-		p.tokens <- token{s: s, gen: gen}
+	if p.closed {
+		p.mu.Unlock()
+		p.srv.Forget(w)
+		proc.Stop(time.Second)
+		return errPoolClosed
 	}
+	s.w, s.p = w, proc
+	s.free, s.running = p.cfg.InFlight, 0
+	p.notifyLocked()
+	p.mu.Unlock()
 	go p.watch(s, gen, w, proc)
 	return nil
 }
+
+var errPoolClosed = errors.New("pyexec: pool closed")
 
 // startupError explains a worker that exited before connecting.
 func startupError(python, name string, proc *worker.Process) error {
@@ -266,15 +321,23 @@ func (p *Pool) watch(s *slot, gen int, w *fnapi.Worker, proc *worker.Process) {
 	case <-p.stopped:
 		return
 	}
+	// Forget fails the worker's unfinished bundles, which their collectors
+	// then replay.
 	p.srv.Forget(w)
 	p.mu.Lock()
 	closed := p.closed
+	if s.gen == gen {
+		s.w, s.p = nil, nil
+		s.free, s.running = 0, 0
+		s.starting = !closed
+	}
+	p.notifyLocked()
 	p.mu.Unlock()
 	if closed {
 		return
 	}
 	p.cfg.Log.Warn("Python worker died; starting a replacement", "worker", s.index, "cause", proc.ExitReason())
-	if err := p.startRetrying(context.Background(), s); err != nil {
+	if err := p.startRetrying(context.Background(), s); err != nil && !errors.Is(err, errPoolClosed) {
 		p.fail(fmt.Errorf("pyexec: cannot replace Python worker %d: %w", s.index, err))
 	}
 }
@@ -283,13 +346,26 @@ func (p *Pool) watch(s *slot, gen int, w *fnapi.Worker, proc *worker.Process) {
 // MaxAttempts times) when the process was killed before it connected; a
 // worker that fails by itself (an exit code) fails the same way again.
 func (p *Pool) startRetrying(ctx context.Context, s *slot) error {
+	p.mu.Lock()
+	s.starting = true
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		s.starting = false
+		p.notifyLocked()
+		p.mu.Unlock()
+	}()
 	var err error
 	for attempt := 1; attempt <= p.cfg.MaxAttempts; attempt++ {
 		if err = p.start(ctx, s); err == nil || !errors.Is(err, errKilled) {
 			return err
 		}
 		p.cfg.Log.Warn("Python worker was killed while starting; trying again", "worker", s.index, "attempt", attempt)
-		time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+		select {
+		case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+		case <-p.stopped:
+			return errPoolClosed
+		}
 	}
 	return err
 }
@@ -304,6 +380,27 @@ func (p *Pool) fail(err error) {
 	if p.brokenErr == nil {
 		p.brokenErr = err
 		close(p.broken)
+	}
+}
+
+// notifyLocked wakes every waiter to look at the workers again. p.mu is held.
+func (p *Pool) notifyLocked() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+	p.lastEvent = time.Now()
+}
+
+// liveLocked reports whether slot s has a connected worker that is not
+// known to be gone. p.mu is held.
+func liveLocked(s *slot) bool {
+	if s.w == nil {
+		return false
+	}
+	select {
+	case <-s.w.Gone():
+		return false
+	default:
+		return true
 	}
 }
 
@@ -331,39 +428,201 @@ func (p *Pool) pythonPath() string {
 	return strings.Join(parts, string(os.PathListSeparator))
 }
 
-// acquire takes a token of a live worker, waiting for one to be free.
-func (p *Pool) acquire(ctx context.Context) (token, error) {
-	for {
-		select {
-		case t := <-p.tokens:
+// acquire takes a token of the live worker with the most free tokens,
+// waiting for one to be free. what describes the waiting bundle.
+func (p *Pool) acquire(ctx context.Context, what string) (token, error) {
+	return p.waitFor(ctx, what, func() (token, bool) {
+		var best *slot
+		for _, s := range p.slots {
+			if liveLocked(s) && s.free > 0 && (best == nil || s.free > best.free) {
+				best = s
+			}
+		}
+		if best == nil {
+			return token{}, false
+		}
+		best.free--
+		return token{s: best, gen: best.gen, w: best.w, p: best.p, held: true}, true
+	})
+}
+
+// anyWorker returns the live worker running the fewest bundles, waiting for
+// one to be live. It takes no token: replays and probes use it.
+func (p *Pool) anyWorker(ctx context.Context, what string) (token, error) {
+	return p.waitFor(ctx, what, func() (token, bool) {
+		var best *slot
+		for _, s := range p.slots {
+			if liveLocked(s) && (best == nil || s.running < best.running) {
+				best = s
+			}
+		}
+		if best == nil {
+			return token{}, false
+		}
+		return token{s: best, gen: best.gen, w: best.w, p: best.p}, true
+	})
+}
+
+// waitFor calls pick (with p.mu held) until it finds a worker, waking up
+// whenever the workers change; it gives up when ctx ends or the pool closes
+// or breaks.
+func (p *Pool) waitFor(ctx context.Context, what string, pick func() (token, bool)) (token, error) {
+	var me *waiter
+	defer func() {
+		if me != nil {
 			p.mu.Lock()
-			live := t.gen == t.s.gen && t.s.w != nil
+			delete(p.waiting, me)
 			p.mu.Unlock()
-			select {
-			case <-t.s.w.Gone():
-				live = false
-			default:
-			}
-			if live {
-				return t, nil
-			}
+		}
+	}()
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return token{}, errPoolClosed
+		}
+		if p.brokenErr != nil {
+			err := p.brokenErr
+			p.mu.Unlock()
+			return token{}, err
+		}
+		if t, ok := pick(); ok {
+			p.mu.Unlock()
+			return t, nil
+		}
+		if me == nil {
+			me = &waiter{what: what, since: time.Now()}
+			p.waiting[me] = true
+			p.lastEvent = time.Now()
+		}
+		changed := p.changed
+		p.mu.Unlock()
+		select {
+		case <-changed:
 		case <-ctx.Done():
-			return token{}, ctx.Err()
+			return token{}, context.Cause(ctx)
 		case <-p.stopped:
-			return token{}, errors.New("pyexec: pool closed")
 		case <-p.broken:
-			return token{}, p.brokenErr
 		}
 	}
 }
 
+// begin starts a new bundle of stage s for dispatch on a worker with a free
+// token. The token comes back when the bundle finishes on the worker.
+func (p *Pool) begin(ctx context.Context, s *Stage) (token, *fnapi.Bundle, error) {
+	for {
+		t, err := p.acquire(ctx, s.Spec.GetName()+": a new bundle, waiting for a worker token")
+		if err != nil {
+			return token{}, nil, err
+		}
+		if b, err := p.startOn(t, s); err == nil {
+			return t, b, nil
+		}
+		// The worker went away between acquire and StartBundle; its
+		// token is void. Take another.
+	}
+}
+
+// startOn starts a bundle of stage s on the worker of t and counts it as
+// running until it finishes; then a held token is given back. A worker that
+// is gone gives an error and the token is void.
+func (p *Pool) startOn(t token, s *Stage) (*fnapi.Bundle, error) {
+	b, err := t.w.StartBundle(s.id, sourceID, sinkID)
+	if err != nil {
+		p.release(t)
+		return nil, err
+	}
+	p.mu.Lock()
+	p.running++
+	if t.gen == t.s.gen {
+		t.s.running++
+	}
+	p.lastEvent = time.Now()
+	p.mu.Unlock()
+	go func() {
+		<-b.Done()
+		p.mu.Lock()
+		p.running--
+		if t.gen == t.s.gen && t.s.w == t.w {
+			t.s.running--
+		}
+		p.mu.Unlock()
+		p.release(t)
+	}()
+	return b, nil
+}
+
+// release gives back a held token if its worker is still the slot's.
 func (p *Pool) release(t token) {
 	p.mu.Lock()
-	live := t.gen == t.s.gen
-	p.mu.Unlock()
-	if live {
-		p.tokens <- t
+	defer p.mu.Unlock()
+	if t.held && t.gen == t.s.gen && t.s.w == t.w {
+		t.s.free++
 	}
+	p.notifyLocked()
+}
+
+// watchdog fails the pool when bundles wait for a worker while nothing
+// runs and no worker is starting: by design that cannot last, so it is a
+// bug, reported with the pool's state instead of a hang.
+func (p *Pool) watchdog() {
+	tick := time.NewTicker(max(p.cfg.StallTimeout/8, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.stopped:
+			return
+		case <-p.broken:
+			return
+		case <-tick.C:
+		}
+		p.mu.Lock()
+		stuck := len(p.waiting) > 0 && p.running == 0 && time.Since(p.lastEvent) >= p.cfg.StallTimeout
+		for _, s := range p.slots {
+			if s.starting {
+				stuck = false
+			}
+		}
+		var state string
+		if stuck {
+			state = p.stateLocked()
+		}
+		p.mu.Unlock()
+		if stuck {
+			p.fail(fmt.Errorf("pyexec: the Python stages made no progress for %s while no function was running and no worker was starting; weir stopped the job instead of waiting forever. This is a bug in weir: please report it with this message.\n%s",
+				p.cfg.StallTimeout, state))
+			return
+		}
+	}
+}
+
+// stateLocked describes the workers and the waiting bundles. p.mu is held.
+func (p *Pool) stateLocked() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Workers (%d, %d bundles in flight each; %d bundles running; last change %s ago):\n",
+		len(p.slots), p.cfg.InFlight, p.running, time.Since(p.lastEvent).Round(time.Millisecond))
+	for _, s := range p.slots {
+		state := "no process"
+		switch {
+		case liveLocked(s):
+			state = fmt.Sprintf("live (pid %d), %d of %d tokens free, %d bundles running", s.p.Pid(), s.free, p.cfg.InFlight, s.running)
+		case s.w != nil:
+			state = "connection lost, not yet replaced"
+		case s.starting:
+			state = "starting"
+		}
+		fmt.Fprintf(&b, "  worker %d, generation %d: %s\n", s.index, s.gen, state)
+	}
+	ws := make([]*waiter, 0, len(p.waiting))
+	for w := range p.waiting {
+		ws = append(ws, w)
+	}
+	sort.Slice(ws, func(i, j int) bool { return ws[i].since.Before(ws[j].since) })
+	fmt.Fprintf(&b, "Bundles waiting for a worker (%d):\n", len(ws))
+	for _, w := range ws {
+		fmt.Fprintf(&b, "  %s, for %s\n", w.what, time.Since(w.since).Round(time.Millisecond))
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // Restarts is how many workers were started beyond the initial ones.

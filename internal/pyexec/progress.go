@@ -28,7 +28,7 @@ func (p *Pool) watchProgress(ctx context.Context, s *Stage, b *bundle) error {
 		case <-tick.C:
 		}
 		pctx, cancel := context.WithTimeout(ctx, every)
-		r, err := b.t.s.w.Instruct(pctx, &fnpb.InstructionRequest{
+		r, err := b.t.w.Instruct(pctx, &fnpb.InstructionRequest{
 			Request: &fnpb.InstructionRequest_ProcessBundleProgress{ProcessBundleProgress: &fnpb.ProcessBundleProgressRequest{InstructionId: b.b.ID()}},
 		})
 		cancel()
@@ -72,9 +72,7 @@ func progressKey(r *fnpb.ProcessBundleProgressResponse) string {
 // registers faulthandler on SIGUSR1) and returns the dumps of the threads
 // that run weir's operations, or all of them if none does.
 func (p *Pool) stacks(t token) string {
-	p.mu.Lock()
-	proc := t.s.p
-	p.mu.Unlock()
+	proc := t.p
 	if proc == nil {
 		return "(the worker is gone)"
 	}

@@ -7,12 +7,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/weir-dev/weir/internal/coder"
 	"github.com/weir-dev/weir/internal/fnapi"
+	"github.com/weir-dev/weir/internal/weirpb"
 )
 
 // await returns the output of bundle b, replaying it on another worker when
-// its worker is lost, up to MaxAttempts tries.
+// its worker is lost, up to MaxAttempts tries. When the tries are used up,
+// the error names the stage's functions and, if the crash recurs when the
+// bundle's rows run alone, the input row that causes it.
 func (p *Pool) await(ctx context.Context, s *Stage, b *bundle) ([][]byte, error) {
+	var diedAt time.Time
 	for {
 		var data [][]byte
 		err := b.err
@@ -22,9 +31,12 @@ func (p *Pool) await(ctx context.Context, s *Stage, b *bundle) ([][]byte, error)
 			}
 			data, err = b.b.Result()
 		}
-		p.release(b.t)
 		if err == nil {
 			p.metrics.add(b.b.Response())
+			if b.attempts > 1 {
+				p.cfg.Log.Info("replayed bundle completed", "stage", s.Spec.GetName(), "bundle", b.seq, "attempt", b.attempts,
+					"since_death", time.Since(diedAt).Round(time.Millisecond))
+			}
 			return data, nil
 		}
 		var be *fnapi.BundleError
@@ -34,12 +46,12 @@ func (p *Pool) await(ctx context.Context, s *Stage, b *bundle) ([][]byte, error)
 		if !errors.Is(err, fnapi.ErrWorkerGone) {
 			return nil, err
 		}
+		diedAt = time.Now()
 		cause := p.deathCause(b.t)
 		if b.attempts >= p.cfg.MaxAttempts {
-			return nil, fmt.Errorf("pyexec: a bundle of %s failed %d times because its Python worker died (%s); giving up.\nThe worker's last log lines:\n%s",
-				s.Spec.GetName(), b.attempts, cause.reason, indent(cause.logs))
+			return nil, p.crashError(ctx, s, b, cause)
 		}
-		p.cfg.Log.Warn("replaying bundle on another worker", "stage", s.Spec.GetName(), "attempt", b.attempts+1, "cause", cause.reason)
+		p.cfg.Log.Warn("replaying bundle on another worker", "stage", s.Spec.GetName(), "bundle", b.seq, "attempt", b.attempts+1, "cause", cause.reason)
 		b.attempts++
 		if err := p.resend(ctx, s, b); err != nil {
 			return nil, err
@@ -47,23 +59,29 @@ func (p *Pool) await(ctx context.Context, s *Stage, b *bundle) ([][]byte, error)
 	}
 }
 
-// resend starts bundle b again on a live worker.
+// resend starts bundle b again on a live worker. It takes no token: b held
+// one when it was dispatched, and waiting for a token here could wait for
+// bundles that are only collected after b.
 func (p *Pool) resend(ctx context.Context, s *Stage, b *bundle) error {
-	t, err := p.acquire(ctx)
-	if err != nil {
-		return err
-	}
-	b.t = t
-	b.b, b.err = t.s.w.StartBundle(s.id, sourceID, sinkID)
-	for _, el := range b.elements {
-		if b.err != nil {
-			break
+	for {
+		t, err := p.anyWorker(ctx, fmt.Sprintf("%s: replay of bundle %d (attempt %d)", s.Spec.GetName(), b.seq, b.attempts))
+		if err != nil {
+			return err
 		}
-		b.err = b.b.Send(ctx, el, false)
+		fb, err := p.startOn(t, s)
+		if err != nil {
+			// Gone since it was picked: pick again.
+			continue
+		}
+		b.t, b.b, b.err = t, fb, nil
+		break
 	}
-	if b.err == nil {
-		b.err = b.b.Send(ctx, nil, true)
+	for _, el := range b.elements {
+		if b.err = b.b.Send(ctx, el, false); b.err != nil {
+			return nil
+		}
 	}
+	b.err = b.b.Send(ctx, nil, true)
 	return nil
 }
 
@@ -71,30 +89,122 @@ type death struct{ reason, logs string }
 
 // deathCause describes why the worker of token t went away.
 func (p *Pool) deathCause(t token) death {
-	p.mu.Lock()
-	proc, w := t.s.p, t.s.w
-	if t.gen != t.s.gen {
-		proc, w = nil, nil
-	}
-	p.mu.Unlock()
 	d := death{reason: "connection lost"}
-	if proc != nil {
+	if t.p != nil {
 		select {
-		case <-proc.Done():
+		case <-t.p.Done():
 		case <-time.After(2 * time.Second):
 		}
-		if r := proc.ExitReason(); r != "" {
+		if r := t.p.ExitReason(); r != "" {
 			d.reason = r
 		}
-		d.logs = proc.StderrTail(20)
 	}
-	if w != nil {
-		if l := strings.Join(w.LastLogs(), "\n"); l != "" {
-			d.logs = strings.TrimSpace(d.logs + "\n" + l)
-		}
-	}
+	d.logs = lastLines(t, 20)
 	return d
 }
+
+// lastLines returns the last n meaningful lines a worker wrote: its stderr
+// and the log records it sent, without the harness's start-up chatter
+// (which both carry) and without duplicates.
+func lastLines(t token, n int) string {
+	var lines []string
+	seen := map[string]bool{}
+	add := func(line, msg string) {
+		if strings.TrimSpace(line) == "" || seen[msg] {
+			return
+		}
+		seen[msg] = true
+		lines = append(lines, line)
+	}
+	if t.p != nil {
+		for _, l := range strings.Split(t.p.StderrTail(200), "\n") {
+			if level, msg, ok := pythonLogLine(l); ok {
+				if level == "INFO" || level == "DEBUG" || strings.Contains(msg, "apitools not found") {
+					continue
+				}
+				add(l, msg)
+				continue
+			}
+			add(l, l)
+		}
+	}
+	if t.w != nil {
+		for _, l := range t.w.LastLogs() {
+			sev, msg, _ := strings.Cut(l, " ")
+			switch sev {
+			case "TRACE", "DEBUG", "INFO", "NOTICE":
+				continue
+			}
+			if strings.Contains(msg, "apitools not found") {
+				continue
+			}
+			add(l, firstLine(msg))
+		}
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// pythonLogLine splits a line of Python's default log format,
+// "LEVEL:logger:message".
+func pythonLogLine(l string) (level, msg string, ok bool) {
+	level, rest, ok := strings.Cut(l, ":")
+	if !ok {
+		return "", "", false
+	}
+	switch level {
+	case "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL":
+	default:
+		return "", "", false
+	}
+	_, msg, ok = strings.Cut(rest, ":")
+	return level, msg, ok
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+// crashError is the error of a bundle whose workers died MaxAttempts times.
+func (p *Pool) crashError(ctx context.Context, s *Stage, b *bundle, cause death) error {
+	var msg strings.Builder
+	fmt.Fprintf(&msg, "pyexec: a bundle of %s (%s) failed %d times because its Python worker died (%s); giving up.",
+		s.Spec.GetName(), functionNames(s), b.attempts, cause.reason)
+	if ctx.Err() == nil {
+		fmt.Fprintf(&msg, "\n%s", p.isolate(ctx, s, b))
+	}
+	logs := cause.logs
+	if logs == "" {
+		logs = "(nothing after its start-up messages)"
+	}
+	fmt.Fprintf(&msg, "\nThe worker's last lines:\n%s", indent(logs))
+	return &CrashError{Stage: s.Spec.GetName(), Reason: cause.reason, Message: msg.String()}
+}
+
+// functionNames lists the Python functions a stage calls.
+func functionNames(s *Stage) string {
+	var names []string
+	for _, f := range s.Spec.GetFunctions() {
+		names = append(names, f.GetName())
+	}
+	if len(names) == 1 {
+		return "function " + names[0]
+	}
+	return "functions " + strings.Join(names, ", ")
+}
+
+// CrashError is a bundle whose Python workers died on every try.
+type CrashError struct {
+	Stage string
+	// Reason is how the last worker ended, e.g. "killed by signal SIGSEGV".
+	Reason  string
+	Message string
+}
+
+func (e *CrashError) Error() string { return e.Message }
 
 // FunctionError is a Python function that failed in a worker.
 type FunctionError struct {
@@ -116,4 +226,184 @@ func pythonMessage(msg string) string {
 		return strings.TrimSpace(m)
 	}
 	return "Python worker error:\n" + strings.TrimSpace(msg)
+}
+
+// The search for the row that kills workers is bounded: it ends after this
+// long or after killing this many workers (each is replaced).
+const (
+	crashSearchTime   = time.Minute
+	crashSearchDeaths = 8
+	// crashSearchWays is how many parts a range of rows is split into at
+	// each step: one death per step narrows the range this many times.
+	crashSearchWays = 16
+)
+
+type probeResult int
+
+const (
+	probeOK probeResult = iota
+	probeDied
+	probeCut // ctx ended, the deadline passed or no worker is left
+)
+
+// probe runs one bundle of stage s over elements on any live worker and
+// reports whether the worker died.
+func (p *Pool) probe(ctx context.Context, s *Stage, elements [][]byte, deadline time.Time) probeResult {
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	var fb *fnapi.Bundle
+	for fb == nil {
+		t, err := p.anyWorker(ctx, s.Spec.GetName()+": a probe for the row that kills workers")
+		if err != nil {
+			return probeCut
+		}
+		fb, _ = p.startOn(t, s)
+	}
+	for _, el := range elements {
+		if fb.Send(ctx, el, false) != nil {
+			break
+		}
+	}
+	_ = fb.Send(ctx, nil, true)
+	select {
+	case <-fb.Done():
+	case <-ctx.Done():
+		return probeCut
+	}
+	if _, err := fb.Result(); errors.Is(err, fnapi.ErrWorkerGone) {
+		return probeDied
+	}
+	// Success, or a Python exception: either way the worker lived.
+	return probeOK
+}
+
+// isolate looks for the input row of bundle b that kills workers by running
+// parts of the bundle alone: first each batch, then ever smaller runs of
+// the batch's rows. It returns a paragraph for the error message.
+func (p *Pool) isolate(ctx context.Context, s *Stage, b *bundle) string {
+	deadline := time.Now().Add(crashSearchTime)
+	deaths := 0
+	elem, offset := -1, 0
+	for i, el := range b.elements {
+		r := p.probe(ctx, s, [][]byte{el}, deadline)
+		if r == probeCut {
+			return fmt.Sprintf("The search for the input row that kills the worker was cut short (batch %d of %d of the bundle was next).", i+1, len(b.elements))
+		}
+		if r == probeDied {
+			elem, deaths = i, 1
+			break
+		}
+		offset += int(b.batches[i].NumRows())
+	}
+	if elem < 0 {
+		return fmt.Sprintf("Run alone, none of the bundle's %d batches (%d rows) killed a worker: the crash depends on earlier input (state kept by the function), or the worker was killed from outside (e.g. by the out-of-memory killer).",
+			len(b.elements), b.rows)
+	}
+	vals, err := splitElements(b.elements[elem])
+	if err != nil || len(vals) != 1 {
+		return fmt.Sprintf("Batch %d of the bundle kills the worker when run alone.", elem+1)
+	}
+	dec := coder.NewDecoder(memory.DefaultAllocator, s.InputTypes)
+	defer dec.Release()
+	n, err := dec.Decode(vals[0])
+	if err != nil {
+		return fmt.Sprintf("Batch %d of the bundle kills the worker when run alone (its rows cannot be shown: %v).", elem+1, err)
+	}
+	cols := dec.NewArrays()
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	enc := coder.NewEncoder(s.InputTypes)
+	lo, hi := 0, n
+	note := ""
+search:
+	for hi-lo > 1 {
+		if deaths >= crashSearchDeaths {
+			note = fmt.Sprintf(" (the search stopped after killing %d workers)", deaths)
+			break
+		}
+		size := (hi - lo + crashSearchWays - 1) / crashSearchWays
+		for c := lo; c < hi; c += size {
+			e := min(c+size, hi)
+			buf, err := enc.Encode(make([]byte, elementReserve), cols, c, e)
+			if err != nil {
+				note = fmt.Sprintf(" (cannot re-encode rows: %v)", err)
+				break search
+			}
+			switch p.probe(ctx, s, [][]byte{wrapElement(buf)}, deadline) {
+			case probeDied:
+				deaths++
+				lo, hi = c, e
+				continue search
+			case probeCut:
+				note = " (the search was cut short)"
+				break search
+			}
+		}
+		note = " (no smaller part of them kills it alone: the crash depends on several rows)"
+		break
+	}
+	var out strings.Builder
+	if hi-lo == 1 {
+		fmt.Fprintf(&out, "The input row that kills the worker (it did so again when run alone): row %d of the bundle's %d rows, batch %d of %d:\n",
+			offset+lo+1, b.rows, elem+1, len(b.elements))
+	} else {
+		fmt.Fprintf(&out, "Rows %d to %d of the bundle's %d rows (batch %d of %d) kill the worker when run alone%s; the first of them:\n",
+			offset+lo+1, offset+hi, b.rows, elem+1, len(b.elements), note)
+	}
+	fmt.Fprintf(&out, "  input: (%s)", rowText(cols, lo))
+	for _, o := range s.Spec.GetOutputs() {
+		if o.GetCall() != nil {
+			fmt.Fprintf(&out, "\n  %s", exprText(s, o, cols, lo))
+		}
+	}
+	return out.String()
+}
+
+// rowText renders row r of cols.
+func rowText(cols []arrow.Array, r int) string {
+	vals := make([]string, len(cols))
+	for i, c := range cols {
+		vals[i] = valueText(c, r)
+	}
+	return strings.Join(vals, ", ")
+}
+
+func valueText(c arrow.Array, r int) string {
+	if c.IsNull(r) {
+		return "NULL"
+	}
+	switch a := c.(type) {
+	case *array.String:
+		return fmt.Sprintf("%q", a.Value(r))
+	case *array.Binary:
+		return fmt.Sprintf("x'%x'", a.Value(r))
+	}
+	return c.ValueStr(r)
+}
+
+// exprText renders an output of the stage with the values of row r, e.g.
+// "die(777)".
+func exprText(s *Stage, e *weirpb.Expr, cols []arrow.Array, r int) string {
+	switch k := e.GetKind().(type) {
+	case *weirpb.Expr_Column:
+		if int(k.Column) < len(cols) {
+			return valueText(cols[k.Column], r)
+		}
+	case *weirpb.Expr_Call:
+		name := "?"
+		if fs := s.Spec.GetFunctions(); int(k.Call.GetFunction()) < len(fs) {
+			name = fs[k.Call.GetFunction()].GetName()
+		}
+		args := make([]string, len(k.Call.GetArgs()))
+		for i, a := range k.Call.GetArgs() {
+			args[i] = exprText(s, a, cols, r)
+		}
+		return name + "(" + strings.Join(args, ", ") + ")"
+	case *weirpb.Expr_Constant:
+		return "<constant>"
+	}
+	return "?"
 }

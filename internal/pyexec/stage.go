@@ -163,14 +163,13 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, in <-chan arrow.RecordBat
 				return err
 			}
 			if cur == nil {
-				t, err := p.acquire(ctx)
+				t, fb, err := p.begin(ctx, s)
 				if err != nil {
 					rec.Release()
 					return err
 				}
 				seq++
-				cur = &bundle{seq: seq, t: t, attempts: 1}
-				cur.b, cur.err = t.s.w.StartBundle(s.id, sourceID, sinkID)
+				cur = &bundle{seq: seq, t: t, b: fb, attempts: 1}
 				deadline = time.After(p.cfg.BundleTime)
 			}
 			if len(s.Forward) == 0 {
