@@ -128,7 +128,7 @@ func openFileSink(o *options, schema types.Schema, overwrite bool) (exec.Sink, e
 	s.tmp = "." + s.part + inprogressMark + strconv.Itoa(os.Getpid())
 	s.f, err = createLocked(c.path, s.tmp)
 	if err != nil {
-		return nil, fmt.Errorf("table '%s': cannot create a file in directory '%s' (%w); make it writable for this user or choose another 'path'", o.table, c.path, errors.Unwrap(err))
+		return nil, fmt.Errorf("table '%s': cannot create a file in directory '%s' (%w); make it writable for this user or choose another 'path'", o.table, c.path, pathErrCause(err))
 	}
 	s.w = bufio.NewWriterSize(s.f, 256<<10)
 	return s, nil
@@ -150,9 +150,19 @@ func prepareSinkDir(table, path string) error {
 		return fmt.Errorf("table '%s': cannot create directory '%s': '%s' is a file, not a directory; choose another 'path'", table, path, f)
 	}
 	if err := os.MkdirAll(path, 0o755); err != nil {
-		return fmt.Errorf("table '%s': cannot create directory '%s' (%w); create it, or choose another 'path'", table, path, errors.Unwrap(err))
+		return fmt.Errorf("table '%s': cannot create directory '%s' (%w); create it, or choose another 'path'", table, path, pathErrCause(err))
 	}
 	return nil
+}
+
+// pathErrCause is the cause of a *fs.PathError (the path is in the message
+// already), or err.
+func pathErrCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // fileOnPath returns the first ancestor of path that exists and is not a
@@ -261,7 +271,10 @@ func (s *fileSink) Commit() error {
 		err = s.f.Sync()
 	}
 	if err == nil && s.rows == 0 && !s.overwrite {
-		return os.Remove(tmp)
+		err = os.Remove(tmp)
+		if err == nil {
+			return nil
+		}
 	}
 	if err == nil && s.overwrite {
 		return s.commitOverwrite()
