@@ -61,6 +61,14 @@ func readCSVConfig(o *options, schema types.Schema) (csvConfig, error) {
 	if !ok || path == "" {
 		return c, o.errorf("option 'path' is required")
 	}
+	// Flink's paths are URIs; weir's filesystem is the local one.
+	if rest, ok := strings.CutPrefix(path, "file://"); ok && strings.HasPrefix(rest, "/") {
+		path = rest
+	} else if rest, ok := strings.CutPrefix(path, "file:"); ok && strings.HasPrefix(rest, "/") && !strings.HasPrefix(rest, "//") {
+		path = rest
+	} else if scheme, _, ok := strings.Cut(path, "://"); ok && !strings.ContainsAny(scheme, "/.") {
+		return c, o.bad("path", "weir reads and writes local files only: use a local path, or 'file:///...'")
+	}
 	c.path = path
 	format, ok := o.get("format")
 	if !ok {

@@ -225,10 +225,19 @@ func visibleEntries(dir string) ([]string, error) {
 	return out, nil
 }
 
+// maxDepth bounds how deep a reader goes into subdirectories (a symbolic
+// link to a parent directory would otherwise never end).
+const maxDepth = 32
+
 // dataFiles lists the files a reader of a table's directory reads, in name
 // order, recursing into visible subdirectories; the entries that published
 // overwrites replace are left out.
-func dataFiles(dir string) ([]string, error) {
+func dataFiles(dir string) ([]string, error) { return dataFilesAt(dir, 0) }
+
+func dataFilesAt(dir string, depth int) ([]string, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("'%s' is more than %d directories deep (a symbolic link loop?)", dir, maxDepth)
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -261,7 +270,7 @@ func dataFiles(dir string) ([]string, error) {
 			return nil, err
 		}
 		if st.IsDir() {
-			sub, err := dataFiles(p)
+			sub, err := dataFilesAt(p, depth+1)
 			if err != nil {
 				return nil, err
 			}

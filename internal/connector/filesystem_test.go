@@ -360,6 +360,21 @@ func TestFilesystemSinkChecks(t *testing.T) {
 	}
 	// A single file is still read, as Flink reads a path naming a file.
 	wantInts(t, tableInts(t, file), 1)
+	// Flink's file URIs name local paths; other schemes are refused.
+	wantInts(t, tableInts(t, "file://"+file), 1)
+	wantInts(t, tableInts(t, "file:"+file), 1)
+	_, err := OpenSource("t", abSchema, fsOpts("hdfs://nn/x"), 10, newMem(t))
+	if want := "table 't': filesystem option 'path' = 'hdfs://nn/x': weir reads and writes local files only: use a local path, or 'file:///...'"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+	// A symbolic link loop ends.
+	loop := filepath.Join(tmp, "loop")
+	must(t, os.MkdirAll(loop, 0o755))
+	must(t, os.Symlink(loop, filepath.Join(loop, "again")))
+	_, err = OpenSource("t", abSchema, fsOpts(loop), 10, newMem(t))
+	if err == nil || !strings.Contains(err.Error(), "directories deep (a symbolic link loop?)") {
+		t.Errorf("symbolic link loop: %v", err)
+	}
 
 	if os.Geteuid() != 0 {
 		ro := filepath.Join(tmp, "ro")
@@ -371,7 +386,7 @@ func TestFilesystemSinkChecks(t *testing.T) {
 		}
 	}
 
-	_, err := OpenInsertSink("t", abSchema, map[string]string{"connector": "print"}, nil, true)
+	_, err = OpenInsertSink("t", abSchema, map[string]string{"connector": "print"}, nil, true)
 	if want := "table 't': INSERT OVERWRITE needs a connector that can replace a table's rows ('filesystem'); the print connector cannot: use INSERT INTO"; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}
