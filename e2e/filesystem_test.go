@@ -181,16 +181,19 @@ INSERT %s t SELECT CAST(check_row(a, %d) AS INT), 'r' FROM src;`, tableDDL(table
 	}
 }
 
-// TestFilesystemEngineKilled: an engine SIGKILLed while writing leaves its
-// in-progress file; a later job writing to the table removes it, while the
-// in-progress file of a live concurrent writer is left alone and commits.
+// TestFilesystemEngineKilled: an engine SIGKILLed during an INSERT OVERWRITE
+// leaves the table as it was, and its in-progress file; a later job writing
+// to the table removes that file, while the in-progress file of a live
+// concurrent writer is left alone and commits.
 func TestFilesystemEngineKilled(t *testing.T) {
 	table := filepath.Join(t.TempDir(), "t")
-	slow := func(rows, perSecond int) string {
+	slow := func(mode string, rows, perSecond int) string {
 		return fmt.Sprintf(`%s
 CREATE TABLE src (a INT NOT NULL) WITH ('connector' = 'datagen', 'fields.a.kind' = 'sequence', 'fields.a.start' = '1', 'fields.a.end' = '%d', 'rows-per-second' = '%d');
-INSERT INTO t SELECT a, 'slow' FROM src;`, tableDDL(table), rows, perSecond)
+INSERT %s t SELECT a, 'slow' FROM src;`, tableDDL(table), rows, perSecond, mode)
 	}
+	job(t, tableDDL(table)+"INSERT INTO t VALUES (0, 'before');", nil).mustSucceed(t)
+	before, _ := visibleFiles(table)
 	// inProgress waits for a job's in-progress file (to have some bytes
 	// written, with written).
 	inProgress := func(j *started, written bool) string {
@@ -209,8 +212,8 @@ INSERT INTO t SELECT a, 'slow' FROM src;`, tableDDL(table), rows, perSecond)
 		return ""
 	}
 
-	killed := startJob(t, slow(100_000_000, 1_000_000), nil)
-	os.MkdirAll(table, 0o755) // for hiddenEntries while the job starts
+	// An INSERT OVERWRITE killed mid-write.
+	killed := startJob(t, slow("OVERWRITE", 100_000_000, 1_000_000), nil)
 	stale := inProgress(killed, true)
 	time.Sleep(time.Duration(rand.Intn(500)) * time.Millisecond)
 	if err := killed.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -220,12 +223,12 @@ INSERT INTO t SELECT a, 'slow' FROM src;`, tableDDL(table), rows, perSecond)
 	if _, err := os.Stat(filepath.Join(table, stale)); err != nil {
 		t.Fatalf("the killed engine's in-progress file: %v", err)
 	}
-	if names, _ := visibleFiles(table); len(names) != 0 {
-		t.Errorf("the killed job published %v", names)
+	if names, _ := visibleFiles(table); !slices.Equal(names, before) {
+		t.Errorf("after the killed INSERT OVERWRITE: files %v, want %v", names, before)
 	}
 
 	// A live writer: 30,000 rows at 10,000 a second.
-	live := startJob(t, slow(30_000, 10_000), nil)
+	live := startJob(t, slow("INTO", 30_000, 10_000), nil)
 	liveFile := inProgress(live, false)
 
 	job(t, tableDDL(table)+"INSERT INTO t VALUES (1, 'later');", nil).mustSucceed(t)
@@ -245,8 +248,8 @@ INSERT INTO t SELECT a, 'slow' FROM src;`, tableDDL(table), rows, perSecond)
 	}
 	got, _ := readTable(table)
 	lines := sortedLines(got)
-	if len(lines) != 30_001 || !slices.Contains(lines, "1,later") || !slices.Contains(lines, "30000,slow") {
-		t.Errorf("table has %d lines, want the live writer's 30,000 and the later job's one", len(lines))
+	if len(lines) != 30_002 || !slices.Contains(lines, "0,before") || !slices.Contains(lines, "1,later") || !slices.Contains(lines, "30000,slow") {
+		t.Errorf("table has %d lines, want the first job's one, the live writer's 30,000 and the later job's one", len(lines))
 	}
 	if h := hiddenEntries(t, table); len(h) != 0 {
 		t.Errorf("hidden files left: %v", h)
