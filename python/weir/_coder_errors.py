@@ -133,6 +133,17 @@ def enc_aware(v, tstr: str) -> EncodeError:
     )
 
 
+def enc_datetime64_ltz(v, tstr: str) -> EncodeError:
+    return EncodeError(
+        f"numpy.datetime64 has no time zone, so it cannot be a {tstr}; return an aware "
+        f"datetime.datetime (e.g. with tzinfo=datetime.timezone.utc) or declare TIMESTAMP; got {show(v)}"
+    )
+
+
+def enc_nat(tstr: str) -> EncodeError:
+    return EncodeError(f"numpy NaT (not a time) for {tstr}; return None for a null")
+
+
 def enc_aware_time(v, tstr: str) -> EncodeError:
     return EncodeError(f"aware time for {tstr}; use a naive datetime.time; got {show(v)}")
 

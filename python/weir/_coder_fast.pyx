@@ -329,6 +329,10 @@ cdef object _DEC_INVALID = S.DEC_INVALID
 cdef object _DEC_NOFIT = S.DEC_NOFIT
 cdef object _coerce_int = S.coerce_int
 cdef object _coerce_float = S.coerce_float
+cdef object _bool_of = S.bool_of
+cdef object _array_values = S.array_values
+cdef object _numpy_date_days = S.numpy_date_days
+cdef object _numpy_timestamp_nanos = S.numpy_timestamp_nanos
 cdef object _bytes_of = S.bytes_of
 cdef object _row_values = S.row_values
 cdef object _nested_row_values = S.nested_row_values
@@ -1237,12 +1241,21 @@ cdef int _put_decimal(RowEncoder e, _Node nd, object v) except -1:
     return _put_bytes(e, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b))
 
 
+cdef int _put_numpy_timestamp(RowEncoder e, _Node nd, object v, bint ltz, bint nano) except -1:
+    # Not a datetime: a numpy.datetime64, or an EncodeError.
+    ms, ns = divmod(_numpy_timestamp_nanos(v, nd.tstr, ltz), 1000000)
+    _put64(e, <uint64_t><int64_t>ms)
+    if nano:
+        _put32(e, <uint32_t><int32_t>ns)
+    return 0
+
+
 cdef int _put_timestamp(RowEncoder e, _Node nd, object v, bint ltz, bint nano) except -1:
     cdef int64_t us, ms, days
     cdef object tz, off = None
     cdef bint aware
     if not PyDateTime_Check(v):
-        raise E.enc_type("datetime.datetime", nd.tstr, v)
+        return _put_numpy_timestamp(e, nd, v, ltz, nano)
     tz = datetime_tzinfo(v)
     if tz is None:
         aware = False
@@ -1286,7 +1299,9 @@ cdef int _put_time(RowEncoder e, _Node nd, object v) except -1:
 
 cdef int _put_date(RowEncoder e, _Node nd, object v) except -1:
     if not PyDate_Check(v) or PyDateTime_Check(v):
-        raise E.enc_type("datetime.date", nd.tstr, v)
+        if PyDateTime_Check(v):
+            raise E.enc_type("datetime.date", nd.tstr, v)
+        return _put32(e, <uint32_t><int32_t>_numpy_date_days(v, nd.tstr))
     return _put32(e, <uint32_t>_days_from_civil(PyDateTime_GET_YEAR(v), PyDateTime_GET_MONTH(v), PyDateTime_GET_DAY(v)))
 
 
@@ -1300,7 +1315,8 @@ cdef int _put_array(RowEncoder e, _Node nd, object v) except -1:
     elif PyTuple_Check(v):
         is_list = False
     else:
-        raise E.enc_type("list or tuple", nd.tstr, v)
+        v = _array_values(v, nd.tstr)  # a numpy array, as a list
+        is_list = True
     n = len(v)
     _put32(e, <uint32_t>n)
     try:
@@ -1424,7 +1440,7 @@ cdef int _put_value(RowEncoder e, _Node nd, object v) except -1:
             return _put8(e, 1)
         elif v is False:
             return _put8(e, 0)
-        raise E.enc_type("bool", nd.tstr, v)
+        return _put8(e, <unsigned char>_bool_of(v, nd.tstr))
     elif code == K_STRING:
         return _put_str(e, nd, v)
     elif code == K_BINARY:

@@ -6,22 +6,31 @@ flatten-row format). Python values per SQL type:
 ======================  ==========================================================
 TINYINT..BIGINT         int (bool is refused; int subclasses and objects with
                         ``__index__``, e.g. numpy integers, are accepted)
-BOOLEAN                 bool
-FLOAT, DOUBLE           float (int accepted)
+BOOLEAN                 bool (numpy.bool_ accepted)
+FLOAT, DOUBLE           float (int, numpy floating and integer scalars accepted)
 DECIMAL(p, s)           decimal.Decimal (int accepted; float via Decimal(str(f)));
                         rounded half-up to s digits, refused past p digits
 CHAR, VARCHAR, STRING   str (the declared length is not enforced)
 BINARY .. BYTES         bytes (bytearray and memoryview accepted)
-DATE                    datetime.date (datetime.datetime is refused)
+DATE                    datetime.date (datetime.datetime is refused;
+                        numpy.datetime64 in days, weeks, months or years accepted)
 TIME(p)                 naive datetime.time; the wire holds milliseconds, so
                         microseconds are truncated to milliseconds
-TIMESTAMP(p)            naive datetime.datetime
+TIMESTAMP(p)            naive datetime.datetime (numpy.datetime64 accepted, with
+                        its nanoseconds when p > 3)
 TIMESTAMP_LTZ(p)        aware datetime.datetime; decoded in UTC
-ARRAY                   list (tuple accepted); as a MAP key, decoded as tuple
+ARRAY                   list (tuple and numpy.ndarray accepted); as a MAP key,
+                        decoded as tuple
 MAP                     dict (any Mapping accepted)
 ROW                     weir.Row with the field names and row kind (tuple, list
                         and dict by field name accepted)
 ======================  ==========================================================
+
+numpy values are accepted where the Python values they stand for are (a numpy
+integer where an int is, numpy.bool_ where a bool is, a 0-d array as its
+scalar), never as numbers where bool is refused, nor floats as integers. numpy
+is optional: it is not imported here; its values are recognised through the
+module they came from.
 
 Timestamps: with p <= 3 the wire holds epoch milliseconds, so encoding
 truncates (floors) microseconds to milliseconds; with p > 3 it holds
@@ -38,6 +47,7 @@ import decimal as _decimal
 import operator as _operator
 import re as _re
 import struct as _struct
+import sys as _sys
 from collections.abc import Mapping as _Mapping
 from collections.abc import Sequence as _Sequence
 from typing import Any, List, Optional
@@ -155,7 +165,109 @@ def coerce_float(v, tstr: str) -> float:
             return float(v)
         except OverflowError:
             raise E.enc_range(v, tstr, "out of range") from None
+    x = numpy_number(v)
+    if x is not None:
+        return float(x)
     raise E.enc_type("float or int", tstr, v)
+
+
+def _numpy():
+    """numpy if it is imported, else None. weir never imports it: a numpy
+    value at hand means it is."""
+    return _sys.modules.get("numpy")
+
+
+def _numpy_scalar(v, np):
+    """A numpy scalar for a 0-d array, else v."""
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        return v[()]
+    return v
+
+
+def numpy_number(v):
+    """The Python int or float a numpy integer or floating scalar (or 0-d
+    array) stands for, or None (numpy.bool_ is not a number here)."""
+    np = _numpy()
+    if np is None:
+        return None
+    v = _numpy_scalar(v, np)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return None
+
+
+def bool_of(v, tstr: str) -> int:
+    """1 or 0 for a value that is not True or False, e.g. numpy.bool_; or an
+    EncodeTypeError."""
+    np = _numpy()
+    if np is not None:
+        x = _numpy_scalar(v, np)
+        if isinstance(x, np.bool_) or x is True or x is False:
+            return 1 if x else 0
+    raise E.enc_type("bool", tstr, v)
+
+
+def array_values(v, tstr: str):
+    """The elements of an ARRAY value that is not a list or tuple (a numpy
+    array of one or more dimensions), as a list; or an EncodeTypeError."""
+    np = _numpy()
+    if np is not None and isinstance(v, np.ndarray) and v.ndim > 0:
+        # tolist gives Python values, except that it turns datetime64 into
+        # ints (nanoseconds) or datetimes by unit: keep those numpy's.
+        return list(v) if v.dtype.kind in "mM" else v.tolist()
+    raise E.enc_type("list or tuple", tstr, v)
+
+
+_NS_PER_UNIT = {
+    "W": 7 * 86400 * 10**9, "D": 86400 * 10**9, "h": 3600 * 10**9, "m": 60 * 10**9,
+    "s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1,
+}
+_UNITS_PER_NS = {"ps": 10**3, "fs": 10**6, "as": 10**9}
+
+
+def _datetime64(v, tstr: str, expected: str):
+    """(numpy, the numpy.datetime64 v stands for) or an EncodeTypeError;
+    NaT is an EncodeError."""
+    np = _numpy()
+    if np is not None:
+        x = _numpy_scalar(v, np)
+        if isinstance(x, np.datetime64):
+            if np.isnat(x):
+                raise E.enc_nat(tstr)
+            return np, x
+    raise E.enc_type(expected, tstr, v)
+
+
+def numpy_date_days(v, tstr: str) -> int:
+    """Days since the epoch of a numpy.datetime64 in days (or weeks, months,
+    years) for DATE; or an EncodeError."""
+    np, x = _datetime64(v, tstr, "datetime.date")
+    if np.datetime_data(x.dtype)[0] not in ("Y", "M", "W", "D"):
+        raise E.enc_type("datetime.date", tstr, v)
+    days = int(x.astype("datetime64[D]").astype(np.int64))
+    if not MIN_DAYS <= days <= MAX_DAYS:
+        raise E.enc_range(v, tstr, "outside the years 1..9999")
+    return days
+
+
+def numpy_timestamp_nanos(v, tstr: str, ltz: bool) -> int:
+    """Nanoseconds since the epoch of a numpy.datetime64 for TIMESTAMP (units
+    finer than nanoseconds are floored); or an EncodeError. numpy's datetimes
+    have no time zone, so TIMESTAMP_LTZ refuses them as naive."""
+    np, x = _datetime64(v, tstr, "datetime.datetime")
+    if ltz:
+        raise E.enc_datetime64_ltz(v, tstr)
+    unit, count = np.datetime_data(x.dtype)
+    if unit in ("Y", "M"):
+        x = x.astype("datetime64[D]")
+        unit, count = "D", 1
+    n = int(x.astype(np.int64)) * count
+    ns = n * _NS_PER_UNIT[unit] if unit in _NS_PER_UNIT else n // _UNITS_PER_NS[unit]
+    if not MIN_MS <= ns // 1000000 <= MAX_MS:
+        raise E.enc_range(v, tstr, "outside the years 1..9999")
+    return ns
 
 
 def pack_float32(v: float, tstr: str) -> bytes:
@@ -244,7 +356,10 @@ def decimal_encode(v, precision: int, scale: int, quantum, tstr: str) -> bytes:
     elif isinstance(v, float):
         d = _Decimal(repr(float(v)))
     else:
-        raise E.enc_type("decimal.Decimal, int or float", tstr, v)
+        x = numpy_number(v)
+        if x is None:
+            raise E.enc_type("decimal.Decimal, int or float", tstr, v)
+        d = _Decimal(x if isinstance(x, int) else repr(x))
     if not d.is_finite():
         raise E.enc_range(v, tstr, "not a finite number")
     room = precision - scale
@@ -265,6 +380,9 @@ def row_values(values, n: int):
         return values, values.__dict__["_row_kind"].value
     if isinstance(values, (tuple, list)):
         return values, 0
+    np = _numpy()
+    if np is not None and isinstance(values, np.ndarray) and values.ndim == 1:
+        return array_values(values, ""), 0
     if isinstance(values, (str, bytes, bytearray, memoryview, _Mapping)) or not isinstance(values, _Sequence):
         raise E.enc_row_type(n, values)
     return tuple(values), 0
@@ -295,7 +413,7 @@ def nested_row_values(v, names, tstr: str):
 def date_of(v, tstr: str) -> int:
     if isinstance(v, _dt.date) and not isinstance(v, _dt.datetime):
         return v.toordinal() - EPOCH_ORDINAL
-    raise E.enc_type("datetime.date", tstr, v)
+    return numpy_date_days(v, tstr)
 
 
 def time_of(v, tstr: str) -> int:
@@ -637,7 +755,7 @@ def _make_writer(t: DataType, tstr: str):
             elif v is False:
                 out.append(0)
             else:
-                raise E.enc_type("bool", tstr, v)
+                out.append(bool_of(v, tstr))
 
         return write_bool
     if isinstance(t, (CharType, VarCharType)):
@@ -685,14 +803,21 @@ def _make_writer(t: DataType, tstr: str):
         if t.precision <= 3:
 
             def write_ts_milli(out, v):
-                out += _I64.pack(timestamp_micros(v, tstr, ltz) // 1000)
+                if isinstance(v, _dt.datetime):
+                    out += _I64.pack(timestamp_micros(v, tstr, ltz) // 1000)
+                else:
+                    out += _I64.pack(numpy_timestamp_nanos(v, tstr, ltz) // 1000000)
 
             return write_ts_milli
 
         def write_ts_nano(out, v):
-            ms, us = divmod(timestamp_micros(v, tstr, ltz), 1000)
+            if isinstance(v, _dt.datetime):
+                ms, us = divmod(timestamp_micros(v, tstr, ltz), 1000)
+                ns = us * 1000
+            else:
+                ms, ns = divmod(numpy_timestamp_nanos(v, tstr, ltz), 1000000)
             out += _I64.pack(ms)
-            out += _I32.pack(us * 1000)
+            out += _I32.pack(ns)
 
         return write_ts_nano
     if isinstance(t, ArrayType):
@@ -701,7 +826,7 @@ def _make_writer(t: DataType, tstr: str):
 
         def write_array(out, v):
             if not isinstance(v, (list, tuple)):
-                raise E.enc_type("list or tuple", tstr, v)
+                v = array_values(v, tstr)
             out += _I32.pack(len(v))
             for i, e in enumerate(v):
                 if e is None:
