@@ -59,17 +59,23 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("weir bench flip121", flag.ContinueOnError)
 	var c common
 	c.register(fs)
+	c.registerProgress(fs)
 	rows := fs.Int("rows", 10_000_000, "number of rows")
 	columns := fs.Int("columns", 10, "number of INT NOT NULL columns, each through inc")
 	workers := fs.Int("workers", 1, "Python workers (parallelism.default)")
 	showSQL := fs.Bool("print-sql", false, "print the job's SQL and exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the engine to `file`")
-	synopsis := "weir bench flip121 [--rows N] [--columns M] [--workers W] [-D key=value ...]"
+	synopsis := "weir bench flip121 [--rows N] [--columns M] [--workers W] [-D key=value ...] [--progress=auto|tty|plain|off]"
 	if code, ok := parseFlags(fs, c.normalize(args[1:]), synopsis, stdout, stderr); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return stray("weir bench flip121", fs.Args(), nil, stderr)
+	}
+	mode, err := progressMode(c.progress)
+	if err != nil {
+		fmt.Fprintf(stderr, "weir bench: %v\n", err)
+		return exitUsage
 	}
 	if *rows < 1 || *columns < 1 || *workers < 1 {
 		fmt.Fprintln(stderr, "weir bench: --rows, --columns and --workers must be at least 1")
@@ -115,7 +121,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	res, code := runBench(src, &c, stderr)
+	progress, _, stderr := c.setupProgress(mode, io.Discard, stderr)
+	res, code := runBench(src, &c, progress, stderr)
 	if code != exitOK {
 		return code
 	}
@@ -131,7 +138,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func runBench(src string, c *common, stderr io.Writer) (*job.Result, int) {
+func runBench(src string, c *common, progress job.Progress, stderr io.Writer) (*job.Result, int) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	stmts, err := sql.Parse(src)
@@ -147,7 +154,7 @@ func runBench(src string, c *common, stderr io.Writer) (*job.Result, int) {
 		fmt.Fprintf(stderr, "weir bench: %v\n", err)
 		return nil, exitFailed
 	}
-	res, err := job.Run(ctx, prog.Jobs[0], prog.Settings, job.Options{Out: io.Discard, Log: c.logger(stderr)})
+	res, err := job.Run(ctx, prog.Jobs[0], prog.Settings, job.Options{Out: io.Discard, Log: c.logger(stderr), Progress: progress})
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(stderr, "weir bench: cancelled")

@@ -372,16 +372,20 @@ func cmdSQL(args []string, stdout, stderr io.Writer, explain bool) int {
 		fmt.Fprintf(stderr, "%s: -f job.sql is required\nRun '%s --help' for usage.\n", name, name)
 		return exitUsage
 	}
-	prog, err := progressMode(c.progress)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return exitUsage
+	mode := "off"
+	if !explain {
+		var err error
+		if mode, err = progressMode(c.progress); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+			return exitUsage
+		}
 	}
 	if err := c.checkFlagFiles(); err != nil {
 		fmt.Fprintf(stderr, "weir: %v\n", err)
 		return exitFailed
 	}
 	var src []byte
+	var err error
 	if *file == "-" {
 		src, err = io.ReadAll(os.Stdin)
 	} else {
@@ -393,7 +397,7 @@ func cmdSQL(args []string, stdout, stderr io.Writer, explain bool) int {
 	}
 	var p job.Progress
 	if !explain {
-		p, stdout, stderr = c.setupProgress(prog, stdout, stderr)
+		p, stdout, stderr = c.setupProgress(mode, stdout, stderr)
 	}
 	return runScript(string(src), *file, &c, p, stdout, stderr, explain)
 }

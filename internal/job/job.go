@@ -243,6 +243,7 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 		defer pool.Close()
 		cnt.pool.Store(pool)
 	}
+	cnt.flowing.Store(int64(time.Since(start)))
 	cnt.started.Store(true)
 
 	startup := time.Since(start)

@@ -54,8 +54,10 @@ const rateWindow = 30 * time.Second
 // added to once per batch, so counting costs nothing measurable.
 type counters struct {
 	rows []atomic.Int64
-	// started is set when the workers are up and rows may flow.
+	// started is set when the workers are up and rows may flow, flowing
+	// to the time since the job's start when that happened.
 	started atomic.Bool
+	flowing atomic.Int64
 	pool    atomic.Pointer[pyexec.Pool]
 }
 
@@ -225,7 +227,11 @@ func (r *reporter) snapshot(now time.Duration) status {
 		done = int64(float64(done) * through)
 		st.done = done
 	}
-	// Rates over the last rateWindow (at least over the last report).
+	// Rates over the last rateWindow (at least over the last report); the
+	// first report's since rows began to flow.
+	if len(r.samples) == 0 && !st.starting {
+		r.samples = append(r.samples, sample{at: time.Duration(r.c.flowing.Load())})
+	}
 	r.samples = append(r.samples, sample{at: now, in: rowsDone, done: done})
 	for len(r.samples) > 2 && now-r.samples[1].at >= rateWindow {
 		r.samples = r.samples[1:]

@@ -3,6 +3,7 @@ package job
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -111,6 +112,24 @@ func TestSnapshotRateAndETA(t *testing.T) {
 	}
 	if st.rate < 2*perSecond*0.99 || st.rate > 2*perSecond*1.01 {
 		t.Errorf("rate %v after a doubling, want %d", st.rate, 2*perSecond)
+	}
+}
+
+// TestFirstReportRate: the first report's rate counts from when rows began
+// to flow, not from the job's start (the workers' start-up).
+func TestFirstReportRate(t *testing.T) {
+	j := &plan.Job{Source: plan.Source{Values: make([][]any, 30_000)}}
+	c := &counters{rows: make([]atomic.Int64, 1)}
+	c.flowing.Store(int64(2 * time.Second))
+	c.started.Store(true)
+	c.rows[0].Store(20_000)
+	r := newReporter(Progress{Mode: ProgressLines, Out: io.Discard}, j, c, 1, time.Now())
+	st := r.snapshot(4 * time.Second)
+	if st.rate != 10_000 || st.doneRate != 10_000 || st.total != 30_000 {
+		t.Errorf("first report: %v rows/s, %v done/s of %d; want 10000 rows/s of 30000", st.rate, st.doneRate, st.total)
+	}
+	if got, want := st.format(), "4s: 20.0k of 30.0k rows in (66%, ETA 1s), 10.0k rows/s, 20.0k out"; got != want {
+		t.Errorf("format = %q, want %q", got, want)
 	}
 }
 
