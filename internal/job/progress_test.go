@@ -2,9 +2,12 @@ package job
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/weir-dev/weir/internal/plan"
 	"github.com/weir-dev/weir/internal/pyexec"
+	"github.com/weir-dev/weir/internal/sql"
 	"github.com/weir-dev/weir/internal/types"
 	"github.com/weir-dev/weir/internal/weirpb"
 )
@@ -211,5 +215,90 @@ func TestTerminalConcurrent(t *testing.T) {
 	}
 	if lines != 800 {
 		t.Errorf("%d output lines, want 800", lines)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the reporter's goroutine.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestRunProgress runs a real Go-only job at a limited rate with frequent
+// reports (run it with -race): the lines count up to the source's rows.
+func TestRunProgress(t *testing.T) {
+	stmts, err := sql.Parse(`CREATE TABLE src (a INT NOT NULL) WITH ('connector' = 'datagen', 'number-of-rows' = '3000', 'rows-per-second' = '10000',
+  'fields.a.kind' = 'sequence', 'fields.a.start' = '1', 'fields.a.end' = '100000');
+CREATE TABLE snk (a INT) WITH ('connector' = 'blackhole');
+INSERT INTO snk SELECT a FROM src WHERE a % 3 = 0;`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := (&plan.Planner{Settings: map[string]string{}}).Plan(stmts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out lockedBuffer
+	res, err := Run(context.Background(), prog.Jobs[0], map[string]string{"python.fn-execution.arrow.batch.size": "100"},
+		Options{Out: io.Discard, Progress: Progress{Mode: ProgressLines, Out: &out, Interval: 20 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows != 1000 {
+		t.Fatalf("%d rows, want 1000", res.Rows)
+	}
+	line := regexp.MustCompile(`^weir: progress: \d+s: (\d+|[0-9.]+k) of 3.00k rows in \((\d+)%.*, (\d+|[0-9.]+k) out$`)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) < 5 {
+		t.Fatalf("%d progress lines in %s, want about one per 20 ms:\n%s", len(lines), res.Elapsed, out.String())
+	}
+	last := -1
+	for _, l := range lines {
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("line %q", l)
+		}
+		pct, _ := strconv.Atoi(m[2])
+		if pct < last || pct > 100 {
+			t.Fatalf("%d%% after %d%%:\n%s", pct, last, out.String())
+		}
+		last = pct
+	}
+	if last == 0 {
+		t.Errorf("progress never moved:\n%s", out.String())
+	}
+}
+
+type fakeFile struct{ done, total int64 }
+
+func (f *fakeFile) Progress() (int64, int64) { return f.done, f.total }
+
+// TestSizedSource: a source that knows how much of its input it has read
+// gives the percentage and the ETA.
+func TestSizedSource(t *testing.T) {
+	j := &plan.Job{Source: plan.Source{Table: &plan.Table{Name: "f", Options: map[string]string{"connector": "filesystem"}}}}
+	c := &counters{rows: make([]atomic.Int64, 1)}
+	c.started.Store(true)
+	r := newReporter(Progress{Mode: ProgressLines, Out: io.Discard}, j, c, 1, time.Now())
+	f := &fakeFile{total: 1 << 20}
+	r.setSource(f)
+	r.snapshot(0)
+	f.done = 1 << 18
+	c.rows[0].Store(5000)
+	got := r.snapshot(time.Second).format()
+	if want := "1s: 5.00k rows in (25%, ETA 3s), 5.00k rows/s, 5.00k out"; got != want {
+		t.Errorf("format = %q, want %q", got, want)
 	}
 }
