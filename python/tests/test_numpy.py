@@ -211,3 +211,21 @@ def test_coders_do_not_import_numpy():
         "assert 'numpy' not in sys.modules, 'numpy was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_numpy_types_seen_before_convert_the_same():
+    # The Cython coder converts numpy integer and floating types it has seen
+    # without the general coercion: values and errors must stay the twin's.
+    if _coder_fast is None:
+        pytest.skip("weir._coder_fast is not built")
+    for m in (_coder_fast, _coder_fast, _coder_slow):  # the second time, the types are known
+        assert encode(m, "TINYINT", np.int64(-128)) == encode(_coder_slow, "TINYINT", -128)
+        assert encode(m, "FLOAT", np.float32(1.5)) == encode(_coder_slow, "FLOAT", 1.5)
+        for type_text, value, message in [
+            ("TINYINT", np.int64(128), "field 0: 128 does not fit TINYINT (range -128..127)"),
+            ("BIGINT", np.uint64(2**64 - 1), "field 0: 18446744073709551615 does not fit BIGINT"),
+            ("FLOAT", np.longdouble(1e300), "does not fit FLOAT (out of range)"),
+        ]:
+            with pytest.raises(EncodeError) as e:
+                encode(m, type_text, value)
+            assert message in str(e.value)

@@ -289,6 +289,8 @@ cdef extern from "Python.h":
     bint PyList_Check(object o)
     bint PyDict_CheckExact(object o)
     double PyFloat_AS_DOUBLE(object o)
+    double PyFloat_AsDouble(object o) except? -1.0
+    object PyNumber_Index(object o)
 
 
 cdef enum:
@@ -333,6 +335,12 @@ cdef object _bool_of = S.bool_of
 cdef object _array_values = S.array_values
 cdef object _numpy_date_days = S.numpy_date_days
 cdef object _numpy_timestamp_nanos = S.numpy_timestamp_nanos
+cdef object _numpy_scalar_kind = S.numpy_scalar_kind
+# numpy scalar types seen to be integers (floating numbers): their values
+# convert by __index__ (__float__) at once, as the general coercion, which
+# sees each type first, would convert them.
+cdef set _INDEX_TYPES = set()
+cdef set _FLOAT_TYPES = set()
 cdef object _bytes_of = S.bytes_of
 cdef object _row_values = S.row_values
 cdef object _nested_row_values = S.nested_row_values
@@ -1168,11 +1176,22 @@ cdef inline int _put_bytes(RowEncoder e, const char* p, Py_ssize_t n) except -1:
 # ---------------------------------------------------------------------------
 # encoding: values
 
+cdef object _int_of(_Node nd, object v):
+    # An int from a value that is not one: numpy integers of a known type
+    # directly, the rest by the general coercion.
+    if type(v) in _INDEX_TYPES:
+        return PyNumber_Index(v)
+    r = _coerce_int(v, nd.tstr)
+    if _numpy_scalar_kind(type(v)) == "int":
+        _INDEX_TYPES.add(type(v))
+    return r
+
+
 cdef inline int _int_value(_Node nd, object v, long long* out) except -1:
     cdef int ovf = 0
     cdef long long x
     if not PyLong_CheckExact(v):
-        v = _coerce_int(v, nd.tstr)
+        v = _int_of(nd, v)
     x = _as_longlong(v, &ovf)
     if ovf != 0 or x < nd.lo or x > nd.hi:
         raise E.enc_range(v, nd.tstr, nd.why)
@@ -1180,10 +1199,19 @@ cdef inline int _int_value(_Node nd, object v, long long* out) except -1:
     return 0
 
 
+cdef double _float_of(_Node nd, object v) except? -1.0:
+    if type(v) in _FLOAT_TYPES:
+        return PyFloat_AsDouble(v)
+    r = _coerce_float(v, nd.tstr)
+    if _numpy_scalar_kind(type(v)) == "float":
+        _FLOAT_TYPES.add(type(v))
+    return r
+
+
 cdef inline double _float_value(_Node nd, object v) except? -1.0:
     if PyFloat_CheckExact(v):
         return PyFloat_AS_DOUBLE(v)
-    return _coerce_float(v, nd.tstr)
+    return _float_of(nd, v)
 
 
 cdef inline int _put_float32(RowEncoder e, _Node nd, double x) except -1:

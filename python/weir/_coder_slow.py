@@ -198,6 +198,20 @@ def numpy_number(v):
     return None
 
 
+def numpy_scalar_kind(t) -> Optional[str]:
+    """"int" for a numpy integer type, "float" for a numpy floating type,
+    else None; the Cython coder converts values of these types at once
+    after it has seen one."""
+    np = _numpy()
+    if np is None or not isinstance(t, type):
+        return None
+    if issubclass(t, np.integer):
+        return "int"
+    if issubclass(t, np.floating):
+        return "float"
+    return None
+
+
 def bool_of(v, tstr: str) -> int:
     """1 or 0 for a value that is not True or False, e.g. numpy.bool_; or an
     EncodeTypeError."""
