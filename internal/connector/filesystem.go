@@ -38,8 +38,8 @@ import (
 // lines with extra fields or broken quoting (and rows that would put a NULL
 // in a NOT NULL column). Invalid UTF-8 fails the job either way.
 //
-// A sink writes one new part file per job, hidden while it is written and
-// renamed into place by Commit; Abort removes it. INSERT INTO adds the part
+// A sink writes one new part file per job (none for no rows), hidden while
+// it is written and renamed into place by Commit; Abort removes it. INSERT INTO adds the part
 // to the directory; INSERT OVERWRITE also removes the visible entries that
 // were there (its journal makes the swap one step for readers). The
 // directory is created, checked writable and cleared of dead writers'
@@ -266,7 +266,7 @@ func appendCSVField(b []byte, s string, delim byte) []byte {
 }
 
 // Commit publishes the part file: a rename within the directory, so readers
-// see all of it or none. INSERT INTO publishes nothing for no rows, as Flink.
+// see all of it or none. No rows leave no part file, as in Flink.
 func (s *fileSink) Commit() error {
 	if s.closed {
 		return errClosed
@@ -337,6 +337,13 @@ func (s *fileSink) commitOverwrite() error {
 	for _, o := range old {
 		if err := os.RemoveAll(filepath.Join(s.dir, o)); err != nil {
 			return fmt.Errorf("table '%s': INSERT OVERWRITE of '%s' committed, but removing the replaced '%s' failed (readers ignore it; the next write to the table removes it): %w", s.table, s.dir, o, err)
+		}
+	}
+	if s.rows == 0 {
+		// As Flink, an empty result leaves no part file: the empty one only
+		// served as the commit point (a journal whose part is gone is void).
+		if err := os.Remove(filepath.Join(s.dir, s.part)); err != nil {
+			return fmt.Errorf("table '%s': INSERT OVERWRITE of '%s': %w", s.table, s.dir, err)
 		}
 	}
 	if err := syncDir(s.dir); err != nil {

@@ -145,9 +145,12 @@ func TestFilesystemAppendOverwrite(t *testing.T) {
 		t.Errorf("hidden files left: %v", h)
 	}
 
-	// An overwrite with no rows empties the table.
+	// An overwrite with no rows empties the table and leaves no part file.
 	insert(t, dir, true)
 	wantInts(t, tableInts(t, dir))
+	if v := visible(t, dir); len(v) != 0 {
+		t.Errorf("after an empty INSERT OVERWRITE: %v", v)
+	}
 }
 
 // TestFilesystemOverwriteItself: INSERT OVERWRITE t SELECT ... FROM t reads
