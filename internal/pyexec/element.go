@@ -29,22 +29,52 @@ func wrapElement(buf []byte) []byte {
 }
 
 // splitChunks parses a bundle's output, which arrives in chunks, into the
-// value of each element. An element split across chunks is joined; others
-// are not copied.
+// value of each element. An element split across chunks is copied once into
+// a buffer of its size; others are not copied.
 func splitChunks(chunks [][]byte) ([][]byte, error) {
 	var out [][]byte
-	var carry []byte
+	var open []byte // an element begun in an earlier chunk
 	for _, c := range chunks {
-		data := c
-		if len(carry) > 0 {
-			data = append(carry, c...)
+		if len(open) > 0 {
+			n := elementSize(open)
+			if n == 0 {
+				// Its header is cut too: join enough of it to read it.
+				had := len(open)
+				open = append(open, c[:min(len(c), maxHeader)]...)
+				if n = elementSize(open); n == 0 {
+					if len(open) >= maxHeader {
+						return nil, headerError(open)
+					}
+					continue
+				}
+				// Keep only what the element needs; the rest is read below.
+				open = open[:min(n, len(open))]
+				c = c[len(open)-had:]
+			}
+			if cap(open) < n {
+				open = append(make([]byte, 0, n), open...)
+			}
+			k := min(n-len(open), len(c))
+			open = append(open, c[:k]...)
+			c = c[k:]
+			if len(open) < n {
+				continue
+			}
+			vs, err := splitElements(open)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, vs...)
+			open = nil
 		}
-		values, rest := parseElements(data)
+		values, rest := parseElements(c)
 		out = append(out, values...)
-		carry = append([]byte(nil), rest...)
+		if len(rest) > 0 {
+			open = append(make([]byte, 0, max(elementSize(rest), len(rest))), rest...)
+		}
 	}
-	if len(carry) > 0 {
-		_, err := splitElements(carry)
+	if len(open) > 0 {
+		_, err := splitElements(open)
 		if err == nil {
 			err = errors.New("pyexec: output ends inside an element")
 		}
@@ -53,40 +83,81 @@ func splitChunks(chunks [][]byte) ([][]byte, error) {
 	return out, nil
 }
 
+// maxHeader bounds an element's header: timestamp, window count, pane byte,
+// two pane indexes and the value's length.
+const maxHeader = 13 + 3*binary.MaxVarintLen64
+
+func headerError(data []byte) error {
+	if _, err := splitElements(data); err != nil {
+		return err
+	}
+	return errors.New("pyexec: bad element header from worker")
+}
+
 // parseElements parses the complete elements at the start of data and
 // returns their values and the unparsed rest.
 func parseElements(data []byte) (values [][]byte, rest []byte) {
 	for len(data) > 0 {
-		vs, err := splitElements(firstElement(data))
+		n := elementSize(data)
+		if n == 0 || n > len(data) {
+			return values, data
+		}
+		vs, err := splitElements(data[:n])
 		if err != nil || len(vs) != 1 {
 			return values, data
 		}
-		n := len(firstElement(data))
 		values = append(values, vs[0])
 		data = data[n:]
 	}
 	return values, nil
 }
 
-// firstElement returns the bytes of the first element of data, or all of
-// data when it holds no complete element.
-func firstElement(data []byte) []byte {
+// elementSize returns the size of the element that starts data, header
+// included, once its header is in data; 0 while it is not, or when it is
+// malformed (which splitElements then reports).
+func elementSize(data []byte) int {
 	if len(data) < 13 {
-		return data
+		return 0
 	}
 	i := 13
 	for k := 0; k < int(data[12]>>4); k++ {
 		_, n := binary.Uvarint(data[i:])
 		if n <= 0 {
-			return data
+			return 0
 		}
 		i += n
 	}
 	v, n := binary.Uvarint(data[i:])
-	if n <= 0 || v > uint64(len(data)-i-n) {
-		return data
+	if n <= 0 || v > 1<<40 {
+		return 0
 	}
-	return data[:i+n+int(v)]
+	return i + n + int(v)
+}
+
+// continued is the first byte of every part of an input element's results
+// but the last, when the worker sent them in several output elements
+// (python/weir/_limits.py). No batch of rows starts with it: a batch starts
+// with the varint length of a row, which is at least 1.
+const continued = 0x00
+
+// groupParts groups the output values of a bundle into the results of each
+// input element: the parts that start with the continuation byte (which is
+// dropped) and the final part after them.
+func groupParts(values [][]byte) ([][][]byte, error) {
+	var out [][][]byte
+	var cur [][]byte
+	for _, v := range values {
+		if len(v) > 0 && v[0] == continued {
+			cur = append(cur, v[1:])
+			continue
+		}
+		out = append(out, append(cur, v))
+		cur = nil
+	}
+	if cur != nil {
+		return nil, fmt.Errorf("pyexec: the worker's output ends inside the results of an input element (%d parts without the last)", len(cur))
+	}
+	return out, nil
 }
 
 // splitElements parses the concatenated elements of a bundle's output and

@@ -2,6 +2,7 @@ package pyexec
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"sync"
 	"time"
@@ -97,16 +98,17 @@ func (p *Pool) Run(ctx context.Context, s *Stage, mem memory.Allocator, in <-cha
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	inflight := make(chan *bundle, p.cfg.Workers*p.cfg.InFlight)
+	est := &outputEstimate{}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(inflight)
-		if err := p.dispatch(ctx, s, in, inflight); err != nil {
+		if err := p.dispatch(ctx, s, est, in, inflight); err != nil {
 			cancel(err)
 		}
 	}()
-	err := p.collect(ctx, s, mem, inflight, out)
+	err := p.collect(ctx, s, est, mem, inflight, out)
 	if err != nil {
 		cancel(err)
 	}
@@ -123,11 +125,70 @@ func (p *Pool) Run(ctx context.Context, s *Stage, mem memory.Allocator, in <-cha
 	return err
 }
 
+// maxElementBytes bounds the encoded rows of one input element, as
+// python.fn-execution.arrow.batch.size bounds its rows: a batch of wide rows
+// is sent in several elements. A row larger than this goes alone.
+const maxElementBytes = 4 << 20
+
+// maxRowBytes is the largest encoded row carried between the engine and a
+// worker, either way. The Fn API server's gRPC messages are limited to 256
+// MiB (internal/fnapi), and the harness may add up to 20 MB of other
+// output to a message; python/weir/_limits.py has the same limit.
+const maxRowBytes = 200 << 20
+
+// outputEstimate learns how many bytes of results a stage returns per input
+// row, so that a bundle's results, which are held until it is complete,
+// stay near maxBundleBytes however large the function's results are. Until
+// results are known, bundles start at one row and at most double with each
+// completed bundle, so that the first bundles are small whatever the
+// function returns.
+type outputEstimate struct {
+	mu      sync.Mutex
+	known   bool
+	perRow  float64
+	largest int // rows of the largest completed bundle
+}
+
+// observe records that a bundle of rows input rows gave bytes of results.
+// A rise counts at once; a fall is believed gradually.
+func (e *outputEstimate) observe(bytes, rows int) {
+	if rows <= 0 {
+		return
+	}
+	r := float64(bytes) / float64(rows)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.known || r > e.perRow {
+		e.perRow = r
+	} else {
+		e.perRow = (3*e.perRow + r) / 4
+	}
+	e.known = true
+	e.largest = max(e.largest, rows)
+}
+
+// bundleRows is the number of rows after which a new bundle closes.
+func (e *outputEstimate) bundleRows(limit int) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if 2*e.largest < limit {
+		limit = max(1, 2*e.largest)
+	}
+	if e.known && e.perRow > 0 {
+		limit = min(limit, max(1, int(maxBundleBytes/e.perRow)))
+	}
+	return limit
+}
+
 // dispatch groups incoming batches into bundles and starts each on a worker.
-func (p *Pool) dispatch(ctx context.Context, s *Stage, in <-chan arrow.RecordBatch, inflight chan<- *bundle) error {
+// A bundle closes at BundleRows rows, at maxBundleBytes of input, at the
+// rows whose results are expected to reach maxBundleBytes, or BundleTime
+// after its first row. Each input element is one batch, or a slice of one.
+func (p *Pool) dispatch(ctx context.Context, s *Stage, est *outputEstimate, in <-chan arrow.RecordBatch, inflight chan<- *bundle) error {
 	enc := coder.NewEncoder(s.InputTypes)
 	seq := 0
 	var cur *bundle
+	limit := 0 // rows at which cur closes
 	var deadline <-chan time.Time
 	closeCur := func() error {
 		if cur == nil {
@@ -146,54 +207,79 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, in <-chan arrow.RecordBat
 			return context.Cause(ctx)
 		}
 	}
+	// add sends rec in one or more elements, closing bundles as they fill.
+	add := func(rec arrow.RecordBatch, arrived time.Time) error {
+		defer rec.Release()
+		cols := make([]arrow.Array, len(s.Inputs))
+		for i, c := range s.Inputs {
+			cols[i] = rec.Column(c)
+		}
+		n := int(rec.NumRows())
+		perRow := max(1, encodedSizeHint(cols, n)/n)
+		for off := 0; off < n; {
+			if cur == nil {
+				t, fb, err := p.begin(ctx, s)
+				if err != nil {
+					return err
+				}
+				seq++
+				cur = &bundle{seq: seq, t: t, b: fb, attempts: 1}
+				limit = est.bundleRows(p.cfg.BundleRows)
+				deadline = time.After(p.cfg.BundleTime)
+			}
+			k := min(n-off, max(1, limit-cur.rows), max(1, maxElementBytes/perRow))
+			el, m, err := encodeRows(enc, cols, off, off+k)
+			if err != nil {
+				return fmt.Errorf("pyexec: %s: %w", s.Spec.GetName(), err)
+			}
+			if m < k {
+				// The rows were wider than their estimate: believe what they were.
+				perRow = max(perRow, (len(el)+m-1)/m, maxElementBytes/k+1)
+			}
+			var part arrow.RecordBatch
+			switch {
+			case len(s.Forward) == 0:
+				// Nothing of the batch is joined with the results: keep only
+				// its row count, which halves what a bundle holds.
+				part = array.NewRecordBatch(emptySchema, nil, int64(m))
+			case off == 0 && m == n:
+				rec.Retain()
+				part = rec
+			default:
+				part = rec.NewSlice(int64(off), int64(off+m))
+			}
+			off += m
+			cur.batches = append(cur.batches, part)
+			cur.arrived = append(cur.arrived, arrived)
+			cur.elements = append(cur.elements, el)
+			cur.rows += m
+			cur.bytes += len(el)
+			if len(s.Forward) > 0 {
+				cur.bytes += recordBytes(rec) * m / n
+			}
+			if cur.err == nil {
+				cur.err = cur.b.Send(ctx, el, false)
+			}
+			if cur.rows >= limit || cur.bytes >= maxBundleBytes {
+				if err := closeCur(); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
 	for {
 		select {
 		case rec, ok := <-in:
 			if !ok {
 				return closeCur()
 			}
-			arrived := time.Now()
 			if rec.NumRows() == 0 {
 				rec.Release()
 				continue
 			}
-			el, err := encodeElement(enc, s.Inputs, rec)
-			if err != nil {
-				rec.Release()
+			if err := add(rec, time.Now()); err != nil {
 				return err
-			}
-			if cur == nil {
-				t, fb, err := p.begin(ctx, s)
-				if err != nil {
-					rec.Release()
-					return err
-				}
-				seq++
-				cur = &bundle{seq: seq, t: t, b: fb, attempts: 1}
-				deadline = time.After(p.cfg.BundleTime)
-			}
-			if len(s.Forward) == 0 {
-				// Nothing of the batch is joined with the results: keep only
-				// its row count, which halves what a bundle holds.
-				n := rec.NumRows()
-				rec.Release()
-				rec = array.NewRecordBatch(emptySchema, nil, n)
-			}
-			cur.batches = append(cur.batches, rec)
-			cur.arrived = append(cur.arrived, arrived)
-			cur.elements = append(cur.elements, el)
-			cur.rows += int(rec.NumRows())
-			cur.bytes += len(el)
-			if len(s.Forward) > 0 {
-				cur.bytes += recordBytes(rec)
-			}
-			if cur.err == nil {
-				cur.err = cur.b.Send(ctx, el, false)
-			}
-			if cur.rows >= p.cfg.BundleRows || cur.bytes >= maxBundleBytes {
-				if err := closeCur(); err != nil {
-					return err
-				}
 			}
 		case <-deadline:
 			if err := closeCur(); err != nil {
@@ -214,17 +300,73 @@ func encodeElement(enc *coder.Encoder, inputs []int, rec arrow.RecordBatch) ([]b
 	for i, c := range inputs {
 		cols[i] = rec.Column(c)
 	}
-	buf := make([]byte, elementReserve, elementReserve+encodedSizeHint(cols, int(rec.NumRows())))
-	buf, err := enc.Encode(buf, cols, 0, int(rec.NumRows()))
-	if err != nil {
-		return nil, fmt.Errorf("pyexec: encode input rows: %w", err)
-	}
-	return wrapElement(buf), nil
+	el, _, err := encodeRows(enc, cols, 0, int(rec.NumRows()))
+	return el, err
 }
+
+// encodeRows encodes rows [from, to) of cols as one data element, or, when
+// they are over maxElementBytes, as many of the first of them as fit (at
+// least one); it returns the element and the number of rows in it.
+func encodeRows(enc *coder.Encoder, cols []arrow.Array, from, to int) ([]byte, int, error) {
+	rows := to - from
+	hint := encodedSizeHint(cols, rows)
+	if n := cols0Len(cols); n > rows && n > 0 {
+		// The hint counts whole columns; take this range's share.
+		hint = hint / n * rows
+	}
+	buf := make([]byte, elementReserve, elementReserve+hint)
+	buf, err := enc.Encode(buf, cols, from, to)
+	if err != nil {
+		return nil, 0, fmt.Errorf("encode input rows: %w", err)
+	}
+	if len(buf)-elementReserve > maxElementBytes && rows > 1 {
+		end, m := rowsWithin(buf[elementReserve:], maxElementBytes)
+		// Copy the rows kept, so the rest's memory is not held.
+		buf = append(make([]byte, 0, elementReserve+end), buf[:elementReserve+end]...)
+		rows = m
+	}
+	if size := len(buf) - elementReserve; size > maxRowBytes {
+		return nil, 0, &LimitError{Message: fmt.Sprintf(
+			"input row %d of a batch is %d bytes encoded, over weir's limit of %d bytes (%d MiB) for one row sent to a Python worker (gRPC messages are limited to 256 MiB).\n"+
+				"This fails the same way on every try, so the job stops here. Send smaller values to the function: split a large value over several rows, or store it elsewhere and pass a reference to it.",
+			from+1, size, maxRowBytes, maxRowBytes>>20)}
+	}
+	return wrapElement(buf), rows, nil
+}
+
+func cols0Len(cols []arrow.Array) int {
+	if len(cols) == 0 {
+		return 0
+	}
+	return cols[0].Len()
+}
+
+// rowsWithin returns the byte length and number of the first rows of a
+// batch that fit in max bytes; at least one row.
+func rowsWithin(batch []byte, max int) (end, rows int) {
+	for end < len(batch) {
+		n, k := binary.Uvarint(batch[end:])
+		if k <= 0 || n > uint64(len(batch)-end-k) {
+			break // the encoder wrote it: cannot happen
+		}
+		next := end + k + int(n)
+		if next > max && rows > 0 {
+			break
+		}
+		end, rows = next, rows+1
+	}
+	return end, rows
+}
+
+// LimitError is a value too large for the Fn API: it fails the same way on
+// every try, so it is reported at once, not retried.
+type LimitError struct{ Message string }
+
+func (e *LimitError) Error() string { return e.Message }
 
 // collect waits for bundles in order, replays those whose worker died, and
 // emits their joined results.
-func (p *Pool) collect(ctx context.Context, s *Stage, mem memory.Allocator, inflight <-chan *bundle, out chan<- arrow.RecordBatch) error {
+func (p *Pool) collect(ctx context.Context, s *Stage, est *outputEstimate, mem memory.Allocator, inflight <-chan *bundle, out chan<- arrow.RecordBatch) error {
 	dec := coder.NewDecoder(mem, s.Results.Types())
 	defer dec.Release()
 	for b := range inflight {
@@ -233,6 +375,11 @@ func (p *Pool) collect(ctx context.Context, s *Stage, mem memory.Allocator, infl
 			b.release()
 			return err
 		}
+		size := 0
+		for _, c := range data {
+			size += len(c)
+		}
+		est.observe(size, b.rows)
 		err = p.emit(ctx, s, mem, dec, b, data, out)
 		b.release()
 		if err != nil {
@@ -242,58 +389,89 @@ func (p *Pool) collect(ctx context.Context, s *Stage, mem memory.Allocator, infl
 	return nil
 }
 
-// emit decodes the results of b and sends one joined batch per input batch.
+// emit decodes the results of b and sends one joined batch per input
+// element, or per part of its results when the worker sent them in parts.
 func (p *Pool) emit(ctx context.Context, s *Stage, mem memory.Allocator, dec *coder.Decoder, b *bundle, data [][]byte, out chan<- arrow.RecordBatch) error {
 	values, err := splitChunks(data)
 	if err != nil {
 		return err
 	}
-	if len(values) != len(b.batches) {
-		return fmt.Errorf("pyexec: %s answered %d elements for %d", s.Spec.GetName(), len(values), len(b.batches))
+	groups, err := groupParts(values)
+	if err != nil {
+		return err
 	}
-	for i, rec := range b.batches {
-		joined, err := p.join(s, mem, dec, rec, values[i])
-		if err != nil {
-			return fmt.Errorf("pyexec: results of %s: %w", s.Spec.GetName(), err)
-		}
-		if joined == nil {
-			continue
-		}
-		p.latency.add(time.Since(b.arrived[i]))
+	if len(groups) != len(b.batches) {
+		return fmt.Errorf("pyexec: %s answered %d elements for %d", s.Spec.GetName(), len(groups), len(b.batches))
+	}
+	send := func(joined arrow.RecordBatch) error {
 		select {
 		case out <- joined:
+			return nil
 		case <-ctx.Done():
 			joined.Release()
 			return context.Cause(ctx)
 		}
 	}
+	for i, rec := range b.batches {
+		var err error
+		if s.Table() {
+			err = p.joinTable(s, mem, dec, rec, groups[i], send)
+		} else {
+			err = p.joinScalar(s, dec, rec, groups[i], send)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			return fmt.Errorf("pyexec: results of %s: %w", s.Spec.GetName(), err)
+		}
+		p.latency.add(time.Since(b.arrived[i]))
+	}
 	return nil
 }
 
-// join builds the output batch of one input batch: forwarded columns, then
-// the decoded results.
-func (p *Pool) join(s *Stage, mem memory.Allocator, dec *coder.Decoder, rec arrow.RecordBatch, value []byte) (arrow.RecordBatch, error) {
-	if s.Table() {
-		return p.joinTable(s, mem, dec, rec, value)
+// joinScalar sends the output of one input batch: its forwarded columns,
+// then the decoded results, one batch per part of the results.
+func (p *Pool) joinScalar(s *Stage, dec *coder.Decoder, rec arrow.RecordBatch, parts [][]byte, send func(arrow.RecordBatch) error) error {
+	rows := int(rec.NumRows())
+	done := 0
+	for _, part := range parts {
+		n, err := dec.Decode(part)
+		if err != nil {
+			return err
+		}
+		if done+n > rows {
+			dec.Release()
+			return fmt.Errorf("got %d or more result rows for %d input rows", done+n, rows)
+		}
+		src := rec
+		if n != rows {
+			src = rec.NewSlice(int64(done), int64(done+n))
+		}
+		results := dec.NewArrays()
+		cols := make([]arrow.Array, 0, len(s.Forward)+len(results))
+		for _, c := range s.Forward {
+			cols = append(cols, src.Column(c))
+		}
+		cols = append(cols, results...)
+		joined := array.NewRecordBatch(s.Output.Arrow(), cols, int64(n))
+		release(results)
+		if src != rec {
+			src.Release()
+		}
+		done += n
+		if n == 0 {
+			joined.Release()
+			continue
+		}
+		if err := send(joined); err != nil {
+			return err
+		}
 	}
-	n, err := dec.Decode(value)
-	if err != nil {
-		return nil, err
+	if done != rows {
+		return fmt.Errorf("got %d result rows for %d input rows", done, rows)
 	}
-	if n != int(rec.NumRows()) {
-		return nil, fmt.Errorf("got %d result rows for %d input rows", n, rec.NumRows())
-	}
-	results := dec.NewArrays()
-	cols := make([]arrow.Array, 0, len(s.Forward)+len(results))
-	for _, c := range s.Forward {
-		cols = append(cols, rec.Column(c))
-	}
-	cols = append(cols, results...)
-	joined := array.NewRecordBatch(s.Output.Arrow(), cols, rec.NumRows())
-	for _, a := range results {
-		a.Release()
-	}
-	return joined, nil
+	return nil
 }
 
 // recordBytes estimates the memory of a batch's buffers (top level only).

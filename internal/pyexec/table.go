@@ -12,21 +12,62 @@ import (
 	"github.com/weir-dev/weir/internal/coder"
 )
 
-// joinTable builds the output of a table stage for one input batch: for each
-// result row, the forwarded columns of its input row and the result; with
-// LeftJoin, input rows without results appear once, with NULL results.
-func (p *Pool) joinTable(s *Stage, mem memory.Allocator, dec *coder.Decoder, rec arrow.RecordBatch, value []byte) (arrow.RecordBatch, error) {
-	n, err := dec.DecodeTable(value, 0)
-	if err != nil {
-		return nil, err
+// joinTable sends the output of a table stage for one input batch, one
+// batch per part of its results: for each result row, the forwarded columns
+// of its input row and the result; with LeftJoin, input rows without
+// results appear once, with NULL results. The results of one input row may
+// span parts.
+func (p *Pool) joinTable(s *Stage, mem memory.Allocator, dec *coder.Decoder, rec arrow.RecordBatch, parts [][]byte, send func(arrow.RecordBatch) error) error {
+	rows := int(rec.NumRows())
+	first := 0        // the input row the next part starts with
+	firstHas := false // whether row first got results in an earlier part
+	for k, part := range parts {
+		n, err := dec.DecodeTable(part, first)
+		if err != nil {
+			return err
+		}
+		parents := append([]int32(nil), dec.Parents()...)
+		results := dec.NewArrays()
+		open := first + n // the row whose results may go on in the next part
+		has := len(parents) > 0 && int(parents[len(parents)-1]) == open
+		switch {
+		case open > rows || (has && open >= rows):
+			release(results)
+			return fmt.Errorf("got answers for more than the %d input rows sent", rows)
+		case has && k == len(parts)-1:
+			release(results)
+			return fmt.Errorf("the answer of input row %d has no end marker", open+1)
+		}
+		joined, err := p.tableBatch(s, mem, rec, results, parents, first, n, firstHas)
+		release(results)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			firstHas = has
+		} else {
+			firstHas = firstHas || has
+		}
+		first = open
+		if joined != nil {
+			if err := send(joined); err != nil {
+				return err
+			}
+		}
 	}
-	if n != int(rec.NumRows()) {
-		return nil, fmt.Errorf("got answers for %d input rows, sent %d", n, rec.NumRows())
+	if first != rows {
+		return fmt.Errorf("got answers for %d input rows, sent %d", first, rows)
 	}
-	parents := append([]int32(nil), dec.Parents()...)
-	results := dec.NewArrays()
-	defer release(results)
+	return nil
+}
 
+// tableBatch joins the result rows of one part with their input rows
+// (parents, indexes into rec). The part answers the n input rows from
+// first on; results of row first+n may follow in the next part. With
+// LeftJoin, an answered row without results gets one row of NULL results,
+// unless it is row first and had results in an earlier part (firstHas).
+// It returns nil when the part gives no output row.
+func (p *Pool) tableBatch(s *Stage, mem memory.Allocator, rec arrow.RecordBatch, results []arrow.Array, parents []int32, first, n int, firstHas bool) (arrow.RecordBatch, error) {
 	fwdIdx := parents
 	var resIdx arrow.Array // nil: results are already aligned
 	if s.LeftJoin {
@@ -34,7 +75,7 @@ func (p *Pool) joinTable(s *Stage, mem memory.Allocator, dec *coder.Decoder, rec
 		b := array.NewInt32Builder(mem)
 		defer b.Release()
 		k := 0
-		for r := 0; r < n; r++ {
+		for r := first; r <= first+n; r++ {
 			found := false
 			for k < len(parents) && int(parents[k]) == r {
 				fwdIdx = append(fwdIdx, int32(r))
@@ -42,7 +83,7 @@ func (p *Pool) joinTable(s *Stage, mem memory.Allocator, dec *coder.Decoder, rec
 				k++
 				found = true
 			}
-			if !found {
+			if !found && r < first+n && !(r == first && firstHas) {
 				fwdIdx = append(fwdIdx, int32(r))
 				b.AppendNull()
 			}
