@@ -264,12 +264,24 @@ func TestFilesystemChecksUpfront(t *testing.T) {
 	if err := os.WriteFile(file, []byte("1,x\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
+	cases := []struct {
 		path, want string
 	}{
 		{file, "filesystem 'path' = '" + file + "' is a file, but a filesystem sink writes a directory of part files"},
 		{filepath.Join(file, "sub"), "cannot create directory '" + filepath.Join(file, "sub") + "': '" + file + "' is a file, not a directory"},
-	} {
+	}
+	// A directory this user cannot write (as root: sysfs).
+	ro := filepath.Join(tmp, "ro")
+	if err := os.Mkdir(ro, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		ro = "/sys/fs"
+	}
+	if st, err := os.Stat(ro); err == nil && st.IsDir() {
+		cases = append(cases, struct{ path, want string }{ro, "cannot create a file in directory '" + ro + "' (permission denied); make it writable for this user or choose another 'path'"})
+	}
+	for _, tc := range cases {
 		script := fmt.Sprintf(`CREATE TABLE src (a BIGINT NOT NULL) WITH ('connector' = 'datagen', 'number-of-rows' = '1000000000');
 CREATE TABLE snk (a BIGINT) WITH ('connector' = 'filesystem', 'path' = '%s', 'format' = 'csv');
 CREATE TEMPORARY FUNCTION check_row AS 'udfs.check' LANGUAGE PYTHON;
