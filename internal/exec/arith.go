@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
@@ -56,6 +57,11 @@ func (ev *evaluator) arith(c *expr.Call, ops []operand, n int) (arrow.Array, err
 	if ops[0].isNull() || ops[1].isNull() {
 		return ev.nullResult(rt, n), nil
 	}
+	if !ev.generic && rt.Kind == types.Decimal {
+		if out, ok := ev.arithDecimal(c, ops, n); ok {
+			return out, nil
+		}
+	}
 	if ev.generic || !isPrimitiveNumeric(rt) {
 		return ev.arithGeneric(c, ops, n)
 	}
@@ -88,6 +94,112 @@ func (ev *evaluator) arith(c *expr.Call, ops []operand, n int) (arrow.Array, err
 		return nil, fmt.Errorf("exec: %w in %s", err, c)
 	}
 	return out, nil
+}
+
+// arithDecimal is the typed path of DECIMAL + - and * between DECIMALs and
+// integers, over 128-bit unscaled values, for the result types where the
+// exact result always fits its type: + and - at the operands' larger scale
+// within 37 digits, * at the sum of their scales with at most 38 digits
+// between the operands, each with a digit more than the operands need (as
+// Flink's types have). ok is false for the other cases, which the generic
+// path computes.
+func (ev *evaluator) arithDecimal(c *expr.Call, ops []operand, n int) (out arrow.Array, ok bool) {
+	rt := c.T
+	for _, o := range ops {
+		if o.t.Kind != types.Decimal && !o.t.IsInteger() {
+			return nil, false
+		}
+	}
+	p1, s1 := ops[0].t.DecimalShape()
+	p2, s2 := ops[1].t.DecimalShape()
+	switch c.Name {
+	case "+", "-":
+		if rt.Scale != max(s1, s2) || rt.Precision > 37 || rt.Precision < max(p1-s1, p2-s2)+rt.Scale+1 {
+			return nil, false
+		}
+	case "*":
+		if rt.Scale != s1+s2 || p1+p2 > 38 || rt.Precision < p1+p2+1 {
+			return nil, false
+		}
+	default:
+		return nil, false
+	}
+	up1, up2 := 0, 0
+	if c.Name != "*" {
+		up1, up2 = rt.Scale-s1, rt.Scale-s2
+	}
+	x, sx := decimalSide(ops[0], n, up1)
+	y, sy := decimalSide(ops[1], n, up2)
+	vbuf, nulls := andValidity(ev.mem, n, ops[0].arr, ops[1].arr)
+	buf, res := AllocValues[decimal128.Num](ev.mem, n)
+	for i := range res {
+		a, b := sx, sy
+		if x != nil {
+			a = x[i]
+		}
+		if y != nil {
+			b = y[i]
+		}
+		switch c.Name {
+		case "+":
+			res[i] = a.Add(b)
+		case "-":
+			res[i] = a.Sub(b)
+		default:
+			res[i] = a.Mul(b)
+		}
+	}
+	return MakeArray(rt.Arrow(), n, []*memory.Buffer{vbuf, buf}, nulls), true
+}
+
+// decimalSide returns an operand's unscaled values raised by up decimal
+// digits: a slice for an array, one value for a scalar.
+func decimalSide(o operand, n, up int) ([]decimal128.Num, decimal128.Num) {
+	conv := func(v any) decimal128.Num {
+		var d decimal128.Num
+		if x, ok := v.(decimal128.Num); ok {
+			d = x
+		} else {
+			d = decimal128.FromI64(ToInt64(v))
+		}
+		if up > 0 {
+			d = d.IncreaseScaleBy(int32(up))
+		}
+		return d
+	}
+	if o.arr == nil {
+		return nil, conv(o.scalar)
+	}
+	out := make([]decimal128.Num, n)
+	switch physical(o.t).(type) {
+	case int8:
+		intsToDecimal(values[int8](o.arr)[:n], up, out)
+	case int16:
+		intsToDecimal(values[int16](o.arr)[:n], up, out)
+	case int32:
+		intsToDecimal(values[int32](o.arr)[:n], up, out)
+	case int64:
+		intsToDecimal(values[int64](o.arr)[:n], up, out)
+	default:
+		vals := values[decimal128.Num](o.arr)[:n]
+		if up == 0 {
+			return vals, decimal128.Num{}
+		}
+		for i, v := range vals {
+			out[i] = v.IncreaseScaleBy(int32(up))
+		}
+	}
+	return out, decimal128.Num{}
+}
+
+func intsToDecimal[T integer](vals []T, up int, out []decimal128.Num) {
+	for i, v := range vals {
+		d := decimal128.FromI64(int64(v))
+		if up > 0 {
+			d = d.IncreaseScaleBy(int32(up))
+		}
+		out[i] = d
+	}
 }
 
 // sides returns the typed values of two operands: a slice for an array, a
@@ -211,7 +323,7 @@ func arithInt[T integer](mem memory.Allocator, op string, a, b operand, n int, r
 					if vbuf != nil {
 						vbuf.Release()
 					}
-					return nil, errDivByZero
+					return nil, fmt.Errorf("%w (%d %s %d)", errDivByZero, xv, op, yv)
 				}
 				out[i] = 0
 				continue
@@ -344,10 +456,7 @@ func (ev *evaluator) arithGeneric(c *expr.Call, ops []operand, n int) (arrow.Arr
 			r, err = arithValue(c.Name, x, ops[0].t, y, ops[1].t, c.T)
 			if err != nil {
 				ap.discard()
-				if errors.Is(err, errDivByZero) {
-					return nil, fmt.Errorf("exec: %w in %s", err, c)
-				}
-				return nil, fmt.Errorf("exec: %s: %w", c, err)
+				return nil, arithError(c, err, x, ops[0].t, y, ops[1].t)
 			}
 		}
 		if err := ap.append(r); err != nil {
@@ -358,7 +467,29 @@ func (ev *evaluator) arithGeneric(c *expr.Call, ops []operand, n int) (arrow.Arr
 	return ap.finish(), nil
 }
 
-// arithValue computes x op y with result type rt.
+// errOverflow is a DECIMAL result with more digits than its type's
+// precision; Flink gives NULL.
+var errOverflow = errors.New("DECIMAL overflow")
+
+// errImpossible is a DECIMAL remainder whose integer quotient has more than
+// 38 digits, which Java's BigDecimal (and so Flink) cannot compute.
+var errImpossible = errors.New("division impossible: the quotient of the remainder needs more than 38 digits")
+
+// arithError describes a failed operation of c on the values x and y.
+func arithError(c *expr.Call, err error, x any, xt types.T, y any, yt types.T) error {
+	switch {
+	case errors.Is(err, errOverflow):
+		return fmt.Errorf("exec: %s: the result of %s %s %s does not fit %s; Flink gives NULL, which the NOT NULL type cannot hold: cast the operands to DECIMAL types with fewer digits, or make an operand nullable (e.g. TRY_CAST(x AS DECIMAL(p, s))) to get NULL", c, quoteValue(x, xt), c.Name, quoteValue(y, yt), c.T)
+	case errors.Is(err, errDivByZero), errors.Is(err, errImpossible):
+		return fmt.Errorf("exec: %w (%s %s %s) in %s", err, quoteValue(x, xt), c.Name, quoteValue(y, yt), c)
+	}
+	return fmt.Errorf("exec: %s: %w", c, err)
+}
+
+// arithValue computes x op y with result type rt. A DECIMAL result is
+// computed exactly (a quotient first to 38 significant digits, as Flink's
+// BigDecimal division does), rounded half up to the result scale, and NULL
+// when it then has too many digits (errOverflow when rt is NOT NULL).
 func arithValue(op string, x any, xt types.T, y any, yt types.T, rt types.T) (any, error) {
 	if rt.Kind == types.Decimal {
 		rx, err := toRat(x, xt)
@@ -377,18 +508,27 @@ func arithValue(op string, x any, xt types.T, y any, yt types.T, rt types.T) (an
 			r.Sub(rx, ry)
 		case "*":
 			r.Mul(rx, ry)
-		case "/", "%":
+		case "/":
+			if ry.Sign() == 0 {
+				return nil, errDivByZero
+			}
+			r = roundSignificant(r.Quo(rx, ry), 38)
+		case "%":
 			if ry.Sign() == 0 {
 				return nil, errDivByZero
 			}
 			r.Quo(rx, ry)
-			if op == "%" {
-				q := new(big.Int).Quo(r.Num(), r.Denom())
-				r.Sub(rx, new(big.Rat).Mul(new(big.Rat).SetInt(q), ry))
+			q := new(big.Int).Quo(r.Num(), r.Denom())
+			if q.CmpAbs(pow10(38)) >= 0 {
+				return nil, errImpossible
 			}
+			r.Sub(rx, new(big.Rat).Mul(new(big.Rat).SetInt(q), ry))
 		}
 		d, ok := ratDecimal(r, rt.Precision, rt.Scale)
 		if !ok {
+			if !rt.Nullable {
+				return nil, errOverflow
+			}
 			return nil, nil
 		}
 		return d, nil
@@ -444,6 +584,120 @@ func arithValue(op string, x any, xt types.T, y any, yt types.T, rt types.T) (an
 		}
 	}
 	return narrowInt(r, rt.Kind), nil
+}
+
+// roundSignificant rounds r half up to its first digits significant digits,
+// as Java's BigDecimal with a MathContext of that precision.
+func roundSignificant(r *big.Rat, digits int) *big.Rat {
+	if r.Sign() == 0 {
+		return r
+	}
+	num := new(big.Int).Abs(r.Num())
+	den := r.Denom()
+	// k is the number of integer digits: 10^(k-1) <= |r| < 10^k.
+	k := int(float64(num.BitLen()-den.BitLen()) * math.Log10(2))
+	for cmpPow10(num, den, k) >= 0 {
+		k++
+	}
+	for cmpPow10(num, den, k-1) < 0 {
+		k--
+	}
+	return roundAt(r, digits-k)
+}
+
+// roundAt rounds r half up to s fractional digits; a negative s rounds to
+// tens, hundreds, ...
+func roundAt(r *big.Rat, s int) *big.Rat {
+	if s >= 0 {
+		return new(big.Rat).SetFrac(roundRat(r, s), pow10(s))
+	}
+	q := roundRat(new(big.Rat).Quo(r, new(big.Rat).SetInt(pow10(-s))), 0)
+	return new(big.Rat).SetInt(q.Mul(q, pow10(-s)))
+}
+
+// round evaluates ROUND(x [, d]): x rounded half up to d (default 0)
+// fractional digits, or to tens, hundreds, ... for a negative d, with the
+// result type c.T; d is a constant. FLOAT and DOUBLE round their shortest
+// decimal form (ROUND(2.345E0, 2) is 2.35), as Flink's BigDecimal.valueOf
+// does; NaN and infinities stay as they are.
+func (ev *evaluator) round(c *expr.Call, ops []operand, n int) (arrow.Array, error) {
+	d := 0
+	if len(ops) == 2 {
+		if !ops[1].isScalar() || !ops[1].t.IsInteger() {
+			return nil, fmt.Errorf("exec: %s: the number of digits must be an integer constant", c)
+		}
+		if ops[1].scalar == nil {
+			return ev.nullResult(c.T, n), nil
+		}
+		d = int(ToInt64(ops[1].scalar))
+	}
+	x := ops[0]
+	if !x.t.IsNumeric() && x.t.Kind != types.Null {
+		return nil, fmt.Errorf("exec: %s: ROUND needs a number, not %s", c, plain(x.t))
+	}
+	if x.isNull() {
+		return ev.nullResult(c.T, n), nil
+	}
+	ap := newAppender(ev.mem, c.T, n)
+	for i := 0; i < n; i++ {
+		var r any
+		if v := x.value(i); v != nil {
+			var err error
+			if r, err = roundValue(v, x.t, d, c.T); err != nil {
+				ap.discard()
+				return nil, fmt.Errorf("exec: %s: ROUND(%s, %d): %w", c, quoteValue(v, x.t), d, err)
+			}
+		}
+		if err := ap.append(r); err != nil {
+			ap.discard()
+			return nil, err
+		}
+	}
+	return ap.finish(), nil
+}
+
+// roundValue rounds v of type t half up to d fractional digits, as type rt.
+func roundValue(v any, t types.T, d int, rt types.T) (any, error) {
+	switch t.Kind {
+	case types.Decimal:
+		r := roundAt(decimalRat(v.(decimal128.Num), t.Scale), d)
+		out, ok := ratDecimal(r, rt.Precision, rt.Scale)
+		if !ok {
+			if rt.Nullable {
+				return nil, nil
+			}
+			return nil, errOverflow
+		}
+		return out, nil
+	case types.Float, types.Double:
+		f := ToFloat64(v)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return v, nil
+		}
+		bits := 64
+		if t.Kind == types.Float {
+			bits = 32
+		}
+		r, _ := new(big.Rat).SetString(strconv.FormatFloat(f, 'e', -1, bits))
+		out, _ := roundAt(r, d).Float64()
+		if rt.Kind == types.Float {
+			return float32(out), nil
+		}
+		return out, nil
+	}
+	if d >= 0 {
+		return v, nil
+	}
+	r := roundAt(new(big.Rat).SetInt64(ToInt64(v)), d)
+	return narrowInt(r.Num().Int64(), t.Kind), nil
+}
+
+// cmpPow10 compares num/den (both positive) with 10^k.
+func cmpPow10(num, den *big.Int, k int) int {
+	if k >= 0 {
+		return num.Cmp(new(big.Int).Mul(den, pow10(k)))
+	}
+	return new(big.Int).Mul(num, pow10(-k)).Cmp(den)
 }
 
 // toRat returns the exact value of a numeric value.

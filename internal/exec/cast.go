@@ -19,26 +19,32 @@ import (
 	"github.com/weir-dev/weir/internal/types"
 )
 
-// cast evaluates CAST(x AS t).
+// cast evaluates CAST(x AS t) and TRY_CAST(x AS t).
 func (ev *evaluator) cast(c *expr.Cast, in *batch) (arrow.Array, error) {
 	o, err := ev.operand(c.X, in)
 	if err != nil {
 		return nil, err
 	}
 	if o.isScalar() {
-		v, err := CastValue(o.scalar, o.t, c.T)
+		v, err := castOne(o.scalar, o.t, c.T, c.Try)
 		if err != nil {
-			return nil, fmt.Errorf("exec: %s: %w", c, err)
+			return nil, castError(c, err)
 		}
 		return broadcast(ev.mem, v, c.T, in.n)
 	}
 	defer o.arr.Release()
-	return ev.castArray(o.arr, o.t, c.T, c)
+	return ev.castArrayTry(o.arr, o.t, c.T, c, c.Try)
 }
 
 // castArray converts a (of type from) to type to; e names the expression in
 // errors.
 func (ev *evaluator) castArray(a arrow.Array, from, to types.T, e expr.Expr) (arrow.Array, error) {
+	return ev.castArrayTry(a, from, to, e, false)
+}
+
+// castArrayTry is castArray, with the values that cannot be converted NULL
+// when try is set (TRY_CAST).
+func (ev *evaluator) castArrayTry(a arrow.Array, from, to types.T, e expr.Expr, try bool) (arrow.Array, error) {
 	n := a.Len()
 	if from.Kind == types.Null || isNullTyped(a) {
 		return ev.nullResult(to, n), nil
@@ -48,6 +54,9 @@ func (ev *evaluator) castArray(a arrow.Array, from, to types.T, e expr.Expr) (ar
 		return a, nil
 	}
 	if !isScalarKind(from.Kind) || !isScalarKind(to.Kind) {
+		if try {
+			return ev.nullResult(to, n), nil
+		}
 		return nil, fmt.Errorf("exec: %s: cannot cast %s to %s", e, from, plain(to))
 	}
 	if !ev.generic && physical(from) != nil && physical(to) != nil && from.IsNumeric() && to.IsNumeric() {
@@ -55,16 +64,63 @@ func (ev *evaluator) castArray(a arrow.Array, from, to types.T, e expr.Expr) (ar
 	}
 	ap := newAppender(ev.mem, to, n)
 	for i := 0; i < n; i++ {
-		v, err := CastValue(valueAt(a, i), from, to)
-		if err == nil {
-			err = ap.append(v)
-		}
+		v, err := castOne(valueAt(a, i), from, to, try)
 		if err != nil {
+			ap.discard()
+			return nil, castError(e, err)
+		}
+		if err := ap.append(v); err != nil {
 			ap.discard()
 			return nil, fmt.Errorf("exec: %s: %w", e, err)
 		}
 	}
 	return ap.finish(), nil
+}
+
+// castFailure is a value that CAST cannot convert: not a value of the target
+// type, or a number too large for it.
+type castFailure struct {
+	value    string // as SQL would write it
+	to       types.T
+	overflow bool
+}
+
+func (f *castFailure) Error() string {
+	if f.overflow {
+		return fmt.Sprintf("%s does not fit %s", f.value, f.to)
+	}
+	return fmt.Sprintf("cannot cast %s to %s", f.value, plain(f.to))
+}
+
+// castOne converts one value as CAST (or, with try, TRY_CAST) does. A DECIMAL
+// too narrow for the value gives NULL, as in Flink; where the type is NOT
+// NULL, Flink then fails on the NULL in a NOT NULL column, and castOne fails
+// right away.
+func castOne(v any, from, to types.T, try bool) (any, error) {
+	r, err := CastValue(v, from, to)
+	switch {
+	case err != nil && try:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case r == nil && v != nil && !to.Nullable && to.Kind != types.Null:
+		return nil, &castFailure{value: quoteValue(v, from), to: to, overflow: true}
+	}
+	return r, nil
+}
+
+// castError describes a failed conversion in the expression e, suggesting
+// TRY_CAST where e is a CAST.
+func castError(e expr.Expr, err error) error {
+	var f *castFailure
+	if c, ok := e.(*expr.Cast); ok && !c.Try && errors.As(err, &f) {
+		try := &expr.Cast{X: c.X, T: c.T.WithNullable(true), Try: true}
+		if f.overflow {
+			return fmt.Errorf("exec: %s: %w; use a DECIMAL with more digits, or %s to get NULL instead", e, err, try)
+		}
+		return fmt.Errorf("exec: %s: %w; use %s to get NULL for the values that cannot be cast", e, err, try)
+	}
+	return fmt.Errorf("exec: %s: %w", e, err)
 }
 
 // plain returns t's SQL spelling without NOT NULL.
@@ -89,6 +145,8 @@ func castNeedsWork(from, to types.T) bool {
 // castCanFail reports whether some value of from cannot be cast to to.
 func castCanFail(from, to types.T) bool {
 	switch {
+	case to.Kind == types.Decimal && !to.Nullable && from.Kind != types.Boolean:
+		return true // a value too large
 	case from.IsString():
 		return !to.IsString() && !to.IsBinary()
 	case from.Kind == types.Float || from.Kind == types.Double:
@@ -108,7 +166,7 @@ func CastValue(v any, from, to types.T) (any, error) {
 		return nil, nil
 	}
 	fail := func() (any, error) {
-		return nil, fmt.Errorf("cannot cast %s to %s", quoteValue(v, from), plain(to))
+		return nil, &castFailure{value: quoteValue(v, from), to: to}
 	}
 	unsupported := func() (any, error) {
 		return nil, fmt.Errorf("cannot cast %s to %s", plain(from), plain(to))
@@ -162,9 +220,8 @@ func CastValue(v any, from, to types.T) (any, error) {
 			if to.Kind == types.Float {
 				bits = 32
 			}
-			var err error
-			f, err = strconv.ParseFloat(javaTrim(v.(string)), bits)
-			if err != nil && !errors.Is(err, strconv.ErrRange) {
+			var ok bool
+			if f, ok = parseJavaDouble(v.(string), bits); !ok {
 				return fail()
 			}
 		default:
@@ -227,7 +284,8 @@ func CastValue(v any, from, to types.T) (any, error) {
 		case from.Kind == types.Decimal:
 			return v.(decimal128.Num).Sign() != 0, nil
 		case from.IsString():
-			switch strings.ToLower(javaTrim(v.(string))) {
+			// Flink does not trim here: ' true' is not a BOOLEAN.
+			switch strings.ToLower(v.(string)) {
 			case "true", "t", "yes", "y", "1":
 				return true, nil
 			case "false", "f", "no", "n", "0":
@@ -261,7 +319,7 @@ func CastValue(v any, from, to types.T) (any, error) {
 			days, _ := splitTimestamp(v.(arrow.Timestamp), from.Precision)
 			return arrow.Date32(days), nil
 		case types.Char, types.Varchar:
-			d, ok := parseDate(javaTrim(v.(string)))
+			d, ok := parseDate(javaTrim(v.(string)), false)
 			if !ok {
 				return fail()
 			}
@@ -295,7 +353,7 @@ func CastValue(v any, from, to types.T) (any, error) {
 			days, nanos = splitTimestamp(v.(arrow.Timestamp), from.Precision)
 		case types.Char, types.Varchar:
 			var ok bool
-			if days, nanos, ok = parseTimestamp(javaTrim(v.(string))); !ok {
+			if days, nanos, ok = parseTimestamp(v.(string)); !ok {
 				return fail()
 			}
 		default:
@@ -420,7 +478,7 @@ func javaTrim(s string) string {
 }
 
 // parseInteger parses an integer as Flink does: an optional sign, digits, and
-// an optional fraction that is dropped (CAST('1.9' AS INT) is 1).
+// an optional fraction that is dropped (CAST('1.9' AS INT) is 1, '.5' is 0).
 func parseInteger(s string) (int64, bool) {
 	s = javaTrim(s)
 	neg := false
@@ -450,6 +508,7 @@ func parseInteger(s string) (int64, bool) {
 			if s[i] < '0' || s[i] > '9' {
 				return 0, false
 			}
+			digits++ // '.5' is 0, as in Flink
 		}
 	}
 	if digits == 0 {
@@ -467,6 +526,40 @@ func parseInteger(s string) (int64, bool) {
 	return int64(x), true
 }
 
+// parseJavaDouble parses a FLOAT (bits 32) or DOUBLE as Java's
+// Double.parseDouble, which Flink uses: surrounding whitespace, a sign, NaN,
+// Infinity, decimal digits with an exponent and an optional d or f suffix,
+// or a hexadecimal float with its p exponent; values beyond the range are
+// infinite.
+func parseJavaDouble(s string, bits int) (float64, bool) {
+	s = javaTrim(s)
+	body := s
+	if body != "" && (body[0] == '+' || body[0] == '-') {
+		body = body[1:]
+	}
+	switch {
+	case body == "NaN" || body == "Infinity":
+	case strings.HasPrefix(body, "0x") || strings.HasPrefix(body, "0X"):
+		if strings.Contains(body, "_") {
+			return 0, false
+		}
+	default:
+		if n := len(s); n > 1 && strings.IndexByte("fFdD", s[n-1]) >= 0 {
+			s = s[:n-1]
+		}
+		for _, c := range []byte(s) {
+			if (c < '0' || c > '9') && strings.IndexByte(".eE+-", c) < 0 {
+				return 0, false
+			}
+		}
+	}
+	f, err := strconv.ParseFloat(s, bits)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false
+	}
+	return f, true
+}
+
 // parseDecimal parses a decimal number, with an optional exponent.
 func parseDecimal(s string) (*big.Rat, bool) {
 	s = javaTrim(s)
@@ -477,24 +570,22 @@ func parseDecimal(s string) (*big.Rat, bool) {
 	return r, ok
 }
 
-// parseDate parses yyyy-[m]m-[d]d, optionally followed by a time after ' '
-// or 'T', into days since the epoch.
-func parseDate(s string) (int64, bool) {
-	if i := strings.IndexAny(s, " T"); i > 0 {
+// parseDate parses yyyy-[m]m-[d]d, optionally followed by a time after a
+// space, into days since the epoch, as Flink does: a year of at most four
+// digits, without sign. A day past the end of its month (2020-02-30) is
+// invalid, or with clamp the month's last day, as Flink's TIMESTAMP parsing
+// (java.time's smart resolution) makes it.
+func parseDate(s string, clamp bool) (int64, bool) {
+	if i := strings.IndexByte(s, ' '); i > 0 {
 		s = s[:i]
 	}
 	parts := strings.Split(s, "-")
-	neg := false
-	if len(parts) == 4 && parts[0] == "" {
-		neg = true
-		parts = parts[1:]
-	}
 	if len(parts) != 3 {
 		return 0, false
 	}
 	var f [3]int
 	for i, p := range parts {
-		if p == "" || len(p) > 9 || (i > 0 && len(p) > 2) {
+		if p == "" || len(p) > 4 || (i > 0 && len(p) > 2) {
 			return 0, false
 		}
 		for _, c := range []byte(p) {
@@ -504,12 +595,12 @@ func parseDate(s string) (int64, bool) {
 		}
 		f[i], _ = strconv.Atoi(p)
 	}
-	if neg {
-		f[0] = -f[0]
-	}
 	y, m, d := f[0], f[1], f[2]
 	if m < 1 || m > 12 || d < 1 || d > 31 {
 		return 0, false
+	}
+	if last := time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day(); clamp && d > last {
+		d = last
 	}
 	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
 	if t.Day() != d {
@@ -568,21 +659,30 @@ func parseTime(s string) (int64, bool) {
 	return nanos, true
 }
 
-// parseTimestamp parses yyyy-MM-dd[( |T)HH:mm[:ss[.fffffffff]]].
+// parseTimestamp parses yyyy-[M]M-[d]d[ [H]H:[m]m[:[s]s[.fffffffff]]] as
+// Flink does: no surrounding spaces, a space (not a T) before the time, a
+// day past the end of its month clamped to the month's last day, and 24:00
+// as midnight of the next day.
 func parseTimestamp(s string) (days, nanos int64, ok bool) {
 	date, clock := s, ""
-	if i := strings.IndexAny(s, " T"); i > 0 {
-		date, clock = s[:i], javaTrim(s[i+1:])
+	if i := strings.IndexByte(s, ' '); i > 0 {
+		date, clock = s[:i], s[i+1:]
 	}
-	if days, ok = parseDate(date); !ok {
+	if days, ok = parseDate(date, true); !ok {
 		return 0, 0, false
 	}
-	if clock != "" {
-		if nanos, ok = parseTime(clock); !ok {
-			return 0, 0, false
+	if clock == "" {
+		return days, 0, true
+	}
+	if nanos, ok = parseTime(clock); ok {
+		return days, nanos, true
+	}
+	if rest, ok := strings.CutPrefix(clock, "24:"); ok {
+		if n, ok := parseTime("00:" + rest); ok && n == 0 {
+			return days + 1, 0, true
 		}
 	}
-	return days, nanos, true
+	return 0, 0, false
 }
 
 // ToInt64 widens a Literal-style integer value to int64.

@@ -198,6 +198,8 @@ func (ev *evaluator) call(c *expr.Call, in *batch) (arrow.Array, error) {
 		return ev.arith(c, ops, n)
 	case "NEG", "ABS":
 		return ev.unaryNumeric(c, ops[0], n)
+	case "ROUND":
+		return ev.round(c, ops, n)
 	case "=", "<>", "<", "<=", ">", ">=":
 		return ev.compare(c, ops, n)
 	case "NOT", "IS NULL", "IS NOT NULL":
@@ -211,7 +213,7 @@ func (ev *evaluator) call(c *expr.Call, in *batch) (arrow.Array, error) {
 // arity gives the minimum and maximum (-1: any) argument counts.
 var arity = map[string][2]int{
 	"+": {2, 2}, "-": {2, 2}, "*": {2, 2}, "/": {2, 2}, "%": {2, 2},
-	"NEG": {1, 1}, "ABS": {1, 1},
+	"NEG": {1, 1}, "ABS": {1, 1}, "ROUND": {1, 2},
 	"=": {2, 2}, "<>": {2, 2}, "<": {2, 2}, "<=": {2, 2}, ">": {2, 2}, ">=": {2, 2},
 	"NOT": {1, 1}, "IS NULL": {1, 1}, "IS NOT NULL": {1, 1},
 	"UPPER": {1, 1}, "LOWER": {1, 1}, "CONCAT": {1, -1}, "SUBSTRING": {2, 3},
@@ -238,8 +240,11 @@ func canFail(e expr.Expr) bool {
 			if (x.Name == "/" || x.Name == "%") && x.T.Kind != types.Float && x.T.Kind != types.Double {
 				fails = true
 			}
+			if x.T.Kind == types.Decimal && !x.T.Nullable && x.Name != "NEG" && x.Name != "ABS" {
+				fails = true // a result too large for its NOT NULL type
+			}
 		case *expr.Cast:
-			fails = castCanFail(x.X.Type(), x.T)
+			fails = castCanFail(x.X.Type(), x.T) && !x.Try
 		case *expr.PyCall:
 			fails = true
 		}

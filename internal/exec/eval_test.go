@@ -156,8 +156,8 @@ func evalCases() []evalCase {
 		{name: "int times", e: call("*", INT, cI32, cI32b), want: []any{int32(2), int32(0), nil, nil, int32(math.MaxInt32)}},
 		{name: "int divide truncates", e: call("/", INT, cI32, lit(int32(2), INT)), want: []any{int32(0), int32(-1), nil, int32(3), int32(1073741823)}},
 		{name: "int remainder", e: call("%", INT, cI32, lit(int32(3), INT)), want: []any{int32(1), int32(-2), nil, int32(1), int32(1)}},
-		{name: "int divide by zero", e: call("/", INT, cI32, cI32b), err: "division by zero in (i32 / i32b)"},
-		{name: "int divide by zero literal", e: call("%", INT, cI32, lit(int32(0), INT)), err: "division by zero in (i32 % 0)"},
+		{name: "int divide by zero", e: call("/", INT, cI32, cI32b), err: "division by zero (-2 / 0) in (i32 / i32b)"},
+		{name: "int divide by zero literal", e: call("%", INT, cI32, lit(int32(0), INT)), err: "division by zero (1 % 0) in (i32 % 0)"},
 		{name: "int divide by null", e: call("/", INT, cI32, lit(nil, INT)), want: []any{nil, nil, nil, nil, nil}},
 		{name: "mixed widths", e: call("+", BIGINT, cI32, cI64), want: []any{int64(11), int64(-22), nil, nil, int64(-9223372034707292162)}},
 		{name: "tinyint wraps", e: call("+", types.TINYINT, cI8, cI8), want: []any{int8(-2), int8(0), nil, int8(2), int8(0)}},
@@ -179,7 +179,7 @@ func evalCases() []evalCase {
 		{name: "decimal divide rounds half up", e: call("/", types.DECIMAL(16, 3), cDec, lit(int32(8), INT)), want: []any{dec(188), dec(-31), nil, dec(12500), dec(1)}},
 		{name: "decimal overflow is null", e: call("*", decType, cDec, lit(int64(100000000), BIGINT)), want: []any{nil, dec(-2500000000), nil, nil, dec(100000000)}},
 		{name: "decimal remainder", e: call("%", decType, cDec, lit(dec(100), decType)), want: []any{dec(50), dec(-25), nil, dec(0), dec(1)}},
-		{name: "decimal divide by zero", e: call("/", decType, cDec, lit(int32(0), INT)), err: "division by zero in (dec / 0)"},
+		{name: "decimal divide by zero", e: call("/", decType, cDec, lit(int32(0), INT)), err: "division by zero (1.50 / 0) in (dec / 0)"},
 		{name: "decimal plus int", e: call("+", types.DECIMAL(12, 2), cDec, cI32), want: []any{dec(250), dec(-225), nil, dec(10700), dec(214748364701)}},
 		{name: "arith on string", e: call("+", INT, cS, cI32), err: "+ needs numeric operands, not STRING"},
 
@@ -410,7 +410,11 @@ func TestCastValueParses(t *testing.T) {
 		{"f", types.BOOLEAN, false},
 		{"2020-1-2", types.DATE, arrow.Date32(18263)},
 		{"2020-01-01 12:00:00.123456", types.TIMESTAMP(3), arrow.Timestamp(1577880000123)},
-		{"2020-01-01T12:00", types.TIMESTAMP(6), arrow.Timestamp(1577880000000000)},
+		{"2020-01-01 12:00", types.TIMESTAMP(6), arrow.Timestamp(1577880000000000)},
+		{"2020-02-30 12:00", types.TIMESTAMP(0), arrow.Timestamp(1582977600000)},
+		{"2020-01-01 24:00:00", types.TIMESTAMP(0), arrow.Timestamp(1577923200000)},
+		{"1.5d", types.DOUBLE, 1.5},
+		{".5", types.INT, int32(0)},
 		{"2020-01-01", types.TIMESTAMP_LTZ(0), arrow.Timestamp(1577836800000)},
 		{"12:34:56.789", types.TIME(3), arrow.Time32(45296789)},
 		{"12:34:56.789", types.TIME(0), arrow.Time32(45296000)},
@@ -424,6 +428,26 @@ func TestCastValueParses(t *testing.T) {
 		}
 		if !sameValue(got, tc.want) {
 			t.Errorf("CAST('%s' AS %s) = %#v, want %#v", tc.s, tc.to, got, tc.want)
+		}
+	}
+}
+
+// TestCastValueRejects checks strings that Flink's CAST does not accept.
+func TestCastValueRejects(t *testing.T) {
+	for _, tc := range []struct {
+		s  string
+		to types.T
+	}{
+		{"2020-01-01T12:00", types.TIMESTAMP(3)}, {" 2020-01-01", types.TIMESTAMP(3)},
+		{"2020-01-01 25:00:00", types.TIMESTAMP(3)}, {"2020-02-32", types.TIMESTAMP(3)},
+		{"2020-02-30", types.DATE}, {"2020-01-01T10", types.DATE}, {"+2020-01-01", types.DATE}, {"10000-01-01", types.DATE},
+		{" true", types.BOOLEAN}, {"on", types.BOOLEAN}, {"", types.BOOLEAN},
+		{"inf", types.DOUBLE}, {"1_000", types.DOUBLE}, {"0x10", types.DOUBLE}, {"", types.DOUBLE},
+		{"1e3", types.INT}, {".", types.INT}, {"--1", types.INT}, {"2147483648", types.INT},
+		{"1,5", types.DECIMAL(5, 2)}, {"NaN", types.DECIMAL(5, 2)},
+	} {
+		if got, err := CastValue(tc.s, types.STRING, tc.to); err == nil {
+			t.Errorf("CAST('%s' AS %s) = %#v, want an error", tc.s, tc.to, got)
 		}
 	}
 }

@@ -51,10 +51,12 @@ type Call struct {
 	T    types.T
 }
 
-// Cast converts X to T.
+// Cast converts X to T. A Cast with Try set is TRY_CAST: a value that cannot
+// be converted becomes NULL instead of failing the job.
 type Cast struct {
-	X Expr
-	T types.T
+	X   Expr
+	T   types.T
+	Try bool
 }
 
 // When is one WHEN cond THEN result branch of a Case.
@@ -178,7 +180,13 @@ func (e *Call) String() string {
 	return e.Name + "(" + join(e.Args) + ")"
 }
 
-func (e *Cast) String() string { return "CAST(" + e.X.String() + " AS " + e.T.String() + ")" }
+func (e *Cast) String() string {
+	name := "CAST("
+	if e.Try {
+		name = "TRY_CAST("
+	}
+	return name + e.X.String() + " AS " + e.T.String() + ")"
+}
 
 func (e *Case) String() string {
 	var b strings.Builder

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
+	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/expr"
 	"github.com/weir-dev/weir/internal/sql"
 	"github.com/weir-dev/weir/internal/types"
@@ -70,6 +71,13 @@ func (b *binder) bind(e sql.Expr) (expr.Expr, error) {
 	case *sql.Literal:
 		return literal(e)
 	case *sql.Unary:
+		if lit, ok := e.X.(*sql.Literal); ok && e.Op == "-" && (lit.Kind == sql.LitInteger || lit.Kind == sql.LitDecimal) && !strings.HasPrefix(lit.Text, "-") {
+			// As in Flink, a minus sign belongs to the number it precedes:
+			// -9223372036854775808 is a BIGINT, -2147483648 an INT.
+			neg := *lit
+			neg.Text = "-" + strings.TrimLeft(lit.Text, "+")
+			return literal(&neg)
+		}
 		x, err := b.bind(e.X)
 		if err != nil {
 			return nil, err
@@ -192,10 +200,12 @@ func (b *binder) bind(e sql.Expr) (expr.Expr, error) {
 			return nil, errAt(e.At, "cannot cast %s to %s", x.Type(), e.Type)
 		}
 		// As in Flink, the cast of a NOT NULL value is NOT NULL (the
-		// parsed target type is nullable unless written NOT NULL), but for
-		// a DECIMAL, which is NULL when the value does not fit.
-		t := e.Type.WithNullable(x.Type().Nullable || e.Try || (e.Type.Kind == types.Decimal && !x.Type().EqualIgnoringNull(e.Type)))
-		return &expr.Cast{X: x, T: t}, nil
+		// parsed target type is nullable unless written NOT NULL), even to
+		// a DECIMAL too narrow for the value (the engine then fails, where
+		// Flink would fail on the NULL in a NOT NULL column); TRY_CAST is
+		// always nullable.
+		t := e.Type.WithNullable(x.Type().Nullable || e.Try)
+		return &expr.Cast{X: x, T: t, Try: e.Try}, nil
 	case *sql.Case:
 		return b.caseExpr(e)
 	}
@@ -294,7 +304,9 @@ func wantBool(at sql.Pos, what string, x expr.Expr) error {
 
 var integerRank = map[types.Kind]int{types.TinyInt: 1, types.SmallInt: 2, types.Int: 3, types.BigInt: 4}
 
-// arith is the result type of arithmetic between a and b.
+// arith is the numeric type both a and b widen to: DOUBLE with a DOUBLE,
+// FLOAT with FLOAT only, DECIMAL(38, max scale) with a DECIMAL, else the wider
+// integer. Operators type their results with arithType instead.
 func arith(a, b types.T) types.T {
 	nullable := a.Nullable || b.Nullable
 	var t types.T
@@ -318,6 +330,32 @@ func arith(a, b types.T) types.T {
 	return t.WithNullable(nullable)
 }
 
+// arithType is the result type of a op b for the operators + - * / %, by
+// Flink's rules: DOUBLE when either side is DOUBLE, or FLOAT against a
+// DECIMAL; FLOAT when either side is FLOAT; the wider integer between
+// integers (integer division truncates); and between a DECIMAL and a DECIMAL
+// or an integer (TINYINT, SMALLINT, INT, BIGINT count as DECIMAL(3, 0),
+// DECIMAL(5, 0), DECIMAL(10, 0), DECIMAL(19, 0)) the DECIMAL that holds the
+// exact result, reduced to 38 digits (see types.DecimalArith).
+func arithType(op string, a, b types.T) types.T {
+	nullable := a.Nullable || b.Nullable
+	switch {
+	case a.Kind == types.Double || b.Kind == types.Double:
+		return types.DOUBLE.WithNullable(nullable)
+	case (a.Kind == types.Float || b.Kind == types.Float) && (a.Kind == types.Decimal || b.Kind == types.Decimal):
+		return types.DOUBLE.WithNullable(nullable)
+	case a.Kind == types.Float || b.Kind == types.Float:
+		return types.FLOAT.WithNullable(nullable)
+	case a.Kind == types.Decimal || b.Kind == types.Decimal:
+		p1, s1 := a.DecimalShape()
+		p2, s2 := b.DecimalShape()
+		return types.DecimalArith(op, p1, s1, p2, s2).WithNullable(nullable)
+	case integerRank[a.Kind] >= integerRank[b.Kind]:
+		return a.WithNullable(nullable)
+	}
+	return b.WithNullable(nullable)
+}
+
 func binary(at sql.Pos, op string, l, r expr.Expr) (expr.Expr, error) {
 	lt, rt := l.Type(), r.Type()
 	nullable := lt.Nullable || rt.Nullable
@@ -332,7 +370,13 @@ func binary(at sql.Pos, op string, l, r expr.Expr) (expr.Expr, error) {
 		if rt.Kind == types.Null {
 			rt = lt
 		}
-		t := arith(lt, rt)
+		t := arithType(op, lt, rt)
+		if t.Kind == types.Decimal {
+			// The engine computes DECIMAL results exactly from operands of
+			// any scale; converting them to the result type first would
+			// round them (or overflow) too early.
+			return &expr.Call{Name: op, Args: []expr.Expr{l, r}, T: t.WithNullable(nullable)}, nil
+		}
 		return &expr.Call{Name: op, Args: []expr.Expr{coerce(l, t), coerce(r, t)}, T: t.WithNullable(nullable)}, nil
 	case "||":
 		for _, x := range []expr.Expr{l, r} {
@@ -346,7 +390,7 @@ func binary(at sql.Pos, op string, l, r expr.Expr) (expr.Expr, error) {
 			return nil, errAt(at, "cannot compare %s with %s", lt, rt)
 		}
 		if lt.IsNumeric() && rt.IsNumeric() && !lt.EqualIgnoringNull(rt) {
-			t := arith(lt, rt)
+			t, _ := widen(lt, rt)
 			l, r = coerce(l, t), coerce(r, t)
 		}
 		return &expr.Call{Name: op, Args: []expr.Expr{l, r}, T: types.BOOLEAN.WithNullable(nullable)}, nil
@@ -399,6 +443,7 @@ var builtins = map[string]func(at sql.Pos, args []expr.Expr) (types.T, error){
 		}
 		return args[0].Type(), nil
 	},
+	"ROUND": roundFn,
 	"COALESCE": func(at sql.Pos, args []expr.Expr) (types.T, error) {
 		if len(args) == 0 {
 			return types.T{}, errAt(at, "COALESCE needs arguments")
@@ -433,6 +478,38 @@ func stringFn(min, max int) func(sql.Pos, []expr.Expr) (types.T, error) {
 		}
 		return types.STRING.WithNullable(nullable), nil
 	}
+}
+
+// roundFn types ROUND(x [, d]) as Flink does: integers, FLOAT and DOUBLE
+// keep their type; DECIMAL(p, s) becomes DECIMAL(p, s) when d >= s,
+// DECIMAL(1 + p - s + d, d) when 0 <= d < s (rounding may add a digit) and
+// DECIMAL(1 + p - s, 0) when d < 0. d must be an integer constant.
+func roundFn(at sql.Pos, args []expr.Expr) (types.T, error) {
+	if len(args) < 1 || len(args) > 2 || !args[0].Type().IsNumeric() {
+		return types.T{}, errAt(at, "ROUND takes (number [, digits])")
+	}
+	d := 0
+	nullable := args[0].Type().Nullable
+	if len(args) == 2 {
+		lit, ok := args[1].(*expr.Literal)
+		if !ok || !lit.T.IsInteger() || lit.Value == nil {
+			return types.T{}, errAt(at, "the number of digits must be an integer constant, got %s", args[1])
+		}
+		d = int(exec.ToInt64(lit.Value))
+	}
+	t := args[0].Type()
+	if t.Kind != types.Decimal {
+		return t, nil
+	}
+	p, s := t.Precision, t.Scale
+	switch {
+	case d >= s:
+	case d < 0:
+		p, s = min(38, 1+p-s), 0
+	default:
+		p, s = 1+p-s+d, d
+	}
+	return types.DECIMAL(p, s).WithNullable(nullable), nil
 }
 
 func substringFn(at sql.Pos, args []expr.Expr) (types.T, error) {
@@ -481,6 +558,16 @@ func (b *binder) call(e *sql.FuncCall) (expr.Expr, error) {
 	}
 	if a, ok := builtinAliases[name]; ok {
 		name = a
+	}
+	if name == "ROUND" && len(args) == 2 {
+		// ROUND's digits are a constant, -2 included (a NEG call here).
+		if isConstant(args[1]) && args[1].Type().IsInteger() {
+			v, err := fold(args[1])
+			if err != nil {
+				return nil, errAt(e.At, "ROUND: %v", err)
+			}
+			args[1] = &expr.Literal{Value: v, T: args[1].Type()}
+		}
 	}
 	typeOf, ok := builtins[name]
 	if !ok {
@@ -554,14 +641,7 @@ func (b *binder) checkArgs(e *sql.FuncCall, fn *expr.PyFunc, args []expr.Expr) (
 func literal(l *sql.Literal) (expr.Expr, error) {
 	switch l.Kind {
 	case sql.LitInteger:
-		v, err := strconv.ParseInt(l.Text, 10, 64)
-		if err != nil {
-			return decimalLiteral(l)
-		}
-		if v >= math.MinInt32 && v <= math.MaxInt32 {
-			return &expr.Literal{Value: int32(v), T: types.INT.NotNull()}, nil
-		}
-		return &expr.Literal{Value: v, T: types.BIGINT.NotNull()}, nil
+		return integerLiteral(l, strings.TrimLeft(l.Text, "+"))
 	case sql.LitDecimal:
 		return decimalLiteral(l)
 	case sql.LitFloat:
@@ -646,20 +726,39 @@ func inNanoRange(t time.Time) bool {
 	return !t.Before(lo) && !t.After(hi)
 }
 
+// decimalLiteral types a literal with a decimal point as Calcite does for
+// Flink: DECIMAL(p, s) with s the digits after the point and p every digit
+// written, leading zeros included (007.50 is DECIMAL(5, 2)); 5. is the
+// integer 5. Like Flink, it rejects literals whose digits, without the
+// point, do not fit a BIGINT: wider values are written as CAST('...' AS
+// DECIMAL(p, s)).
 func decimalLiteral(l *sql.Literal) (expr.Expr, error) {
 	text := strings.TrimLeft(l.Text, "+")
 	intPart, frac, _ := strings.Cut(text, ".")
-	digits := strings.TrimLeft(intPart, "0") + frac
-	p, s := max(len(digits), 1), len(frac)
-	if p < s {
-		p = s
+	if frac == "" {
+		return integerLiteral(l, intPart)
 	}
-	if p > 38 {
-		return nil, errAt(l.At, "number %s has more than 38 digits", l.Text)
+	p, s := len(strings.TrimLeft(intPart, "-"))+len(frac), len(frac)
+	if _, err := strconv.ParseInt(intPart+frac, 10, 64); err != nil || p > 38 {
+		return nil, errAt(l.At, "numeric literal %s is out of range: a DECIMAL literal may have at most 18 significant digits, as in Flink; write CAST('%s' AS DECIMAL(%d, %d))", l.Text, text, min(max(p, 1), 38), min(s, 38))
 	}
 	n, err := decimal128.FromString(text, int32(p), int32(s))
 	if err != nil {
 		return nil, errAt(l.At, "bad number %s: %v", l.Text, err)
 	}
 	return &expr.Literal{Value: n, T: types.DECIMAL(p, s).NotNull()}, nil
+}
+
+// integerLiteral types an integer literal as Flink does: INT when it fits,
+// else BIGINT; beyond BIGINT it is out of range.
+func integerLiteral(l *sql.Literal, text string) (expr.Expr, error) {
+	v, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		p := len(strings.TrimLeft(text, "-0"))
+		return nil, errAt(l.At, "numeric literal %s is out of the range of BIGINT, as in Flink; write CAST('%s' AS DECIMAL(%d, 0))", l.Text, text, min(max(p, 1), 38))
+	}
+	if v >= math.MinInt32 && v <= math.MaxInt32 {
+		return &expr.Literal{Value: int32(v), T: types.INT.NotNull()}, nil
+	}
+	return &expr.Literal{Value: v, T: types.BIGINT.NotNull()}, nil
 }

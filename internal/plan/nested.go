@@ -365,6 +365,9 @@ func foldNested(e expr.Expr) (v any, ok bool, err error) {
 			return nil, true, err
 		}
 		y, err := castConst(x, e.X.Type(), e.T)
+		if err != nil && e.Try {
+			return nil, true, nil
+		}
 		if err != nil {
 			return nil, true, fmt.Errorf("%s: %w", e, err)
 		}

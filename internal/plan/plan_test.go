@@ -398,7 +398,18 @@ func TestLiterals(t *testing.T) {
 		{"TIMESTAMP '1969-12-31 23:59:59.999999999'", "TIMESTAMP(9) NOT NULL", "-1"},
 		{"TIMESTAMP '2020-01-01'", "TIMESTAMP(0) NOT NULL", "1577836800000"},
 		{"TIMESTAMP_LTZ '1970-01-01 00:00:01.5'", "TIMESTAMP_LTZ(1) NOT NULL", "1500"},
-		{"9999999999999999999999999999.9999999999", "DECIMAL(38, 10) NOT NULL", ""},
+		// DECIMAL literals as Calcite types them for Flink: every digit
+		// written counts; 5. is an integer.
+		{"922337203685477580.7", "DECIMAL(19, 1) NOT NULL", ""},
+		{"0.05", "DECIMAL(3, 2) NOT NULL", ""},
+		{"007.50", "DECIMAL(5, 2) NOT NULL", ""},
+		{".5", "DECIMAL(1, 1) NOT NULL", ""},
+		{"5.", "INT NOT NULL", "5"},
+		{"2147483648", "BIGINT NOT NULL", "2147483648"},
+		{"-2147483648", "INT NOT NULL", "-2147483648"},
+		{"-9223372036854775808", "BIGINT NOT NULL", "-9223372036854775808"},
+		{"-922337203685477580.8", "DECIMAL(19, 1) NOT NULL", ""},
+		{"-0.05", "DECIMAL(3, 2) NOT NULL", ""},
 	}
 	for _, tc := range cases {
 		x, err := sql.ParseExpr(tc.text)

@@ -383,7 +383,9 @@ func rewrite(x expr.Expr, f func(expr.Expr) expr.Expr) expr.Expr {
 		c.Args = rewriteAll(e.Args, f)
 		return &c
 	case *expr.Cast:
-		return &expr.Cast{X: rewrite(e.X, f), T: e.T}
+		c := *e
+		c.X = rewrite(e.X, f)
+		return &c
 	case *expr.Case:
 		c := &expr.Case{T: e.T, Else: rewrite(e.Else, f)}
 		for _, w := range e.Whens {
@@ -437,6 +439,9 @@ func writeKey(b *strings.Builder, e expr.Expr) {
 		fmt.Fprintf(b, "py:%s", e.Func.Name)
 		args(e.Args)
 	case *expr.Cast:
+		if e.Try {
+			b.WriteString("TRY_")
+		}
 		b.WriteString("CAST(")
 		writeKey(b, e.X)
 		b.WriteString(" AS " + e.T.String() + ")")

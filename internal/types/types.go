@@ -134,6 +134,57 @@ func MAP(key, value T) T { return T{Kind: Map, Nullable: true, Key: &key, Value:
 // ROW returns ROW<fields>.
 func ROW(fields ...Field) T { return T{Kind: Row, Nullable: true, Fields: fields} }
 
+// DecimalShape returns the precision and scale of a DECIMAL, or of the
+// DECIMAL that holds every value of an integer type: DECIMAL(3, 0) for
+// TINYINT, (5, 0) for SMALLINT, (10, 0) for INT and (19, 0) for BIGINT.
+func (t T) DecimalShape() (precision, scale int) {
+	switch t.Kind {
+	case TinyInt:
+		return 3, 0
+	case SmallInt:
+		return 5, 0
+	case Int:
+		return 10, 0
+	case BigInt:
+		return 19, 0
+	}
+	return t.Precision, t.Scale
+}
+
+// DecimalArith is the type of DECIMAL(p1, s1) op DECIMAL(p2, s2), as
+// Flink's LogicalTypeMerging derives it (nullable; the caller sets the
+// nullability):
+//
+//   - -  scale max(s1, s2), precision max(p1-s1, p2-s2) + scale + 1
+//   - scale s1 + s2, precision p1 + p2 + 1
+//     /    scale max(6, s1 + p2 + 1), precision p1 - s1 + s2 + scale
+//     %    scale max(s1, s2), precision min(p1-s1, p2-s2) + scale
+//
+// A precision above 38 becomes 38, and the scale shrinks to keep the
+// integer digits, but not below min(scale, 6).
+func DecimalArith(op string, p1, s1, p2, s2 int) T {
+	var p, s int
+	switch op {
+	case "+", "-":
+		s = max(s1, s2)
+		p = max(p1-s1, p2-s2) + s + 1
+	case "*":
+		s = s1 + s2
+		p = p1 + p2 + 1
+	case "/":
+		s = max(6, s1+p2+1)
+		p = p1 - s1 + s2 + s
+	default: // %
+		s = max(s1, s2)
+		p = min(p1-s1, p2-s2) + s
+	}
+	if p > 38 {
+		s = max(38-(p-s), min(s, 6))
+		p = 38
+	}
+	return DECIMAL(p, s)
+}
+
 // NotNull returns t declared NOT NULL.
 func (t T) NotNull() T { t.Nullable = false; return t }
 
