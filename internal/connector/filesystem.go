@@ -39,11 +39,12 @@ import (
 // in a NOT NULL column). Invalid UTF-8 fails the job either way.
 //
 // A sink writes one new part file per job (none for no rows), hidden while
-// it is written and renamed into place by Commit; Abort removes it. INSERT INTO adds the part
-// to the directory; INSERT OVERWRITE also removes the visible entries that
-// were there (its journal makes the swap one step for readers). The
-// directory is created, checked writable and cleared of dead writers'
-// in-progress files when the sink opens, before the job does any work.
+// it is written and renamed into place by Commit; Abort removes it. INSERT
+// INTO adds the part to the directory; INSERT OVERWRITE also removes the
+// visible entries that were there (its journal makes the swap one step for
+// readers). The directory is created, checked writable and cleared of dead
+// writers' in-progress files when the sink opens, before the job does any
+// work. A 'path' that is a file cannot be written (Flink refuses it too).
 
 var fileOptions = []string{"path", "format", "csv.field-delimiter", "csv.ignore-parse-errors"}
 
