@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"bytes"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -9,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestCLIUsageErrors: mistakes on the command line end with exit code 2 (1
@@ -199,4 +204,99 @@ func TestStaleTempDirs(t *testing.T) {
 func writeJobArgs(t *testing.T, sqlText string, pyFiles map[string]string) []string {
 	args, _ := writeJob(t, sqlText, pyFiles)
 	return args
+}
+
+// openPty opens a pseudo-terminal of cols columns: the master, to read
+// what is written to the terminal, and the terminal itself.
+func openPty(t *testing.T, cols int) (master, tty *os.File) {
+	t.Helper()
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	t.Cleanup(func() { master.Close() })
+	fd := int(master.Fd())
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		t.Skipf("unlocking the pseudo-terminal: %v", err)
+	}
+	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
+	if err != nil {
+		t.Skipf("naming the pseudo-terminal: %v", err)
+	}
+	tty, err = os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("opening the pseudo-terminal: %v", err)
+	}
+	t.Cleanup(func() { tty.Close() })
+	if err := unix.IoctlSetWinsize(int(tty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: uint16(cols)}); err != nil {
+		t.Fatal(err)
+	}
+	return master, tty
+}
+
+// TestProgressOnTerminal: with stderr on a terminal, the default is the live
+// line, cut to the terminal's width, with output of a print sink (stdout on
+// the same terminal) kept whole above it.
+func TestProgressOnTerminal(t *testing.T) {
+	const cols = 60
+	master, tty := openPty(t, cols)
+	args, _ := writeJob(t, `CREATE TABLE src (a INT NOT NULL) WITH ('connector' = 'datagen', 'number-of-rows' = '6', 'rows-per-second' = '3',
+  'fields.a.kind' = 'sequence', 'fields.a.start' = '1', 'fields.a.end' = '100');
+CREATE TABLE snk (a INT) WITH ('connector' = 'print');
+CREATE TEMPORARY FUNCTION inc AS 'udfs.inc' LANGUAGE PYTHON;
+INSERT INTO snk SELECT inc(a) FROM src;
+`, map[string]string{"udfs.py": incPy})
+	cmd := exec.Command(weirBin, append(args, "-D", "python.fn-execution.bundle.time=10")...)
+	cmd.Env = append(append(os.Environ(), testMark), "TERM=xterm")
+	cmd.Stdout, cmd.Stderr = tty, tty
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close() // the child has its own copy; the master sees EOF when it exits
+	var screen bytes.Buffer
+	copied := make(chan struct{})
+	go func() { io.Copy(&screen, master); close(copied) }()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("weir: %v\n%q", err, screen.String())
+	}
+	select {
+	case <-copied:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the terminal was not closed")
+	}
+	// The terminal turns \n into \r\n.
+	out := strings.ReplaceAll(screen.String(), "\r\n", "\n")
+	draws := 0
+	for _, part := range strings.Split(out, "\r")[1:] {
+		line, ok := strings.CutSuffix(part, "\x1b[K")
+		if !ok {
+			continue
+		}
+		if line == "" {
+			continue // a clear
+		}
+		draws++
+		if !strings.HasPrefix(line, "weir: ") || len(line) > cols-1 {
+			t.Errorf("live line %q: want one of at most %d columns", line, cols-1)
+		}
+	}
+	if draws < 2 {
+		t.Errorf("%d draws of the live line:\n%q", draws, out)
+	}
+	// Rows arrive whole, each on its own line, after a clear of the live line.
+	var rows []string
+	for _, l := range strings.Split(out, "\n") {
+		if i := strings.LastIndex(l, "\x1b[K"); i >= 0 {
+			l = l[i+len("\x1b[K"):]
+		}
+		if strings.HasPrefix(l, "+I[") {
+			rows = append(rows, l)
+		}
+	}
+	if want := []string{"+I[2]", "+I[3]", "+I[4]", "+I[5]", "+I[6]", "+I[7]"}; strings.Join(rows, " ") != strings.Join(want, " ") {
+		t.Errorf("rows %q, want %q; screen:\n%q", rows, want, out)
+	}
+	if !strings.Contains(out, "\r\x1b[Kweir: job finished: 6 rows") {
+		t.Errorf("the live line is not cleared before the summary:\n%q", out)
+	}
 }

@@ -290,7 +290,7 @@ func (s status) format() string {
 		}
 		b.WriteString(")")
 	}
-	fmt.Fprintf(&b, ", %s rows/s, %s out", formatCount(int64(s.rate+0.5)), formatCount(s.out))
+	fmt.Fprintf(&b, ", %s rows/s, %s out", formatRate(s.rate), formatCount(s.out))
 	for _, st := range s.stages {
 		fmt.Fprintf(&b, "; Python %s: %s in, %s out", st.name, formatCount(st.in), formatCount(st.out))
 	}
@@ -327,6 +327,15 @@ func formatCount(n int64) string {
 		}
 	}
 	return strconv.FormatInt(n, 10)
+}
+
+// formatRate renders a rate like formatCount, with a decimal below 10 (a
+// slow function's 0.5 rows/s is not 0).
+func formatRate(r float64) string {
+	if r > 0 && r < 9.95 {
+		return strconv.FormatFloat(r, 'f', 1, 64)
+	}
+	return formatCount(int64(r + 0.5))
 }
 
 func abs(f float64) float64 {

@@ -40,6 +40,14 @@ func TestFormatCount(t *testing.T) {
 	}
 }
 
+func TestFormatRate(t *testing.T) {
+	for r, want := range map[float64]string{0: "0", 0.04: "0.0", 0.5: "0.5", 1: "1.0", 9.94: "9.9", 9.96: "10", 10.4: "10", 999.6: "1.00k", 98_100: "98.1k"} {
+		if got := formatRate(r); got != want {
+			t.Errorf("formatRate(%v) = %q, want %q", r, got, want)
+		}
+	}
+}
+
 func TestFormatDuration(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		0: "0s", 400 * time.Millisecond: "0s", 1500 * time.Millisecond: "2s", 59 * time.Second: "59s",
@@ -65,6 +73,8 @@ func TestStatusFormat(t *testing.T) {
 		// Unbounded, with restarts.
 		{status{elapsed: 75 * time.Second, in: 1234, out: 1000, rate: 10, restarts: 1},
 			"1m15s: 1.23k rows in, 10 rows/s, 1.00k out; 1 worker restart"},
+		{status{elapsed: 4 * time.Second, in: 2, out: 1, rate: 0.25},
+			"4s: 2 rows in, 0.2 rows/s, 1 out"},
 		// Bounded in bytes: a percentage without "of".
 		{status{elapsed: time.Second, in: 5000, out: 5000, done: 250, total: 1000, rate: 5000, doneRate: 250, restarts: 3},
 			"1s: 5.00k rows in (25%, ETA 3s), 5.00k rows/s, 5.00k out; 3 worker restarts"},
