@@ -108,9 +108,6 @@ func stale(dir, name string, pid int) bool {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil && !lockUnsupported(err) {
 		return false // a live writer holds it
 	}
-	if pid == os.Getpid() {
-		return false
-	}
 	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
 		return true
 	}
