@@ -4,13 +4,15 @@
 // An engine killed by SIGKILL cannot remove its temporary directories (the
 // workers' files, the Fn API socket). So the name of each directory records
 // its owner: its pid, the process's start time (so that a new process that
-// reuses the pid is not taken for the owner) and the boot it ran in:
+// reuses the pid is not taken for the owner), the boot it ran in and its pid
+// namespace:
 //
-//	weir-job-<pid>-<start ticks>-<boot id>-<random>
+//	weir-job-<pid>-<start ticks>-<boot id>-<pid namespace>-<random>
 //
 // Make removes, before making a new directory, the directories of the same
 // prefix whose owner process no longer exists. A directory whose owner is
-// alive, or whose name records no owner, is never touched.
+// alive, may be alive (a process of another pid namespace, e.g. another
+// container sharing /tmp), or whose name records no owner, is never touched.
 //
 // tmpdir imports only the standard library.
 package tmpdir
@@ -54,11 +56,11 @@ var (
 	selfID   string
 )
 
-// self is this process's owner record, "<pid>-<start>-<boot>".
+// self is this process's owner record, "<pid>-<start>-<boot>-<ns>".
 func self() string {
 	selfOnce.Do(func() {
 		pid := os.Getpid()
-		selfID = fmt.Sprintf("%d-%d-%s", pid, startTime(pid), bootID())
+		selfID = fmt.Sprintf("%d-%d-%s-%s", pid, startTime(pid), bootID(), pidNamespace())
 	})
 	return selfID
 }
@@ -68,6 +70,7 @@ type owner struct {
 	pid   int
 	start uint64 // clock ticks after boot; 0 when unknown
 	boot  string // first characters of the boot id; "" when unknown
+	ns    string // the pid namespace's inode; "" when unknown
 }
 
 // parseOwner reads the owner from a directory name made by Make with
@@ -77,9 +80,9 @@ func parseOwner(name, prefix string) (o owner, ok bool) {
 	if !found {
 		return o, false
 	}
-	// pid, start, boot and MkdirTemp's random suffix.
+	// pid, start, boot, namespace and MkdirTemp's random suffix.
 	parts := strings.Split(rest, "-")
-	if len(parts) != 4 {
+	if len(parts) != 5 {
 		return o, false
 	}
 	pid, err := strconv.Atoi(parts[0])
@@ -90,7 +93,7 @@ func parseOwner(name, prefix string) (o owner, ok bool) {
 	if err != nil {
 		return o, false
 	}
-	return owner{pid: pid, start: start, boot: parts[2]}, true
+	return owner{pid: pid, start: start, boot: parts[2], ns: parts[3]}, true
 }
 
 // gone reports whether the owner process certainly no longer exists. When in
@@ -99,6 +102,9 @@ func parseOwner(name, prefix string) (o owner, ok bool) {
 func (o owner) gone() bool {
 	if b := bootID(); o.boot != "" && b != "" && o.boot != b {
 		return true // made before the last reboot
+	}
+	if o.ns != pidNamespace() {
+		return false // another pid namespace: its pid means nothing here
 	}
 	if err := syscall.Kill(o.pid, 0); errors.Is(err, syscall.ESRCH) {
 		return true
@@ -170,6 +176,20 @@ func startTime(pid int) uint64 {
 	}
 	return n
 }
+
+// pidNamespace returns the inode of this process's pid namespace, or ""
+// where /proc does not tell: pids are only comparable within one.
+var pidNamespace = sync.OnceValue(func() string {
+	l, err := os.Readlink("/proc/self/ns/pid") // "pid:[4026531836]"
+	if err != nil {
+		return ""
+	}
+	l = strings.TrimSuffix(strings.TrimPrefix(l, "pid:["), "]")
+	if _, err := strconv.ParseUint(l, 10, 64); err != nil {
+		return ""
+	}
+	return l
+})
 
 var (
 	bootOnce sync.Once

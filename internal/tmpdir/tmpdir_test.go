@@ -105,24 +105,30 @@ func TestSweepOwners(t *testing.T) {
 	me := os.Getpid()
 	start := startTime(me)
 	boot := bootID()
-	if start == 0 || boot == "" {
+	if start == 0 || boot == "" || pidNamespace() == "" {
 		t.Skip("no /proc: start times and boot ids are unknown here")
 	}
 	type entry struct {
 		name  string
 		stale bool
 	}
+	ns := pidNamespace()
+	name := func(pid int, start any, boot, ns string, i int) string {
+		return fmt.Sprintf("%s%d-%v-%s-%s-%d", prefix, pid, start, boot, ns, i)
+	}
 	kinds := []func(i int) entry{
-		func(i int) entry { return entry{fmt.Sprintf("%s%d-%d-%s-%d", prefix, me, start, boot, i), false} }, // live: this process
-		func(i int) entry {
-			return entry{fmt.Sprintf("%s%d-%d-%s-%d", prefix, me, start+1+uint64(i), boot, i), true}
-		}, // pid reused
-		func(i int) entry { return entry{fmt.Sprintf("%s%d-%d-%s-%d", prefix, 1<<30, start, boot, i), true} },    // no such pid
-		func(i int) entry { return entry{fmt.Sprintf("%s%d-%d-%s-%d", prefix, me, start, "0badb007", i), true} }, // another boot
-		func(i int) entry { return entry{fmt.Sprintf("%s%d-%d--%d", prefix, me, 0, i), false} },                  // live, start unknown
+		func(i int) entry { return entry{name(me, start, boot, ns, i), false} },                                  // live: this process
+		func(i int) entry { return entry{name(me, start+1+uint64(i), boot, ns, i), true} },                       // pid reused
+		func(i int) entry { return entry{name(1<<30, start, boot, ns, i), true} },                                // no such pid
+		func(i int) entry { return entry{name(me, start, "0badb007", ns, i), true} },                             // another boot
+		func(i int) entry { return entry{name(1<<30, start, "0badb007", "1", i), true} },                         // another boot and namespace
+		func(i int) entry { return entry{name(1<<30, start, boot, "1", i), false} },                              // another pid namespace
+		func(i int) entry { return entry{name(1<<30, start, boot, "", i), false} },                               // namespace unknown
+		func(i int) entry { return entry{name(me, 0, "", ns, i), false} },                                        // live, start unknown
 		func(i int) entry { return entry{fmt.Sprintf("%s%d", prefix, 100000+i), false} },                         // no owner recorded
-		func(i int) entry { return entry{fmt.Sprintf("%s%d-x-%s-%d", prefix, 1<<30, boot, i), false} },           // unreadable owner
-		func(i int) entry { return entry{fmt.Sprintf("weir-other-%d-%d-%s-%d", 1<<30, start, boot, i), false} },  // another prefix
+		func(i int) entry { return entry{name(1<<30, "x", boot, ns, i), false} },                                 // unreadable owner
+		func(i int) entry { return entry{fmt.Sprintf("%s%d-%d-%s-%d", prefix, 1<<30, start, boot, i), false} },   // old layout
+		func(i int) entry { return entry{"weir-other-" + name(1<<30, start, boot, ns, i)[len(prefix):], false} }, // another prefix
 	}
 	for round := 0; round < 5; round++ {
 		tmp := t.TempDir()
@@ -142,7 +148,7 @@ func TestSweepOwners(t *testing.T) {
 		// A symbolic link with a stale name is neither followed nor removed.
 		target := filepath.Join(tmp, "target")
 		os.Mkdir(target, 0o700)
-		link := filepath.Join(tmp, fmt.Sprintf("%s%d-%d-%s-9999", prefix, 1<<30, start, boot))
+		link := filepath.Join(tmp, name(1<<30, start, boot, ns, 9999))
 		if err := os.Symlink(target, link); err != nil {
 			t.Fatal(err)
 		}
