@@ -62,13 +62,14 @@ type counters struct {
 }
 
 // sized is implemented by sources that know how much of their input they
-// have read, e.g. bytes of files: done of total.
+// have read, e.g. bytes of files: done of total. Progress is called from
+// another goroutine than Next, so it must be safe to call concurrently.
 type sized interface {
 	Progress() (done, total int64)
 }
 
-// stageRows is what the report says of one Python stage: its name and the
-// channels of its input and output.
+// stageRef is a Python stage of the report: its name and the channels of
+// its input and output.
 type stageRef struct {
 	name    string
 	in, out int
@@ -110,6 +111,9 @@ func newReporter(cfg Progress, j *plan.Job, c *counters, workers int, start time
 		if st.Python != nil {
 			r.stages = append(r.stages, stageRef{name: shortStageName(st.Python.Spec.GetName()), in: i, out: i + 1, table: st.Python.Table()})
 		}
+	}
+	if len(r.stages) == 0 {
+		r.workers = 0
 	}
 	if n := boundedRows(j); n > 0 {
 		r.bound = func(in int64) (int64, int64) { return in, n }
@@ -164,8 +168,8 @@ func shortStageName(s string) string {
 		s = s[i+1 : len(s)-1]
 	}
 	const max = 28
-	if len(s) > max {
-		s = s[:max-3] + "..."
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max-3]) + "..."
 	}
 	return s
 }
@@ -274,7 +278,10 @@ func (s status) format() string {
 	b.WriteString(formatDuration(s.elapsed))
 	b.WriteString(": ")
 	if s.starting {
-		fmt.Fprintf(&b, "starting %d Python worker%s", s.workers, plural(s.workers))
+		b.WriteString("starting")
+		if s.workers > 0 {
+			fmt.Fprintf(&b, " %d Python worker%s", s.workers, plural(s.workers))
+		}
 		return b.String()
 	}
 	if s.rowsBound {

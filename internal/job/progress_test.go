@@ -48,6 +48,19 @@ func TestFormatRate(t *testing.T) {
 	}
 }
 
+func TestShortStageName(t *testing.T) {
+	for in, want := range map[string]string{
+		"PythonCalc[inc(c0)]":                            "inc(c0)",
+		"PythonCalc[inc(c0), inc(c1), inc(c2), inc(c3)]": "inc(c0), inc(c1), inc(c2)...",
+		"PythonTableFunction[split(s)]":                  "split(s)",
+		"PythonCalc[größe(äöü), größe(äöü), größe(äöü)]": "größe(äöü), größe(äöü), g...",
+	} {
+		if got := shortStageName(in); got != want {
+			t.Errorf("shortStageName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestFormatDuration(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		0: "0s", 400 * time.Millisecond: "0s", 1500 * time.Millisecond: "2s", 59 * time.Second: "59s",
@@ -67,6 +80,7 @@ func TestStatusFormat(t *testing.T) {
 	}{
 		{status{elapsed: 3 * time.Second, starting: true, workers: 2},
 			"3s: starting 2 Python workers"},
+		{status{elapsed: 3 * time.Second, starting: true}, "3s: starting"},
 		{status{elapsed: 12 * time.Second, in: 900_000, out: 880_000, done: 900_000, total: 2_000_000, rowsBound: true, rate: 98_100, doneRate: 100_000,
 			stages: []stageStatus{{name: "inc(c0)", in: 890_000, out: 880_000}}},
 			"12s: 900k of 2.00M rows in (45%, ETA 11s), 98.1k rows/s, 880k out; Python inc(c0): 890k in, 880k out"},
