@@ -23,8 +23,9 @@ MAX_ROW_BYTES = 200 << 20
 CONTINUED = b"\x00"
 
 
-class RowTooLarge(FunctionError):
-    """A result row over MAX_ROW_BYTES: it fails the same way on every try."""
+def is_row_too_large(err):
+    """Whether err is the error of ``row_too_large``."""
+    return getattr(err, "weir_row_too_large", False)
 
 
 def _size(v):
@@ -64,10 +65,14 @@ def row_too_large(stage, values, row, size, limit=MAX_ROW_BYTES):
     else:
         fn = stage.functions[stage.outputs[0].call.function]
         who = f"Python table function {fn.name!r} ({fn.module}.{fn.attr})"
-    return RowTooLarge(
+    # A FunctionError as any other (the engine reports it as such), marked
+    # so that the operations pass it on unchanged.
+    err = FunctionError(
         f"{who} returned a result row of {size:,} bytes (encoded), over weir's limit of "
         f"{limit:,} bytes ({limit / (1 << 20):g} MiB) for one row sent from a worker to the engine "
         f"(gRPC messages are limited to 256 MiB).\n"
         f"  input row: {_short(row)}\n"
         "This fails the same way on every try, so the job stops here. Return smaller values: split a large "
         "value over several rows (a table function), or store it elsewhere and return a reference to it.")
+    err.weir_row_too_large = True
+    return err

@@ -9,7 +9,7 @@ Every row is checked against ``_limits.MAX_ROW_BYTES``.
 """
 
 from weir import _functions
-from weir._limits import CONTINUED, MAX_ROW_BYTES, PART_BYTES, RowTooLarge, row_too_large
+from weir._limits import CONTINUED, MAX_ROW_BYTES, PART_BYTES, is_row_too_large, row_too_large
 from weir.coder import RowDecoder, RowEncoder
 from weir.types import parse_type
 
@@ -139,9 +139,6 @@ class TableOperation:
                     enc.encode_row(out)
                     if size() - start > self.max_row_bytes:
                         raise row_too_large(self.stage, out, row, size() - start, self.max_row_bytes)
-            except RowTooLarge:
-                enc.take()
-                raise
             except (TypeError, ValueError) as e:
                 if emitting:
                     enc.take()
@@ -151,7 +148,7 @@ class TableOperation:
                     raise _functions.result_error(self.stage, 0, row, e) from None
                 raise self._error(row, args, e) from None
             except BaseException as e:
-                if emitting or not isinstance(e, Exception):
+                if emitting or not isinstance(e, Exception) or is_row_too_large(e):
                     enc.take()
                     raise
                 raise self._error(row, args, e) from None
