@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"math/rand"
 	"os"
@@ -71,6 +72,36 @@ func workersOf(pid int) []int {
 	return out
 }
 
+// upWorkersOf returns the workers of pid that have run for at least age, so
+// that a test kills workers that are up rather than ones still starting
+// (whose start is retried only MaxAttempts times).
+func upWorkersOf(pid int, age time.Duration) []int {
+	uptime, err := os.ReadFile("/proc/uptime")
+	if err != nil {
+		return workersOf(pid)
+	}
+	var up float64
+	fmt.Sscan(string(uptime), &up)
+	var out []int
+	for _, w := range workersOf(pid) {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", w))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		// Field 22 of stat, the start time in clock ticks (100 per second
+		// on Linux), is the 20th after the command name.
+		if len(f) < 20 {
+			continue
+		}
+		ticks, _ := strconv.ParseFloat(f[19], 64)
+		if up-ticks/100 >= age.Seconds() {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // rssKB is the resident set size of pid in KiB, or 0.
 func rssKB(pid int) int {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
@@ -88,16 +119,15 @@ func rssKB(pid int) int {
 	return 0
 }
 
-// checkSequenceCSV checks that a CSV file holds exactly the rows (i, i+1)
-// for i in [0, n), in order.
-func checkSequenceCSV(t *testing.T, path string, n int) {
+// checkSequenceCSV checks that a filesystem table's directory holds exactly
+// the rows (i, i+1) for i in [0, n), in order.
+func checkSequenceCSV(t *testing.T, dir string, n int) {
 	t.Helper()
-	f, err := os.Open(path)
+	data, err := readTable(dir)
 	if err != nil {
 		t.Fatalf("output: %v", err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	i := 0
 	for sc.Scan() {
 		want := fmt.Sprintf("%d,%d", i, i+1)
@@ -139,7 +169,7 @@ loop:
 		case <-deadline:
 			t.Fatal("job did not finish in 4 minutes")
 		case <-time.After(time.Duration(700+rng.Intn(900)) * time.Millisecond):
-			ws := workersOf(j.cmd.Process.Pid)
+			ws := upWorkersOf(j.cmd.Process.Pid, time.Second)
 			if len(ws) == 0 {
 				continue
 			}
@@ -185,6 +215,62 @@ INSERT INTO snk SELECT die(a) FROM src;`, map[string]string{"udfs.py": udfs})
 	}
 	if ps := workerProcesses(); len(ps) > 0 {
 		t.Errorf("worker processes left: %v", ps)
+	}
+}
+
+// TestCrashExplained: a function that crashes its worker on one input row
+// (a segfault, sys.exit, os._exit) fails the job after the retry limit with
+// an error that names the function, the cause and the input row, and shows
+// the worker's own last lines without the harness's start-up messages.
+func TestCrashExplained(t *testing.T) {
+	cases := []struct {
+		name, crash string
+		want        []string
+	}{
+		{"segfault", "ctypes.string_at(0)", []string{"failed 3 times", "killed by signal SIGSEGV", "The input row that kills the worker"}},
+		// SystemExit is no exception of the function's: the harness reports
+		// it, and the worker lives.
+		{"sys.exit", "sys.exit(3)", []string{"failed in the Python worker", "SystemExit: 3", "udfs.py\", line 8, in crash", "The input row that fails"}},
+		{"os._exit after a print", "print('about to crash on', x, file=sys.stderr, flush=True)\n        os._exit(7)",
+			[]string{"failed 3 times", "exit code 7", "The input row that kills the worker", "about to crash on 777"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			udfs := fmt.Sprintf(`import ctypes, os, sys
+from weir import udf
+
+
+@udf(result_type="BIGINT")
+def crash(x, y):
+    if x == 777:
+        %s
+    return x + y
+`, tc.crash)
+			r := job(t, `SET 'python.fn-execution.arrow.batch.size' = '1000';
+CREATE TABLE src (a BIGINT NOT NULL) WITH ('connector' = 'datagen', 'fields.a.kind' = 'sequence', 'fields.a.start' = '1', 'fields.a.end' = '5000');
+CREATE TABLE snk (a BIGINT) WITH ('connector' = 'blackhole');
+CREATE TEMPORARY FUNCTION crash AS 'udfs.crash' LANGUAGE PYTHON;
+INSERT INTO snk SELECT crash(a, a * 2) FROM src;`, map[string]string{"udfs.py": udfs})
+			if r.code == 0 {
+				t.Fatal("job succeeded; want a failure")
+			}
+			for _, want := range append(tc.want, "function crash", "input: (777, 1554)", "crash(777, 1554)") {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("error lacks %q:\n%s", want, r.stderr)
+				}
+			}
+			for _, noise := range []string{"Creating state cache", "Control channel established", "apitools", "sdk_worker.py"} {
+				if _, msg, _ := strings.Cut(r.stderr, "job failed:"); strings.Contains(msg, noise) {
+					t.Errorf("error shows the harness's start-up message %q:\n%s", noise, r.stderr)
+				}
+			}
+			if r.elapsed > 30*time.Second {
+				t.Errorf("took %s", r.elapsed)
+			}
+			if ps := workerProcesses(); len(ps) > 0 {
+				t.Errorf("worker processes left: %v", ps)
+			}
+		})
 	}
 }
 

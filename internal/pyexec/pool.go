@@ -399,6 +399,8 @@ func liveLocked(s *slot) bool {
 	select {
 	case <-s.w.Gone():
 		return false
+	case <-s.p.Done():
+		return false
 	default:
 		return true
 	}

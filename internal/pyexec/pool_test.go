@@ -239,7 +239,9 @@ func TestPoolScriptedDeaths(t *testing.T) {
 // all tokens are in use.
 func TestPoolKillAllAtOnce(t *testing.T) {
 	const rows = 3000
-	p := testPool(t, 3, 2, "delay=2ms")
+	// A replay can land on a worker killed in the same instant whose death
+	// is not yet seen: three deaths of one bundle are possible here.
+	p := testPool(t, 3, 2, "delay=2ms", func(c *Config) { c.MaxAttempts = 5 })
 	kills := 0
 	got, err := runJob(t, p, rows, func(n int) {
 		if (kills == 0 && n >= rows/4) || (kills == 1 && n >= rows/2) {
@@ -328,7 +330,7 @@ func TestPoolRetryLimit(t *testing.T) {
 	script := "worker-0:bundle=1:exit,worker-0.2:bundle=1:exit,worker-0.3:bundle=1:exit"
 	p := testPool(t, 1, 2, script)
 	_, err := runJob(t, p, 100, nil, identityStage("S"))
-	if err == nil || !strings.Contains(err.Error(), "failed 3 times") || !strings.Contains(err.Error(), "none of the bundle's") {
+	if err == nil || !strings.Contains(err.Error(), "failed 3 times") || !strings.Contains(err.Error(), "Run alone, no") {
 		t.Fatalf("error = %v", err)
 	}
 }

@@ -41,7 +41,14 @@ func (p *Pool) await(ctx context.Context, s *Stage, b *bundle) ([][]byte, error)
 		}
 		var be *fnapi.BundleError
 		if errors.As(err, &be) {
-			return nil, &FunctionError{Stage: s.Spec.GetName(), Message: pythonMessage(be.Message)}
+			msg := pythonMessage(be.Message)
+			if !strings.Contains(be.Message, functionErrorMarker) && ctx.Err() == nil {
+				// Not an exception of the function that weir's operation
+				// reported with its row (e.g. SystemExit): find the row.
+				msg = fmt.Sprintf("pyexec: a bundle of %s (%s) failed in the Python worker: %s\n%s",
+					s.Spec.GetName(), functionNames(s), msg, p.isolate(ctx, s, b, false))
+			}
+			return nil, &FunctionError{Stage: s.Spec.GetName(), Message: msg}
 		}
 		if !errors.Is(err, fnapi.ErrWorkerGone) {
 			return nil, err
@@ -174,7 +181,7 @@ func (p *Pool) crashError(ctx context.Context, s *Stage, b *bundle, cause death)
 	fmt.Fprintf(&msg, "pyexec: a bundle of %s (%s) failed %d times because its Python worker died (%s); giving up.",
 		s.Spec.GetName(), functionNames(s), b.attempts, cause.reason)
 	if ctx.Err() == nil {
-		fmt.Fprintf(&msg, "\n%s", p.isolate(ctx, s, b))
+		fmt.Fprintf(&msg, "\n%s", p.isolate(ctx, s, b, true))
 	}
 	logs := cause.logs
 	if logs == "" {
@@ -214,18 +221,41 @@ type FunctionError struct {
 
 func (e *FunctionError) Error() string { return e.Message }
 
+// functionErrorMarker starts weir's report of a function's exception in the
+// harness's error text.
+const functionErrorMarker = "weir.errors.FunctionError: "
+
 // pythonMessage extracts weir's own report from the harness's error text,
 // which wraps it in the harness's traceback.
 func pythonMessage(msg string) string {
-	const marker = "weir.errors.FunctionError: "
-	if i := strings.LastIndex(msg, marker); i >= 0 {
-		m := msg[i+len(marker):]
+	if i := strings.LastIndex(msg, functionErrorMarker); i >= 0 {
+		m := msg[i+len(functionErrorMarker):]
 		if j := strings.LastIndex(m, " [while running"); j >= 0 {
 			m = m[:j]
 		}
 		return strings.TrimSpace(m)
 	}
-	return "Python worker error:\n" + strings.TrimSpace(msg)
+	return "Python worker error:\n" + trimTraceback(strings.TrimSpace(msg))
+}
+
+// trimTraceback drops the frames of the Beam harness and of weir's own
+// operations from a Python traceback, keeping the user's.
+func trimTraceback(tb string) string {
+	var out []string
+	skip := false
+	for _, l := range strings.Split(tb, "\n") {
+		switch {
+		case strings.HasPrefix(l, "  File "):
+			skip = strings.Contains(l, "apache_beam") || strings.Contains(l, "weir/_operations") || strings.Contains(l, "weir/_beam.py")
+		case strings.HasPrefix(l, "    "):
+		default:
+			skip = false
+		}
+		if !skip {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // The search for the row that kills workers is bounded: it ends after this
@@ -235,7 +265,7 @@ const (
 	crashSearchDeaths = 8
 	// crashSearchWays is how many parts a range of rows is split into at
 	// each step: one death per step narrows the range this many times.
-	crashSearchWays = 16
+	crashSearchWays = 64
 )
 
 type probeResult int
@@ -243,7 +273,8 @@ type probeResult int
 const (
 	probeOK probeResult = iota
 	probeDied
-	probeCut // ctx ended, the deadline passed or no worker is left
+	probeRaised // the bundle failed with an error and the worker lived
+	probeCut    // ctx ended, the deadline passed or no worker is left
 )
 
 // probe runs one bundle of stage s over elements on any live worker and
@@ -270,44 +301,67 @@ func (p *Pool) probe(ctx context.Context, s *Stage, elements [][]byte, deadline 
 	case <-ctx.Done():
 		return probeCut
 	}
-	if _, err := fb.Result(); errors.Is(err, fnapi.ErrWorkerGone) {
+	_, err := fb.Result()
+	switch {
+	case err == nil:
+		return probeOK
+	case errors.Is(err, fnapi.ErrWorkerGone):
 		return probeDied
 	}
-	// Success, or a Python exception: either way the worker lived.
-	return probeOK
+	return probeRaised
 }
 
-// isolate looks for the input row of bundle b that kills workers by running
-// parts of the bundle alone: first each batch, then ever smaller runs of
-// the batch's rows. It returns a paragraph for the error message.
-func (p *Pool) isolate(ctx context.Context, s *Stage, b *bundle) string {
+// isolate looks for the input row of bundle b that kills workers (crash)
+// or makes the bundle fail by running parts of the bundle alone: first each
+// batch, then ever smaller runs of the batch's rows. It returns a paragraph
+// for the error message.
+func (p *Pool) isolate(ctx context.Context, s *Stage, b *bundle, crash bool) string {
 	deadline := time.Now().Add(crashSearchTime)
 	deaths := 0
+	verb := "fails"
+	if crash {
+		verb = "kills the worker"
+	}
+	bad := func(r probeResult) bool { return r == probeDied || (!crash && r == probeRaised) }
 	elem, offset := -1, 0
+	verified := false // a part of the bundle failed when run alone
+	if len(b.elements) == 1 {
+		// The bundle is the batch: it failed; its rows tell which part.
+		elem = 0
+	}
 	for i, el := range b.elements {
+		if elem >= 0 {
+			break
+		}
 		r := p.probe(ctx, s, [][]byte{el}, deadline)
 		if r == probeCut {
 			return fmt.Sprintf("The search for the input row that kills the worker was cut short (batch %d of %d of the bundle was next).", i+1, len(b.elements))
 		}
-		if r == probeDied {
-			elem, deaths = i, 1
+		if bad(r) {
+			elem, verified = i, true
+			if r == probeDied {
+				deaths++
+			}
 			break
 		}
 		offset += int(b.batches[i].NumRows())
 	}
 	if elem < 0 {
+		if !crash {
+			return fmt.Sprintf("Run alone, none of the bundle's %d batches (%d rows) fails: the failure depends on earlier input (state kept by the function).", len(b.elements), b.rows)
+		}
 		return fmt.Sprintf("Run alone, none of the bundle's %d batches (%d rows) killed a worker: the crash depends on earlier input (state kept by the function), or the worker was killed from outside (e.g. by the out-of-memory killer).",
 			len(b.elements), b.rows)
 	}
 	vals, err := splitElements(b.elements[elem])
 	if err != nil || len(vals) != 1 {
-		return fmt.Sprintf("Batch %d of the bundle kills the worker when run alone.", elem+1)
+		return fmt.Sprintf("Batch %d of the bundle %s when run alone.", elem+1, verb)
 	}
 	dec := coder.NewDecoder(memory.DefaultAllocator, s.InputTypes)
 	defer dec.Release()
 	n, err := dec.Decode(vals[0])
 	if err != nil {
-		return fmt.Sprintf("Batch %d of the bundle kills the worker when run alone (its rows cannot be shown: %v).", elem+1, err)
+		return fmt.Sprintf("Batch %d of the bundle %s when run alone (its rows cannot be shown: %v).", elem+1, verb, err)
 	}
 	cols := dec.NewArrays()
 	defer func() {
@@ -325,6 +379,11 @@ search:
 			break
 		}
 		size := (hi - lo + crashSearchWays - 1) / crashSearchWays
+		if hi-lo <= 4*crashSearchWays {
+			// Rows that run fine cost little; each one that fails may cost
+			// a worker: try them one by one.
+			size = 1
+		}
 		for c := lo; c < hi; c += size {
 			e := min(c+size, hi)
 			buf, err := enc.Encode(make([]byte, elementReserve), cols, c, e)
@@ -332,26 +391,34 @@ search:
 				note = fmt.Sprintf(" (cannot re-encode rows: %v)", err)
 				break search
 			}
-			switch p.probe(ctx, s, [][]byte{wrapElement(buf)}, deadline) {
-			case probeDied:
-				deaths++
-				lo, hi = c, e
+			switch r := p.probe(ctx, s, [][]byte{wrapElement(buf)}, deadline); {
+			case bad(r):
+				if r == probeDied {
+					deaths++
+				}
+				lo, hi, verified = c, e, true
 				continue search
-			case probeCut:
+			case r == probeCut:
 				note = " (the search was cut short)"
 				break search
 			}
 		}
-		note = " (no smaller part of them kills it alone: the crash depends on several rows)"
+		note = " (no smaller part of them does alone: it depends on several rows)"
 		break
+	}
+	if !verified {
+		if crash {
+			return fmt.Sprintf("Run alone, no part of the bundle's %d rows killed a worker: the crash depends on earlier input (state kept by the function), or the worker was killed from outside (e.g. by the out-of-memory killer).", b.rows)
+		}
+		return fmt.Sprintf("Run alone, no part of the bundle's %d rows fails: the failure depends on earlier input (state kept by the function).", b.rows)
 	}
 	var out strings.Builder
 	if hi-lo == 1 {
-		fmt.Fprintf(&out, "The input row that kills the worker (it did so again when run alone): row %d of the bundle's %d rows, batch %d of %d:\n",
-			offset+lo+1, b.rows, elem+1, len(b.elements))
+		fmt.Fprintf(&out, "The input row that %s (it did so again when run alone): row %d of the bundle's %d rows, batch %d of %d:\n",
+			verb, offset+lo+1, b.rows, elem+1, len(b.elements))
 	} else {
-		fmt.Fprintf(&out, "Rows %d to %d of the bundle's %d rows (batch %d of %d) kill the worker when run alone%s; the first of them:\n",
-			offset+lo+1, offset+hi, b.rows, elem+1, len(b.elements), note)
+		fmt.Fprintf(&out, "Rows %d to %d of the bundle's %d rows (batch %d of %d) %s when run alone%s; the first of them:\n",
+			offset+lo+1, offset+hi, b.rows, elem+1, len(b.elements), verb, note)
 	}
 	fmt.Fprintf(&out, "  input: (%s)", rowText(cols, lo))
 	for _, o := range s.Spec.GetOutputs() {
