@@ -45,6 +45,7 @@ test: setup test-go test-python
 test-go:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	$(GO) test -race -count=1 ./internal/pyexec ./internal/fnapi ./internal/worker
 
 # The Python suite runs twice: on the Cython fast paths and on the pure-Python twins.
 test-python:
