@@ -301,11 +301,18 @@ func (s *fileSink) Commit() error {
 	return nil
 }
 
-// commitOverwrite replaces the directory's visible entries by the part:
-// journal, rename (the commit point), removals, journal removed.
+// commitOverwrite replaces the directory's visible entries by the part,
+// under the directory's exclusive lock: journal, rename (the commit point),
+// removals, journal removed.
 func (s *fileSink) commitOverwrite() error {
 	tmp := filepath.Join(s.dir, s.tmp)
 	jname := journalPrefix + newUUID() + inprogressMark + strconv.Itoa(os.Getpid())
+	unlock, err := lockDir(s.dir, true)
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("table '%s': INSERT OVERWRITE of '%s': %w", s.table, s.dir, err)
+	}
+	defer unlock()
 	old, err := visibleEntries(s.dir)
 	var jf *os.File
 	if err == nil {
@@ -370,8 +377,9 @@ type fileSource struct {
 	schema    types.Schema
 	arrow     *arrow.Schema
 	cfg       csvConfig
-	files     []string // still to read
-	path      string   // the file being read
+	files     []string   // still to read
+	opened    []*os.File // the first files, opened upfront
+	path      string     // the file being read
 	f         *os.File
 	r         *csvReader
 	mem       memory.Allocator
@@ -392,14 +400,35 @@ func openFileSource(o *options, schema types.Schema, batchSize int, mem memory.A
 	if err != nil {
 		return nil, fmt.Errorf("table '%s': filesystem 'path' = '%s': %w", o.table, c.path, err)
 	}
-	files := []string{c.path}
-	if st.IsDir() {
-		if files, err = dataFiles(c.path); err != nil {
-			return nil, fmt.Errorf("table '%s': listing the files of '%s': %w", o.table, c.path, err)
-		}
+	s := &fileSource{table: o.table, schema: schema, arrow: schema.Arrow(), cfg: c, mem: mem, batchSize: batchSize}
+	if !st.IsDir() {
+		s.files = []string{c.path}
+		return s, nil
 	}
-	return &fileSource{table: o.table, schema: schema, arrow: schema.Arrow(), cfg: c, files: files, mem: mem, batchSize: batchSize}, nil
+	unlock, err := lockDir(c.path, false)
+	if err != nil {
+		return nil, fmt.Errorf("table '%s': %w", o.table, err)
+	}
+	defer unlock()
+	if s.files, err = dataFiles(c.path); err != nil {
+		return nil, fmt.Errorf("table '%s': listing the files of '%s': %w", o.table, c.path, err)
+	}
+	// Open the files now, while the listing holds: a later INSERT OVERWRITE
+	// then removes names, not the data this job reads.
+	for _, p := range s.files[:min(len(s.files), maxOpenFiles)] {
+		f, err := os.Open(p)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("table '%s': %w", o.table, err)
+		}
+		s.opened = append(s.opened, f)
+	}
+	return s, nil
 }
+
+// maxOpenFiles is how many files of a directory a source opens upfront; it
+// opens the others when it gets to them.
+const maxOpenFiles = 256
 
 func (s *fileSource) Schema() types.Schema { return s.schema }
 func (s *fileSource) Rows() int64          { return s.rows }
@@ -407,6 +436,10 @@ func (s *fileSource) Rows() int64          { return s.rows }
 func (s *fileSource) Close() error {
 	s.closed = true
 	s.files = nil
+	for _, f := range s.opened {
+		f.Close()
+	}
+	s.opened = nil
 	return s.closeFile()
 }
 
@@ -428,7 +461,13 @@ func (s *fileSource) record() ([]csvField, int, error) {
 				return nil, 0, io.EOF
 			}
 			s.path, s.files = s.files[0], s.files[1:]
-			f, err := os.Open(s.path)
+			var f *os.File
+			var err error
+			if len(s.opened) > 0 {
+				f, s.opened = s.opened[0], s.opened[1:]
+			} else {
+				f, err = os.Open(s.path)
+			}
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil, 0, fmt.Errorf("table '%s': file '%s' was removed while the job read the table (by a concurrent INSERT OVERWRITE?); run the job again", s.table, s.path)
 			}

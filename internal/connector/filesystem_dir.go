@@ -32,6 +32,10 @@ import (
 //     is visible, so an overwrite appears to them as one step, even when the
 //     engine dies half-way through removing the old entries.
 //
+// An overwrite's commit holds an exclusive lock (flock) on the directory
+// itself, and readers a shared one while they list it and open its files,
+// so that a listing sees a commit whole or not at all.
+//
 // A writer opening the directory removes the hidden files of writers that are
 // gone (their lock is free and their process has exited, or the file is older
 // than staleAge), finishing the overwrites whose part was published.
@@ -120,6 +124,11 @@ func stale(dir, name string, pid int) bool {
 // cleanStale removes the hidden files of dead writers in dir, and finishes
 // their published overwrites. It returns what it removed.
 func cleanStale(dir string) ([]string, error) {
+	unlock, err := lockDir(dir, true)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -228,7 +237,7 @@ const maxDepth = 32
 
 // dataFiles lists the files a reader of a table's directory reads, in name
 // order, recursing into visible subdirectories; the entries that published
-// overwrites replace are left out.
+// overwrites replace are left out. The caller holds dir's shared lock.
 func dataFiles(dir string) ([]string, error) { return dataFilesAt(dir, 0) }
 
 func dataFilesAt(dir string, depth int) ([]string, error) {
@@ -239,14 +248,18 @@ func dataFilesAt(dir string, depth int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	listed := map[string]bool{}
+	for _, e := range entries {
+		listed[e.Name()] = true
+	}
 	replaced := map[string]bool{}
 	for _, e := range entries {
 		if !strings.HasPrefix(e.Name(), journalPrefix) {
 			continue
 		}
 		j, err := readJournal(filepath.Join(dir, e.Name()))
-		if err != nil || !j.published(dir) {
-			continue // not yet committed (or removed just now): the old entries stand
+		if err != nil || !listed[j.part] {
+			continue // not committed: the old entries stand
 		}
 		for _, o := range j.old {
 			replaced[o] = true
@@ -261,7 +274,7 @@ func dataFilesAt(dir string, depth int) ([]string, error) {
 		p := filepath.Join(dir, name)
 		st, err := os.Stat(p) // follows symbolic links, as a reader would
 		if errors.Is(err, fs.ErrNotExist) {
-			continue // removed since the listing (an overwrite finishing)
+			continue // removed since the listing, by someone else than weir
 		}
 		if err != nil {
 			return nil, err
@@ -277,6 +290,40 @@ func dataFilesAt(dir string, depth int) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// lockWait bounds how long a reader or writer waits for a directory's lock,
+// which a writer holds only for the few renames and removals of a commit.
+const lockWait = 30 * time.Second
+
+// lockDir takes a shared (readers listing the directory) or exclusive (an
+// overwrite's commit, a dead writer's cleanup) lock on dir itself, and
+// returns its release. readdir is not atomic: the lock keeps a listing from
+// seeing half of a commit.
+func lockDir(dir string, exclusive bool) (func(), error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	how := syscall.LOCK_SH
+	if exclusive {
+		how = syscall.LOCK_EX
+	}
+	deadline := time.Now().Add(lockWait)
+	for {
+		err := syscall.Flock(int(d.Fd()), how|syscall.LOCK_NB)
+		if err == nil || lockUnsupported(err) {
+			return func() { d.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			d.Close()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				return nil, fmt.Errorf("directory '%s' stayed locked by another weir job for %s (a stopped process?)", dir, lockWait)
+			}
+			return nil, fmt.Errorf("locking directory '%s': %w", dir, err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // syncDir makes a directory's entries (renames, removals) durable.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	osexec "os/exec"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/types"
@@ -502,5 +505,107 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFilesystemOverwriteReaders: readers running while INSERT OVERWRITEs
+// commit see one overwrite's rows, all of them, never a mix or none, and
+// never lose a file they listed.
+func TestFilesystemOverwriteReaders(t *testing.T) {
+	dir := t.TempDir()
+	const rows = 50
+	gen := func(g int) []int {
+		as := make([]int, rows)
+		for i := range as {
+			as[i] = g*1000 + i
+		}
+		return as
+	}
+	insert(t, dir, true, gen(0)...)
+	stop := make(chan struct{})
+	done := make(chan error)
+	go func() {
+		for g := 1; g <= 200; g++ {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			sink, err := OpenInsertSink("t", abSchema, fsOpts(dir), nil, true)
+			if err != nil {
+				done <- err
+				return
+			}
+			// A visible stray file too, which the overwrite removes.
+			if g%2 == 0 {
+				os.WriteFile(filepath.Join(dir, fmt.Sprintf("stray-%d.csv", g)), nil, 0o644)
+			}
+			writeInts(t, sink, gen(g)...)
+			if err := sink.Commit(); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	reads := 0
+	for {
+		var err error
+		select {
+		case err = <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d reads", reads)
+			if reads < 10 {
+				t.Errorf("only %d reads", reads)
+			}
+			return
+		default:
+		}
+		as, wasReplaced, err := readInts(t, dir)
+		reads++
+		switch {
+		case err != nil:
+		case wasReplaced:
+			// The source opens its files upfront: removing them does not matter.
+			err = errors.New("a reader lost a file to an INSERT OVERWRITE")
+		case len(as) != rows || as[rows-1]-as[0] != rows-1:
+			err = fmt.Errorf("a reader saw %d rows: %v", len(as), as)
+		}
+		if err != nil {
+			close(stop)
+			<-done
+			t.Fatal(err)
+		}
+	}
+}
+
+// readInts reads column a of the table at dir, sorted; replaced says a
+// file was removed while it was read.
+func readInts(t *testing.T, dir string) (as []int, replaced bool, err error) {
+	src, err := OpenSource("t", abSchema, fsOpts(dir), 1000, newMem(t))
+	if err != nil {
+		return nil, false, err
+	}
+	defer src.Close()
+	for {
+		b, err := src.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			slices.Sort(as)
+			return as, false, nil
+		}
+		if err != nil {
+			if strings.Contains(err.Error(), "was removed while the job read the table") {
+				return nil, true, nil
+			}
+			return nil, false, err
+		}
+		col := b.Column(0).(*array.Int32)
+		for i := range col.Len() {
+			as = append(as, int(col.Value(i)))
+		}
+		b.Release()
 	}
 }
