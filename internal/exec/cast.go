@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -114,11 +115,12 @@ func castOne(v any, from, to types.T, try bool) (any, error) {
 func castError(e expr.Expr, err error) error {
 	var f *castFailure
 	if c, ok := e.(*expr.Cast); ok && !c.Try && errors.As(err, &f) {
-		try := &expr.Cast{X: c.X, T: c.T.WithNullable(true), Try: true}
+		// Shown as written: the type without the NOT NULL it inherits.
+		cast := fmt.Sprintf("CAST(%s AS %s)", c.X, plain(c.T))
 		if f.overflow {
-			return fmt.Errorf("exec: %s: %w; use a DECIMAL with more digits, or %s to get NULL instead", e, err, try)
+			return fmt.Errorf("exec: %s: %w; use a DECIMAL with more digits, or TRY_%s to get NULL instead", cast, err, cast)
 		}
-		return fmt.Errorf("exec: %s: %w; use %s to get NULL for the values that cannot be cast", e, err, try)
+		return fmt.Errorf("exec: %s: %w; use TRY_%s to get NULL for the values that cannot be cast", cast, err, cast)
 	}
 	return fmt.Errorf("exec: %s: %w", e, err)
 }
@@ -155,6 +157,35 @@ func castCanFail(from, to types.T) bool {
 	return false
 }
 
+// errNoCast is a cast between types that CAST does not convert at all.
+var errNoCast = errors.New("cannot cast")
+
+// CanCast reports whether CAST converts values of the scalar type from to
+// the scalar type to (DATE to INT, for one, it does not; Flink neither).
+func CanCast(from, to types.T) bool {
+	if from.Kind == types.Null || to.Kind == types.Null {
+		return true
+	}
+	if !isScalarKind(from.Kind) || !isScalarKind(to.Kind) {
+		return false
+	}
+	var v any
+	switch {
+	case from.IsString():
+		v = "0"
+	case from.IsBinary():
+		v = []byte{}
+	case from.Kind == types.Boolean:
+		v = false
+	case from.Kind == types.Decimal:
+		v = decimal128.Num{}
+	default:
+		v = reflect.Zero(goType(from)).Interface()
+	}
+	_, err := CastValue(v, from, to)
+	return !errors.Is(err, errNoCast)
+}
+
 // CastValue converts a Literal-style Go value v of type from to type to with
 // the semantics of Flink's CAST: integers narrow by wrapping, floating point
 // to integer truncates and saturates as in Java, DECIMAL results are rounded
@@ -169,7 +200,7 @@ func CastValue(v any, from, to types.T) (any, error) {
 		return nil, &castFailure{value: quoteValue(v, from), to: to}
 	}
 	unsupported := func() (any, error) {
-		return nil, fmt.Errorf("cannot cast %s to %s", plain(from), plain(to))
+		return nil, fmt.Errorf("%w %s to %s", errNoCast, plain(from), plain(to))
 	}
 	switch to.Kind {
 	case types.TinyInt, types.SmallInt, types.Int, types.BigInt:

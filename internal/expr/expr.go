@@ -44,7 +44,7 @@ type Literal struct {
 // Name is the upper-case SQL name: "+", "-", "*", "/", "%", "NEG", "=", "<>",
 // "<", "<=", ">", ">=", "AND", "OR", "NOT", "IS NULL", "IS NOT NULL",
 // "UPPER", "LOWER", "CONCAT", "SUBSTRING", "CHAR_LENGTH", "TRIM", "ABS",
-// "COALESCE".
+// "ROUND", "COALESCE".
 type Call struct {
 	Name string
 	Args []Expr

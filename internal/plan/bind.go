@@ -426,7 +426,7 @@ func castable(from, to types.T) bool {
 		to.Kind == types.Array || to.Kind == types.Map || to.Kind == types.Row:
 		return from.EqualIgnoringNull(to)
 	}
-	return true
+	return exec.CanCast(from, to)
 }
 
 // builtins are the Go functions: name -> result type from argument types.
