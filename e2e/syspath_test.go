@@ -17,7 +17,13 @@ import (
 // the module shipped with --pyfiles, found on the same sys.path.
 func TestShadowingModulesAreNotImported(t *testing.T) {
 	needPython(t)
-	root := t.TempDir()
+	// A short root: weir puts its Unix socket under TMPDIR, and socket
+	// paths are limited to about 100 bytes.
+	root, err := os.MkdirTemp("", "wsp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
 	tmp, cwd, ship, marks := filepath.Join(root, "tmp"), filepath.Join(root, "cwd"), filepath.Join(root, "ship"), filepath.Join(root, "marks")
 	for _, d := range []string{tmp, cwd, ship, marks} {
 		if err := os.Mkdir(d, 0o755); err != nil {

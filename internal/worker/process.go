@@ -16,6 +16,7 @@ package worker
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os/exec"
 	"strings"
@@ -65,6 +66,10 @@ type Process struct {
 // stderrTail is how many of the last stderr lines are kept for reports.
 const stderrTail = 400
 
+// waitDelay bounds how long the output of a process that has exited is
+// read: a process it started in another session may hold it open for ever.
+const waitDelay = 2 * time.Second
+
 // Start starts a worker.
 func Start(o Options) (*Process, error) {
 	python := o.Python
@@ -75,14 +80,13 @@ func Start(o Options) (*Process, error) {
 	cmd.Env = append(cmd.Environ(), o.Env...)
 	cmd.Dir = o.Dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, fmt.Errorf("worker %s: %w", o.Name, err)
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, fmt.Errorf("worker %s: %w", o.Name, err)
-	}
+	// exec copies the process's output into these pipes until it has
+	// exited and its output ended, or waitDelay after it exited, in case a
+	// process it started outside its group holds the output open.
+	stdout, stdoutW := io.Pipe()
+	stderr, stderrW := io.Pipe()
+	cmd.Stdout, cmd.Stderr = stdoutW, stderrW
+	cmd.WaitDelay = waitDelay
 	if err := cmd.Start(); err != nil {
 		var ee *exec.Error
 		if errors.As(err, &ee) || errors.Is(err, syscall.ENOENT) {
@@ -102,10 +106,11 @@ func Start(o Options) (*Process, error) {
 		p.out.copy(stderr, "stderr")
 	}()
 	go func() {
-		// Both pipes are read to their end before Wait, which closes them.
+		p.err = cmd.Wait()
+		stdoutW.Close()
+		stderrW.Close()
 		copying.Wait()
 		p.out.close()
-		p.err = cmd.Wait()
 		close(p.done)
 	}()
 	return p, nil

@@ -40,6 +40,18 @@ func TestMain(m *testing.M) {
 		for i := 0; i < 1000; i++ {
 			fmt.Fprintf(os.Stdout, "out %d\n", i)
 		}
+	case "daemon":
+		// Start a grandchild in a session of its own that keeps our
+		// stdout and stderr open, report its pid, and exit.
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), "WEIR_TEST_CHILD=ignore-term")
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := cmd.Start(); err != nil {
+			os.Exit(9)
+		}
+		fmt.Fprintf(os.Stderr, "daemon %d\n", cmd.Process.Pid)
+		os.Exit(0)
 	case "grandchild":
 		// Start a grandchild in the same process group and report its pid.
 		cmd := exec.Command(os.Args[0])
@@ -139,5 +151,29 @@ func TestStartMissingInterpreter(t *testing.T) {
 	_, err := Start(Options{Python: "/no/such/python", Name: "w"})
 	if err == nil || !strings.Contains(err.Error(), "python.executable") {
 		t.Fatalf("Start error = %v, want one naming python.executable", err)
+	}
+}
+
+// TestDoneDespiteOutputHeldOpen: a worker that exits is done even when a
+// process it started in another session still holds its output open.
+func TestDoneDespiteOutputHeldOpen(t *testing.T) {
+	p := startChild(t, "daemon")
+	select {
+	case <-p.Done():
+	case <-time.After(waitDelay + 5*time.Second):
+		t.Fatal("not done after the process exited")
+	}
+	line := p.StderrTail(2)
+	i := strings.Index(line, "daemon ")
+	if i < 0 {
+		t.Fatalf("stderr %q lacks the daemon's pid", line)
+	}
+	pid, err := strconv.Atoi(strings.Fields(line[i+len("daemon "):])[0])
+	if err != nil {
+		t.Fatalf("bad line %q", line)
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	if got := p.ExitReason(); got != "exit code 0" {
+		t.Errorf("ExitReason() = %q, want exit code 0", got)
 	}
 }

@@ -5,11 +5,14 @@ The Go engine starts it with the environment the harness reads
 PIPELINE_OPTIONS, SEMI_PERSISTENT_DIRECTORY).
 """
 
+import atexit
 import faulthandler
+import io
 import logging
 import os
 import signal
 import sys
+import threading
 
 
 class _DropNoise:
@@ -20,6 +23,79 @@ class _DropNoise:
     def filter(self, record):
         msg = str(record.msg)
         return not (msg.startswith("No session file found") or msg.startswith("Error processing instruction"))
+
+
+class _LineWriter(io.TextIOBase):
+    """A worker's sys.stdout or sys.stderr that writes whole lines, each at once.
+
+    print() writes its pieces (values, separators, the newline) one by one,
+    and the harness runs bundles in several threads at a time: printed
+    straight to the file, the prints of two bundles mix within a line. Each
+    thread's text is held here until it ends a line (or is flushed); the
+    complete lines then go to the file in one write, under a lock.
+    """
+
+    def __init__(self, stream):
+        super().__init__()
+        self._stream = stream
+        self._fd = stream.fileno()
+        self._encoding = stream.encoding or "utf-8"
+        self._errors = stream.errors or "strict"
+        self._pending = {}  # thread id -> the text of its unfinished line
+        self._lock = threading.Lock()
+
+    @property
+    def encoding(self):
+        return self._encoding
+
+    @property
+    def errors(self):
+        return self._errors
+
+    @property
+    def buffer(self):
+        return self._stream.buffer
+
+    def writable(self):
+        return True
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        return self._fd
+
+    def write(self, s):
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        me = threading.get_ident()
+        pending = self._pending.pop(me, "") + s
+        end = pending.rfind("\n") + 1
+        if end:
+            self._emit(pending[:end])
+            pending = pending[end:]
+        if pending:
+            self._pending[me] = pending
+        return len(s)
+
+    def flush(self):
+        pending = self._pending.pop(threading.get_ident(), "")
+        if pending:
+            self._emit(pending)
+
+    def flush_all(self):
+        """Write every thread's unfinished line (the worker is leaving)."""
+        for ident in list(self._pending):
+            pending = self._pending.pop(ident, "")
+            if pending:
+                self._emit(pending + "\n")
+
+    def _emit(self, text):
+        data = text.encode(self._encoding, self._errors)
+        with self._lock:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view):]
 
 
 class _StartupLog(logging.StreamHandler):
@@ -49,7 +125,14 @@ def _stop(signum, frame):
 
     _functions.close_all()
     logging.shutdown()
+    _flush_output()
     os._exit(0)
+
+
+def _flush_output():
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, _LineWriter):
+            stream.flush_all()
 
 
 def main():
@@ -57,6 +140,9 @@ def main():
 
     # Find the user's modules where weir.describe found them at planning.
     _functions.isolate_path()
+    sys.stdout = _LineWriter(sys.stdout)
+    sys.stderr = _LineWriter(sys.stderr)
+    atexit.register(_flush_output)
     logging.getLogger().addHandler(_StartupLog())
     signal.signal(signal.SIGTERM, _stop)
     # The engine asks for the Python stacks of a bundle that makes no progress.
