@@ -71,6 +71,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 30s ./internal/coder
 	$(GO) test -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime 30s ./internal/coder
 	$(GO) test -run '^$$' -fuzz '^FuzzSplitElements$$' -fuzztime 30s ./internal/pyexec
+	$(GO) test -run '^$$' -fuzz '^FuzzOutputParts$$' -fuzztime 30s ./internal/pyexec
 	$(GO) test -run '^$$' -fuzz '^FuzzCSVSource$$' -fuzztime 30s ./internal/connector
 
 # Static checks beyond go vet.

@@ -34,7 +34,20 @@ func wrapElement(buf []byte) []byte {
 func splitChunks(chunks [][]byte) ([][]byte, error) {
 	var out [][]byte
 	var open []byte // an element begun in an earlier chunk
+	left := 0       // bytes in the chunks not yet read
 	for _, c := range chunks {
+		left += len(c)
+	}
+	// truncated is the error of an element longer than what is left: its
+	// stated length is not trusted with an allocation.
+	truncated := func(n int) error {
+		if _, err := splitElements(open); err != nil {
+			return err
+		}
+		return fmt.Errorf("pyexec: output ends inside an element (%d of its %d bytes)", len(open)+left, n)
+	}
+	for _, c := range chunks {
+		left -= len(c)
 		if len(open) > 0 {
 			n := elementSize(open)
 			if n == 0 {
@@ -51,16 +64,21 @@ func splitChunks(chunks [][]byte) ([][]byte, error) {
 				open = open[:min(n, len(open))]
 				c = c[len(open)-had:]
 			}
-			if cap(open) < n {
-				open = append(make([]byte, 0, n), open...)
-			}
-			k := min(n-len(open), len(c))
-			open = append(open, c[:k]...)
-			c = c[k:]
 			if len(open) < n {
-				continue
+				if n > len(open)+len(c)+left {
+					return nil, truncated(n)
+				}
+				if cap(open) < n {
+					open = append(make([]byte, 0, n), open...)
+				}
+				k := min(n-len(open), len(c))
+				open = append(open, c[:k]...)
+				c = c[k:]
+				if len(open) < n {
+					continue
+				}
 			}
-			vs, err := splitElements(open)
+			vs, err := splitElements(open[:n])
 			if err != nil {
 				return nil, err
 			}
@@ -70,7 +88,8 @@ func splitChunks(chunks [][]byte) ([][]byte, error) {
 		values, rest := parseElements(c)
 		out = append(out, values...)
 		if len(rest) > 0 {
-			open = append(make([]byte, 0, max(elementSize(rest), len(rest))), rest...)
+			// Room for the whole element, if what is left can hold it.
+			open = append(make([]byte, 0, max(min(elementSize(rest), len(rest)+left), len(rest))), rest...)
 		}
 	}
 	if len(open) > 0 {
