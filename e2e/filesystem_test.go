@@ -227,8 +227,8 @@ INSERT %s t SELECT a, 'slow' FROM src;`, tableDDL(table), rows, perSecond, mode)
 		t.Errorf("after the killed INSERT OVERWRITE: files %v, want %v", names, before)
 	}
 
-	// A live writer: 30,000 rows at 10,000 a second.
-	live := startJob(t, slow("INTO", 30_000, 10_000), nil)
+	// A live writer: 50,000 rows at 10,000 a second.
+	live := startJob(t, slow("INTO", 50_000, 10_000), nil)
 	liveFile := inProgress(live, false)
 
 	job(t, tableDDL(table)+"INSERT INTO t VALUES (1, 'later');", nil).mustSucceed(t)
@@ -248,8 +248,8 @@ INSERT %s t SELECT a, 'slow' FROM src;`, tableDDL(table), rows, perSecond, mode)
 	}
 	got, _ := readTable(table)
 	lines := sortedLines(got)
-	if len(lines) != 30_002 || !slices.Contains(lines, "0,before") || !slices.Contains(lines, "1,later") || !slices.Contains(lines, "30000,slow") {
-		t.Errorf("table has %d lines, want the first job's one, the live writer's 30,000 and the later job's one", len(lines))
+	if len(lines) != 50_002 || !slices.Contains(lines, "0,before") || !slices.Contains(lines, "1,later") || !slices.Contains(lines, "50000,slow") {
+		t.Errorf("table has %d lines, want the first job's one, the live writer's 50,000 and the later job's one", len(lines))
 	}
 	if h := hiddenEntries(t, table); len(h) != 0 {
 		t.Errorf("hidden files left: %v", h)
