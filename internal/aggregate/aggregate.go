@@ -87,7 +87,8 @@ func ResultType(f Func, in types.T, global bool) (types.T, error) {
 		return types.T{}, fmt.Errorf("%s needs a numeric argument, got %s", f, in)
 	case Min, Max:
 		switch {
-		case in.IsNumeric(), in.IsString(), in.IsBinary(), in.Kind == types.Boolean,
+		// Flink has no MIN/MAX over BINARY and BYTES.
+		case in.IsNumeric(), in.IsString(), in.Kind == types.Boolean,
 			in.Kind == types.Date, in.Kind == types.Time, in.Kind == types.Timestamp, in.Kind == types.TimestampLTZ:
 			return out, nil
 		}

@@ -154,8 +154,9 @@ func parseFile(path, rel string) ([]*Case, error) {
 			}
 			c.Query = strings.Join(q, "\n")
 			i++
+			// The result ends at an empty line; a row of blanks is a row.
 			var res []string
-			for ; i < len(lines) && strings.TrimSpace(lines[i]) != ""; i++ {
+			for ; i < len(lines) && lines[i] != ""; i++ {
 				res = append(res, lines[i])
 			}
 			if len(res) > 0 {

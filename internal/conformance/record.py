@@ -161,8 +161,8 @@ def record_file(path, jvm):
                 raise SystemExit(f"{path}: query {words[1:2]} has no '----' line")
             out.append("----")
             i += 1
-            while i < len(lines) and lines[i].strip() != "":
-                i += 1  # the old result
+            while i < len(lines) and lines[i] != "":
+                i += 1  # the old result (a row of blanks is a row)
             ordered = "ordered" in words[2:]
             t0 = time.time()
             try:

@@ -81,15 +81,34 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Sel
 		if groupBy != nil {
 			return nil, nil, errAt(q.At, "SELECT DISTINCT with GROUP BY is not supported by weir yet")
 		}
+		// SELECT DISTINCT groups by every item; a star stands for its
+		// columns.
+		var items []sql.SelectItem
 		for _, it := range q.Items {
-			if it.Star {
-				return nil, nil, errAt(it.At, "SELECT DISTINCT * is not supported by weir yet; list the columns")
+			if !it.Star {
+				items = append(items, it)
+				continue
 			}
+			for _, c := range in {
+				if it.StarQualifier != "" && !strings.EqualFold(it.StarQualifier, c.qual) {
+					continue
+				}
+				id := &sql.Ident{At: it.At, Parts: []string{c.name}}
+				if c.qual != "" {
+					id.Parts = []string{c.qual, c.name}
+				}
+				items = append(items, sql.SelectItem{At: it.At, Expr: id})
+			}
+		}
+		for _, it := range items {
 			if err := noAggregates(it.Expr, "SELECT DISTINCT"); err != nil {
 				return nil, nil, err
 			}
 			groupBy = append(groupBy, it.Expr)
 		}
+		q2 := *q
+		q2.Items = items
+		q = &q2
 	}
 	g := &grouping{b: b}
 	var pre []expr.Expr // the calc before the aggregation

@@ -44,6 +44,9 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 		return nil, err
 	}
 	q := st.Query
+	if err := noAggregates(q.Where, "WHERE; filter groups with HAVING"); err != nil {
+		return nil, err
+	}
 	if (isAggregateQuery(q) || q.OrderBy != nil) && !bounded(job.Source.Table) {
 		return nil, errAt(q.At, "this query aggregates or sorts the rows of %s, which never ends; weir runs GROUP BY, aggregates and ORDER BY on bounded input only, as Flink's batch mode does (datagen with 'number-of-rows', filesystem, VALUES)", job.Source.Table.Name)
 	}
@@ -133,6 +136,10 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 			outs[i] = coerce(o, want)
 		}
 		names[i] = sink.Schema[i].Name
+	}
+	if q.OrderBy != nil && q.Offset > 0 && q.Limit < 0 {
+		// Flink's batch sort needs an end when it skips rows.
+		return nil, errAt(q.LimitAt, "ORDER BY with OFFSET needs a LIMIT (or FETCH FIRST n ROWS ONLY), as in Flink")
 	}
 	var keys []sortop.Key
 	if q.OrderBy != nil {
