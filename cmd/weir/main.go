@@ -391,8 +391,13 @@ func cmdSQL(args []string, stdout, stderr io.Writer, explain bool) int {
 	} else {
 		src, err = os.ReadFile(*file)
 	}
+	if errors.Is(err, os.ErrNotExist) {
+		wd, _ := os.Getwd()
+		fmt.Fprintf(stderr, "weir: -f %s: the file does not exist (relative to %s)\n", *file, wd)
+		return exitFailed
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "weir: %v\n", err)
+		fmt.Fprintf(stderr, "weir: -f %s: %v\n", *file, err)
 		return exitFailed
 	}
 	var p job.Progress

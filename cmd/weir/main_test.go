@@ -129,6 +129,14 @@ func TestMissingPyFiles(t *testing.T) {
 	}
 }
 
+func TestMissingSQLFile(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errs := runCLI(t, dir, "sql", "-f", "nope.sql")
+	if want := "weir: -f nope.sql: the file does not exist (relative to " + dir + ")"; code != exitFailed || !strings.Contains(errs, want) {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, errs, want)
+	}
+}
+
 func TestVerboseCount(t *testing.T) {
 	for args, want := range map[string]int{
 		"":         0,
