@@ -2,6 +2,7 @@ package pyexec
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand"
 	"strings"
@@ -354,5 +355,34 @@ func TestEncodeRowsBoundsBytes(t *testing.T) {
 	}
 	if want := "[2 1 1 3 1 1]"; fmt.Sprint(counts) != want {
 		t.Errorf("rows per element = %v, want %v", counts, want)
+	}
+}
+
+// TestInputRowTooLarge: an input row over maxRowBytes cannot be sent in any
+// gRPC message: encodeRows reports it as a LimitError naming the limit.
+func TestInputRowTooLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocates 400 MB")
+	}
+	enc := coder.NewEncoder([]types.T{types.STRING})
+	sb := array.NewStringBuilder(memory.DefaultAllocator)
+	sb.Append("small")
+	sb.Append(strings.Repeat("h", maxRowBytes+1))
+	col := sb.NewArray()
+	defer col.Release()
+	sb.Release()
+	cols := []arrow.Array{col}
+	if _, m, err := encodeRows(enc, cols, 0, 2); err != nil || m != 1 {
+		t.Fatalf("first element: %d rows, %v; want the small row alone", m, err)
+	}
+	_, _, err := encodeRows(enc, cols, 1, 2)
+	var le *LimitError
+	if !errors.As(err, &le) {
+		t.Fatalf("error = %v, want a LimitError", err)
+	}
+	for _, want := range []string{"input row 2", "209715200 bytes (200 MiB)", "every try"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
 	}
 }
