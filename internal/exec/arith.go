@@ -162,10 +162,7 @@ func decimalSide(o operand, n, up int) ([]decimal128.Num, decimal128.Num) {
 		} else {
 			d = decimal128.FromI64(ToInt64(v))
 		}
-		if up > 0 {
-			d = d.IncreaseScaleBy(int32(up))
-		}
-		return d
+		return d.Mul(decimal128.GetScaleMultiplier(up))
 	}
 	if o.arr == nil {
 		return nil, conv(o.scalar)
@@ -185,20 +182,18 @@ func decimalSide(o operand, n, up int) ([]decimal128.Num, decimal128.Num) {
 		if up == 0 {
 			return vals, decimal128.Num{}
 		}
+		mul := decimal128.GetScaleMultiplier(up)
 		for i, v := range vals {
-			out[i] = v.IncreaseScaleBy(int32(up))
+			out[i] = v.Mul(mul)
 		}
 	}
 	return out, decimal128.Num{}
 }
 
 func intsToDecimal[T integer](vals []T, up int, out []decimal128.Num) {
+	mul := decimal128.GetScaleMultiplier(up)
 	for i, v := range vals {
-		d := decimal128.FromI64(int64(v))
-		if up > 0 {
-			d = d.IncreaseScaleBy(int32(up))
-		}
-		out[i] = d
+		out[i] = decimal128.FromI64(int64(v)).Mul(mul)
 	}
 }
 
@@ -492,46 +487,22 @@ func arithError(c *expr.Call, err error, x any, xt types.T, y any, yt types.T) e
 // when it then has too many digits (errOverflow when rt is NOT NULL).
 func arithValue(op string, x any, xt types.T, y any, yt types.T, rt types.T) (any, error) {
 	if rt.Kind == types.Decimal {
-		rx, err := toRat(x, xt)
+		ux, sx, ok1 := unscaled(x, xt)
+		uy, sy, ok2 := unscaled(y, yt)
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("DECIMAL arithmetic on %s and %s", plain(xt), plain(yt))
+		}
+		u, err := decimalArith(op, ux, sx, uy, sy, rt.Scale)
 		if err != nil {
 			return nil, err
 		}
-		ry, err := toRat(y, yt)
-		if err != nil {
-			return nil, err
-		}
-		r := new(big.Rat)
-		switch op {
-		case "+":
-			r.Add(rx, ry)
-		case "-":
-			r.Sub(rx, ry)
-		case "*":
-			r.Mul(rx, ry)
-		case "/":
-			if ry.Sign() == 0 {
-				return nil, errDivByZero
-			}
-			r = roundSignificant(r.Quo(rx, ry), 38)
-		case "%":
-			if ry.Sign() == 0 {
-				return nil, errDivByZero
-			}
-			r.Quo(rx, ry)
-			q := new(big.Int).Quo(r.Num(), r.Denom())
-			if q.CmpAbs(pow10(38)) >= 0 {
-				return nil, errImpossible
-			}
-			r.Sub(rx, new(big.Rat).Mul(new(big.Rat).SetInt(q), ry))
-		}
-		d, ok := ratDecimal(r, rt.Precision, rt.Scale)
-		if !ok {
+		if u.CmpAbs(pow10(rt.Precision)) >= 0 {
 			if !rt.Nullable {
 				return nil, errOverflow
 			}
 			return nil, nil
 		}
-		return d, nil
+		return decimal128.FromBigInt(u), nil
 	}
 	cx, err := CastValue(x, xt, rt)
 	if err != nil {
@@ -586,23 +557,116 @@ func arithValue(op string, x any, xt types.T, y any, yt types.T, rt types.T) (an
 	return narrowInt(r, rt.Kind), nil
 }
 
-// roundSignificant rounds r half up to its first digits significant digits,
-// as Java's BigDecimal with a MathContext of that precision.
-func roundSignificant(r *big.Rat, digits int) *big.Rat {
-	if r.Sign() == 0 {
-		return r
+// unscaled returns a DECIMAL or integer value as its unscaled integer and
+// scale; ok is false for other values.
+func unscaled(v any, t types.T) (u *big.Int, scale int, ok bool) {
+	switch x := v.(type) {
+	case decimal128.Num:
+		return x.BigInt(), t.Scale, true
+	case int8, int16, int32, int64:
+		return big.NewInt(ToInt64(v)), 0, true
 	}
-	num := new(big.Int).Abs(r.Num())
-	den := r.Denom()
-	// k is the number of integer digits: 10^(k-1) <= |r| < 10^k.
-	k := int(float64(num.BitLen()-den.BitLen()) * math.Log10(2))
-	for cmpPow10(num, den, k) >= 0 {
+	return nil, 0, false
+}
+
+// decimalArith computes x op y for x = ux / 10^sx and y = uy / 10^sy, as
+// Java's BigDecimal does for Flink, and returns the result at scale s,
+// rounded half up: + - * and % exactly, / first to 38 significant digits.
+// It works on integers only (no fractions to reduce).
+func decimalArith(op string, ux *big.Int, sx int, uy *big.Int, sy int, s int) (*big.Int, error) {
+	switch op {
+	case "+", "-":
+		m := max(sx, sy)
+		a, b := rescale(ux, sx, m), rescale(uy, sy, m)
+		if op == "+" {
+			a.Add(a, b)
+		} else {
+			a.Sub(a, b)
+		}
+		return rescale(a, m, s), nil
+	case "*":
+		return rescale(new(big.Int).Mul(ux, uy), sx+sy, s), nil
+	case "%":
+		if uy.Sign() == 0 {
+			return nil, errDivByZero
+		}
+		m := max(sx, sy)
+		q, r := new(big.Int).QuoRem(rescale(ux, sx, m), rescale(uy, sy, m), new(big.Int))
+		if q.CmpAbs(pow10(38)) >= 0 {
+			return nil, errImpossible
+		}
+		return rescale(r, m, s), nil
+	}
+	if uy.Sign() == 0 {
+		return nil, errDivByZero
+	}
+	if ux.Sign() == 0 {
+		return new(big.Int), nil
+	}
+	// The quotient is n / d.
+	n := new(big.Int).Mul(ux, pow10(sy))
+	d := new(big.Int).Mul(uy, pow10(sx))
+	if d.Sign() < 0 {
+		n.Neg(n)
+		d.Neg(d)
+	}
+	// k is the number of its integer digits: 10^(k-1) <= |n|/d < 10^k.
+	an := new(big.Int).Abs(n)
+	k := numDigits(an) - numDigits(d)
+	if cmpPow10(an, d, k) >= 0 {
 		k++
 	}
-	for cmpPow10(num, den, k-1) < 0 {
-		k--
+	f := 38 - k // the fractional digits of 38 significant ones
+	var r *big.Int
+	if f >= 0 {
+		r = roundDiv(n.Mul(n, pow10(f)), d)
+	} else {
+		r = roundDiv(n, d.Mul(d, pow10(-f)))
 	}
-	return roundAt(r, digits-k)
+	return rescale(r, f, s), nil
+}
+
+// rescale returns the unscaled value u of scale from at scale to, rounded
+// half up; scales may be negative.
+func rescale(u *big.Int, from, to int) *big.Int {
+	if to >= from {
+		return new(big.Int).Mul(u, pow10(to-from))
+	}
+	return roundDiv(u, pow10(from-to))
+}
+
+// roundDiv returns n / d (d > 0) rounded half away from zero.
+func roundDiv(n, d *big.Int) *big.Int {
+	q, m := new(big.Int).QuoRem(n, d, new(big.Int))
+	if m.Sign() != 0 {
+		m.Abs(m)
+		m.Lsh(m, 1)
+		if m.Cmp(d) >= 0 {
+			if n.Sign() < 0 {
+				q.Sub(q, big.NewInt(1))
+			} else {
+				q.Add(q, big.NewInt(1))
+			}
+		}
+	}
+	return q
+}
+
+// numDigits returns the number of decimal digits of x > 0.
+func numDigits(x *big.Int) int {
+	n := int(float64(x.BitLen())*math.Log10(2)) + 1
+	if x.Cmp(pow10(n-1)) < 0 {
+		n--
+	}
+	return n
+}
+
+// cmpPow10 compares num/den (both positive) with 10^k.
+func cmpPow10(num, den *big.Int, k int) int {
+	if k >= 0 {
+		return num.Cmp(new(big.Int).Mul(den, pow10(k)))
+	}
+	return new(big.Int).Mul(num, pow10(-k)).Cmp(den)
 }
 
 // roundAt rounds r half up to s fractional digits; a negative s rounds to
@@ -690,14 +754,6 @@ func roundValue(v any, t types.T, d int, rt types.T) (any, error) {
 	}
 	r := roundAt(new(big.Rat).SetInt64(ToInt64(v)), d)
 	return narrowInt(r.Num().Int64(), t.Kind), nil
-}
-
-// cmpPow10 compares num/den (both positive) with 10^k.
-func cmpPow10(num, den *big.Int, k int) int {
-	if k >= 0 {
-		return num.Cmp(new(big.Int).Mul(den, pow10(k)))
-	}
-	return new(big.Int).Mul(num, pow10(-k)).Cmp(den)
 }
 
 // toRat returns the exact value of a numeric value.

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -63,6 +64,11 @@ func (ev *evaluator) castArrayTry(a arrow.Array, from, to types.T, e expr.Expr, 
 	if !ev.generic && physical(from) != nil && physical(to) != nil && from.IsNumeric() && to.IsNumeric() {
 		return castNumArray(ev.mem, a, from, to), nil
 	}
+	if !ev.generic && to.Kind == types.Decimal && (from.IsInteger() || (from.Kind == types.Decimal && from.Scale <= to.Scale)) {
+		if out, ok := ev.castToDecimal(a, from, to, try); ok {
+			return out, nil
+		}
+	}
 	ap := newAppender(ev.mem, to, n)
 	for i := 0; i < n; i++ {
 		v, err := castOne(valueAt(a, i), from, to, try)
@@ -76,6 +82,75 @@ func (ev *evaluator) castArrayTry(a arrow.Array, from, to types.T, e expr.Expr, 
 		}
 	}
 	return ap.finish(), nil
+}
+
+// castToDecimal is the typed path of casts from integers and DECIMALs to a
+// DECIMAL of at least their scale, which need no rounding: the unscaled
+// values are multiplied in 128 bits. ok is false when a value does not fit
+// and the cast must fail (the generic path then says which).
+func (ev *evaluator) castToDecimal(a arrow.Array, from, to types.T, try bool) (out arrow.Array, ok bool) {
+	n := a.Len()
+	var x []decimal128.Num
+	up := to.Scale
+	if from.Kind == types.Decimal {
+		up -= from.Scale
+		x = values[decimal128.Num](a)
+	} else {
+		x = make([]decimal128.Num, n)
+		switch physical(from).(type) {
+		case int8:
+			intsToDecimal(values[int8](a), 0, x)
+		case int16:
+			intsToDecimal(values[int16](a), 0, x)
+		case int32:
+			intsToDecimal(values[int32](a), 0, x)
+		default:
+			intsToDecimal(values[int64](a), 0, x)
+		}
+	}
+	if up >= to.Precision {
+		return nil, false // only zero fits: the generic path knows
+	}
+	mul := decimal128.GetScaleMultiplier(up)
+	valid, off := validity(a)
+	buf, res := AllocValues[decimal128.Num](ev.mem, n)
+	var nullBits []byte
+	var vbuf *memory.Buffer
+	for i := 0; i < n; i++ {
+		if valid != nil && !bit(valid, off+i) {
+			continue
+		}
+		// |x| < 10^(p - up) is the value fitting DECIMAL(p, s); it also
+		// keeps the product within 128 bits.
+		if !x[i].FitsInPrecision(int32(to.Precision - up)) {
+			if !to.Nullable && !try {
+				buf.Release()
+				if vbuf != nil {
+					vbuf.Release()
+				}
+				return nil, false
+			}
+			if vbuf == nil {
+				if vbuf, _ = copyValidity(ev.mem, a); vbuf == nil {
+					var bits []byte
+					vbuf, bits = AllocBitmap(ev.mem, n)
+					bitutil.SetBitsTo(bits, 0, int64(n), true)
+				}
+				nullBits = bufBytes(vbuf)
+			}
+			bitutil.ClearBit(nullBits, i)
+			continue
+		}
+		res[i] = x[i].Mul(mul)
+	}
+	if vbuf == nil {
+		vbuf, _ = copyValidity(ev.mem, a)
+	}
+	nulls := 0
+	if vbuf != nil {
+		nulls = n - bitutil.CountSetBits(bufBytes(vbuf), 0, n)
+	}
+	return MakeArray(to.Arrow(), n, []*memory.Buffer{vbuf, buf}, nulls), true
 }
 
 // castFailure is a value that CAST cannot convert: not a value of the target
@@ -100,8 +175,8 @@ func (f *castFailure) Error() string {
 func castOne(v any, from, to types.T, try bool) (any, error) {
 	r, err := CastValue(v, from, to)
 	switch {
-	case err != nil && try:
-		return nil, nil
+	case try:
+		return r, nil // NULL on failure
 	case err != nil:
 		return nil, err
 	case r == nil && v != nil && !to.Nullable && to.Kind != types.Null:

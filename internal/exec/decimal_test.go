@@ -100,6 +100,13 @@ func TestDecimalFastPathMatchesGeneric(t *testing.T) {
 			rt := types.DecimalArith(op, p1, s1, p2, s2).WithNullable(r.IntN(2) == 0)
 			es = append(es, call(op, rt, a, bb), call(op, rt, a, sb), call(op, rt, sa, bb))
 		}
+		for k := 0; k < 3; k++ {
+			to := randomDecimalType(r)
+			if to.Kind != types.Decimal {
+				to = types.DECIMAL(38, 0)
+			}
+			es = append(es, &expr.Cast{X: a, T: to.WithNullable(r.IntN(2) == 0)}, &expr.Cast{X: a, T: to.WithNullable(false), Try: true})
+		}
 		for _, e := range es {
 			want, werr := slow.eval(e, batchOf(b))
 			got, gerr := fast.eval(e, batchOf(b))
@@ -182,23 +189,97 @@ func TestDecimalArithmeticValues(t *testing.T) {
 	}
 }
 
-// TestRoundSignificant checks the rounding of quotients to 38 significant
-// digits before their scale: a value just under a half at the scale can
-// round up twice, as in Java.
-func TestRoundSignificant(t *testing.T) {
-	cases := []struct{ in, want string }{
-		{"0.0000004" + strings.Repeat("9", 37) + "5", "0.0000005"},
-		{"0.0000004" + strings.Repeat("9", 37) + "4", "0.0000004" + strings.Repeat("9", 37)},
-		{"-1" + strings.Repeat("0", 40) + ".5", "-1" + strings.Repeat("0", 40)},
-		{"123456789012345678901234567890123456785", "123456789012345678901234567890123456790"},
-		{"2", "2"},
-		{"0", "0"},
+// TestDecimalDivisionRoundsTwice: a quotient is first rounded to 38
+// significant digits, then to its scale, as Java's BigDecimal with Flink's
+// MathContext(38, HALF_UP) does, so that a value just under a half can round
+// up twice.
+func TestDecimalDivisionRoundsTwice(t *testing.T) {
+	nines := strings.Repeat("9", 37)
+	cases := []struct {
+		x       string
+		sx      int
+		y       string
+		s       int
+		want    string
+		comment string
+	}{
+		{"4" + nines + "5", 45, "1", 6, "1", "0.0000004999...95 -> 0.0000005 -> 0.000001"},
+		{"4" + nines + "4", 45, "1", 6, "0", "0.0000004999...94 -> 0.0000004999...9 -> 0.000000"},
+		{"-4" + nines + "5", 45, "1", 6, "-1", "negative, half away from zero"},
+		{"1" + strings.Repeat("0", 40) + "5", 1, "1", 0, "1" + strings.Repeat("0", 40), "41 integer digits keep 38"},
+		{"2", 0, "3", 6, "666667", "2/3"},
 	}
 	for _, c := range cases {
-		in, _ := new(big.Rat).SetString(c.in)
-		want, _ := new(big.Rat).SetString(c.want)
-		if got := roundSignificant(in, 38); got.Cmp(want) != 0 {
-			t.Errorf("roundSignificant(%s) = %s, want %s", c.in, got.FloatString(45), c.want)
+		x, _ := new(big.Int).SetString(c.x, 10)
+		y, _ := new(big.Int).SetString(c.y, 10)
+		got, err := decimalArith("/", x, c.sx, y, 0, c.s)
+		if err != nil || got.String() != c.want {
+			t.Errorf("%s: got %v (%v), want %s", c.comment, got, err, c.want)
+		}
+	}
+}
+
+// ratArith is decimalArith computed over rational numbers, the reference
+// for TestDecimalArithMatchesRationals.
+func ratArith(op string, ux *big.Int, sx int, uy *big.Int, sy int, s int) (*big.Int, error) {
+	x := new(big.Rat).SetFrac(ux, pow10(sx))
+	y := new(big.Rat).SetFrac(uy, pow10(sy))
+	r := new(big.Rat)
+	switch op {
+	case "+":
+		r.Add(x, y)
+	case "-":
+		r.Sub(x, y)
+	case "*":
+		r.Mul(x, y)
+	case "/", "%":
+		if y.Sign() == 0 {
+			return nil, errDivByZero
+		}
+		r.Quo(x, y)
+		if op == "%" {
+			q := new(big.Int).Quo(r.Num(), r.Denom())
+			if q.CmpAbs(pow10(38)) >= 0 {
+				return nil, errImpossible
+			}
+			r.Sub(x, new(big.Rat).Mul(new(big.Rat).SetInt(q), y))
+		} else if r.Sign() != 0 {
+			// Round to 38 significant digits: find the integer digits k.
+			p10 := func(e int) *big.Rat {
+				if e >= 0 {
+					return new(big.Rat).SetInt(pow10(e))
+				}
+				return new(big.Rat).SetFrac(big.NewInt(1), pow10(-e))
+			}
+			a := new(big.Rat).Abs(r)
+			k := 0
+			for a.Cmp(p10(k)) >= 0 {
+				k++
+			}
+			for a.Cmp(p10(k-1)) < 0 {
+				k--
+			}
+			r = roundAt(r, 38-k)
+		}
+	}
+	return roundRat(r, s), nil
+}
+
+// TestDecimalArithMatchesRationals compares the integer DECIMAL kernel with
+// the same operations over rational numbers, on random operands of up to 38
+// digits and random scales.
+func TestDecimalArithMatchesRationals(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < 20000; i++ {
+		p1, p2 := 1+r.IntN(38), 1+r.IntN(38)
+		sx, sy := r.IntN(p1+1), r.IntN(p2+1)
+		x, y := randomDecimal(r, p1).BigInt(), randomDecimal(r, p2).BigInt()
+		op := []string{"+", "-", "*", "/", "%"}[r.IntN(5)]
+		s := r.IntN(39)
+		got, gerr := decimalArith(op, x, sx, y, sy, s)
+		want, werr := ratArith(op, x, sx, y, sy, s)
+		if fmt.Sprint(gerr) != fmt.Sprint(werr) || (gerr == nil && got.Cmp(want) != 0) {
+			t.Fatalf("%se-%d %s %se-%d at scale %d: got %v (%v), want %v (%v)", x, sx, op, y, sy, s, got, gerr, want, werr)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/weir-dev/weir/internal/expr"
@@ -81,4 +82,20 @@ func BenchmarkCalc(b *testing.B) {
 		out.Release()
 	}
 	b.ReportMetric(float64(b.N)*benchRows/b.Elapsed().Seconds()/1e6, "Mrows/s")
+}
+
+// BenchmarkEvalDecimal evaluates CAST(c0 AS DECIMAL(10, 2)) * 1.1 and the
+// same plus c0, DECIMAL arithmetic with Flink's result types, on the typed
+// 128-bit path and the exact generic one; and a DECIMAL division, which has
+// only the exact path.
+func BenchmarkEvalDecimal(b *testing.B) {
+	d := &expr.Cast{X: c0, T: types.DECIMAL(10, 2)}
+	mul := call("*", types.DECIMAL(13, 3), d, lit(decimal128.FromI64(11), types.DECIMAL(2, 1).NotNull()))
+	add := call("+", types.DECIMAL(13, 2), d, c0)
+	div := call("/", types.DECIMAL(23, 13), d, lit(int32(7), types.INT.NotNull()))
+	b.Run("mul/fast", func(b *testing.B) { benchEval(b, mul, true, false) })
+	b.Run("mul/generic", func(b *testing.B) { benchEval(b, mul, true, true) })
+	b.Run("add/fast", func(b *testing.B) { benchEval(b, add, true, false) })
+	b.Run("add/generic", func(b *testing.B) { benchEval(b, add, true, true) })
+	b.Run("div", func(b *testing.B) { benchEval(b, div, true, false) })
 }
