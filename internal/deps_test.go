@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"plan":        {"types", "expr", "sql", "coder", "exec", "pyexec", "weirpb", "aggregate", "sortop"},
 	"job":         {"plan", "exec", "connector", "pyexec", "types", "suggest"},
 	"conformance": {"sql", "plan", "job", "connector", "types"},
+	"gateway":     {"types", "sql", "plan", "job", "exec", "pyexec", "tmpdir"},
 }
 
 const module = "github.com/weir-dev/weir/internal/"

@@ -69,6 +69,7 @@ Usage:
   weir sql -f job.sql [--pyfiles a.py,dir,b.zip] [-D key=value ...] [--progress=auto|tty|plain|off] [-v]
   weir explain -f job.sql [--pyfiles ...] [-D key=value ...]
   weir bench flip121 [--rows N] [--columns M] [--workers W] [-D key=value ...]
+  weir gateway [-D key=value ...]   (started by the weir.table Python package)
   weir version
 
 Options use Flink's names, e.g. -D parallelism.default=2, -D python.executable=/usr/bin/python3,
@@ -90,6 +91,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdSQL(args[1:], stdout, stderr, true)
 	case "bench":
 		return cmdBench(args[1:], stdout, stderr)
+	case "gateway":
+		return cmdGateway(args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version":
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "weir version: unexpected argument '%s'; it takes none\n", args[1])
@@ -102,7 +105,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	msg := fmt.Sprintf("weir: unknown command %q", args[0])
-	if s := suggest.Closest(args[0], []string{"sql", "explain", "bench", "version", "help"}, 2); s != "" {
+	if s := suggest.Closest(args[0], []string{"sql", "explain", "bench", "gateway", "version", "help"}, 2); s != "" {
 		msg += fmt.Sprintf(" (did you mean '%s'?)", s)
 	} else if strings.HasSuffix(args[0], ".sql") {
 		msg += fmt.Sprintf(" (did you mean 'weir sql -f %s'?)", args[0])

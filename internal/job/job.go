@@ -45,6 +45,10 @@ type Options struct {
 	// Progress says how to report progress while the job runs; the zero
 	// value reports nothing.
 	Progress Progress
+	// OpenSource, when set, opens the source of a table the caller holds
+	// (the gateway's tables sent from Python); ok false means the table's
+	// connector opens it.
+	OpenSource func(t *plan.Table) (src exec.Source, ok bool)
 }
 
 // Result summarises a finished job.
@@ -198,12 +202,18 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 	}
 	mem := memory.NewGoAllocator()
 	var src exec.Source
-	if j.Source.Table != nil {
+	opened := false
+	if j.Source.Table != nil && opts.OpenSource != nil {
+		src, opened = opts.OpenSource(j.Source.Table)
+	}
+	switch {
+	case opened:
+	case j.Source.Table != nil:
 		src, err = connector.OpenSource(j.Source.Table.Name, j.Source.Schema, j.Source.Table.Options, s.BatchRows, mem)
 		if err != nil {
 			return nil, err
 		}
-	} else {
+	default:
 		src = connector.ValuesSource(j.Source.Schema, j.Source.Values, mem)
 	}
 	defer src.Close()

@@ -77,10 +77,8 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Sel
 		}
 	}
 	groupBy := q.GroupBy
-	if q.Distinct {
-		if groupBy != nil {
-			return nil, nil, errAt(q.At, "SELECT DISTINCT with GROUP BY is not supported by weir yet")
-		}
+	distinctAfter := q.Distinct && groupBy != nil
+	if q.Distinct && !distinctAfter {
 		// SELECT DISTINCT groups by every item; a star stands for its
 		// columns.
 		var items []sql.SelectItem
@@ -139,7 +137,9 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Sel
 		post = append(post, col)
 	}
 	global := len(groupBy) == 0
-	out := &sql.Select{At: q.At, Limit: q.Limit, Offset: q.Offset, LimitAt: q.LimitAt}
+	// With GROUP BY, DISTINCT applies to the projected groups: the
+	// rewritten query keeps it and a second aggregation removes duplicates.
+	out := &sql.Select{At: q.At, Distinct: distinctAfter, Limit: q.Limit, Offset: q.Offset, LimitAt: q.LimitAt}
 	for i, it := range q.Items {
 		if it.Star {
 			return nil, nil, errAt(it.At, "* cannot be selected in an aggregating query; list the grouped columns")
@@ -532,7 +532,7 @@ func bounded(t *Table) bool {
 	case "datagen":
 		_, ok := t.Options["number-of-rows"]
 		return ok
-	case "filesystem":
+	case "filesystem", MemoryConnector:
 		return true
 	}
 	return false

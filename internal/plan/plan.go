@@ -25,6 +25,11 @@ type Table struct {
 	Options map[string]string
 }
 
+// MemoryConnector is the connector of tables whose rows a client of the
+// engine holds in memory (the gateway's tables sent from Python): bounded,
+// opened by the caller of the job (job.Options.OpenSource).
+const MemoryConnector = "weir-memory"
+
 // Connector is the table's 'connector' option.
 func (t *Table) Connector() string { return t.Options["connector"] }
 

@@ -1,0 +1,215 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/weir-dev/weir/internal/tmpdir"
+)
+
+// Config configures a gateway.
+type Config struct {
+	// Secret must be sent by the client in its first message; a connection
+	// that does not is closed.
+	Secret string
+	// Settings are the session's initial settings (-D flags).
+	Settings map[string]string
+	// Python is the workers' interpreter unless python.executable is set.
+	Python string
+	// Version is the engine's version, told to the client.
+	Version string
+	// Log receives the engine's and the workers' logs.
+	Log *slog.Logger
+	// Ready receives one JSON line, {"socket": path}, once the gateway
+	// listens.
+	Ready io.Writer
+	// AcceptTimeout bounds the wait for the client; default 60 s.
+	AcceptTimeout time.Duration
+}
+
+// Run listens on a Unix socket in a new private directory, serves the first
+// client that authenticates, and returns when that client disconnects or
+// ctx ends (cancelling a running job). It serves one session: a gateway
+// belongs to the program that started it.
+func Run(ctx context.Context, cfg Config) error {
+	if len(cfg.Secret) < 16 {
+		return errors.New("gateway: a secret of at least 16 characters is required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	dir, err := tmpdir.Make("weir-gw-")
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "gateway.sock")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		return fmt.Errorf("gateway: listening on %s: %w", sock, err)
+	}
+	defer ln.Close()
+	line, _ := json.Marshal(map[string]string{"socket": sock})
+	if _, err := fmt.Fprintf(cfg.Ready, "%s\n", line); err != nil {
+		return fmt.Errorf("gateway: announcing the socket: %w", err)
+	}
+	timeout := cfg.AcceptTimeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	ln.SetDeadline(time.Now().Add(timeout))
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	for {
+		conn, err := ln.AcceptUnix()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("gateway: no client connected within %s: %w", timeout, err)
+		}
+		ok, err := authenticate(conn, cfg)
+		if err != nil || !ok {
+			cfg.Log.Warn("gateway: refused a connection", "err", err)
+			conn.Close()
+			continue
+		}
+		// One client: no one else may connect.
+		ln.Close()
+		os.Remove(sock)
+		return serve(ctx, conn, dir, cfg)
+	}
+}
+
+// authenticate reads the hello message and checks its secret.
+func authenticate(conn net.Conn, cfg Config) (bool, error) {
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	defer conn.SetReadDeadline(time.Time{})
+	var req Request
+	if _, err := ReadMessage(conn, &req); err != nil {
+		return false, err
+	}
+	if req.Op != "hello" {
+		return false, fmt.Errorf("first message is %q, want hello", req.Op)
+	}
+	if subtle.ConstantTimeCompare([]byte(req.Secret), []byte(cfg.Secret)) != 1 {
+		WriteMessage(bufio.NewWriter(conn), &Response{Error: "wrong secret"}, nil)
+		return false, errors.New("wrong secret")
+	}
+	return true, WriteMessage(bufio.NewWriter(conn), &Response{OK: true, Version: cfg.Version}, nil)
+}
+
+type message struct {
+	req  Request
+	body []byte
+}
+
+// serve runs the session of one connection. Requests are read in their own
+// goroutine so that a closed connection cancels a running job at once.
+func serve(ctx context.Context, conn net.Conn, dir string, cfg Config) error {
+	defer conn.Close()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sess, err := NewSession(cfg.Settings, dir, cfg.Python, cfg.Log)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	msgs := make(chan message)
+	go func() {
+		defer close(msgs)
+		for {
+			var m message
+			body, err := ReadMessage(conn, &m.req)
+			if err != nil {
+				if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+					cfg.Log.Warn("gateway: reading a request", "err", err)
+				}
+				cancel(errors.New("the client disconnected"))
+				return
+			}
+			m.body = body
+			select {
+			case msgs <- m:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	w := bufio.NewWriterSize(conn, 1<<16)
+	for {
+		var m message
+		var ok bool
+		select {
+		case m, ok = <-msgs:
+		case <-ctx.Done():
+		}
+		if !ok {
+			return nil
+		}
+		if m.req.Op == "close" {
+			WriteMessage(w, &Response{OK: true}, nil)
+			return nil
+		}
+		resp, body := handle(ctx, sess, m)
+		if err := WriteMessage(w, resp, body); err != nil {
+			return fmt.Errorf("gateway: writing a response: %w", err)
+		}
+	}
+}
+
+// handle runs one request; errors become responses.
+func handle(ctx context.Context, s *Session, m message) (resp *Response, body []byte) {
+	defer func() {
+		if p := recover(); p != nil {
+			resp, body = &Response{Error: fmt.Sprintf("internal error in the engine: %v", p)}, nil
+		}
+	}()
+	var err error
+	r := m.req
+	switch r.Op {
+	case "execute_sql":
+		resp, body, err = s.Execute(ctx, r.SQL)
+	case "schema":
+		resp, err = s.Schema(ctx, r.SQL)
+	case "explain":
+		resp, err = s.Explain(ctx, r.SQL)
+	case "create_view":
+		resp, err = s.CreateView(ctx, r.Name, r.SQL)
+	case "drop_view":
+		if !s.DropView(r.Name) && !r.IfExists {
+			err = fmt.Errorf("there is no temporary view %s", r.Name)
+		}
+		resp = &Response{OK: true}
+	case "register_table":
+		var n int64
+		n, err = s.RegisterTable(r.Name, r.Columns, m.body)
+		resp = &Response{OK: true, Rows: n}
+	case "register_function":
+		resp, err = s.RegisterFunction(ctx, r.Name, m.body)
+	case "drop_function":
+		if !s.DropFunction(r.Name) && !r.IfExists {
+			err = fmt.Errorf("there is no temporary function %s", r.Name)
+		}
+		resp = &Response{OK: true}
+	case "set_config":
+		s.Set(r.Settings)
+		resp = &Response{OK: true}
+	default:
+		err = fmt.Errorf("unknown request %q", r.Op)
+	}
+	if err != nil {
+		return &Response{Error: err.Error()}, nil
+	}
+	return resp, body
+}
