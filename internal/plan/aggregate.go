@@ -505,6 +505,15 @@ func orderKeys(q *sql.Select, b *binder, outs []expr.Expr, labels []string) (key
 				extra = append(extra, e)
 			}
 		}
+		t := types.T{}
+		if col < len(outs) {
+			t = outs[col].Type()
+		} else {
+			t = extra[col-len(outs)].Type()
+		}
+		if !groupable(t) {
+			return nil, nil, errAt(o.X.Pos(), "ORDER BY on %s is not supported by weir yet", t.Kind)
+		}
 		k := sortop.Key{Col: col, Desc: o.Desc}
 		// Flink's default: NULLs first ascending, last descending (NULL
 		// is the smallest value).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/weir-dev/weir/internal/aggregate"
 	"github.com/weir-dev/weir/internal/expr"
 	"github.com/weir-dev/weir/internal/sortop"
 	"github.com/weir-dev/weir/internal/sql"
@@ -154,9 +155,21 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 		}
 	}
 	visible := len(sink.Schema)
+	if q.Distinct && len(outs) > visible {
+		return nil, errAt(q.OrderBy[0].X.Pos(), "with SELECT DISTINCT, ORDER BY may use only the selected columns")
+	}
 	outs, filter = p.pruneLateral(outs, filter)
 	if err := p.finish(outs, names, filter); err != nil {
 		return nil, err
+	}
+	if q.Distinct {
+		// SELECT DISTINCT over groups: group the output rows by all of their
+		// columns.
+		op := &aggregate.Op{Schema: p.schema}
+		for i := range p.schema {
+			op.Keys = append(op.Keys, i)
+		}
+		p.steps = append(p.steps, Step{Op: op})
 	}
 	if keys != nil || q.Limit >= 0 || q.Offset > 0 {
 		p.steps = append(p.steps, Step{Op: &sortop.Op{Keys: keys, Limit: q.Limit, Offset: q.Offset, Schema: p.schema}})
