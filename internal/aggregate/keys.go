@@ -11,13 +11,13 @@ import (
 )
 
 // groups assigns a dense group id to each distinct key. One integer-like key
-// column takes a map of int64; any other key is encoded column by column
+// column takes an open-addressing table of int64 (intTable); any other key is encoded column by column
 // into bytes (a null flag, then the value) and looked up as a string.
 type groups struct {
 	n int32 // number of groups
 	// ints is the single-integer-key table; nullID the group of the NULL
 	// key (-1 until seen).
-	ints   map[int64]int32
+	ints   *intTable
 	nullID int32
 	// bytes is the general table; enc holds each row's encoded key.
 	bytes map[string]int32
@@ -31,7 +31,7 @@ type groups struct {
 func newGroups(keyTypes []arrow.DataType, mem memory.Allocator) *groups {
 	g := &groups{nullID: -1}
 	if len(keyTypes) == 1 && intLike(keyTypes[0]) {
-		g.ints = map[int64]int32{}
+		g.ints = newIntTable()
 	} else {
 		g.bytes = map[string]int32{}
 	}
@@ -89,10 +89,10 @@ func (g *groups) assignInts(col arrow.Array, ids []int32) error {
 	keys := []arrow.Array{col}
 	if col.NullN() == 0 {
 		for i, v := range vals {
-			id, ok := g.ints[v]
-			if !ok {
+			id := g.ints.find(v)
+			if id < 0 {
 				id = g.newGroup(keys, i)
-				g.ints[v] = id
+				g.ints.add(v, id)
 			}
 			ids[i] = id
 		}
@@ -106,10 +106,10 @@ func (g *groups) assignInts(col arrow.Array, ids []int32) error {
 			ids[i] = g.nullID
 			continue
 		}
-		id, ok := g.ints[v]
-		if !ok {
+		id := g.ints.find(v)
+		if id < 0 {
 			id = g.newGroup(keys, i)
-			g.ints[v] = id
+			g.ints.add(v, id)
 		}
 		ids[i] = id
 	}
