@@ -3,11 +3,13 @@ package exec
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -340,4 +342,61 @@ func TestTryCast(t *testing.T) {
 			a.Release()
 		}
 	}
+}
+
+// TestTryCastEveryPair casts values of every scalar type to every scalar
+// type: where CAST converts, TRY_CAST gives the same value; where CAST fails,
+// TRY_CAST gives NULL; and casts that do not exist are refused by CanCast.
+func TestTryCastEveryPair(t *testing.T) {
+	scalars := []types.T{
+		types.TINYINT, types.SMALLINT, types.INT, types.BIGINT, types.BOOLEAN, types.FLOAT, types.DOUBLE,
+		types.DECIMAL(5, 2), types.DECIMAL(38, 0), types.CHAR(3), types.VARCHAR(4), types.STRING,
+		types.BINARY(2), types.BYTES, types.DATE, types.TIME(0), types.TIME(3), types.TIMESTAMP(3),
+		types.TIMESTAMP(9), types.TIMESTAMP_LTZ(6),
+	}
+	vals := map[types.Kind][]any{
+		types.TinyInt: {int8(-128), int8(0), int8(127)}, types.SmallInt: {int16(-32768), int16(300)},
+		types.Int: {int32(-2147483648), int32(1), int32(123456)}, types.BigInt: {int64(-1), int64(1) << 62},
+		types.Boolean: {true, false}, types.Float: {float32(1.5), float32(math.Inf(1)), float32(-3e38)},
+		types.Double: {1e300, math.NaN(), -0.125, 2.5}, types.Decimal: {dec(12345), dec(-1)},
+		types.Char: {"12 ", "tru", "ab"}, types.Varchar: {"2020", "-1.5", "t"},
+		types.Binary: {[]byte{1, 2}, []byte("ab")}, types.Varbinary: {[]byte("12"), []byte{0xff}},
+		types.Date: {arrow.Date32(18262), arrow.Date32(-1)}, types.Time: {arrow.Time32(45296789), arrow.Time32(0)},
+		types.Timestamp: {arrow.Timestamp(1577880000123), arrow.Timestamp(-1)}, types.TimestampLTZ: {arrow.Timestamp(1500)},
+	}
+	vals[types.Varchar] = append(vals[types.Varchar], "2020-01-01 12:00:00", "12:34:56", "1e3", "alice", "99999999999999999999999")
+	pairs, fails := 0, 0
+	for _, from := range scalars {
+		for _, to := range scalars {
+			if !CanCast(from, to) {
+				if from.IsString() || (from.IsNumeric() && to.IsNumeric()) || from.EqualIgnoringNull(to) {
+					t.Errorf("CanCast(%s, %s) is false", from, to)
+				}
+				continue
+			}
+			pairs++
+			for _, v := range vals[from.Kind] {
+				if from.Kind == types.Timestamp && from.Precision == 9 {
+					v = arrow.Timestamp(int64(v.(arrow.Timestamp)) * 1e6)
+				}
+				if from.Kind == types.Decimal && from.Precision == 38 {
+					v = dec(-7)
+				}
+				want, cerr := castOne(v, from, to.NotNull(), false)
+				got, terr := castOne(v, from, to, true)
+				switch {
+				case terr != nil:
+					t.Errorf("TRY_CAST(%v AS %s) from %s fails: %v", v, to, from, terr)
+				case cerr != nil:
+					fails++
+					if got != nil {
+						t.Errorf("TRY_CAST(%v AS %s) from %s = %v, want NULL (CAST fails: %v)", v, to, from, got, cerr)
+					}
+				case !sameValue(got, want):
+					t.Errorf("TRY_CAST(%v AS %s) from %s = %#v, CAST gives %#v", v, to, from, got, want)
+				}
+			}
+		}
+	}
+	t.Logf("%d type pairs, %d values CAST cannot convert", pairs, fails)
 }
