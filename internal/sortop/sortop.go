@@ -42,6 +42,8 @@ type Op struct {
 	Limit  int64
 	Offset int64
 	Schema types.Schema
+	// compactSlack overrides slack() in tests.
+	compactSlack int64
 }
 
 // topNMax is the largest OFFSET+LIMIT kept by the Top-N path; beyond it the
@@ -85,6 +87,15 @@ func (o *Op) String() string {
 	return s
 }
 
+// slack is how many rows beyond twice the kept ones gather before Top-N
+// compacts them.
+func (o *Op) slack() int64 {
+	if o.compactSlack > 0 {
+		return o.compactSlack
+	}
+	return outRows
+}
+
 func (o *Op) topN() bool { return o.Limit >= 0 && o.Offset+o.Limit <= topNMax }
 
 // Run sorts the batches of in and sends the result to out. It releases the
@@ -104,6 +115,13 @@ func (o *Op) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.Reco
 	}
 	defer func() { release() }()
 	keep := o.Offset + o.Limit
+	// threshold is the worst of the best keep rows so far (Top-N only).
+	var threshold arrow.RecordBatch
+	defer func() {
+		if threshold != nil {
+			threshold.Release()
+		}
+	}()
 	for b := range in {
 		if ctx.Err() != nil {
 			b.Release()
@@ -113,9 +131,19 @@ func (o *Op) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.Reco
 			b.Release()
 			continue
 		}
+		if threshold != nil {
+			// Top-N: only rows better than the worst row kept can enter.
+			var err error
+			if b, err = o.better(ctx, mem, b, threshold); err != nil {
+				return err
+			}
+			if b == nil {
+				continue
+			}
+		}
 		pool = append(pool, b)
 		poolRows += b.NumRows()
-		if o.topN() && poolRows > 2*keep+outRows {
+		if o.topN() && poolRows > 2*keep+o.slack() {
 			// Keep only the best rows so far.
 			best, err := o.sorted(ctx, mem, pool, keep)
 			if err != nil {
@@ -123,6 +151,13 @@ func (o *Op) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.Reco
 			}
 			release()
 			pool, poolRows = []arrow.RecordBatch{best}, best.NumRows()
+			if threshold != nil {
+				threshold.Release()
+				threshold = nil
+			}
+			if best.NumRows() == keep && keep > 0 {
+				threshold = best.NewSlice(keep-1, keep)
+			}
 		}
 	}
 	if ctx.Err() != nil || len(pool) == 0 {
@@ -147,6 +182,64 @@ func (o *Op) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.Reco
 		}
 	}
 	return nil
+}
+
+// better returns the rows of b that sort strictly before the one row of
+// threshold, or nil when there are none; it releases b.
+func (o *Op) better(ctx context.Context, mem memory.Allocator, b, threshold arrow.RecordBatch) (arrow.RecordBatch, error) {
+	defer b.Release()
+	cmps := make([]func(i, j int32) int, len(o.Keys))
+	for k, key := range o.Keys {
+		c, err := comparator2(b.Column(key.Col), threshold.Column(key.Col), key)
+		if err != nil {
+			return nil, err
+		}
+		cmps[k] = c
+	}
+	var sel []int32
+	for i := int32(0); i < int32(b.NumRows()); i++ {
+		for _, c := range cmps {
+			if r := c(i, 0); r != 0 {
+				if r < 0 {
+					sel = append(sel, i)
+				}
+				break
+			}
+		}
+	}
+	if len(sel) == 0 {
+		return nil, nil
+	}
+	if len(sel) == int(b.NumRows()) {
+		b.Retain()
+		return b, nil
+	}
+	return take(ctx, mem, b, sel, o.Schema)
+}
+
+// take returns the rows idx of b.
+func take(ctx context.Context, mem memory.Allocator, b arrow.RecordBatch, idx []int32, schema types.Schema) (arrow.RecordBatch, error) {
+	ib := array.NewInt32Builder(mem)
+	ib.AppendValues(idx, nil)
+	ia := ib.NewArray()
+	ib.Release()
+	defer ia.Release()
+	cols := make([]arrow.Array, b.NumCols())
+	for c := range cols {
+		t, err := compute.TakeArray(ctx, b.Column(c), ia)
+		if err != nil {
+			for _, x := range cols[:c] {
+				x.Release()
+			}
+			return nil, fmt.Errorf("sort: %w", err)
+		}
+		cols[c] = t
+	}
+	rec := array.NewRecordBatch(schema.Arrow(), cols, int64(len(idx)))
+	for _, x := range cols {
+		x.Release()
+	}
+	return rec, nil
 }
 
 // runLimit passes rows Offset..Offset+Limit of the input through.
@@ -210,7 +303,44 @@ func (o *Op) sorted(ctx context.Context, mem memory.Allocator, batches []arrow.R
 		cols[c] = cat
 	}
 	rows := cols[0].Len()
+	idx, err := o.order(cols, rows)
+	if err != nil {
+		return nil, err
+	}
+	idx = idx[:min(int64(len(idx)), n)]
+	rec := array.NewRecordBatch(o.Schema.Arrow(), cols, int64(rows))
+	defer rec.Release()
+	return take(ctx, mem, rec, idx, o.Schema)
+}
+
+// order returns the row numbers 0..rows-1 of cols in sorted order, equal
+// rows in input order. One integer-like or floating-point key without NULLs
+// sorts (key, row) pairs whose key is a uint64 that orders as the value
+// does; anything else compares through typed comparators.
+func (o *Op) order(cols []arrow.Array, rows int) ([]int32, error) {
 	idx := make([]int32, rows)
+	if len(o.Keys) == 1 && cols[o.Keys[0].Col].NullN() == 0 {
+		if keys, ok := sortKeys(cols[o.Keys[0].Col], o.Keys[0].Desc); ok {
+			type pair struct {
+				k uint64
+				i int32
+			}
+			ps := make([]pair, rows)
+			for i, k := range keys {
+				ps[i] = pair{k, int32(i)}
+			}
+			slices.SortFunc(ps, func(a, b pair) int {
+				if a.k != b.k {
+					return cmp.Compare(a.k, b.k)
+				}
+				return cmp.Compare(a.i, b.i)
+			})
+			for i, p := range ps {
+				idx[i] = p.i
+			}
+			return idx, nil
+		}
+	}
 	for i := range idx {
 		idx[i] = int32(i)
 	}
@@ -222,81 +352,129 @@ func (o *Op) sorted(ctx context.Context, mem memory.Allocator, batches []arrow.R
 		}
 		less[k] = c
 	}
-	cmpRows := func(i, j int32) int {
+	slices.SortFunc(idx, func(i, j int32) int {
 		for _, c := range less {
 			if r := c(i, j); r != 0 {
 				return r
 			}
 		}
 		return cmp.Compare(i, j)
-	}
-	slices.SortFunc(idx, cmpRows)
-	idx = idx[:min(int64(len(idx)), n)]
-	ib := array.NewInt32Builder(mem)
-	ib.AppendValues(idx, nil)
-	ia := ib.NewArray()
-	ib.Release()
-	defer ia.Release()
-	out := make([]arrow.Array, ncols)
-	for c := range cols {
-		t, err := compute.TakeArray(ctx, cols[c], ia)
-		if err != nil {
-			for _, x := range out[:c] {
-				x.Release()
-			}
-			return nil, fmt.Errorf("sort: %w", err)
+	})
+	return idx, nil
+}
+
+// sortKeys maps each value of a to a uint64 that sorts as the value does in
+// the key's direction (floats as Java's Double.compare orders them), or
+// reports false for other types.
+func sortKeys(a arrow.Array, desc bool) ([]uint64, bool) {
+	out := make([]uint64, a.Len())
+	signed := func(v int64) uint64 { return uint64(v) ^ (1 << 63) }
+	switch a := a.(type) {
+	case *array.Int8:
+		for i, v := range a.Int8Values() {
+			out[i] = signed(int64(v))
 		}
-		out[c] = t
+	case *array.Int16:
+		for i, v := range a.Int16Values() {
+			out[i] = signed(int64(v))
+		}
+	case *array.Int32:
+		for i, v := range a.Int32Values() {
+			out[i] = signed(int64(v))
+		}
+	case *array.Int64:
+		for i, v := range a.Int64Values() {
+			out[i] = signed(v)
+		}
+	case *array.Date32:
+		for i, v := range a.Date32Values() {
+			out[i] = signed(int64(v))
+		}
+	case *array.Timestamp:
+		for i, v := range a.TimestampValues() {
+			out[i] = signed(int64(v))
+		}
+	case *array.Float64:
+		for i, v := range a.Float64Values() {
+			out[i] = floatKey(v)
+		}
+	case *array.Float32:
+		for i, v := range a.Float32Values() {
+			out[i] = floatKey(float64(v))
+		}
+	default:
+		return nil, false
 	}
-	rec := array.NewRecordBatch(o.Schema.Arrow(), out, int64(len(idx)))
-	for _, x := range out {
-		x.Release()
+	if desc {
+		for i := range out {
+			out[i] = ^out[i]
+		}
 	}
-	return rec, nil
+	return out, true
+}
+
+// floatKey orders -Inf < ... < -0.0 < 0.0 < ... < +Inf < NaN.
+func floatKey(f float64) uint64 {
+	if f != f {
+		f = math.NaN()
+	}
+	b := math.Float64bits(f)
+	if b>>63 != 0 {
+		return ^b
+	}
+	return b | 1<<63
 }
 
 // comparator returns a comparison of rows of a by key, NULLs placed as the
 // key says and the direction applied.
 func comparator(a arrow.Array, key Key) (func(i, j int32) int, error) {
+	return comparator2(a, a, key)
+}
+
+// comparator2 compares row i of a with row j of b (arrays of one type).
+func comparator2(a, b arrow.Array, key Key) (func(i, j int32) int, error) {
 	var c func(i, j int32) int
 	switch a := a.(type) {
 	case *array.Int8:
-		c = values(a.Int8Values())
+		c = values(a.Int8Values(), b.(*array.Int8).Int8Values())
 	case *array.Int16:
-		c = values(a.Int16Values())
+		c = values(a.Int16Values(), b.(*array.Int16).Int16Values())
 	case *array.Int32:
-		c = values(a.Int32Values())
+		c = values(a.Int32Values(), b.(*array.Int32).Int32Values())
 	case *array.Int64:
-		c = values(a.Int64Values())
+		c = values(a.Int64Values(), b.(*array.Int64).Int64Values())
 	case *array.Date32:
-		c = values(a.Date32Values())
+		c = values(a.Date32Values(), b.(*array.Date32).Date32Values())
 	case *array.Time32:
-		c = values(a.Time32Values())
+		c = values(a.Time32Values(), b.(*array.Time32).Time32Values())
 	case *array.Timestamp:
-		c = values(a.TimestampValues())
+		c = values(a.TimestampValues(), b.(*array.Timestamp).TimestampValues())
 	case *array.Float32:
-		v := a.Float32Values()
-		c = func(i, j int32) int { return javaCompare(float64(v[i]), float64(v[j])) }
+		v, w := a.Float32Values(), b.(*array.Float32).Float32Values()
+		c = func(i, j int32) int { return javaCompare(float64(v[i]), float64(w[j])) }
 	case *array.Float64:
-		v := a.Float64Values()
-		c = func(i, j int32) int { return javaCompare(v[i], v[j]) }
+		v, w := a.Float64Values(), b.(*array.Float64).Float64Values()
+		c = func(i, j int32) int { return javaCompare(v[i], w[j]) }
 	case *array.Boolean:
-		c = func(i, j int32) int { return cmp.Compare(b2i(a.Value(int(i))), b2i(a.Value(int(j)))) }
+		bb := b.(*array.Boolean)
+		c = func(i, j int32) int { return cmp.Compare(b2i(a.Value(int(i))), b2i(bb.Value(int(j)))) }
 	case *array.Decimal128:
-		v := a.Values()
-		c = func(i, j int32) int { return v[i].Cmp(v[j]) }
+		v, w := a.Values(), b.(*array.Decimal128).Values()
+		c = func(i, j int32) int { return v[i].Cmp(w[j]) }
 	case *array.String:
-		c = func(i, j int32) int { return strings.Compare(a.Value(int(i)), a.Value(int(j))) }
+		bs := b.(*array.String)
+		c = func(i, j int32) int { return strings.Compare(a.Value(int(i)), bs.Value(int(j))) }
 	case *array.Binary:
-		c = func(i, j int32) int { return bytes.Compare(a.Value(int(i)), a.Value(int(j))) }
+		bs := b.(*array.Binary)
+		c = func(i, j int32) int { return bytes.Compare(a.Value(int(i)), bs.Value(int(j))) }
 	default:
 		return nil, fmt.Errorf("ORDER BY on %s is not supported", a.DataType())
 	}
 	if key.Desc {
 		asc := c
-		c = func(i, j int32) int { return asc(j, i) }
+		c = func(i, j int32) int { return -asc(i, j) }
 	}
-	if a.NullN() == 0 {
+	if a.NullN() == 0 && b.NullN() == 0 {
 		return c, nil
 	}
 	nullFirst := -1
@@ -305,7 +483,7 @@ func comparator(a arrow.Array, key Key) (func(i, j int32) int, error) {
 	}
 	vals := c
 	return func(i, j int32) int {
-		ni, nj := a.IsNull(int(i)), a.IsNull(int(j))
+		ni, nj := a.IsNull(int(i)), b.IsNull(int(j))
 		switch {
 		case ni && nj:
 			return 0
@@ -318,8 +496,8 @@ func comparator(a arrow.Array, key Key) (func(i, j int32) int, error) {
 	}, nil
 }
 
-func values[T int8 | int16 | int32 | int64 | arrow.Date32 | arrow.Time32 | arrow.Timestamp](v []T) func(i, j int32) int {
-	return func(i, j int32) int { return cmp.Compare(v[i], v[j]) }
+func values[T int8 | int16 | int32 | int64 | arrow.Date32 | arrow.Time32 | arrow.Timestamp](v, w []T) func(i, j int32) int {
+	return func(i, j int32) int { return cmp.Compare(v[i], w[j]) }
 }
 
 func b2i(b bool) int {

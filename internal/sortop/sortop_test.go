@@ -35,7 +35,7 @@ func TestRandomAgainstReference(t *testing.T) {
 			n := rng.Intn(2000)
 			kb, ib := array.NewInt32Builder(mem), array.NewInt64Builder(mem)
 			for i := 0; i < n; i++ {
-				r := row{k: int32(rng.Intn(100)), null: rng.Intn(15) == 0, id: int64(len(rows))}
+				r := row{k: int32(rng.Intn(100)), null: trial%2 == 0 && rng.Intn(15) == 0, id: int64(len(rows))}
 				if r.null {
 					kb.AppendNull()
 				} else {
@@ -52,7 +52,11 @@ func TestRandomAgainstReference(t *testing.T) {
 			ib.Release()
 		}
 		key := Key{Col: 0, Desc: rng.Intn(2) == 0, NullsFirst: rng.Intn(2) == 0}
-		op := &Op{Keys: []Key{key}, Limit: -1, Offset: int64(rng.Intn(3) * rng.Intn(50)), Schema: schema}
+		op := &Op{Keys: []Key{key}, Limit: -1, Offset: int64(rng.Intn(3) * rng.Intn(50)), Schema: schema, compactSlack: int64(1 + rng.Intn(300))}
+		if trial%4 == 2 {
+			// Two keys: the generic comparators, not the (key, row) pairs.
+			op.Keys = append(op.Keys, Key{Col: 1})
+		}
 		if trial%3 == 0 {
 			op.Limit = int64(rng.Intn(40))
 		} else if trial%3 == 1 {
