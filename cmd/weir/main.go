@@ -498,7 +498,7 @@ func describer(ctx context.Context, settings map[string]string) plan.Describer {
 		out := map[string]plan.FunctionInfo{}
 		for k, fi := range infos {
 			out[k] = plan.FunctionInfo{Kind: fi.Kind, InputTypes: fi.InputTypes, ResultTypes: fi.ResultTypes,
-				Deterministic: fi.Deterministic, MinArgs: fi.MinArgs, MaxArgs: fi.MaxArgs}
+				Deterministic: fi.Deterministic, FuncType: fi.FuncType, MinArgs: fi.MinArgs, MaxArgs: fi.MaxArgs}
 		}
 		return out, errs, nil
 	}

@@ -81,6 +81,9 @@ type PyFunc struct {
 	Table bool
 	// Deterministic is false when the function asked not to be deduplicated.
 	Deterministic bool
+	// FuncType is how a scalar function is called: "general" (or empty)
+	// once per row, "pandas" or "arrow" once per batch (vectorized).
+	FuncType string
 	// InputTypes are the declared argument types; nil when not declared.
 	InputTypes []types.T
 	// ResultTypes has one type for a scalar function and the row's columns

@@ -79,6 +79,9 @@ func (j *Job) Explain() string {
 			fmt.Fprintf(&b, "GoCalc: %s\n", calcString(s.Calc))
 		case s.Python != nil:
 			kind := "PythonCalc"
+			if s.Python.Vectorized() {
+				kind = "VectorizedPythonCalc"
+			}
 			if s.Python.Table() {
 				kind = "PythonTableFunction"
 				if s.Python.LeftJoin {
@@ -127,6 +130,8 @@ type FunctionInfo struct {
 	InputTypes    []string
 	ResultTypes   []string
 	Deterministic bool
+	// FuncType is "general" (or empty), "pandas" or "arrow".
+	FuncType string
 	// MinArgs and MaxArgs bound the number of arguments (MaxArgs < 0: any).
 	MinArgs, MaxArgs int
 }

@@ -124,6 +124,7 @@ func (p *Planner) describeFunctions(stmts []sql.Statement, cat *catalog) error {
 		fn := cat.functions[strings.ToLower(f.Name)]
 		fn.Table = info.Kind == "table"
 		fn.Deterministic = info.Deterministic
+		fn.FuncType = info.FuncType
 		for _, t := range info.ResultTypes {
 			rt, err := sql.ParseType(t)
 			if err != nil {

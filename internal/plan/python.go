@@ -46,7 +46,7 @@ func (p *pipeline) finish(outs []expr.Expr, names []string, filter expr.Expr) er
 		if filter == nil {
 			all = all[:len(outs)]
 		}
-		trees := readyTrees(all)
+		trees := sameCallKind(readyTrees(all))
 		if len(trees) == 0 {
 			break
 		}
@@ -135,10 +135,35 @@ func deterministic(pc *expr.PyCall) bool {
 	return det
 }
 
+// vectorized reports whether pc's function is called once per batch
+// (func_type "pandas" or "arrow"). Vectorized and per-row calls run in
+// separate stages: a stage is one or the other.
+func vectorized(pc *expr.PyCall) bool {
+	return pc.Func.FuncType == "pandas" || pc.Func.FuncType == "arrow"
+}
+
+// sameCallKind keeps the trees that run the way the first one does,
+// vectorized or per row; the others go to a later stage.
+func sameCallKind(trees []*expr.PyCall) []*expr.PyCall {
+	if len(trees) == 0 {
+		return trees
+	}
+	out := trees[:0:0]
+	for _, t := range trees {
+		if vectorized(t) == vectorized(trees[0]) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// ready reports whether pc can run in a stage now: its arguments need no
+// Go calculation over a Python result, and its nested Python calls run the
+// same way it does (vectorized or per row).
 func ready(pc *expr.PyCall) bool {
 	for _, a := range pc.Args {
 		if inner, ok := a.(*expr.PyCall); ok {
-			if !ready(inner) {
+			if vectorized(inner) != vectorized(pc) || !ready(inner) {
 				return false
 			}
 		} else if expr.HasPyCall(a) {
@@ -170,7 +195,7 @@ func (b *stageBuilder) function(f *expr.PyFunc) int32 {
 	}
 	i := int32(len(b.spec.Functions))
 	b.funcs[f] = i
-	fn := &weirpb.Function{Name: f.Name, Module: f.Module, Attr: f.Attr, Deterministic: f.Deterministic}
+	fn := &weirpb.Function{Name: f.Name, Module: f.Module, Attr: f.Attr, Deterministic: f.Deterministic, FuncType: f.FuncType}
 	for _, t := range f.ResultTypes {
 		fn.ResultTypes = append(fn.ResultTypes, t.String())
 	}
@@ -274,7 +299,11 @@ func (p *pipeline) stage(b *stageBuilder, forward []int, results types.Schema) *
 // addStage adds one scalar Python stage computing trees and returns all with
 // the trees replaced by the stage's result columns.
 func (p *pipeline) addStage(trees []*expr.PyCall, all []expr.Expr) ([]expr.Expr, error) {
-	b := newStageBuilder(weirpb.Stage_SCALAR, p.params)
+	kind := weirpb.Stage_SCALAR
+	if vectorized(trees[0]) {
+		kind = weirpb.Stage_VECTORIZED
+	}
+	b := newStageBuilder(kind, p.params)
 	results := make(types.Schema, len(trees))
 	names := make([]string, len(trees))
 	treeIndex := map[*expr.PyCall]int{}
@@ -290,6 +319,9 @@ func (p *pipeline) addStage(trees []*expr.PyCall, all []expr.Expr) ([]expr.Expr,
 		treeIndex[t] = i
 	}
 	b.spec.Name = stageName(names)
+	if kind == weirpb.Stage_VECTORIZED {
+		b.spec.Name = "Vectorized" + b.spec.Name
+	}
 	// Columns still needed beside the results.
 	used := map[int]bool{}
 	for _, x := range all {

@@ -352,17 +352,18 @@ func planLateral(cat *catalog, l *sql.Lateral, left scope, p *pipeline) (scope, 
 		return nil, err
 	}
 	// Python calls inside Go expressions of the arguments are computed by
-	// scalar stages first; Python calls that are arguments themselves fuse
-	// into the table function's stage.
+	// scalar stages first; per-row Python calls that are arguments
+	// themselves fuse into the table function's stage (vectorized ones run
+	// in a stage of their own before it).
 	width := len(left)
 	for {
 		var pending []expr.Expr
 		for _, a := range args {
-			if pc, ok := a.(*expr.PyCall); (ok && !ready(pc)) || (!ok && expr.HasPyCall(a)) {
+			if pc, ok := a.(*expr.PyCall); (ok && (!ready(pc) || vectorized(pc))) || (!ok && expr.HasPyCall(a)) {
 				pending = append(pending, a)
 			}
 		}
-		trees := readyTrees(pending)
+		trees := sameCallKind(readyTrees(pending))
 		if len(trees) == 0 {
 			break
 		}

@@ -22,6 +22,7 @@ type FunctionInfo struct {
 	InputTypes    []string `json:"input_types"`
 	ResultTypes   []string `json:"result_types"`
 	Deterministic bool     `json:"deterministic"`
+	FuncType      string   `json:"func_type"`
 	MinArgs       int      `json:"min_args"`
 	MaxArgs       int      `json:"max_args"`
 }

@@ -14,6 +14,9 @@ import (
 const (
 	ScalarFunctionURN = "weir:transform:scalar_function:v1"
 	TableFunctionURN  = "weir:transform:table_function:v1"
+	// ArrowFunctionURN runs vectorized (pandas and Arrow) functions over
+	// elements that are Arrow IPC streams (python/weir/_vectorized.py).
+	ArrowFunctionURN = "weir:transform:arrow_function:v1"
 )
 
 // Transform ids inside every stage descriptor.
@@ -32,8 +35,11 @@ func descriptor(id, dataURL string, st *weirpb.Stage) (*fnpb.ProcessBundleDescri
 		return nil, fmt.Errorf("pyexec: encode stage: %w", err)
 	}
 	urn := ScalarFunctionURN
-	if st.GetKind() == weirpb.Stage_TABLE {
+	switch st.GetKind() {
+	case weirpb.Stage_TABLE:
 		urn = TableFunctionURN
+	case weirpb.Stage_VECTORIZED:
+		urn = ArrowFunctionURN
 	}
 	port, err := proto.Marshal(&fnpb.RemoteGrpcPort{
 		ApiServiceDescriptor: &pipepb.ApiServiceDescriptor{Url: dataURL},

@@ -228,7 +228,7 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, est *outputEstimate, in <
 				deadline = time.After(p.cfg.BundleTime)
 			}
 			k := min(n-off, max(1, limit-cur.rows), max(1, maxElementBytes/perRow))
-			el, m, err := encodeRows(enc, cols, off, off+k)
+			el, m, err := s.encodeInput(enc, cols, off, off+k)
 			if err != nil {
 				return fmt.Errorf("pyexec: %s: %w", s.Spec.GetName(), err)
 			}
@@ -417,9 +417,12 @@ func (p *Pool) emit(ctx context.Context, s *Stage, mem memory.Allocator, dec *co
 	}
 	for i, rec := range b.batches {
 		var err error
-		if s.Table() {
+		switch s.Spec.GetKind() {
+		case weirpb.Stage_TABLE:
 			err = p.joinTable(s, mem, dec, rec, groups[i], send)
-		} else {
+		case weirpb.Stage_VECTORIZED:
+			err = p.joinArrow(s, mem, rec, groups[i], send) // arrowstage.go
+		default:
 			err = p.joinScalar(s, dec, rec, groups[i], send)
 		}
 		if err != nil {

@@ -33,6 +33,11 @@ const (
 	// Each input row gives zero or more rows of the single table function
 	// call in outputs, followed by an end marker.
 	Stage_TABLE Stage_Kind = 1
+	// Vectorized scalar functions (func_type "pandas" or "arrow"): each
+	// element is one Arrow IPC stream of the input columns (a schema and
+	// one record batch), answered by an Arrow IPC stream of one column per
+	// output with as many rows (docs/WIRE_FORMAT.md).
+	Stage_VECTORIZED Stage_Kind = 2
 )
 
 // Enum value maps for Stage_Kind.
@@ -40,10 +45,12 @@ var (
 	Stage_Kind_name = map[int32]string{
 		0: "SCALAR",
 		1: "TABLE",
+		2: "VECTORIZED",
 	}
 	Stage_Kind_value = map[string]int32{
-		"SCALAR": 0,
-		"TABLE":  1,
+		"SCALAR":     0,
+		"TABLE":      1,
+		"VECTORIZED": 2,
 	}
 )
 
@@ -177,6 +184,10 @@ type Function struct {
 	ResultTypes []string `protobuf:"bytes,4,rep,name=result_types,json=resultTypes,proto3" json:"result_types,omitempty"`
 	// Whether equal calls may be evaluated once.
 	Deterministic bool `protobuf:"varint,5,opt,name=deterministic,proto3" json:"deterministic,omitempty"`
+	// How the function is called: "general" (one call per row), "pandas"
+	// (pandas.Series in and out) or "arrow" (pyarrow arrays in and out).
+	// Empty means "general".
+	FuncType      string `protobuf:"bytes,6,opt,name=func_type,json=funcType,proto3" json:"func_type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -244,6 +255,13 @@ func (x *Function) GetDeterministic() bool {
 		return x.Deterministic
 	}
 	return false
+}
+
+func (x *Function) GetFuncType() string {
+	if x != nil {
+		return x.FuncType
+	}
+	return ""
 }
 
 // Expr is an argument or an output of a stage.
@@ -415,7 +433,7 @@ var File_weir_proto protoreflect.FileDescriptor
 const file_weir_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"weir.proto\x12\aweir.v1\"\xea\x02\n" +
+	"weir.proto\x12\aweir.v1\"\xfa\x02\n" +
 	"\x05Stage\x12'\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x13.weir.v1.Stage.KindR\x04kind\x12\x1f\n" +
 	"\vinput_types\x18\x02 \x03(\tR\n" +
@@ -426,17 +444,20 @@ const file_weir_proto_rawDesc = "" +
 	"\x04name\x18\x06 \x01(\tR\x04name\x1a@\n" +
 	"\x12JobParametersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x1d\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"-\n" +
 	"\x04Kind\x12\n" +
 	"\n" +
 	"\x06SCALAR\x10\x00\x12\t\n" +
-	"\x05TABLE\x10\x01\"\x93\x01\n" +
+	"\x05TABLE\x10\x01\x12\x0e\n" +
+	"\n" +
+	"VECTORIZED\x10\x02\"\xb0\x01\n" +
 	"\bFunction\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06module\x18\x02 \x01(\tR\x06module\x12\x12\n" +
 	"\x04attr\x18\x03 \x01(\tR\x04attr\x12!\n" +
 	"\fresult_types\x18\x04 \x03(\tR\vresultTypes\x12$\n" +
-	"\rdeterministic\x18\x05 \x01(\bR\rdeterministic\"\x7f\n" +
+	"\rdeterministic\x18\x05 \x01(\bR\rdeterministic\x12\x1b\n" +
+	"\tfunc_type\x18\x06 \x01(\tR\bfuncType\"\x7f\n" +
 	"\x04Expr\x12\x18\n" +
 	"\x06column\x18\x01 \x01(\x05H\x00R\x06column\x12#\n" +
 	"\x04call\x18\x02 \x01(\v2\r.weir.v1.CallH\x00R\x04call\x12\x1c\n" +

@@ -17,6 +17,7 @@ from weir.proto import weir_pb2
 
 SCALAR_FUNCTION_URN = "weir:transform:scalar_function:v1"
 TABLE_FUNCTION_URN = "weir:transform:table_function:v1"
+ARROW_FUNCTION_URN = "weir:transform:arrow_function:v1"
 # The namespace of weir's own progress counter (not shown as a user metric).
 PROGRESS_NAMESPACE = "weir.progress"
 # Written to stdout and stderr before user code first runs: the engine logs
@@ -58,7 +59,10 @@ class StageOperation(operations.Operation):
         # The operation imports the user's modules: their output is the user's.
         mark_user_output()
 
-        cls = ops.ScalarOperation if self._stage.kind == weir_pb2.Stage.SCALAR else ops.TableOperation
+        if self._stage.kind == weir_pb2.Stage.VECTORIZED:
+            from weir._vectorized import VectorizedOperation as cls
+        else:
+            cls = ops.ScalarOperation if self._stage.kind == weir_pb2.Stage.SCALAR else ops.TableOperation
         self._op = cls(self._stage)
 
     def process(self, o):
@@ -98,3 +102,5 @@ def _create(factory, transform_id, transform_proto, stage, consumers):
 
 bundle_processor.BeamTransformFactory.register_urn(SCALAR_FUNCTION_URN, weir_pb2.Stage)(_create)
 bundle_processor.BeamTransformFactory.register_urn(TABLE_FUNCTION_URN, weir_pb2.Stage)(_create)
+# Vectorized (pandas and Arrow) functions: elements are Arrow IPC streams (weir._vectorized).
+bundle_processor.BeamTransformFactory.register_urn(ARROW_FUNCTION_URN, weir_pb2.Stage)(_create)

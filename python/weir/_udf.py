@@ -171,11 +171,22 @@ class UserDefinedScalarFunctionWrapper(UserDefinedFunctionWrapper):
     kind = "scalar"
     _base = ScalarFunction
 
-    def __init__(self, func, input_types, result_type, deterministic=None, name=None):
+    def __init__(self, func, input_types, result_type, deterministic=None, name=None, func_type="general"):
         super().__init__(func, input_types, deterministic, name)
         if result_type is None:
             raise TypeError(f"udf {self._name!r}: result_type is required, e.g. result_type=DataTypes.INT()")
         self._result_type = _to_type(result_type, "result_type")
+        self._func_type = func_type
+
+    @property
+    def func_type(self):
+        """"general" (called once per row), "pandas" or "arrow" (called once per batch)."""
+        return self._func_type
+
+    def describe(self):
+        d = super().describe()
+        d["func_type"] = self._func_type
+        return d
 
     @property
     def result_type(self):
@@ -216,14 +227,24 @@ def udf(f=None, input_types=None, result_type=None, deterministic=None, name=Non
     """Declare a scalar Python function, as ``pyflink.table.udf.udf``.
 
     Use as ``@udf(result_type=DataTypes.INT())`` or ``udf(lambda x: x + 1,
-    result_type='INT')``.
+    result_type='INT')``. With ``func_type="pandas"`` the function is called
+    once per batch of rows with a ``pandas.Series`` per argument (a
+    ``DataFrame`` for a ROW) and returns a Series of the same length (a
+    DataFrame for a ROW result), as PyFlink's vectorized functions; with
+    ``func_type="arrow"`` it gets and returns ``pyarrow`` arrays.
     """
-    if func_type != "general":
-        raise ValueError(f"func_type={func_type!r} is not supported; weir runs 'general' (row at a time) UDFs")
+    if func_type not in _FUNC_TYPES:
+        raise ValueError(f"func_type={func_type!r} is not supported; use 'general' (called once per row), "
+                         "'pandas' (pandas.Series in and out, once per batch) or 'arrow' (pyarrow arrays in and out)")
     if f is None:
         return functools.partial(udf, input_types=input_types, result_type=result_type,
                                  deterministic=deterministic, name=name, func_type=func_type)
-    return UserDefinedScalarFunctionWrapper(f, input_types, result_type, deterministic, name)
+    return UserDefinedScalarFunctionWrapper(f, input_types, result_type, deterministic, name, func_type)
+
+
+# The ways a scalar function is called: once per row, or once per batch of
+# rows with pandas.Series or pyarrow arrays (weir._vectorized).
+_FUNC_TYPES = ("general", "pandas", "arrow")
 
 
 def udtf(f=None, input_types=None, result_types=None, deterministic=None, name=None):

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\nweir.proto\x12\x07weir.v1\"\xa3\x02\n\x05Stage\x12!\n\x04kind\x18\x01 \x01(\x0e\x32\x13.weir.v1.Stage.Kind\x12\x13\n\x0binput_types\x18\x02 \x03(\t\x12$\n\tfunctions\x18\x03 \x03(\x0b\x32\x11.weir.v1.Function\x12\x1e\n\x07outputs\x18\x04 \x03(\x0b\x32\r.weir.v1.Expr\x12\x39\n\x0ejob_parameters\x18\x05 \x03(\x0b\x32!.weir.v1.Stage.JobParametersEntry\x12\x0c\n\x04name\x18\x06 \x01(\t\x1a\x34\n\x12JobParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x1d\n\x04Kind\x12\n\n\x06SCALAR\x10\x00\x12\t\n\x05TABLE\x10\x01\"c\n\x08\x46unction\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06module\x18\x02 \x01(\t\x12\x0c\n\x04\x61ttr\x18\x03 \x01(\t\x12\x14\n\x0cresult_types\x18\x04 \x03(\t\x12\x15\n\rdeterministic\x18\x05 \x01(\x08\"a\n\x04\x45xpr\x12\x10\n\x06\x63olumn\x18\x01 \x01(\x05H\x00\x12\x1d\n\x04\x63\x61ll\x18\x02 \x01(\x0b\x32\r.weir.v1.CallH\x00\x12\x12\n\x08\x63onstant\x18\x03 \x01(\x0cH\x00\x12\x0c\n\x04type\x18\x04 \x01(\tB\x06\n\x04kind\"5\n\x04\x43\x61ll\x12\x10\n\x08\x66unction\x18\x01 \x01(\x05\x12\x1b\n\x04\x61rgs\x18\x02 \x03(\x0b\x32\r.weir.v1.ExprB*Z(github.com/weir-dev/weir/internal/weirpbb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\nweir.proto\x12\x07weir.v1\"\xb3\x02\n\x05Stage\x12!\n\x04kind\x18\x01 \x01(\x0e\x32\x13.weir.v1.Stage.Kind\x12\x13\n\x0binput_types\x18\x02 \x03(\t\x12$\n\tfunctions\x18\x03 \x03(\x0b\x32\x11.weir.v1.Function\x12\x1e\n\x07outputs\x18\x04 \x03(\x0b\x32\r.weir.v1.Expr\x12\x39\n\x0ejob_parameters\x18\x05 \x03(\x0b\x32!.weir.v1.Stage.JobParametersEntry\x12\x0c\n\x04name\x18\x06 \x01(\t\x1a\x34\n\x12JobParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"-\n\x04Kind\x12\n\n\x06SCALAR\x10\x00\x12\t\n\x05TABLE\x10\x01\x12\x0e\n\nVECTORIZED\x10\x02\"v\n\x08\x46unction\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06module\x18\x02 \x01(\t\x12\x0c\n\x04\x61ttr\x18\x03 \x01(\t\x12\x14\n\x0cresult_types\x18\x04 \x03(\t\x12\x15\n\rdeterministic\x18\x05 \x01(\x08\x12\x11\n\tfunc_type\x18\x06 \x01(\t\"a\n\x04\x45xpr\x12\x10\n\x06\x63olumn\x18\x01 \x01(\x05H\x00\x12\x1d\n\x04\x63\x61ll\x18\x02 \x01(\x0b\x32\r.weir.v1.CallH\x00\x12\x12\n\x08\x63onstant\x18\x03 \x01(\x0cH\x00\x12\x0c\n\x04type\x18\x04 \x01(\tB\x06\n\x04kind\"5\n\x04\x43\x61ll\x12\x10\n\x08\x66unction\x18\x01 \x01(\x05\x12\x1b\n\x04\x61rgs\x18\x02 \x03(\x0b\x32\r.weir.v1.ExprB*Z(github.com/weir-dev/weir/internal/weirpbb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,15 +35,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STAGE_JOBPARAMETERSENTRY']._loaded_options = None
   _globals['_STAGE_JOBPARAMETERSENTRY']._serialized_options = b'8\001'
   _globals['_STAGE']._serialized_start=24
-  _globals['_STAGE']._serialized_end=315
+  _globals['_STAGE']._serialized_end=331
   _globals['_STAGE_JOBPARAMETERSENTRY']._serialized_start=232
   _globals['_STAGE_JOBPARAMETERSENTRY']._serialized_end=284
   _globals['_STAGE_KIND']._serialized_start=286
-  _globals['_STAGE_KIND']._serialized_end=315
-  _globals['_FUNCTION']._serialized_start=317
-  _globals['_FUNCTION']._serialized_end=416
-  _globals['_EXPR']._serialized_start=418
-  _globals['_EXPR']._serialized_end=515
-  _globals['_CALL']._serialized_start=517
-  _globals['_CALL']._serialized_end=570
+  _globals['_STAGE_KIND']._serialized_end=331
+  _globals['_FUNCTION']._serialized_start=333
+  _globals['_FUNCTION']._serialized_end=451
+  _globals['_EXPR']._serialized_start=453
+  _globals['_EXPR']._serialized_end=550
+  _globals['_CALL']._serialized_start=552
+  _globals['_CALL']._serialized_end=605
 # @@protoc_insertion_point(module_scope)

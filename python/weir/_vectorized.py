@@ -1,0 +1,346 @@
+"""Vectorized Python functions: pandas and Arrow UDFs over Arrow batches.
+
+A vectorized stage (``weir.v1.Stage.VECTORIZED``) gets each batch of input
+rows as one Arrow IPC stream (a schema and one record batch, the input
+columns ``f0, f1, ...``) and answers with one IPC stream of its outputs, one
+column per output and as many rows (docs/WIRE_FORMAT.md). The input is read
+without copying: the columns are views of the element's bytes, and pandas
+gets numpy views of them where the type allows (numbers without NULLs).
+
+Each call of the stage gets its arguments as its function asks:
+
+- ``func_type="pandas"`` (as PyFlink): a ``pandas.Series`` per column, a
+  ``pandas.DataFrame`` for a ROW column; it returns a Series (a DataFrame
+  for a ROW result) of the batch's length.
+- ``func_type="arrow"`` (as Spark's ``arrow_udf``): a ``pyarrow.Array`` per
+  column; it returns a ``pyarrow.Array`` (or ChunkedArray) of the batch's
+  length.
+
+Constants are passed as plain Python values. Results are converted to the
+Arrow type of their declared SQL type; a result of the wrong length or type
+is a FunctionError that names the function and the type it declared.
+"""
+
+import traceback
+
+import pyarrow as pa
+
+from weir import _functions
+from weir._limits import CONTINUED, PART_BYTES
+from weir.errors import FunctionError
+from weir.types import (ArrayType, BigIntType, BinaryType, BooleanType, CharType, DateType, DecimalType,
+                        DoubleType, FloatType, IntType, LocalZonedTimestampType, MapType, RowType,
+                        SmallIntType, TimestampType, TimeType, TinyIntType, VarBinaryType, VarCharType,
+                        parse_type)
+
+ARROW_FUNCTION_URN = "weir:transform:arrow_function:v1"
+
+# The func_type values of vectorized functions.
+VECTORIZED_TYPES = ("pandas", "arrow")
+
+
+def _unit(precision):
+    if precision <= 3:
+        return "ms"
+    if precision <= 6:
+        return "us"
+    return "ns"
+
+
+def arrow_type(t, names=False):
+    """The Arrow type that carries values of SQL type ``t`` between the engine
+    and the workers: the same as the engine's (internal/types T.Arrow).
+
+    ROW fields are named ``f0, f1, ...`` on the wire; with ``names`` they get
+    the ROW's field names, the type a function sees (the two share one
+    layout, so a view turns one into the other without copying).
+    """
+    if isinstance(t, TinyIntType):
+        return pa.int8()
+    if isinstance(t, SmallIntType):
+        return pa.int16()
+    if isinstance(t, IntType):
+        return pa.int32()
+    if isinstance(t, BigIntType):
+        return pa.int64()
+    if isinstance(t, BooleanType):
+        return pa.bool_()
+    if isinstance(t, FloatType):
+        return pa.float32()
+    if isinstance(t, DoubleType):
+        return pa.float64()
+    if isinstance(t, DecimalType):
+        return pa.decimal128(t.precision, t.scale)
+    if isinstance(t, (CharType, VarCharType)):
+        return pa.string()
+    if isinstance(t, (BinaryType, VarBinaryType)):
+        return pa.binary()
+    if isinstance(t, DateType):
+        return pa.date32()
+    if isinstance(t, TimeType):
+        return pa.time32("ms")
+    if isinstance(t, LocalZonedTimestampType):
+        return pa.timestamp(_unit(t.precision), tz="UTC")
+    if isinstance(t, TimestampType):
+        return pa.timestamp(_unit(t.precision))
+    if isinstance(t, ArrayType):
+        return pa.list_(pa.field("element", arrow_type(t.element_type, names)))
+    if isinstance(t, MapType):
+        return pa.map_(arrow_type(t.key_type, names), arrow_type(t.value_type, names))
+    if isinstance(t, RowType):
+        return pa.struct([pa.field(f.name if names else f"f{i}", arrow_type(f.data_type, names))
+                          for i, f in enumerate(t.fields)])
+    raise TypeError(f"no Arrow type for SQL type {t}")
+
+
+def _has_row(t):
+    if isinstance(t, RowType):
+        return True
+    if isinstance(t, ArrayType):
+        return _has_row(t.element_type)
+    if isinstance(t, MapType):
+        return _has_row(t.key_type) or _has_row(t.value_type)
+    return False
+
+
+class _Type:
+    """A SQL type with its Arrow types: on the wire, and as functions see it."""
+
+    def __init__(self, text):
+        self.text = text
+        self.sql = parse_type(text)
+        self.wire = arrow_type(self.sql)
+        self.named = arrow_type(self.sql, names=True) if _has_row(self.sql) else self.wire
+
+    def to_named(self, arr):
+        return arr if self.named is self.wire else arr.view(self.named)
+
+    def to_wire(self, arr):
+        return arr if self.named is self.wire else arr.view(self.wire)
+
+
+def to_pandas(arr, t):
+    """A column as a pandas UDF gets it, as PyFlink converts it: a Series, or
+    for a ROW a DataFrame with one column per field."""
+    import pandas as pd
+
+    if isinstance(t, RowType):
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        children = arr.flatten()
+        cols = [to_pandas(c, f.data_type) for c, f in zip(children, t.fields)]
+        if not cols:
+            return pd.DataFrame(index=pd.RangeIndex(len(arr)))
+        df = pd.concat(cols, axis=1)
+        df.columns = [f.name for f in t.fields]
+        return df
+    return arr.to_pandas(date_as_object=True)
+
+
+class _ResultError(Exception):
+    pass
+
+
+def from_pandas(value, t, at):
+    """The Arrow array of a pandas UDF's result ``value`` of SQL type ``t``
+    (Arrow type ``at``, with field names)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(t, RowType):
+        if not isinstance(value, pd.DataFrame):
+            raise _ResultError(f"a ROW result must be a pandas.DataFrame with {len(t.fields)} columns, "
+                               f"got {type(value).__name__}")
+        if value.shape[1] != len(t.fields):
+            raise _ResultError(f"the DataFrame has {value.shape[1]} columns, the ROW has {len(t.fields)} fields "
+                               f"({', '.join(t.names)})")
+        children = [from_pandas(value.iloc[:, i], f.data_type, at.field(i).type) for i, f in enumerate(t.fields)]
+        return pa.StructArray.from_arrays(children, fields=list(at))
+    if isinstance(value, pd.DataFrame):
+        raise _ResultError(f"got a pandas.DataFrame for a result of type {t}: return a pandas.Series")
+    if isinstance(value, (np.ndarray, list, pa.Array, pa.ChunkedArray)):
+        value = pd.Series(value.to_pandas() if isinstance(value, (pa.Array, pa.ChunkedArray)) else value)
+    if not isinstance(value, pd.Series):
+        raise _ResultError(f"expected a pandas.Series, got {type(value).__name__} {_short(value)}")
+    try:
+        return pa.Array.from_pandas(value, mask=value.isna().to_numpy(), type=at, safe=False)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as e:
+        raise _ResultError(f"a Series of dtype {value.dtype} cannot be converted to {t}: {type(e).__name__}: {e}") from None
+
+
+def from_arrow(value, t, at):
+    """The Arrow array of an Arrow UDF's result ``value`` (Arrow type ``at``,
+    with field names)."""
+    if isinstance(value, pa.ChunkedArray):
+        value = value.combine_chunks() if value.num_chunks != 1 else value.chunk(0)
+    if not isinstance(value, pa.Array):
+        raise _ResultError(f"expected a pyarrow.Array, got {type(value).__name__} {_short(value)}")
+    if value.type != at:
+        try:
+            value = value.cast(at)
+        except (pa.ArrowException, TypeError, ValueError) as e:
+            raise _ResultError(f"an array of Arrow type {value.type} cannot be cast to {at} ({t}): "
+                               f"{type(e).__name__}: {e}") from None
+    return value
+
+
+def _short(v, limit=80):
+    text = repr(v)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+class _Node:
+    """A compiled expression of the stage: a column, a constant or a call."""
+
+    __slots__ = ("kind", "index", "value", "type", "fn", "proto", "args", "key", "func_type")
+
+
+class VectorizedOperation:
+    """Each input element, an Arrow batch, gives one Arrow batch of outputs."""
+
+    def __init__(self, stage):
+        self.stage = stage
+        self.rows_done = 0  # input rows processed, read by the engine's progress checks
+        self.part_bytes = PART_BYTES  # results are sent in parts of about this size
+        self.input_types = [_Type(t) for t in stage.input_types]
+        self.output_types = [_Type(o.type) for o in stage.outputs]
+        self.schema = pa.schema([pa.field(f"f{i}", t.wire) for i, t in enumerate(self.output_types)])
+        self.wrappers = [_functions.open_function(f, stage.job_parameters) for f in stage.functions]
+        self.evaluators = [w.evaluator() for w in self.wrappers]
+        self.outputs = [self._compile(e) for e in stage.outputs]
+
+    def _compile(self, e):
+        n = _Node()
+        n.kind = e.WhichOneof("kind")
+        n.type = _Type(e.type) if n.kind != "column" else self.input_types[e.column]
+        n.key = None
+        if n.kind == "column":
+            n.index = e.column
+            n.key = f"${e.column}"
+        elif n.kind == "constant":
+            n.value = _functions.decode_constant(e)
+        else:
+            n.index = e.call.function
+            n.proto = self.stage.functions[n.index]
+            n.fn = self.evaluators[n.index]
+            n.func_type = n.proto.func_type or getattr(self.wrappers[n.index], "func_type", "general")
+            if n.func_type not in VECTORIZED_TYPES:
+                raise FunctionError(
+                    f"Python function {n.proto.name!r} ({n.proto.module}.{n.proto.attr}) has func_type "
+                    f"{n.func_type!r}; a vectorized stage runs only 'pandas' and 'arrow' functions")
+            n.args = [self._compile(a) for a in e.call.args]
+            if n.proto.deterministic and all(a.key is not None for a in n.args):
+                n.key = f"{n.index}(" + ",".join(a.key for a in n.args) + ")"
+        return n
+
+    def process(self, data, emit=None):
+        batch = pa.ipc.open_stream(pa.py_buffer(data)).read_next_batch()
+        rows = batch.num_rows
+        memo = {}  # the Arrow array of each deterministic call and column
+        pandas_memo = {}  # their pandas forms
+        outs = []
+        for i, node in enumerate(self.outputs):
+            arr = self._arrow(node, batch, rows, memo, pandas_memo)
+            if arr is None:  # a constant output
+                arr = pa.array([node.value] * rows, type=node.type.named)
+            outs.append(node.type.to_wire(arr))
+        result = pa.RecordBatch.from_arrays(outs, schema=self.schema)
+        self.rows_done += rows
+        if emit is not None and rows > 1 and result.nbytes > self.part_bytes:
+            # Large results leave in parts of about part_bytes each.
+            step = max(1, rows * self.part_bytes // result.nbytes)
+            start = 0
+            while rows - start > step:
+                emit(CONTINUED + _ipc(result.slice(start, step)))
+                start += step
+            result = result.slice(start)
+        return _ipc(result)
+
+    def _arrow(self, node, batch, rows, memo, pandas_memo):
+        """The value of node as an Arrow array (with ROW field names), or None
+        for a constant."""
+        if node.kind == "constant":
+            return None
+        if node.key is not None and node.key in memo:
+            return memo[node.key]
+        if node.kind == "column":
+            arr = node.type.to_named(batch.column(node.index))
+        else:
+            arr = self._call(node, batch, rows, memo, pandas_memo)
+        if node.key is not None:
+            memo[node.key] = arr
+        return arr
+
+    def _call(self, node, batch, rows, memo, pandas_memo):
+        args = []
+        for a in node.args:
+            arr = self._arrow(a, batch, rows, memo, pandas_memo)
+            if arr is None:
+                args.append(a.value)
+            elif node.func_type == "pandas":
+                s = pandas_memo.get(a.key) if a.key is not None else None
+                if s is None:
+                    s = to_pandas(arr, a.type.sql)
+                    if a.key is not None:
+                        pandas_memo[a.key] = s
+                args.append(s)
+            else:
+                args.append(arr)
+        try:
+            value = node.fn(*args)
+        except Exception as e:
+            raise self._raised(node, args, rows, e) from None
+        t = node.type
+        try:
+            if node.func_type == "pandas":
+                arr = from_pandas(value, t.sql, t.named)
+            else:
+                arr = from_arrow(value, t.sql, t.named)
+        except _ResultError as e:
+            raise self._wrong(node, rows, str(e)) from None
+        if len(arr) != rows:
+            raise self._wrong(node, rows, f"it returned {len(arr)} values for the batch's {rows} rows; "
+                                          f"a {node.func_type} function returns one value per input row")
+        if not t.sql.nullable and arr.null_count:
+            first = arr.is_null().index(True).as_py()
+            raise self._wrong(node, rows, f"it returned NULL (at row {first + 1} of the batch) for a NOT NULL result")
+        return arr
+
+    def _who(self, node):
+        p = node.proto
+        return f"Python {node.func_type} function {p.name!r} ({p.module}.{p.attr})"
+
+    def _wrong(self, node, rows, what):
+        return FunctionError(
+            f"{self._who(node)} returned a result that does not fit its declared result type {node.type.text}: "
+            f"{what}\n  batch: {rows} rows of stage {self.stage.name}")
+
+    def _raised(self, node, args, rows, err):
+        frames = traceback.extract_tb(err.__traceback__)[1:]
+        tb = ("Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+              + "".join(traceback.format_exception_only(type(err), err)))
+        shown = ", ".join(_describe_arg(a) for a in args)
+        return FunctionError(
+            f"{self._who(node)} raised {type(err).__name__}: {err}\n"
+            f"  arguments: ({shown})\n"
+            f"  batch: {rows} rows of stage {self.stage.name}\n"
+            f"Python traceback:\n{tb}")
+
+
+def _describe_arg(a):
+    import pandas as pd
+
+    if isinstance(a, pd.DataFrame):
+        return f"DataFrame[{', '.join(map(str, a.columns))}] of {len(a)} rows, first {_short(a.head(3).to_dict('records'))}"
+    if isinstance(a, pd.Series):
+        return f"Series[{a.dtype}] of {len(a)} rows, first {_short(a.head(3).tolist())}"
+    if isinstance(a, (pa.Array, pa.ChunkedArray)):
+        return f"{type(a).__name__}[{a.type}] of {len(a)} rows, first {_short(a.slice(0, 3).to_pylist())}"
+    return _short(a)
+
+
+def _ipc(batch):
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, batch.schema) as w:
+        w.write_batch(batch)
+    return sink.getvalue().to_pybytes()
