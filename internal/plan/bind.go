@@ -389,7 +389,10 @@ func binary(at sql.Pos, op string, l, r expr.Expr) (expr.Expr, error) {
 		if !comparable(lt, rt) {
 			return nil, errAt(at, "cannot compare %s with %s", lt, rt)
 		}
-		if lt.IsNumeric() && rt.IsNumeric() && !lt.EqualIgnoringNull(rt) {
+		exact := (lt.Kind == types.Decimal || rt.Kind == types.Decimal) && (lt.Kind == types.Decimal || lt.IsInteger()) && (rt.Kind == types.Decimal || rt.IsInteger())
+		if lt.IsNumeric() && rt.IsNumeric() && !lt.EqualIgnoringNull(rt) && !exact {
+			// (The engine compares DECIMALs with DECIMALs and integers
+			// exactly, whatever their scales.)
 			t, _ := widen(lt, rt)
 			l, r = coerce(l, t), coerce(r, t)
 		}
