@@ -33,7 +33,8 @@ class RowKind(Enum):
         return _SHORT[self.value]
 
     def __str__(self) -> str:
-        return self.name
+        # PyFlink's RowKind prints as its short string.
+        return self.short_string()
 
 
 _SHORT = ("+I", "-U", "+U", "-D")

@@ -1,0 +1,189 @@
+"""TableResult: the outcome of execute_sql and Table.execute."""
+
+import datetime
+import decimal
+from enum import Enum
+
+from weir.row import RowKind, _make_row
+from weir.types import parse_type
+
+__all__ = ["TableResult", "ResultKind", "TableSchema", "CloseableIterator"]
+
+
+class ResultKind(Enum):
+    SUCCESS = 0
+    SUCCESS_WITH_CONTENT = 1
+
+
+class TableSchema:
+    """Column names and types of a table or result."""
+
+    def __init__(self, names, types):
+        self._names = list(names)
+        self._types = list(types)
+
+    def get_field_names(self):
+        return list(self._names)
+
+    def get_field_data_types(self):
+        return list(self._types)
+
+    def get_field_count(self):
+        return len(self._names)
+
+    def get_field_data_type(self, field):
+        if isinstance(field, int):
+            return self._types[field]
+        return self._types[self._names.index(field)]
+
+    def __str__(self):
+        lines = ",\n".join(f"  `{n}` {t}" for n, t in zip(self._names, self._types))
+        return "(\n" + lines + "\n)"
+
+    __repr__ = __str__
+
+    @classmethod
+    def _of(cls, columns):
+        return cls([c["name"] for c in columns], [parse_type(c["type"]) for c in columns])
+
+
+class CloseableIterator:
+    """An iterator of a result's rows that is also a context manager."""
+
+    def __init__(self, rows):
+        self._it = iter(rows)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._it)
+
+    def close(self):
+        self._it = iter(())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class TableResult:
+    """The result of a statement: for a query its rows (``collect``,
+    ``print``), for others "OK" or the rows affected. The statement has
+    completed when the result is returned, so ``wait`` returns at once."""
+
+    def __init__(self, schema, arrow_table=None, rows=None, kind=ResultKind.SUCCESS_WITH_CONTENT,
+                 streaming=False):
+        self._schema = schema
+        self._arrow = arrow_table
+        self._rows = rows
+        self._kind = kind
+        self._streaming = streaming
+
+    def get_table_schema(self):
+        return self._schema
+
+    def get_resolved_schema(self):
+        return self._schema
+
+    def get_result_kind(self):
+        return self._kind
+
+    def get_job_client(self):
+        return None
+
+    def wait(self, timeout_ms=None):
+        return None
+
+    def _values(self):
+        if self._rows is not None:
+            return [list(r) for r in self._rows]
+        if self._arrow is None:
+            return []
+        cols = [c.to_pylist() for c in self._arrow.columns]
+        return [list(v) for v in zip(*cols)] if cols else []
+
+    def collect(self):
+        """The rows, as an iterator that is also a context manager."""
+        names = tuple(self._schema.get_field_names())
+        return CloseableIterator(_make_row(v, names, RowKind.INSERT) for v in self._values())
+
+    def print(self):
+        """Print the rows in Flink's tableau format."""
+        print(self._tableau(), flush=True)
+
+    def _tableau(self):
+        names = self._schema.get_field_names()
+        types = self._schema.get_field_data_types()
+        rows = [[_show(v) for v in r] for r in self._values()]
+        if self._streaming and self._kind == ResultKind.SUCCESS_WITH_CONTENT and self._rows is None:
+            names = ["op"] + names
+            types = [None] + types
+            rows = [["+I"] + r for r in rows]
+        widths = [_width(n, t) for n, t in zip(names, types)]
+        sep = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+        out = [sep, "|" + "|".join(" " + _fit(n, w) + " " for n, w in zip(names, widths)) + "|", sep]
+        if not rows:
+            return "Empty set"
+        for r in rows:
+            out.append("|" + "|".join(" " + _fit(v, w) + " " for v, w in zip(r, widths)) + "|")
+        out.append(sep)
+        out.append(f"{len(rows)} row in set" if len(rows) == 1 else f"{len(rows)} rows in set")
+        return "\n".join(out)
+
+
+# Column widths by type, as Flink's tableau sizes them: the widest value
+# of the type, at most 30, at least the name and "<NULL>" when nullable.
+_MAX_WIDTH = 30
+_FIXED = {"BOOLEAN": 5, "TINYINT": 4, "SMALLINT": 6, "INT": 11, "BIGINT": 20, "DATE": 10}
+
+
+def _width(name, t):
+    if t is None:
+        return max(len(name), 2)
+    body = str(t.with_nullable(True)) if hasattr(t, "with_nullable") else str(t)
+    w = _FIXED.get(body)
+    if w is None:
+        kind = body.split("(")[0]
+        p = getattr(t, "precision", None)
+        if kind == "DECIMAL":
+            w = t.precision + (2 if t.scale > 0 else 1)
+        elif kind in ("CHAR", "VARCHAR") and getattr(t, "length", None):
+            w = min(t.length, _MAX_WIDTH)
+        elif kind == "TIME":
+            w = 8 + (p + 1 if p else 0)
+        elif kind == "TIMESTAMP":
+            w = 19 + (p + 1 if p else 0)
+        else:
+            w = _MAX_WIDTH
+    w = max(w, len(name))
+    if getattr(t, "nullable", True):
+        w = max(w, len("<NULL>"))
+    return w
+
+
+def _fit(s, w):
+    if len(s) > w:
+        return s[: w - 3] + "..."
+    return s.rjust(w)
+
+
+def _show(v):
+    if v is None:
+        return "<NULL>"
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, datetime.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, decimal.Decimal):
+        return str(v)
+    if isinstance(v, (bytes, bytearray)):
+        return "x'" + bytes(v).hex() + "'"
+    if isinstance(v, list):
+        return "[" + ", ".join(_show(x) for x in v) + "]"
+    return str(v)
