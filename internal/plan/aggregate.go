@@ -65,9 +65,6 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Sel
 	b := &binder{cat: cat, scope: in}
 	var filter expr.Expr
 	if q.Where != nil {
-		if err := noAggregates(q.Where, "WHERE"); err != nil {
-			return nil, nil, err
-		}
 		var err error
 		if filter, err = b.bind(q.Where); err != nil {
 			return nil, nil, err
@@ -205,8 +202,7 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Sel
 	}
 	p.steps = append(p.steps, Step{Op: op})
 	p.schema = op.Schema
-	// Columns of the input that are not grouped stay visible by name only
-	// to say why they cannot be used.
+	// The input's columns are kept only to explain why one cannot be used.
 	g.hidden = in
 	if err := g.checkGrouped(out, post); err != nil {
 		return nil, nil, err
@@ -288,7 +284,7 @@ func (g *grouping) addAgg(c *sql.FuncCall) (string, error) {
 	default:
 		for _, arg := range c.Args {
 			if containsAgg(arg) {
-				return "", errAt(arg.Pos(), "aggregate calls cannot be nested: %s inside %s", "an aggregate", up)
+				return "", errAt(arg.Pos(), "aggregate calls cannot be nested (here inside %s)", up)
 			}
 		}
 		x, err := g.b.bind(c.Args[0])
@@ -317,8 +313,8 @@ func (g *grouping) addAgg(c *sql.FuncCall) (string, error) {
 	return fmt.Sprintf("$agg%d", len(g.aggs)-1), nil
 }
 
-// checkGoNested-like check: every column named after the rewrite must be an
-// output of the aggregation.
+// checkGrouped fails when q, rewritten over the aggregation's output, still
+// names an input column: one that is neither grouped nor aggregated.
 func (g *grouping) checkGrouped(q *sql.Select, post scope) error {
 	var err error
 	check := func(x sql.Expr) {
