@@ -122,7 +122,9 @@ type Pool struct {
 	changed chan struct{}
 	// lastEvent is when a bundle or worker last changed state.
 	lastEvent time.Time
-	stopped   chan struct{}
+	// died is when each dead worker process was seen to end.
+	died    map[*worker.Process]time.Time
+	stopped chan struct{}
 	// broken is closed when a worker cannot be replaced or the pool is
 	// stuck; brokenErr says why.
 	broken    chan struct{}
@@ -173,6 +175,7 @@ func NewPool(ctx context.Context, cfg Config) (*Pool, error) {
 		cfg: cfg, srv: srv, tmp: tmp,
 		metrics:   newMetrics(),
 		waiting:   map[*waiter]bool{},
+		died:      map[*worker.Process]time.Time{},
 		changed:   make(chan struct{}),
 		lastEvent: time.Now(),
 		stopped:   make(chan struct{}),
@@ -325,6 +328,7 @@ func (p *Pool) watch(s *slot, gen int, w *fnapi.Worker, proc *worker.Process) {
 	// then replay.
 	p.srv.Forget(w)
 	p.mu.Lock()
+	p.died[proc] = time.Now()
 	closed := p.closed
 	if s.gen == gen {
 		s.w, s.p = nil, nil
@@ -536,7 +540,7 @@ func (p *Pool) startOn(t token, s *Stage) (*fnapi.Bundle, error) {
 	}
 	p.mu.Lock()
 	p.running++
-	if t.gen == t.s.gen {
+	if t.gen == t.s.gen && t.s.w == t.w {
 		t.s.running++
 	}
 	p.lastEvent = time.Now()

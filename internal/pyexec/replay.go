@@ -53,8 +53,8 @@ func (p *Pool) await(ctx context.Context, s *Stage, b *bundle) ([][]byte, error)
 		if !errors.Is(err, fnapi.ErrWorkerGone) {
 			return nil, err
 		}
-		diedAt = time.Now()
 		cause := p.deathCause(b.t)
+		diedAt = p.diedAt(b.t)
 		if b.attempts >= p.cfg.MaxAttempts {
 			return nil, p.crashError(ctx, s, b, cause)
 		}
@@ -90,6 +90,16 @@ func (p *Pool) resend(ctx context.Context, s *Stage, b *bundle) error {
 	}
 	b.err = b.b.Send(ctx, nil, true)
 	return nil
+}
+
+// diedAt is when the worker of t was seen to die, or now.
+func (p *Pool) diedAt(t token) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if at, ok := p.died[t.p]; ok {
+		return at
+	}
+	return time.Now()
 }
 
 type death struct{ reason, logs string }
