@@ -20,11 +20,14 @@
 //
 // A statement block is set-up, run before every later query of the file
 // ("statement error" expects it to fail). A query block is "query <name>
-// [ordered]", the SQL (one or more lines), "----", and the result recorded
+// [ordered] [streaming]", the SQL (one or more lines), "----", and the
+// result recorded
 // from Flink: a line with the column types as Flink spells them, then one
 // line per row; or a single line "error: <Flink's message>" when Flink
 // rejects the query, in which case weir must reject it too. Rows of a query
-// not marked ordered are compared as sorted lists.
+// not marked ordered are compared as sorted lists. Flink runs a query in
+// batch mode unless it is marked streaming; then its changelog is
+// materialized into the final rows.
 //
 // Values are written as Flink's print connector shows them (Java's toString
 // of the external classes), NULL for a null, (empty) for the empty string;
@@ -56,6 +59,9 @@ type Case struct {
 	Setup   []string
 	Query   string
 	Ordered bool
+	// Streaming marks a query Flink ran in streaming mode; its answer is
+	// the changelog's final rows, which weir's batch run must give.
+	Streaming bool
 	// Recorded is false when the block has no result yet.
 	Recorded bool
 	// Types are the column types; Rows the rows, each a tab-separated line.
@@ -139,11 +145,21 @@ func parseFile(path, rel string) ([]*Case, error) {
 				setup = append(setup, strings.Join(st, "\n"))
 			}
 		case words[0] == "query":
-			if len(words) < 2 || len(words) > 3 || (len(words) == 3 && words[2] != "ordered") {
-				return nil, bad(i, "want 'query <name> [ordered]', got %q", line)
+			if len(words) < 2 {
+				return nil, bad(i, "want 'query <name> [ordered] [streaming]', got %q", line)
 			}
 			c := &Case{Name: rel + ":" + words[1], Group: group, File: path, Line: i + 1,
-				Setup: append([]string(nil), setup...), Ordered: len(words) == 3}
+				Setup: append([]string(nil), setup...)}
+			for _, w := range words[2:] {
+				switch w {
+				case "ordered":
+					c.Ordered = true
+				case "streaming":
+					c.Streaming = true
+				default:
+					return nil, bad(i, "want 'query <name> [ordered] [streaming]', got %q", line)
+				}
+			}
 			i++
 			var q []string
 			for ; i < len(lines) && lines[i] != "----"; i++ {

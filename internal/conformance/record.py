@@ -6,7 +6,9 @@ Run with the PyFlink 2.3 interpreter (`make conformance-record` does):
 
 Every `query` of every `*.test` file under the corpus directory (only files
 whose path contains one of the FILTER strings, when given) runs on Flink in
-batch mode with parallelism 1, one TableEnvironment per file; its result block
+batch mode (streaming mode for a query marked `streaming`, whose changelog is
+materialized into its final rows) with parallelism 1, one TableEnvironment per
+file and mode, in UTC; its result block
 (the lines after `----`) is replaced by what Flink answered. The format is
 described in internal/conformance/corpus.go; this file and that one must agree.
 
@@ -99,8 +101,9 @@ def java_message(e):
     return str(e).splitlines()[0]
 
 
-def run_query(tenv, jvm, sql):
-    """Returns (types, rows) or raises."""
+def run_query(tenv, jvm, sql, streaming=False):
+    """Returns (types, rows) or raises. In streaming mode the changelog is
+    materialized: +I and +U add a row, -U and -D remove one."""
     r = tenv.execute_sql(sql)
     schema = r._j_table_result.getResolvedSchema()
     types = [str(t.toString()) for t in schema.getColumnDataTypes()]
@@ -109,14 +112,22 @@ def run_query(tenv, jvm, sql):
     try:
         while it.hasNext():
             row = it.next()
-            rows.append("\t".join(fmt_value(row.getField(i), types[i], jvm) for i in range(row.getArity())))
+            line = "\t".join(fmt_value(row.getField(i), types[i], jvm) for i in range(row.getArity()))
+            kind = str(row.getKind().shortString()) if streaming else "+I"
+            if kind in ("+I", "+U"):
+                rows.append(line)
+            elif line in rows:
+                rows.remove(line)
+            else:
+                raise RuntimeError(f"changelog retracts a row it never added: {kind}{line}")
     finally:
         it.close()
     return types, rows
 
 
-def new_env():
-    tenv = TableEnvironment.create(EnvironmentSettings.in_batch_mode())
+def new_env(streaming=False):
+    settings = EnvironmentSettings.in_streaming_mode() if streaming else EnvironmentSettings.in_batch_mode()
+    tenv = TableEnvironment.create(settings)
     conf = tenv.get_config()
     conf.set("parallelism.default", "1")
     conf.set("table.local-time-zone", "UTC")
@@ -126,7 +137,10 @@ def new_env():
 def record_file(path, jvm):
     lines = open(path, encoding="utf-8").read().split("\n")
     out = []
-    tenv = new_env()
+    # One environment per mode; the streaming one is made when a query needs
+    # it, and the file's statements run in both.
+    envs = {False: new_env()}
+    setup = []
     i = 0
     n = 0
     while i < len(lines):
@@ -141,8 +155,11 @@ def record_file(path, jvm):
                 out.append(lines[i])
                 i += 1
             want_error = words[1:2] == ["error"]
+            if not want_error:
+                setup.append("\n".join(stmt))
             try:
-                tenv.execute_sql("\n".join(stmt)).wait()
+                for tenv in envs.values():
+                    tenv.execute_sql("\n".join(stmt)).wait()
                 if want_error:
                     raise SystemExit(f"{path}: statement expected to fail succeeded: {' '.join(stmt)}")
             except Exception as e:  # noqa: BLE001
@@ -164,9 +181,14 @@ def record_file(path, jvm):
             while i < len(lines) and lines[i] != "":
                 i += 1  # the old result (a row of blanks is a row)
             ordered = "ordered" in words[2:]
+            streaming = "streaming" in words[2:]
+            if streaming not in envs:
+                envs[streaming] = new_env(streaming)
+                for st in setup:
+                    envs[streaming].execute_sql(st).wait()
             t0 = time.time()
             try:
-                types, rows = run_query(tenv, jvm, "\n".join(q))
+                types, rows = run_query(envs[streaming], jvm, "\n".join(q), streaming)
                 if not ordered:
                     rows.sort()
                 out.append("\t".join(types))
