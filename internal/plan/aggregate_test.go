@@ -61,8 +61,8 @@ func TestAggregateErrors(t *testing.T) {
 			t.Errorf("plan(%q) error = %v, want it to contain %q", tt.script, err, tt.want)
 		}
 	}
-	// LIMIT without ORDER BY streams, so it is fine on an unbounded source.
-	if _, err := planScript(t, "SELECT c0 FROM s LIMIT 3"); err != nil {
-		t.Errorf("LIMIT on an unbounded source: %v", err)
+	// LIMIT without ORDER BY streams, but it would not end the source.
+	if _, err := planScript(t, "SELECT c0 FROM s LIMIT 3"); err == nil || !strings.Contains(err.Error(), "which never ends") {
+		t.Errorf("LIMIT on an unbounded source: error %v, want one saying the source never ends", err)
 	}
 }

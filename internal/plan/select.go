@@ -48,8 +48,10 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 	if err := noAggregates(q.Where, "WHERE; filter groups with HAVING"); err != nil {
 		return nil, err
 	}
-	if (isAggregateQuery(q) || q.OrderBy != nil) && !bounded(job.Source.Table) {
-		return nil, errAt(q.At, "this query aggregates or sorts the rows of %s, which never ends; weir runs GROUP BY, aggregates and ORDER BY on bounded input only, as Flink's batch mode does (datagen with 'number-of-rows', filesystem, VALUES)", job.Source.Table.Name)
+	if (isAggregateQuery(q) || q.OrderBy != nil || q.Limit >= 0 || q.Offset > 0) && !bounded(job.Source.Table) {
+		// These operators run in batch: a LIMIT would end its output but
+		// not the source.
+		return nil, errAt(q.At, "this query aggregates, sorts or limits the rows of %s, which never ends; weir runs GROUP BY, aggregates, ORDER BY and LIMIT on bounded input only, as Flink's batch mode does (datagen with 'number-of-rows', filesystem, VALUES)", job.Source.Table.Name)
 	}
 	if isAggregateQuery(q) {
 		// The rest of the query runs over the aggregation's output, with
