@@ -8,6 +8,8 @@ GO     ?= go
 ROWS   ?= 10000000
 COLUMNS ?= 10
 WORKERS ?= 1
+# weir's one version number lives in python/weir/__init__.py; the engine gets it at link time.
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' python/weir/__init__.py)
 
 export WEIR_PYTHON := $(abspath $(VPY))
 export PIP_CONSTRAINT := $(abspath python/constraints.txt)
@@ -16,7 +18,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PY_SOURCES := $(shell find python/weir -name '*.py' -o -name '*.pyx' -o -name '*.pxd') python/pyproject.toml python/setup.py python/constraints.txt
 GO_SOURCES := $(shell find cmd internal -name '*.go') go.mod go.sum
 
-.PHONY: all setup build venv run test test-go test-python test-e2e bench fuzz lint proto clean conformance-record
+.PHONY: all setup build venv run test test-go test-python test-e2e wheel test-wheel bench fuzz lint proto clean conformance-record
 
 all: setup
 
@@ -24,8 +26,9 @@ setup: build venv
 
 build: bin/weir
 
-bin/weir: $(GO_SOURCES)
-	$(GO) build -o bin/weir ./cmd/weir
+# Static and -trimpath, as in the wheel (python/setup.py), so the two builds share Go's cache.
+bin/weir: $(GO_SOURCES) python/weir/__init__.py
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/weir ./cmd/weir
 
 venv: $(VENV)/.installed
 
@@ -51,6 +54,16 @@ test-go:
 test-python:
 	cd python/tests && WEIR_CYTHON=1 ../../$(VPY) -m pytest -q -p no:cacheprovider
 	cd python/tests && WEIR_CYTHON=0 ../../$(VPY) -m pytest -q -p no:cacheprovider
+
+# dist/: the sdist and a manylinux wheel per CPython >= 3.10 on the machine (PYTHONS="python3" for one),
+# each with the Cython extensions and the engine, checked by auditwheel.
+wheel:
+	packaging/build.sh
+
+# The wheel of python3 in a new venv with no Go, C compiler or other Python on PATH (a job, the e2e smoke
+# tests); the sdist from source, without a C compiler, and without Go.
+test-wheel: wheel
+	packaging/test.sh
 
 # The benchmark suite (bench/README.md): weir vs bare CPython vs PyFlink, one run, under 15 minutes.
 # Options go in BENCH_ARGS, e.g. make bench BENCH_ARGS="--quick" or "--skip-pyflink --rows 20000000".
@@ -87,4 +100,4 @@ proto:
 	PATH=$(abspath bin):$$PATH .venv-proto/bin/python -m grpc_tools.protoc -Iproto --go_out=internal/weirpb --go_opt=paths=source_relative --python_out=python/weir/proto proto/weir.proto
 
 clean:
-	rm -rf bin $(VENV) python/build python/*.egg-info
+	rm -rf bin $(VENV) python/build python/*.egg-info python/weir/_bin dist

@@ -2,7 +2,8 @@
 // workers (the Beam Python SDK harness), and checks their exact output.
 //
 // The tests need WEIR_PYTHON: a Python with the weir package installed (the
-// Makefile's .venv). Without it they are skipped with a message.
+// Makefile's .venv). Without it they are skipped with a message. WEIR_BIN
+// runs them against an installed weir instead of a fresh build.
 package e2e
 
 import (
@@ -19,7 +20,12 @@ import (
 
 var weirBin string
 
+// TestMain builds the binary from this checkout, unless WEIR_BIN names one
+// to test instead (such as the weir command of an installed wheel).
 func TestMain(m *testing.M) {
+	if weirBin = os.Getenv("WEIR_BIN"); weirBin != "" {
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "weir-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
