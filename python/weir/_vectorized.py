@@ -121,49 +121,69 @@ class _Type:
 
 def to_pandas(arr, t):
     """A column as a pandas UDF gets it, as PyFlink converts it: a Series, or
-    for a ROW a DataFrame with one column per field."""
+    for a ROW a DataFrame with one column per field.
+
+    Unlike PyFlink, integers keep their values when some are NULL: a column
+    of integers with NULLs is a Series of pandas' nullable integer dtype
+    (``Int64``, ...; PyFlink gives float64, which rounds large values), and
+    inside nested values such integers are Python ints.
+    """
     import pandas as pd
 
     if isinstance(t, RowType):
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
-        children = arr.flatten()
-        cols = [to_pandas(c, f.data_type) for c, f in zip(children, t.fields)]
+        cols = [_series(c, f.data_type) for c, f in zip(arr.flatten(), t.fields)]
         if not cols:
             return pd.DataFrame(index=pd.RangeIndex(len(arr)))
-        df = pd.concat(cols, axis=1)
-        df.columns = [f.name for f in t.fields]
-        return df
-    return arr.to_pandas(date_as_object=True)
+        return pd.DataFrame(dict(zip(range(len(cols)), cols))).set_axis([f.name for f in t.fields], axis=1)
+    return _series(arr, t)
+
+
+def _nullable_ints():
+    import pandas as pd
+
+    return {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+            pa.int64(): pd.Int64Dtype()}.get
+
+
+def _series(arr, t):
+    if arr.null_count and isinstance(t, (TinyIntType, SmallIntType, IntType, BigIntType)):
+        return arr.to_pandas(types_mapper=_nullable_ints())
+    return arr.to_pandas(date_as_object=True, integer_object_nulls=True)
 
 
 class _ResultError(Exception):
     pass
 
 
-def from_pandas(value, t, at):
+def from_pandas(value, t, at, top=True):
     """The Arrow array of a pandas UDF's result ``value`` of SQL type ``t``
-    (Arrow type ``at``, with field names)."""
+    (Arrow type ``at``, with field names). A ROW result is a DataFrame; a ROW
+    field of it may be a DataFrame too, or a Series of dicts, tuples or Rows."""
     import numpy as np
     import pandas as pd
 
-    if isinstance(t, RowType):
+    if isinstance(t, RowType) and (top or isinstance(value, pd.DataFrame)):
         if not isinstance(value, pd.DataFrame):
             raise _ResultError(f"a ROW result must be a pandas.DataFrame with {len(t.fields)} columns, "
                                f"got {type(value).__name__}")
         if value.shape[1] != len(t.fields):
             raise _ResultError(f"the DataFrame has {value.shape[1]} columns, the ROW has {len(t.fields)} fields "
                                f"({', '.join(t.names)})")
-        children = [from_pandas(value.iloc[:, i], f.data_type, at.field(i).type) for i, f in enumerate(t.fields)]
+        children = [from_pandas(value.iloc[:, i], f.data_type, at.field(i).type, False)
+                    for i, f in enumerate(t.fields)]
         return pa.StructArray.from_arrays(children, fields=list(at))
-    if isinstance(value, pd.DataFrame):
+    if isinstance(value, pd.DataFrame) and top:
         raise _ResultError(f"got a pandas.DataFrame for a result of type {t}: return a pandas.Series")
     if isinstance(value, (np.ndarray, list, pa.Array, pa.ChunkedArray)):
         value = pd.Series(value.to_pandas() if isinstance(value, (pa.Array, pa.ChunkedArray)) else value)
     if not isinstance(value, pd.Series):
         raise _ResultError(f"expected a pandas.Series, got {type(value).__name__} {_short(value)}")
     try:
-        return pa.Array.from_pandas(value, mask=value.isna().to_numpy(), type=at, safe=False)
+        # In from_pandas mode NaN, NaT, None and pd.NA are NULL, as PyFlink's
+        # mask=s.isnull() makes them, without computing the mask.
+        return pa.Array.from_pandas(value, type=at, safe=False)
     except (pa.ArrowException, TypeError, ValueError, OverflowError) as e:
         raise _ResultError(f"a Series of dtype {value.dtype} cannot be converted to {t}: {type(e).__name__}: {e}") from None
 
@@ -182,6 +202,22 @@ def from_arrow(value, t, at):
             raise _ResultError(f"an array of Arrow type {value.type} cannot be cast to {at} ({t}): "
                                f"{type(e).__name__}: {e}") from None
     return value
+
+
+def _null_where_not_null(arr, t, path=""):
+    """Where arr has a NULL that its type (or a ROW field's) forbids, or ''."""
+    if not t.nullable and arr.null_count:
+        return f"{path or 'value'} at row {arr.is_null().index(True).as_py() + 1} of the batch"
+    if isinstance(t, RowType):
+        for i, f in enumerate(t.fields):
+            child = arr.field(i)
+            if not f.data_type.nullable and arr.null_count:
+                # Only NULLs in rows that are present count.
+                child = child.filter(arr.is_valid())
+            w = _null_where_not_null(child, f.data_type, f"{path or 'value'}.{f.name}")
+            if w:
+                return w
+    return ""
 
 
 def _short(v, limit=80):
@@ -301,9 +337,9 @@ class VectorizedOperation:
         if len(arr) != rows:
             raise self._wrong(node, rows, f"it returned {len(arr)} values for the batch's {rows} rows; "
                                           f"a {node.func_type} function returns one value per input row")
-        if not t.sql.nullable and arr.null_count:
-            first = arr.is_null().index(True).as_py()
-            raise self._wrong(node, rows, f"it returned NULL (at row {first + 1} of the batch) for a NOT NULL result")
+        where = _null_where_not_null(arr, t.sql)
+        if where:
+            raise self._wrong(node, rows, f"it returned NULL ({where}) where the type is NOT NULL")
         return arr
 
     def _who(self, node):
