@@ -167,6 +167,17 @@ func (e *outputEstimate) observe(bytes, rows int) {
 	e.largest = max(e.largest, rows)
 }
 
+// ramping reports whether bundles are still limited by the doubling from
+// one row, below limit rows and below what their results' size allows.
+func (e *outputEstimate) ramping(limit int) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.known && e.perRow > 0 && int(maxBundleBytes/e.perRow) <= 2*e.largest {
+		return false
+	}
+	return 2*e.largest < limit
+}
+
 // bundleRows is the number of rows after which a new bundle closes.
 func (e *outputEstimate) bundleRows(limit int) int {
 	e.mu.Lock()
@@ -372,6 +383,8 @@ func (e *LimitError) Error() string { return e.Message }
 func (p *Pool) collect(ctx context.Context, s *Stage, est *outputEstimate, mem memory.Allocator, inflight <-chan *bundle, out chan<- arrow.RecordBatch) error {
 	dec := coder.NewDecoder(mem, s.Results.Types())
 	defer dec.Release()
+	o := &output{ch: out, holding: true, est: est, full: p.cfg.BundleRows, maxWait: p.cfg.BundleTime}
+	defer o.discard()
 	for b := range inflight {
 		data, err := p.await(ctx, s, b)
 		if err != nil {
@@ -383,18 +396,84 @@ func (p *Pool) collect(ctx context.Context, s *Stage, est *outputEstimate, mem m
 			size += len(c)
 		}
 		est.observe(size, b.rows)
-		err = p.emit(ctx, s, mem, dec, b, data, out)
+		err = p.emit(ctx, s, mem, dec, b, data, o)
 		b.release()
 		if err != nil {
 			return err
 		}
 	}
+	if ctx.Err() != nil {
+		// dispatch failed: what is held belongs to a failed job.
+		return context.Cause(ctx)
+	}
+	return o.flush(ctx)
+}
+
+// output sends a stage's joined batches on. While the first bundles are
+// small (outputEstimate starts them at one row), it holds their results
+// back, up to maxBundleBytes and BundleTime: so a job that fails in its
+// first rows shows no partial output, as when they were in one bundle.
+type output struct {
+	ch      chan<- arrow.RecordBatch
+	held    []arrow.RecordBatch
+	bytes   int
+	since   time.Time
+	holding bool
+	est     *outputEstimate
+	full    int // BundleRows
+	maxWait time.Duration
+}
+
+func (o *output) send(ctx context.Context, rec arrow.RecordBatch) error {
+	if !o.holding {
+		return o.put(ctx, rec)
+	}
+	if len(o.held) == 0 {
+		o.since = time.Now()
+	}
+	o.held = append(o.held, rec)
+	o.bytes += recordBytes(rec)
+	if o.bytes < maxBundleBytes && time.Since(o.since) < o.maxWait && o.est.ramping(o.full) {
+		return nil
+	}
+	o.holding = false
+	return o.flush(ctx)
+}
+
+// flush sends what is held.
+func (o *output) flush(ctx context.Context) error {
+	for len(o.held) > 0 {
+		rec := o.held[0]
+		o.held = o.held[1:]
+		if err := o.put(ctx, rec); err != nil {
+			return err
+		}
+	}
+	o.held, o.bytes = nil, 0
 	return nil
+}
+
+func (o *output) put(ctx context.Context, rec arrow.RecordBatch) error {
+	select {
+	case o.ch <- rec:
+		return nil
+	case <-ctx.Done():
+		rec.Release()
+		return context.Cause(ctx)
+	}
+}
+
+// discard releases what is still held (after a failure).
+func (o *output) discard() {
+	for _, r := range o.held {
+		r.Release()
+	}
+	o.held = nil
 }
 
 // emit decodes the results of b and sends one joined batch per input
 // element, or per part of its results when the worker sent them in parts.
-func (p *Pool) emit(ctx context.Context, s *Stage, mem memory.Allocator, dec *coder.Decoder, b *bundle, data [][]byte, out chan<- arrow.RecordBatch) error {
+func (p *Pool) emit(ctx context.Context, s *Stage, mem memory.Allocator, dec *coder.Decoder, b *bundle, data [][]byte, o *output) error {
 	values, err := splitChunks(data)
 	if err != nil {
 		return err
@@ -406,15 +485,7 @@ func (p *Pool) emit(ctx context.Context, s *Stage, mem memory.Allocator, dec *co
 	if len(groups) != len(b.batches) {
 		return fmt.Errorf("pyexec: %s answered %d elements for %d", s.Spec.GetName(), len(groups), len(b.batches))
 	}
-	send := func(joined arrow.RecordBatch) error {
-		select {
-		case out <- joined:
-			return nil
-		case <-ctx.Done():
-			joined.Release()
-			return context.Cause(ctx)
-		}
-	}
+	send := func(joined arrow.RecordBatch) error { return o.send(ctx, joined) }
 	for i, rec := range b.batches {
 		var err error
 		switch s.Spec.GetKind() {
