@@ -66,3 +66,23 @@ func TestAggregateErrors(t *testing.T) {
 		t.Errorf("LIMIT on an unbounded source: error %v, want one saying the source never ends", err)
 	}
 }
+
+// TestSubqueryPlan checks a subquery in FROM: its operators come first, the
+// outer query reads its columns by alias, and Python result names stay
+// unique over the job.
+func TestSubqueryPlan(t *testing.T) {
+	got := mustPlan(t, boundedTable+`SELECT q.m, COUNT(*), MAX(inc(q.x)) FROM
+		(SELECT c0 % 4 AS m, inc(c0) AS x FROM g WHERE c1 > 0) AS q GROUP BY q.m`).Jobs[0].Explain()
+	for _, want := range []string{
+		"PythonCalc: PythonCalc[inc(c0)] -> (c0 INT NOT NULL, $py0 INT NOT NULL)",
+		"PythonCalc: PythonCalc[inc(x)] -> (m INT NOT NULL, $py1 INT NOT NULL)",
+		"HashAggregate: groupBy=[m] select=[COUNT(*), MAX(inc(x))]",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("plan lacks %q:\n%s", want, got)
+		}
+	}
+	if _, err := planScript(t, boundedTable+"SELECT nope FROM (SELECT c0 FROM g) AS q"); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("unknown column of a subquery: error %v", err)
+	}
+}

@@ -234,7 +234,7 @@ func planFrom(cat *catalog, f sql.From, job *Job, p *pipeline) (scope, error) {
 		}
 		return planLateral(cat, f, left, p)
 	case *sql.Subquery:
-		return nil, errAt(f.At, "subqueries in FROM are not supported yet")
+		return planSubquery(cat, f, job, p)
 	case nil:
 		// SELECT without FROM reads one row of no columns.
 		job.Source = Source{Values: [][]any{{}}, Schema: types.Schema{}}
