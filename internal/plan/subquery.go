@@ -6,9 +6,9 @@ import (
 	"github.com/weir-dev/weir/internal/sql"
 )
 
-// planSubquery plans (SELECT ...) AS alias in FROM: the inner query becomes
-// the first operators of the job, and the outer query reads its output
-// columns, qualified by the alias.
+// planSubquery plans (SELECT ...) AS alias [(columns)] in FROM: the inner
+// query becomes the first operators of the job, and the outer query reads its
+// output columns, qualified by the alias and renamed by the column list.
 func planSubquery(cat *catalog, f *sql.Subquery, job *Job, p *pipeline) (scope, error) {
 	inner, err := planQuery(cat, &sql.Insert{At: f.Query.At, Query: f.Query}, nil, p.params)
 	if err != nil {
@@ -30,9 +30,15 @@ func planSubquery(cat *catalog, f *sql.Subquery, job *Job, p *pipeline) (scope, 
 			}
 		}
 	}
+	if f.Columns != nil && len(f.Columns) != len(p.schema) {
+		return nil, errAt(f.ColumnsAt, "%s(...) names %d columns but the subquery has %d; name each column once", f.Alias, len(f.Columns), len(p.schema))
+	}
 	sc := make(scope, len(p.schema))
 	for i, c := range p.schema {
 		sc[i] = column{qual: f.Alias, name: c.Name, t: c.Type}
+		if f.Columns != nil {
+			sc[i].name = f.Columns[i]
+		}
 	}
 	return sc, nil
 }

@@ -143,11 +143,15 @@ type Values struct {
 	Columns []string
 }
 
-// Subquery is (SELECT ...) [AS] alias in a FROM clause.
+// Subquery is (SELECT ...) [AS] alias [(columns)] in a FROM clause.
+// Columns, when given, rename the query's columns; ColumnsAt is where they
+// start.
 type Subquery struct {
-	At    Pos
-	Query *Select
-	Alias string
+	At        Pos
+	Query     *Select
+	Alias     string
+	Columns   []string
+	ColumnsAt Pos
 }
 
 // JoinKind is how a Lateral joins its left side with the rows of its table

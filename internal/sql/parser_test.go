@@ -73,6 +73,7 @@ var statementTests = []struct{ src, want string }{
 	{"SELECT ALL a FROM t ORDER BY a OFFSET 2 ROW FETCH NEXT 3 ROWS ONLY", "SELECT a FROM t ORDER BY a LIMIT 3 OFFSET 2"},
 	{"SELECT a FROM t LIMIT ALL", "SELECT a FROM t"},
 	{"SELECT a FROM t FETCH FIRST 1 ROW ONLY", "SELECT a FROM t LIMIT 1"},
+	{"SELECT x FROM (SELECT a FROM t) AS q(x)", "SELECT x FROM (SELECT a FROM t) AS q(x)"},
 }
 
 func TestParseStatements(t *testing.T) {

@@ -151,7 +151,7 @@ func write(b *strings.Builder, n any) {
 		b.WriteString("(")
 		write(b, n.Query)
 		b.WriteString(")")
-		writeAlias(b, n.Alias, nil)
+		writeAlias(b, n.Alias, n.Columns)
 	case *Lateral:
 		write(b, n.Left)
 		fmt.Fprintf(b, " %s LATERAL TABLE(", n.Kind)

@@ -328,8 +328,8 @@ func (p *parser) parseFromPrimary() From {
 		s := &Subquery{At: at, Query: p.parseQuery()}
 		p.expectOp(")")
 		s.Alias = p.parseAlias()
-		if s.Alias != "" && p.isOp("(") {
-			p.fail(p.tok.pos, "column aliases on a subquery are not supported by weir; alias the select items instead")
+		if s.Alias != "" {
+			s.Columns, s.ColumnsAt = p.parseColumnAliases()
 		}
 		return s
 	case p.isKw("LATERAL"):
