@@ -144,7 +144,8 @@ class TableEnvironment:
         if kind == "select":
             return TableResult(TableSchema._of(resp["columns"]), _arrow.from_ipc(data), streaming=streaming)
         if kind == "insert":
-            return TableResult(TableSchema._of(resp["columns"]), rows=[[-1]], streaming=streaming)
+            return TableResult(TableSchema._of(resp["columns"]), rows=[[-1]], streaming=streaming,
+                               insert=True)
         from weir.types import DataTypes
         return TableResult(TableSchema(["result"], [DataTypes.STRING()]), rows=[["OK"]], kind=ResultKind.SUCCESS)
 
@@ -300,7 +301,7 @@ class StatementSet:
         self._stmts = []
         from weir.types import DataTypes
         return TableResult(TableSchema(names, [DataTypes.BIGINT()] * len(names)), rows=[[-1] * len(names)],
-                           streaming=self._env._settings.is_streaming_mode())
+                           streaming=self._env._settings.is_streaming_mode(), insert=True)
 
 
 class Table:
@@ -460,7 +461,7 @@ class Table:
     get_resolved_schema = get_schema
 
     def print_schema(self):
-        print(self.get_schema())
+        print(self.get_schema()._resolved())
 
     def explain(self, *extra_details):
         return self._env.explain_sql(self._sql())

@@ -92,9 +92,14 @@ class Gateway:
         with self._lock:
             if self._closed:
                 raise EngineError("the TableEnvironment is closed")
-            self._send(header, body)
-            resp = json.loads(self._read_frame())
-            data = self._read_frame()
+            try:
+                self._send(header, body)
+                resp = json.loads(self._read_frame())
+                data = self._read_frame()
+            except (OSError, ValueError) as e:
+                if self._closed:
+                    raise EngineError("the TableEnvironment was closed while the statement ran") from None
+                raise EngineError(f"lost the connection to the weir engine: {e}") from e
         if not resp.get("ok"):
             raise EngineError(resp.get("error") or "the engine reported an error without a message")
         return resp, data
@@ -103,21 +108,29 @@ class Gateway:
         return self.request_with_body(header, body)[0]
 
     def close(self):
-        """End the session; the engine exits. Safe to call twice."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
+        """End the session; the engine exits. Safe to call twice, and from
+        another thread (or atexit) while a request runs: that request then
+        fails and the engine cancels its job."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._lock.acquire(timeout=0.5):
             try:
                 self._send({"op": "close"})
                 self._read_frame()
-            except (OSError, EngineError):
+            except (OSError, ValueError, EngineError):
                 pass
-            for c in (self._file, self._sock, self._proc.stdin, self._proc.stdout):
-                try:
-                    c.close()
-                except OSError:
-                    pass
+            finally:
+                self._lock.release()
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        for c in (self._proc.stdin, self._proc.stdout):
+            try:
+                c.close()
+            except OSError:
+                pass
         try:
             self._proc.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -37,10 +37,14 @@ class TableSchema:
         return self._types[self._names.index(field)]
 
     def __str__(self):
-        lines = ",\n".join(f"  `{n}` {t}" for n, t in zip(self._names, self._types))
-        return "(\n" + lines + "\n)"
+        return "root\n" + "".join(f" |-- {n}: {t}\n" for n, t in zip(self._names, self._types))
 
     __repr__ = __str__
+
+    def _resolved(self):
+        """The schema as Flink's ResolvedSchema prints it (Table.print_schema)."""
+        lines = ",\n".join(f"  `{n}` {t}" for n, t in zip(self._names, self._types))
+        return "(\n" + lines + "\n)"
 
     @classmethod
     def _of(cls, columns):
@@ -76,7 +80,8 @@ class TableResult:
     completed when the result is returned, so ``wait`` returns at once."""
 
     def __init__(self, schema, arrow_table=None, rows=None, kind=ResultKind.SUCCESS_WITH_CONTENT,
-                 streaming=False):
+                 streaming=False, insert=False):
+        self._insert = insert
         self._schema = schema
         self._arrow = arrow_table
         self._rows = rows
@@ -108,14 +113,19 @@ class TableResult:
 
     def collect(self):
         """The rows, as an iterator that is also a context manager."""
-        names = tuple(self._schema.get_field_names())
-        return CloseableIterator(_make_row(v, names, RowKind.INSERT) for v in self._values())
+        # As PyFlink's, the rows carry no field names.
+        return CloseableIterator(_make_row(v, None, RowKind.INSERT) for v in self._values())
 
     def print(self):
         """Print the rows in Flink's tableau format."""
         print(self._tableau(), flush=True)
 
     def _tableau(self):
+        if self._kind == ResultKind.SUCCESS:
+            return "OK"
+        if self._insert:
+            # Flink prints the affected rows of an INSERT, unknown: -1.
+            return "\n".join(" ".join(str(v) for v in r) for r in self._values())
         names = self._schema.get_field_names()
         types = self._schema.get_field_data_types()
         rows = [[_show(v) for v in r] for r in self._values()]

@@ -47,7 +47,7 @@ class Expression:
     def __rmul__(self, o): return self._bin("*", o, True)
     def __truediv__(self, o): return self._bin("/", o)
     def __rtruediv__(self, o): return self._bin("/", o, True)
-    def __mod__(self, o): return _Call("MOD", [self, _expr(o)])
+    def __mod__(self, o): return self._bin("%", o)
     def __eq__(self, o): return self._bin("=", o)
     def __ne__(self, o): return self._bin("<>", o)
     def __lt__(self, o): return self._bin("<", o)
