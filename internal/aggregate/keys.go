@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strings"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -19,6 +21,8 @@ type groups struct {
 	// key (-1 until seen).
 	ints   *intTable
 	nullID int32
+	// strs is the single-string-key table (keys copied out of the batch).
+	strs map[string]int32
 	// bytes is the general table; enc holds each row's encoded key.
 	bytes map[string]int32
 	enc   [][]byte
@@ -30,9 +34,12 @@ type groups struct {
 
 func newGroups(keyTypes []arrow.DataType, mem memory.Allocator) *groups {
 	g := &groups{nullID: -1}
-	if len(keyTypes) == 1 && intLike(keyTypes[0]) {
+	switch {
+	case len(keyTypes) == 1 && intLike(keyTypes[0]):
 		g.ints = newIntTable()
-	} else {
+	case len(keyTypes) == 1 && (keyTypes[0].ID() == arrow.STRING || keyTypes[0].ID() == arrow.BINARY):
+		g.strs = map[string]int32{}
+	default:
 		g.bytes = map[string]int32{}
 	}
 	for _, t := range keyTypes {
@@ -64,6 +71,10 @@ func (g *groups) assign(keys []arrow.Array, ids []int32) error {
 	}
 	if g.ints != nil {
 		return g.assignInts(keys[0], ids)
+	}
+	if g.strs != nil {
+		g.assignStrings(keys[0], ids)
+		return nil
 	}
 	return g.assignBytes(keys, ids)
 }
@@ -115,6 +126,41 @@ func (g *groups) assignInts(col arrow.Array, ids []int32) error {
 	}
 	return nil
 }
+
+// assignStrings looks each value up as it is in the batch; only a new key
+// is copied.
+func (g *groups) assignStrings(col arrow.Array, ids []int32) {
+	keys := []arrow.Array{col}
+	nulls := col.NullN() > 0
+	lookup := func(i int, v string) {
+		if nulls && col.IsNull(i) {
+			if g.nullID < 0 {
+				g.nullID = g.newGroup(keys, i)
+			}
+			ids[i] = g.nullID
+			return
+		}
+		id, ok := g.strs[v]
+		if !ok {
+			id = g.newGroup(keys, i)
+			g.strs[strings.Clone(v)] = id
+		}
+		ids[i] = id
+	}
+	switch a := col.(type) {
+	case *array.String:
+		for i := range ids {
+			lookup(i, a.Value(i))
+		}
+	case *array.Binary:
+		for i := range ids {
+			lookup(i, unsafeString(a.Value(i)))
+		}
+	}
+}
+
+// unsafeString views b as a string without copying, for a map lookup.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 func (g *groups) assignBytes(keys []arrow.Array, ids []int32) error {
 	n := len(ids)
