@@ -18,7 +18,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PY_SOURCES := $(shell find python/weir -name '*.py' -o -name '*.pyx' -o -name '*.pxd') python/pyproject.toml python/setup.py python/constraints.txt
 GO_SOURCES := $(shell find cmd internal -name '*.go') go.mod go.sum
 
-.PHONY: all setup build venv run test test-go test-python test-e2e wheel test-wheel bench fuzz lint proto clean conformance-record
+.PHONY: all setup build venv run test test-go test-python test-e2e wheel test-wheel bench fuzz lint proto clean conformance-record expressions-record
 
 all: setup
 
@@ -76,6 +76,12 @@ bench: setup
 conformance-record:
 	test -x bench/.venv-pyflink/bin/python || { $(PYTHON) -m venv bench/.venv-pyflink && PIP_CONSTRAINT= bench/.venv-pyflink/bin/pip install --quiet -r bench/requirements-pyflink.txt; }
 	bench/.venv-pyflink/bin/python internal/conformance/record.py testdata/conformance $(CONFORMANCE_ARGS)
+
+# Re-records Flink 2.3's answers to the expression cases of internal/plan's TestFlinkExpressions
+# (DECIMAL arithmetic, CAST, TRY_CAST) into internal/plan/testdata/flink_expressions.txt.
+expressions-record:
+	test -x bench/.venv-pyflink/bin/python || { $(PYTHON) -m venv bench/.venv-pyflink && PIP_CONSTRAINT= bench/.venv-pyflink/bin/pip install --quiet -r bench/requirements-pyflink.txt; }
+	bench/.venv-pyflink/bin/python internal/plan/testdata/record_flink_expressions.py
 
 # Every decoder and parser has a fuzz target; this runs each for a while.
 fuzz:

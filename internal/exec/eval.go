@@ -200,6 +200,10 @@ func (ev *evaluator) call(c *expr.Call, in *batch) (arrow.Array, error) {
 		return ev.unaryNumeric(c, ops[0], n)
 	case "ROUND":
 		return ev.round(c, ops, n)
+	case "FLOOR", "CEIL", "TRUNCATE", "SIGN", "POWER", "SQRT", "LN", "LOG10", "EXP", "PI":
+		return ev.mathFunc(c, ops, n)
+	case "GREATEST", "LEAST":
+		return ev.greatest(c, ops, n)
 	case "=", "<>", "<", "<=", ">", ">=":
 		return ev.compare(c, ops, n)
 	case "NOT", "IS NULL", "IS NOT NULL":
@@ -213,7 +217,9 @@ func (ev *evaluator) call(c *expr.Call, in *batch) (arrow.Array, error) {
 // arity gives the minimum and maximum (-1: any) argument counts.
 var arity = map[string][2]int{
 	"+": {2, 2}, "-": {2, 2}, "*": {2, 2}, "/": {2, 2}, "%": {2, 2},
-	"NEG": {1, 1}, "ABS": {1, 1}, "ROUND": {1, 2},
+	"NEG": {1, 1}, "ABS": {1, 1}, "ROUND": {1, 2}, "FLOOR": {1, 1}, "CEIL": {1, 1}, "TRUNCATE": {1, 2},
+	"SIGN": {1, 1}, "POWER": {2, 2}, "SQRT": {1, 1}, "LN": {1, 1}, "LOG10": {1, 1}, "EXP": {1, 1}, "PI": {0, 0},
+	"GREATEST": {1, -1}, "LEAST": {1, -1},
 	"=": {2, 2}, "<>": {2, 2}, "<": {2, 2}, "<=": {2, 2}, ">": {2, 2}, ">=": {2, 2},
 	"NOT": {1, 1}, "IS NULL": {1, 1}, "IS NOT NULL": {1, 1},
 	"UPPER": {1, 1}, "LOWER": {1, 1}, "CONCAT": {1, -1}, "SUBSTRING": {2, 3},

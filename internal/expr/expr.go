@@ -44,7 +44,8 @@ type Literal struct {
 // Name is the upper-case SQL name: "+", "-", "*", "/", "%", "NEG", "=", "<>",
 // "<", "<=", ">", ">=", "AND", "OR", "NOT", "IS NULL", "IS NOT NULL",
 // "UPPER", "LOWER", "CONCAT", "SUBSTRING", "CHAR_LENGTH", "TRIM", "ABS",
-// "ROUND", "COALESCE".
+// "ROUND", "FLOOR", "CEIL", "TRUNCATE", "SIGN", "POWER", "SQRT", "LN",
+// "LOG10", "EXP", "PI", "GREATEST", "LEAST", "COALESCE".
 type Call struct {
 	Name string
 	Args []Expr

@@ -446,7 +446,28 @@ var builtins = map[string]func(at sql.Pos, args []expr.Expr) (types.T, error){
 		}
 		return args[0].Type(), nil
 	},
-	"ROUND": roundFn,
+	"ROUND":    roundFn,
+	"TRUNCATE": roundFn,
+	"FLOOR":    floorFn,
+	"CEIL":     floorFn,
+	"SIGN": func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		if len(args) != 1 || !args[0].Type().IsNumeric() {
+			return types.T{}, errAt(at, "SIGN takes one number")
+		}
+		return args[0].Type(), nil
+	},
+	"POWER": doubleFn(2),
+	"SQRT":  doubleFn(1),
+	"LN":    doubleFn(1),
+	"LOG10": doubleFn(1),
+	"EXP":   doubleFn(1),
+	"PI":    doubleFn(0),
+	"GREATEST": func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		return extremeFn(at, args)
+	},
+	"LEAST": func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		return extremeFn(at, args)
+	},
 	"COALESCE": func(at sql.Pos, args []expr.Expr) (types.T, error) {
 		if len(args) == 0 {
 			return types.T{}, errAt(at, "COALESCE needs arguments")
@@ -465,7 +486,58 @@ var builtins = map[string]func(at sql.Pos, args []expr.Expr) (types.T, error){
 	},
 }
 
-var builtinAliases = map[string]string{"CHARACTER_LENGTH": "CHAR_LENGTH", "SUBSTR": "SUBSTRING"}
+var builtinAliases = map[string]string{"CHARACTER_LENGTH": "CHAR_LENGTH", "SUBSTR": "SUBSTRING", "CEILING": "CEIL"}
+
+// floorFn types FLOOR and CEIL as Flink does: DECIMAL(p, s) becomes
+// DECIMAL(1 + p - s, 0), other numbers keep their type.
+func floorFn(at sql.Pos, args []expr.Expr) (types.T, error) {
+	if len(args) != 1 || !args[0].Type().IsNumeric() {
+		return types.T{}, errAt(at, "takes one number")
+	}
+	t := args[0].Type()
+	if t.Kind == types.Decimal {
+		return types.DECIMAL(min(38, 1+t.Precision-t.Scale), 0).WithNullable(t.Nullable), nil
+	}
+	return t, nil
+}
+
+// doubleFn types a function of n numbers that gives a DOUBLE, NULL when
+// an argument is.
+func doubleFn(n int) func(sql.Pos, []expr.Expr) (types.T, error) {
+	return func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		if len(args) != n {
+			return types.T{}, errAt(at, "takes %d number(s), got %d argument(s)", n, len(args))
+		}
+		nullable := false
+		for _, a := range args {
+			if !a.Type().IsNumeric() && a.Type().Kind != types.Null {
+				return types.T{}, errAt(at, "needs numbers, got %s", a.Type())
+			}
+			nullable = nullable || a.Type().Nullable
+		}
+		return types.DOUBLE.WithNullable(nullable), nil
+	}
+}
+
+// extremeFn types GREATEST and LEAST: the common type of the arguments,
+// NULL when any of them is.
+func extremeFn(at sql.Pos, args []expr.Expr) (types.T, error) {
+	if len(args) == 0 {
+		return types.T{}, errAt(at, "needs arguments")
+	}
+	t, err := commonType(at, args)
+	if err != nil {
+		return types.T{}, err
+	}
+	nullable := false
+	for _, a := range args {
+		nullable = nullable || a.Type().Nullable
+		if !comparable(a.Type(), t) || isNested(a.Type()) {
+			return types.T{}, errAt(at, "cannot compare %s", a.Type())
+		}
+	}
+	return t.WithNullable(nullable), nil
+}
 
 func stringFn(min, max int) func(sql.Pos, []expr.Expr) (types.T, error) {
 	return func(at sql.Pos, args []expr.Expr) (types.T, error) {
@@ -562,8 +634,26 @@ func (b *binder) call(e *sql.FuncCall) (expr.Expr, error) {
 	if a, ok := builtinAliases[name]; ok {
 		name = a
 	}
-	if name == "ROUND" && len(args) == 2 {
-		// ROUND's digits are a constant, -2 included (a NEG call here).
+	switch name {
+	case "MOD":
+		if len(args) != 2 {
+			return nil, errAt(e.At, "MOD takes two numbers")
+		}
+		return binary(e.At, "%", args[0], args[1])
+	case "NULLIF":
+		// NULLIF(a, b) is CASE WHEN a = b THEN NULL ELSE a END.
+		if len(args) != 2 {
+			return nil, errAt(e.At, "NULLIF takes two arguments")
+		}
+		eq, err := binary(e.At, "=", args[0], args[1])
+		if err != nil {
+			return nil, err
+		}
+		t := args[0].Type().WithNullable(true)
+		return &expr.Case{Whens: []expr.When{{Cond: eq, Result: &expr.Literal{T: t}}}, Else: args[0], T: t}, nil
+	}
+	if (name == "ROUND" || name == "TRUNCATE") && len(args) == 2 {
+		// The digits are a constant, -2 included (a NEG call here).
 		if isConstant(args[1]) && args[1].Type().IsInteger() {
 			v, err := fold(args[1])
 			if err != nil {
