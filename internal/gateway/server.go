@@ -17,6 +17,9 @@ import (
 	"github.com/weir-dev/weir/internal/tmpdir"
 )
 
+// maxSocketPath is the longest path of a Unix socket (sun_path, with its NUL).
+const maxSocketPath = 107
+
 // Config configures a gateway.
 type Config struct {
 	// Secret must be sent by the client in its first message; a connection
@@ -54,6 +57,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer os.RemoveAll(dir)
 	sock := filepath.Join(dir, "gateway.sock")
+	if len(sock) > maxSocketPath {
+		return fmt.Errorf("gateway: the socket path %s is longer than the %d bytes a Unix socket allows; set TMPDIR to a shorter directory", sock, maxSocketPath)
+	}
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
 	if err != nil {
 		return fmt.Errorf("gateway: listening on %s: %w", sock, err)
