@@ -103,7 +103,11 @@ type Spec struct {
 	Func     Func
 	Distinct bool
 	Arg      int
-	In, Out  types.T
+	// Filter is the input column (BOOLEAN) of FILTER (WHERE ...), used when
+	// HasFilter is set.
+	Filter    int
+	HasFilter bool
+	In, Out   types.T
 	// Label names the call in plans, e.g. SUM(v).
 	Label string
 }
@@ -237,42 +241,62 @@ func (s *state) add(b arrow.RecordBatch) error {
 		if spec.Func != CountStar {
 			col = b.Column(spec.Arg)
 		}
-		if !spec.Distinct {
+		if !spec.Distinct && !spec.HasFilter {
 			a.update(col, s.ids, groups)
 			continue
 		}
-		if err := s.updateDistinct(i, a, col, groups); err != nil {
+		var filter *array.Boolean
+		if spec.HasFilter {
+			filter = b.Column(spec.Filter).(*array.Boolean)
+		}
+		if err := s.updateSome(i, a, col, filter, groups); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// updateDistinct passes to a only the rows whose (group, value) is new; NULLs
-// are skipped, as DISTINCT aggregates ignore them.
-func (s *state) updateDistinct(i int, a acc, col arrow.Array, groups int) error {
+// updateSome passes to a only some rows: those its FILTER (WHERE ...) keeps
+// (NULL counts as false), and for a DISTINCT aggregate those whose (group,
+// value) is new, NULLs skipped as DISTINCT aggregates ignore them.
+func (s *state) updateSome(i int, a acc, col arrow.Array, filter *array.Boolean, groups int) error {
+	n := len(s.ids)
+	distinct := s.op.Aggs[i].Distinct
+	var enc [][]byte
+	if distinct {
+		enc = make([][]byte, n)
+		for r := range enc {
+			enc[r] = binary.LittleEndian.AppendUint32(nil, uint32(s.ids[r]))
+		}
+		if err := encodeColumn(col, enc); err != nil {
+			return err
+		}
+	}
 	seen := s.distinct[i]
-	enc := make([][]byte, col.Len())
-	for r := range enc {
-		enc[r] = binary.LittleEndian.AppendUint32(nil, uint32(s.ids[r]))
-	}
-	if err := encodeColumn(col, enc); err != nil {
-		return err
-	}
 	var rows []int32
 	var ids []int32
-	for r, e := range enc {
-		if col.IsNull(r) {
+	for r := 0; r < n; r++ {
+		if filter != nil && (filter.IsNull(r) || !filter.Value(r)) {
 			continue
 		}
-		if _, ok := seen[string(e)]; ok {
-			continue
+		if distinct {
+			if col.IsNull(r) {
+				continue
+			}
+			if _, ok := seen[string(enc[r])]; ok {
+				continue
+			}
+			seen[string(enc[r])] = struct{}{}
 		}
-		seen[string(e)] = struct{}{}
 		rows = append(rows, int32(r))
 		ids = append(ids, s.ids[r])
 	}
 	if len(rows) == 0 {
+		return nil
+	}
+	if col == nil {
+		// COUNT(*) needs only the groups.
+		a.update(nil, ids, groups)
 		return nil
 	}
 	idx := array.NewInt32Builder(s.mem)
@@ -282,7 +306,7 @@ func (s *state) updateDistinct(i int, a acc, col arrow.Array, groups int) error 
 	defer idxArr.Release()
 	taken, err := compute.TakeArray(context.Background(), col, idxArr)
 	if err != nil {
-		return fmt.Errorf("aggregate: DISTINCT: %w", err)
+		return fmt.Errorf("aggregate: %w", err)
 	}
 	defer taken.Release()
 	a.update(taken, ids, groups)

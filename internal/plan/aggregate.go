@@ -187,6 +187,11 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Sel
 			pre = append(pre, a.arg)
 			preNames = append(preNames, fmt.Sprintf("$arg%d", i))
 		}
+		if a.filter != nil {
+			spec.Filter, spec.HasFilter = len(pre), true
+			pre = append(pre, a.filter)
+			preNames = append(preNames, fmt.Sprintf("$filter%d", i))
+		}
 		t, err := aggregate.ResultType(a.fn, spec.In, global)
 		if err != nil {
 			return nil, nil, errAt(a.at, "%s: %v", a.label, err)
@@ -234,6 +239,7 @@ type aggCall struct {
 	fn       aggregate.Func
 	distinct bool
 	arg      expr.Expr // nil for COUNT(*)
+	filter   expr.Expr // FILTER (WHERE ...), or nil
 	label    string
 }
 
@@ -303,6 +309,23 @@ func (g *grouping) addAgg(c *sql.FuncCall) (string, error) {
 			d = "DISTINCT "
 		}
 		a.label = up + "(" + d + x.String() + ")"
+	}
+	if c.Filter != nil {
+		if err := noAggregates(c.Filter, "FILTER"); err != nil {
+			return "", err
+		}
+		f, err := g.b.bind(c.Filter)
+		if err != nil {
+			return "", err
+		}
+		if err := wantBool(c.Filter.Pos(), "FILTER", f); err != nil {
+			return "", err
+		}
+		if err := checkGoNested(c.Filter.Pos(), f); err != nil {
+			return "", err
+		}
+		a.filter = f
+		a.label += " FILTER (WHERE " + f.String() + ")"
 	}
 	for i, prev := range g.aggs {
 		if prev.label == a.label {
@@ -437,6 +460,7 @@ func rewriteAST(x sql.Expr, f func(sql.Expr) sql.Expr) sql.Expr {
 		for i, y := range e.Args {
 			c.Args[i] = rw(y)
 		}
+		c.Filter = rw(e.Filter)
 		return &c
 	case *sql.Cast:
 		c := *e
@@ -541,4 +565,29 @@ func bounded(t *Table) bool {
 		return true
 	}
 	return false
+}
+
+// noStrayFilter fails if x has FILTER (WHERE ...) on a function that is not
+// an aggregate.
+func noStrayFilter(x sql.Expr) error {
+	var err error
+	walkAST(x, func(e sql.Expr) {
+		if c, ok := e.(*sql.FuncCall); ok && c.Filter != nil && !isAggCall(e) && err == nil {
+			err = errAt(c.At, "FILTER (WHERE ...) applies only to aggregate functions, not to %s", c.Name)
+		}
+	})
+	return err
+}
+
+// selectExprs lists the expressions of q's clauses.
+func selectExprs(q *sql.Select) []sql.Expr {
+	xs := []sql.Expr{q.Where, q.Having}
+	for _, it := range q.Items {
+		xs = append(xs, it.Expr)
+	}
+	xs = append(xs, q.GroupBy...)
+	for _, o := range q.OrderBy {
+		xs = append(xs, o.X)
+	}
+	return xs
 }

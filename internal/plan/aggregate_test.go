@@ -86,3 +86,19 @@ func TestSubqueryPlan(t *testing.T) {
 		t.Errorf("unknown column of a subquery: error %v", err)
 	}
 }
+
+func TestAggregateFilter(t *testing.T) {
+	got := mustPlan(t, boundedTable+"SELECT COUNT(*) FILTER (WHERE c0 > 1), SUM(c1) FILTER (WHERE s IS NULL), COUNT(*) FROM g").Jobs[0].Explain()
+	if want := "select=[COUNT(*) FILTER (WHERE (c0 > 1)), SUM(c1) FILTER (WHERE s IS NULL), COUNT(*)]"; !strings.Contains(got, want) {
+		t.Errorf("plan lacks %q:\n%s", want, got)
+	}
+	for script, want := range map[string]string{
+		"SELECT UPPER(s) FILTER (WHERE c0 > 1) FROM g":      "applies only to aggregate functions",
+		"SELECT COUNT(*) FILTER (WHERE c0) FROM g":          "FILTER",
+		"SELECT COUNT(*) FILTER (WHERE MAX(c0) > 1) FROM g": "aggregate functions are not allowed in FILTER",
+	} {
+		if _, err := planScript(t, boundedTable+script); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("plan(%q) error = %v, want %q", script, err, want)
+		}
+	}
+}

@@ -48,6 +48,11 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 	if err := noAggregates(q.Where, "WHERE; filter groups with HAVING"); err != nil {
 		return nil, err
 	}
+	for _, x := range selectExprs(q) {
+		if err := noStrayFilter(x); err != nil {
+			return nil, err
+		}
+	}
 	if (isAggregateQuery(q) || q.OrderBy != nil || q.Limit >= 0 || q.Offset > 0) && !bounded(job.Source.Table) {
 		// These operators run in batch: a LIMIT would end its output but
 		// not the source.

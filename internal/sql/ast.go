@@ -324,13 +324,15 @@ type Like struct {
 //	ARRAY[a, b], MAP[k, v]       Name "ARRAY" or "MAP", Args [a, b] or [k, v]
 //
 // Star is set for COUNT(*) (Args is then empty), Distinct for
-// f(DISTINCT x, ...); f(ALL x) is f(x).
+// f(DISTINCT x, ...); f(ALL x) is f(x). Filter is the condition of an
+// aggregate's FILTER (WHERE cond), or nil.
 type FuncCall struct {
 	At       Pos
 	Name     string
 	Args     []Expr
 	Star     bool
 	Distinct bool
+	Filter   Expr
 }
 
 // Cast is CAST(X AS Type) or, when Try is set, TRY_CAST(X AS Type). TypeAt

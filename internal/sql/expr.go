@@ -252,7 +252,16 @@ func (p *parser) parseIdentOrCall() Expr {
 	if !single {
 		upper = ""
 	}
-	return p.parseCallArgs(at, name, upper)
+	call := p.parseCallArgs(at, name, upper)
+	if isKw(p.tok, "FILTER") && isOp(p.peek(1), "(") {
+		// An aggregate's FILTER (WHERE cond).
+		p.next()
+		p.next()
+		p.expectKw("WHERE")
+		call.Filter = p.parseExpr()
+		p.expectOp(")")
+	}
+	return call
 }
 
 // parseCallArgs parses the parenthesised arguments of a call of name. upper

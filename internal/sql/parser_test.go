@@ -74,6 +74,7 @@ var statementTests = []struct{ src, want string }{
 	{"SELECT a FROM t LIMIT ALL", "SELECT a FROM t"},
 	{"SELECT a FROM t FETCH FIRST 1 ROW ONLY", "SELECT a FROM t LIMIT 1"},
 	{"SELECT x FROM (SELECT a FROM t) AS q(x)", "SELECT x FROM (SELECT a FROM t) AS q(x)"},
+	{"SELECT COUNT(*) FILTER (WHERE a > 1), SUM(b) filter FROM t", "SELECT COUNT(*) FILTER (WHERE (a > 1)), SUM(b) AS filter FROM t"},
 }
 
 func TestParseStatements(t *testing.T) {

@@ -227,6 +227,11 @@ func write(b *strings.Builder, n any) {
 		}
 		writeList(b, n.Args)
 		b.WriteString(")")
+		if n.Filter != nil {
+			b.WriteString(" FILTER (WHERE ")
+			write(b, n.Filter)
+			b.WriteString(")")
+		}
 	case *Cast:
 		if n.Try {
 			b.WriteString("TRY_")
