@@ -41,6 +41,26 @@ func (p *pipeline) finish(outs []expr.Expr, names []string, filter expr.Expr) er
 			filter = nil
 		}
 	}
+	if filter != nil && expr.HasPyCall(filter) && hasVectorized(outs) {
+		// As Flink does, the WHERE's Python calls run first and the rows
+		// that fail it are dropped before the SELECT's: a vectorized
+		// function sees only the rows that pass (a batch mean over the
+		// rows the filter keeps).
+		for {
+			all := append(append([]expr.Expr(nil), outs...), filter)
+			trees := sameCallKind(readyTrees([]expr.Expr{filter}))
+			if len(trees) == 0 {
+				break
+			}
+			rewritten, err := p.addStage(trees, all)
+			if err != nil {
+				return err
+			}
+			outs, filter = rewritten[:len(outs)], rewritten[len(outs)]
+		}
+		p.addCalc(filter, identity(p.schema), p.schema)
+		filter = nil
+	}
 	for {
 		all := append(append([]expr.Expr(nil), outs...), filter)
 		if filter == nil {
@@ -140,6 +160,20 @@ func deterministic(pc *expr.PyCall) bool {
 // separate stages: a stage is one or the other.
 func vectorized(pc *expr.PyCall) bool {
 	return pc.Func.FuncType == "pandas" || pc.Func.FuncType == "arrow"
+}
+
+// hasVectorized reports whether some Python call in xs is vectorized.
+func hasVectorized(xs []expr.Expr) bool {
+	found := false
+	for _, x := range xs {
+		expr.Walk(x, func(e expr.Expr) bool {
+			if pc, ok := e.(*expr.PyCall); ok && vectorized(pc) {
+				found = true
+			}
+			return !found
+		})
+	}
+	return found
 }
 
 // sameCallKind keeps the trees that run the way the first one does,

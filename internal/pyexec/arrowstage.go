@@ -27,6 +27,25 @@ import (
 // Vectorized reports whether s runs vectorized (pandas or Arrow) functions.
 func (s *Stage) Vectorized() bool { return s.Spec.GetKind() == weirpb.Stage_VECTORIZED }
 
+// bundleRows is the number of rows after which a new bundle of s closes.
+// A vectorized function sees each element as one call, so its first
+// bundles are not started small (as those of per-row functions are, until
+// the size of their results is known): a function of the whole batch (a
+// mean, a rank) sees batches of python.fn-execution.arrow.batch.size rows
+// from the start, as in PyFlink. Its results leave the worker in parts of
+// at most a few MiB whatever their size.
+func (s *Stage) bundleRows(est *outputEstimate, limit int) int {
+	if s.Vectorized() {
+		est.mu.Lock()
+		known := est.known
+		est.mu.Unlock()
+		if !known {
+			return limit
+		}
+	}
+	return est.bundleRows(limit)
+}
+
 // encodeInput encodes rows [from, to) of cols as one input element in the
 // stage's format, or as many of the first of them as fit maxElementBytes
 // (at least one); it returns the element and the number of rows in it.

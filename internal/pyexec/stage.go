@@ -235,7 +235,7 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, est *outputEstimate, in <
 				}
 				seq++
 				cur = &bundle{seq: seq, t: t, b: fb, attempts: 1}
-				limit = est.bundleRows(p.cfg.BundleRows)
+				limit = s.bundleRows(est, p.cfg.BundleRows) // arrowstage.go
 				deadline = time.After(p.cfg.BundleTime)
 			}
 			k := min(n-off, max(1, limit-cur.rows), max(1, maxElementBytes/perRow))
