@@ -2,6 +2,7 @@
 
 import atexit
 import itertools
+import re
 import weakref
 
 import pyarrow as pa
@@ -265,7 +266,11 @@ class TableEnvironment:
         on first use."""
         got = self._functions.get(id(function))
         if got is None:
-            name = self._unnamed("weir_udf")
+            # Named after the function, for error messages: <lambda> is lambda_3.
+            base = re.sub(r"\W+", "_", str(getattr(function, "name", "") or "udf")).strip("_") or "udf"
+            if not base[0].isalpha():
+                base = "udf_" + base
+            name = self._unnamed(base)
             self._register_function(name, function)
             got = self._functions[id(function)] = (name, function)
         return got[0]
