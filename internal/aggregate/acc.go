@@ -192,9 +192,17 @@ func decimalAvg(sum decimal128.Num, n int64, shift int) decimal128.Num {
 	return decimal128.FromBigInt(q)
 }
 
-// minMaxAcc is MIN or MAX over an ordered Go type.
+// The choices of a minMaxAcc.
+const (
+	pickMin = iota
+	pickMax
+	pickFirst
+	pickLast
+)
+
+// minMaxAcc is MIN, MAX, FIRST_VALUE or LAST_VALUE over an ordered Go type.
 type minMaxAcc[V cmp.Ordered] struct {
-	max  bool
+	pick int
 	out  types.T
 	best []V
 	seen []bool
@@ -214,7 +222,18 @@ func (a *minMaxAcc[V]) update(col arrow.Array, ids []int32, n int) {
 			continue
 		}
 		v := vals[i]
-		if !seen[g] || (a.max && greater(v, best[g])) || (!a.max && greater(best[g], v)) {
+		var take bool
+		switch a.pick {
+		case pickMin:
+			take = !seen[g] || greater(best[g], v)
+		case pickMax:
+			take = !seen[g] || greater(v, best[g])
+		case pickFirst:
+			take = !seen[g]
+		default:
+			take = true
+		}
+		if take {
 			if a.keep != nil {
 				v = a.keep(v)
 			}
@@ -272,9 +291,9 @@ func appendOrdered(b array.Builder, v any) {
 	}
 }
 
-// decimalMinMaxAcc is MIN or MAX over DECIMAL.
+// decimalMinMaxAcc is MIN, MAX, FIRST_VALUE or LAST_VALUE over DECIMAL.
 type decimalMinMaxAcc struct {
-	max  bool
+	pick int
 	out  types.T
 	best []decimal128.Num
 	seen []bool
@@ -290,7 +309,8 @@ func (a *decimalMinMaxAcc) update(col arrow.Array, ids []int32, n int) {
 			continue
 		}
 		v := vals[i]
-		if !a.seen[g] || (a.max && v.Greater(a.best[g])) || (!a.max && v.Less(a.best[g])) {
+		seen := a.seen[g]
+		if !seen || (a.pick == pickMax && v.Greater(a.best[g])) || (a.pick == pickMin && v.Less(a.best[g])) || a.pick == pickLast {
 			a.best[g], a.seen[g] = v, true
 		}
 	}
@@ -307,6 +327,44 @@ func (a *decimalMinMaxAcc) build(mem memory.Allocator, n int) arrow.Array {
 			continue
 		}
 		b.Append(a.best[g])
+	}
+	return b.NewArray()
+}
+
+// listAggAcc is LISTAGG: each group's non-NULL strings joined by sep.
+type listAggAcc struct {
+	sep  string
+	buf  [][]byte
+	seen []bool
+}
+
+func (a *listAggAcc) update(col arrow.Array, ids []int32, n int) {
+	a.buf = grow(a.buf, n)
+	a.seen = grow(a.seen, n)
+	str := col.(*array.String)
+	for i, g := range ids {
+		if str.IsNull(i) {
+			continue
+		}
+		if a.seen[g] {
+			a.buf[g] = append(a.buf[g], a.sep...)
+		}
+		a.buf[g] = append(a.buf[g], str.Value(i)...)
+		a.seen[g] = true
+	}
+}
+
+func (a *listAggAcc) build(mem memory.Allocator, n int) arrow.Array {
+	a.buf = grow(a.buf, n)
+	a.seen = grow(a.seen, n)
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	for g := 0; g < n; g++ {
+		if !a.seen[g] {
+			b.AppendNull()
+			continue
+		}
+		b.BinaryBuilder.Append(a.buf[g])
 	}
 	return b.NewArray()
 }
@@ -385,22 +443,24 @@ func newAcc(s Spec) (acc, error) {
 		case in.Kind == types.Decimal:
 			return &decimalSumAcc{avg: avg, inScale: in.Scale, out: s.Out}, nil
 		}
-	case Min, Max:
-		max := s.Func == Max
+	case ListAgg:
+		return &listAggAcc{sep: s.Separator}, nil
+	case Min, Max, FirstValue, LastValue:
+		pick := map[Func]int{Min: pickMin, Max: pickMax, FirstValue: pickFirst, LastValue: pickLast}[s.Func]
 		switch {
 		case in.Kind == types.Decimal:
-			return &decimalMinMaxAcc{max: max, out: s.Out}, nil
+			return &decimalMinMaxAcc{pick: pick, out: s.Out}, nil
 		case in.Kind == types.Double:
-			return &minMaxAcc[float64]{max: max, out: s.Out, vals: float64View}, nil
+			return &minMaxAcc[float64]{pick: pick, out: s.Out, vals: float64View}, nil
 		case in.Kind == types.Float:
 			var scratch []float64
-			return &minMaxAcc[float64]{max: max, out: s.Out, vals: float32As64View(&scratch)}, nil
+			return &minMaxAcc[float64]{pick: pick, out: s.Out, vals: float32As64View(&scratch)}, nil
 		case in.IsString() || in.IsBinary():
 			var scratch []string
-			return &minMaxAcc[string]{max: max, out: s.Out, vals: stringView(&scratch), keep: strings.Clone}, nil
+			return &minMaxAcc[string]{pick: pick, out: s.Out, vals: stringView(&scratch), keep: strings.Clone}, nil
 		case intLike(in.Arrow()):
 			var scratch []int64
-			return &minMaxAcc[int64]{max: max, out: s.Out, vals: int64View(&scratch)}, nil
+			return &minMaxAcc[int64]{pick: pick, out: s.Out, vals: int64View(&scratch)}, nil
 		}
 	}
 	return nil, fmt.Errorf("aggregate: %s over %s is not supported yet", s.Func, in)

@@ -34,9 +34,17 @@ const (
 	Avg
 	Min
 	Max
+	// FirstValue and LastValue are the first and last non-NULL values in
+	// input order.
+	FirstValue
+	LastValue
+	// ListAgg concatenates the non-NULL strings in input order, separated
+	// by Spec.Separator.
+	ListAgg
 )
 
-var funcNames = map[string]Func{"COUNT": Count, "SUM": Sum, "AVG": Avg, "MIN": Min, "MAX": Max}
+var funcNames = map[string]Func{"COUNT": Count, "SUM": Sum, "AVG": Avg, "MIN": Min, "MAX": Max,
+	"FIRST_VALUE": FirstValue, "LAST_VALUE": LastValue, "LISTAGG": ListAgg}
 
 // Lookup returns the aggregate function of a SQL name (any case).
 func Lookup(name string) (Func, bool) {
@@ -85,6 +93,19 @@ func ResultType(f Func, in types.T, global bool) (types.T, error) {
 			return out, nil
 		}
 		return types.T{}, fmt.Errorf("%s needs a numeric argument, got %s", f, in)
+	case FirstValue, LastValue:
+		switch {
+		case in.IsNumeric(), in.IsString(), in.IsBinary(), in.Kind == types.Boolean,
+			in.Kind == types.Date, in.Kind == types.Time, in.Kind == types.Timestamp, in.Kind == types.TimestampLTZ:
+			return in.WithNullable(true), nil
+		}
+		return types.T{}, fmt.Errorf("%s over %s is not supported", f, in)
+	case ListAgg:
+		// Flink types LISTAGG as its argument.
+		if in.IsString() {
+			return in, nil
+		}
+		return types.T{}, fmt.Errorf("LISTAGG needs a string argument, got %s", in)
 	case Min, Max:
 		switch {
 		// Flink has no MIN/MAX over BINARY and BYTES.
@@ -108,6 +129,8 @@ type Spec struct {
 	Filter    int
 	HasFilter bool
 	In, Out   types.T
+	// Separator joins the values of LISTAGG.
+	Separator string
 	// Label names the call in plans, e.g. SUM(v).
 	Label string
 }

@@ -153,3 +153,52 @@ func TestGlobalEmpty(t *testing.T) {
 	res[0].Release()
 	mem.AssertSize(t, 0)
 }
+
+// TestInputOrderAcrossBatches checks FIRST_VALUE, LAST_VALUE and LISTAGG
+// over several batches: input order, NULLs skipped.
+func TestInputOrderAcrossBatches(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	schema := types.Schema{{Name: "k", Type: types.INT}, {Name: "s", Type: types.STRING}}
+	var batches []arrow.RecordBatch
+	for _, rows := range [][][2]any{{{1, "a"}, {2, nil}}, {{1, nil}, {2, "x"}}, {{1, "b"}, {2, "y"}, {1, "c"}}} {
+		kb, sb := array.NewInt32Builder(mem), array.NewStringBuilder(mem)
+		for _, r := range rows {
+			kb.Append(int32(r[0].(int)))
+			if r[1] == nil {
+				sb.AppendNull()
+			} else {
+				sb.Append(r[1].(string))
+			}
+		}
+		ka, sa := kb.NewArray(), sb.NewArray()
+		batches = append(batches, array.NewRecordBatch(schema.Arrow(), []arrow.Array{ka, sa}, int64(len(rows))))
+		ka.Release()
+		sa.Release()
+		kb.Release()
+		sb.Release()
+	}
+	op := &Op{Keys: []int{0}, Schema: types.Schema{schema[0]}}
+	for _, f := range []Func{FirstValue, LastValue, ListAgg} {
+		out, err := ResultType(f, types.STRING, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		op.Aggs = append(op.Aggs, Spec{Func: f, Arg: 1, In: types.STRING, Out: out, Separator: "+"})
+		op.Schema = append(op.Schema, types.Field{Name: f.String(), Type: out})
+	}
+	res := run(t, op, mem, batches)
+	got := map[string]string{}
+	for _, b := range res {
+		for i := 0; i < int(b.NumRows()); i++ {
+			got[b.Column(0).ValueStr(i)] = b.Column(1).ValueStr(i) + " " + b.Column(2).ValueStr(i) + " " + b.Column(3).ValueStr(i)
+		}
+		b.Release()
+	}
+	want := map[string]string{"1": "a c a+b+c", "2": "x y x+y"}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("group %s: FIRST_VALUE, LAST_VALUE, LISTAGG = %q, want %q", k, got[k], w)
+		}
+	}
+	mem.AssertSize(t, 0)
+}

@@ -180,7 +180,7 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Sel
 		op.Schema = append(op.Schema, types.Field{Name: preNames[i], Type: pre[i].Type()})
 	}
 	for i, a := range g.aggs {
-		spec := aggregate.Spec{Func: a.fn, Distinct: a.distinct, Label: a.label, In: types.BIGINT}
+		spec := aggregate.Spec{Func: a.fn, Distinct: a.distinct, Label: a.label, In: types.BIGINT, Separator: a.sep}
 		if a.arg != nil {
 			spec.Arg = len(pre)
 			spec.In = a.arg.Type()
@@ -240,6 +240,7 @@ type aggCall struct {
 	distinct bool
 	arg      expr.Expr // nil for COUNT(*)
 	filter   expr.Expr // FILTER (WHERE ...), or nil
+	sep      string    // LISTAGG's separator
 	label    string
 }
 
@@ -285,9 +286,19 @@ func (g *grouping) addAgg(c *sql.FuncCall) (string, error) {
 		a.label = "COUNT(*)"
 	case c.Star:
 		return "", errAt(c.At, "%s(*) is not allowed; only COUNT takes *", up)
-	case len(c.Args) != 1:
+	case fn == aggregate.ListAgg && (len(c.Args) < 1 || len(c.Args) > 2):
+		return "", errAt(c.At, "LISTAGG takes a string and an optional separator, got %d arguments", len(c.Args))
+	case fn != aggregate.ListAgg && len(c.Args) != 1:
 		return "", errAt(c.At, "%s takes one argument, got %d", up, len(c.Args))
 	default:
+		a.sep = ","
+		if len(c.Args) == 2 {
+			lit, ok := c.Args[1].(*sql.Literal)
+			if !ok || lit.Kind != sql.LitString {
+				return "", errAt(c.Args[1].Pos(), "LISTAGG's separator must be a string literal, such as '|'")
+			}
+			a.sep = lit.Text
+		}
 		for _, arg := range c.Args {
 			if containsAgg(arg) {
 				return "", errAt(arg.Pos(), "aggregate calls cannot be nested (here inside %s)", up)
@@ -309,6 +320,9 @@ func (g *grouping) addAgg(c *sql.FuncCall) (string, error) {
 			d = "DISTINCT "
 		}
 		a.label = up + "(" + d + x.String() + ")"
+		if len(c.Args) == 2 {
+			a.label = up + "(" + d + x.String() + ", '" + strings.ReplaceAll(a.sep, "'", "''") + "')"
+		}
 	}
 	if c.Filter != nil {
 		if err := noAggregates(c.Filter, "FILTER"); err != nil {
