@@ -28,6 +28,11 @@ def spread(x):
 
 
 @udf(result_type="STRING")
+def twenty_mb(x):
+    return chr(97 + x % 26) * (20 << 20)
+
+
+@udf(result_type="STRING")
 def enormous(x):
     return "e" * (201 << 20) if x == 3 else "ok"
 `
@@ -102,6 +107,44 @@ INSERT INTO snk SELECT a, wide(a) FROM src;`, rows-1), map[string]string{"udfs.p
 	}
 	if peak > 400<<10 {
 		t.Errorf("engine peak RSS %d KiB for 368 MB of results; want it bounded (< 400 MiB)", peak)
+	}
+}
+
+// TestLargeValues: results of 20 MiB each (one per row: a row cannot be
+// split) reach the sink exactly, and the engine holds only a few of them.
+func TestLargeValues(t *testing.T) {
+	const rows = 20
+	j := startJob(t, fmt.Sprintf(`
+CREATE TABLE src (a INT NOT NULL) WITH ('connector' = 'datagen', 'fields.a.kind' = 'sequence',
+  'fields.a.start' = '0', 'fields.a.end' = '%d');
+CREATE TABLE snk (a INT, s STRING) WITH ('connector' = 'filesystem', 'path' = '$DIR/out.csv', 'format' = 'csv');
+CREATE TEMPORARY FUNCTION twenty_mb AS 'udfs.twenty_mb' LANGUAGE PYTHON;
+INSERT INTO snk SELECT a, twenty_mb(a) FROM src;`, rows-1), map[string]string{"udfs.py": largeUDFs})
+	peak := peakRSS(t, j)
+	t.Logf("engine peak RSS: %d KiB for %d MiB of results", peak, rows*20)
+	f, err := os.Open(onePart(t, filepath.Join(j.dir, "out.csv")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 21<<20)
+	i := 0
+	for sc.Scan() {
+		want := fmt.Sprintf("%d,%s", i, strings.Repeat(string(rune('a'+i%26)), 20<<20))
+		if sc.Text() != want {
+			t.Fatalf("output line %d differs (%d bytes, want %d)", i+1, len(sc.Text()), len(want))
+		}
+		i++
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if i != rows {
+		t.Fatalf("output has %d rows, want %d", i, rows)
+	}
+	if peak > 300<<10 {
+		t.Errorf("engine peak RSS %d KiB for 400 MiB of results in values of 20 MiB; want it bounded (< 300 MiB)", peak)
 	}
 }
 
