@@ -1,0 +1,280 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// This file tests vectorized Python functions (udf(func_type="pandas") and
+// func_type="arrow"), which run once per batch of rows in stages of their
+// own, with Arrow batches on the wire.
+
+// TestVectorizedPyFlinkExamples: pandas functions written for PyFlink run on
+// weir with only their import lines changed and give what PyFlink 2.3 gave
+// (e2e/testdata/vectorized: the functions, the SQL, and PyFlink's answers
+// recorded by record.py), on two workers. One of them is a function of the
+// whole batch (each value minus the batch's mean) behind a Python WHERE,
+// which gives PyFlink's answer only if it sees the rows that pass the filter
+// in one batch.
+func TestVectorizedPyFlinkExamples(t *testing.T) {
+	src, err := os.ReadFile("testdata/vectorized/pyflink_udfs.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := os.ReadFile("testdata/vectorized/examples.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile("testdata/vectorized/examples.golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imports := map[string]string{
+		"from pyflink.table import DataTypes": "from weir import DataTypes",
+		"from pyflink.table.udf import udf":   "from weir import udf",
+	}
+	lines := strings.Split(string(src), "\n")
+	changed := 0
+	for i, l := range lines {
+		if w, ok := imports[l]; ok {
+			lines[i] = w
+			changed++
+		} else if strings.Contains(l, "pyflink") && !strings.HasPrefix(l, "#") {
+			t.Fatalf("line %d of pyflink_udfs.py names pyflink outside the imports: %q", i+1, l)
+		}
+	}
+	if changed != len(imports) {
+		t.Fatalf("changed %d import lines of pyflink_udfs.py, want %d", changed, len(imports))
+	}
+	var want []string
+	for _, l := range strings.Split(string(golden), "\n") {
+		if strings.HasPrefix(l, "+I[") {
+			want = append(want, l)
+		}
+	}
+	sort.Strings(want)
+	if len(want) < 40 {
+		t.Fatalf("examples.golden holds %d rows; re-record it with record.py", len(want))
+	}
+	r := job(t, string(script), map[string]string{"udfs.py": strings.Join(lines, "\n")}, "-D", "parallelism.default=2").mustSucceed(t)
+	got := r.lines()
+	sort.Strings(got)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("weir's rows differ from PyFlink 2.3's\n--- weir\n%s\n--- PyFlink\n%s\n--- stderr\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), r.stderr)
+	}
+}
+
+// TestVectorizedScalarTypesIdentity: a column of every scalar type, with a
+// row of NULLs, through an identity pandas function and an identity Arrow
+// function gives exactly what an identity per-row function gives, and what
+// the values print as without any function.
+func TestVectorizedScalarTypesIdentity(t *testing.T) {
+	var udfs strings.Builder
+	udfs.WriteString("from weir import udf\n\n")
+	var cols, names, through, creates []string
+	var rows [4][]string
+	var want [4][]string
+	for i, st := range scalarTypes {
+		for _, ft := range []string{"general", "pandas", "arrow"} {
+			fmt.Fprintf(&udfs, "%s%d = udf(lambda x: x, result_type=%q, func_type=%q)\n", ft, i, st.sqlType, ft)
+			creates = append(creates, fmt.Sprintf("CREATE TEMPORARY FUNCTION %s%d AS 'udfs.%s%d' LANGUAGE PYTHON;", ft, i, ft, i))
+			cols = append(cols, fmt.Sprintf("%s%d %s", ft, i, st.sqlType))
+			through = append(through, fmt.Sprintf("%s%d(c%d)", ft, i, i))
+		}
+		names = append(names, fmt.Sprintf("c%d", i))
+		for r := 0; r < 3; r++ {
+			rows[r] = append(rows[r], fmt.Sprintf("CAST(%s AS %s)", st.values[r], st.sqlType))
+			want[r] = append(want[r], st.printed[r], st.printed[r], st.printed[r])
+		}
+		rows[3] = append(rows[3], fmt.Sprintf("CAST(NULL AS %s)", st.sqlType))
+		want[3] = append(want[3], "null", "null", "null")
+	}
+	var values, wantRows []string
+	for r := range rows {
+		values = append(values, "("+strings.Join(rows[r], ", ")+")")
+		wantRows = append(wantRows, "+I["+strings.Join(want[r], ", ")+"]")
+	}
+	script := fmt.Sprintf("CREATE TABLE snk (%s) WITH ('connector' = 'print');\n%s\nINSERT INTO snk SELECT %s FROM (VALUES %s) AS t(%s);",
+		strings.Join(cols, ", "), strings.Join(creates, "\n"), strings.Join(through, ", "), strings.Join(values, ", "), strings.Join(names, ", "))
+	forImpls(t, func(t *testing.T, cython string) {
+		r, _ := jobIn(t, cython, script, map[string]string{"udfs.py": udfs.String()})
+		r.mustSucceed(t)
+		wantLines(t, r, wantRows...)
+	})
+}
+
+// TestVectorizedNestedTypesIdentity: ARRAY, MAP and ROW values with NULLs at
+// every level, built by per-row functions, come back exactly through identity
+// pandas and Arrow functions, as through an identity per-row function. A NULL
+// ROW value is the one exception, for pandas only: a DataFrame has no NULL
+// rows, so it arrives as a row of NULL fields (as in PyFlink), which this
+// ROW type's NOT NULL field refuses; those run without it.
+func TestVectorizedNestedTypesIdentity(t *testing.T) {
+	udfs := nestedUDFs + "\n"
+	var cols, sel, creates []string
+	for _, k := range nestedKinds {
+		for _, ft := range []string{"pandas", "arrow"} {
+			udfs += fmt.Sprintf("%s_%s = udf(lambda x: x, result_type=%q, func_type=%q)\n", ft, k.name, k.sqlType, ft)
+			creates = append(creates, fmt.Sprintf("CREATE TEMPORARY FUNCTION %s_%s AS 'udfs.%s_%s' LANGUAGE PYTHON;", ft, k.name, ft, k.name))
+		}
+		creates = append(creates, fmt.Sprintf("CREATE TEMPORARY FUNCTION mk_%s AS 'udfs.mk_%s' LANGUAGE PYTHON;", k.name, k.name),
+			fmt.Sprintf("CREATE TEMPORARY FUNCTION id_%s AS 'udfs.id_%s' LANGUAGE PYTHON;", k.name, k.name))
+		if k.name == "row" {
+			continue
+		}
+		for _, s := range []string{"id", "pandas", "arrow"} {
+			cols = append(cols, fmt.Sprintf("%s_%s %s", s, k.name, k.sqlType))
+			sel = append(sel, fmt.Sprintf("%s_%s(mk_%s(i))", s, k.name, k.name))
+		}
+	}
+	row := nestedKinds[5]
+	script := fmt.Sprintf(`CREATE TABLE snk (i INT, %s) WITH ('connector' = 'print');
+CREATE TABLE snk2 (i INT, r %s, r2 %s, r3 %s) WITH ('connector' = 'print');
+CREATE TABLE snk3 (i INT, r %s, r2 %s) WITH ('connector' = 'print');
+%s
+INSERT INTO snk SELECT i, %s FROM (VALUES (0), (1), (2), (3), (4), (5)) AS t(i);
+INSERT INTO snk2 SELECT i, mk_row(i), id_row(mk_row(i)), arrow_row(mk_row(i)) FROM (VALUES (0), (1), (2), (3), (4), (5)) AS t(i);
+INSERT INTO snk3 SELECT i, id_row(mk_row(i)), pandas_row(mk_row(i)) FROM (VALUES (0), (1), (2), (3), (4), (5)) AS t(i) WHERE i > 0;`,
+		strings.Join(cols, ", "), row.sqlType, row.sqlType, row.sqlType, row.sqlType, row.sqlType,
+		strings.Join(creates, "\n"), strings.Join(sel, ", "))
+	var want []string
+	for i := 0; i < 6; i++ {
+		var f []string
+		for _, k := range nestedKinds {
+			if k.name != "row" {
+				f = append(f, k.printed[i], k.printed[i], k.printed[i])
+			}
+		}
+		want = append(want, fmt.Sprintf("+I[%d, %s]", i, strings.Join(f, ", ")))
+	}
+	for i := 0; i < 6; i++ {
+		want = append(want, fmt.Sprintf("+I[%d, %s, %s, %s]", i, row.printed[i], row.printed[i], row.printed[i]))
+	}
+	for i := 1; i < 6; i++ {
+		want = append(want, fmt.Sprintf("+I[%d, %s, %s]", i, row.printed[i], row.printed[i]))
+	}
+	cythonOnly(t, func(t *testing.T, cython string) {
+		r, _ := jobIn(t, cython, script, map[string]string{"udfs.py": udfs})
+		r.mustSucceed(t)
+		got := r.lines()
+		sort.Strings(got)
+		sort.Strings(want)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("output rows differ\n--- got\n%s\n--- want\n%s\n--- stderr\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), r.stderr)
+		}
+	})
+}
+
+// TestVectorizedErrors: a vectorized function that returns the wrong number
+// of values, values of the wrong type, NULL for NOT NULL, or raises, fails
+// the job with an error that names the function and its declared type.
+func TestVectorizedErrors(t *testing.T) {
+	udfs := `import pandas as pd
+import pyarrow as pa
+from weir import udf
+
+short = udf(lambda x: x.head(1), result_type='INT', func_type='pandas')
+words = udf(lambda x: x.astype(str) + ' apples', result_type='INT', func_type='pandas')
+scalar = udf(lambda x: 42, result_type='INT', func_type='pandas')
+frame = udf(lambda x: pd.DataFrame({'a': x}), result_type='INT', func_type='pandas')
+nulls = udf(lambda x: x.where(x != 2), result_type='INT NOT NULL', func_type='pandas')
+arrow_words = udf(lambda x: pa.array(['a'] * len(x)), result_type='INT', func_type='arrow')
+arrow_list = udf(lambda x: x.to_pylist(), result_type='INT', func_type='arrow')
+arrow_long = udf(lambda x: pa.concat_arrays([x, x]), result_type='INT', func_type='arrow')
+
+@udf(result_type='INT', func_type='pandas')
+def boom(x):
+    raise ValueError('no thanks')
+`
+	cases := []struct {
+		fn   string
+		want []string
+	}{
+		{"short", []string{"Python pandas function 'short' (udfs.short)", "declared result type INT", "it returned 1 values for the batch's 3 rows"}},
+		{"words", []string{"Python pandas function 'words' (udfs.words)", "declared result type INT", "cannot be converted to INT"}},
+		{"scalar", []string{"Python pandas function 'scalar' (udfs.scalar)", "declared result type INT", "expected a pandas.Series, got int 42"}},
+		{"frame", []string{"Python pandas function 'frame' (udfs.frame)", "declared result type INT", "got a pandas.DataFrame"}},
+		{"nulls", []string{"Python pandas function 'nulls' (udfs.nulls)", "declared result type INT NOT NULL", "returned NULL (value at row 2 of the batch)"}},
+		{"arrow_words", []string{"Python arrow function 'arrow_words' (udfs.arrow_words)", "declared result type INT", "cannot be cast to int32"}},
+		{"arrow_list", []string{"Python arrow function 'arrow_list' (udfs.arrow_list)", "declared result type INT", "expected a pyarrow.Array, got list"}},
+		{"arrow_long", []string{"Python arrow function 'arrow_long' (udfs.arrow_long)", "it returned 6 values for the batch's 3 rows"}},
+		{"boom", []string{"Python pandas function 'boom' (udfs.boom) raised ValueError: no thanks", "arguments: (Series[int32] of 3 rows, first [1, 2, 3])", "raise ValueError('no thanks')"}},
+	}
+	for _, tc := range cases {
+		tc := tc
+		t.Run(tc.fn, func(t *testing.T) {
+			t.Parallel()
+			r := job(t, fmt.Sprintf(`CREATE TABLE snk (a INT) WITH ('connector' = 'print');
+CREATE TEMPORARY FUNCTION %s AS 'udfs.%s' LANGUAGE PYTHON;
+INSERT INTO snk SELECT %s(a) FROM (VALUES (1), (2), (3)) AS t(a);`, tc.fn, tc.fn, tc.fn), map[string]string{"udfs.py": udfs})
+			stderr := r.mustFail(t)
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("error lacks %q:\n%s", w, stderr)
+				}
+			}
+			if strings.Contains(r.stdout, "+I[") {
+				t.Errorf("rows were printed: %s", r.stdout)
+			}
+		})
+	}
+}
+
+// TestVectorizedMixedStages: vectorized and per-row calls of one query run in
+// separate stages, each fed by the other's results, and explain tells which
+// is which.
+func TestVectorizedMixedStages(t *testing.T) {
+	udfs := `import pyarrow.compute as pc
+from weir import udf
+pinc = udf(lambda x: x + 1, result_type='BIGINT', func_type='pandas')
+ainc = udf(lambda x: pc.add(x, 1), result_type='BIGINT', func_type='arrow')
+inc = udf(lambda x: None if x is None else x + 1, result_type='BIGINT')
+`
+	script := `CREATE TABLE src (a BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '50000',
+  'fields.a.kind' = 'sequence', 'fields.a.start' = '1', 'fields.a.end' = '50000');
+CREATE TABLE snk (s BIGINT, n BIGINT) WITH ('connector' = 'filesystem', 'path' = '$DIR/out', 'format' = 'csv');
+CREATE TEMPORARY FUNCTION pinc AS 'udfs.pinc' LANGUAGE PYTHON;
+CREATE TEMPORARY FUNCTION ainc AS 'udfs.ainc' LANGUAGE PYTHON;
+CREATE TEMPORARY FUNCTION inc AS 'udfs.inc' LANGUAGE PYTHON;
+INSERT INTO snk SELECT SUM(inc(pinc(ainc(a))) + pinc(inc(a)) - a * 2), COUNT(*) FROM src WHERE inc(a) % 2 = 0;`
+	args, dir := writeJob(t, script, map[string]string{"udfs.py": udfs})
+	explain := runWeir(t, nil, append([]string{"explain"}, args[1:]...)...).mustSucceed(t).stdout
+	// The WHERE's inc(a) runs first (and is reused for pinc(inc(a))); then
+	// one vectorized stage for pinc(ainc(a)) and pinc($inc), then a per-row
+	// one for the inc of its result.
+	for _, w := range []string{"PythonCalc: PythonCalc[inc(a)]", "VectorizedPythonCalc: VectorizedPythonCalc[pinc(ainc(a)), pinc($py0)]", "PythonCalc: PythonCalc[inc($py1)]"} {
+		if !strings.Contains(explain, w) {
+			t.Errorf("explain lacks %q:\n%s", w, explain)
+		}
+	}
+	runWeir(t, nil, append(args, "-D", "python.fn-execution.arrow.batch.size=777", "-D", "parallelism.default=2")...).mustSucceed(t)
+	// Odd a pass (inc(a) even); each row gives (a+3) + (a+2) - 2a = 5.
+	out := readDir(t, dir+"/out")
+	if strings.TrimSpace(out) != "125000,25000" {
+		t.Errorf("got %q, want 125000,25000", out)
+	}
+}
+
+// readDir returns the contents of the visible files of a directory.
+func readDir(t *testing.T, dir string) string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") || e.IsDir() {
+			continue
+		}
+		data, err := os.ReadFile(dir + "/" + e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(data)
+	}
+	return b.String()
+}
