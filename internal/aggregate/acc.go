@@ -3,6 +3,7 @@ package aggregate
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 
@@ -369,6 +370,117 @@ func (a *listAggAcc) build(mem memory.Allocator, n int) arrow.Array {
 	return b.NewArray()
 }
 
+// varAcc is VAR_POP, VAR_SAMP, STDDEV_POP and STDDEV_SAMP as Flink reduces
+// them: (SUM(x*x) - SUM(x)*SUM(x)/COUNT(x)) / COUNT(x) (or COUNT(x) - 1),
+// the square root for the deviations, computed in DOUBLE and cast to the
+// result type (integers truncated and saturated as Java casts them,
+// DECIMAL rounded half up).
+type varAcc struct {
+	fn         Func
+	in, out    types.T
+	sum, sumSq []float64
+	cnt        []int64
+	scratch    []int64
+	f64        []float64
+}
+
+func (a *varAcc) update(col arrow.Array, ids []int32, n int) {
+	a.sum = grow(a.sum, n)
+	a.sumSq = grow(a.sumSq, n)
+	a.cnt = grow(a.cnt, n)
+	vals := a.floats(col)
+	nulls := col.NullN() > 0
+	for i, g := range ids {
+		if nulls && col.IsNull(i) {
+			continue
+		}
+		v := vals[i]
+		a.sum[g] += v
+		a.sumSq[g] += v * v
+		a.cnt[g]++
+	}
+}
+
+// floats views a numeric column as float64s.
+func (a *varAcc) floats(col arrow.Array) []float64 {
+	switch c := col.(type) {
+	case *array.Float64:
+		return c.Float64Values()
+	case *array.Float32:
+		return float32As64View(&a.f64)(col)
+	case *array.Decimal128:
+		a.f64 = grow(a.f64[:0], c.Len())
+		for i, v := range c.Values() {
+			a.f64[i] = v.ToFloat64(int32(a.in.Scale))
+		}
+		return a.f64
+	}
+	ints := int64View(&a.scratch)(col)
+	a.f64 = grow(a.f64[:0], len(ints))
+	for i, v := range ints {
+		a.f64[i] = float64(v)
+	}
+	return a.f64
+}
+
+func (a *varAcc) build(mem memory.Allocator, n int) arrow.Array {
+	a.sum = grow(a.sum, n)
+	a.sumSq = grow(a.sumSq, n)
+	a.cnt = grow(a.cnt, n)
+	b := array.NewBuilder(mem, a.out.Arrow())
+	defer b.Release()
+	for g := 0; g < n; g++ {
+		c := float64(a.cnt[g])
+		div := c
+		if a.fn == VarSamp || a.fn == StddevSamp {
+			div = c - 1
+		}
+		if a.cnt[g] == 0 || div == 0 {
+			b.AppendNull()
+			continue
+		}
+		v := (a.sumSq[g] - a.sum[g]*a.sum[g]/c) / div
+		if a.fn == StddevPop || a.fn == StddevSamp {
+			v = math.Pow(v, 0.5)
+		}
+		switch b := b.(type) {
+		case *array.Float64Builder:
+			b.Append(v)
+		case *array.Float32Builder:
+			b.Append(float32(v))
+		case *array.Decimal128Builder:
+			d, err := decimal128.FromFloat64(v, int32(a.out.Precision), int32(a.out.Scale))
+			if err != nil {
+				b.AppendNull()
+				continue
+			}
+			b.Append(d)
+		default:
+			appendOrdered(b, javaInt(v, a.out.Kind == types.BigInt))
+		}
+	}
+	return b.NewArray()
+}
+
+// javaInt converts like Java's (long) cast (wide) or (int) cast: toward
+// zero, saturating, NaN 0. TINYINT and SMALLINT then wrap from the int, as
+// Java's (byte) and (short) casts of an int do.
+func javaInt(v float64, wide bool) int64 {
+	lo, hi := float64(math.MinInt32), float64(math.MaxInt32)
+	if wide {
+		lo, hi = math.MinInt64, math.MaxInt64
+	}
+	switch {
+	case v != v:
+		return 0
+	case v >= hi:
+		return int64(hi)
+	case v <= lo:
+		return int64(lo)
+	}
+	return int64(v)
+}
+
 // Column value views, one per physical type, used once per batch.
 
 func int64View(scratch *[]int64) func(arrow.Array) []int64 {
@@ -445,6 +557,8 @@ func newAcc(s Spec) (acc, error) {
 		}
 	case ListAgg:
 		return &listAggAcc{sep: s.Separator}, nil
+	case VarPop, VarSamp, StddevPop, StddevSamp:
+		return &varAcc{fn: s.Func, in: in, out: s.Out}, nil
 	case Min, Max, FirstValue, LastValue:
 		pick := map[Func]int{Min: pickMin, Max: pickMax, FirstValue: pickFirst, LastValue: pickLast}[s.Func]
 		switch {

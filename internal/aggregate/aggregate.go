@@ -42,10 +42,18 @@ const (
 	// ListAgg concatenates the non-NULL strings in input order, separated
 	// by Spec.Separator.
 	ListAgg
+	// VarPop, VarSamp, StddevPop and StddevSamp are the population and
+	// sample variance and standard deviation.
+	VarPop
+	VarSamp
+	StddevPop
+	StddevSamp
 )
 
 var funcNames = map[string]Func{"COUNT": Count, "SUM": Sum, "AVG": Avg, "MIN": Min, "MAX": Max,
-	"FIRST_VALUE": FirstValue, "LAST_VALUE": LastValue, "LISTAGG": ListAgg}
+	"FIRST_VALUE": FirstValue, "LAST_VALUE": LastValue, "LISTAGG": ListAgg,
+	"VAR_POP": VarPop, "VAR_SAMP": VarSamp, "VARIANCE": VarSamp,
+	"STDDEV_POP": StddevPop, "STDDEV_SAMP": StddevSamp, "STDDEV": StddevSamp}
 
 // Lookup returns the aggregate function of a SQL name (any case).
 func Lookup(name string) (Func, bool) {
@@ -58,8 +66,9 @@ func (f Func) String() string {
 	if f == CountStar {
 		return "COUNT"
 	}
-	for n, g := range funcNames {
-		if g == f {
+	for _, n := range []string{"COUNT", "SUM", "AVG", "MIN", "MAX", "FIRST_VALUE", "LAST_VALUE", "LISTAGG",
+		"VAR_POP", "VAR_SAMP", "STDDEV_POP", "STDDEV_SAMP"} {
+		if funcNames[n] == f {
 			return n
 		}
 	}
@@ -101,6 +110,17 @@ func ResultType(f Func, in types.T, global bool) (types.T, error) {
 			return in.WithNullable(true), nil
 		}
 		return types.T{}, fmt.Errorf("%s over %s is not supported", f, in)
+	case VarPop, VarSamp, StddevPop, StddevSamp:
+		// Nullable: a sample of one row has no sample variance.
+		out = in.WithNullable(true)
+		switch {
+		case in.IsInteger(), in.Kind == types.Float, in.Kind == types.Double:
+			return out, nil
+		case in.Kind == types.Decimal:
+			out.Precision, out.Scale = 38, max(out.Scale, 6)
+			return out, nil
+		}
+		return types.T{}, fmt.Errorf("%s needs a numeric argument, got %s", f, in)
 	case ListAgg:
 		// Flink types LISTAGG as its argument.
 		if in.IsString() {
