@@ -1,8 +1,9 @@
 // Package aggregate is weir's hash aggregation over Arrow batches: GROUP BY
 // keys hashed to dense group ids batch by batch, and the built-in aggregate
 // functions (COUNT(*), COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE,
-// LISTAGG, each optionally DISTINCT and with a FILTER) kept as typed
-// per-group columns, with Flink's result types and NULL rules.
+// LISTAGG, VAR_POP, VAR_SAMP, STDDEV_POP, STDDEV_SAMP, each optionally
+// DISTINCT and with a FILTER) kept as typed per-group columns, with Flink's
+// result types and NULL rules.
 //
 // It runs in batch fashion: the result is emitted when the input ends.
 // Memory grows with the number of groups (spilling comes later).
