@@ -32,7 +32,18 @@ func startJob(t *testing.T, sqlText string, pyFiles map[string]string, extra ...
 func startJobEnv(t *testing.T, env []string, sqlText string, pyFiles map[string]string, extra ...string) *started {
 	t.Helper()
 	args, dir := writeJob(t, sqlText, pyFiles)
-	cmd := exec.Command(weirBin, append(args, extra...)...)
+	return startArgsEnv(t, env, dir, append(args, extra...))
+}
+
+// startArgs starts weir with args (from writeJob, for the job in dir)
+// without waiting for it.
+func startArgs(t *testing.T, dir string, args []string) *started {
+	return startArgsEnv(t, nil, dir, args)
+}
+
+func startArgsEnv(t *testing.T, env []string, dir string, args []string) *started {
+	t.Helper()
+	cmd := exec.Command(weirBin, args...)
 	cmd.Env = append(append(os.Environ(), testMark), env...)
 	s := &started{cmd: cmd, stderr: &strings.Builder{}, done: make(chan error, 1), dir: dir}
 	cmd.Stderr = s.stderr

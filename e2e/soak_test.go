@@ -14,20 +14,22 @@ import (
 	"time"
 )
 
-// soakUDF costs about 10 us of Python arithmetic per row. Every 500 rows it
-// looks for the file "exit" in the job's directory: the first worker to
-// take it ends itself with os._exit, the way a crashing function does.
+// soakUDF costs about 10 us of Python arithmetic per row. Each file
+// "exit-<row>" in the job's directory makes the first worker to reach that
+// row end itself with os._exit, the way a crashing function does; the
+// worker that replays the row finds the file taken.
 const soakUDF = `import os
 from weir import udf
 
-TRIGGER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exit")
+DIR = os.path.dirname(os.path.abspath(__file__))
+EXITS = {int(f[5:]) for f in os.listdir(DIR) if f.startswith("exit-")}
 
 
 @udf(result_type="BIGINT")
 def work(x):
-    if x % 500 == 0:
+    if x in EXITS:
         try:
-            os.rename(TRIGGER, TRIGGER + ".taken")
+            os.rename(os.path.join(DIR, "exit-%d" % x), os.path.join(DIR, "taken-%d" % x))
         except OSError:
             pass
         else:
@@ -62,7 +64,7 @@ func TestFaultSoak(t *testing.T) {
 	if testing.Short() {
 		t.Skip("soak test skipped in -short mode")
 	}
-	const rows = 30_000
+	const rows = 40_000
 	const runs = 30
 	const deadline = 45 * time.Second
 	seed := time.Now().UnixNano()
@@ -84,11 +86,14 @@ func TestFaultSoak(t *testing.T) {
 	for run := 0; run < runs; run++ {
 		workers := 1 + rng.Intn(3)
 		// A schedule of faults: when, and whether from outside or inside.
+		// One or two os._exit at random rows (they happen whatever the
+		// machine's speed), and up to two SIGKILLs at random moments.
 		var faults []soakFault
-		at := time.Duration(0)
-		for i, n := 0, 1+rng.Intn(4); i < n; i++ {
-			at += time.Duration(100+rng.Intn(700)) * time.Millisecond
-			faults = append(faults, soakFault{at: at, exit: rng.Intn(3) == 0})
+		for i, n := 0, 1+rng.Intn(2); i < n; i++ {
+			faults = append(faults, soakFault{exitRow: rng.Intn(rows)})
+		}
+		for i, n := 0, rng.Intn(3); i < n; i++ {
+			faults = append(faults, soakFault{after: time.Duration(100+rng.Intn(700)) * time.Millisecond})
 		}
 		got := soakRun(t, rows, workers, 3, faults, deadline)
 		kills += got.faults
@@ -130,16 +135,19 @@ func TestFaultSoak(t *testing.T) {
 	}
 }
 
+// soakFault is an os._exit in the function at row exitRow, or else a
+// SIGKILL from outside this long after the SIGKILL before (or a worker
+// being up).
 type soakFault struct {
-	at   time.Duration // after the job starts
-	exit bool          // os._exit in the function, else SIGKILL from outside
+	exitRow int
+	after   time.Duration
 }
 
 func (f soakFault) String() string {
-	if f.exit {
-		return fmt.Sprintf("os._exit@%s", f.at)
+	if f.after == 0 {
+		return fmt.Sprintf("os._exit at row %d", f.exitRow)
 	}
-	return fmt.Sprintf("SIGKILL@%s", f.at)
+	return fmt.Sprintf("SIGKILL +%s", f.after)
 }
 
 type soakResult struct {
@@ -153,19 +161,29 @@ type soakResult struct {
 // soakRun runs the soak job once with the given faults.
 func soakRun(t *testing.T, rows, workers, attempts int, faults []soakFault, deadline time.Duration) soakResult {
 	t.Helper()
-	j := startJob(t, fmt.Sprintf(soakJob, attempts, rows-1), map[string]string{"udfs.py": soakUDF},
-		"-D", fmt.Sprintf("parallelism.default=%d", workers), "-v")
+	args, dir := writeJob(t, fmt.Sprintf(soakJob, attempts, rows-1), map[string]string{"udfs.py": soakUDF})
+	var kills []soakFault
+	for _, f := range faults {
+		if f.after == 0 {
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("exit-%d", f.exitRow)), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			kills = append(kills, f)
+		}
+	}
+	j := startArgs(t, dir, append(args, "-D", fmt.Sprintf("parallelism.default=%d", workers), "-v"))
 	start := time.Now()
 	var res soakResult
 	timeout := time.After(deadline)
 	var err error
-	i := 0
+	// SIGKILLs are timed from the moment a worker is up, then each from
+	// the one before; one waits until there is a worker to hit.
+	i, last := 0, time.Time{}
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
 wait:
 	for {
-		var next <-chan time.Time
-		if i < len(faults) {
-			next = time.After(time.Until(start.Add(faults[i].at)))
-		}
 		select {
 		case err = <-j.done:
 			break wait
@@ -173,30 +191,33 @@ wait:
 			_ = j.cmd.Process.Signal(syscall.SIGQUIT) // Go dumps its goroutines
 			<-j.done
 			t.Fatalf("a run with %d workers and faults %v did not end within %s: a hang\n%s", workers, faults, deadline, tail(j.stderr.String(), 200))
-		case <-next:
-			f := faults[i]
+		case <-poll.C:
+		}
+		if i >= len(kills) {
+			continue
+		}
+		// Workers that are up: one killed again and again while starting
+		// fails the job after max-attempts starts (the pool's tests cover
+		// kills during start-up).
+		up := upWorkersOf(j.cmd.Process.Pid)
+		if len(up) == 0 {
+			continue
+		}
+		if last.IsZero() {
+			last = time.Now()
+		}
+		if time.Since(last) < kills[i].after {
+			continue
+		}
+		if syscall.Kill(up[rand.Intn(len(up))], syscall.SIGKILL) == nil {
 			i++
-			if f.exit {
-				if os.WriteFile(filepath.Join(j.dir, "exit"), nil, 0o644) == nil {
-					res.faults++ // counted when taken, below
-				}
-				continue
-			}
-			// Workers that are up: one killed again and again while
-			// starting fails the job after max-attempts starts (the pool's
-			// tests cover kills during start-up).
-			if ws := upWorkersOf(j.cmd.Process.Pid); len(ws) > 0 {
-				if syscall.Kill(ws[rand.Intn(len(ws))], syscall.SIGKILL) == nil {
-					res.faults++
-				}
-			}
+			res.faults++
+			last = time.Now()
 		}
 	}
+	taken, _ := filepath.Glob(filepath.Join(dir, "taken-*"))
+	res.faults += len(taken)
 	res.elapsed = time.Since(start)
-	// An exit trigger that no worker took (the job ended first) is no fault.
-	if _, e := os.Stat(filepath.Join(j.dir, "exit")); e == nil {
-		res.faults--
-	}
 	stderr := j.stderr.String()
 	for _, m := range replayedRE.FindAllStringSubmatch(stderr, -1) {
 		if d, e := time.ParseDuration(m[1]); e == nil {
