@@ -181,6 +181,10 @@ def from_pandas(value, t, at, top=True):
     if not isinstance(value, pd.Series):
         raise _ResultError(f"expected a pandas.Series, got {type(value).__name__} {_short(value)}")
     try:
+        if isinstance(value.dtype, pd.DatetimeTZDtype):
+            # As UTC wall time: what Arrow stores (and without pandas'
+            # deprecated tz-dropping .values, which pyarrow would use).
+            value = value.dt.tz_convert("UTC").dt.tz_localize(None)
         # In from_pandas mode NaN, NaT, None and pd.NA are NULL, as PyFlink's
         # mask=s.isnull() makes them, without computing the mask.
         return pa.Array.from_pandas(value, type=at, safe=False)
