@@ -2,8 +2,8 @@
 
 A PyFlink program moves to weir by changing its imports: ``from
 pyflink.table import ...`` becomes ``from weir.table import ...``. The
-TableEnvironment starts the Go engine (``weir gateway``: ``$WEIR_BIN``, or
-``weir`` on PATH) and talks to it over a private Unix socket
+TableEnvironment starts the Go engine (``weir gateway``: ``$WEIR_BIN``, the
+engine of the installed wheel, or ``weir`` on PATH) and talks to it over a private Unix socket
 (docs/GATEWAY.md); Python functions are shipped to the engine's workers
 with cloudpickle; tables and results move as Arrow.
 """

@@ -26,16 +26,19 @@ class EngineError(Exception):
 
 
 def find_engine():
-    """The ``weir`` engine binary: ``$WEIR_BIN``, else ``weir`` on PATH."""
-    path = os.environ.get("WEIR_BIN")
-    if path:
-        if not os.access(path, os.X_OK):
-            raise FileNotFoundError(f"WEIR_BIN={path!r} is not an executable file; build it with 'make build' (bin/weir)")
+    """The ``weir`` engine binary: ``$WEIR_BIN``, else the one a weir wheel
+    carries, else ``weir`` on PATH."""
+    from weir import _cli
+
+    try:
+        return _cli.engine()
+    except FileNotFoundError as e:
+        if os.environ.get("WEIR_BIN"):
+            raise
+        path = shutil.which("weir")
+        if path is None:
+            raise FileNotFoundError(f"the weir engine was not found: {e}; or put 'weir' on PATH") from None
         return path
-    path = shutil.which("weir")
-    if path is None:
-        raise FileNotFoundError("the weir engine was not found: set WEIR_BIN to the weir binary or put 'weir' on PATH")
-    return path
 
 
 _LEN = struct.Struct(">I")
