@@ -488,15 +488,15 @@ var builtins = map[string]func(at sql.Pos, args []expr.Expr) (types.T, error){
 
 var builtinAliases = map[string]string{"CHARACTER_LENGTH": "CHAR_LENGTH", "SUBSTR": "SUBSTRING", "CEILING": "CEIL"}
 
-// floorFn types FLOOR and CEIL as Flink does: DECIMAL(p, s) becomes
-// DECIMAL(1 + p - s, 0), other numbers keep their type.
+// floorFn types FLOOR and CEIL as Flink (Calcite) does: DECIMAL(p, s)
+// becomes DECIMAL(p, 0), other numbers keep their type.
 func floorFn(at sql.Pos, args []expr.Expr) (types.T, error) {
 	if len(args) != 1 || !args[0].Type().IsNumeric() {
 		return types.T{}, errAt(at, "takes one number")
 	}
 	t := args[0].Type()
 	if t.Kind == types.Decimal {
-		return types.DECIMAL(min(38, 1+t.Precision-t.Scale), 0).WithNullable(t.Nullable), nil
+		return types.DECIMAL(t.Precision, 0).WithNullable(t.Nullable), nil
 	}
 	return t, nil
 }

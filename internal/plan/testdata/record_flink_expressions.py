@@ -2,7 +2,11 @@
 from Apache Flink itself.
 
 Run from the repository root with the PyFlink 2.3 virtual environment the
-benchmarks use (make bench creates it; it needs Java 17):
+benchmarks use (it needs Java 17):
+
+    make expressions-record
+
+or, with that environment in place,
 
     bench/.venv-pyflink/bin/python internal/plan/testdata/record_flink_expressions.py
 
@@ -226,6 +230,38 @@ CASES = [
     ("ROUND(d / 7, 3)", NUMS),
     ("ROUND(i, -1)", NUMS),
     ("ROUND(CAST(NULL AS DECIMAL(5, 2)), 1)", ""),
+    ("Numeric functions", None),
+    ("FLOOR(2.5)", ""),
+    ("CEIL(-2.5)", ""),
+    ("FLOOR(d)", NUMS),
+    ("CEIL(d)", NUMS),
+    ("FLOOR(f)", NUMS),
+    ("CEILING(i)", NUMS),
+    ("TRUNCATE(2.789, 1)", ""),
+    ("TRUNCATE(-2.789, 2)", ""),
+    ("TRUNCATE(1789.5, -2)", ""),
+    ("TRUNCATE(d, 1)", NUMS),
+    ("TRUNCATE(i, -1)", NUMS),
+    ("TRUNCATE(f, 1)", NUMS),
+    ("SIGN(d)", NUMS),
+    ("SIGN(f)", NUMS),
+    ("SIGN(b)", NUMS),
+    ("MOD(-7, 3)", ""),
+    ("MOD(d, 3)", NUMS),
+    ("POWER(2, 10)", ""),
+    ("POWER(d, 2)", NUMS),
+    ("SQRT(f)", NUMS),
+    ("SQRT(-1.0)", ""),
+    ("LN(f)", NUMS),
+    ("LOG10(1000)", ""),
+    ("EXP(i)", NUMS),
+    ("PI()", ""),
+    ("GREATEST(1, 5, 3)", ""),
+    ("LEAST(d, i, b)", NUMS),
+    ("GREATEST(d, 2.5)", NUMS),
+    ("GREATEST(f, i)", NUMS),
+    ("NULLIF(i, 1)", NUMS),
+    ("NULLIF(d, 0)", NUMS),
     ("CAST to DECIMAL, rounding half up", None),
     ("CAST(2.345 AS DECIMAL(3, 2))", ""),
     ("CAST(-2.345 AS DECIMAL(3, 2))", ""),
@@ -402,7 +438,7 @@ def main():
         "# parser, planner and evaluator and compares type and values.",
         f"# Recorded from Apache Flink {version} (PyFlink, batch mode). Do not edit by hand; add",
         "# cases to record_flink_expressions.py and re-record from the repository root with",
-        "#   bench/.venv-pyflink/bin/python internal/plan/testdata/record_flink_expressions.py",
+        "#   make expressions-record",
         "# Each case: expr (and from, the FROM clause, if any), then Flink's result type and",
         "# its rows as CAST(expr AS STRING) (null is NULL, in Flink's order, compared as a",
         "# multiset), or the root cause of its error.",
