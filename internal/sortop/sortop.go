@@ -321,24 +321,7 @@ func (o *Op) order(cols []arrow.Array, rows int) ([]int32, error) {
 	idx := make([]int32, rows)
 	if len(o.Keys) == 1 && cols[o.Keys[0].Col].NullN() == 0 {
 		if keys, ok := sortKeys(cols[o.Keys[0].Col], o.Keys[0].Desc); ok {
-			type pair struct {
-				k uint64
-				i int32
-			}
-			ps := make([]pair, rows)
-			for i, k := range keys {
-				ps[i] = pair{k, int32(i)}
-			}
-			slices.SortFunc(ps, func(a, b pair) int {
-				if a.k != b.k {
-					return cmp.Compare(a.k, b.k)
-				}
-				return cmp.Compare(a.i, b.i)
-			})
-			for i, p := range ps {
-				idx[i] = p.i
-			}
-			return idx, nil
+			return radixOrder(keys), nil
 		}
 	}
 	for i := range idx {
@@ -361,6 +344,40 @@ func (o *Op) order(cols []arrow.Array, rows int) ([]int32, error) {
 		return cmp.Compare(i, j)
 	})
 	return idx, nil
+}
+
+// radixOrder returns the row numbers sorted by keys, equal keys in row
+// order: a least-significant-digit radix sort, 16 bits a pass, skipping the
+// digits in which all keys agree.
+func radixOrder(keys []uint64) []int32 {
+	n := len(keys)
+	idx := make([]int32, n)
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	tmp := make([]int32, n)
+	var counts [1 << 16]int
+	for shift := uint(0); shift < 64; shift += 16 {
+		counts = [1 << 16]int{}
+		for _, k := range keys {
+			counts[(k>>shift)&0xFFFF]++
+		}
+		if n == 0 || counts[(keys[0]>>shift)&0xFFFF] == n {
+			continue // every key has this digit
+		}
+		pos := 0
+		for d, c := range counts {
+			counts[d] = pos
+			pos += c
+		}
+		for _, i := range idx {
+			d := (keys[i] >> shift) & 0xFFFF
+			tmp[counts[d]] = i
+			counts[d]++
+		}
+		idx, tmp = tmp, idx
+	}
+	return idx
 }
 
 // sortKeys maps each value of a to a uint64 that sorts as the value does in

@@ -128,3 +128,47 @@ func TestJavaDoubleOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestRadixOrder checks the radix sort against a stable comparison sort on
+// keys of every width, with many ties.
+func TestRadixOrder(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	for _, n := range []int{0, 1, 2, 100, 70000} {
+		keys := make([]uint64, n)
+		for i := range keys {
+			switch rng.Intn(4) {
+			case 0:
+				keys[i] = rng.Uint64()
+			case 1:
+				keys[i] = uint64(rng.Intn(5)) << (16 * uint(rng.Intn(4)))
+			case 2:
+				keys[i] = math.MaxUint64 - uint64(rng.Intn(3))
+			default:
+				keys[i] = uint64(rng.Intn(70000))
+			}
+		}
+		want := make([]int32, n)
+		for i := range want {
+			want[i] = int32(i)
+		}
+		slices.SortStableFunc(want, func(a, b int32) int {
+			switch {
+			case keys[a] < keys[b]:
+				return -1
+			case keys[a] > keys[b]:
+				return 1
+			}
+			return 0
+		})
+		if got := radixOrder(keys); !slices.Equal(got, want) {
+			t.Errorf("n=%d: radixOrder differs from a stable sort", n)
+		}
+	}
+	// Keys from values: descending and floats keep Java's order.
+	vals := []float64{math.Inf(-1), -1, math.Copysign(0, -1), 0, 1, math.Inf(1), math.NaN()}
+	for i := 1; i < len(vals); i++ {
+		if floatKey(vals[i-1]) >= floatKey(vals[i]) {
+			t.Errorf("floatKey(%v) >= floatKey(%v)", vals[i-1], vals[i])
+		}
+	}
+}
