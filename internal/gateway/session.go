@@ -347,6 +347,9 @@ func (s *Session) RegisterFunction(ctx context.Context, name string, pickled []b
 		if errors.As(err, &se) {
 			err = errors.New(se.Msg) // the statement is ours: its position means nothing to the client
 		}
+		if strings.Contains(err.Error(), "ModuleNotFoundError") {
+			err = fmt.Errorf("%w\nThe function needs a module that the workers cannot import (cloudpickle ships functions of importable modules by name, not by value): ship it with get_config().set('python.files', '/path/to/module.py')", err)
+		}
 		return nil, fmt.Errorf("function %s: %w", name, err)
 	}
 	s.ddl = append(s.ddl, st)

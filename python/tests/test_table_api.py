@@ -292,3 +292,21 @@ def test_program_killed_leaves_no_engine_or_worker(tmp_path, how):
     assert not alive(engine), f"engine {engine} outlived its program"
     left = [w for w in workers if alive(w)]
     assert not left, f"workers {left} outlived the program"
+
+
+def test_function_needing_a_module_the_workers_lack(tmp_path, monkeypatch):
+    """A function that uses an importable module refers to it by name: the
+    registration says to ship it, and works once python.files has it."""
+    mod = tmp_path / "weir_test_helper_mod.py"
+    k = random.randint(2, 100)
+    mod.write_text(f"def helper(x):\n    return x * {k}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import weir_test_helper_mod
+
+    f = udf(lambda x: weir_test_helper_mod.helper(x), result_type=DataTypes.BIGINT())
+    with TableEnvironment.create(EnvironmentSettings.in_batch_mode()) as env:
+        with pytest.raises(EngineError, match=r"(?s)No module named 'weir_test_helper_mod'.*python\.files"):
+            env.create_temporary_function("f", f)
+        env.get_config().set("python.files", str(mod))
+        env.create_temporary_function("f", f)
+        assert [tuple(r) for r in env.execute_sql("SELECT f(3)").collect()] == [(3 * k,)]
