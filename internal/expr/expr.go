@@ -45,7 +45,8 @@ type Literal struct {
 // "<", "<=", ">", ">=", "AND", "OR", "NOT", "IS NULL", "IS NOT NULL",
 // "UPPER", "LOWER", "CONCAT", "SUBSTRING", "CHAR_LENGTH", "TRIM", "ABS",
 // "ROUND", "FLOOR", "CEIL", "TRUNCATE", "SIGN", "POWER", "SQRT", "LN",
-// "LOG10", "EXP", "PI", "GREATEST", "LEAST", "COALESCE".
+// "LOG10", "EXP", "PI", "GREATEST", "LEAST", "COALESCE" (IF, NULLIF and MOD
+// are planned as CASE and %).
 type Call struct {
 	Name string
 	Args []Expr

@@ -640,6 +640,19 @@ func (b *binder) call(e *sql.FuncCall) (expr.Expr, error) {
 			return nil, errAt(e.At, "MOD takes two numbers")
 		}
 		return binary(e.At, "%", args[0], args[1])
+	case "IF":
+		// IF(c, a, b) is CASE WHEN c THEN a ELSE b END.
+		if len(args) != 3 {
+			return nil, errAt(e.At, "IF takes a condition and two values")
+		}
+		if err := wantBool(e.Args[0].Pos(), "IF", args[0]); err != nil {
+			return nil, err
+		}
+		t, err := commonType(e.At, args[1:])
+		if err != nil {
+			return nil, err
+		}
+		return &expr.Case{Whens: []expr.When{{Cond: args[0], Result: coerce(args[1], t)}}, Else: coerce(args[2], t), T: t}, nil
 	case "NULLIF":
 		// NULLIF(a, b) is CASE WHEN a = b THEN NULL ELSE a END.
 		if len(args) != 2 {
