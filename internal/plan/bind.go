@@ -436,7 +436,7 @@ func castable(from, to types.T) bool {
 var builtins = map[string]func(at sql.Pos, args []expr.Expr) (types.T, error){
 	"UPPER":       stringFn(1, 1),
 	"LOWER":       stringFn(1, 1),
-	"TRIM":        stringFn(1, 1),
+	"TRIM":        stringFn(1, 3),
 	"CONCAT":      stringFn(1, -1),
 	"SUBSTRING":   substringFn,
 	"CHAR_LENGTH": charLengthFn,
