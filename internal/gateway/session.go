@@ -102,7 +102,7 @@ func (s *Session) describe(ctx context.Context) plan.Describer {
 		}
 		for k, fi := range infos {
 			info := plan.FunctionInfo{Kind: fi.Kind, InputTypes: fi.InputTypes, ResultTypes: fi.ResultTypes,
-				Deterministic: fi.Deterministic, MinArgs: fi.MinArgs, MaxArgs: fi.MaxArgs}
+				Deterministic: fi.Deterministic, FuncType: fi.FuncType, MinArgs: fi.MinArgs, MaxArgs: fi.MaxArgs}
 			out[k] = info
 			if errs[k] == nil {
 				s.described[k] = info
