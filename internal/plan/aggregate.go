@@ -182,10 +182,22 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Sel
 	for i, a := range g.aggs {
 		spec := aggregate.Spec{Func: a.fn, Distinct: a.distinct, Label: a.label, In: types.BIGINT, Separator: a.sep}
 		if a.arg != nil {
-			spec.Arg = len(pre)
+			// Aggregates of the same argument (SUM(k), AVG(k)) share its
+			// column, unless it calls Python (which may not be
+			// deterministic).
 			spec.In = a.arg.Type()
-			pre = append(pre, a.arg)
-			preNames = append(preNames, fmt.Sprintf("$arg%d", i))
+			spec.Arg = -1
+			for j := len(groupBy); j < len(pre) && !expr.HasPyCall(a.arg); j++ {
+				if strings.HasPrefix(preNames[j], "$arg") && pre[j].String() == a.arg.String() && pre[j].Type().Equal(spec.In) {
+					spec.Arg = j
+					break
+				}
+			}
+			if spec.Arg < 0 {
+				spec.Arg = len(pre)
+				pre = append(pre, a.arg)
+				preNames = append(preNames, fmt.Sprintf("$arg%d", i))
+			}
 		}
 		if a.filter != nil {
 			spec.Filter, spec.HasFilter = len(pre), true
