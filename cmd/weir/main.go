@@ -31,8 +31,9 @@ import (
 	"github.com/weir-dev/weir/internal/suggest"
 )
 
-// version is set by the build (-ldflags "-X main.version=...").
-var version = "0.1.0-dev"
+// version is set by the build (-ldflags "-X main.version=...") from
+// python/weir/__init__.py, the one place weir's version is written.
+var version = "dev"
 
 // Exit codes.
 const (
