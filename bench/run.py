@@ -853,8 +853,104 @@ def sizes(args):
         "latency_cap_weir": n // 2,
         "latency_cap_pf": max(1000, n // 10),
         "startup_reps": 1 if args.quick else 3,
+        # The vectorized workload: x + 1 by a pandas function over 100M INT rows, 1 worker.
+        "weir_vectorized": args.vectorized_rows or (2_000_000 if args.quick else 100_000_000),
     }
+    s["pf_vectorized"] = max(1000, s["weir_vectorized"] // 20)
     return s
+
+
+def run_vectorized(args, S, res, data, tmp, run_pf):
+    """The vectorized workload: weir's pandas x + 1 over S["weir_vectorized"]
+    rows with 1 worker, against numpy's x + 1 over the same number of values
+    (the floor, in batches of weir's batch size and as one array), DuckDB's
+    Arrow UDF (the anchor, one thread) and PyFlink's pandas UDF, in one run."""
+    n = S["weir_vectorized"]
+    log(f"bench: vectorized: numpy floor over {n:,} values ...")
+    r = subprocess.run([WEIR_PY, os.path.join(BENCH, "numpy_floor.py"), str(n)], capture_output=True,
+                       text=True, env=clean_env(), check=True)
+    fl = json.loads(r.stdout)
+    data["vectorized_floor"] = fl
+    log(f"bench:   numpy x + 1: {fl['ns_per_row']:.2f} ns/row in batches of {fl['batch']:,}, "
+        f"{fl['whole_array_ns_per_row']:.2f} as one array")
+    if ensure_venv(TOOLS_VENV, os.path.join(BENCH, "requirements-tools.txt"), "duckdb and matplotlib"):
+        r = subprocess.run([TOOLS_PY, os.path.join(BENCH, "duckdb_anchor.py"), str(n)], capture_output=True,
+                           text=True, env=clean_env())
+        if r.returncode == 0:
+            data["vectorized_duckdb"] = json.loads(r.stdout)
+            d = data["vectorized_duckdb"]
+            log(f"bench:   DuckDB {d['duckdb_version']} Arrow UDF: {d['udf_ns_per_row']:.2f} ns/row "
+                f"(its own x + 1: {d['native_ns_per_row']:.2f})")
+        else:
+            log(f"bench:   DuckDB anchor failed: {r.stderr[-2000:]}")
+    x = weir_sql("vectorized", n, tmp=tmp)
+    # The same job over a tenth of the rows: the difference is the cost of
+    # 0.9 n rows without the start-up (the worker importing pandas and Beam).
+    small = weir_sql("vectorized", max(1, n // 10), tmp=tmp)
+    if x["seconds"] > small["seconds"]:
+        x["steady_rows_per_s"] = (n - small["rows"]) / (x["seconds"] - small["seconds"])
+        x["steady_ns_per_call"] = 1e9 / x["steady_rows_per_s"]
+    x["small_run"] = {"rows": small["rows"], "seconds": small["seconds"]}
+    res.append(x)
+    log(f"bench: weir vectorized x + 1: {x['rows_per_s']:,.0f} rows/s, {x['ns_per_call']:.2f} ns/row, "
+        f"{x['ns_per_call'] / fl['ns_per_row']:.1f}x numpy's batches, engine {x['rss']['engine_mb']} MB, "
+        f"worker {x['rss']['worker_max_mb']} MB")
+    if run_pf:
+        y = pyflink("vectorized", S["pf_vectorized"], 1, 1, "process", warmup_rows=S["pf_warmup"],
+                    fixed_rows=S["pf_fixed"], fast_exit=True)
+        res.append(y)
+        log(f"bench: PyFlink process vectorized: {y['rows_per_s']:,.0f} rows/s "
+            f"(steady {fmt(y.get('steady_rows_per_s'))}), {y['ns_per_call']:.1f} ns/row")
+    return vectorized_lines(data, res)
+
+
+def vectorized_lines(data, res):
+    """The vectorized workload's figures, as lines of text."""
+    w = find(res, system="weir", workload="vectorized")
+    if not w:
+        return []
+    fl = data.get("vectorized_floor", {})
+    st = w.get("steady_ns_per_call")
+    out = [f"vectorized x + 1 (pandas), {w['rows']:,} INT rows, 1 worker: weir {w['ns_per_call']:.2f} ns/row "
+           f"({w['seconds']:.2f} s, start-up included)"
+           + (f"; {st:.2f} ns/row after start-up (against a run of {w['small_run']['rows']:,} rows "
+              f"in {w['small_run']['seconds']:.2f} s)" if st else "")]
+    if fl:
+        out.append(f"  numpy x + 1 over the same values: {fl['ns_per_row']:.2f} ns/row in batches of {fl['batch']:,} "
+                   f"({fl['whole_array_ns_per_row']:.2f} as one array): weir takes {w['ns_per_call'] / fl['ns_per_row']:.1f}x")
+    d = data.get("vectorized_duckdb")
+    if d:
+        out.append(f"  DuckDB {d['duckdb_version']} Arrow UDF (1 thread): {d['udf_ns_per_row']:.2f} ns/row "
+                   f"(its own x + 1: {d['native_ns_per_row']:.2f}): weir / DuckDB = {w['ns_per_call'] / d['udf_ns_per_row']:.2f}")
+    f = find(res, system="pyflink", workload="vectorized")
+    if f:
+        steady = f.get("steady_ns_per_call")
+        out.append(f"  PyFlink pandas UDF (process mode, {f['rows']:,} rows): {f['ns_per_call']:.1f} ns/row"
+                   + (f", steady {steady:.1f}" if steady else "")
+                   + f": weir is {f['ns_per_call'] / w['ns_per_call']:.1f}x faster"
+                   + (f" ({steady / w['ns_per_call']:.1f}x steady)" if steady else ""))
+    return out
+
+
+def run_vectorized_only(args):
+    S = sizes(args)
+    run_pf = not args.skip_pyflink and java_home() is not None and ensure_venv(
+        PF_VENV, os.path.join(BENCH, "requirements-pyflink.txt"), "PyFlink")
+    data = {"date": datetime.date.today().isoformat(), "machine": machine_facts(), "args": vars(args),
+            "sizes": S, "results": []}
+    tmp = tempfile.mkdtemp(prefix="weir-bench-")
+    try:
+        lines = run_vectorized(args, S, data["results"], data, tmp, run_pf)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    data["vectorized_lines"] = lines
+    data["machine"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+    os.makedirs(RESULTS, exist_ok=True)
+    path = os.path.join(RESULTS, f"{data['date']}-{socket.gethostname()}-vectorized.json")
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1)
+    print("\n".join(lines))
+    print(f"load average at the end: {' '.join(data['machine']['loadavg_end'])}; results: {os.path.relpath(path, ROOT)}")
 
 
 def run_suite(args):
@@ -940,6 +1036,9 @@ def run_suite(args):
                 res.append(x)
                 log(f"bench: PyFlink {mode} {wl}: {x['rows_per_s']:,.0f} rows/s "
                     f"(steady {fmt(x.get('steady_rows_per_s'))})")
+
+    # 7. Vectorized functions (pandas x + 1)
+    data["vectorized_lines"] = run_vectorized(args, S, res, data, tmp, run_pf)
 
     # 4. Start-up: a 10-row job, wall time of the whole command
     def startup(fn, reps):
@@ -1032,6 +1131,8 @@ def run_suite(args):
     print("Headlines (same run):")
     for l in data["headline_lines"]:
         print("  " + l)
+    for l in data.get("vectorized_lines", []):
+        print("  " + l)
     print()
     print(f"Suite: {data['suite_seconds']:.0f} s (setting up venvs {data['setup_seconds']:.0f} s, "
           f"measuring {data['measure_seconds']:.0f} s). "
@@ -1097,8 +1198,14 @@ def main():
     ap.add_argument("--skip-pyflink", action="store_true", help="run weir and the floor only")
     ap.add_argument("--sweep", action="store_true", help="sweep PyFlink's settings instead of the suite")
     ap.add_argument("--render", metavar="JSON", help="write the tables and chart of a results JSON again")
+    ap.add_argument("--vectorized-rows", type=int, default=None,
+                    help="rows of the vectorized (pandas x + 1) job (default 100,000,000; --quick 2,000,000)")
+    ap.add_argument("--vectorized-only", action="store_true",
+                    help="run the vectorized workload alone (weir, numpy, DuckDB, PyFlink) and print its figures")
     args = ap.parse_args()
-    if args.render:
+    if args.vectorized_only:
+        run_vectorized_only(args)
+    elif args.render:
         data = json.load(open(args.render))
         args.quick = data["args"].get("quick", False)
         data["headlines"] = headlines(data)

@@ -35,6 +35,11 @@ def split_words_py(s):
             yield (w,)
 
 
+def vinc_pd(x):
+    # The vectorized workload: x is a pandas.Series of a batch's values.
+    return x + 1
+
+
 def stamp_py(c):
     # The wall clock (ns since the epoch) when the function runs, to compare
     # with the row's creation time (ts) and with when its printed line is read.
@@ -47,3 +52,4 @@ inc = udf(inc_py, result_type=DataTypes.INT(False))
 py_upper = udf(upper_py, result_type=DataTypes.STRING())
 split_words = udtf(split_words_py, result_types=[DataTypes.STRING()])
 stamp = udf(stamp_py, result_type=DataTypes.BIGINT(False))
+vinc = udf(vinc_pd, result_type=DataTypes.INT(False), func_type="pandas")

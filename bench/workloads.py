@@ -32,6 +32,14 @@ def sql(workload, rows, columns=1, flink=False, rate=None, suffix=""):
         fn = ("inc", "suite_udfs.inc")
         select = ", ".join(f"inc({c})" for c in cols) + f" FROM {src}"
         sink = {"connector": "blackhole"}
+    elif workload == "vectorized":
+        # x + 1 over INT NOT NULL values by a pandas function (func_type="pandas").
+        opts["fields.c0.min"] = 0
+        opts["fields.c0.max"] = 1000000
+        src_cols, snk_cols = "c0 INT NOT NULL", "c0 INT NOT NULL"
+        fn = ("vinc", "suite_udfs.vinc")
+        select = f"vinc(c0) FROM {src}"
+        sink = {"connector": "blackhole"}
     elif workload == "upper":
         opts["fields.s.length"] = 32
         src_cols, snk_cols = "s STRING", "s STRING"
