@@ -278,3 +278,35 @@ func readDir(t *testing.T, dir string) string {
 	}
 	return b.String()
 }
+
+// TestVectorizedCrashNamesRow: a vectorized function that kills its worker
+// on one value fails the job, after its replays, with an error that names
+// the function and the input row, found by running parts of the batch alone
+// as Arrow elements.
+func TestVectorizedCrashNamesRow(t *testing.T) {
+	udfs := `import os
+from weir import udf
+
+@udf(result_type='INT', func_type='pandas')
+def die(x):
+    if (x == 777).any():
+        os._exit(3)
+    return x
+`
+	var values []string
+	for i := 0; i < 300; i++ {
+		values = append(values, fmt.Sprintf("(%d)", i*7+1))
+	}
+	values[123] = "(777)"
+	r := job(t, fmt.Sprintf(`CREATE TABLE snk (a INT) WITH ('connector' = 'blackhole');
+CREATE TEMPORARY FUNCTION die AS 'udfs.die' LANGUAGE PYTHON;
+INSERT INTO snk SELECT die(a) FROM (VALUES %s) AS t(a);`, strings.Join(values, ", ")), map[string]string{"udfs.py": udfs})
+	stderr := r.mustFail(t)
+	for _, w := range []string{"VectorizedPythonCalc[die(a)] (function die) failed 3 times because its Python worker died",
+		"The input row that kills the worker (it did so again when run alone): row 124 of the bundle's 300 rows",
+		"input: (777)", "die(777)"} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("error lacks %q:\n%s", w, stderr)
+		}
+	}
+}

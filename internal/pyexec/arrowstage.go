@@ -210,6 +210,23 @@ func (p *Pool) joinArrow(s *Stage, mem memory.Allocator, rec arrow.RecordBatch, 
 	return nil
 }
 
+// encodeRange encodes rows [from, to) of cols as one input element in the
+// stage's format, whatever their size (for the crash search's probes).
+func (s *Stage) encodeRange(enc *coder.Encoder, cols []arrow.Array, from, to int) ([]byte, error) {
+	if !s.Vectorized() {
+		buf, err := enc.Encode(make([]byte, elementReserve), cols, from, to)
+		if err != nil {
+			return nil, err
+		}
+		return wrapElement(buf), nil
+	}
+	buf := bytes.NewBuffer(make([]byte, elementReserve, elementReserve+arrowSizeHint(cols, to-from)))
+	if err := writeIPC(buf, arrowSchema(s.InputTypes), cols, from, to); err != nil {
+		return nil, err
+	}
+	return wrapElement(buf.Bytes()), nil
+}
+
 // decodeInput decodes an input element's value (for the crash search's
 // report), in the stage's format.
 func (s *Stage) decodeInput(mem memory.Allocator, value []byte) ([]arrow.Array, int, error) {

@@ -367,13 +367,10 @@ func (p *Pool) isolate(ctx context.Context, s *Stage, b *bundle, crash bool) str
 	if err != nil || len(vals) != 1 {
 		return fmt.Sprintf("Batch %d of the bundle %s when run alone.", elem+1, verb)
 	}
-	dec := coder.NewDecoder(memory.DefaultAllocator, s.InputTypes)
-	defer dec.Release()
-	n, err := dec.Decode(vals[0])
+	cols, n, err := s.decodeInput(memory.DefaultAllocator, vals[0]) // row format or Arrow (arrowstage.go)
 	if err != nil {
 		return fmt.Sprintf("Batch %d of the bundle %s when run alone (its rows cannot be shown: %v).", elem+1, verb, err)
 	}
-	cols := dec.NewArrays()
 	defer func() {
 		for _, c := range cols {
 			c.Release()
@@ -396,12 +393,12 @@ search:
 		}
 		for c := lo; c < hi; c += size {
 			e := min(c+size, hi)
-			buf, err := enc.Encode(make([]byte, elementReserve), cols, c, e)
+			el, err := s.encodeRange(enc, cols, c, e)
 			if err != nil {
 				note = fmt.Sprintf(" (cannot re-encode rows: %v)", err)
 				break search
 			}
-			switch r := p.probe(ctx, s, [][]byte{wrapElement(buf)}, deadline); {
+			switch r := p.probe(ctx, s, [][]byte{el}, deadline); {
 			case bad(r):
 				if r == probeDied {
 					deaths++
