@@ -90,14 +90,20 @@ func Run(ctx context.Context, cfg Config) error {
 			conn.Close()
 			continue
 		}
-		// One client: no one else may connect.
+		// One client: no one else may connect, from before the client
+		// hears that it is in.
 		ln.Close()
 		os.Remove(sock)
+		if err := WriteMessage(bufio.NewWriter(conn), &Response{OK: true, Version: cfg.Version}, nil); err != nil {
+			conn.Close()
+			return fmt.Errorf("gateway: answering the client: %w", err)
+		}
 		return serve(ctx, conn, dir, cfg)
 	}
 }
 
-// authenticate reads the hello message and checks its secret.
+// authenticate reads the hello message and checks its secret; the caller
+// answers a client that passes.
 func authenticate(conn net.Conn, cfg Config) (bool, error) {
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	defer conn.SetReadDeadline(time.Time{})
@@ -112,7 +118,7 @@ func authenticate(conn net.Conn, cfg Config) (bool, error) {
 		WriteMessage(bufio.NewWriter(conn), &Response{Error: "wrong secret"}, nil)
 		return false, errors.New("wrong secret")
 	}
-	return true, WriteMessage(bufio.NewWriter(conn), &Response{OK: true, Version: cfg.Version}, nil)
+	return true, nil
 }
 
 type message struct {
@@ -145,6 +151,11 @@ func serve(ctx context.Context, conn net.Conn, dir string, cfg Config) error {
 				return
 			}
 			m.body = body
+			if m.req.Op == "close" {
+				// At once, even while a job runs: the client is done.
+				cancel(errors.New("the client closed the session"))
+				return
+			}
 			select {
 			case msgs <- m:
 			case <-ctx.Done():
@@ -161,10 +172,6 @@ func serve(ctx context.Context, conn net.Conn, dir string, cfg Config) error {
 		case <-ctx.Done():
 		}
 		if !ok {
-			return nil
-		}
-		if m.req.Op == "close" {
-			WriteMessage(w, &Response{OK: true}, nil)
 			return nil
 		}
 		resp, body := handle(ctx, sess, m)

@@ -310,3 +310,47 @@ def test_function_needing_a_module_the_workers_lack(tmp_path, monkeypatch):
         env.get_config().set("python.files", str(mod))
         env.create_temporary_function("f", f)
         assert [tuple(r) for r in env.execute_sql("SELECT f(3)").collect()] == [(3 * k,)]
+
+
+INTERRUPTED_PROGRAM = textwrap.dedent("""
+    import os, sys, time
+    from weir.table import DataTypes, EngineError, EnvironmentSettings, TableEnvironment
+    from weir.table.expressions import col
+    from weir.table.udf import udf
+
+    def slow(x):
+        time.sleep(0.01)
+        return x
+
+    t_env = TableEnvironment.create(EnvironmentSettings.in_batch_mode())
+    t_env.get_config().set("python.fn-execution.bundle.size", "1")
+    pid = t_env._gw.pid
+    t = t_env.from_elements([(i,) for i in range(100000)], ["x"])
+    print("running", flush=True)
+    try:
+        t.select(udf(slow, result_type=DataTypes.BIGINT())(col("x"))).execute()
+    except KeyboardInterrupt:
+        start = time.monotonic()
+        while time.monotonic() - start < 30 and os.path.exists("/proc/%d" % pid) and \\
+                open("/proc/%d/stat" % pid).read().split(")")[-1].split()[0] != "Z":
+            time.sleep(0.05)
+        print("interrupted", os.path.exists("/proc/%d" % pid) and
+              open("/proc/%d/stat" % pid).read().split(")")[-1].split()[0] != "Z", flush=True)
+    try:
+        t_env.execute_sql("SELECT 1")
+    except EngineError as e:
+        print("closed:", "closed" in str(e), flush=True)
+    with TableEnvironment.create(EnvironmentSettings.in_batch_mode()) as env2:
+        print([tuple(r) for r in env2.execute_sql("SELECT 41 + 1").collect()], flush=True)
+""")
+
+
+def test_ctrl_c_cancels_the_statement_and_ends_the_session(tmp_path):
+    prog = tmp_path / "prog.py"
+    prog.write_text(INTERRUPTED_PROGRAM)
+    p = subprocess.Popen([sys.executable, str(prog)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert p.stdout.readline() == "running\n"
+    time.sleep(random.uniform(1.5, 3))
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=120)
+    assert out.splitlines() == ["interrupted False", "closed: True", "[(42,)]"], out

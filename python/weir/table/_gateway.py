@@ -103,6 +103,11 @@ class Gateway:
                 if self._closed:
                     raise EngineError("the TableEnvironment was closed while the statement ran") from None
                 raise EngineError(f"lost the connection to the weir engine: {e}") from e
+            except BaseException:
+                # Interrupted (Ctrl-C) mid-exchange: the stream is out of step,
+                # so end the session; the engine cancels the statement.
+                threading.Thread(target=self.close, daemon=True).start()
+                raise
         if not resp.get("ok"):
             raise EngineError(resp.get("error") or "the engine reported an error without a message")
         return resp, data
@@ -117,14 +122,12 @@ class Gateway:
         if self._closed:
             return
         self._closed = True
-        if self._lock.acquire(timeout=0.5):
-            try:
-                self._send({"op": "close"})
-                self._read_frame()
-            except (OSError, ValueError, EngineError):
-                pass
-            finally:
-                self._lock.release()
+        try:
+            # Unlocked: a request may be running in another thread; the
+            # engine cancels it. The message is whole or the socket breaks.
+            self._send({"op": "close"})
+        except (OSError, ValueError):
+            pass
         try:
             self._sock.shutdown(socket.SHUT_RDWR)
         except OSError:
