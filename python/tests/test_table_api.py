@@ -354,3 +354,13 @@ def test_ctrl_c_cancels_the_statement_and_ends_the_session(tmp_path):
     p.send_signal(signal.SIGINT)
     out, _ = p.communicate(timeout=120)
     assert out.splitlines() == ["interrupted False", "closed: True", "[(42,)]"], out
+
+
+def test_vectorized_udf_in_table_api(t_env):
+    xs = [random.randint(-1000, 1000) for _ in range(random.randint(1, 5000))]
+    t = t_env.from_elements([(x,) for x in xs], ["x"])
+    times10 = udf(lambda s: s * 10, result_type="BIGINT", func_type="pandas")
+    plus1 = udf(lambda x: x + 1, result_type="BIGINT")
+    assert times10(3) == 30 and plus1(3) == 4  # still plain Python when called with values
+    got = [tuple(r) for r in t.select(times10(col("x")), plus1(col("x"))).execute().collect()]
+    assert got == [(10 * x, x + 1) for x in xs]

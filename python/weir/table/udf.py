@@ -8,6 +8,7 @@ unit tests).
 
 import functools
 
+from weir import _udf
 from weir._udf import (FunctionContext, ScalarFunction, TableFunction, UserDefinedFunction,
                        UserDefinedScalarFunctionWrapper, UserDefinedTableFunctionWrapper)
 
@@ -38,19 +39,22 @@ class TableFunctionWrapper(_ExpressionCalls, UserDefinedTableFunctionWrapper):
 
 
 def udf(f=None, input_types=None, result_type=None, deterministic=None, name=None, func_type="general"):
-    """Declare a scalar Python function: ``@udf(result_type=DataTypes.INT())``
-    or ``udf(lambda x: x + 1, result_type='INT')``."""
-    if func_type != "general":
-        raise ValueError(f"func_type={func_type!r} is not supported; weir runs 'general' (row at a time) UDFs")
+    """Declare a scalar Python function, as weir.udf (func_type 'general',
+    'pandas' or 'arrow'); it may also be called with expressions."""
     if f is None:
         return functools.partial(udf, input_types=input_types, result_type=result_type,
                                  deterministic=deterministic, name=name, func_type=func_type)
-    return ScalarFunctionWrapper(f, input_types, result_type, deterministic, name)
+    w = _udf.udf(f, input_types=input_types, result_type=result_type, deterministic=deterministic, name=name,
+                 func_type=func_type)
+    w.__class__ = ScalarFunctionWrapper  # the same function; calls with expressions build expressions
+    return w
 
 
 def udtf(f=None, input_types=None, result_types=None, deterministic=None, name=None):
-    """Declare a Python table function: ``@udtf(result_types=[...])``."""
+    """Declare a Python table function, as weir.udtf."""
     if f is None:
         return functools.partial(udtf, input_types=input_types, result_types=result_types,
                                  deterministic=deterministic, name=name)
-    return TableFunctionWrapper(f, input_types, result_types, deterministic, name)
+    w = _udf.udtf(f, input_types=input_types, result_types=result_types, deterministic=deterministic, name=name)
+    w.__class__ = TableFunctionWrapper
+    return w
