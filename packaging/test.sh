@@ -19,10 +19,10 @@ wheels=(dist/weir-"$version"-"$tag"-"$tag"-*manylinux*.whl)
 sdist=dist/weir-$version.tar.gz
 [ -f "${wheels[0]}" ] && [ -f "$sdist" ] || { echo "packaging/test.sh: no $tag wheel or sdist of weir $version in dist/: run 'make wheel' first" >&2; exit 1; }
 wheel=${wheels[0]}
-# The e2e tests that run against the installed weir: jobs, every type, function forms, errors, signals
+# The e2e tests that run against the installed weir: jobs, every type, table functions, errors, signals
 # through the launcher (it must exec the engine, not wrap it), worker deaths. (Tests whose fake
 # interpreters are shell scripts need sh and sleep on PATH, so they stay in 'make test'.)
-smoke=${WHEEL_SMOKE:-'^(TestFlip121Exact|TestNullsRoundTrip|TestSQLErrors|TestBareSelect|TestFunctionForms|TestTableFunctionForms|TestCancel|TestWorkerKills)$'}
+smoke=${WHEEL_SMOKE:-'^(TestFlip121Exact|TestNullsRoundTrip|TestSQLErrors|TestBareSelect|TestTableFunctionForms|TestCancel|TestWorkerKills)$'}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -105,6 +105,20 @@ check "e2e smoke tests against the installed weir" bash -c \
     'cd e2e && env -i HOME="$HOME" LANG=C.UTF-8 PATH="$1" WEIR_BIN="$2/bin/weir" WEIR_PYTHON="$2/bin/python" "$3" -test.run "$4" -test.count=1 -test.v' \
     _ "$bare" "$venv" "$work/e2e.test" "$smoke"
 grep -E '^--- ' "$work/out" | sed 's/^/     /'
+
+echo "== the other wheels, each on its own CPython (without dependencies: the extensions and the engine)"
+. packaging/pythons.sh
+while read -r other; do
+    otag=$("$other" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
+    [ "$otag" != "$tag" ] || continue
+    owheels=(dist/weir-"$version"-"$otag"-"$otag"-*manylinux*.whl)
+    [ -f "${owheels[0]}" ] || continue
+    check "$otag wheel on $("$other" -c 'import sys; print(sys.version.split()[0])'): fast extensions load, weir version" bash -c '
+        "$1" -m pip install --quiet --no-deps --target "$2" "$3" &&
+        env -i PATH="$4" PYTHONPATH="$2" "$1" -c "import weir.coder as c, weir.operations as o; assert (c.IMPLEMENTATION, o.IMPLEMENTATION) == (\"fast\", \"fast\"), (c.FALLBACK_REASON, o.FALLBACK_REASON)" &&
+        [ "$(env -i PATH="$4" PYTHONPATH="$2" "$1" -m weir version)" = "weir $5" ]' \
+        _ "$other" "$work/t-$otag" "${owheels[0]}" "$bare" "$version"
+done < <(find_pythons)
 
 echo "== the sdist, built from source by pip in new venvs"
 src_env() { env -u CC -u CXX -u LDSHARED PATH="$1" "${@:2}"; }
