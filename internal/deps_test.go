@@ -14,22 +14,23 @@ import (
 var allowed = map[string][]string{
 	"types":       {},
 	"suggest":     {},
+	"config":      {"suggest"},
 	"expr":        {"types"},
 	"sql":         {"types", "suggest"},
 	"coder":       {"types"},
 	"exec":        {"types", "expr"},
-	"connector":   {"types", "expr", "exec", "suggest"},
+	"connector":   {"types", "expr", "exec", "suggest", "config"},
 	"weirpb":      {},
 	"tmpdir":      {},
 	"fnapi":       {"tmpdir"},
 	"worker":      {},
-	"pyexec":      {"types", "coder", "fnapi", "worker", "weirpb", "tmpdir"},
+	"pyexec":      {"types", "coder", "fnapi", "worker", "weirpb", "tmpdir", "config"},
 	"aggregate":   {"types"},
 	"sortop":      {"types"},
-	"plan":        {"types", "expr", "sql", "coder", "exec", "pyexec", "weirpb", "aggregate", "sortop"},
-	"job":         {"plan", "exec", "connector", "pyexec", "types", "suggest"},
+	"plan":        {"types", "expr", "sql", "coder", "exec", "pyexec", "weirpb", "aggregate", "sortop", "config"},
+	"job":         {"plan", "exec", "connector", "pyexec", "types", "suggest", "config"},
 	"conformance": {"sql", "plan", "job", "connector", "types"},
-	"gateway":     {"types", "sql", "plan", "job", "exec", "pyexec", "tmpdir"},
+	"gateway":     {"types", "sql", "plan", "job", "exec", "pyexec", "tmpdir", "config"},
 }
 
 const module = "github.com/weir-dev/weir/internal/"

@@ -1,0 +1,342 @@
+// Package config is the one table of the options weir reads (Flink's keys,
+// their types, defaults, bounds and meaning), their parsers, and the one
+// way options are applied: -D flags, SET and RESET in scripts and the Table
+// API's TableConfig all go through a Session.
+//
+// Everything that reads an option does so through a resolved Config's typed
+// getters, which panic on a key missing from the table: an option cannot be
+// read without being documented, and the README's option table is generated
+// from this one (go test ./internal/config -run TestREADME -update).
+//
+// Precedence, as in Flink's SQL client: defaults < -D flags (the session's
+// initial options) < SET statements, in script order; RESET 'key' returns
+// a key to its initial value, RESET all of them.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/weir-dev/weir/internal/suggest"
+)
+
+// Kind is the type of an option's value.
+type Kind int
+
+const (
+	Int        Kind = iota // a decimal integer
+	Duration               // Flink's durations: '500 ms', '5 min', a bare number is milliseconds
+	MemorySize             // Flink's memory sizes: '64 mb', a bare number is bytes
+	String                 // any text
+	List                   // comma-separated items
+	Map                    // 'k1:v1,k2:v2'
+	Bool                   // 'true' or 'false'
+	Enum                   // one of Option.Values
+)
+
+var kindNames = [...]string{"int", "duration", "memory size", "string", "list", "map", "bool", "enum"}
+
+func (k Kind) String() string { return kindNames[k] }
+
+// Option is one option weir reads.
+type Option struct {
+	Key  string
+	Kind Kind
+	// Default is the value when the option is not set, in the option's own
+	// syntax; "" means none (or see DefaultDoc).
+	Default string
+	// DefaultDoc, when set, is how the README shows a default that is not
+	// a constant.
+	DefaultDoc string
+	// Min bounds Int values, Duration values (in nanoseconds) and
+	// MemorySize values (in bytes) from below.
+	Min int64
+	// Values are an Enum's values.
+	Values []string
+	// Meaning is one line for the README; Flink is Flink's default where
+	// weir's differs.
+	Meaning string
+	Flink   string
+}
+
+// Keys of the options weir reads.
+const (
+	Parallelism         = "parallelism.default"
+	PythonExecutable    = "python.executable"
+	PythonFiles         = "python.files"
+	BundleSize          = "python.fn-execution.bundle.size"
+	BundleTime          = "python.fn-execution.bundle.time"
+	ArrowBatchSize      = "python.fn-execution.arrow.batch.size"
+	BundlesInFlight     = "python.fn-execution.bundles-in-flight"
+	MaxAttempts         = "python.fn-execution.max-attempts"
+	ProgressTimeout     = "python.fn-execution.bundle.progress-timeout"
+	StartupTimeout      = "python.worker.startup-timeout"
+	GlobalJobParameters = "pipeline.global-job-parameters"
+)
+
+// Options is the table, in the README's order.
+//
+// Flink's defaults are bundles of 100,000 rows and batches of 10,000;
+// weir's are larger because the Beam harness costs ~30 us per element and
+// per-bundle work besides: measured on the FLIP-121 job, 25,000-row
+// elements in 250,000-row bundles are ~10% faster for one column, and keep
+// the engine under 150 MB for ten.
+var Options = []Option{
+	{Key: Parallelism, Kind: Int, Default: "1", Min: 1, Meaning: "number of Python worker processes"},
+	{Key: PythonExecutable, Kind: String, DefaultDoc: "`$WEIR_PYTHON` or `python3`", Meaning: "interpreter of the workers"},
+	{Key: PythonFiles, Kind: List, Meaning: "files, directories or zips put on the workers' path (also `--pyfiles`)"},
+	{Key: BundleSize, Kind: Int, Default: "250000", Min: 1, Meaning: "rows per bundle", Flink: "100000"},
+	{Key: BundleTime, Kind: Duration, Default: "1 s", Min: 1, Meaning: "a bundle closes this long after its first row"},
+	{Key: ArrowBatchSize, Kind: Int, Default: "25000", Min: 1, Meaning: "rows per batch, one Fn API data element (at most the bundle size)", Flink: "10000"},
+	{Key: BundlesInFlight, Kind: Int, Default: "2", Min: 1, Meaning: "bundles in flight per worker (backpressure bound)"},
+	{Key: GlobalJobParameters, Kind: Map, Meaning: "`k1:v1,k2:v2`, read by `FunctionContext.get_job_parameter`"},
+	{Key: MaxAttempts, Kind: Int, Default: "3", Min: 1, Meaning: "tries of one bundle whose worker dies before the job fails"},
+	{Key: ProgressTimeout, Kind: Duration, Default: "5 min", Min: 1, Meaning: "a bundle without progress this long fails the job, with the Python stacks"},
+	{Key: StartupTimeout, Kind: Duration, Default: "60 s", Min: 1, Meaning: "how long a worker may take to connect"},
+}
+
+var byKey = func() map[string]*Option {
+	m := map[string]*Option{}
+	for i := range Options {
+		m[Options[i].Key] = &Options[i]
+	}
+	return m
+}()
+
+// Lookup returns the option named key.
+func Lookup(key string) (*Option, bool) {
+	o, ok := byKey[key]
+	return o, ok
+}
+
+// Keys returns every option's key, sorted.
+func Keys() []string {
+	out := make([]string, 0, len(Options))
+	for _, o := range Options {
+		out = append(out, o.Key)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Error is a bad value of a known option.
+type Error struct {
+	Key, Value string
+	Err        error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("option '%s' = '%s': %v", e.Key, e.Value, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Warning is an option weir does not read, with the closest one it does.
+type Warning struct {
+	Key, Suggestion string
+}
+
+func (w Warning) String() string {
+	msg := fmt.Sprintf("option '%s' is not used by weir", w.Key)
+	if w.Suggestion != "" {
+		msg += fmt.Sprintf(" (did you mean '%s'?)", w.Suggestion)
+	}
+	return msg
+}
+
+// Check parses value as option key's and checks its bounds; a key weir
+// does not read is not an error (see Unknown).
+func Check(key, value string) error {
+	o, ok := byKey[key]
+	if !ok {
+		return nil
+	}
+	_, err := o.parse(value)
+	return err
+}
+
+// parse parses v as o's value: int, time.Duration, int64 (bytes), string,
+// []string, map[string]string or bool.
+func (o *Option) parse(v string) (any, error) {
+	bad := func(err error) (any, error) { return nil, &Error{Key: o.Key, Value: v, Err: err} }
+	switch o.Kind {
+	case Int:
+		n, err := ParseInt(v)
+		if err != nil {
+			return bad(fmt.Errorf("want an integer >= %d", o.Min))
+		}
+		if int64(n) < o.Min {
+			return bad(fmt.Errorf("must be at least %d", o.Min))
+		}
+		return n, nil
+	case Duration:
+		d, err := ParseDuration(v)
+		if err != nil {
+			return bad(fmt.Errorf("want %s", DurationFormat))
+		}
+		if int64(d) < o.Min {
+			if o.Min == 1 {
+				return bad(errors.New("must be more than 0"))
+			}
+			return bad(fmt.Errorf("must be at least %s", FormatDuration(time.Duration(o.Min))))
+		}
+		return d, nil
+	case MemorySize:
+		n, err := ParseMemorySize(v)
+		if err != nil {
+			return bad(fmt.Errorf("want %s", MemoryFormat))
+		}
+		if n < o.Min {
+			return bad(fmt.Errorf("must be at least %d bytes", o.Min))
+		}
+		return n, nil
+	case String:
+		return v, nil
+	case List:
+		return ParseList(v), nil
+	case Map:
+		m, err := ParseMap(v)
+		if err != nil {
+			return bad(errors.New("want 'k1:v1,k2:v2'"))
+		}
+		return m, nil
+	case Bool:
+		b, err := ParseBool(v)
+		if err != nil {
+			return bad(errors.New("want 'true' or 'false'"))
+		}
+		return b, nil
+	case Enum:
+		e, err := parseEnum(v, o.Values)
+		if err != nil {
+			return bad(err)
+		}
+		return e, nil
+	}
+	panic(fmt.Sprintf("config: option %s has no kind", o.Key))
+}
+
+// Unknown returns a warning for each key of m that weir does not read,
+// sorted by key.
+func Unknown(m map[string]string) []Warning {
+	var out []Warning
+	keys := Keys()
+	for k := range m {
+		if _, ok := byKey[k]; !ok {
+			out = append(out, Warning{Key: k, Suggestion: suggest.Closest(k, keys, 3)})
+		}
+	}
+	slices.SortFunc(out, func(a, b Warning) int { return strings.Compare(a.Key, b.Key) })
+	return out
+}
+
+// Config is a resolved set of options: every known option has a value
+// (set or default), and typed getters read them.
+type Config struct {
+	set  map[string]string
+	vals map[string]any
+}
+
+// Resolve checks and parses the options of m (a session's options, e.g.
+// Session.Map). Bad values of known options are errors, all of them
+// joined; keys weir does not read are warnings.
+func Resolve(m map[string]string) (*Config, []Warning, error) {
+	c := &Config{set: map[string]string{}, vals: map[string]any{}}
+	var errs []error
+	for _, o := range Options {
+		v, ok := m[o.Key]
+		if ok {
+			c.set[o.Key] = v
+		} else {
+			v = o.Default
+		}
+		p, err := o.parse(v)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c.vals[o.Key] = p
+	}
+	if len(errs) > 0 {
+		return nil, nil, errors.Join(errs...)
+	}
+	return c, Unknown(m), nil
+}
+
+var defaults = func() *Config {
+	c, _, err := Resolve(nil)
+	if err != nil {
+		panic("config: a default does not parse: " + err.Error())
+	}
+	return c
+}()
+
+// Default returns the configuration of no options set.
+func Default() *Config { return defaults }
+
+func (c *Config) get(key string, k Kind) any {
+	o, ok := byKey[key]
+	if !ok {
+		panic(fmt.Sprintf("config: option '%s' is not in the option table (internal/config)", key))
+	}
+	if o.Kind != k {
+		panic(fmt.Sprintf("config: option '%s' is a %s, not a %s", key, o.Kind, k))
+	}
+	return c.vals[key]
+}
+
+// IsSet reports whether option key was given (not defaulted).
+func (c *Config) IsSet(key string) bool {
+	_, ok := c.set[key]
+	return ok
+}
+
+// Int returns an Int option's value.
+func (c *Config) Int(key string) int { return c.get(key, Int).(int) }
+
+// Duration returns a Duration option's value.
+func (c *Config) Duration(key string) time.Duration { return c.get(key, Duration).(time.Duration) }
+
+// Bytes returns a MemorySize option's value in bytes.
+func (c *Config) Bytes(key string) int64 { return c.get(key, MemorySize).(int64) }
+
+// String returns a String or Enum option's value.
+func (c *Config) String(key string) string {
+	if o, ok := byKey[key]; ok && o.Kind == Enum {
+		return c.get(key, Enum).(string)
+	}
+	return c.get(key, String).(string)
+}
+
+// List returns a List option's items.
+func (c *Config) List(key string) []string {
+	return slices.Clone(c.get(key, List).([]string))
+}
+
+// Map returns a Map option's entries.
+func (c *Config) Map(key string) map[string]string {
+	out := map[string]string{}
+	for k, v := range c.get(key, Map).(map[string]string) {
+		out[k] = v
+	}
+	return out
+}
+
+// Bool returns a Bool option's value.
+func (c *Config) Bool(key string) bool { return c.get(key, Bool).(bool) }
+
+// Python returns the workers' interpreter: python.executable, else
+// $WEIR_PYTHON, else python3.
+func (c *Config) Python() string {
+	if p := c.String(PythonExecutable); p != "" {
+		return p
+	}
+	if p := os.Getenv("WEIR_PYTHON"); p != "" {
+		return p
+	}
+	return "python3"
+}
