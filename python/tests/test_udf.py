@@ -126,8 +126,8 @@ def test_declaration_errors():
         udf(42, result_type="INT")
     with pytest.raises(TypeError, match="must be a weir DataType or a type string"):
         udf(add, result_type=int)
-    with pytest.raises(ValueError, match="func_type='pandas' is not supported"):
-        udf(add, result_type="INT", func_type="pandas")
+    with pytest.raises(ValueError, match="func_type='numpy' is not supported"):
+        udf(add, result_type="INT", func_type="numpy")
     with pytest.raises(Exception):
         udf(add, result_type="NO SUCH TYPE")
 

@@ -176,6 +176,10 @@ class UserDefinedScalarFunctionWrapper(UserDefinedFunctionWrapper):
         if result_type is None:
             raise TypeError(f"udf {self._name!r}: result_type is required, e.g. result_type=DataTypes.INT()")
         self._result_type = _to_type(result_type, "result_type")
+        if func_type not in _FUNC_TYPES:
+            raise ValueError(f"func_type={func_type!r} is not supported; use 'general' (called once per row), "
+                             "'pandas' (pandas.Series in and out, once per batch) or 'arrow' (pyarrow arrays "
+                             "in and out)")
         self._func_type = func_type
 
     @property
@@ -233,9 +237,6 @@ def udf(f=None, input_types=None, result_type=None, deterministic=None, name=Non
     DataFrame for a ROW result), as PyFlink's vectorized functions; with
     ``func_type="arrow"`` it gets and returns ``pyarrow`` arrays.
     """
-    if func_type not in _FUNC_TYPES:
-        raise ValueError(f"func_type={func_type!r} is not supported; use 'general' (called once per row), "
-                         "'pandas' (pandas.Series in and out, once per batch) or 'arrow' (pyarrow arrays in and out)")
     if f is None:
         return functools.partial(udf, input_types=input_types, result_type=result_type,
                                  deterministic=deterministic, name=name, func_type=func_type)
