@@ -246,3 +246,62 @@ def test_emit_errors_pass_through(mod):
 @needs_fast
 def test_fast_is_used():
     assert F is not None
+
+
+# -- shared vectors ----------------------------------------------------------------
+#
+# testdata/parts/vectors.json pins the parts the operations send for two small
+# stages; the Go engine's test (internal/pyexec/parts_vectors_test.go) joins
+# the same parts back into the rows listed there. WEIR_UPDATE_VECTORS=1
+# rewrites the file from the pure-Python operations.
+
+import json  # noqa: E402
+import os  # noqa: E402
+import pathlib  # noqa: E402
+
+VECTORS = pathlib.Path(__file__).resolve().parents[2] / "testdata" / "parts" / "vectors.json"
+VECTOR_CASES = [
+    # name, kind, function, inputs, part_bytes
+    ("scalar_strings", "scalar", "wide", [0, 5, 3000, 1, 2500, 7, 4000, 2, 0, 1800], 2048),
+    ("table_rows", "table", "spread", [130, 0, 45, 2001, 1, 79], 1024),
+]
+
+
+def _vector_cases(mod):
+    out = []
+    for name, kind, fn, inputs, part_bytes in VECTOR_CASES:
+        b = StageBuilder(mod)
+        if kind == "scalar":
+            stage = b.outputs(b.call(fn, col(0)))
+            types = ["STRING"]
+        else:
+            stage = b.table(fn, col(0))
+            types = ["INT", "STRING"]
+        data = batch(["INT NOT NULL"], [[n] for n in inputs])
+        out.append((name, kind, stage, data, part_bytes, types, inputs))
+    return out
+
+
+def _expected_rows(kind, inputs):
+    if kind == "scalar":
+        return [["abcdefghijklmnopqrstuvwxyz"[n % 26] * n] for n in inputs]
+    return [[[i, str(i) * (n // len(str(i)))] for i in range(n % 40)] for n in inputs]
+
+
+def test_shared_vectors(mod):
+    cases = []
+    for name, kind, stage, data, part_bytes, types, inputs in _vector_cases(mod):
+        parts = run_parts(make(S, stage, part_bytes), data)
+        for impl in implementations():
+            assert run_parts(make(impl, stage, part_bytes), data) == parts
+        cases.append({"name": name, "kind": kind, "result_types": types, "inputs": inputs,
+                      "part_bytes": part_bytes, "parts": [p.hex() for p in parts],
+                      "rows": _expected_rows(kind, inputs)})
+        assert len(parts) > 2
+    if os.environ.get("WEIR_UPDATE_VECTORS") == "1":
+        VECTORS.parent.mkdir(parents=True, exist_ok=True)
+        VECTORS.write_text(json.dumps({"cases": cases}, indent=1) + "\n")
+    want = json.loads(VECTORS.read_text())["cases"]
+    assert [c["name"] for c in want] == [c["name"] for c in cases]
+    for w, c in zip(want, cases):
+        assert w == c, f"{c['name']}: the operations no longer send the parts of {VECTORS}"
