@@ -260,6 +260,8 @@ CASES = [
     ("LEAST(d, i, b)", NUMS),
     ("GREATEST(d, 2.5)", NUMS),
     ("GREATEST(f, i)", NUMS),
+    ("IF(i > 0, d, 2.5)", NUMS),
+    ("IF(d > 1, i, b)", NUMS),
     ("NULLIF(i, 1)", NUMS),
     ("NULLIF(d, 0)", NUMS),
     ("CAST to DECIMAL, rounding half up", None),
