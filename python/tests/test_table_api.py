@@ -364,3 +364,17 @@ def test_vectorized_udf_in_table_api(t_env):
     assert times10(3) == 30 and plus1(3) == 4  # still plain Python when called with values
     got = [tuple(r) for r in t.select(times10(col("x")), plus1(col("x"))).execute().collect()]
     assert got == [(10 * x, x + 1) for x in xs]
+
+
+def test_nested_values(t_env):
+    """ARRAY, MAP and ROW values in and out, typed as PyFlink types them."""
+    rows = [(i, [i, i + 1], {"k%d" % i: i / 2}, Row(i, "s%d" % i)) for i in range(random.randint(1, 50))]
+    t = t_env.from_elements(rows, DataTypes.ROW([
+        DataTypes.FIELD("a", DataTypes.BIGINT()), DataTypes.FIELD("b", DataTypes.ARRAY(DataTypes.BIGINT())),
+        DataTypes.FIELD("c", DataTypes.MAP(DataTypes.STRING().not_null(), DataTypes.DOUBLE())),
+        DataTypes.FIELD("r", DataTypes.ROW([DataTypes.FIELD("x", DataTypes.INT()), DataTypes.FIELD("y", DataTypes.STRING())]))]))
+    got = list(t.execute().collect())
+    assert [tuple(r) for r in got] == [tuple(r) for r in rows]
+    assert isinstance(got[0][3], Row)
+    inferred = t_env.from_elements([(1, [1, 2], {"a": 1.5})], ["a", "b", "c"])
+    assert [str(x) for x in inferred.get_schema().get_field_data_types()] == ["BIGINT", "ARRAY<BIGINT>", "MAP<STRING NOT NULL, DOUBLE>"]

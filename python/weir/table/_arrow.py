@@ -80,6 +80,8 @@ def type_of_arrow(at):
         return T.DataTypes.TIMESTAMP_LTZ(p) if at.tz else T.DataTypes.TIMESTAMP(p)
     if pa.types.is_list(at) or pa.types.is_large_list(at):
         return T.DataTypes.ARRAY(type_of_arrow(at.value_type))
+    if pa.types.is_map(at):
+        return T.DataTypes.MAP(type_of_arrow(at.key_type), type_of_arrow(at.item_type))
     raise TypeError(f"weir cannot read Arrow type {at} yet")
 
 
@@ -103,6 +105,9 @@ def type_of_value(v):
         return T.DataTypes.DATE()
     if isinstance(v, datetime.time):
         return T.DataTypes.TIME()
+    if isinstance(v, dict) and v:
+        k, x = next(iter(v.items()))
+        return T.DataTypes.MAP(type_of_value(k).not_null(), type_of_value(x))
     if isinstance(v, (list, tuple)) and v:
         return T.DataTypes.ARRAY(type_of_value(v[0]))
     raise TypeError(f"cannot infer the SQL type of {v!r} ({type(v).__name__}); give a schema with DataTypes.ROW")

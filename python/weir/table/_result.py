@@ -5,7 +5,7 @@ import decimal
 from enum import Enum
 
 from weir.row import RowKind, _make_row
-from weir.types import parse_type
+from weir.types import ArrayType, MapType, RowType, parse_type
 
 __all__ = ["TableResult", "ResultKind", "TableSchema", "CloseableIterator"]
 
@@ -108,7 +108,12 @@ class TableResult:
             return [list(r) for r in self._rows]
         if self._arrow is None:
             return []
-        cols = [c.to_pylist() for c in self._arrow.columns]
+        cols = []
+        for c, t in zip(self._arrow.columns, self._schema.get_field_data_types()):
+            vals = c.to_pylist()
+            if _nested(t):
+                vals = [_python(v, t) for v in vals]
+            cols.append(vals)
         return [list(v) for v in zip(*cols)] if cols else []
 
     def collect(self):
@@ -143,6 +148,24 @@ class TableResult:
         out.append(sep)
         out.append(f"{len(rows)} row in set" if len(rows) == 1 else f"{len(rows)} rows in set")
         return "\n".join(out)
+
+
+def _nested(t):
+    return isinstance(t, (RowType, MapType, ArrayType))
+
+
+def _python(v, t):
+    """A value as PyFlink gives it: a ROW as a Row (without names), a MAP
+    as a dict (Arrow gives dicts of f0, f1, ... and lists of pairs)."""
+    if v is None:
+        return None
+    if isinstance(t, RowType):
+        return _make_row([_python(v[f"f{i}"], f.data_type) for i, f in enumerate(t.fields)])
+    if isinstance(t, MapType):
+        return {_python(k, t.key_type): _python(x, t.value_type) for k, x in v}
+    if isinstance(t, ArrayType):
+        return [_python(x, t.element_type) for x in v]
+    return v
 
 
 # Column widths by type, as Flink's tableau sizes them: the widest value
