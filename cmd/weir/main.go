@@ -19,11 +19,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/weir-dev/weir/internal/config"
 	"github.com/weir-dev/weir/internal/job"
 	"github.com/weir-dev/weir/internal/plan"
 	"github.com/weir-dev/weir/internal/pyexec"
@@ -209,6 +211,8 @@ func (c *common) logger(stderr io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 }
 
+// finalSettings are the session's initial options: the -D flags, with
+// --pyfiles added to python.files.
 func (c *common) finalSettings() map[string]string {
 	m := map[string]string{}
 	for k, v := range c.settings {
@@ -224,8 +228,12 @@ func (c *common) finalSettings() map[string]string {
 	return m
 }
 
-// checkFlagFiles checks the files named by --pyfiles and -D python.files.
+// checkFlagFiles checks the values of the -D options and the files named
+// by --pyfiles and -D python.files.
 func (c *common) checkFlagFiles() error {
+	if _, _, err := config.Resolve(c.finalSettings()); err != nil {
+		return fmt.Errorf("-D: %w", err)
+	}
 	if err := checkPyFiles(c.pyfiles, "--pyfiles"); err != nil {
 		return err
 	}
@@ -342,14 +350,13 @@ func flagSet(fs *flag.FlagSet) func(string) bool {
 	}
 }
 
+// python is the workers' interpreter that settings name (see
+// config.Config.Python).
 func python(settings map[string]string) string {
-	if p := settings["python.executable"]; p != "" {
+	if p := settings[config.PythonExecutable]; p != "" {
 		return p
 	}
-	if p := os.Getenv("WEIR_PYTHON"); p != "" {
-		return p
-	}
-	return "python3"
+	return config.Default().Python()
 }
 
 func cmdSQL(args []string, stdout, stderr io.Writer, explain bool) int {
@@ -421,31 +428,26 @@ func runScript(src, file string, c *common, progress job.Progress, stdout, stder
 		fmt.Fprintf(stderr, "weir: %s: %v\n", file, err)
 		return exitFailed
 	}
-	settings := c.finalSettings()
-	// SET statements may name the interpreter and files too; apply them
-	// before describing functions.
+	// Functions are described once, before planning, with the interpreter
+	// and files that any SET of the script names (RESET aside); the planner
+	// applies SET and RESET in order and reports bad values where they are.
+	described := config.NewSession(c.finalSettings())
 	for _, st := range stmts {
-		if s, ok := st.(*sql.Set); ok {
-			settings[s.Key] = s.Value
-			if s.Key == "python.files" {
-				if err := checkPyFiles(s.Value, fmt.Sprintf("%s: SET 'python.files'", file)); err != nil {
-					fmt.Fprintf(stderr, "weir: %v\n", err)
-					return exitFailed
-				}
+		if s, ok := st.(*sql.Set); ok && described.Set(s.Key, s.Value) == nil && s.Key == config.PythonFiles {
+			if err := checkPyFiles(s.Value, fmt.Sprintf("%s: SET 'python.files'", file)); err != nil {
+				fmt.Fprintf(stderr, "weir: %v\n", err)
+				return exitFailed
 			}
 		}
 	}
-	planner := &plan.Planner{Describe: describer(ctx, settings), Settings: c.finalSettings()}
+	planner := &plan.Planner{Describe: describer(ctx, described.Map()), Settings: c.finalSettings()}
 	prog, err := planner.Plan(stmts)
 	if err != nil {
 		fmt.Fprintf(stderr, "weir: %s: %v\n", file, err)
 		return exitFailed
 	}
-	for _, w := range job.UnusedOptions(prog.Settings) {
+	for _, w := range unusedOptions(prog) {
 		fmt.Fprintf(stderr, "weir: warning: %s\n", w)
-	}
-	if prog.Settings["python.executable"] == "" {
-		prog.Settings["python.executable"] = python(prog.Settings)
 	}
 	if explain {
 		for i, j := range prog.Jobs {
@@ -461,7 +463,7 @@ func runScript(src, file string, c *common, progress job.Progress, stdout, stder
 		return exitFailed
 	}
 	for _, j := range prog.Jobs {
-		res, err := job.Run(ctx, j, prog.Settings, job.Options{Out: stdout, Log: log, Progress: progress})
+		res, err := job.Run(ctx, j, j.Settings, job.Options{Out: stdout, Log: log, Progress: progress})
 		if err != nil {
 			if ctx.Err() != nil {
 				fmt.Fprintf(stderr, "weir: job cancelled; the sink's output is incomplete and was not committed\n")
@@ -482,6 +484,27 @@ func runScript(src, file string, c *common, progress job.Progress, stdout, stder
 		}
 	}
 	return exitOK
+}
+
+// unusedOptions warns once about each option of the script that weir does
+// not read, whichever statement set it.
+func unusedOptions(prog *plan.Program) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(m map[string]string) {
+		for _, w := range config.Unknown(m) {
+			if !seen[w.Key] {
+				seen[w.Key] = true
+				out = append(out, w.String())
+			}
+		}
+	}
+	add(prog.Settings)
+	for _, j := range prog.Jobs {
+		add(j.Settings)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // describer describes Python functions with the interpreter and files that

@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/weir-dev/weir/internal/config"
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/types"
 )
@@ -468,54 +469,15 @@ func newRandom(o *options, p string, t types.T, r rng) (generator, error) {
 	default: // TIMESTAMP, TIMESTAMP_LTZ
 		g := &tsPast{r: r, precision: t.Precision}
 		if _, ok := o.get(p + "max-past"); ok {
-			d, ok := parseDuration(o.m[p+"max-past"])
-			if !ok {
-				return nil, o.bad(p+"max-past", "must be a duration such as '5000' (milliseconds), '5 s', '10 min', '1 h' or '1 d'")
+			// A Duration option in Flink, parsed as every duration is.
+			d, err := config.ParseDuration(o.m[p+"max-past"])
+			if err != nil {
+				return nil, o.bad(p+"max-past", "must be %s", config.DurationFormat)
 			}
 			g.maxPast = d
 		}
 		return g, nil
 	}
-}
-
-// parseDuration parses a Flink duration: a whole number with an optional
-// unit (milliseconds by default).
-func parseDuration(s string) (time.Duration, bool) {
-	s = strings.TrimSpace(s)
-	i := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	if i == 0 {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(s[:i], 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	var unit time.Duration
-	switch strings.ToLower(strings.TrimSpace(s[i:])) {
-	case "ns", "nano", "nanos", "nanosecond", "nanoseconds":
-		unit = time.Nanosecond
-	case "us", "µs", "micro", "micros", "microsecond", "microseconds":
-		unit = time.Microsecond
-	case "", "ms", "milli", "millis", "millisecond", "milliseconds":
-		unit = time.Millisecond
-	case "s", "sec", "secs", "second", "seconds":
-		unit = time.Second
-	case "m", "min", "mins", "minute", "minutes":
-		unit = time.Minute
-	case "h", "hour", "hours":
-		unit = time.Hour
-	case "d", "day", "days":
-		unit = 24 * time.Hour
-	default:
-		return 0, false
-	}
-	if n > math.MaxInt64/int64(unit) {
-		return 0, false
-	}
-	return time.Duration(n) * unit, true
 }
 
 func (d *datagen) Schema() types.Schema { return d.schema }

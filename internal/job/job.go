@@ -15,9 +15,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,11 +22,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/weir-dev/weir/internal/config"
 	"github.com/weir-dev/weir/internal/connector"
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/plan"
 	"github.com/weir-dev/weir/internal/pyexec"
-	"github.com/weir-dev/weir/internal/suggest"
 )
 
 // Options configure how jobs run.
@@ -71,7 +68,8 @@ type Result struct {
 // channelDepth is how many batches may wait between two operators.
 const channelDepth = 4
 
-// Settings read from SET / -D, with Flink's names and defaults.
+// Settings are the options a job runs with (internal/config's table has
+// their keys, defaults and bounds).
 type Settings struct {
 	Parallelism int
 	Python      string
@@ -87,106 +85,34 @@ type Settings struct {
 	ProgressTimeout time.Duration
 }
 
-// OptionKeys lists the option keys weir reads.
-var OptionKeys = []string{
-	"parallelism.default",
-	"python.executable",
-	"python.files",
-	"python.fn-execution.bundle.size",
-	"python.fn-execution.bundle.time",
-	"python.fn-execution.arrow.batch.size",
-	"python.fn-execution.bundles-in-flight",
-	"python.fn-execution.max-attempts",
-	"python.fn-execution.bundle.progress-timeout",
-	"python.worker.startup-timeout",
-	"pipeline.global-job-parameters",
-}
-
-// UnusedOptions explains each key of m that weir does not read, with a
-// suggestion when it looks like a typo of one it does.
-func UnusedOptions(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		if slices.Contains(OptionKeys, k) {
-			continue
-		}
-		msg := fmt.Sprintf("option '%s' is not used by weir", k)
-		if s := suggest.Closest(k, OptionKeys, 3); s != "" {
-			msg += fmt.Sprintf(" (did you mean '%s'?)", s)
-		}
-		out = append(out, msg)
-	}
-	slices.Sort(out)
-	return out
-}
-
-// ParseSettings reads the options weir knows from a settings map.
+// ParseSettings resolves the options of a settings map (see
+// config.Resolve); keys weir does not read are ignored here (the CLI warns
+// about them).
 func ParseSettings(m map[string]string) (Settings, error) {
-	// Flink's defaults are bundles of 100,000 rows and batches of 10,000;
-	// weir's are larger because the Beam harness costs ~30 us per element
-	// and per-bundle work besides: measured on the FLIP-121 job, 25,000-row
-	// elements in 250,000-row bundles are ~10% faster for one column, and
-	// keep the engine under 150 MB for ten.
-	s := Settings{Parallelism: 1, BundleRows: 250000, BundleTime: time.Second, BatchRows: 25000, InFlight: 2, MaxAttempts: 3}
-	var err error
-	intOpt := func(key string, dst *int, min int) {
-		if v, ok := m[key]; ok && err == nil {
-			n, e := strconv.Atoi(strings.TrimSpace(v))
-			if e != nil || n < min {
-				err = fmt.Errorf("option '%s' = '%s': must be an integer >= %d", key, v, min)
-				return
-			}
-			*dst = n
-		}
-	}
-	intOpt("parallelism.default", &s.Parallelism, 1)
-	intOpt("python.fn-execution.bundle.size", &s.BundleRows, 1)
-	intOpt("python.fn-execution.arrow.batch.size", &s.BatchRows, 1)
-	intOpt("python.fn-execution.bundles-in-flight", &s.InFlight, 1)
-	intOpt("python.fn-execution.max-attempts", &s.MaxAttempts, 1)
-	durOpt := func(key string, dst *time.Duration) {
-		if v, ok := m[key]; ok && err == nil {
-			d, e := parseDuration(v)
-			if e != nil || d <= 0 {
-				err = fmt.Errorf("option '%s' = '%s': want a positive duration, e.g. '1000' (milliseconds) or '1 s'", key, v)
-				return
-			}
-			*dst = d
-		}
-	}
-	durOpt("python.fn-execution.bundle.time", &s.BundleTime)
-	durOpt("python.fn-execution.bundle.progress-timeout", &s.ProgressTimeout)
-	durOpt("python.worker.startup-timeout", &s.StartupTimeout)
+	c, _, err := config.Resolve(m)
 	if err != nil {
-		return s, err
+		return Settings{}, err
 	}
-	s.Python = m["python.executable"]
-	if f := m["python.files"]; f != "" {
-		for _, p := range strings.Split(f, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				s.PyFiles = append(s.PyFiles, p)
-			}
-		}
-	}
-	if s.BatchRows > s.BundleRows {
-		s.BatchRows = s.BundleRows
-	}
-	return s, nil
+	return FromConfig(c), nil
 }
 
-// parseDuration reads Flink durations: a bare number is milliseconds.
-func parseDuration(v string) (time.Duration, error) {
-	v = strings.TrimSpace(v)
-	if n, err := strconv.Atoi(v); err == nil {
-		return time.Duration(n) * time.Millisecond, nil
+// FromConfig reads a job's settings from resolved options.
+func FromConfig(c *config.Config) Settings {
+	s := Settings{
+		Parallelism:     c.Int(config.Parallelism),
+		Python:          c.Python(),
+		PyFiles:         c.List(config.PythonFiles),
+		BundleRows:      c.Int(config.BundleSize),
+		BundleTime:      c.Duration(config.BundleTime),
+		BatchRows:       c.Int(config.ArrowBatchSize),
+		InFlight:        c.Int(config.BundlesInFlight),
+		MaxAttempts:     c.Int(config.MaxAttempts),
+		StartupTimeout:  c.Duration(config.StartupTimeout),
+		ProgressTimeout: c.Duration(config.ProgressTimeout),
 	}
-	v = strings.ReplaceAll(v, " ", "")
-	for _, u := range [][2]string{{"min", "m"}, {"ms", "ms"}, {"s", "s"}} {
-		if strings.HasSuffix(v, u[0]) {
-			return time.ParseDuration(strings.TrimSuffix(v, u[0]) + u[1])
-		}
-	}
-	return time.ParseDuration(v)
+	// A batch is one element of a bundle: it cannot be larger.
+	s.BatchRows = min(s.BatchRows, s.BundleRows)
+	return s
 }
 
 // Run runs one job to completion.

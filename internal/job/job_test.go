@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/weir-dev/weir/internal/config"
 )
 
 func TestParseSettings(t *testing.T) {
@@ -40,13 +42,17 @@ func TestParseSettings(t *testing.T) {
 	}
 }
 
-func TestUnusedOptions(t *testing.T) {
-	got := UnusedOptions(map[string]string{"parallelism.default": "1", "paralelism.default": "2", "table.exec.x": "y"})
-	want := []string{
-		"option 'paralelism.default' is not used by weir (did you mean 'parallelism.default'?)",
-		"option 'table.exec.x' is not used by weir",
+// TestSettingsDefaults: a job with no options gets the option table's
+// defaults, not zero values left for pyexec to fill.
+func TestSettingsDefaults(t *testing.T) {
+	s, err := ParseSettings(nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("UnusedOptions = %q, want %q", got, want)
+	d := config.Default()
+	want := Settings{Parallelism: 1, Python: d.Python(), BundleRows: 250000, BundleTime: time.Second, BatchRows: 25000,
+		InFlight: 2, MaxAttempts: 3, StartupTimeout: time.Minute, ProgressTimeout: 5 * time.Minute}
+	if !reflect.DeepEqual(s, want) {
+		t.Errorf("ParseSettings(nil) = %+v, want %+v", s, want)
 	}
 }

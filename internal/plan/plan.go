@@ -56,6 +56,9 @@ type Job struct {
 	Sink   *Table
 	// Overwrite is INSERT OVERWRITE: the sink replaces the table's rows.
 	Overwrite bool
+	// Settings are the options in force at the statement: the initial
+	// ones with the SETs before it, in script order.
+	Settings map[string]string
 }
 
 // Program is a whole SQL script after planning.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/weir-dev/weir/internal/config"
 	"github.com/weir-dev/weir/internal/expr"
 	"github.com/weir-dev/weir/internal/sql"
 	"github.com/weir-dev/weir/internal/types"
@@ -13,7 +14,9 @@ import (
 type Planner struct {
 	// Describe looks up Python functions; required when the script has any.
 	Describe Describer
-	// Settings are the initial settings (from -D flags); SET overrides them.
+	// Settings are the initial options (-D flags, a session's settings);
+	// SET overrides them for the statements that follow it, and RESET
+	// returns to them (config.Session).
 	Settings map[string]string
 }
 
@@ -35,10 +38,8 @@ func (c *catalog) table(name string) *Table {
 
 // Plan plans every statement of a script, in order.
 func (p *Planner) Plan(stmts []sql.Statement) (*Program, error) {
-	prog := &Program{Settings: map[string]string{}, Tables: map[string]*Table{}}
-	for k, v := range p.Settings {
-		prog.Settings[k] = v
-	}
+	prog := &Program{Tables: map[string]*Table{}}
+	opts := config.NewSession(p.Settings)
 	cat := &catalog{tables: prog.Tables, functions: map[string]*expr.PyFunc{}, arity: map[*expr.PyFunc][2]int{}}
 	if err := p.describeFunctions(stmts, cat); err != nil {
 		return nil, err
@@ -52,29 +53,38 @@ func (p *Planner) Plan(stmts []sql.Statement) (*Program, error) {
 		case *sql.CreateFunction:
 			// Described above.
 		case *sql.Set:
-			prog.Settings[st.Key] = st.Value
-		case *sql.Reset:
-			if st.Key == "" {
-				prog.Settings = map[string]string{}
-			} else {
-				delete(prog.Settings, st.Key)
+			if err := opts.Set(st.Key, st.Value); err != nil {
+				return nil, errAt(st.Pos(), "%v", err)
 			}
+		case *sql.Reset:
+			opts.Reset(st.Key)
 		case *sql.Insert:
-			job, err := planInsert(cat, st, jobParameters(prog.Settings))
+			settings, params, err := jobOptions(opts, st.Pos())
 			if err != nil {
 				return nil, err
 			}
+			job, err := planInsert(cat, st, params)
+			if err != nil {
+				return nil, err
+			}
+			job.Settings = settings
 			prog.Jobs = append(prog.Jobs, job)
 		case *sql.SelectStmt:
-			job, err := planSelect(cat, st, jobParameters(prog.Settings))
+			settings, params, err := jobOptions(opts, st.Pos())
 			if err != nil {
 				return nil, err
 			}
+			job, err := planSelect(cat, st, params)
+			if err != nil {
+				return nil, err
+			}
+			job.Settings = settings
 			prog.Jobs = append(prog.Jobs, job)
 		default:
 			return nil, errAt(st.Pos(), "this statement is not supported")
 		}
 	}
+	prog.Settings = opts.Map()
 	return prog, nil
 }
 
@@ -182,14 +192,13 @@ func createTable(cat *catalog, st *sql.CreateTable) error {
 	return nil
 }
 
-// jobParameters parses 'pipeline.global-job-parameters' ("k1:v1,k2:v2").
-func jobParameters(settings map[string]string) map[string]string {
-	out := map[string]string{}
-	for _, kv := range strings.Split(settings["pipeline.global-job-parameters"], ",") {
-		k, v, ok := strings.Cut(kv, ":")
-		if ok {
-			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		}
+// jobOptions returns the options in force at a statement and its job
+// parameters ('pipeline.global-job-parameters').
+func jobOptions(opts *config.Session, at sql.Pos) (map[string]string, map[string]string, error) {
+	m := opts.Map()
+	c, _, err := config.Resolve(m)
+	if err != nil {
+		return nil, nil, errAt(at, "%v", err)
 	}
-	return out
+	return m, c.Map(config.GlobalJobParameters), nil
 }

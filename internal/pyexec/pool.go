@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/weir-dev/weir/internal/config"
 	"github.com/weir-dev/weir/internal/fnapi"
 	"github.com/weir-dev/weir/internal/tmpdir"
 	"github.com/weir-dev/weir/internal/worker"
@@ -47,7 +48,8 @@ type Config struct {
 	// StartupTimeout bounds how long a worker may take to connect.
 	StartupTimeout time.Duration
 	// ProgressTimeout fails a bundle that makes no progress this long
-	// (python.fn-execution.bundle.progress-timeout); 0 means 5 minutes.
+	// (python.fn-execution.bundle.progress-timeout). Options left zero get
+	// the option table's defaults (internal/config).
 	ProgressTimeout time.Duration
 	// StallTimeout fails the job when bundles wait for a worker this long
 	// while none runs and no worker is starting; 0 means ProgressTimeout,
@@ -57,30 +59,33 @@ type Config struct {
 	Log *slog.Logger
 }
 
+// defaults fills options left zero with the option table's defaults, for
+// callers that build a Config by hand (tests, benchmarks).
 func (c *Config) defaults() {
+	d := config.Default()
 	if c.Python == "" {
-		c.Python = "python3"
+		c.Python = d.Python()
 	}
 	if c.Workers <= 0 {
-		c.Workers = 1
+		c.Workers = d.Int(config.Parallelism)
 	}
 	if c.BundleRows <= 0 {
-		c.BundleRows = 250000
+		c.BundleRows = d.Int(config.BundleSize)
 	}
 	if c.BundleTime <= 0 {
-		c.BundleTime = time.Second
+		c.BundleTime = d.Duration(config.BundleTime)
 	}
 	if c.InFlight <= 0 {
-		c.InFlight = 2
+		c.InFlight = d.Int(config.BundlesInFlight)
 	}
 	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = 3
+		c.MaxAttempts = d.Int(config.MaxAttempts)
 	}
 	if c.StartupTimeout <= 0 {
-		c.StartupTimeout = 60 * time.Second
+		c.StartupTimeout = d.Duration(config.StartupTimeout)
 	}
 	if c.ProgressTimeout <= 0 {
-		c.ProgressTimeout = 5 * time.Minute
+		c.ProgressTimeout = d.Duration(config.ProgressTimeout)
 	}
 	if c.StallTimeout <= 0 {
 		c.StallTimeout = min(c.ProgressTimeout, time.Minute)
