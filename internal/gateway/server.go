@@ -216,7 +216,7 @@ func handle(ctx context.Context, s *Session, m message) (resp *Response, body []
 		}
 		resp = &Response{OK: true}
 	case "set_config":
-		s.Set(r.Settings)
+		err = s.Set(r.Settings)
 		resp = &Response{OK: true}
 	default:
 		err = fmt.Errorf("unknown request %q", r.Op)

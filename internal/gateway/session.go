@@ -12,6 +12,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/weir-dev/weir/internal/config"
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/job"
 	"github.com/weir-dev/weir/internal/plan"
@@ -27,7 +28,9 @@ const memoryConnector = plan.MemoryConnector
 // Session is one client's catalog and settings: the tables, views and
 // functions it declared, which every later statement sees.
 type Session struct {
-	settings map[string]string
+	// opts are the session's options: the engine's -D flags, then
+	// TableConfig.set, SET and RESET in order.
+	opts *config.Session
 	// ddl are the CREATE TABLE and CREATE FUNCTION statements so far, in
 	// order, planned again in front of each query (planning is cheap;
 	// function descriptions are cached).
@@ -49,21 +52,15 @@ func NewSession(settings map[string]string, dir string, python string, log *slog
 	if err := os.Mkdir(fd, 0o700); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	s := &Session{settings: map[string]string{}, tables: map[string]*memTable{},
+	s := &Session{opts: config.NewSession(settings), tables: map[string]*memTable{},
 		funcDir: fd, described: map[string]plan.FunctionInfo{}, log: log, python: python}
-	for k, v := range settings {
-		s.settings[k] = v
-	}
 	return s, nil
 }
 
 // runSettings are the settings a job runs with: the session's, with the
 // directory of pickled functions on python.files.
 func (s *Session) runSettings() map[string]string {
-	m := map[string]string{}
-	for k, v := range s.settings {
-		m[k] = v
-	}
+	m := s.opts.Map()
 	if f := m["python.files"]; f != "" {
 		m["python.files"] = s.funcDir + "," + f
 	} else {
@@ -152,14 +149,12 @@ func (s *Session) Execute(ctx context.Context, text string) (*Response, []byte, 
 		if st.Key == "" {
 			return nil, nil, &sql.Error{Pos: st.At, Msg: "SET without a key (listing the configuration) is not supported; use get_config().get(key)"}
 		}
-		s.settings[st.Key] = st.Value
+		if err := s.opts.Set(st.Key, st.Value); err != nil {
+			return nil, nil, &sql.Error{Pos: st.At, Msg: err.Error()}
+		}
 		return &Response{OK: true, Kind: "set"}, nil, nil
 	case *sql.Reset:
-		if st.Key == "" {
-			s.settings = map[string]string{}
-		} else {
-			delete(s.settings, st.Key)
-		}
+		s.opts.Reset(st.Key)
 		return &Response{OK: true, Kind: "set"}, nil, nil
 	case *sql.Insert:
 		if t := s.tables[strings.ToLower(st.Table)]; t != nil {
@@ -395,11 +390,20 @@ func (s *Session) known(name string) bool {
 	return false
 }
 
-// Set changes settings, as TableConfig.set.
-func (s *Session) Set(m map[string]string) {
+// Set changes settings, as TableConfig.set: all of them, or none when a
+// value is bad.
+func (s *Session) Set(m map[string]string) error {
 	for k, v := range m {
-		s.settings[k] = v
+		if err := config.Check(k, v); err != nil {
+			return err
+		}
 	}
+	for k, v := range m {
+		if err := s.opts.Set(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close releases the session's tables.
