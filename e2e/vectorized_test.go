@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -308,5 +309,33 @@ INSERT INTO snk SELECT die(a) FROM (VALUES %s) AS t(a);`, strings.Join(values, "
 		if !strings.Contains(stderr, w) {
 			t.Errorf("error lacks %q:\n%s", w, stderr)
 		}
+	}
+}
+
+// TestVectorizedRateLimited: rows that arrive over time (a rate-limited
+// source, as in streaming) reach a vectorized function in the batches that
+// python.fn-execution.bundle.time closes, and every row is answered once.
+func TestVectorizedRateLimited(t *testing.T) {
+	udfs := `from weir import udf
+vinc = udf(lambda x: x + 1, result_type='INT NOT NULL', func_type='pandas')
+`
+	script := `CREATE TABLE src (c0 INT NOT NULL) WITH ('connector' = 'datagen', 'rows-per-second' = '3000', 'number-of-rows' = '6000',
+  'fields.c0.kind' = 'sequence', 'fields.c0.start' = '1', 'fields.c0.end' = '6000');
+CREATE TABLE snk (a INT NOT NULL) WITH ('connector' = 'filesystem', 'path' = '$DIR/out', 'format' = 'csv');
+CREATE TEMPORARY FUNCTION vinc AS 'udfs.vinc' LANGUAGE PYTHON;
+INSERT INTO snk SELECT vinc(c0) FROM src;`
+	args, dir := writeJob(t, script, map[string]string{"udfs.py": udfs})
+	r := runWeir(t, nil, append(args, "-D", "python.fn-execution.bundle.time=100")...).mustSucceed(t)
+	got := strings.Fields(readDir(t, dir+"/out"))
+	seen := map[string]bool{}
+	for _, v := range got {
+		seen[v] = true
+	}
+	if len(got) != 6000 || len(seen) != 6000 || !seen["2"] || !seen["6001"] {
+		t.Errorf("got %d values (%d distinct), want 2..6001 once each\n%s", len(got), len(seen), r.stderr)
+	}
+	// At 3,000 rows/s and bundles closed after 100 ms, the function sees many batches.
+	if m := regexp.MustCompile(`Python stages: (\d+) batches`).FindStringSubmatch(r.stderr); m == nil || len(m[1]) < 2 {
+		t.Errorf("want 10 or more batches: %s", r.stderr)
 	}
 }
