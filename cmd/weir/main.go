@@ -73,6 +73,7 @@ Usage:
   weir explain -f job.sql [--pyfiles ...] [-D key=value ...]
   weir bench flip121 [--rows N] [--columns M] [--workers W] [-D key=value ...]
   weir gateway [-D key=value ...]   (started by the weir.table Python package)
+  weir options [--markdown]         (the options weir reads, their types and defaults)
   weir version
 
 Options use Flink's names, e.g. -D parallelism.default=2, -D python.executable=/usr/bin/python3,
@@ -96,6 +97,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdBench(args[1:], stdout, stderr)
 	case "gateway":
 		return cmdGateway(args[1:], os.Stdin, stdout, stderr)
+	case "options":
+		return cmdOptions(args[1:], stdout, stderr)
 	case "version", "--version":
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "weir version: unexpected argument '%s'; it takes none\n", args[1])
@@ -108,7 +111,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	msg := fmt.Sprintf("weir: unknown command %q", args[0])
-	if s := suggest.Closest(args[0], []string{"sql", "explain", "bench", "gateway", "version", "help"}, 2); s != "" {
+	if s := suggest.Closest(args[0], []string{"sql", "explain", "bench", "gateway", "options", "version", "help"}, 2); s != "" {
 		msg += fmt.Sprintf(" (did you mean '%s'?)", s)
 	} else if strings.HasSuffix(args[0], ".sql") {
 		msg += fmt.Sprintf(" (did you mean 'weir sql -f %s'?)", args[0])

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/weir-dev/weir/internal/config"
 )
 
 // TestOptionErrors: a bad option value from -D or SET stops weir before any
@@ -60,5 +62,26 @@ func TestOptionWarnings(t *testing.T) {
 		if !strings.Contains(out, v) {
 			t.Errorf("stdout %q lacks the row of SELECT %s", out, v)
 		}
+	}
+}
+
+// TestOptionsCommand: weir options lists every option of the table;
+// --markdown prints README.md's table.
+func TestOptionsCommand(t *testing.T) {
+	code, out, errs := runCLI(t, "", "options")
+	if code != exitOK || errs != "" {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	for _, o := range config.Options {
+		if !strings.Contains(out, o.Key) {
+			t.Errorf("weir options does not list %s:\n%s", o.Key, out)
+		}
+	}
+	code, out, _ = runCLI(t, "", "options", "--markdown")
+	if code != exitOK || out != config.Markdown() {
+		t.Errorf("weir options --markdown: exit %d, output %q", code, out)
+	}
+	if code, _, errs := runCLI(t, "", "options", "x"); code != exitUsage {
+		t.Errorf("weir options x: exit %d, stderr %q; want 2", code, errs)
 	}
 }
