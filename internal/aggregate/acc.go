@@ -540,6 +540,8 @@ func newAcc(s Spec) (acc, error) {
 		return &countAcc{star: true}, nil
 	case Count:
 		return &countAcc{}, nil
+	case Collect:
+		return &collectAcc{out: s.Out}, nil
 	case Sum, Avg:
 		avg := s.Func == Avg
 		switch {

@@ -49,12 +49,17 @@ const (
 	VarSamp
 	StddevPop
 	StddevSamp
+	// Collect gives each group's values, NULLs included, in input order,
+	// as one ARRAY: the input of a Python aggregate function. Its SQL name
+	// "$COLLECT" cannot be written in SQL; the planner makes the calls.
+	Collect
 )
 
 var funcNames = map[string]Func{"COUNT": Count, "SUM": Sum, "AVG": Avg, "MIN": Min, "MAX": Max,
 	"FIRST_VALUE": FirstValue, "LAST_VALUE": LastValue, "LISTAGG": ListAgg,
 	"VAR_POP": VarPop, "VAR_SAMP": VarSamp, "VARIANCE": VarSamp,
-	"STDDEV_POP": StddevPop, "STDDEV_SAMP": StddevSamp, "STDDEV": StddevSamp}
+	"STDDEV_POP": StddevPop, "STDDEV_SAMP": StddevSamp, "STDDEV": StddevSamp,
+	"$COLLECT": Collect}
 
 // Lookup returns the aggregate function of a SQL name (any case).
 func Lookup(name string) (Func, bool) {
@@ -68,7 +73,7 @@ func (f Func) String() string {
 		return "COUNT"
 	}
 	for _, n := range []string{"COUNT", "SUM", "AVG", "MIN", "MAX", "FIRST_VALUE", "LAST_VALUE", "LISTAGG",
-		"VAR_POP", "VAR_SAMP", "STDDEV_POP", "STDDEV_SAMP"} {
+		"VAR_POP", "VAR_SAMP", "STDDEV_POP", "STDDEV_SAMP", "$COLLECT"} {
 		if funcNames[n] == f {
 			return n
 		}
@@ -85,6 +90,9 @@ func (f Func) String() string {
 func ResultType(f Func, in types.T, global bool) (types.T, error) {
 	if f == CountStar || f == Count {
 		return types.BIGINT.NotNull(), nil
+	}
+	if f == Collect {
+		return types.ARRAY(in.WithNullable(true)).NotNull(), nil
 	}
 	out := in
 	if global {
@@ -380,6 +388,12 @@ func (s *state) finish() (arrow.RecordBatch, error) {
 	}
 	for _, a := range s.accs {
 		cols = append(cols, a.build(s.mem, n))
+		if c, ok := a.(*collectAcc); ok && c.err != nil {
+			for _, col := range cols {
+				col.Release()
+			}
+			return nil, c.err
+		}
 	}
 	rec := array.NewRecordBatch(s.op.Schema.Arrow(), cols, int64(n))
 	for _, c := range cols {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
@@ -292,6 +293,10 @@ func coerce(x expr.Expr, t types.T) expr.Expr {
 	if lit, ok := x.(*expr.Literal); ok && lit.Value == nil {
 		return &expr.Literal{T: t.WithNullable(true)}
 	}
+	if lit, ok := x.(*expr.Literal); ok && isNested(lit.T) && pythonTransparent(lit.T, t) {
+		// The same value, with strings of a longer type inside.
+		return &expr.Literal{Value: lit.Value, T: t.WithNullable(lit.T.Nullable)}
+	}
 	return &expr.Cast{X: x, T: t.WithNullable(x.Type().Nullable)}
 }
 
@@ -384,7 +389,7 @@ func binary(at sql.Pos, op string, l, r expr.Expr) (expr.Expr, error) {
 				return nil, errAt(at, "operator || needs strings, got %s", x.Type())
 			}
 		}
-		return &expr.Call{Name: "CONCAT", Args: []expr.Expr{l, r}, T: types.STRING.WithNullable(nullable)}, nil
+		return &expr.Call{Name: "CONCAT", Args: []expr.Expr{l, r}, T: concatType(lt, rt).WithNullable(nullable)}, nil
 	case "=", "<>", "<", "<=", ">", ">=":
 		if !comparable(lt, rt) {
 			return nil, errAt(at, "cannot compare %s with %s", lt, rt)
@@ -434,9 +439,9 @@ func castable(from, to types.T) bool {
 
 // builtins are the Go functions: name -> result type from argument types.
 var builtins = map[string]func(at sql.Pos, args []expr.Expr) (types.T, error){
-	"UPPER":       stringFn(1, 1),
-	"LOWER":       stringFn(1, 1),
-	"TRIM":        stringFn(1, 3),
+	"UPPER":       sameStringFn,
+	"LOWER":       sameStringFn,
+	"TRIM":        trimFn,
 	"CONCAT":      stringFn(1, -1),
 	"SUBSTRING":   substringFn,
 	"CHAR_LENGTH": charLengthFn,
@@ -587,6 +592,43 @@ func roundFn(at sql.Pos, args []expr.Expr) (types.T, error) {
 	return types.DECIMAL(p, s).WithNullable(nullable), nil
 }
 
+// concatType is the type of a || b as Flink derives it: CHAR(m + n) from two
+// CHARs, VARCHAR(m + n) from CHARs and VARCHARs, STRING beyond.
+func concatType(a, b types.T) types.T {
+	if !a.IsString() || !b.IsString() || a.Length >= types.MaxLength || b.Length >= types.MaxLength {
+		return types.STRING
+	}
+	n := min(a.Length+b.Length, types.MaxLength)
+	if a.Kind == types.Char && b.Kind == types.Char {
+		return types.CHAR(n)
+	}
+	return types.VARCHAR(n)
+}
+
+// sameStringFn types UPPER and LOWER: the type of their argument, as in
+// Flink (the result keeps the length: UPPER('straße') is 'STRASS').
+func sameStringFn(at sql.Pos, args []expr.Expr) (types.T, error) {
+	t, err := stringFn(1, 1)(at, args)
+	if err != nil || args[0].Type().Kind == types.Null {
+		return t, err
+	}
+	return args[0].Type(), nil
+}
+
+// trimFn types TRIM: VARCHAR of the trimmed string's length (STRING stays
+// STRING).
+func trimFn(at sql.Pos, args []expr.Expr) (types.T, error) {
+	t, err := stringFn(1, 3)(at, args)
+	if err != nil {
+		return t, err
+	}
+	x := args[len(args)-1].Type()
+	if x.IsString() && x.Length < types.MaxLength {
+		return types.VARCHAR(x.Length).WithNullable(t.Nullable), nil
+	}
+	return t, nil
+}
+
 func substringFn(at sql.Pos, args []expr.Expr) (types.T, error) {
 	if len(args) < 2 || len(args) > 3 || !args[0].Type().IsString() {
 		return types.T{}, errAt(at, "SUBSTRING takes (string, start [, length])")
@@ -598,7 +640,11 @@ func substringFn(at sql.Pos, args []expr.Expr) (types.T, error) {
 		}
 		nullable = nullable || a.Type().Nullable
 	}
-	return types.STRING.WithNullable(nullable), nil
+	// As in Flink: VARCHAR of the string's length, and nullable.
+	if x := args[0].Type(); x.Length < types.MaxLength {
+		return types.VARCHAR(x.Length), nil
+	}
+	return types.STRING, nil
 }
 
 func charLengthFn(at sql.Pos, args []expr.Expr) (types.T, error) {
@@ -620,6 +666,9 @@ func (b *binder) call(e *sql.FuncCall) (expr.Expr, error) {
 	if fn := b.cat.functions[strings.ToLower(e.Name)]; fn != nil {
 		if fn.Table {
 			return nil, errAt(e.At, "%s is a table function; call it in FROM with LATERAL TABLE(%s(...))", fn.Name, fn.Name)
+		}
+		if udafOf(b.cat, e.Name) != nil {
+			return nil, errAt(e.At, "%s is an aggregate function; call it in a SELECT list, HAVING or ORDER BY", fn.Name)
 		}
 		args, err := b.checkArgs(e, fn, args)
 		if err != nil {
@@ -757,7 +806,8 @@ func literal(l *sql.Literal) (expr.Expr, error) {
 		}
 		return &expr.Literal{Value: v, T: types.DOUBLE.NotNull()}, nil
 	case sql.LitString:
-		return &expr.Literal{Value: l.Text, T: types.STRING.NotNull()}, nil
+		// As in Flink, 'abc' is a CHAR(3).
+		return &expr.Literal{Value: l.Text, T: types.CHAR(utf8.RuneCountInString(l.Text)).NotNull()}, nil
 	case sql.LitBool:
 		return &expr.Literal{Value: strings.EqualFold(l.Text, "TRUE"), T: types.BOOLEAN.NotNull()}, nil
 	case sql.LitNull:

@@ -129,7 +129,7 @@ func schemaString(s types.Schema) string {
 
 // FunctionInfo is what the Describer learns about a Python function.
 type FunctionInfo struct {
-	Kind          string // "scalar" or "table"
+	Kind          string // "scalar", "table" or "aggregate"
 	InputTypes    []string
 	ResultTypes   []string
 	Deterministic bool

@@ -153,6 +153,9 @@ func (p *Planner) describeFunctions(stmts []sql.Statement, cat *catalog) error {
 			}
 		}
 		cat.arity[fn] = [2]int{info.MinArgs, info.MaxArgs}
+		if info.Kind == "aggregate" {
+			registerUDAF(cat, strings.ToLower(f.Name), fn, info.MinArgs, info.MaxArgs)
+		}
 	}
 	return nil
 }

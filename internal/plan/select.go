@@ -45,6 +45,11 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 		return nil, err
 	}
 	q := st.Query
+	// Python aggregate functions become calls over collected arguments (udaf.go).
+	if q, err = rewriteUDAFs(cat, q); err != nil {
+		return nil, err
+	}
+	st = &sql.Insert{At: st.At, Table: st.Table, Overwrite: st.Overwrite, Query: q}
 	if err := noAggregates(q.Where, "WHERE; filter groups with HAVING"); err != nil {
 		return nil, err
 	}
@@ -197,6 +202,11 @@ func assignable(from, to types.T) bool {
 	case from.EqualIgnoringNull(to):
 		return true
 	case from.WithNullable(to.Nullable).StoresIn(to):
+		return true
+	case isNested(from) && pythonTransparent(from, to):
+		// The same values, with strings of a longer type inside
+		// (MAP<CHAR(1), INT> into MAP<STRING, INT>): the Arrow data
+		// stays as it is.
 		return true
 	case from.IsNumeric() && to.IsNumeric():
 		return true

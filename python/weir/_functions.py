@@ -207,6 +207,8 @@ class Fused:
 
     def diagnose(self, row, exc):
         """Re-run a failed row call by call and name the function that failed."""
+        if getattr(exc, "weir_aggregate", False):
+            return exc  # an aggregate function's evaluator named the group and the row
         failed = {}
 
         def ev(e):

@@ -1,0 +1,299 @@
+"""Aggregate functions, shaped like PyFlink's ``pyflink.table.udf.udaf``.
+
+An ``AggregateFunction`` builds an accumulator per group
+(``create_accumulator``), folds the group's rows into it (``accumulate``)
+and turns it into the group's value (``get_value``). ``@udaf(...,
+func_type="pandas")`` wraps a function that gets one ``pandas.Series`` per
+argument with all the rows of a group and returns one scalar.
+
+In batch mode the engine collects each group's arguments and calls the
+wrapper's evaluator once per group (``internal/plan/udaf.go``): the
+evaluator gets the number of arguments, one list per argument (the group's
+values in input order, NULLs as None) and then the group's keys, which only
+errors use.
+"""
+
+import functools
+import inspect
+import traceback
+
+from weir._udf import UserDefinedFunction, UserDefinedFunctionWrapper, _to_type
+from weir.errors import FunctionError
+
+
+class AggregateFunction(UserDefinedFunction):
+    """A user-defined aggregate function, as PyFlink's ``AggregateFunction``.
+
+    ``retract`` and ``merge`` are optional: batch mode does not call them
+    (each group is accumulated in one place).
+    """
+
+    def get_value(self, accumulator):
+        raise NotImplementedError(f"{type(self).__name__} must define get_value(accumulator)")
+
+    def create_accumulator(self):
+        raise NotImplementedError(f"{type(self).__name__} must define create_accumulator()")
+
+    def accumulate(self, accumulator, *args):
+        raise NotImplementedError(f"{type(self).__name__} must define accumulate(accumulator, *args)")
+
+    def retract(self, accumulator, *args):
+        raise NotImplementedError(f"{type(self).__name__} does not define retract(accumulator, *args)")
+
+    def merge(self, accumulator, accumulators):
+        raise NotImplementedError(f"{type(self).__name__} does not define merge(accumulator, accumulators)")
+
+    def get_result_type(self):
+        raise NotImplementedError(f"{type(self).__name__}: declare result_type in udaf(...) or define get_result_type()")
+
+    def get_accumulator_type(self):
+        raise NotImplementedError(
+            f"{type(self).__name__}: declare accumulator_type in udaf(...) or define get_accumulator_type()")
+
+
+class ListView:
+    """A list in an accumulator, as PyFlink's ``ListView``."""
+
+    def __init__(self):
+        self._list = []
+
+    def get(self):
+        return self._list
+
+    def add(self, value):
+        self._list.append(value)
+
+    def add_all(self, values):
+        self._list.extend(values)
+
+    def clear(self):
+        self._list = []
+
+    def __iter__(self):
+        return iter(self._list)
+
+    def __eq__(self, other):
+        return isinstance(other, ListView) and self._list == other._list
+
+    def __repr__(self):
+        return f"ListView({self._list!r})"
+
+
+class MapView:
+    """A dict in an accumulator, as PyFlink's ``MapView``."""
+
+    def __init__(self):
+        self._dict = {}
+
+    def get(self, key):
+        return self._dict[key]
+
+    def put(self, key, value):
+        self._dict[key] = value
+
+    def put_all(self, mapping):
+        self._dict.update(mapping)
+
+    def remove(self, key):
+        del self._dict[key]
+
+    def contains(self, key):
+        return key in self._dict
+
+    def items(self):
+        return self._dict.items()
+
+    def keys(self):
+        return self._dict.keys()
+
+    def values(self):
+        return self._dict.values()
+
+    def is_empty(self):
+        return not self._dict
+
+    def clear(self):
+        self._dict = {}
+
+    def __iter__(self):
+        return iter(self._dict.items())
+
+    def __eq__(self, other):
+        return isinstance(other, MapView) and self._dict == other._dict
+
+    def __repr__(self):
+        return f"MapView({self._dict!r})"
+
+
+def _short(v, limit=200):
+    s = repr(v)
+    return s if len(s) <= limit else s[:limit] + "..."
+
+
+class UserDefinedAggregateFunctionWrapper(UserDefinedFunctionWrapper):
+    """An aggregate function with its declared types, as ``udaf`` returns it."""
+
+    kind = "aggregate"
+    _base = AggregateFunction
+
+    def __init__(self, func, input_types, result_type, accumulator_type=None, deterministic=None,
+                 name=None, func_type="general"):
+        if func_type not in ("general", "pandas"):
+            raise ValueError(f"udaf: func_type={func_type!r} is not supported; use 'general' (an "
+                             "AggregateFunction) or 'pandas' (a function of pandas.Series returning a scalar)")
+        if func_type == "general":
+            if isinstance(func, type) and issubclass(func, AggregateFunction):
+                func = func()
+            if not isinstance(func, AggregateFunction):
+                raise TypeError(f"udaf: a general aggregate function must be an AggregateFunction, got {func!r}; "
+                                "for a function of pandas.Series use func_type='pandas'")
+        elif not callable(func) or isinstance(func, UserDefinedFunction):
+            raise TypeError(f"udaf: a pandas aggregate function must be a plain callable, got {func!r}")
+        super().__init__(func, input_types, deterministic, name)
+        self._func_type = func_type
+        if result_type is None and func_type == "general":
+            result_type = func.get_result_type()
+        if result_type is None:
+            raise TypeError(f"udaf {self._name!r}: result_type is required, e.g. result_type=DataTypes.FLOAT()")
+        self._result_type = _to_type(result_type, "result_type")
+        if accumulator_type is None and func_type == "general":
+            try:
+                accumulator_type = func.get_accumulator_type()
+            except NotImplementedError:
+                accumulator_type = None
+        self._accumulator_type = None if accumulator_type is None else _to_type(accumulator_type, "accumulator_type")
+
+    @property
+    def func_type(self):
+        return self._func_type
+
+    @property
+    def result_type(self):
+        return self._result_type
+
+    @property
+    def result_types(self):
+        return [self._result_type]
+
+    @property
+    def accumulator_type(self):
+        return self._accumulator_type
+
+    def _arity(self):
+        """(min, max) arguments of the SQL call; max is -1 for *args."""
+        f = self._func if self._func_type == "pandas" else self._func.accumulate
+        skip = 0 if self._func_type == "pandas" else 1  # the accumulator
+        try:
+            sig = inspect.signature(f)
+        except (TypeError, ValueError):
+            return 0, -1
+        lo = hi = 0
+        for p in sig.parameters.values():
+            if p.kind == p.VAR_POSITIONAL:
+                hi = -1
+            elif p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                if hi >= 0:
+                    hi += 1
+                if p.default is p.empty:
+                    lo += 1
+        return max(lo - skip, 0), (hi - skip if hi >= 0 else -1)
+
+    def describe(self):
+        lo, hi = self._arity()
+        return {
+            "min_args": lo,
+            "max_args": hi,
+            "name": self._name,
+            "kind": self.kind,
+            "func_type": self._func_type,
+            "input_types": None if self._input_types is None else [str(t) for t in self._input_types],
+            "result_types": [str(self._result_type)],
+            "accumulator_type": None if self._accumulator_type is None else str(self._accumulator_type),
+            "deterministic": self._deterministic,
+        }
+
+    def evaluator(self):
+        """The per-group call: ``ev(nargs, *lists, *keys)`` -> the group's value."""
+        if self._func_type == "pandas":
+            return functools.partial(_pandas_group, self._name, self._func)
+        return functools.partial(_general_group, self._name, self._func)
+
+    def __call__(self, *args):
+        raise TypeError(f"udaf {self._name!r} is an aggregate function; call it in SQL over a GROUP BY")
+
+    def __repr__(self):
+        return f"<weir udaf {self._name} -> {self._result_type}>"
+
+
+def _group_error(name, what, keys, err, index=None, args=None):
+    frames = traceback.extract_tb(err.__traceback__)[1:]
+    tb = ("Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+          + "".join(traceback.format_exception_only(type(err), err)))
+    msg = f"Python aggregate function {name!r} raised {type(err).__name__} in {what}: {err}\n"
+    msg += f"  group key: {_short(tuple(keys))}\n"
+    if index is not None:
+        msg += f"  row {index + 1} of the group, arguments: {_short(tuple(args))}\n"
+    e = FunctionError(msg + f"Python traceback:\n{tb}")
+    e.weir_aggregate = True
+    return e
+
+
+def _general_group(name, agg, nargs, *cols):
+    lists, keys = cols[:nargs], cols[nargs:]
+    try:
+        acc = agg.create_accumulator()
+    except Exception as err:
+        raise _group_error(name, "create_accumulator", keys, err) from None
+    accumulate = agg.accumulate
+    i = 0
+    try:
+        if nargs == 1:
+            for v in lists[0]:
+                accumulate(acc, v)
+                i += 1
+        else:
+            for row in zip(*lists):
+                accumulate(acc, *row)
+                i += 1
+    except Exception as err:
+        raise _group_error(name, "accumulate", keys, err, i, [col[i] for col in lists]) from None
+    try:
+        return agg.get_value(acc)
+    except Exception as err:
+        raise _group_error(name, "get_value", keys, err) from None
+
+
+def _pandas_group(name, f, nargs, *cols):
+    import pandas as pd
+
+    lists, keys = cols[:nargs], cols[nargs:]
+    try:
+        r = f(*[pd.Series(c) for c in lists])
+    except Exception as err:
+        raise _group_error(name, "its call", keys, err) from None
+    if isinstance(r, (pd.Series, pd.DataFrame, list, tuple, dict)) or getattr(r, "ndim", 0) != 0:
+        e = FunctionError(
+            f"pandas aggregate function {name!r} returned {type(r).__name__} {_short(r)} for group key "
+            f"{_short(tuple(keys))}; it must return one scalar per group (e.g. series.mean())")
+        e.weir_aggregate = True
+        raise e
+    if hasattr(r, "item"):
+        r = r.item()  # numpy scalar -> Python
+    return r
+
+
+def udaf(f=None, input_types=None, result_type=None, accumulator_type=None, deterministic=None, name=None,
+         func_type="general"):
+    """Declare a Python aggregate function, as ``pyflink.table.udf.udaf``.
+
+    ``udaf(WeightedAvg(), result_type=...)`` wraps an ``AggregateFunction``
+    (instance or class); ``@udaf(result_type='FLOAT', func_type='pandas')``
+    wraps a function of one ``pandas.Series`` per argument that returns a
+    scalar.
+    """
+    if f is None:
+        return functools.partial(udaf, input_types=input_types, result_type=result_type,
+                                 accumulator_type=accumulator_type, deterministic=deterministic, name=name,
+                                 func_type=func_type)
+    return UserDefinedAggregateFunctionWrapper(f, input_types, result_type, accumulator_type, deterministic, name,
+                                               func_type)
