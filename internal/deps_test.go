@@ -27,6 +27,7 @@ var allowed = map[string][]string{
 	"pyexec":      {"types", "coder", "fnapi", "worker", "weirpb", "tmpdir", "config"},
 	"aggregate":   {"types"},
 	"sortop":      {"types"},
+	"join":        {"types", "aggregate"},
 	"plan":        {"types", "expr", "sql", "coder", "exec", "pyexec", "weirpb", "aggregate", "sortop", "config"},
 	"job":         {"plan", "exec", "connector", "pyexec", "types", "suggest", "config"},
 	"conformance": {"sql", "plan", "job", "connector", "types"},

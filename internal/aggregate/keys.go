@@ -82,6 +82,9 @@ func (g *groups) assign(keys []arrow.Array, ids []int32) error {
 func (g *groups) newGroup(keys []arrow.Array, row int) int32 {
 	id := g.n
 	g.n++
+	if g.keyOut == nil {
+		return id // a KeyTable keeps no key values
+	}
 	for c, k := range keys {
 		appendValue(g.keyOut[c], k, row)
 	}
