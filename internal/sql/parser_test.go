@@ -558,8 +558,10 @@ var errorTests = []struct {
 	{"SELECT a FROM t ORDER BY a NULLS", 1, 33, "expected FIRST or LAST after NULLS"},
 	{"SELECT a FROM t OFFSET 1 FETCH FIRST 2 ROWS", 1, 44, "expected ONLY"},
 	{"SELECT a FROM t x y", 1, 19, "expected ';' or the end of the statement but found 'y'"},
-	{"SELECT a FROM t, u", 1, 18, "joins between tables are not supported"},
-	{"SELECT a FROM t JOIN u ON TRUE", 1, 22, "joins between tables are not supported"},
+	{"SELECT a FROM t, u ON TRUE", 1, 20, "takes no ON condition"},
+	{"SELECT a FROM t JOIN u", 1, 23, "ON after INNER JOIN"},
+	{"SELECT a FROM t FULL JOIN u USING (a)", 1, 29, "ON after FULL JOIN"},
+	{"SELECT a FROM t NATURAL JOIN u", 1, 17, "NATURAL joins are not supported"},
 	{"SELECT a FROM t LEFT JOIN LATERAL TABLE(f(a)) AS T(b)", 1, 54, "unexpected end of input: expected ON after JOIN LATERAL TABLE(...)"},
 	{"SELECT a FROM t, LATERAL TABLE(f(a)) ON TRUE", 1, 38, "takes no ON condition"},
 	{"SELECT a FROM t, LATERAL TABLE(a + 1)", 1, 32, "needs a table function call"},
@@ -672,5 +674,52 @@ func TestEditDistance(t *testing.T) {
 		if got := suggest.Distance(tt.a, tt.b); got != tt.want {
 			t.Errorf("suggest.Distance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
 		}
+	}
+}
+
+// TestJoins checks the shape of joins between tables: kinds, nesting to the
+// left, ON conditions, and laterals mixed in.
+func TestJoins(t *testing.T) {
+	cases := []struct {
+		src  string
+		want []JoinType // outermost first
+	}{
+		{"SELECT * FROM a, b", []JoinType{JoinCross}},
+		{"SELECT * FROM a CROSS JOIN b", []JoinType{JoinCross}},
+		{"SELECT * FROM a JOIN b ON a.x = b.x", []JoinType{JoinInner}},
+		{"SELECT * FROM a INNER JOIN b ON a.x = b.x LEFT OUTER JOIN c ON c.y = b.y", []JoinType{JoinLeft, JoinInner}},
+		{"SELECT * FROM a RIGHT JOIN (SELECT 1 AS x) s ON a.x = s.x FULL OUTER JOIN (VALUES (1)) v(x) ON v.x = a.x", []JoinType{JoinFull, JoinRight}},
+	}
+	for _, c := range cases {
+		stmts, err := Parse(c.src)
+		if err != nil {
+			t.Fatalf("%s: %v", c.src, err)
+		}
+		from := stmts[0].(*SelectStmt).Query.From
+		for i, want := range c.want {
+			j, ok := from.(*Join)
+			if !ok {
+				t.Fatalf("%s: join %d is %T", c.src, i, from)
+			}
+			if j.Type != want || (j.On == nil) != (want == JoinCross) {
+				t.Fatalf("%s: join %d is %s (on %v), want %s", c.src, i, j.Type, j.On, want)
+			}
+			from = j.Left
+		}
+		if _, ok := from.(*TableRef); !ok {
+			t.Fatalf("%s: innermost left is %T", c.src, from)
+		}
+	}
+	// A lateral table function still joins after a table join.
+	stmts, err := Parse("SELECT * FROM a JOIN b ON a.x = b.x, LATERAL TABLE(f(a.s)) AS t(w)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, ok := stmts[0].(*SelectStmt).Query.From.(*Lateral)
+	if !ok {
+		t.Fatalf("got %T, want a lateral over a join", stmts[0].(*SelectStmt).Query.From)
+	}
+	if _, ok := l.Left.(*Join); !ok {
+		t.Fatalf("lateral's left is %T", l.Left)
 	}
 }

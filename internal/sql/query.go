@@ -228,17 +228,25 @@ func (p *parser) parseColumnAliases() ([]string, Pos) {
 }
 
 // parseFrom parses a FROM clause: one table, inline table or subquery,
-// followed by any number of lateral table function joins.
+// followed by any number of joins with other ones or with lateral table
+// functions.
 func (p *parser) parseFrom() From {
 	left := p.parseFromPrimary()
 	for {
+		at := p.tok.pos
 		switch {
 		case p.acceptOp(","):
-			p.expectLateral("','")
+			if !p.isKw("LATERAL") {
+				left = p.parseJoin(at, left, JoinCross)
+				continue
+			}
 			left = p.parseLateral(left, CrossJoin, false)
 		case p.acceptKw("CROSS"):
 			p.expectKw("JOIN")
-			p.expectLateral("CROSS JOIN")
+			if !p.isKw("LATERAL") {
+				left = p.parseJoin(at, left, JoinCross)
+				continue
+			}
 			left = p.parseLateral(left, CrossJoin, false)
 		case p.isKw("JOIN") || p.isKw("INNER"):
 			if p.acceptKw("INNER") {
@@ -246,30 +254,37 @@ func (p *parser) parseFrom() From {
 			} else {
 				p.next()
 			}
-			p.expectLateral("JOIN")
+			if !p.isKw("LATERAL") {
+				left = p.parseJoin(at, left, JoinInner)
+				continue
+			}
 			left = p.parseLateral(left, CrossJoin, true)
 		case p.acceptKw("LEFT"):
 			p.acceptKw("OUTER")
 			p.expectKw("JOIN")
-			p.expectLateral("LEFT JOIN")
+			if !p.isKw("LATERAL") {
+				left = p.parseJoin(at, left, JoinLeft)
+				continue
+			}
 			left = p.parseLateral(left, LeftJoin, true)
-		case p.isAnyKw("RIGHT", "FULL", "NATURAL"):
-			p.fail(p.tok.pos, fmt.Sprintf("%s joins are not supported by weir; only CROSS, INNER and LEFT JOIN LATERAL TABLE(...) are", p.tok.val))
+		case p.isAnyKw("RIGHT", "FULL"):
+			t := JoinRight
+			if p.isKw("FULL") {
+				t = JoinFull
+			}
+			p.next()
+			p.acceptKw("OUTER")
+			p.expectKw("JOIN")
+			if p.isKw("LATERAL") {
+				p.fail(p.tok.pos, fmt.Sprintf("%s LATERAL TABLE(...) is not supported (nor by Flink); use LEFT JOIN LATERAL", t))
+			}
+			left = p.parseJoin(at, left, t)
+		case p.isKw("NATURAL"):
+			p.fail(p.tok.pos, "NATURAL joins are not supported by weir; write JOIN ... ON with the columns to compare")
 		default:
 			return left
 		}
 	}
-}
-
-// expectLateral fails unless a LATERAL TABLE follows a join.
-func (p *parser) expectLateral(after string) {
-	if p.isKw("LATERAL") {
-		return
-	}
-	if p.tok.kind == tEOF || p.tok.kind == tError {
-		p.failExpected("LATERAL TABLE(...)")
-	}
-	p.fail(p.tok.pos, fmt.Sprintf("joins between tables are not supported by weir; only LATERAL TABLE(f(...)) can follow %s", after))
 }
 
 // parseLateral parses LATERAL TABLE(call) [[AS] alias [(columns)]] [ON cond]
