@@ -216,6 +216,14 @@ def test_print_tableau(t_env, capfd):
         "+-------------+--------------------------------+",
         "2 rows in set",
     ]
+    # Strings are 30 wide whatever their length (PyFlink 2.3's output).
+    t_env.execute_sql("SELECT UPPER(c) AS c FROM (VALUES ('a', 1), ('b', 2)) AS t(c, n)").print()
+    assert capfd.readouterr().out.splitlines()[:4] == [
+        "+--------------------------------+",
+        "|                              c |",
+        "+--------------------------------+",
+        "|                              A |",
+    ]
     t_env.execute_sql(f"CREATE TABLE bh (a INT) WITH ('connector' = 'blackhole')").print()
     assert capfd.readouterr().out == "OK\n"
 

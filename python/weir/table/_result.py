@@ -169,7 +169,8 @@ def _python(v, t):
 
 
 # Column widths by type, as Flink's tableau sizes them: the widest value
-# of the type, at most 30, at least the name and "<NULL>" when nullable.
+# of the type, at most 30 (strings of any length: 30), at least the name
+# and "<NULL>" when nullable.
 _MAX_WIDTH = 30
 _FIXED = {"BOOLEAN": 5, "TINYINT": 4, "SMALLINT": 6, "INT": 11, "BIGINT": 20, "DATE": 10}
 
@@ -184,8 +185,6 @@ def _width(name, t):
         p = getattr(t, "precision", None)
         if kind == "DECIMAL":
             w = t.precision + (2 if t.scale > 0 else 1)
-        elif kind in ("CHAR", "VARCHAR") and getattr(t, "length", None):
-            w = min(t.length, _MAX_WIDTH)
         elif kind == "TIME":
             w = 8 + (p + 1 if p else 0)
         elif kind == "TIMESTAMP":
