@@ -147,9 +147,19 @@ def _nullable_ints():
             pa.int64(): pd.Int64Dtype()}.get
 
 
+_NUMBERS = (TinyIntType, SmallIntType, IntType, BigIntType, FloatType, DoubleType)
+
+
 def _series(arr, t):
-    if arr.null_count and isinstance(t, (TinyIntType, SmallIntType, IntType, BigIntType)):
-        return arr.to_pandas(types_mapper=_nullable_ints())
+    if isinstance(t, _NUMBERS):
+        if not arr.null_count:
+            # A numpy view of the element's buffer (read-only, as pyarrow's
+            # to_pandas gives it), without to_pandas' general machinery.
+            import pandas as pd
+
+            return pd.Series(arr.to_numpy(zero_copy_only=True), copy=False)
+        if not isinstance(t, (FloatType, DoubleType)):
+            return arr.to_pandas(types_mapper=_nullable_ints())
     return arr.to_pandas(date_as_object=True, integer_object_nulls=True)
 
 
@@ -181,6 +191,9 @@ def from_pandas(value, t, at, top=True):
     if not isinstance(value, pd.Series):
         raise _ResultError(f"expected a pandas.Series, got {type(value).__name__} {_short(value)}")
     try:
+        if isinstance(value.dtype, np.dtype) and value.dtype.kind in "iufb" and not pa.types.is_nested(at):
+            # numpy numbers: converted from the array itself (NaN is NULL).
+            return pa.Array.from_pandas(value.to_numpy(), type=at, safe=False)
         if isinstance(value.dtype, pd.DatetimeTZDtype):
             # As UTC wall time: what Arrow stores (and without pandas'
             # deprecated tz-dropping .values, which pyarrow would use).
