@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"aggregate":   {"types"},
 	"sortop":      {"types"},
 	"join":        {"types", "aggregate"},
-	"plan":        {"types", "expr", "sql", "coder", "exec", "pyexec", "weirpb", "aggregate", "sortop", "config"},
+	"plan":        {"types", "expr", "sql", "coder", "exec", "pyexec", "weirpb", "aggregate", "sortop", "join", "config"},
 	"job":         {"plan", "exec", "connector", "pyexec", "types", "suggest", "config"},
 	"conformance": {"sql", "plan", "job", "connector", "types"},
 	"gateway":     {"types", "sql", "plan", "job", "exec", "pyexec", "tmpdir", "config"},

@@ -127,20 +127,20 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 		log = slog.Default()
 	}
 	mem := memory.NewGoAllocator()
-	var src exec.Source
-	opened := false
-	if j.Source.Table != nil && opts.OpenSource != nil {
-		src, opened = opts.OpenSource(j.Source.Table)
-	}
-	switch {
-	case opened:
-	case j.Source.Table != nil:
-		src, err = connector.OpenSource(j.Source.Table.Name, j.Source.Schema, j.Source.Table.Options, s.BatchRows, mem)
-		if err != nil {
-			return nil, err
+	open := func(source plan.Source) (exec.Source, error) {
+		if source.Table != nil && opts.OpenSource != nil {
+			if src, ok := opts.OpenSource(source.Table); ok {
+				return src, nil
+			}
 		}
-	default:
-		src = connector.ValuesSource(j.Source.Schema, j.Source.Values, mem)
+		if source.Table != nil {
+			return connector.OpenSource(source.Table.Name, source.Schema, source.Table.Options, s.BatchRows, mem)
+		}
+		return connector.ValuesSource(source.Schema, source.Values, mem), nil
+	}
+	src, err := open(j.Source)
+	if err != nil {
+		return nil, err
 	}
 	defer src.Close()
 	sink := opts.Sink
@@ -159,13 +159,19 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 	}
 
 	var pool *pyexec.Pool
-	hasPython := false
-	for _, st := range j.Steps {
-		if st.Python != nil {
-			hasPython = true
+	// The build sides of joins are pipelines of their own, with their own
+	// sources (opened now, so that a missing file fails before workers start).
+	builds := map[*plan.JoinOp]exec.Source{}
+	defer func() {
+		for _, b := range builds {
+			b.Close()
 		}
+	}()
+	if err := openBuilds(j.Steps, open, builds); err != nil {
+		sink.Abort(err)
+		return nil, err
 	}
-	if hasPython {
+	if hasPython(j.Steps) {
 		pool, err = pyexec.NewPool(ctx, pyexec.Config{
 			Python: s.Python, Workers: s.Parallelism, PyFiles: s.PyFiles,
 			BundleRows: s.BundleRows, BundleTime: s.BundleTime, InFlight: s.InFlight,
@@ -199,76 +205,98 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 		errMu.Unlock()
 		cancel(err)
 	}
-	// Source.
-	ch := make(chan arrow.RecordBatch, channelDepth)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(ch)
-		for {
-			b, err := src.Next(ctx)
-			if err == io.EOF {
-				return
+	// source sends the batches of src to a new channel, counted by count.
+	source := func(src exec.Source, count *atomic.Int64) <-chan arrow.RecordBatch {
+		ch := make(chan arrow.RecordBatch, channelDepth)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(ch)
+			for {
+				b, err := src.Next(ctx)
+				if err == io.EOF {
+					return
+				}
+				if err != nil {
+					fail(err)
+					return
+				}
+				n := b.NumRows()
+				select {
+				case ch <- b:
+					count.Add(n)
+				case <-ctx.Done():
+					b.Release()
+					return
+				}
 			}
-			if err != nil {
-				fail(err)
-				return
-			}
-			n := b.NumRows()
-			select {
-			case ch <- b:
-				cnt.rows[0].Add(n)
-			case <-ctx.Done():
-				b.Release()
-				return
-			}
-		}
-	}()
+		}()
+		return ch
+	}
 	// Operators.
 	// The rows through a channel are counted where a Go operator sends
 	// them; the output of a Python stage where a Go operator receives it.
-	var in <-chan arrow.RecordBatch = ch
-	var inCount *atomic.Int64 // the count of in, when the receiver adds to it
-	for i, st := range j.Steps {
-		out := make(chan arrow.RecordBatch, channelDepth)
-		outCount := &cnt.rows[i+1]
-		switch {
-		case st.Calc != nil:
-			wg.Add(1)
-			go func(c *exec.Calc, in <-chan arrow.RecordBatch, inCount *atomic.Int64) {
-				defer wg.Done()
-				defer close(out)
-				fail(runCalc(ctx, c, mem, in, out, inCount, outCount))
-			}(st.Calc, in, inCount)
-			inCount = nil
-		case st.Op != nil:
-			// An aggregation or sort: its output is counted where it is
-			// received, as a Python stage's.
-			if inCount != nil {
-				in = relay(ctx, &wg, in, inCount)
+	// counts[i] counts the output of steps[i]; steps runs the operators
+	// after in and returns their output and its count when the receiver
+	// adds to it.
+	var steps func(in <-chan arrow.RecordBatch, inCount *atomic.Int64, st []plan.Step, counts []atomic.Int64) (<-chan arrow.RecordBatch, *atomic.Int64)
+	steps = func(in <-chan arrow.RecordBatch, inCount *atomic.Int64, sts []plan.Step, counts []atomic.Int64) (<-chan arrow.RecordBatch, *atomic.Int64) {
+		for i, st := range sts {
+			out := make(chan arrow.RecordBatch, channelDepth)
+			outCount := &counts[i]
+			switch {
+			case st.Calc != nil:
+				wg.Add(1)
+				go func(c *exec.Calc, in <-chan arrow.RecordBatch, inCount *atomic.Int64) {
+					defer wg.Done()
+					defer close(out)
+					fail(runCalc(ctx, c, mem, in, out, inCount, outCount))
+				}(st.Calc, in, inCount)
+				inCount = nil
+			case st.Op != nil:
+				// An aggregation, sort or join: its output is counted where
+				// it is received, as a Python stage's.
+				if inCount != nil {
+					in = relay(ctx, &wg, in, inCount)
+				}
+				var build <-chan arrow.RecordBatch
+				if jo, ok := st.Op.(*plan.JoinOp); ok {
+					bc := make([]atomic.Int64, len(jo.Build.Steps)+1)
+					var bCount *atomic.Int64
+					build, bCount = steps(source(builds[jo], &bc[0]), nil, jo.Build.Steps, bc[1:])
+					if bCount != nil {
+						build = relay(ctx, &wg, build, bCount)
+					}
+				}
+				wg.Add(1)
+				go func(op plan.Operator, in, build <-chan arrow.RecordBatch) {
+					defer wg.Done()
+					defer close(out)
+					if jo, ok := op.(*plan.JoinOp); ok {
+						fail(jo.Op.Run(ctx, mem, in, build, out))
+						return
+					}
+					fail(op.Run(ctx, mem, in, out))
+				}(st.Op, in, build)
+				inCount = outCount
+			case st.Python != nil:
+				if inCount != nil {
+					// Two Python stages in a row: count between them.
+					in = relay(ctx, &wg, in, inCount)
+				}
+				wg.Add(1)
+				go func(stage *pyexec.Stage, in <-chan arrow.RecordBatch) {
+					defer wg.Done()
+					defer close(out)
+					fail(pool.Run(ctx, stage, mem, in, out))
+				}(st.Python, in)
+				inCount = outCount
 			}
-			wg.Add(1)
-			go func(op plan.Operator, in <-chan arrow.RecordBatch) {
-				defer wg.Done()
-				defer close(out)
-				fail(op.Run(ctx, mem, in, out))
-			}(st.Op, in)
-			inCount = outCount
-		case st.Python != nil:
-			if inCount != nil {
-				// Two Python stages in a row: count between them.
-				in = relay(ctx, &wg, in, inCount)
-			}
-			wg.Add(1)
-			go func(stage *pyexec.Stage, in <-chan arrow.RecordBatch) {
-				defer wg.Done()
-				defer close(out)
-				fail(pool.Run(ctx, stage, mem, in, out))
-			}(st.Python, in)
-			inCount = outCount
+			in = out
 		}
-		in = out
+		return in, inCount
 	}
+	in, inCount := steps(source(src, &cnt.rows[0]), nil, j.Steps, cnt.rows[1:])
 	// Sink.
 	var rows int64
 	for b := range in {
@@ -331,6 +359,40 @@ func runCalc(ctx context.Context, c *exec.Calc, mem memory.Allocator, in <-chan 
 			outCount.Add(n)
 		case <-ctx.Done():
 			r.Release()
+		}
+	}
+	return nil
+}
+
+// hasPython reports whether steps, or the build side of a join among them,
+// run a Python stage.
+func hasPython(steps []plan.Step) bool {
+	for _, st := range steps {
+		if st.Python != nil {
+			return true
+		}
+		if jo, ok := st.Op.(*plan.JoinOp); ok && (hasPython(jo.Build.Steps)) {
+			return true
+		}
+	}
+	return false
+}
+
+// openBuilds opens the sources of the build sides of the joins among steps
+// (and of joins in those build sides) into srcs.
+func openBuilds(steps []plan.Step, open func(plan.Source) (exec.Source, error), srcs map[*plan.JoinOp]exec.Source) error {
+	for _, st := range steps {
+		jo, ok := st.Op.(*plan.JoinOp)
+		if !ok {
+			continue
+		}
+		src, err := open(jo.Build.Source)
+		if err != nil {
+			return err
+		}
+		srcs[jo] = src
+		if err := openBuilds(jo.Build.Steps, open, srcs); err != nil {
+			return err
 		}
 	}
 	return nil

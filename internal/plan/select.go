@@ -250,6 +250,8 @@ func planFrom(cat *catalog, f sql.From, job *Job, p *pipeline) (scope, error) {
 		return planLateral(cat, f, left, p)
 	case *sql.Subquery:
 		return planSubquery(cat, f, job, p)
+	case *sql.Join:
+		return planJoin(cat, f, job, p) // join.go
 	case nil:
 		// SELECT without FROM reads one row of no columns.
 		job.Source = Source{Values: [][]any{{}}, Schema: types.Schema{}}
