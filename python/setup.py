@@ -137,13 +137,18 @@ def extensions():
     sources = [m for m in FAST_MODULES if os.path.exists(os.path.join(HERE, *m.split(".")) + ".pyx")]
     if not sources:
         return []
+    from setuptools import Extension
+
+    # An sdist ships the C that Cython generated when it was made: compile that, rather than generate it
+    # again for each wheel (Cython would, as its own headers in the fresh build environment look newer).
+    c_files = [os.path.join(*m.split(".")) + ".c" for m in sources]
+    if os.path.exists(os.path.join(HERE, "PKG-INFO")) and all(os.path.exists(os.path.join(HERE, c)) for c in c_files):
+        return [Extension(m, [c], extra_compile_args=["-O3"]) for m, c in zip(sources, c_files)]
     try:
         from Cython.Build import cythonize
     except ImportError:
         sys.stderr.write("WARNING: Cython is missing; weir installs without its compiled fast paths.\n")
         return []
-    from setuptools import Extension
-
     exts = [Extension(m, [os.path.join(*m.split(".")) + ".pyx"], extra_compile_args=["-O3"]) for m in sources]
     return cythonize(exts, language_level=3, compiler_directives={
         "boundscheck": False, "wraparound": False, "cdivision": True, "embedsignature": True})
