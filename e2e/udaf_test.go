@@ -251,7 +251,7 @@ CREATE TEMPORARY FUNCTION not_scalar AS 'udfs.not_scalar' LANGUAGE PYTHON;
 		}
 	}
 	r = job(t, ddl+"SELECT a % 2, not_scalar(CAST(a AS DOUBLE)) FROM src GROUP BY a % 2;", map[string]string{"udfs.py": udfs})
-	if r.code != 1 || !strings.Contains(r.stderr, "pandas aggregate function 'not_scalar' returned Series") || !strings.Contains(r.stderr, "must return one scalar per group") {
+	if r.code != 1 || !strings.Contains(r.stderr, "pandas aggregate function 'not_scalar' returned a Series") || !strings.Contains(r.stderr, "must return one scalar per group") {
 		t.Errorf("exit code %d; want 1 and an error about the Series:\n%s", r.code, r.stderr)
 	}
 	r = job(t, ddl+"SELECT a FROM src WHERE picky(a) > 1;", map[string]string{"udfs.py": udfs})

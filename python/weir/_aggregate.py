@@ -225,6 +225,13 @@ class UserDefinedAggregateFunctionWrapper(UserDefinedFunctionWrapper):
         return f"<weir udaf {self._name} -> {self._result_type}>"
 
 
+def _length(r):
+    try:
+        return f" of {len(r)} values"
+    except TypeError:
+        return ""
+
+
 def _group_error(name, what, keys, err, index=None, args=None):
     frames = traceback.extract_tb(err.__traceback__)[1:]
     tb = ("Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
@@ -273,7 +280,7 @@ def _pandas_group(name, f, nargs, *cols):
         raise _group_error(name, "its call", keys, err) from None
     if isinstance(r, (pd.Series, pd.DataFrame, list, tuple, dict)) or getattr(r, "ndim", 0) != 0:
         e = FunctionError(
-            f"pandas aggregate function {name!r} returned {type(r).__name__} {_short(r)} for group key "
+            f"pandas aggregate function {name!r} returned a {type(r).__name__}{_length(r)} for group key "
             f"{_short(tuple(keys))}; it must return one scalar per group (e.g. series.mean())")
         e.weir_aggregate = True
         raise e
