@@ -127,7 +127,7 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Sel
 		if c, ok := k.(*expr.Column); ok {
 			col.qual, col.name = in[c.Index].qual, in[c.Index].name
 		}
-		g.keys = append(g.keys, k.String())
+		g.keys = append(g.keys, exprKey(k))
 		g.keyNames = append(g.keyNames, col.name)
 		pre = append(pre, k)
 		preNames = append(preNames, col.name)
@@ -188,7 +188,7 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Sel
 			spec.In = a.arg.Type()
 			spec.Arg = -1
 			for j := len(groupBy); j < len(pre) && !expr.HasPyCall(a.arg); j++ {
-				if strings.HasPrefix(preNames[j], "$arg") && pre[j].String() == a.arg.String() && pre[j].Type().Equal(spec.In) {
+				if strings.HasPrefix(preNames[j], "$arg") && exprKey(pre[j]) == exprKey(a.arg) && pre[j].Type().Equal(spec.In) {
 					spec.Arg = j
 					break
 				}
@@ -276,7 +276,7 @@ func (g *grouping) rewrite(x sql.Expr) (sql.Expr, error) {
 			return e
 		}
 		if k, bindErr := g.b.bind(e); bindErr == nil {
-			s := k.String()
+			s := exprKey(k)
 			for i, key := range g.keys {
 				if s == key {
 					return &sql.Ident{At: e.Pos(), Parts: []string{g.keyNames[i]}}
@@ -354,7 +354,7 @@ func (g *grouping) addAgg(c *sql.FuncCall) (string, error) {
 		a.label += " FILTER (WHERE " + f.String() + ")"
 	}
 	for i, prev := range g.aggs {
-		if prev.label == a.label {
+		if prev.label == a.label && sameInputs(prev, a) {
 			return fmt.Sprintf("$agg%d", i), nil
 		}
 	}
@@ -539,9 +539,9 @@ func orderKeys(q *sql.Select, b *binder, outs []expr.Expr, labels []string) (key
 			if err := checkGoNested(o.X.Pos(), e); err != nil {
 				return nil, nil, err
 			}
-			s := e.String()
+			s := exprKey(e)
 			for i, out := range outs {
-				if out.String() == s {
+				if exprKey(out) == s {
 					col = i
 					break
 				}

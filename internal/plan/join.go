@@ -343,3 +343,28 @@ func joinText(t sql.JoinType, lkeys, rkeys, residual []expr.Expr) string {
 	}
 	return s
 }
+
+// exprKey renders x with its columns' positions, so that two expressions
+// have the same key only when they compute the same value: the columns of
+// the two sides of a join may have the same name (a.k and b.k).
+func exprKey(x expr.Expr) string {
+	return rewrite(x, func(e expr.Expr) expr.Expr {
+		if c, ok := e.(*expr.Column); ok {
+			return &expr.Column{Index: c.Index, Name: fmt.Sprintf("%s#%d", c.Name, c.Index), T: c.T}
+		}
+		return nil
+	}).String()
+}
+
+// sameInputs reports whether two aggregate calls of the same label read
+// the same columns (a label names columns, and two joined columns may have
+// one name).
+func sameInputs(a, b aggCall) bool {
+	key := func(x expr.Expr) string {
+		if x == nil {
+			return ""
+		}
+		return exprKey(x)
+	}
+	return key(a.arg) == key(b.arg) && key(a.filter) == key(b.filter)
+}
