@@ -213,3 +213,39 @@ def test_through_a_python_stage(helpers):
     if isinstance(out, (list, tuple)):
         out = b"".join(out)
     assert RowDecoder([parse_type("BIGINT")]).decode(out) == want
+
+
+def test_weir_describe_reports_aggregates(tmp_path):
+    """python -m weir.describe, as the planner runs it, reports the kind, the
+    result and accumulator types and the arity of an aggregate function."""
+    import json
+    import os
+    import subprocess
+
+    (tmp_path / "aggs.py").write_text(textwrap.dedent("""
+        from weir import AggregateFunction, DataTypes, udaf
+
+        class WeightedAvg(AggregateFunction):
+            def create_accumulator(self):
+                return [0, 0]
+            def accumulate(self, acc, value, weight):
+                pass
+            def get_value(self, acc):
+                return None
+            def get_result_type(self):
+                return DataTypes.DOUBLE()
+            def get_accumulator_type(self):
+                return DataTypes.ROW([DataTypes.FIELD("s", DataTypes.BIGINT()), DataTypes.FIELD("c", DataTypes.BIGINT())])
+
+        wavg = udaf(WeightedAvg())
+        pmean = udaf(lambda v: v.mean(), result_type="FLOAT", func_type="pandas")
+    """))
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    out = subprocess.run([sys.executable, "-m", "weir.describe", "aggs.wavg", "aggs.pmean"], capture_output=True,
+                         text=True, env=env, cwd=tmp_path, check=True).stdout
+    wavg, pmean = [json.loads(l) for l in out.splitlines()]
+    assert wavg["ok"] and wavg["kind"] == "aggregate" and wavg["func_type"] == "general"
+    assert wavg["result_types"] == ["DOUBLE"] and (wavg["min_args"], wavg["max_args"]) == (2, 2)
+    assert wavg["accumulator_type"].startswith("ROW<")
+    assert pmean["ok"] and pmean["func_type"] == "pandas" and pmean["result_types"] == ["FLOAT"]
+    assert (pmean["min_args"], pmean["max_args"]) == (1, 1)
