@@ -22,7 +22,7 @@ func udafSources(t *testing.T) (py, script string, golden [][]string) {
 		t.Fatal(err)
 	}
 	imports := map[string]string{
-		"from pyflink.table import DataTypes":                  "from weir import DataTypes",
+		"from pyflink.table import DataTypes":                   "from weir import DataTypes",
 		"from pyflink.table.udf import AggregateFunction, udaf": "from weir import AggregateFunction, udaf",
 	}
 	lines := strings.Split(string(src), "\n")
