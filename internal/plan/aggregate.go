@@ -128,7 +128,12 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Sel
 			col.qual, col.name = in[c.Index].qual, in[c.Index].name
 		}
 		g.keys = append(g.keys, exprKey(k))
-		g.keyNames = append(g.keyNames, col.name)
+		// Qualified, as both sides of a join may have a column of that name.
+		ref := []string{col.name}
+		if col.qual != "" {
+			ref = []string{col.qual, col.name}
+		}
+		g.keyNames = append(g.keyNames, ref)
 		pre = append(pre, k)
 		preNames = append(preNames, col.name)
 		post = append(post, col)
@@ -240,8 +245,8 @@ func groupable(t types.T) bool {
 // expressions over the aggregation's output.
 type grouping struct {
 	b        *binder
-	keys     []string // bound key expressions, as strings
-	keyNames []string
+	keys     []string   // bound key expressions, as strings
+	keyNames [][]string // how the rewritten query names each key
 	aggs     []aggCall
 	hidden   scope
 }
@@ -279,7 +284,7 @@ func (g *grouping) rewrite(x sql.Expr) (sql.Expr, error) {
 			s := exprKey(k)
 			for i, key := range g.keys {
 				if s == key {
-					return &sql.Ident{At: e.Pos(), Parts: []string{g.keyNames[i]}}
+					return &sql.Ident{At: e.Pos(), Parts: g.keyNames[i]}
 				}
 			}
 		}
