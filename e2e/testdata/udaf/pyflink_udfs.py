@@ -2,6 +2,9 @@
 # AggregateFunction of "General User-defined Aggregate Functions" and the
 # pandas mean of "Vectorized Aggregate Functions"), plus a few more over the
 # same surface. Only the import lines differ between PyFlink and weir.
+# WeightedAvg declares DOUBLE where the documentation declares BIGINT:
+# PyFlink truncates get_value's float into BIGINT, weir refuses a float for
+# BIGINT, as it does for every function's result.
 from pyflink.table import DataTypes
 from pyflink.table.udf import AggregateFunction, udaf
 
