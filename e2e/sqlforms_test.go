@@ -224,7 +224,7 @@ typed = udf(lambda a, b: a, input_types=['BIGINT', 'STRING'], result_type='BIGIN
 		{"too many", "INSERT INTO snk\n  SELECT inc(a, a) FROM (VALUES (1)) AS t(a);",
 			"line 12, column 10: function inc takes 1 argument(s) but got 2 (INT NOT NULL, INT NOT NULL)"},
 		{"too few", "INSERT INTO snk SELECT tag('x') FROM (VALUES (1)) AS t(a);",
-			"line 11, column 24: function tag takes 2 argument(s) but got 1 (STRING NOT NULL)"},
+			"line 11, column 24: function tag takes 2 argument(s) but got 1 (CHAR(1) NOT NULL)"},
 		{"declared count", "INSERT INTO snk SELECT typed(a) FROM (VALUES (1)) AS t(a);",
 			"line 11, column 24: function typed expects 2 argument(s) (BIGINT, STRING) but got 1 (INT NOT NULL)"},
 		{"declared type", "INSERT INTO snk SELECT typed(a,\n    DATE '2020-01-01') FROM (VALUES (1)) AS t(a);",

@@ -131,10 +131,12 @@ func widen(a, b types.T) (types.T, bool) {
 	case a.IsNumeric() && b.IsNumeric():
 		return arith(a, b).WithNullable(nullable), true
 	case a.IsString() && b.IsString():
-		if a.EqualIgnoringNull(b) {
-			return a.WithNullable(nullable), true
+		// As in Flink: VARCHAR of the longer length (CHARs of one length
+		// stay CHAR, handled above), STRING with a STRING.
+		if a.Length >= types.MaxLength || b.Length >= types.MaxLength {
+			return types.STRING.WithNullable(nullable), true
 		}
-		return types.STRING.WithNullable(nullable), true
+		return types.VARCHAR(max(a.Length, b.Length)).WithNullable(nullable), true
 	case a.IsBinary() && b.IsBinary():
 		if a.EqualIgnoringNull(b) {
 			return a.WithNullable(nullable), true

@@ -252,6 +252,8 @@ func planFrom(cat *catalog, f sql.From, job *Job, p *pipeline) (scope, error) {
 		return planSubquery(cat, f, job, p)
 	case *sql.Join:
 		return planJoin(cat, f, job, p) // join.go
+	case *sql.SetOp:
+		return planSetOp(cat, f, job, p) // setop.go
 	case nil:
 		// SELECT without FROM reads one row of no columns.
 		job.Source = Source{Values: [][]any{{}}, Schema: types.Schema{}}
