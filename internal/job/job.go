@@ -161,7 +161,7 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 	var pool *pyexec.Pool
 	// The build sides of joins are pipelines of their own, with their own
 	// sources (opened now, so that a missing file fails before workers start).
-	builds := map[*plan.JoinOp]exec.Source{}
+	builds := map[plan.TwoInput]exec.Source{}
 	defer func() {
 		for _, b := range builds {
 			b.Close()
@@ -260,10 +260,10 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 					in = relay(ctx, &wg, in, inCount)
 				}
 				var build <-chan arrow.RecordBatch
-				if jo, ok := st.Op.(*plan.JoinOp); ok {
-					bc := make([]atomic.Int64, len(jo.Build.Steps)+1)
+				if jo, ok := st.Op.(plan.TwoInput); ok {
+					bc := make([]atomic.Int64, len(jo.Second().Steps)+1)
 					var bCount *atomic.Int64
-					build, bCount = steps(source(builds[jo], &bc[0]), nil, jo.Build.Steps, bc[1:])
+					build, bCount = steps(source(builds[jo], &bc[0]), nil, jo.Second().Steps, bc[1:])
 					if bCount != nil {
 						build = relay(ctx, &wg, build, bCount)
 					}
@@ -272,8 +272,8 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 				go func(op plan.Operator, in, build <-chan arrow.RecordBatch) {
 					defer wg.Done()
 					defer close(out)
-					if jo, ok := op.(*plan.JoinOp); ok {
-						fail(jo.Op.Run(ctx, mem, in, build, out))
+					if jo, ok := op.(plan.TwoInput); ok {
+						fail(jo.RunTwo(ctx, mem, in, build, out))
 						return
 					}
 					fail(op.Run(ctx, mem, in, out))
@@ -371,27 +371,27 @@ func hasPython(steps []plan.Step) bool {
 		if st.Python != nil {
 			return true
 		}
-		if jo, ok := st.Op.(*plan.JoinOp); ok && (hasPython(jo.Build.Steps)) {
+		if jo, ok := st.Op.(plan.TwoInput); ok && hasPython(jo.Second().Steps) {
 			return true
 		}
 	}
 	return false
 }
 
-// openBuilds opens the sources of the build sides of the joins among steps
-// (and of joins in those build sides) into srcs.
-func openBuilds(steps []plan.Step, open func(plan.Source) (exec.Source, error), srcs map[*plan.JoinOp]exec.Source) error {
+// openBuilds opens the sources of the second inputs of the joins and set
+// operations among steps (and of those in their second inputs) into srcs.
+func openBuilds(steps []plan.Step, open func(plan.Source) (exec.Source, error), srcs map[plan.TwoInput]exec.Source) error {
 	for _, st := range steps {
-		jo, ok := st.Op.(*plan.JoinOp)
+		jo, ok := st.Op.(plan.TwoInput)
 		if !ok {
 			continue
 		}
-		src, err := open(jo.Build.Source)
+		src, err := open(jo.Second().Source)
 		if err != nil {
 			return err
 		}
 		srcs[jo] = src
-		if err := openBuilds(jo.Build.Steps, open, srcs); err != nil {
+		if err := openBuilds(jo.Second().Steps, open, srcs); err != nil {
 			return err
 		}
 	}

@@ -26,6 +26,23 @@ type JoinOp struct {
 	Build *Job
 }
 
+// TwoInput is a step with a second input, a pipeline of its own (a join's
+// build side, a set operation's right query), which the job runner starts
+// alongside and passes to RunTwo.
+type TwoInput interface {
+	Operator
+	Second() *Job
+	RunTwo(ctx context.Context, mem memory.Allocator, in, second <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error
+}
+
+// Second is the build side.
+func (j *JoinOp) Second() *Job { return j.Build }
+
+// RunTwo runs the join of in (probe) and second (build).
+func (j *JoinOp) RunTwo(ctx context.Context, mem memory.Allocator, in, second <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
+	return j.Op.Run(ctx, mem, in, second, out)
+}
+
 // Run is not how a join runs: it needs its build side (job runs Op.Run).
 func (j *JoinOp) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
 	return errors.New("plan: a join needs its build side; run it with its Op.Run")
@@ -177,7 +194,7 @@ func planJoin(cat *catalog, f *sql.Join, job *Job, p *pipeline) (scope, error) {
 // joinBounded reports whether every join among steps reads bounded input.
 func joinBounded(steps []Step) bool {
 	for _, st := range steps {
-		if j, ok := st.Op.(*JoinOp); ok && (!bounded(j.Build.Source.Table) || !joinBounded(j.Build.Steps)) {
+		if j, ok := st.Op.(TwoInput); ok && (!bounded(j.Second().Source.Table) || !joinBounded(j.Second().Steps)) {
 			return false
 		}
 	}

@@ -191,8 +191,7 @@ func (p *parser) failExpectedSuggest(what string, candidates []string) {
 // unsupportedClauses are clauses of Flink SQL that weir does not run, with
 // the words that name them in messages.
 var unsupportedClauses = map[string]string{
-	"UNION": "UNION", "INTERSECT": "INTERSECT",
-	"EXCEPT": "EXCEPT", "MINUS": "MINUS", "WINDOW": "WINDOW", "QUALIFY": "QUALIFY",
+	"MINUS": "MINUS", "WINDOW": "WINDOW", "QUALIFY": "QUALIFY",
 	"MATCH_RECOGNIZE": "MATCH_RECOGNIZE",
 }
 

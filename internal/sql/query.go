@@ -15,6 +15,11 @@ func (p *parser) isQueryStart(t token) bool {
 // VALUES query is read as SELECT * FROM (VALUES ...), so that every query
 // is a *Select.
 func (p *parser) parseQuery() *Select {
+	return p.parseSetQuery() // setop.go
+}
+
+// parseQueryTerm parses one operand of a set operation.
+func (p *parser) parseQueryTerm() *Select {
 	p.enter()
 	defer p.leave()
 	switch {
