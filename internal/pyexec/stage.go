@@ -141,12 +141,16 @@ const maxRowBytes = 200 << 20
 // stay near maxBundleBytes however large the function's results are. Until
 // results are known, bundles start at one row and at most double with each
 // completed bundle, so that the first bundles are small whatever the
-// function returns.
+// function returns. While bundles ramp up, one is in flight at a time:
+// rows then reach the functions in input order, as when they were in one
+// bundle (a worker runs its bundles in parallel threads).
 type outputEstimate struct {
-	mu      sync.Mutex
-	known   bool
-	perRow  float64
-	largest int // rows of the largest completed bundle
+	mu       sync.Mutex
+	known    bool
+	perRow   float64
+	largest  int           // rows of the largest completed bundle
+	observed int           // bundles completed
+	changed  chan struct{} // closed (and replaced) when a bundle completes
 }
 
 // observe records that a bundle of rows input rows gave bytes of results.
@@ -165,6 +169,36 @@ func (e *outputEstimate) observe(bytes, rows int) {
 	}
 	e.known = true
 	e.largest = max(e.largest, rows)
+	e.observed++
+	if e.changed != nil {
+		close(e.changed)
+		e.changed = nil
+	}
+}
+
+// awaitRamp waits, while bundles ramp up below limit rows, until the first
+// n bundles have completed.
+func (e *outputEstimate) awaitRamp(ctx context.Context, n, limit int) error {
+	for {
+		if !e.ramping(limit) {
+			return nil
+		}
+		e.mu.Lock()
+		if e.observed >= n {
+			e.mu.Unlock()
+			return nil
+		}
+		if e.changed == nil {
+			e.changed = make(chan struct{})
+		}
+		ch := e.changed
+		e.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
 }
 
 // ramping reports whether bundles are still limited by the doubling from
@@ -229,6 +263,11 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, est *outputEstimate, in <
 		perRow := max(1, encodedSizeHint(cols, n)/n)
 		for off := 0; off < n; {
 			if cur == nil {
+				if !s.Vectorized() {
+					if err := est.awaitRamp(ctx, seq, p.cfg.BundleRows); err != nil {
+						return err
+					}
+				}
 				t, fb, err := p.begin(ctx, s)
 				if err != nil {
 					return err
