@@ -73,3 +73,23 @@ def test_flush_writes_an_unfinished_line():
     out.write("a\nb")
     stream.close()
     assert _read_all(r) == "no newline yeta\n"
+
+
+def test_harness_traceback_of_a_failed_instruction_is_dropped():
+    """The harness prints a failed instruction's traceback to stderr; the
+    engine reports that error from the response, so the print is dropped.
+    A user's own traceback, printed the same way, is kept."""
+    r, stream = _pipe_writer()
+    out = _LineWriter(stream)
+    harness = ("Traceback (most recent call last):\n"
+               '  File "/x/apache_beam/runners/worker/sdk_worker.py", line 310, in _execute\n'
+               "    response = task()\n"
+               "ZeroDivisionError: integer division or modulo by zero\n")
+    print(harness, file=out)
+    user = ("Traceback (most recent call last):\n"
+            '  File "udfs.py", line 3, in f\n'
+            "ZeroDivisionError: division by zero\n")
+    print(user, file=out)
+    print("after", file=out)
+    stream.close()
+    assert _read_all(r) == user + "\n" + "after\n"

@@ -42,6 +42,7 @@ class _LineWriter(io.TextIOBase):
         self._encoding = stream.encoding or "utf-8"
         self._errors = stream.errors or "strict"
         self._pending = {}  # thread id -> the text of its unfinished line
+        self._dropped = set()  # threads whose next bare newline ends a dropped print
         self._lock = threading.Lock()
 
     @property
@@ -69,6 +70,14 @@ class _LineWriter(io.TextIOBase):
         if not isinstance(s, str):
             raise TypeError(f"write() argument must be str, not {type(s).__name__}")
         me = threading.get_ident()
+        if _is_failed_instruction(s):
+            # The harness prints the traceback of a failed instruction; the
+            # engine reports the same error, cleanly, from the response.
+            self._dropped.add(me)
+            return len(s)
+        if s == "\n" and me in self._dropped:
+            self._dropped.discard(me)  # the end of that print()
+            return len(s)
         pending = self._pending.pop(me, "") + s
         end = pending.rfind("\n") + 1
         if end:
@@ -96,6 +105,12 @@ class _LineWriter(io.TextIOBase):
             view = memoryview(data)
             while view:
                 view = view[os.write(self._fd, view):]
+
+
+def _is_failed_instruction(text):
+    """Whether text is the harness's print of a failed instruction's traceback."""
+    return (text.startswith("Traceback (most recent call last):")
+            and "apache_beam/runners/worker/sdk_worker.py" in text and ", in _execute" in text)
 
 
 class _StartupLog(logging.StreamHandler):
