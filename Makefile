@@ -43,11 +43,11 @@ $(VENV)/.installed: $(PY_SOURCES)
 run: setup
 	bin/weir bench flip121 --rows $(ROWS) --columns $(COLUMNS) --workers $(WORKERS)
 
-test: setup test-go test-python
+test: setup test-go test-python test-wheel
 
 test-go:
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 40m ./...
 	$(GO) test -race -count=1 ./internal/pyexec ./internal/fnapi ./internal/worker
 
 # The Python suite runs twice: on the Cython fast paths and on the pure-Python twins.
