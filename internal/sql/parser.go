@@ -22,6 +22,9 @@ type parser struct {
 	// aliasAt is the index of the last implicit alias (an alias written
 	// without AS), so that "SELECT a FORM t" can suggest FROM.
 	aliasAt int
+	// ctes are the common table expressions in scope, innermost WITH last
+	// (with.go).
+	ctes []map[string]*cte
 }
 
 // bailout carries a syntax error up through the recursive descent.
@@ -294,14 +297,13 @@ var statementKeywords = []string{"CREATE", "INSERT", "SELECT", "SET", "RESET", "
 
 // unsupportedStatements explains the Flink statements that weir does not run.
 var unsupportedStatements = map[string]string{
-	"WITH":    "WITH (common table expressions) is not supported by weir; use a subquery in FROM instead",
 	"EXECUTE": "statement sets are not supported by weir; write each INSERT as a statement of its own",
 	"BEGIN":   "statement sets are not supported by weir; write each INSERT as a statement of its own",
 }
 
 func (p *parser) parseStatement() Statement {
 	switch {
-	case p.isKw("SELECT"), p.isKw("VALUES"), p.isOp("("):
+	case p.isKw("SELECT"), p.isKw("VALUES"), p.isOp("("), p.isKw("WITH"):
 		return &SelectStmt{Query: p.parseQuery()}
 	case p.isKw("CREATE"):
 		return p.parseCreate()

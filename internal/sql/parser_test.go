@@ -595,7 +595,7 @@ var errorTests = []struct {
 	{"SET a = 'unterminated", 1, 9, "unterminated string literal"},
 	{"SET = b", 1, 5, "expected a configuration key but found '='"},
 	{"SELECT 1;\nSELECT 2\nSELECT 3", 3, 1, "expected ';' or the end of the statement but found 'SELECT'"},
-	{"WITH x AS (SELECT 1) SELECT * FROM x", 1, 1, "WITH (common table expressions) is not supported"},
+	{"WITH x SELECT 1", 1, 8, "AS"},
 	{"SELECT a FROM t WHERE", 1, 22, "unexpected end of input: expected an expression after 'WHERE'"},
 	{"SELECT t.", 1, 10, "unexpected end of input: expected a name after '.'"},
 }

@@ -8,13 +8,16 @@ import (
 
 // isQueryStart reports whether t can start a query.
 func (p *parser) isQueryStart(t token) bool {
-	return isKw(t, "SELECT") || isKw(t, "VALUES") || isOp(t, "(")
+	return isKw(t, "SELECT") || isKw(t, "VALUES") || isOp(t, "(") || isKw(t, "WITH")
 }
 
 // parseQuery parses SELECT ..., VALUES ... or a parenthesised query. A
 // VALUES query is read as SELECT * FROM (VALUES ...), so that every query
 // is a *Select.
 func (p *parser) parseQuery() *Select {
+	if p.isKw("WITH") {
+		return p.parseWith() // with.go
+	}
 	return p.parseSetQuery() // setop.go
 }
 
@@ -38,7 +41,7 @@ func (p *parser) parseQueryTerm() *Select {
 		return q
 	}
 	if p.isKw("WITH") {
-		p.fail(p.tok.pos, unsupportedStatements["WITH"])
+		p.fail(p.tok.pos, "WITH must start a query (or a query in parentheses)")
 	}
 	p.failExpectedSuggest("a query (SELECT or VALUES)", []string{"SELECT", "VALUES"})
 	return nil
@@ -361,6 +364,9 @@ func (p *parser) parseFromPrimary() From {
 	}
 	t := &TableRef{}
 	t.Name, t.At = p.parseQualifiedName("a table name")
+	if c := p.cte(t.Name); c != nil {
+		return p.cteRef(c, t.At) // with.go
+	}
 	if p.isKw("FOR") {
 		p.fail(p.tok.pos, "FOR SYSTEM_TIME AS OF (temporal joins) is not supported by weir")
 	}
