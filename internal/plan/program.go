@@ -27,6 +27,8 @@ type catalog struct {
 	// arity bounds the argument count of each function: [min, max], max < 0
 	// meaning any.
 	arity map[*expr.PyFunc][2]int
+	// views are the views declared with CREATE VIEW (view.go).
+	views map[string]*sql.CreateView
 }
 
 func (c *catalog) table(name string) *Table {
@@ -52,6 +54,10 @@ func (p *Planner) Plan(stmts []sql.Statement) (*Program, error) {
 			}
 		case *sql.CreateFunction:
 			// Described above.
+		case *sql.CreateView:
+			if err := createView(cat, st); err != nil {
+				return nil, err
+			}
 		case *sql.Set:
 			if err := opts.Set(st.Key, st.Value); err != nil {
 				return nil, errAt(st.Pos(), "%v", err)

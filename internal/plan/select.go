@@ -225,6 +225,9 @@ func assignable(from, to types.T) bool {
 func planFrom(cat *catalog, f sql.From, job *Job, p *pipeline) (scope, error) {
 	switch f := f.(type) {
 	case *sql.TableRef:
+		if v := cat.view(f.Name); v != nil {
+			return planView(cat, v, f, job, p) // view.go
+		}
 		t := cat.table(f.Name)
 		if t == nil {
 			return nil, errAt(f.At, "unknown table %s; declare it with CREATE TABLE %s (...) WITH ('connector' = ...)", f.Name, f.Name)

@@ -357,7 +357,9 @@ func (p *parser) parseCreate() Statement {
 			p.fail(systemAt, "a SYSTEM function must be TEMPORARY; write CREATE TEMPORARY SYSTEM FUNCTION")
 		}
 		return p.parseCreateFunction(at, temporary, system)
-	case p.isAnyKw("VIEW", "CATALOG", "DATABASE", "MODEL"):
+	case p.isKw("VIEW") && !system:
+		return p.parseCreateView(at) // view.go
+	case p.isAnyKw("CATALOG", "DATABASE", "MODEL"):
 		p.fail(p.tok.pos, fmt.Sprintf("CREATE %s is not supported by weir; it supports CREATE TABLE and CREATE FUNCTION", p.tok.val))
 	}
 	p.failExpectedSuggest("TABLE or FUNCTION after CREATE", []string{"TABLE", "FUNCTION", "TEMPORARY"})

@@ -540,7 +540,7 @@ var errorTests = []struct {
 	{"SELECT a\x00", 1, 9, "unexpected character U+0000"},
 	{"SELECT \xff", 1, 8, "invalid UTF-8 byte 0xFF"},
 	{"CREATE TABLE t ()", 1, 17, "expected a column name but found ')'"},
-	{"CREATE VIEW v AS SELECT 1", 1, 8, "CREATE VIEW is not supported"},
+	{"CREATE VIEW v SELECT 1", 1, 15, "AS"},
 	{"CREATE TABEL t (a INT)", 1, 8, "did you mean TABLE?"},
 	{"CREATE SYSTEM FUNCTION f AS 'x'", 1, 8, "a SYSTEM function must be TEMPORARY"},
 	{"CREATE TEMPORARY SYSTEM FUNCTION db.f AS 'x'", 1, 34, "cannot have a qualified name"},
