@@ -32,10 +32,18 @@ const (
 	Left
 	Right
 	Full
+	// Semi keeps the left rows that match (IN, EXISTS), each once; Anti
+	// those that do not (NOT EXISTS). AntiNull is NOT IN: when the right
+	// side has rows, a NULL key on either side makes the condition NULL,
+	// so a left row with a NULL key is dropped, and every row is when the
+	// right side has a NULL key. These output only the left columns.
+	Semi
+	Anti
+	AntiNull
 )
 
 func (k Kind) String() string {
-	return [...]string{"INNER", "LEFT", "RIGHT", "FULL"}[k]
+	return [...]string{"INNER", "LEFT", "RIGHT", "FULL", "SEMI", "ANTI", "ANTI NULL-AWARE"}[k]
 }
 
 // Residual evaluates a join condition beyond the equality keys over candidate
@@ -53,6 +61,9 @@ type Op struct {
 	// right input's.
 	Schema    types.Schema
 	LeftWidth int
+	// RightSchema is the right input's, for the joins that output only
+	// the left columns (Semi, Anti, AntiNull).
+	RightSchema types.Schema
 	// Text describes the join in plans, e.g. "on=[a = b]".
 	Text string
 }
@@ -75,6 +86,9 @@ func (o *Op) Run(ctx context.Context, mem memory.Allocator, left, right <-chan a
 	}
 	defer b.release()
 	em := &emitter{o: o, mem: mem, ctx: ctx, out: out, b: b, nLeft: o.LeftWidth}
+	if o.Kind >= Semi {
+		return em.semi(left)
+	}
 	for lb := range left {
 		err := em.probe(lb)
 		lb.Release()
@@ -141,7 +155,10 @@ func (o *Op) build(ctx context.Context, mem memory.Allocator, right <-chan arrow
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
-	rightSchema := o.Schema[len(o.Schema)-o.rightWidth():]
+	rightSchema := o.Schema[o.LeftWidth:]
+	if o.Kind >= Semi {
+		rightSchema = o.RightSchema
+	}
 	if nRight < 0 {
 		nRight = len(rightSchema)
 	}
@@ -207,8 +224,6 @@ func (o *Op) build(ctx context.Context, mem memory.Allocator, right <-chan arrow
 	}
 	return b, nil
 }
-
-func (o *Op) rightWidth() int { return len(o.Schema) - o.LeftWidth }
 
 func hasNull(keys []arrow.Array, r int) bool {
 	for _, k := range keys {
@@ -418,4 +433,91 @@ func (e *emitter) unmatchedBuild() error {
 		}
 	}
 	return e.send(nil)
+}
+
+// semi runs the semi and anti joins: each left row is kept or dropped whole.
+func (e *emitter) semi(left <-chan arrow.RecordBatch) error {
+	buildNull := false
+	if e.o.Kind == AntiNull {
+		keys := make([]arrow.Array, len(e.o.RightKeys))
+		for i, k := range e.o.RightKeys {
+			keys[i] = e.b.cols[k]
+		}
+		for r := 0; r < e.b.n && !buildNull; r++ {
+			buildNull = hasNull(keys, r)
+		}
+	}
+	for lb := range left {
+		if e.ctx.Err() != nil {
+			lb.Release()
+			continue
+		}
+		n := int(lb.NumRows())
+		keys := make([]arrow.Array, len(e.o.LeftKeys))
+		for i, k := range e.o.LeftKeys {
+			keys[i] = lb.Column(k)
+		}
+		if cap(e.ids) < n {
+			e.ids = make([]int32, n)
+		}
+		ids := e.ids[:n]
+		if err := e.b.table.Find(keys, ids); err != nil {
+			lb.Release()
+			return fmt.Errorf("join: probing: %w", err)
+		}
+		var sel []int32
+		for r := 0; r < n; r++ {
+			found := false
+			if len(keys) == 0 {
+				found = e.b.n > 0
+			} else if id := ids[r]; id >= 0 && !hasNull(keys, r) {
+				found = e.b.head[id] >= 0
+			}
+			keep := false
+			switch e.o.Kind {
+			case Semi:
+				keep = found
+			case Anti:
+				keep = !found
+			case AntiNull:
+				keep = e.b.n == 0 || (!found && !buildNull && !hasNull(keys, r))
+			}
+			if keep {
+				sel = append(sel, int32(r))
+			}
+		}
+		err := e.sendRows(lb, sel)
+		lb.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sendRows sends the rows sel of b (the left columns only).
+func (e *emitter) sendRows(b arrow.RecordBatch, sel []int32) error {
+	if len(sel) == 0 {
+		return nil
+	}
+	schema := e.o.Schema.Arrow()
+	if len(sel) == int(b.NumRows()) {
+		return e.sendBatch(array.NewRecordBatch(schema, b.Columns(), b.NumRows()))
+	}
+	idx := indexArray(e.mem, sel)
+	defer idx.Release()
+	cols := make([]arrow.Array, 0, b.NumCols())
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	for _, c := range b.Columns() {
+		t, err := compute.TakeArray(e.ctx, c, idx)
+		if err != nil {
+			return fmt.Errorf("join: %w", err)
+		}
+		cols = append(cols, t)
+	}
+	return e.sendBatch(array.NewRecordBatch(schema, cols, int64(len(sel))))
 }

@@ -49,6 +49,10 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 	if q, err = rewriteUDAFs(cat, q); err != nil {
 		return nil, err
 	}
+	// IN (query) and EXISTS in WHERE are semi and anti joins (semijoin.go).
+	if q, err = planSemiJoins(cat, q, sc, p); err != nil {
+		return nil, err
+	}
 	st = &sql.Insert{At: st.At, Table: st.Table, Overwrite: st.Overwrite, Query: q}
 	if err := noAggregates(q.Where, "WHERE; filter groups with HAVING"); err != nil {
 		return nil, err

@@ -77,8 +77,9 @@ func (p *parser) parseComparison() Expr {
 			l = &Between{At: l.Pos(), X: l, Lo: lo, Hi: hi, Not: not}
 		case p.acceptKw("IN"):
 			p.expectOp("(")
-			if p.isKw("SELECT") {
-				p.fail(p.tok.pos, "IN (SELECT ...) subqueries are not supported by weir; list the values instead")
+			if p.isAnyKw("SELECT", "WITH", "VALUES") {
+				l = p.parseInQuery(l, not) // subquery.go
+				continue
 			}
 			l = &InList{At: l.Pos(), X: l, List: p.parseExprList(")"), Not: not}
 		case p.acceptKw("LIKE"):
@@ -208,7 +209,7 @@ func (p *parser) parsePrimary() Expr {
 		case "INTERVAL":
 			p.fail(t.pos, "INTERVAL literals are not supported by weir")
 		case "EXISTS":
-			p.fail(t.pos, "EXISTS subqueries are not supported by weir")
+			return p.parseExists() // subquery.go
 		case "ARRAY", "MAP":
 			if isOp(next, "[") {
 				p.next()
