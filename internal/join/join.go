@@ -64,6 +64,9 @@ type Op struct {
 	// RightSchema is the right input's, for the joins that output only
 	// the left columns (Semi, Anti, AntiNull).
 	RightSchema types.Schema
+	// SingleRow fails the join when the right input has more than one row
+	// (a scalar subquery).
+	SingleRow bool
 	// Text describes the join in plans, e.g. "on=[a = b]".
 	Text string
 }
@@ -221,6 +224,10 @@ func (o *Op) build(ctx context.Context, mem memory.Allocator, right <-chan arrow
 	}
 	if o.Kind == Right || o.Kind == Full {
 		b.matched = make([]bool, b.n)
+	}
+	if o.SingleRow && b.n > 1 {
+		b.release()
+		return nil, fmt.Errorf("a subquery used as a value gave %d rows; it may give at most one", b.n)
 	}
 	return b, nil
 }

@@ -53,6 +53,10 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 	if q, err = planSemiJoins(cat, q, sc, p); err != nil {
 		return nil, err
 	}
+	// (SELECT ...) values are joined in as hidden columns (scalarquery.go).
+	if q, sc, err = planScalarQueries(cat, q, sc, p); err != nil {
+		return nil, err
+	}
 	st = &sql.Insert{At: st.At, Table: st.Table, Overwrite: st.Overwrite, Query: q}
 	if err := noAggregates(q.Where, "WHERE; filter groups with HAVING"); err != nil {
 		return nil, err
@@ -91,7 +95,7 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 	for _, item := range st.Query.Items {
 		if item.Star {
 			for i, c := range sc {
-				if item.StarQualifier != "" && !strings.EqualFold(item.StarQualifier, c.qual) {
+				if item.StarQualifier != "" && !strings.EqualFold(item.StarQualifier, c.qual) || strings.HasPrefix(c.name, scalarPrefix) {
 					continue
 				}
 				outs = append(outs, &expr.Column{Index: i, Name: c.name, T: c.t})

@@ -178,8 +178,11 @@ func (p *parser) parsePrimary() Expr {
 		return p.parseIdentOrCall()
 	case tOp:
 		if t.val == "(" {
-			if isKw(p.peek(1), "SELECT") {
-				p.fail(p.peek(1).pos, "subqueries in expressions are not supported by weir")
+			if isKw(p.peek(1), "SELECT") || isKw(p.peek(1), "WITH") {
+				p.next()
+				q := &ScalarQuery{At: t.pos, Query: p.parseQuery()} // subquery.go
+				p.expectOp(")")
+				return q
 			}
 			p.next()
 			x := p.parseExpr()

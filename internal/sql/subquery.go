@@ -35,3 +35,13 @@ func (p *parser) parseExists() *Exists {
 	p.expectOp(")")
 	return e
 }
+
+// ScalarQuery is (query) as a value: the query gives one column and at most
+// one row (NULL when none).
+type ScalarQuery struct {
+	At    Pos
+	Query *Select
+}
+
+// Pos is where the '(' is.
+func (x *ScalarQuery) Pos() Pos { return x.At }
