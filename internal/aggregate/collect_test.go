@@ -25,7 +25,6 @@ func TestCollectRandom(t *testing.T) {
 		n         int64
 	}
 	want := map[string]*ref{}
-	var order []string
 	var batches []arrow.RecordBatch
 	for b := 0; b < 6; b++ {
 		n := rng.Intn(2000)
@@ -36,7 +35,6 @@ func TestCollectRandom(t *testing.T) {
 			key := string(rune('A' + k))
 			if want[key] == nil {
 				want[key] = &ref{}
-				order = append(order, key)
 			}
 			r := want[key]
 			r.n++

@@ -347,16 +347,6 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, est *outputEstimate, in <
 	}
 }
 
-// encodeElement encodes the input columns of rec as one data element.
-func encodeElement(enc *coder.Encoder, inputs []int, rec arrow.RecordBatch) ([]byte, error) {
-	cols := make([]arrow.Array, len(inputs))
-	for i, c := range inputs {
-		cols[i] = rec.Column(c)
-	}
-	el, _, err := encodeRows(enc, cols, 0, int(rec.NumRows()))
-	return el, err
-}
-
 // encodeRows encodes rows [from, to) of cols as one data element, or, when
 // they are over maxElementBytes, as many of the first of them as fit (at
 // least one); it returns the element and the number of rows in it.
