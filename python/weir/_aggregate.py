@@ -14,10 +14,9 @@ errors use.
 """
 
 import functools
-import inspect
 import traceback
 
-from weir._udf import UserDefinedFunction, UserDefinedFunctionWrapper, _to_type
+from weir._udf import UserDefinedFunction, UserDefinedFunctionWrapper, _arity, _to_type
 from weir.errors import FunctionError
 
 
@@ -183,19 +182,7 @@ class UserDefinedAggregateFunctionWrapper(UserDefinedFunctionWrapper):
         """(min, max) arguments of the SQL call; max is -1 for *args."""
         f = self._func if self._func_type == "pandas" else self._func.accumulate
         skip = 0 if self._func_type == "pandas" else 1  # the accumulator
-        try:
-            sig = inspect.signature(f)
-        except (TypeError, ValueError):
-            return 0, -1
-        lo = hi = 0
-        for p in sig.parameters.values():
-            if p.kind == p.VAR_POSITIONAL:
-                hi = -1
-            elif p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-                if hi >= 0:
-                    hi += 1
-                if p.default is p.empty:
-                    lo += 1
+        lo, hi = _arity(f)
         return max(lo - skip, 0), (hi - skip if hi >= 0 else -1)
 
     def describe(self):
