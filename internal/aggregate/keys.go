@@ -91,13 +91,20 @@ func (g *groups) newGroup(keys []arrow.Array, row int) int32 {
 	return id
 }
 
-func (g *groups) assignInts(col arrow.Array, ids []int32) error {
+// int64Values widens an integer-like key column into a buffer reused
+// across batches.
+func (g *groups) int64Values(col arrow.Array) ([]int64, error) {
 	n := col.Len()
 	if cap(g.vals) < n {
 		g.vals = make([]int64, n)
 	}
 	vals := g.vals[:n]
-	if err := toInt64(col, vals); err != nil {
+	return vals, toInt64(col, vals)
+}
+
+func (g *groups) assignInts(col arrow.Array, ids []int32) error {
+	vals, err := g.int64Values(col)
+	if err != nil {
 		return err
 	}
 	keys := []arrow.Array{col}
@@ -150,14 +157,20 @@ func (g *groups) assignStrings(col arrow.Array, ids []int32) {
 		}
 		ids[i] = id
 	}
+	eachString(col, lookup)
+}
+
+// eachString calls f with each value of a STRING or BINARY column, viewed
+// as a string without copying.
+func eachString(col arrow.Array, f func(i int, v string)) {
 	switch a := col.(type) {
 	case *array.String:
-		for i := range ids {
-			lookup(i, a.Value(i))
+		for i := 0; i < a.Len(); i++ {
+			f(i, a.Value(i))
 		}
 	case *array.Binary:
-		for i := range ids {
-			lookup(i, unsafeString(a.Value(i)))
+		for i := 0; i < a.Len(); i++ {
+			f(i, unsafeString(a.Value(i)))
 		}
 	}
 }
@@ -165,8 +178,9 @@ func (g *groups) assignStrings(col arrow.Array, ids []int32) {
 // unsafeString views b as a string without copying, for a map lookup.
 func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-func (g *groups) assignBytes(keys []arrow.Array, ids []int32) error {
-	n := len(ids)
+// encodeKeys encodes the key of each of n rows as bytes, column by column,
+// into buffers reused across batches.
+func (g *groups) encodeKeys(keys []arrow.Array, n int) ([][]byte, error) {
 	for len(g.enc) < n {
 		g.enc = append(g.enc, nil)
 	}
@@ -176,8 +190,16 @@ func (g *groups) assignBytes(keys []arrow.Array, ids []int32) error {
 	}
 	for _, k := range keys {
 		if err := encodeColumn(k, enc); err != nil {
-			return err
+			return nil, err
 		}
+	}
+	return enc, nil
+}
+
+func (g *groups) assignBytes(keys []arrow.Array, ids []int32) error {
+	enc, err := g.encodeKeys(keys, len(ids))
+	if err != nil {
+		return err
 	}
 	for i, e := range enc {
 		id, ok := g.bytes[string(e)]

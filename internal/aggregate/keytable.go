@@ -2,7 +2,6 @@ package aggregate
 
 import (
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // KeyTable gives each distinct key (one or more columns of the given Arrow
@@ -50,12 +49,8 @@ func (t *KeyTable) Find(keys []arrow.Array, ids []int32) error {
 	col := keys[0]
 	switch {
 	case g.ints != nil:
-		n := col.Len()
-		if cap(g.vals) < n {
-			g.vals = make([]int64, n)
-		}
-		vals := g.vals[:n]
-		if err := toInt64(col, vals); err != nil {
+		vals, err := g.int64Values(col)
+		if err != nil {
 			return err
 		}
 		nulls := col.NullN() > 0
@@ -79,29 +74,11 @@ func (t *KeyTable) Find(keys []arrow.Array, ids []int32) error {
 			}
 			ids[i] = id
 		}
-		switch a := col.(type) {
-		case *array.String:
-			for i := range ids {
-				find(i, a.Value(i))
-			}
-		case *array.Binary:
-			for i := range ids {
-				find(i, unsafeString(a.Value(i)))
-			}
-		}
+		eachString(col, find)
 	default:
-		n := len(ids)
-		for len(g.enc) < n {
-			g.enc = append(g.enc, nil)
-		}
-		enc := g.enc[:n]
-		for i := range enc {
-			enc[i] = enc[i][:0]
-		}
-		for _, k := range keys {
-			if err := encodeColumn(k, enc); err != nil {
-				return err
-			}
+		enc, err := g.encodeKeys(keys, len(ids))
+		if err != nil {
+			return err
 		}
 		for i, e := range enc {
 			id, ok := g.bytes[string(e)]
