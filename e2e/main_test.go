@@ -148,3 +148,28 @@ func workerProcesses() []string {
 	}
 	return out
 }
+
+// weirImports reads a Python file written for PyFlink and returns it with
+// its import lines changed as imports says (PyFlink's line -> weir's), the
+// only change allowed: a file naming pyflink anywhere else fails the test.
+func weirImports(t *testing.T, path string, imports map[string]string) string {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(src), "\n")
+	changed := 0
+	for i, l := range lines {
+		if w, ok := imports[l]; ok {
+			lines[i] = w
+			changed++
+		} else if strings.Contains(l, "pyflink") && !strings.HasPrefix(l, "#") {
+			t.Fatalf("line %d of %s names pyflink outside the imports: %q", i+1, path, l)
+		}
+	}
+	if changed != len(imports) {
+		t.Fatalf("changed %d import lines of %s, want %d", changed, path, len(imports))
+	}
+	return strings.Join(lines, "\n")
+}
