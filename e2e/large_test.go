@@ -84,27 +84,9 @@ CREATE TEMPORARY FUNCTION wide AS 'udfs.wide' LANGUAGE PYTHON;
 INSERT INTO snk SELECT a, wide(a) FROM src;`, rows-1), map[string]string{"udfs.py": largeUDFs})
 	peak := peakRSS(t, j)
 	t.Logf("engine peak RSS: %d KiB for %d MB of results", peak, rows*12288/1_000_000)
-	f, err := os.Open(onePart(t, filepath.Join(j.dir, "out.csv")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	i := 0
-	for sc.Scan() {
-		want := fmt.Sprintf("%d,%s", i, strings.Repeat(fmt.Sprintf("%06d", i), 2048))
-		if sc.Text() != want {
-			t.Fatalf("output line %d differs (%d bytes, want %d)", i+1, len(sc.Text()), len(want))
-		}
-		i++
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if i != rows {
-		t.Fatalf("output has %d rows, want %d", i, rows)
-	}
+	checkLines(t, filepath.Join(j.dir, "out.csv"), rows, 1<<20, func(i int) string {
+		return fmt.Sprintf("%d,%s", i, strings.Repeat(fmt.Sprintf("%06d", i), 2048))
+	})
 	if peak > 400<<10 {
 		t.Errorf("engine peak RSS %d KiB for 368 MB of results; want it bounded (< 400 MiB)", peak)
 	}
@@ -122,27 +104,9 @@ CREATE TEMPORARY FUNCTION twenty_mb AS 'udfs.twenty_mb' LANGUAGE PYTHON;
 INSERT INTO snk SELECT a, twenty_mb(a) FROM src;`, rows-1), map[string]string{"udfs.py": largeUDFs})
 	peak := peakRSS(t, j)
 	t.Logf("engine peak RSS: %d KiB for %d MiB of results", peak, rows*20)
-	f, err := os.Open(onePart(t, filepath.Join(j.dir, "out.csv")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 21<<20)
-	i := 0
-	for sc.Scan() {
-		want := fmt.Sprintf("%d,%s", i, strings.Repeat(string(rune('a'+i%26)), 20<<20))
-		if sc.Text() != want {
-			t.Fatalf("output line %d differs (%d bytes, want %d)", i+1, len(sc.Text()), len(want))
-		}
-		i++
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if i != rows {
-		t.Fatalf("output has %d rows, want %d", i, rows)
-	}
+	checkLines(t, filepath.Join(j.dir, "out.csv"), rows, 21<<20, func(i int) string {
+		return fmt.Sprintf("%d,%s", i, strings.Repeat(string(rune('a'+i%26)), 20<<20))
+	})
 	if peak > 300<<10 {
 		t.Errorf("engine peak RSS %d KiB for 400 MiB of results in values of 20 MiB; want it bounded (< 300 MiB)", peak)
 	}
@@ -161,25 +125,10 @@ CREATE TEMPORARY FUNCTION spread AS 'udfs.spread' LANGUAGE PYTHON;
 INSERT INTO snk SELECT a, i, s FROM src, LATERAL TABLE(spread(a)) AS T(i, s);`, inputs-1), map[string]string{"udfs.py": largeUDFs})
 	peak := peakRSS(t, j)
 	t.Logf("engine peak RSS: %d KiB for %d MB of results", peak, inputs*4)
-	f, err := os.Open(onePart(t, filepath.Join(j.dir, "out.csv")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	n := 0
-	for sc.Scan() {
+	checkLines(t, filepath.Join(j.dir, "out.csv"), inputs*400, 1<<20, func(n int) string {
 		a, i := n/400, n%400
-		want := fmt.Sprintf("%d,%d,%s", a, i, strings.Repeat(string(rune('a'+(a+i)%26)), 10000))
-		if sc.Text() != want {
-			t.Fatalf("output line %d differs: %.40q..., want %.40q...", n+1, sc.Text(), want)
-		}
-		n++
-	}
-	if n != inputs*400 {
-		t.Fatalf("output has %d rows, want %d", n, inputs*400)
-	}
+		return fmt.Sprintf("%d,%d,%s", a, i, strings.Repeat(string(rune('a'+(a+i)%26)), 10000))
+	})
 	if peak > 400<<10 {
 		t.Errorf("engine peak RSS %d KiB for 240 MB of results; want it bounded (< 400 MiB)", peak)
 	}
@@ -218,5 +167,31 @@ INSERT INTO snk SELECT a, enormous(a) FROM src;`, map[string]string{"udfs.py": l
 	}
 	if n := strings.Count(report, "over weir's limit"); n != 1 {
 		t.Errorf("the error is reported %d times, want once:\n%s", n, r.stderr)
+	}
+}
+
+// checkLines checks that the one part file of the table at path holds
+// exactly rows lines, line n being want(n); lines are at most maxLine bytes.
+func checkLines(t *testing.T, path string, rows, maxLine int, want func(n int) string) {
+	t.Helper()
+	f, err := os.Open(onePart(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), maxLine)
+	n := 0
+	for sc.Scan() {
+		if w := want(n); sc.Text() != w {
+			t.Fatalf("output line %d differs (%d bytes: %.40q..., want %d: %.40q...)", n+1, len(sc.Text()), sc.Text(), len(w), w)
+		}
+		n++
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != rows {
+		t.Fatalf("output has %d rows, want %d", n, rows)
 	}
 }
