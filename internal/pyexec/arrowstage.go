@@ -185,20 +185,7 @@ func (p *Pool) joinArrow(s *Stage, mem memory.Allocator, rec arrow.RecordBatch, 
 			release(results)
 			continue
 		}
-		src := rec
-		if n != rows {
-			src = rec.NewSlice(int64(done), int64(done+n))
-		}
-		cols := make([]arrow.Array, 0, len(s.Forward)+len(results))
-		for _, c := range s.Forward {
-			cols = append(cols, src.Column(c))
-		}
-		cols = append(cols, results...)
-		joined := array.NewRecordBatch(s.Output.Arrow(), cols, int64(n))
-		release(results)
-		if src != rec {
-			src.Release()
-		}
+		joined := s.joinRows(rec, done, n, results)
 		done += n
 		if err := send(joined); err != nil {
 			return err

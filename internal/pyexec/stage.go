@@ -550,21 +550,7 @@ func (p *Pool) joinScalar(s *Stage, dec *coder.Decoder, rec arrow.RecordBatch, p
 			dec.Release()
 			return fmt.Errorf("got %d or more result rows for %d input rows", done+n, rows)
 		}
-		src := rec
-		if n != rows {
-			src = rec.NewSlice(int64(done), int64(done+n))
-		}
-		results := dec.NewArrays()
-		cols := make([]arrow.Array, 0, len(s.Forward)+len(results))
-		for _, c := range s.Forward {
-			cols = append(cols, src.Column(c))
-		}
-		cols = append(cols, results...)
-		joined := array.NewRecordBatch(s.Output.Arrow(), cols, int64(n))
-		release(results)
-		if src != rec {
-			src.Release()
-		}
+		joined := s.joinRows(rec, done, n, dec.NewArrays())
 		done += n
 		if n == 0 {
 			joined.Release()
@@ -613,4 +599,22 @@ func encodedSizeHint(cols []arrow.Array, rows int) int {
 		}
 	}
 	return n
+}
+
+// joinRows builds the output batch of rows [from, from+n) of rec: its
+// forwarded columns, then results (n rows), which it releases.
+func (s *Stage) joinRows(rec arrow.RecordBatch, from, n int, results []arrow.Array) arrow.RecordBatch {
+	src := rec
+	if n != int(rec.NumRows()) {
+		src = rec.NewSlice(int64(from), int64(from+n))
+		defer src.Release()
+	}
+	cols := make([]arrow.Array, 0, len(s.Forward)+len(results))
+	for _, c := range s.Forward {
+		cols = append(cols, src.Column(c))
+	}
+	cols = append(cols, results...)
+	joined := array.NewRecordBatch(s.Output.Arrow(), cols, int64(n))
+	release(results)
+	return joined
 }
