@@ -258,16 +258,9 @@ func (e *emitter) probe(lb arrow.RecordBatch) error {
 	if n == 0 {
 		return nil
 	}
-	keys := make([]arrow.Array, len(e.o.LeftKeys))
-	for i, k := range e.o.LeftKeys {
-		keys[i] = lb.Column(k)
-	}
-	if cap(e.ids) < n {
-		e.ids = make([]int32, n)
-	}
-	ids := e.ids[:n]
-	if err := e.b.table.Find(keys, ids); err != nil {
-		return fmt.Errorf("join: probing: %w", err)
+	keys, ids, err := e.findIDs(lb)
+	if err != nil {
+		return err
 	}
 	if len(keys) == 0 && e.b.n > 0 {
 		for i := range ids {
@@ -460,17 +453,10 @@ func (e *emitter) semi(left <-chan arrow.RecordBatch) error {
 			continue
 		}
 		n := int(lb.NumRows())
-		keys := make([]arrow.Array, len(e.o.LeftKeys))
-		for i, k := range e.o.LeftKeys {
-			keys[i] = lb.Column(k)
-		}
-		if cap(e.ids) < n {
-			e.ids = make([]int32, n)
-		}
-		ids := e.ids[:n]
-		if err := e.b.table.Find(keys, ids); err != nil {
+		keys, ids, err := e.findIDs(lb)
+		if err != nil {
 			lb.Release()
-			return fmt.Errorf("join: probing: %w", err)
+			return err
 		}
 		var sel []int32
 		for r := 0; r < n; r++ {
@@ -493,7 +479,7 @@ func (e *emitter) semi(left <-chan arrow.RecordBatch) error {
 				sel = append(sel, int32(r))
 			}
 		}
-		err := e.sendRows(lb, sel)
+		err = e.sendRows(lb, sel)
 		lb.Release()
 		if err != nil {
 			return err
@@ -527,4 +513,23 @@ func (e *emitter) sendRows(b arrow.RecordBatch, sel []int32) error {
 		cols = append(cols, t)
 	}
 	return e.sendBatch(array.NewRecordBatch(schema, cols, int64(len(sel))))
+}
+
+// findIDs looks the key of each row of lb up in the build side's table; it
+// returns the key columns and, per row, the id of its key or -1 (in a buffer
+// reused across batches).
+func (e *emitter) findIDs(lb arrow.RecordBatch) ([]arrow.Array, []int32, error) {
+	n := int(lb.NumRows())
+	keys := make([]arrow.Array, len(e.o.LeftKeys))
+	for i, k := range e.o.LeftKeys {
+		keys[i] = lb.Column(k)
+	}
+	if cap(e.ids) < n {
+		e.ids = make([]int32, n)
+	}
+	ids := e.ids[:n]
+	if err := e.b.table.Find(keys, ids); err != nil {
+		return nil, nil, fmt.Errorf("join: probing: %w", err)
+	}
+	return keys, ids, nil
 }
