@@ -25,13 +25,14 @@ var allowed = map[string][]string{
 	"fnapi":       {"tmpdir"},
 	"worker":      {},
 	"pyexec":      {"types", "coder", "fnapi", "worker", "weirpb", "tmpdir", "config"},
-	"aggregate":   {"types"},
-	"sortop":      {"types"},
-	"join":        {"types", "aggregate"},
+	"spill":       {"tmpdir"},
+	"aggregate":   {"types", "spill"},
+	"sortop":      {"types", "spill"},
+	"join":        {"types", "aggregate", "spill"},
 	"plan":        {"types", "expr", "sql", "coder", "exec", "pyexec", "weirpb", "aggregate", "sortop", "join", "config"},
-	"job":         {"plan", "exec", "connector", "pyexec", "types", "suggest", "config"},
+	"job":         {"plan", "exec", "connector", "pyexec", "types", "suggest", "config", "spill"},
 	"conformance": {"sql", "plan", "job", "connector", "types"},
-	"gateway":     {"types", "sql", "plan", "job", "exec", "pyexec", "tmpdir", "config"},
+	"gateway":     {"types", "sql", "plan", "job", "exec", "connector", "pyexec", "tmpdir", "config"},
 }
 
 const module = "github.com/weir-dev/weir/internal/"

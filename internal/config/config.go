@@ -61,6 +61,9 @@ type Option struct {
 	// weir's differs.
 	Meaning string
 	Flink   string
+	// WeirOnly marks an option that Flink does not have: a job sent to a
+	// Flink cluster (execution.target remote) refuses it.
+	WeirOnly bool
 }
 
 // Keys of the options weir reads.
@@ -76,6 +79,14 @@ const (
 	ProgressTimeout     = "python.fn-execution.bundle.progress-timeout"
 	StartupTimeout      = "python.worker.startup-timeout"
 	GlobalJobParameters = "pipeline.global-job-parameters"
+	RuntimeMode         = "execution.runtime-mode"
+	// Where jobs run: weir's engine or a Flink cluster (cmd/weir --target,
+	// python/weir/_flink).
+	ExecutionTarget        = "execution.target"
+	RestAddress            = "rest.address"
+	RestPort               = "rest.port"
+	PythonClientExecutable = "python.client.executable"
+	ManagedMemory          = "taskmanager.memory.managed.size"
 )
 
 // Options is the table, in the README's order.
@@ -86,17 +97,25 @@ const (
 // elements in 250,000-row bundles are ~10% faster for one column, and keep
 // the engine under 150 MB for ten.
 var Options = []Option{
+	{Key: RuntimeMode, Kind: Enum, Default: "batch", Values: []string{"batch", "streaming"}, Meaning: "`batch`: final results of bounded input; `streaming`: a changelog (+I, -U, +U, -D) as rows arrive, unbounded sources run until cancelled (docs/CHANGELOG_MODEL.md)", Flink: "streaming"},
 	{Key: Parallelism, Kind: Int, Default: "1", Min: 1, Meaning: "number of Python worker processes"},
 	{Key: PythonExecutable, Kind: String, DefaultDoc: "`$WEIR_PYTHON` or `python3`", Meaning: "interpreter of the workers"},
 	{Key: PythonFiles, Kind: List, Meaning: "files, directories or zips put on the workers' path (also `--pyfiles`)"},
 	{Key: BundleSize, Kind: Int, Default: "250000", Min: 1, Meaning: "rows per bundle", Flink: "100000"},
 	{Key: BundleTime, Kind: Duration, Default: "1 s", Min: 1, Meaning: "a bundle closes this long after its first row"},
 	{Key: ArrowBatchSize, Kind: Int, Default: "25000", Min: 1, Meaning: "rows per batch, one Fn API data element (at most the bundle size)", Flink: "10000"},
-	{Key: BundlesInFlight, Kind: Int, Default: "2", Min: 1, Meaning: "bundles in flight per worker (backpressure bound)"},
+	{Key: BundlesInFlight, Kind: Int, Default: "2", Min: 1, Meaning: "bundles in flight per worker (backpressure bound)", WeirOnly: true},
 	{Key: GlobalJobParameters, Kind: Map, Meaning: "`k1:v1,k2:v2`, read by `FunctionContext.get_job_parameter`"},
-	{Key: MaxAttempts, Kind: Int, Default: "3", Min: 1, Meaning: "tries of one bundle whose worker dies before the job fails"},
-	{Key: ProgressTimeout, Kind: Duration, Default: "5 min", Min: 1, Meaning: "a bundle without progress this long fails the job, with the Python stacks"},
-	{Key: StartupTimeout, Kind: Duration, Default: "60 s", Min: 1, Meaning: "how long a worker may take to connect"},
+	{Key: MaxAttempts, Kind: Int, Default: "3", Min: 1, Meaning: "tries of one bundle whose worker dies before the job fails", WeirOnly: true},
+	{Key: ProgressTimeout, Kind: Duration, Default: "5 min", Min: 1, Meaning: "a bundle without progress this long fails the job, with the Python stacks", WeirOnly: true},
+	{Key: StartupTimeout, Kind: Duration, Default: "60 s", Min: 1, Meaning: "how long a worker may take to connect", WeirOnly: true},
+	{Key: ExecutionTarget, Kind: Enum, Values: []string{"local", "remote"}, Default: "local",
+		Meaning: "where jobs run: `local`, weir's engine; `remote`, the Flink cluster at `rest.address`:`rest.port`, through PyFlink (`weir sql --target flink://HOST:PORT` sets all three)"},
+	{Key: RestAddress, Kind: String, Meaning: "the Flink JobManager's REST address, for `execution.target` `remote`"},
+	{Key: RestPort, Kind: Int, Default: "8081", Min: 1, Meaning: "the Flink JobManager's REST port, for `execution.target` `remote`"},
+	{Key: PythonClientExecutable, Kind: String, Default: "python3", Meaning: "the Python with apache-flink that submits jobs to a Flink cluster", Flink: "`python`"},
+	{Key: ManagedMemory, Kind: MemorySize, DefaultDoc: "a quarter of the machine's memory",
+		Meaning: "memory a job's aggregations, joins and sorts share (equally) before they spill to local disk"},
 }
 
 var byKey = func() map[string]*Option {
@@ -186,6 +205,9 @@ func (o *Option) parse(v string) (any, error) {
 		}
 		return d, nil
 	case MemorySize:
+		if v == "" && o.DefaultDoc != "" {
+			return int64(0), nil // not set: the getter computes the default
+		}
 		n, err := ParseMemorySize(v)
 		if err != nil {
 			return bad(fmt.Errorf("want %s", MemoryFormat))
@@ -339,4 +361,17 @@ func (c *Config) Python() string {
 		return p
 	}
 	return "python3"
+}
+
+// WeirOnlyKeys returns the keys of the options that Flink does not have,
+// sorted: a job sent to a Flink cluster refuses them.
+func WeirOnlyKeys() []string {
+	var out []string
+	for _, o := range Options {
+		if o.WeirOnly {
+			out = append(out, o.Key)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

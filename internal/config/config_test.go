@@ -157,6 +157,10 @@ func TestTable(t *testing.T) {
 			c.List(o.Key)
 		case Map:
 			c.Map(o.Key)
+		case MemorySize:
+			if c.Bytes(o.Key) != 0 || c.ManagedBytes() <= 0 {
+				t.Errorf("Default().Bytes(%s) = %d, ManagedBytes() = %d", o.Key, c.Bytes(o.Key), c.ManagedBytes())
+			}
 		default:
 			t.Errorf("option %s: kind %s has no check here", o.Key, o.Kind)
 		}

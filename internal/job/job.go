@@ -83,6 +83,9 @@ type Settings struct {
 	// bundle's time without progress.
 	StartupTimeout  time.Duration
 	ProgressTimeout time.Duration
+	// ManagedMemory is what the job's aggregations, joins and sorts share
+	// before they spill, in bytes.
+	ManagedMemory int64
 }
 
 // ParseSettings resolves the options of a settings map (see
@@ -109,6 +112,7 @@ func FromConfig(c *config.Config) Settings {
 		MaxAttempts:     c.Int(config.MaxAttempts),
 		StartupTimeout:  c.Duration(config.StartupTimeout),
 		ProgressTimeout: c.Duration(config.ProgressTimeout),
+		ManagedMemory:   c.ManagedBytes(),
 	}
 	// A batch is one element of a bundle: it cannot be larger.
 	s.BatchRows = min(s.BatchRows, s.BundleRows)
@@ -189,6 +193,8 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 	cnt.started.Store(true)
 
 	startup := time.Since(start)
+	ctx, budget := withBudget(ctx, s.ManagedMemory, j.Steps)
+	defer budget.Close()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
