@@ -8,7 +8,11 @@
 // above every number and -0.0 below 0.0, as Java's Double.compare orders
 // them in Flink.
 //
-// sortop imports types only.
+// A full sort keeps its input within the memory budget in its context
+// (internal/spill): beyond it, it writes sorted runs to disk and merges them
+// at the end (external.go).
+//
+// sortop imports types and spill.
 package sortop
 
 import (
@@ -25,6 +29,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/weir-dev/weir/internal/spill"
 	"github.com/weir-dev/weir/internal/types"
 )
 
@@ -106,7 +111,15 @@ func (o *Op) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.Reco
 		return o.runLimit(ctx, in, out)
 	}
 	var pool []arrow.RecordBatch
-	poolRows := int64(0)
+	poolRows, poolBytes := int64(0), int64(0)
+	// A full sort beyond its memory budget spills sorted runs (external.go).
+	budget := spill.FromContext(ctx)
+	var ext *external
+	defer func() {
+		if ext != nil {
+			ext.remove()
+		}
+	}()
 	release := func() {
 		for _, b := range pool {
 			b.Release()
@@ -143,6 +156,18 @@ func (o *Op) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.Reco
 		}
 		pool = append(pool, b)
 		poolRows += b.NumRows()
+		if !o.topN() && budget != nil {
+			if poolBytes += spill.BatchBytes(b); poolBytes > budget.Bytes() {
+				if ext == nil {
+					ext = o.newExternal(budget)
+				}
+				err := ext.addRun(ctx, mem, pool, poolBytes)
+				pool, poolRows, poolBytes = nil, 0, 0
+				if err != nil {
+					return err
+				}
+			}
+		}
 		if o.topN() && poolRows > 2*keep+o.slack() {
 			// Keep only the best rows so far.
 			best, err := o.sorted(ctx, mem, pool, keep)
@@ -160,7 +185,15 @@ func (o *Op) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.Reco
 			}
 		}
 	}
-	if ctx.Err() != nil || len(pool) == 0 {
+	if ctx.Err() != nil {
+		return nil
+	}
+	if ext != nil {
+		p := pool
+		pool = nil
+		return ext.finish(ctx, mem, p, poolBytes, out)
+	}
+	if len(pool) == 0 {
 		return nil
 	}
 	limit := poolRows

@@ -65,6 +65,14 @@ const MinShare = 64 << 10
 // force spilling).
 func (b *Budget) WithBytes(bytes int64) *Budget { return &Budget{bytes: bytes, dir: b.dir} }
 
+// Files is the number of spill files created under b's directory so far
+// (tests check that an operator did spill).
+func (b *Budget) Files() int {
+	b.dir.mu.Lock()
+	defer b.dir.mu.Unlock()
+	return b.dir.seq
+}
+
 // Close removes the spill directory and everything in it; files created
 // after Close fail.
 func (b *Budget) Close() error {
