@@ -18,7 +18,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PY_SOURCES := $(shell find python/weir -name '*.py' -o -name '*.pyx' -o -name '*.pxd') python/pyproject.toml python/setup.py python/constraints.txt
 GO_SOURCES := $(shell find cmd internal -name '*.go') go.mod go.sum
 
-.PHONY: all setup build venv run test test-go test-python test-e2e wheel test-wheel bench fuzz lint proto clean conformance-record expressions-record
+.PHONY: all setup build venv run kafka test test-go test-python test-e2e wheel test-wheel bench fuzz lint proto clean conformance-record expressions-record
 
 all: setup
 
@@ -45,7 +45,11 @@ run: setup
 
 test: setup test-go test-python test-wheel
 
-test-go:
+# The Apache Kafka broker of the Kafka tests (internal/kafkatest), from Maven Central; about 20-50 s once.
+kafka:
+	scripts/kafka.sh
+
+test-go: kafka
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 40m ./...
 	$(GO) test -race -count=1 ./internal/pyexec ./internal/fnapi ./internal/worker
@@ -92,6 +96,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSplitElements$$' -fuzztime 30s ./internal/pyexec
 	$(GO) test -run '^$$' -fuzz '^FuzzOutputParts$$' -fuzztime 30s ./internal/pyexec
 	$(GO) test -run '^$$' -fuzz '^FuzzCSVSource$$' -fuzztime 30s ./internal/connector
+	$(GO) test -run '^$$' -fuzz '^FuzzJSONDecode$$' -fuzztime 30s ./internal/format
 
 # Static checks beyond go vet.
 lint:

@@ -1,0 +1,5 @@
+package format
+
+var csvOptions = []string{}
+
+func openCSV(f *Format, get Getter) error { return errNotYet("csv") }

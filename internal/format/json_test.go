@@ -1,0 +1,180 @@
+package format
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/weir-dev/weir/internal/types"
+)
+
+func fmtAny(v any) string { return fmt.Sprintf("%T(%v)", v, v) }
+
+func TestJSONGolden(t *testing.T) {
+	for _, std := range []string{"SQL", "ISO-8601"} {
+		f := mustOpen(t, "json", allTypes, map[string]string{"json.timestamp-format.standard": std})
+		b := batchOf(t, allTypes, allRows)
+		defer b.Release()
+		recs := encodeAll(t, f, b)
+		checkGolden(t, "json-"+std+".golden", append(bytes.Join(recs, []byte("\n")), '\n'))
+		got, err := decodeAll(f, allTypes, recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameRows(t, rowsOf(got), rowsOf(b))
+		got.Release()
+	}
+}
+
+func TestJSONIgnoreNullFields(t *testing.T) {
+	schema := types.Schema{{Name: "a", Type: types.INT}, {Name: "b", Type: types.STRING}}
+	f := mustOpen(t, "json", schema, map[string]string{"json.encode.ignore-null-fields": "true"})
+	b := batchOf(t, schema, [][]any{{nil, "x"}, {int32(1), nil}, {nil, nil}})
+	defer b.Release()
+	recs := encodeAll(t, f, b)
+	want := []string{`{"b":"x"}`, `{"a":1}`, `{}`}
+	for i := range want {
+		if string(recs[i]) != want[i] {
+			t.Errorf("row %d = %s, want %s", i, recs[i], want[i])
+		}
+	}
+}
+
+func TestJSONDecodeLenient(t *testing.T) {
+	schema := types.Schema{{Name: "i", Type: types.INT}, {Name: "b", Type: types.BOOLEAN}, {Name: "s", Type: types.STRING}, {Name: "d", Type: types.DECIMAL(5, 2)}}
+	f := mustOpen(t, "json", schema, nil)
+	recs := [][]byte{
+		[]byte(` {"i":" 7 ","b":"TRUE","s":{"x": [1, 2]},"d":"1.005","extra":1} `),
+		[]byte(`{"s":12.50}`),
+		nil, // a tombstone is skipped
+		[]byte(`{"i":1,"i":2}`),
+	}
+	got, err := decodeAll(f, schema, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Release()
+	want := [][]any{{int32(7), true, `{"x":[1,2]}`, "1.01"}, {nil, nil, "12.50", nil}, {int32(2), nil, nil, nil}}
+	rows := rowsOf(got)
+	if len(rows) != len(want) {
+		t.Fatalf("got %d rows, want %d", len(rows), len(want))
+	}
+	for i := range want {
+		for j := range want[i] {
+			g := rows[i][j]
+			if s, ok := want[i][j].(string); ok && j == 3 {
+				g = fmt.Sprint(textOf(rows[i][j], schema[j].Type))
+				if g != s {
+					t.Errorf("row %d col %d = %v, want %v", i, j, g, s)
+				}
+				continue
+			}
+			if fmtAny(g) != fmtAny(want[i][j]) {
+				t.Errorf("row %d col %d = %s, want %s", i, j, fmtAny(g), fmtAny(want[i][j]))
+			}
+		}
+	}
+}
+
+func textOf(v any, t types.T) string {
+	if v == nil {
+		return "<nil>"
+	}
+	return string(appendText(nil, v, t, standardSQL))
+}
+
+func TestJSONErrors(t *testing.T) {
+	schema := types.Schema{{Name: "id", Type: types.BIGINT.WithNullable(false)}, {Name: "name", Type: types.STRING}, {Name: "at", Type: types.TIMESTAMP(3)}}
+	cases := []struct {
+		rec, opt, want string
+	}{
+		{`{"id":1,"name":"x"`, "", "not JSON: unexpected end of JSON input"},
+		{`[1,2]`, "", "a JSON object was expected, not [1,2]"},
+		{`hello`, "", "not JSON: invalid character 'h'"},
+		{`{"id":"x1"}`, "", "field 'id': 'x1' is not a valid BIGINT"},
+		{`{"id":1.5}`, "", "field 'id': '1.5' is not a valid BIGINT"},
+		{`{"id":99999999999999999999}`, "", "field 'id': '99999999999999999999' is out of the range of BIGINT"},
+		{`{"name":"x"}`, "", "field 'id': NULL (or missing) in a NOT NULL column"},
+		{`{"id":1}`, "fail", "field 'name': missing from the record"},
+		{`{"id":1,"at":"2024-01-01T10:00:00"}`, "", "field 'at': '2024-01-01T10:00:00' is not a valid TIMESTAMP(3)"},
+		{`{"id":1,"at":[1]}`, "", "field 'at': a JSON array cannot be read as TIMESTAMP(3)"},
+	}
+	for _, c := range cases {
+		opts := map[string]string{}
+		if c.opt == "fail" {
+			opts["json.fail-on-missing-field"] = "true"
+		}
+		f := mustOpen(t, "json", schema, opts)
+		_, err := decodeAll(f, schema, [][]byte{[]byte(c.rec)})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("decode %s = %v, want an error containing %q", c.rec, err, c.want)
+		}
+		if _, ok := err.(*RecordError); err != nil && !ok {
+			t.Errorf("decode %s: error %T, want *RecordError", c.rec, err)
+		}
+		// With json.ignore-parse-errors the record is skipped instead.
+		if c.opt == "" {
+			f := mustOpen(t, "json", schema, map[string]string{"json.ignore-parse-errors": "true"})
+			got, err := decodeAll(f, schema, [][]byte{[]byte(c.rec), []byte(`{"id":5}`)})
+			if err != nil {
+				t.Fatalf("ignore-parse-errors: %v", err)
+			}
+			if got.NumRows() != 1 {
+				t.Errorf("ignore-parse-errors: decode %s gave %d rows, want the good one only", c.rec, got.NumRows())
+			}
+			got.Release()
+		}
+	}
+}
+
+func TestJSONOptionErrors(t *testing.T) {
+	schema := types.Schema{{Name: "a", Type: types.INT}}
+	for opts, want := range map[string]string{
+		"json.ignore-parse-errors=maybe":                                "format option 'json.ignore-parse-errors' = 'maybe': must be 'true' or 'false'",
+		"json.timestamp-format.standard=RFC":                            "must be 'SQL' or 'ISO-8601'",
+		"json.map-null-key.mode=x":                                      "must be 'FAIL', 'DROP' or 'LITERAL'",
+		"json.ignore-parse-errors=true,json.fail-on-missing-field=true": "cannot be set together",
+	} {
+		m := map[string]string{}
+		for _, kv := range strings.Split(opts, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			m[k] = v
+		}
+		_, err := Open("json", schema, func(k string) (string, bool) { v, ok := m[k]; return v, ok })
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Open(json, %s) = %v, want an error containing %q", opts, err, want)
+		}
+	}
+	if _, err := Open("json", types.Schema{{Name: "a", Type: types.ARRAY(types.INT)}}, nil); err == nil || !strings.Contains(err.Error(), "column 'a' of type ARRAY<INT>") {
+		t.Errorf("Open(json, ARRAY column) = %v, want a refusal naming the column", err)
+	}
+	if _, err := Open("xml", schema, nil); err == nil || !strings.Contains(err.Error(), "unknown format 'xml'; weir's formats are avro, csv, json, raw") {
+		t.Errorf("Open(xml) = %v", err)
+	}
+}
+
+// FuzzJSONDecode checks that no record panics the decoder, and that a record
+// that decodes encodes to one that decodes to the same row.
+func FuzzJSONDecode(f *testing.F) {
+	for _, s := range []string{`{"b":true,"i32":1,"s":"x","ts":"2024-01-01 00:00:00.5","dec":"1.5"}`, `{}`, `[]`, `{"f64":"NaN","bin":"AAE="}`, `{"d":"2024-02-30"}`, `{"t":"25:00:00"}`} {
+		f.Add([]byte(s))
+	}
+	fm := mustOpen(f, "json", allTypes, nil)
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		got, err := decodeAll(fm, allTypes, [][]byte{rec})
+		if err != nil {
+			if _, ok := err.(*RecordError); !ok {
+				t.Fatalf("error %T is not a *RecordError: %v", err, err)
+			}
+			return
+		}
+		defer got.Release()
+		again, err := decodeAll(fm, allTypes, encodeAll(t, fm, got))
+		if err != nil {
+			t.Fatalf("re-encoded row does not decode: %v", err)
+		}
+		defer again.Release()
+		sameRows(t, rowsOf(again), rowsOf(got))
+	})
+}
