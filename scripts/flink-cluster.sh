@@ -53,7 +53,7 @@ EOF
 env_for_scripts() {
   export JAVA_HOME; JAVA_HOME="$(java17)"
   export PATH="$JAVA_HOME/bin:$PATH"
-  export FLINK_CONF_DIR="$DIR/conf" FLINK_LOG_DIR="$DIR/log" FLINK_PID_DIR="$DIR/pid"
+  export FLINK_CONF_DIR="$DIR/conf" FLINK_LOG_DIR="$DIR/log" FLINK_PID_DIR="$DIR/pid" FLINK_LIB_DIR="$DIR/lib"
   # find-flink-home.sh asks this Python where pyflink is.
   export PYFLINK_PYTHON="$FLINK_PYTHON"
   FLINK_IDENT_STRING="weir"; export FLINK_IDENT_STRING
@@ -77,6 +77,11 @@ start() {
   local home; home="$(flink_home)"
   rm -rf "$DIR"; mkdir -p "$DIR/conf" "$DIR/log" "$DIR/pid" "$DIR/tmp"
   cp "$home"/conf/log4j*.properties "$home"/conf/logback*.xml "$DIR/conf/"
+  # Python functions run in operators of flink-python, which the package keeps
+  # in opt/: the cluster's lib is the package's plus that jar (as Flink's
+  # documentation says to set up a cluster for PyFlink jobs).
+  mkdir -p "$DIR/lib"
+  ln -s "$home"/lib/*.jar "$home"/opt/flink-python-*.jar "$DIR/lib/"
   local ports rpc rest
   ports="$(free_ports 2)"; rpc="${ports% *}"; rest="${ports#* }"
   # Flink's own java options (module opens) come from the shipped config.

@@ -69,7 +69,8 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `weir runs Flink SQL jobs with Python user-defined functions.
 
 Usage:
-  weir sql -f job.sql [--pyfiles a.py,dir,b.zip] [-D key=value ...] [--progress=auto|tty|plain|off] [-v]
+  weir sql -f job.sql [--pyfiles a.py,dir,b.zip] [-D key=value ...] [--target local|flink://HOST:PORT]
+           [--progress=auto|tty|plain|off] [-v]
   weir explain -f job.sql [--pyfiles ...] [-D key=value ...]
   weir bench flip121 [--rows N] [--columns M] [--workers W] [-D key=value ...]
   weir gateway [-D key=value ...]   (started by the weir.table Python package)
@@ -364,7 +365,7 @@ func python(settings map[string]string) string {
 
 func cmdSQL(args []string, stdout, stderr io.Writer, explain bool) int {
 	name := "weir sql"
-	synopsis := "weir sql -f job.sql [--pyfiles a.py,dir,b.zip] [-D key=value ...] [--progress=auto|tty|plain|off] [-v]"
+	synopsis := "weir sql -f job.sql [--pyfiles a.py,dir,b.zip] [-D key=value ...] [--target local|flink://HOST:PORT] [--progress=auto|tty|plain|off] [-v]"
 	if explain {
 		name = "weir explain"
 		synopsis = "weir explain -f job.sql [--pyfiles a.py,dir,b.zip] [-D key=value ...]"
@@ -376,6 +377,11 @@ func cmdSQL(args []string, stdout, stderr io.Writer, explain bool) int {
 		c.registerProgress(fs)
 	}
 	file := fs.String("f", "", "the SQL `file` to run (- for standard input)")
+	target := new(string)
+	if !explain {
+		fs.StringVar(target, "target", "", "where the job runs: `local` (weir's engine, the default) or flink://HOST:PORT,\n"+
+			"a Flink cluster's REST endpoint, through PyFlink (see python.client.executable)")
+	}
 	if code, ok := parseFlags(fs, c.normalize(args), synopsis, stdout, stderr); !ok {
 		return code
 	}
@@ -394,12 +400,19 @@ func cmdSQL(args []string, stdout, stderr io.Writer, explain bool) int {
 			return exitUsage
 		}
 	}
+	var flink *flinkTarget
+	var err error
+	if !explain {
+		if flink, err = targetOf(*target, c.finalSettings()); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+			return exitUsage
+		}
+	}
 	if err := c.checkFlagFiles(); err != nil {
 		fmt.Fprintf(stderr, "weir: %v\n", err)
 		return exitFailed
 	}
 	var src []byte
-	var err error
 	if *file == "-" {
 		src, err = io.ReadAll(os.Stdin)
 	} else {
@@ -413,6 +426,9 @@ func cmdSQL(args []string, stdout, stderr io.Writer, explain bool) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "weir: -f %s: %v\n", *file, err)
 		return exitFailed
+	}
+	if flink != nil {
+		return runOnFlink(flink, src, *file, c.finalSettings(), stdout, stderr)
 	}
 	var p job.Progress
 	if !explain {

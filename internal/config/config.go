@@ -79,6 +79,7 @@ const (
 	ProgressTimeout     = "python.fn-execution.bundle.progress-timeout"
 	StartupTimeout      = "python.worker.startup-timeout"
 	GlobalJobParameters = "pipeline.global-job-parameters"
+	LocalTimeZone       = "table.local-time-zone"
 	RuntimeMode         = "execution.runtime-mode"
 	// Where jobs run: weir's engine or a Flink cluster (cmd/weir --target,
 	// python/weir/_flink).
@@ -106,6 +107,7 @@ var Options = []Option{
 	{Key: ArrowBatchSize, Kind: Int, Default: "25000", Min: 1, Meaning: "rows per batch, one Fn API data element (at most the bundle size)", Flink: "10000"},
 	{Key: BundlesInFlight, Kind: Int, Default: "2", Min: 1, Meaning: "bundles in flight per worker (backpressure bound)", WeirOnly: true},
 	{Key: GlobalJobParameters, Kind: Map, Meaning: "`k1:v1,k2:v2`, read by `FunctionContext.get_job_parameter`"},
+	{Key: LocalTimeZone, Kind: String, Default: "default", Meaning: "session time zone of TIMESTAMP_LTZ, CURRENT_DATE, FROM_UNIXTIME, ...: a TZDB name (`America/New_York`), `GMT+08:00` or `UTC`; `default` is the system's zone"},
 	{Key: MaxAttempts, Kind: Int, Default: "3", Min: 1, Meaning: "tries of one bundle whose worker dies before the job fails", WeirOnly: true},
 	{Key: ProgressTimeout, Kind: Duration, Default: "5 min", Min: 1, Meaning: "a bundle without progress this long fails the job, with the Python stacks", WeirOnly: true},
 	{Key: StartupTimeout, Kind: Duration, Default: "60 s", Min: 1, Meaning: "how long a worker may take to connect", WeirOnly: true},

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -160,6 +161,10 @@ func TestTable(t *testing.T) {
 		case MemorySize:
 			if c.Bytes(o.Key) != 0 || c.ManagedBytes() <= 0 {
 				t.Errorf("Default().Bytes(%s) = %d, ManagedBytes() = %d", o.Key, c.Bytes(o.Key), c.ManagedBytes())
+			}
+		case Enum:
+			if c.String(o.Key) != o.Default || !slices.Contains(o.Values, o.Default) {
+				t.Errorf("Default().String(%s) = %q, want %q, one of %q", o.Key, c.String(o.Key), o.Default, o.Values)
 			}
 		default:
 			t.Errorf("option %s: kind %s has no check here", o.Key, o.Kind)

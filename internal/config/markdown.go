@@ -18,6 +18,9 @@ func Markdown() string {
 		if o.Flink != "" {
 			meaning += fmt.Sprintf(" (Flink: %s)", o.Flink)
 		}
+		if o.WeirOnly {
+			meaning += " (weir only: refused on a Flink target)"
+		}
 		kind := o.Kind.String()
 		if o.Kind == Enum {
 			kind = "`" + strings.Join(o.Values, "` \\| `") + "`"

@@ -11,7 +11,7 @@ from weir.row import Row
 from weir.table import _arrow
 from weir.table._gateway import EngineError, Gateway
 from weir.table._result import ResultKind, TableResult, TableSchema
-from weir.table.expressions import Expression, _Column, quote
+from weir.table.expressions import Expression, _Alias, _Call, _Column, quote
 from weir.types import DataType, RowType
 
 __all__ = ["EnvironmentSettings", "TableEnvironment", "TableConfig", "Table", "StatementSet", "GroupedTable"]
@@ -78,7 +78,10 @@ class TableConfig:
         return self
 
     def get(self, key, default_value=None):
-        return self._values.get(key, default_value)
+        """The session's value of key (set here, by SET, or at start), else
+        default_value."""
+        resp = self._env._gw.request({"op": "get_config", "name": key})
+        return resp["value"] if resp.get("found") else default_value
 
     def get_configuration(self):
         return dict(self._values)
@@ -113,6 +116,10 @@ class TableEnvironment:
     def create(environment_settings=None):
         if environment_settings is None:
             environment_settings = EnvironmentSettings.in_streaming_mode()
+        if environment_settings.get_configuration().get("execution.target", "local") == "remote":
+            from weir._flink.table import remote_environment  # a Flink cluster, through PyFlink
+
+            return remote_environment(environment_settings)
         return TableEnvironment(environment_settings)
 
     def get_config(self):
@@ -135,16 +142,24 @@ class TableEnvironment:
     # -- SQL ----------------------------------------------------------------
 
     def execute_sql(self, stmt):
-        """Run one SQL statement; a query's rows are in the result."""
-        resp, data = self._gw.request_with_body({"op": "execute_sql", "sql": stmt})
-        return self._result(resp, data)
+        """Run one SQL statement. A query's rows are fetched as they come,
+        while the result is iterated (collect); other statements have run
+        when this returns."""
+        stream = self._gw.stream({"op": "execute_sql", "sql": stmt, "fetch": "stream"})
+        resp = stream.header
+        if resp.get("kind") == "select":
+            return TableResult(TableSchema._of(resp["columns"]), stream=stream,
+                               streaming=self._settings.is_streaming_mode(), row_kind=bool(resp.get("row_kind")))
+        return self._result(resp, None)
 
     def _result(self, resp, data):
         kind = resp.get("kind")
         streaming = self._settings.is_streaming_mode()
         if kind == "select":
-            return TableResult(TableSchema._of(resp["columns"]), _arrow.from_ipc(data), streaming=streaming)
+            return TableResult(TableSchema._of(resp["columns"]), _arrow.from_ipc(data), streaming=streaming,
+                               row_kind=bool(resp.get("row_kind")))
         if kind == "insert":
+            _write_output(resp)
             return TableResult(TableSchema._of(resp["columns"]), rows=[[-1]], streaming=streaming,
                                insert=True)
         from weir.types import DataTypes
@@ -207,6 +222,9 @@ class TableEnvironment:
         if isinstance(schema, RowType):
             names = [f.name for f in schema.fields]
             types = [f.data_type for f in schema.fields]
+        elif schema is not None and all(isinstance(x, DataType) for x in schema):
+            names = [str(c) for c in pdf.columns]
+            types = list(schema)
         else:
             names = list(schema) if schema is not None else [str(c) for c in pdf.columns]
             types = [_arrow.type_of_arrow(f.type) for f in table.schema]
@@ -220,6 +238,39 @@ class TableEnvironment:
                           "columns": [{"name": n, "type": str(t)} for n, t in zip(names, types)]},
                          _arrow.to_ipc(table))
         return Table(self, source=name)
+
+    def from_path(self, path):
+        """The Table of a table or view the session knows by name."""
+        self._gw.request({"op": "schema", "sql": f"SELECT * FROM {quote(path)}"})
+        return Table(self, source=path)
+
+    # -- Python dependencies ------------------------------------------------
+
+    def add_python_file(self, file_path):
+        """Put a file, directory or zip on the workers' Python path."""
+        self._gw.request({"op": "add_python_file", "path": file_path})
+
+    def set_python_requirements(self, requirements_file_path, requirements_cache_dir=None):
+        """Install the packages of a requirements file for the workers: once
+        per file content and interpreter, into a cached directory that later
+        programs reuse ($WEIR_CACHE_DIR or ~/.cache/weir). With
+        requirements_cache_dir, only packages from that directory are
+        installed (no index)."""
+        import os
+        header = {"op": "set_python_requirements", "path": os.path.abspath(requirements_file_path)}
+        if requirements_cache_dir:
+            header["cache_dir"] = os.path.abspath(requirements_cache_dir)
+        return self._gw.request(header).get("cached", False)
+
+    def add_python_archive(self, archive_path, target_dir=None):
+        """Extract an archive (zip, tar, tar.gz) for the workers: it is found
+        at target_dir (the archive's name when not given) relative to their
+        working directory, which is also on their path."""
+        import os
+        header = {"op": "add_python_archive", "path": os.path.abspath(archive_path)}
+        if target_dir:
+            header["target"] = target_dir
+        self._gw.request(header)
 
     # -- views and functions ------------------------------------------------
 
@@ -247,9 +298,14 @@ class TableEnvironment:
     def _register_function(self, name, function):
         import cloudpickle
 
+        from weir._aggregate import AggregateFunction
         from weir._udf import UserDefinedFunctionWrapper
+        if isinstance(function, AggregateFunction):
+            # As PyFlink, an AggregateFunction instance declares its own types.
+            from weir.table.udf import udaf
+            function = udaf(function)
         if not isinstance(function, UserDefinedFunctionWrapper):
-            raise TypeError(f"{name}: want a function made with udf(...) or udtf(...), got {type(function).__name__}")
+            raise TypeError(f"{name}: want a function made with udf(...), udtf(...) or udaf(...), got {type(function).__name__}")
         self._gw.request({"op": "register_function", "name": name}, cloudpickle.dumps(function))
 
     def drop_temporary_function(self, path):
@@ -279,8 +335,10 @@ class TableEnvironment:
         return StatementSet(self)
 
 
+
 class StatementSet:
-    """Several INSERTs run together (one after the other in weir for now)."""
+    """Several INSERTs run as one job: planned together, run at the same
+    time, and committed together (a failure writes nothing)."""
 
     def __init__(self, env):
         self._env = env
@@ -299,158 +357,224 @@ class StatementSet:
         return "\n".join(self._env.explain_sql(s) for s in self._stmts)
 
     def execute(self):
-        names = []
-        for s in self._stmts:
-            r = self._env.execute_sql(s)
-            names += r.get_table_schema().get_field_names()
-        self._stmts = []
+        stmts, self._stmts = self._stmts, []
+        resp = self._env._gw.request({"op": "execute_statement_set", "statements": stmts})
+        _write_output(resp)
         from weir.types import DataTypes
+        names = [c["name"] for c in resp["columns"]]
         return TableResult(TableSchema(names, [DataTypes.BIGINT()] * len(names)), rows=[[-1] * len(names)],
                            streaming=self._env._settings.is_streaming_mode(), insert=True)
 
 
+def _write_output(resp):
+    """Print what the job's print sinks printed (Flink's print connector
+    writes to the program's stdout)."""
+    out = resp.get("output")
+    if out:
+        import sys
+        sys.stdout.write(out)
+        sys.stdout.flush()
+
+
 class Table:
-    """A table: a source, or a query over one. Operations compose SQL; one
-    that cannot extend the query (a select after a select, a filter after
-    a grouping) first computes the table as an anonymous view."""
+    """A table: a SQL query over the session's tables. Every operation
+    gives a new Table whose query reads this one's as a subquery, so a
+    Table API program runs as the one SQL query it stands for."""
 
     def __init__(self, env, source=None, query=None):
         self._env = env
-        self._source = source  # a table name
-        self._query = query  # SQL text of a query
-        self._where = []
-        self._items = None
-        self._group = None
-        self._order = None
-        self._limit = None
-        self._offset = None
-        self._distinct = False
-        self._view = None
+        self._source = source  # a table or view name, when the table is one
+        self._query = query if query is not None else f"SELECT * FROM {quote(source)}"
+        self._view = source
 
     # -- SQL of the table ---------------------------------------------------
 
     def _sql(self):
-        if self._query is not None:
-            return self._query
-        env = self._env
-        s = "SELECT " + ("DISTINCT " if self._distinct else "")
-        s += ", ".join(self._items) if self._items else "*"
-        s += " FROM " + quote(self._source)
-        if self._where:
-            s += " WHERE " + " AND ".join(f"({w})" for w in self._where)
-        if self._group:
-            s += " GROUP BY " + ", ".join(self._group)
-        if self._order:
-            s += " ORDER BY " + ", ".join(self._order)
-        if self._limit is not None:
-            s += f" LIMIT {self._limit}"
-        if self._offset:
-            s += f" OFFSET {self._offset}"
-        return s
+        return self._query
 
-    def _plain(self):
-        return (self._query is None and not self._where and self._items is None and self._group is None
-                and self._order is None and self._limit is None and not self._offset and not self._distinct)
+    def _from(self):
+        """This table as a FROM item."""
+        if self._source is not None:
+            return quote(self._source)
+        return f"({self._query}) AS {self._env._unnamed('_t')}"
 
     def _name(self):
-        """A table name holding this table's rows (computed once)."""
-        if self._query is None and self._plain():
-            return self._source
+        """A view name holding this table (registered on first use)."""
         if self._view is None:
             name = self._env._unnamed()
-            self._env._gw.request({"op": "create_view", "name": name, "sql": self._sql()})
+            self._env._gw.request({"op": "create_view", "name": name, "sql": self._query})
             self._view = name
         return self._view
 
-    def _derive(self):
-        """A copy to extend; a query is first computed as a view."""
-        if self._query is not None:
-            t = Table(self._env, source=self._name())
-            return t
-        t = Table(self._env, source=self._source)
-        t.__dict__.update({k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()
-                           if k not in ("_view",)})
-        return t
-
-    def _fresh(self):
-        return Table(self._env, source=self._name())
-
     def _x(self, e):
         if isinstance(e, str):
-            return e
+            # PyFlink 2 has no string expressions; a string names a column.
+            return quote(e)
         return e._sql(self._env)
+
+    def _new(self, query):
+        return Table(self._env, query=query)
 
     def __str__(self):
         return self._name()
 
+    def _field_names(self):
+        return self.get_schema().get_field_names()
+
     # -- operations ---------------------------------------------------------
 
+    def _expand(self, fields):
+        """Fields with with_columns/without_columns expanded to columns."""
+        from weir.table.expressions import _Columns
+        if not any(isinstance(f, _Columns) for f in fields):
+            return list(fields)
+        names = self._field_names()
+        out = []
+        for f in fields:
+            out += [_Column(n) for n in f.expand(names)] if isinstance(f, _Columns) else [f]
+        return out
+
     def select(self, *fields):
-        t = self._derive()
-        if t._items is not None or t._order is not None or t._limit is not None or t._distinct:
-            t = self._fresh()
-        t._items = [self._x(f) for f in fields]
-        return t
+        fields = self._expand(fields)
+        return self._new(f"SELECT {', '.join(self._x(f) for f in fields)} FROM {self._from()}")
 
     def add_columns(self, *fields):
-        return self.select(*([_Column(n) for n in self.get_schema().get_field_names()] + list(fields)))
+        return self.select(*([_Column(n) for n in self._field_names()] + list(fields)))
+
+    def add_or_replace_columns(self, *fields):
+        names = self._field_names()
+        new = {f._name(): f for f in fields if isinstance(f, Expression) and f._name()}
+        items = [new.pop(n) if n in new else _Column(n) for n in names]
+        return self.select(*(items + [f for f in fields if not (isinstance(f, Expression) and f._name() in names)]))
+
+    def drop_columns(self, *fields):
+        drop = {(f if isinstance(f, str) else f._name()) for f in fields}
+        names = self._field_names()
+        missing = drop - set(names)
+        if missing:
+            raise ValueError(f"drop_columns: no column {sorted(missing)[0]!r}; the table has {names}")
+        return self.select(*[_Column(n) for n in names if n not in drop])
+
+    def rename_columns(self, *fields):
+        renames = {}
+        for f in fields:
+            if not isinstance(f, _Alias) or not isinstance(f.e, _Column):
+                raise ValueError("rename_columns takes col('old').alias('new') expressions")
+            renames[f.e.name] = f.name
+        names = self._field_names()
+        missing = set(renames) - set(names)
+        if missing:
+            raise ValueError(f"rename_columns: no column {sorted(missing)[0]!r}; the table has {names}")
+        return self.select(*[_Column(n).alias(renames[n]) if n in renames else _Column(n) for n in names])
 
     def where(self, predicate):
-        t = self._derive()
-        if t._items is not None or t._order is not None or t._limit is not None or t._distinct:
-            t = self._fresh()
-        t._where.append(self._x(predicate))
-        return t
+        return self._new(f"SELECT * FROM {self._from()} WHERE {self._x(predicate)}")
 
     filter = where
 
     def alias(self, field, *fields):
         names = [field] + list(fields)
-        old = self.get_schema().get_field_names()
+        old = self._field_names()
+        if len(names) != len(old):
+            raise ValueError(f"alias: {len(names)} names for {len(old)} columns ({old})")
         return self.select(*[_Column(o).alias(n) for o, n in zip(old, names)])
 
     def distinct(self):
-        t = self._derive()
-        if t._distinct or t._order is not None or t._limit is not None:
-            t = self._fresh()
-        t._distinct = True
-        return t
+        return self._new(f"SELECT DISTINCT * FROM {self._from()}")
 
     def group_by(self, *fields):
-        return GroupedTable(self, [self._x(f) for f in fields])
+        return GroupedTable(self, [self._x(f) for f in self._expand(fields)])
 
     def order_by(self, *fields):
-        t = self._derive()
-        if t._order is not None or t._limit is not None:
-            t = self._fresh()
-        t._order = [self._x(f) for f in fields]
-        return t
+        return self._new(f"SELECT * FROM {self._from()} ORDER BY {', '.join(self._x(f) for f in fields)}")
 
     def limit(self, fetch, offset=0):
-        t = self._derive()
-        if t._limit is not None:
-            t = self._fresh()
-        t._limit, t._offset = fetch, offset
-        return t
+        q = f"SELECT * FROM {self._from()}"
+        if fetch is not None and fetch >= 0:
+            q += f" LIMIT {int(fetch)}"
+        if offset:
+            q += f" OFFSET {int(offset)}"
+        return self._new(q)
 
     def fetch(self, fetch):
         return self.limit(fetch)
 
     def offset(self, offset):
-        t = self._derive()
-        t._offset = offset
-        if t._limit is None:
-            t._limit = 2**62
-        return t
+        return self.limit(None, offset)
+
+    def join(self, right, join_predicate=None):
+        """Inner join; without a predicate, a cross join (filter it with where)."""
+        if join_predicate is None:
+            return self._new(f"SELECT * FROM {self._from()} CROSS JOIN {right._from()}")
+        return self._new(f"SELECT * FROM {self._from()} JOIN {right._from()} ON {self._x(join_predicate)}")
+
+    def _outer(self, kind, right, join_predicate):
+        if join_predicate is None:
+            join_predicate = "TRUE"
+        return self._new(f"SELECT * FROM {self._from()} {kind} JOIN {right._from()} ON {self._x(join_predicate)}")
+
+    def left_outer_join(self, right, join_predicate=None):
+        return self._outer("LEFT", right, join_predicate)
+
+    def right_outer_join(self, right, join_predicate):
+        return self._outer("RIGHT", right, join_predicate)
+
+    def full_outer_join(self, right, join_predicate):
+        return self._outer("FULL", right, join_predicate)
+
+    def _lateral(self, table_function_call):
+        call, names = table_function_call, None
+        if isinstance(call, _Alias):
+            call, names = call.e, call.names
+        if not isinstance(call, _Call):
+            raise TypeError("join_lateral takes a call of a table function, e.g. split(col('line')).alias('word')")
+        alias = self._env._unnamed("_f")
+        if names:
+            alias += "(" + ", ".join(quote(n) for n in names) + ")"
+        return f"LATERAL TABLE({call._sql(self._env)}) AS {alias}"
+
+    def join_lateral(self, table_function_call, join_predicate=None):
+        """Join each row with the rows a table function gives for it."""
+        lat = self._lateral(table_function_call)
+        if join_predicate is None:
+            return self._new(f"SELECT * FROM {self._from()}, {lat}")
+        return self._new(f"SELECT * FROM {self._from()} JOIN {lat} ON {self._x(join_predicate)}")
+
+    def left_outer_join_lateral(self, table_function_call, join_predicate=None):
+        """As join_lateral, keeping rows the function gives no rows for (NULLs)."""
+        lat = self._lateral(table_function_call)
+        on = "TRUE" if join_predicate is None else self._x(join_predicate)
+        return self._new(f"SELECT * FROM {self._from()} LEFT JOIN {lat} ON {on}")
+
+    def _set(self, op, right):
+        return self._new(f"SELECT * FROM {self._from()} {op} SELECT * FROM {right._from()}")
+
+    def union_all(self, right):
+        return self._set("UNION ALL", right)
+
+    def union(self, right):
+        return self._set("UNION", right)
+
+    def intersect(self, right):
+        return self._set("INTERSECT", right)
+
+    def intersect_all(self, right):
+        return self._set("INTERSECT ALL", right)
+
+    def minus(self, right):
+        return self._set("EXCEPT", right)
+
+    def minus_all(self, right):
+        return self._set("EXCEPT ALL", right)
 
     # -- results ------------------------------------------------------------
 
     def execute(self):
         return self._env.execute_sql(self._sql())
 
-    def execute_insert(self, table_path, overwrite=False):
+    def execute_insert(self, table_path_or_descriptor, overwrite=False):
         verb = "INSERT OVERWRITE" if overwrite else "INSERT INTO"
-        return self._env.execute_sql(f"{verb} {quote(table_path)} {self._sql()}")
+        return self._env.execute_sql(f"{verb} {quote(table_path_or_descriptor)} {self._sql()}")
 
     def to_pandas(self):
         resp, data = self._env._gw.request_with_body({"op": "execute_sql", "sql": self._sql()})
@@ -458,6 +582,8 @@ class Table:
         if t is None:
             import pandas as pd
             return pd.DataFrame(columns=[c["name"] for c in resp["columns"]])
+        if resp.get("row_kind"):
+            t = t.drop_columns([t.column_names[0]])
         return t.to_pandas()
 
     def get_schema(self):
@@ -473,14 +599,13 @@ class Table:
 
 
 class GroupedTable:
+    """A table grouped by keys; select gives one row per group."""
+
     def __init__(self, table, keys):
         self._table = table
         self._keys = keys
 
     def select(self, *fields):
-        t = self._table._derive()
-        if t._items is not None or t._group is not None or t._order is not None or t._limit is not None or t._distinct:
-            t = self._table._fresh()
-        t._group = list(self._keys)
-        t._items = [t._x(f) for f in fields]
-        return t
+        t = self._table
+        fields = t._expand(fields)
+        return t._new(f"SELECT {', '.join(t._x(f) for f in fields)} FROM {t._from()} GROUP BY {', '.join(self._keys)}")
