@@ -5,9 +5,11 @@
 // The right input is the build side: its rows are collected, then hashed by
 // their keys (aggregate.KeyTable, the hashing of GROUP BY keys). The left
 // input is the probe side and is streamed. The build side is held in memory
-// (no spilling yet). As in Flink, a row whose key has a NULL matches no row.
+// within the budget in the context (internal/spill); beyond it the join is a
+// grace hash join (grace.go). As in Flink, a row whose key has a NULL matches
+// no row.
 //
-// join imports types and aggregate.
+// join imports types, aggregate and spill.
 package join
 
 import (
@@ -20,6 +22,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/weir-dev/weir/internal/aggregate"
+	"github.com/weir-dev/weir/internal/spill"
 	"github.com/weir-dev/weir/internal/types"
 )
 
@@ -81,6 +84,16 @@ const outRows = 1 << 15
 // Run joins the batches of left with those of right (read to its end first)
 // and sends the joined rows to out. It consumes and releases every batch.
 func (o *Op) Run(ctx context.Context, mem memory.Allocator, left, right <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
+	if budget := spill.FromContext(ctx); budget != nil && len(o.RightKeys) > 0 && !o.SingleRow {
+		return o.runBounded(ctx, mem, budget, left, right, out, 0)
+	}
+	return o.runInMemory(ctx, mem, left, right, out, false)
+}
+
+// runInMemory joins with the whole build side (right) in memory.
+// partOfMany says the right input is one partition of a larger build side
+// that has rows and no NULL key (grace.go).
+func (o *Op) runInMemory(ctx context.Context, mem memory.Allocator, left, right <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch, partOfMany bool) error {
 	defer drain(left)
 	b, err := o.build(ctx, mem, right)
 	if err != nil {
@@ -88,7 +101,7 @@ func (o *Op) Run(ctx context.Context, mem memory.Allocator, left, right <-chan a
 		return err
 	}
 	defer b.release()
-	em := &emitter{o: o, mem: mem, ctx: ctx, out: out, b: b, nLeft: o.LeftWidth}
+	em := &emitter{o: o, mem: mem, ctx: ctx, out: out, b: b, nLeft: o.LeftWidth, partOfMany: partOfMany}
 	if o.Kind >= Semi {
 		return em.semi(left)
 	}
@@ -251,6 +264,9 @@ type emitter struct {
 	nLeft  int
 	li, ri []int32 // pairs; -1 is a missing side
 	ids    []int32
+	// partOfMany: b is one partition of a build side that has rows and no
+	// NULL key, which the null-aware anti join must know.
+	partOfMany bool
 }
 
 func (e *emitter) probe(lb arrow.RecordBatch) error {
@@ -473,7 +489,7 @@ func (e *emitter) semi(left <-chan arrow.RecordBatch) error {
 			case Anti:
 				keep = !found
 			case AntiNull:
-				keep = e.b.n == 0 || (!found && !buildNull && !hasNull(keys, r))
+				keep = (e.b.n == 0 && !e.partOfMany) || (!found && !buildNull && !hasNull(keys, r))
 			}
 			if keep {
 				sel = append(sel, int32(r))

@@ -36,7 +36,7 @@ func (b *Budget) Create(what string, schema *arrow.Schema) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
-	buf := bufio.NewWriterSize(f, 1<<20)
+	buf := bufio.NewWriterSize(f, 64<<10)
 	w := ipc.NewWriter(buf, ipc.WithSchema(schema), ipc.WithAllocator(allocator))
 	return &Writer{path: path, f: f, buf: buf, w: w, schema: schema}, nil
 }
@@ -107,7 +107,7 @@ func (f *File) Open(mem memory.Allocator) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
-	r, err := ipc.NewReader(bufio.NewReaderSize(fd, 1<<20), ipc.WithAllocator(mem), ipc.WithSchema(f.schema))
+	r, err := ipc.NewReader(bufio.NewReaderSize(fd, 64<<10), ipc.WithAllocator(mem), ipc.WithSchema(f.schema))
 	if err != nil {
 		fd.Close()
 		return nil, fmt.Errorf("spill: reading %s: %w", f.path, err)
