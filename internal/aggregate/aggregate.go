@@ -5,10 +5,12 @@
 // DISTINCT and with a FILTER) kept as typed per-group columns, with Flink's
 // result types and NULL rules.
 //
-// It runs in batch fashion: the result is emitted when the input ends.
-// Memory grows with the number of groups (spilling comes later).
+// It runs in batch fashion: the result is emitted when the input ends. The
+// groups stay within the memory budget in the context (internal/spill);
+// beyond it the rows of new keys spill to disk, partitioned by key, and are
+// aggregated partition by partition at the end (spill.go).
 //
-// aggregate imports types only.
+// aggregate imports types and spill.
 package aggregate
 
 import (
@@ -22,6 +24,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/weir-dev/weir/internal/spill"
 	"github.com/weir-dev/weir/internal/types"
 )
 
@@ -191,6 +194,9 @@ func (o *Op) String() string {
 // Run aggregates every batch of in and, when in is closed, sends the
 // groups' results to out. It releases the input batches.
 func (o *Op) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
+	if budget := spill.FromContext(ctx); budget != nil && len(o.Keys) > 0 {
+		return o.runBounded(ctx, mem, budget, in, out, 0)
+	}
 	st, err := o.newState(mem)
 	if err != nil {
 		drain(in)
