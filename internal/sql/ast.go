@@ -89,8 +89,14 @@ type Select struct {
 	// Where is nil when there is no WHERE clause.
 	Where Expr
 	// GroupBy is nil without GROUP BY; Having is nil without HAVING.
-	GroupBy []Expr
-	Having  Expr
+	// With GROUPING SETS, ROLLUP or CUBE, GroupBy lists every grouped
+	// expression once and GroupingSets the sets, each as indexes into
+	// GroupBy (groupingsets.go).
+	GroupBy      []Expr
+	GroupingSets [][]int
+	Having       Expr
+	// Windows are the named windows of a WINDOW clause (over.go).
+	Windows []NamedWindow
 	// OrderBy is nil without ORDER BY.
 	OrderBy []OrderItem
 	// Limit is the row count of LIMIT n or FETCH FIRST n ROWS ONLY, -1
@@ -302,11 +308,14 @@ type InList struct {
 	Not  bool
 }
 
-// Like is X [NOT] LIKE Pattern.
+// Like is X [NOT] LIKE Pattern [ESCAPE Escape], or X [NOT] SIMILAR TO
+// Pattern [ESCAPE Escape] when Similar is set; Escape is nil when absent.
 type Like struct {
 	At         Pos
 	X, Pattern Expr
+	Escape     Expr
 	Not        bool
+	Similar    bool
 }
 
 // FuncCall is a function call. Name is as written, its parts joined with '.'

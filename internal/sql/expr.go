@@ -82,14 +82,18 @@ func (p *parser) parseComparison() Expr {
 				continue
 			}
 			l = &InList{At: l.Pos(), X: l, List: p.parseExprList(")"), Not: not}
-		case p.acceptKw("LIKE"):
-			pat := p.parseConcat()
-			if p.isKw("ESCAPE") {
-				p.fail(p.tok.pos, "LIKE ... ESCAPE is not supported by weir; the escape character is always '\\'")
+		case p.isKw("LIKE"), p.isKw("SIMILAR"):
+			similar := p.acceptKw("SIMILAR")
+			if similar {
+				p.expectKw("TO")
+			} else {
+				p.next()
 			}
-			l = &Like{At: l.Pos(), X: l, Pattern: pat, Not: not}
-		case p.isKw("SIMILAR"):
-			p.fail(p.tok.pos, "SIMILAR TO is not supported by weir; use LIKE or REGEXP(...)")
+			like := &Like{At: l.Pos(), X: l, Pattern: p.parseConcat(), Not: not, Similar: similar}
+			if p.acceptKw("ESCAPE") {
+				like.Escape = p.parseConcat()
+			}
+			l = like
 		default:
 			return l
 		}
@@ -108,8 +112,15 @@ func (p *parser) parseIs(x Expr) Expr {
 		return &IsBool{At: x.Pos(), X: x, Value: true, Not: not}
 	case p.acceptKw("FALSE"):
 		return &IsBool{At: x.Pos(), X: x, Value: false, Not: not}
-	case p.isKw("DISTINCT"):
-		p.fail(p.tok.pos, "IS [NOT] DISTINCT FROM is not supported by weir")
+	case p.acceptKw("DISTINCT"):
+		p.expectKw("FROM")
+		op := "IS DISTINCT FROM"
+		if not {
+			op = "IS NOT DISTINCT FROM"
+		}
+		return &Binary{At: x.Pos(), Op: op, L: x, R: p.parseConcat()}
+	case p.isKw("JSON"):
+		return p.parseIsJSON(x, not) // json.go
 	}
 	p.failExpected("NULL, TRUE or FALSE after IS")
 	return nil
@@ -187,7 +198,7 @@ func (p *parser) parsePrimary() Expr {
 			p.next()
 			x := p.parseExpr()
 			p.expectOp(")")
-			return x
+			return p.parseIntervalOf(t.pos, x) // (a - b) DAY; temporal.go
 		}
 		if t.val == "*" {
 			p.fail(t.pos, "'*' is allowed only as a select item (SELECT * or SELECT t.*) and in COUNT(*)")
@@ -210,7 +221,7 @@ func (p *parser) parsePrimary() Expr {
 				return p.parseCast(true)
 			}
 		case "INTERVAL":
-			p.fail(t.pos, "INTERVAL literals are not supported by weir")
+			return p.parseInterval() // temporal.go
 		case "EXISTS":
 			return p.parseExists() // subquery.go
 		case "ARRAY", "MAP":
@@ -265,6 +276,9 @@ func (p *parser) parseIdentOrCall() Expr {
 		call.Filter = p.parseExpr()
 		p.expectOp(")")
 	}
+	if p.isOverStart() {
+		return p.parseOver(call) // over.go
+	}
 	return call
 }
 
@@ -290,6 +304,12 @@ func (p *parser) parseCallArgs(at Pos, name, upper string) *FuncCall {
 		p.acceptKw("ALL")
 	}
 	switch upper {
+	case "OVERLAY", "JSON_VALUE", "JSON_QUERY", "JSON_EXISTS", "JSON_OBJECT", "JSON_ARRAY":
+		call.Args = p.parseSpecialArgs(upper) // json.go
+		return call
+	case "EXTRACT", "FLOOR", "CEIL", "CEILING", "TIMESTAMPADD", "TIMESTAMPDIFF":
+		call.Args, _ = p.parseTemporalArgs(upper) // temporal.go
+		return call
 	case "TRIM":
 		call.Args = p.parseTrimArgs()
 		return call
