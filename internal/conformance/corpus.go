@@ -19,7 +19,9 @@
 //	1<TAB>5
 //
 // A statement block is set-up, run before every later query of the file
-// ("statement error" expects it to fail). A query block is "query <name>
+// ("statement error" expects it to fail); SET 'key' = 'value' there sets an
+// option for the later queries (table.local-time-zone, say; record.py gives
+// it to Flink's table config). A query block is "query <name>
 // [ordered] [streaming]", the SQL (one or more lines), "----", and the
 // result recorded
 // from Flink: a line with the column types as Flink spells them, then one

@@ -140,6 +140,9 @@ func appendJava(b []byte, a arrow.Array, i int, t types.T) []byte {
 	if a.DataType().ID() == arrow.NULL || a.IsNull(i) {
 		return append(b, "null"...)
 	}
+	if t.Kind == types.IntervalDayTime || t.Kind == types.IntervalYearMonth {
+		return exec.AppendInterval(b, intervalValue(a, i), t)
+	}
 	switch a := a.(type) {
 	case *array.Int8:
 		return strconv.AppendInt(b, int64(a.Value(i)), 10)
@@ -298,3 +301,11 @@ func (s *blackhole) Write(ctx context.Context, b arrow.RecordBatch) error {
 func (s *blackhole) Commit() error { return nil }
 func (s *blackhole) Abort(error)   {}
 func (s *blackhole) Rows() int64   { return s.rows }
+
+// intervalValue is an interval's months (int32) or milliseconds (int64).
+func intervalValue(a arrow.Array, i int) int64 {
+	if m, ok := a.(*array.Int32); ok {
+		return int64(m.Value(i))
+	}
+	return a.(*array.Int64).Value(i)
+}
