@@ -20,7 +20,6 @@ tabs. Rows of a query not marked `ordered` are sorted.
 """
 
 import os
-import re
 import struct
 import sys
 import time
@@ -135,20 +134,6 @@ def new_env(streaming=False):
     return tenv
 
 
-# SET 'key' = 'value' as a statement: Flink's TableEnvironment does not run
-# SET through execute_sql (only its SQL client does), so it goes to the
-# table config, as weir's SET goes to its session.
-SET_STATEMENT = re.compile(r"^\s*SET\s+'([^']*)'\s*=\s*'([^']*)'\s*;?\s*$", re.IGNORECASE)
-
-
-def run_statement(tenv, text):
-    m = SET_STATEMENT.match(text)
-    if m:
-        tenv.get_config().set(m.group(1), m.group(2))
-        return
-    tenv.execute_sql(text).wait()
-
-
 def record_file(path, jvm):
     lines = open(path, encoding="utf-8").read().split("\n")
     out = []
@@ -174,7 +159,7 @@ def record_file(path, jvm):
                 setup.append("\n".join(stmt))
             try:
                 for tenv in envs.values():
-                    run_statement(tenv, "\n".join(stmt))
+                    tenv.execute_sql("\n".join(stmt)).wait()
                 if want_error:
                     raise SystemExit(f"{path}: statement expected to fail succeeded: {' '.join(stmt)}")
             except Exception as e:  # noqa: BLE001
@@ -200,7 +185,7 @@ def record_file(path, jvm):
             if streaming not in envs:
                 envs[streaming] = new_env(streaming)
                 for st in setup:
-                    run_statement(envs[streaming], st)
+                    envs[streaming].execute_sql(st).wait()
             t0 = time.time()
             try:
                 types, rows = run_query(envs[streaming], jvm, "\n".join(q), streaming)

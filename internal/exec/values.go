@@ -36,9 +36,9 @@ func goType(t types.T) reflect.Type {
 		return reflect.TypeFor[int8]()
 	case types.SmallInt:
 		return reflect.TypeFor[int16]()
-	case types.Int, types.IntervalYearMonth:
+	case types.Int:
 		return reflect.TypeFor[int32]()
-	case types.BigInt, types.IntervalDayTime:
+	case types.BigInt:
 		return reflect.TypeFor[int64]()
 	case types.Boolean:
 		return reflect.TypeFor[bool]()

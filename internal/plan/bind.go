@@ -215,9 +215,6 @@ func (b *binder) bind(e sql.Expr) (expr.Expr, error) {
 		if z, ok, err := b.zoneCast(e.At, x, e.Type, e.Try); ok { // temporal.go
 			return z, err
 		}
-		if z, ok, err := b.zoneCast(e.At, x, e.Type, e.Try); ok { // temporal.go
-			return z, err
-		}
 		if !castable(x.Type(), e.Type) && !(isConstant(x) && (isNested(x.Type()) || isNested(e.Type)) && convertible(x.Type(), e.Type)) {
 			return nil, errAt(e.At, "cannot cast %s to %s", x.Type(), e.Type)
 		}
@@ -681,11 +678,6 @@ func charLengthFn(at sql.Pos, args []expr.Expr) (types.T, error) {
 }
 
 func (b *binder) call(e *sql.FuncCall) (expr.Expr, error) {
-	if b.cat.functions[strings.ToLower(e.Name)] == nil {
-		if x, ok, err := b.temporalCall(e); ok { // temporal.go
-			return x, err
-		}
-	}
 	if b.cat.functions[strings.ToLower(e.Name)] == nil {
 		if x, ok, err := b.temporalCall(e); ok { // temporal.go
 			return x, err
