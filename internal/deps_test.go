@@ -33,6 +33,7 @@ var allowed = map[string][]string{
 	"sortop":      {"types", "spill"},
 	"join":        {"types", "aggregate", "spill"},
 	"over":        {"types", "aggregate", "sortop"},
+	"stream":      {"types", "aggregate", "exec", "changelog"},
 	"plan":        {"types", "expr", "sql", "coder", "exec", "pyexec", "weirpb", "aggregate", "sortop", "join", "over", "config", "stream", "changelog"},
 	"job":         {"plan", "exec", "connector", "pyexec", "types", "suggest", "config", "spill", "changelog"},
 	"conformance": {"sql", "plan", "job", "connector", "types", "config", "changelog"},
