@@ -9,8 +9,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"github.com/weir-dev/weir/internal/changelog"
-	"github.com/weir-dev/weir/internal/config"
 	"github.com/weir-dev/weir/internal/connector"
 	"github.com/weir-dev/weir/internal/job"
 	"github.com/weir-dev/weir/internal/plan"
@@ -23,10 +21,7 @@ import (
 type Result struct {
 	Types []string
 	Rows  []string
-	// Changes is the changelog of a streaming run: "<kind>\t<row>" lines in
-	// the order the job emitted them.
-	Changes []string
-	Err     error
+	Err   error
 }
 
 // Run plans and runs c's set-up statements and query in weir, in-process,
@@ -37,13 +32,7 @@ func Run(ctx context.Context, c *Case) Result {
 	if err != nil {
 		return Result{Err: err}
 	}
-	// Flink's answers are recorded in UTC (record.py); a file's SET
-	// statements change the zone for its queries.
-	settings := map[string]string{config.LocalTimeZone: "UTC"}
-	if c.Streaming {
-		settings[config.RuntimeMode] = "streaming"
-	}
-	prog, err := (&plan.Planner{Settings: settings}).Plan(stmts)
+	prog, err := (&plan.Planner{}).Plan(stmts)
 	if err != nil {
 		return Result{Err: err}
 	}
@@ -55,12 +44,7 @@ func Run(ctx context.Context, c *Case) Result {
 	if _, err := job.Run(ctx, j, prog.Settings, job.Options{Sink: sink}); err != nil {
 		return Result{Err: err}
 	}
-	res := Result{Rows: sink.rows, Changes: sink.changes}
-	if sink.kinds {
-		if res.Rows, err = Materialize(sink.changes); err != nil {
-			return Result{Err: fmt.Errorf("conformance: %s: weir's changelog: %w", c.Name, err)}
-		}
-	}
+	res := Result{Rows: sink.rows}
 	for _, f := range j.Sink.Schema {
 		res.Types = append(res.Types, f.Type.String())
 	}
@@ -70,28 +54,20 @@ func Run(ctx context.Context, c *Case) Result {
 	return res
 }
 
-// collector is a sink that keeps the rows in the corpus's format, and the
-// changelog of batches that carry row kinds.
+// collector is a sink that keeps the rows in the corpus's format.
 type collector struct {
-	schema  types.Schema
-	mu      sync.Mutex
-	rows    []string
-	changes []string
-	kinds   bool // some batch carried row kinds
-	buf     []byte
+	schema types.Schema
+	mu     sync.Mutex
+	rows   []string
+	buf    []byte
 }
-
-// ConsumesChanges marks the collector as a sink that takes updates.
-func (s *collector) ConsumesChanges() {}
 
 func (s *collector) Write(_ context.Context, b arrow.RecordBatch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	kinds := changelog.Kinds(b)
-	s.kinds = s.kinds || kinds != nil
 	for r := 0; r < int(b.NumRows()); r++ {
 		var line []string
-		for c := 0; c < changelog.Data(b); c++ {
+		for c := 0; c < int(b.NumCols()); c++ {
 			col := b.Column(c)
 			if col.IsNull(r) || col.DataType().ID() == arrow.NULL {
 				line = append(line, "NULL")
@@ -100,9 +76,7 @@ func (s *collector) Write(_ context.Context, b arrow.RecordBatch) error {
 			s.buf = connector.AppendValue(s.buf[:0], col, r, s.schema[c].Type)
 			line = append(line, Escape(string(s.buf)))
 		}
-		row := strings.Join(line, "\t")
-		s.rows = append(s.rows, row)
-		s.changes = append(s.changes, changelog.At(kinds, r).String()+"\t"+row)
+		s.rows = append(s.rows, strings.Join(line, "\t"))
 	}
 	return nil
 }

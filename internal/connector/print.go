@@ -14,7 +14,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
-	"github.com/weir-dev/weir/internal/changelog"
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/types"
 )
@@ -36,8 +35,7 @@ import (
 //   - ARRAY as [1, 2], MAP as {k=v, k2=v2}, a nested ROW as +I[1, a];
 //   - NULL as null.
 //
-// The row kind is the batch's (internal/changelog): +I for a batch without
-// the row-kind column, else the column's -U, +U or -D.
+// Every row is an insertion (+I): weir's batches carry no row kinds yet.
 //
 // Options: 'print-identifier'; 'standard-error' = 'true' to write to the
 // process's standard error instead of the job's output; 'sink.parallelism'
@@ -94,16 +92,14 @@ func (s *printSink) Write(ctx context.Context, b arrow.RecordBatch) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	kinds := changelog.Kinds(b)
-	if changelog.Data(b) != len(s.schema) {
-		return fmt.Errorf("connector: print: batch has %d columns, the table has %d", changelog.Data(b), len(s.schema))
+	if int(b.NumCols()) != len(s.schema) {
+		return fmt.Errorf("connector: print: batch has %d columns, the table has %d", b.NumCols(), len(s.schema))
 	}
-	cols := b.Columns()[:len(s.schema)]
+	cols := b.Columns()
 	n := int(b.NumRows())
 	for i := 0; i < n; i++ {
 		line := append(s.line[:0], s.prefix...)
-		line = append(line, changelog.At(kinds, i).String()...)
-		line = append(line, '[')
+		line = append(line, "+I["...)
 		for j, c := range cols {
 			if j > 0 {
 				line = append(line, ", "...)

@@ -211,6 +211,9 @@ func (ev *evaluator) call(c *expr.Call, in *batch) (arrow.Array, error) {
 	case "UPPER", "LOWER", "CONCAT", "SUBSTRING", "CHAR_LENGTH", "TRIM":
 		return ev.stringFunc(c, ops, n)
 	}
+	if k, ok := kernels[c.Name]; ok {
+		return k(ev, c, ops, n) // kernels.go
+	}
 	return nil, fmt.Errorf("exec: unknown function %s in %s", c.Name, c)
 }
 

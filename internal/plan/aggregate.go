@@ -61,7 +61,7 @@ func isAggCall(e sql.Expr) bool {
 // aggregation. It returns q rewritten over the aggregation's output (its
 // HAVING as the WHERE; aggregate calls and grouped expressions replaced by
 // the output's columns) and the scope of that output.
-func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline, job *Job) (*sql.Select, scope, error) {
+func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Select, scope, error) {
 	b := &binder{cat: cat, scope: in}
 	var filter expr.Expr
 	if q.Where != nil {
@@ -137,11 +137,6 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline, job *Job)
 		pre = append(pre, k)
 		preNames = append(preNames, col.name)
 		post = append(post, col)
-	}
-	// GROUPING SETS, ROLLUP, CUBE and GROUPING() (groupingsets.go).
-	sets, q, post, err := groupingSets(cat, q, g, post)
-	if err != nil {
-		return nil, nil, err
 	}
 	global := len(groupBy) == 0
 	// With GROUP BY, DISTINCT applies to the projected groups: the
@@ -227,12 +222,8 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline, job *Job)
 	if err := p.finish(pre, preNames, filter); err != nil {
 		return nil, nil, err
 	}
-	if sets != nil {
-		p.addExpand(op, sets, len(groupBy)) // groupingsets.go
-	}
-	if err := p.addGroupAgg(cat, op, q.At, job); err != nil { // streaming.go
-		return nil, nil, err
-	}
+	p.steps = append(p.steps, Step{Op: op})
+	p.schema = op.Schema
 	// The input's columns are kept only to explain why one cannot be used.
 	g.hidden = in
 	if err := g.checkGrouped(out, post); err != nil {
@@ -509,8 +500,6 @@ func rewriteAST(x sql.Expr, f func(sql.Expr) sql.Expr) sql.Expr {
 		c := *e
 		c.X = rw(e.X)
 		return &c
-	case *sql.Over:
-		return rewriteOver(e, rw) // over.go
 	case *sql.Case:
 		c := *e
 		c.Operand = rw(e.Operand)

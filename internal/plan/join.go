@@ -79,9 +79,6 @@ func planJoin(cat *catalog, f *sql.Join, job *Job, p *pipeline) (scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	materializeSides(p, q) // streaming.go
-	// In streaming mode Flink's outer joins retract their NULL-padded rows.
-	p.changes = p.changes || cat.streaming && f.Type != sql.JoinInner && f.Type != sql.JoinCross
 	p.pyCols, p.inCols = q.pyCols, q.inCols
 	build.Steps = q.steps
 	build.Source.Schema = sourceSchema(build)

@@ -29,8 +29,6 @@ type catalog struct {
 	arity map[*expr.PyFunc][2]int
 	// views are the views declared with CREATE VIEW (view.go).
 	views map[string]*sql.CreateView
-	// streaming is set while a statement in streaming mode is planned.
-	streaming bool
 }
 
 func (c *catalog) table(name string) *Table {
@@ -71,7 +69,6 @@ func (p *Planner) Plan(stmts []sql.Statement) (*Program, error) {
 			if err != nil {
 				return nil, err
 			}
-			cat.streaming = streamingMode(settings)
 			job, err := planInsert(cat, st, params)
 			if err != nil {
 				return nil, err
@@ -83,7 +80,6 @@ func (p *Planner) Plan(stmts []sql.Statement) (*Program, error) {
 			if err != nil {
 				return nil, err
 			}
-			cat.streaming = streamingMode(settings)
 			job, err := planSelect(cat, st, params)
 			if err != nil {
 				return nil, err

@@ -214,8 +214,16 @@ func write(b *strings.Builder, n any) {
 	case *Like:
 		b.WriteString("(")
 		write(b, n.X)
-		b.WriteString(" " + not(n.Not) + "LIKE ")
+		op := "LIKE "
+		if n.Similar {
+			op = "SIMILAR TO "
+		}
+		b.WriteString(" " + not(n.Not) + op)
 		write(b, n.Pattern)
+		if n.Escape != nil {
+			b.WriteString(" ESCAPE ")
+			write(b, n.Escape)
+		}
 		b.WriteString(")")
 	case *FuncCall:
 		b.WriteString(n.Name + "(")
