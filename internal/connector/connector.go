@@ -1,9 +1,10 @@
 // Package connector opens weir's table sources and sinks by connector name,
 // with Flink's option names.
 //
-// Sources: datagen, filesystem (format csv) and literal VALUES rows. Sinks:
-// print, blackhole, filesystem (format csv; INSERT OVERWRITE replaces its
-// files). Every source and sink counts its rows (exec.Counter).
+// Sources: datagen, filesystem (format csv), kafka (kafka.go) and literal
+// VALUES rows. Sinks: print, blackhole, filesystem (format csv; INSERT
+// OVERWRITE replaces its files), kafka. Every source and sink counts its rows
+// (exec.Counter).
 //
 // connector imports types, expr, exec and arrow-go.
 package connector
@@ -27,8 +28,8 @@ import (
 const DefaultBatchSize = 8192
 
 var (
-	sourceConnectors = []string{"datagen", "filesystem"}
-	sinkConnectors   = []string{"blackhole", "filesystem", "print"}
+	sourceConnectors = []string{"datagen", "filesystem", "kafka"}
+	sinkConnectors   = []string{"blackhole", "filesystem", "kafka", "print"}
 )
 
 // OpenSource opens the source of a table declared WITH ('connector' = name,
@@ -47,6 +48,8 @@ func OpenSource(table string, schema types.Schema, options map[string]string, ba
 		return openDatagen(opts, schema, batchSize, mem)
 	case "filesystem":
 		return openFileSource(opts, schema, batchSize, mem)
+	case "kafka":
+		return openKafkaSource(opts, schema, batchSize, mem)
 	}
 	panic("unreachable")
 }
@@ -79,6 +82,8 @@ func OpenInsertSink(table string, schema types.Schema, options map[string]string
 		return &blackhole{}, nil
 	case "filesystem":
 		return openFileSink(opts, schema, overwrite)
+	case "kafka":
+		return openKafkaSink(opts, schema)
 	}
 	panic("unreachable")
 }

@@ -242,5 +242,3 @@ func clip(s string) string {
 	}
 	return s[:i] + "..."
 }
-
-func errNotYet(name string) error { return fmt.Errorf("format '%s' is not available yet", name) }

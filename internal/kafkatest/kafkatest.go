@@ -130,7 +130,7 @@ func Start() (*Broker, error) {
 	}
 }
 
-// Stop ends the broker's process group (SIGTERM, then SIGKILL after 10s)
+// Stop ends the broker's process group (SIGTERM, then SIGKILL after 3s: its data is thrown away)
 // and removes its directory. It is safe to call more than once.
 func (b *Broker) Stop() {
 	b.once.Do(func() {
@@ -139,7 +139,7 @@ func (b *Broker) Stop() {
 			syscall.Kill(-pgid, syscall.SIGTERM)
 			select {
 			case <-b.done:
-			case <-time.After(10 * time.Second):
+			case <-time.After(3 * time.Second):
 				syscall.Kill(-pgid, syscall.SIGKILL)
 				<-b.done
 			}
