@@ -46,6 +46,7 @@ func (o *Op) runBounded(ctx context.Context, mem memory.Allocator, budget *spill
 		}
 	}()
 	grown := int64(0) // what LISTAGG and $COLLECT keep of the input
+	var strs strSizes
 	for b := range in {
 		if ctx.Err() != nil {
 			b.Release()
@@ -53,8 +54,9 @@ func (o *Op) runBounded(ctx context.Context, mem memory.Allocator, budget *spill
 		}
 		if parts == nil {
 			grown += o.keptBytes(b)
+			strs.see(o, b)
 			err = st.add(b)
-			if err == nil && depth < aggDepth && st.bytes()+grown > budget.Bytes() {
+			if err == nil && depth < aggDepth && st.bytes()+grown+strs.kept(st.groups.n) > budget.Bytes() {
 				seed := uint64(depth+1) * 0xBF58476D1CE4E5B9
 				parts = budget.NewPartitions("aggregate", b.Schema(), o.Keys, seed, aggParts, mem)
 			}
@@ -198,6 +200,34 @@ func (s *state) addResident(ctx context.Context, b arrow.RecordBatch, parts *spi
 		other = nil // every row
 	}
 	return parts.AddRows(ctx, b, part, other)
+}
+
+// strSizes estimates the strings MIN, MAX, FIRST_VALUE and LAST_VALUE keep
+// (one per group each) from the mean length of their arguments.
+type strSizes struct{ bytes, rows int64 }
+
+func (s *strSizes) see(o *Op, b arrow.RecordBatch) {
+	any := false
+	for _, a := range o.Aggs {
+		switch a.Func {
+		case Min, Max, FirstValue, LastValue:
+			if c, ok := b.Column(a.Arg).(*array.String); ok && c.Len() > 0 {
+				s.bytes += int64(c.ValueOffset(c.Len()-1) + len(c.Value(c.Len()-1)) - c.ValueOffset(0))
+				any = true
+			}
+		}
+	}
+	if any {
+		s.rows += b.NumRows()
+	}
+}
+
+// kept is the estimate for n groups.
+func (s *strSizes) kept(n int32) int64 {
+	if s.rows == 0 {
+		return 0
+	}
+	return int64(n) * s.bytes / s.rows
 }
 
 // keptBytes is what LISTAGG and $COLLECT keep of b: the strings LISTAGG

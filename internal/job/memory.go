@@ -2,6 +2,9 @@ package job
 
 import (
 	"context"
+	"os"
+	"runtime/debug"
+	"sync"
 
 	"github.com/weir-dev/weir/internal/plan"
 	"github.com/weir-dev/weir/internal/spill"
@@ -12,6 +15,7 @@ import (
 // removes the job's spill directory.
 func withBudget(ctx context.Context, managed int64, steps []plan.Step) (context.Context, *spill.Budget) {
 	b := spill.New(managed)
+	limitGoHeap(managed)
 	return spill.WithBudget(ctx, b.Share(memoryOperators(steps))), b
 }
 
@@ -29,4 +33,27 @@ func memoryOperators(steps []plan.Step) int {
 		}
 	}
 	return n
+}
+
+// limitGoHeap asks Go's garbage collector to keep the heap within what the
+// operators may hold (their managed memory, and as much again for the
+// copies they make while sorting, hashing and merging) plus room for the
+// batches in flight, unless GOMEMLIMIT set a limit. It only ever raises a
+// limit it set itself, so that concurrent jobs do not starve one another.
+func limitGoHeap(managed int64) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	want := 2*managed + 96<<20
+	heapLimit.Lock()
+	defer heapLimit.Unlock()
+	if want > heapLimit.set {
+		heapLimit.set = want
+		debug.SetMemoryLimit(want)
+	}
+}
+
+var heapLimit struct {
+	sync.Mutex
+	set int64
 }

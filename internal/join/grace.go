@@ -37,13 +37,15 @@ func (o *Op) runBounded(ctx context.Context, mem memory.Allocator, budget *spill
 		}
 		held = nil
 	}
+	// Half the budget: the build side is hashed from a copy of its batches.
+	limit := budget.Bytes() / 2
 	for b := range right {
 		if ctx.Err() != nil {
 			b.Release()
 			continue
 		}
 		held = append(held, b)
-		if size += spill.BatchBytes(b); size > budget.Bytes() && depth < graceDepth {
+		if size += spill.BatchBytes(b); size > limit && depth < graceDepth {
 			break
 		}
 	}
@@ -53,7 +55,7 @@ func (o *Op) runBounded(ctx context.Context, mem memory.Allocator, budget *spill
 		drain(left)
 		return nil
 	}
-	if size <= budget.Bytes() || depth >= graceDepth {
+	if size <= limit || depth >= graceDepth {
 		// It fits (or cannot be split further): the in-memory join.
 		ch := make(chan arrow.RecordBatch, len(held))
 		for _, b := range held {

@@ -157,7 +157,8 @@ func (o *Op) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.Reco
 		pool = append(pool, b)
 		poolRows += b.NumRows()
 		if !o.topN() && budget != nil {
-			if poolBytes += spill.BatchBytes(b); poolBytes > budget.Bytes() {
+			// Half the budget: a run is sorted from a copy of the pool.
+			if poolBytes += spill.BatchBytes(b); poolBytes > budget.Bytes()/2 {
 				if ext == nil {
 					ext = o.newExternal(budget)
 				}
