@@ -1,7 +1,6 @@
 package aggregate
 
 import (
-	"context"
 	"fmt"
 	"math/rand"
 	"testing"
@@ -66,7 +65,7 @@ func BenchmarkGroupBy(b *testing.B) {
 						}
 						close(in)
 					}()
-					if err := op.Run(context.Background(), mem, in, out); err != nil {
+					if err := op.Run(benchContext(), mem, in, out); err != nil {
 						b.Fatal(err)
 					}
 					close(out)

@@ -1,7 +1,6 @@
 package join
 
 import (
-	"context"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -67,7 +66,7 @@ func BenchmarkHashJoin10Mx1M(b *testing.B) {
 			}
 			done <- n
 		}()
-		if err := op.Run(context.Background(), mem, lc, rc, out); err != nil {
+		if err := op.Run(benchContext(), mem, lc, rc, out); err != nil {
 			b.Fatal(err)
 		}
 		close(out)

@@ -1,7 +1,6 @@
 package sortop
 
 import (
-	"context"
 	"fmt"
 	"math/rand"
 	"testing"
@@ -50,7 +49,7 @@ func BenchmarkSort(b *testing.B) {
 					}
 					close(in)
 				}()
-				if err := op.Run(context.Background(), mem, in, out); err != nil {
+				if err := op.Run(benchContext(), mem, in, out); err != nil {
 					b.Fatal(err)
 				}
 				close(out)
