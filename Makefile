@@ -18,7 +18,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PY_SOURCES := $(shell find python/weir -name '*.py' -o -name '*.pyx' -o -name '*.pxd') python/pyproject.toml python/setup.py python/constraints.txt
 GO_SOURCES := $(shell find cmd internal -name '*.go') go.mod go.sum
 
-.PHONY: all setup build venv run kafka test test-go test-python test-e2e test-spill wheel test-wheel bench fuzz lint proto clean conformance-record expressions-record
+.PHONY: all setup build venv run kafka test test-go test-python test-e2e test-flink test-spill wheel test-wheel bench fuzz lint proto clean conformance-record expressions-record
 
 all: setup
 
@@ -79,6 +79,13 @@ test-wheel: wheel
 # Options go in BENCH_ARGS, e.g. make bench BENCH_ARGS="--quick" or "--skip-pyflink --rows 20000000".
 bench: setup
 	$(VPY) bench/run.py $(BENCH_ARGS)
+
+# The Flink target on a real cluster: a standalone Flink 2.3 (JobManager and two TaskManagers on loopback,
+# from apache-flink's scripts, Java 17) runs the e2e suite's scalar, table-function and aggregate jobs beside
+# weir; rows, job states and times go to testdata/flink-target/results.txt (scripts/test-flink.sh).
+test-flink: setup
+	test -x bench/.venv-pyflink/bin/python || { $(PYTHON) -m venv bench/.venv-pyflink && PIP_CONSTRAINT= bench/.venv-pyflink/bin/pip install --quiet -r bench/requirements-pyflink.txt; }
+	scripts/test-flink.sh
 
 # Records Flink 2.3's answers to the conformance corpus (testdata/conformance; format in
 # internal/conformance/corpus.go) with PyFlink in bench's venv; `make test` checks weir against them.

@@ -150,7 +150,19 @@ seq = udf(lambda: next(_counter), result_type='BIGINT', deterministic=False)
 // TestFunctionForms: every way of declaring a scalar function computes the
 // same thing through the real workers.
 func TestFunctionForms(t *testing.T) {
-	sqlText := `CREATE TABLE snk (d BIGINT, l BIGINT, o BIGINT, p BIGINT, i BIGINT, i2 BIGINT, c BIGINT, v BIGINT, w1 STRING, w2 STRING, ty STRING, s1 BIGINT, s2 BIGINT) WITH ('connector' = 'print');
+	forImpls(t, func(t *testing.T, cython string) {
+		r, _ := jobIn(t, cython, formsSQL, map[string]string{"udfs.py": formsUDFs})
+		r.mustSucceed(t)
+		wantLines(t, r,
+			"+I[3, 3, 103, 1003, 10003, 20003, -1, 10, 1-, 1+, int:1/float:2.0, 1, 2]",
+			"+I[35, 35, 135, 1035, 10035, 20035, -45, 42, -5-, -5+, int:-5/float:40.0, 3, 4]",
+			"+I[4294967294, 4294967294, 4294967394, 4294968294, 4294977294, 4294987294, 0, 4294967301, 2147483647-, 2147483647+, int:2147483647/float:2147483647.0, 5, 6]",
+		)
+	})
+}
+
+// formsSQL calls every function of formsUDFs.
+const formsSQL = `CREATE TABLE snk (d BIGINT, l BIGINT, o BIGINT, p BIGINT, i BIGINT, i2 BIGINT, c BIGINT, v BIGINT, w1 STRING, w2 STRING, ty STRING, s1 BIGINT, s2 BIGINT) WITH ('connector' = 'print');
 CREATE TEMPORARY FUNCTION seq AS 'udfs.seq' LANGUAGE PYTHON;
 CREATE TEMPORARY FUNCTION add_def AS 'udfs.add_def' LANGUAGE PYTHON;
 CREATE TEMPORARY FUNCTION add_lambda AS 'udfs.add_lambda' LANGUAGE PYTHON;
@@ -165,16 +177,6 @@ CREATE TEMPORARY FUNCTION typed AS 'udfs.typed' LANGUAGE PYTHON;
 INSERT INTO snk SELECT add_def(a, b), add_lambda(a, b), add_object(a, b), add_partial(a, b), add_instance(a, b), add_instance2(a, b),
   sub_class(a, b), total(a, b, 7, CAST(NULL AS INT)), with_default(a), with_default(a, '+'), typed(a, b), seq(), seq()
 FROM (VALUES (1, 2), (-5, 40), (2147483647, 2147483647)) AS t(a, b);`
-	forImpls(t, func(t *testing.T, cython string) {
-		r, _ := jobIn(t, cython, sqlText, map[string]string{"udfs.py": formsUDFs})
-		r.mustSucceed(t)
-		wantLines(t, r,
-			"+I[3, 3, 103, 1003, 10003, 20003, -1, 10, 1-, 1+, int:1/float:2.0, 1, 2]",
-			"+I[35, 35, 135, 1035, 10035, 20035, -45, 42, -5-, -5+, int:-5/float:40.0, 3, 4]",
-			"+I[4294967294, 4294967294, 4294967394, 4294968294, 4294977294, 4294987294, 0, 4294967301, 2147483647-, 2147483647+, int:2147483647/float:2147483647.0, 5, 6]",
-		)
-	})
-}
 
 const openCloseUDFs = `import os
 from weir import udf, ScalarFunction
@@ -595,6 +597,17 @@ one = udtf(lambda form, n: ONE[form](n), result_types=['STRING'])
 // function, nothing — through CROSS and LEFT joins (a LEFT join keeps the
 // input rows without results, padded with NULLs; a CROSS join drops them).
 func TestTableFunctionForms(t *testing.T) {
+	script, want := tableFormsJob()
+	forImpls(t, func(t *testing.T, cython string) {
+		r, _ := jobIn(t, cython, script, map[string]string{"udfs.py": tableFormsUDFs})
+		r.mustSucceed(t)
+		wantLines(t, r, want...)
+	})
+}
+
+// tableFormsJob is the script that calls every form of tableFormsUDFs and
+// its rows, in order.
+func tableFormsJob() (script string, want []string) {
 	forms := []struct {
 		name string
 		two  bool
@@ -619,7 +632,7 @@ func TestTableFunctionForms(t *testing.T) {
 	}
 	// Two-column forms through a LEFT join, one-column forms through a
 	// CROSS join (each join kind with forms that give no rows).
-	var values2, values1, want []string
+	var values2, values1 []string
 	for _, f := range forms {
 		for n := 0; n < 3; n++ {
 			v := fmt.Sprintf("('%s', %d)", f.name, n)
@@ -647,19 +660,15 @@ func TestTableFunctionForms(t *testing.T) {
 	}
 	// The LEFT join's rows come in input order: put the NULL-padded ones in place.
 	want = orderLike(want, values2, values1)
-	script := fmt.Sprintf(`SET 'pipeline.global-job-parameters' = 'word:w';
+	script = fmt.Sprintf(`SET 'pipeline.global-job-parameters' = 'word:w';
 CREATE TABLE s2 (form STRING, n INT, a INT, b STRING) WITH ('connector' = 'print');
 CREATE TABLE s1 (form STRING, n INT, a STRING) WITH ('connector' = 'print');
 CREATE TEMPORARY FUNCTION two AS 'udfs.two' LANGUAGE PYTHON;
-CREATE TEMPORARY FUNCTION one AS 'udfs.one' LANGUAGE PYTHON;
+CREATE TEMPORARY FUNCTION one_column AS 'udfs.one' LANGUAGE PYTHON;
 INSERT INTO s2 SELECT form, n, a, b FROM (VALUES %[1]s) AS t(form, n) LEFT JOIN LATERAL TABLE(two(form, n)) AS T(a, b) ON TRUE;
-INSERT INTO s1 SELECT form, n, a FROM (VALUES %[2]s) AS t(form, n) CROSS JOIN LATERAL TABLE(one(form, n)) AS T(a);`,
+INSERT INTO s1 SELECT form, n, a FROM (VALUES %[2]s) AS t(form, n) CROSS JOIN LATERAL TABLE(one_column(form, n)) AS T(a);`,
 		strings.Join(values2, ", "), strings.Join(values1, ", "))
-	forImpls(t, func(t *testing.T, cython string) {
-		r, _ := jobIn(t, cython, script, map[string]string{"udfs.py": tableFormsUDFs})
-		r.mustSucceed(t)
-		wantLines(t, r, want...)
-	})
+	return script, want
 }
 
 // orderLike sorts rows "+I[form, n, ...]" by the position of "('form', n)"

@@ -105,7 +105,11 @@ func weirPackage(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("finding weir's Python package with %s (set $WEIR_PYTHON to the Python weir is installed in): %w", py, err)
 	}
-	return strings.TrimSpace(string(out)), nil
+	pkg := strings.TrimSpace(string(out))
+	if _, err := os.Stat(filepath.Join(pkg, "_flink", "client.py")); err != nil {
+		return "", fmt.Errorf("weir's Python package in %s has no Flink client (weir/_flink): it is older than this engine; reinstall weir there", pkg)
+	}
+	return pkg, nil
 }
 
 // runOnFlink submits the script src to the cluster t through the client
@@ -120,6 +124,10 @@ func runOnFlink(t *flinkTarget, src []byte, file string, settings map[string]str
 	client := config.Default().String(config.PythonClientExecutable)
 	if v := settings[config.PythonClientExecutable]; v != "" {
 		client = v
+	}
+	if _, err := exec.LookPath(client); err != nil {
+		fmt.Fprintf(stderr, "weir: --target %s: python.client.executable '%s' was not found; set -D python.client.executable=/path/to/python, a Python with apache-flink 2.3 (pip install apache-flink==2.3.0, in a virtualenv of its own: its pins conflict with weir's)\n", t, client)
+		return exitFailed
 	}
 	pkg, err := weirPackage(ctx)
 	if err != nil {
@@ -174,9 +182,6 @@ func runOnFlink(t *flinkTarget, src []byte, file string, settings map[string]str
 		if ctx.Err() != nil {
 			return exitCancelled
 		}
-		return exitFailed
-	case errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist):
-		fmt.Fprintf(stderr, "weir: --target %s: python.client.executable '%s' was not found; set -D python.client.executable=/path/to/python, a Python with apache-flink 2.3 (pip install apache-flink==2.3.0, in a virtualenv of its own: its pins conflict with weir's)\n", t, client)
 		return exitFailed
 	default:
 		fmt.Fprintf(stderr, "weir: --target %s: running %s: %v\n", t, client, err)
