@@ -19,7 +19,9 @@
 //	1<TAB>5
 //
 // A statement block is set-up, run before every later query of the file
-// ("statement error" expects it to fail). A query block is "query <name>
+// ("statement error" expects it to fail); SET 'key' = 'value' there sets an
+// option for the later queries (table.local-time-zone, say; record.py gives
+// it to Flink's table config). A query block is "query <name>
 // [ordered] [streaming]", the SQL (one or more lines), "----", and the
 // result recorded
 // from Flink: a line with the column types as Flink spells them, then one
@@ -27,7 +29,11 @@
 // rejects the query, in which case weir must reject it too. Rows of a query
 // not marked ordered are compared as sorted lists. Flink runs a query in
 // batch mode unless it is marked streaming; then its changelog is
-// materialized into the final rows.
+// materialized into the final rows. A query marked changelog (streaming,
+// single parallelism, small and deterministic) records the changelog itself:
+// each row line starts with its kind (+I, -U, +U, -D) and a tab, in the
+// order Flink emitted them; weir must emit the same sequence, and its
+// materialized rows are compared too.
 //
 // Values are written as Flink's print connector shows them (Java's toString
 // of the external classes), NULL for a null, (empty) for the empty string;
@@ -45,6 +51,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/weir-dev/weir/internal/changelog"
 )
 
 // Case is one query of the corpus with Flink's answer.
@@ -60,8 +68,13 @@ type Case struct {
 	Query   string
 	Ordered bool
 	// Streaming marks a query Flink ran in streaming mode; its answer is
-	// the changelog's final rows, which weir's batch run must give.
+	// the changelog's final rows, which weir's streaming run must give.
 	Streaming bool
+	// Changelog marks a streaming query whose changelog is compared too:
+	// Changes are its lines, "<kind>\t<row>", in emission order, and Rows
+	// the rows they materialize to, sorted.
+	Changelog bool
+	Changes   []string
 	// Recorded is false when the block has no result yet.
 	Recorded bool
 	// Types are the column types; Rows the rows, each a tab-separated line.
@@ -156,8 +169,10 @@ func parseFile(path, rel string) ([]*Case, error) {
 					c.Ordered = true
 				case "streaming":
 					c.Streaming = true
+				case "changelog":
+					c.Streaming, c.Changelog = true, true
 				default:
-					return nil, bad(i, "want 'query <name> [ordered] [streaming]', got %q", line)
+					return nil, bad(i, "want 'query <name> [ordered] [streaming|changelog]', got %q", line)
 				}
 			}
 			i++
@@ -182,6 +197,15 @@ func parseFile(path, rel string) ([]*Case, error) {
 				} else {
 					c.Types = strings.Split(res[0], "\t")
 					c.Rows = res[1:]
+				}
+				if c.Changelog && c.Error == "" {
+					c.Changes = c.Rows
+					rows, err := Materialize(c.Changes)
+					if err != nil {
+						return nil, bad(c.Line-1, "query %s: %v", words[1], err)
+					}
+					sort.Strings(rows)
+					c.Rows = rows
 				}
 			}
 			cases = append(cases, c)
@@ -227,4 +251,21 @@ func Gaps(path string) (map[string]string, error) {
 		gaps[name] = strings.TrimSpace(reason)
 	}
 	return gaps, nil
+}
+
+// Materialize applies changelog lines ("<kind>\t<row>") to an empty table
+// and returns the rows left.
+func Materialize(changes []string) ([]string, error) {
+	var m changelog.Materializer[string]
+	for _, line := range changes {
+		k, row, _ := strings.Cut(line, "\t")
+		kind, err := changelog.Parse(k)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.Apply(kind, row, row); err != nil {
+			return nil, fmt.Errorf("%w: %s", err, line)
+		}
+	}
+	return m.Rows(), nil
 }

@@ -7,7 +7,9 @@ Run with the PyFlink 2.3 interpreter (`make conformance-record` does):
 Every `query` of every `*.test` file under the corpus directory (only files
 whose path contains one of the FILTER strings, when given) runs on Flink in
 batch mode (streaming mode for a query marked `streaming`, whose changelog is
-materialized into its final rows) with parallelism 1, one TableEnvironment per
+materialized into its final rows; for a query marked `changelog`, the changelog
+itself is written, each row prefixed by its kind and a tab, in emission order)
+with parallelism 1, one TableEnvironment per
 file and mode, in UTC; its result block
 (the lines after `----`) is replaced by what Flink answered. The format is
 described in internal/conformance/corpus.go; this file and that one must agree.
@@ -20,6 +22,7 @@ tabs. Rows of a query not marked `ordered` are sorted.
 """
 
 import os
+import re
 import struct
 import sys
 import time
@@ -101,9 +104,10 @@ def java_message(e):
     return str(e).splitlines()[0]
 
 
-def run_query(tenv, jvm, sql, streaming=False):
+def run_query(tenv, jvm, sql, streaming=False, changelog=False):
     """Returns (types, rows) or raises. In streaming mode the changelog is
-    materialized: +I and +U add a row, -U and -D remove one."""
+    materialized: +I and +U add a row, -U and -D remove one; with changelog
+    the rows are the changes themselves, "<kind>\t<row>", in order."""
     r = tenv.execute_sql(sql)
     schema = r._j_table_result.getResolvedSchema()
     types = [str(t.toString()) for t in schema.getColumnDataTypes()]
@@ -114,7 +118,9 @@ def run_query(tenv, jvm, sql, streaming=False):
             row = it.next()
             line = "\t".join(fmt_value(row.getField(i), types[i], jvm) for i in range(row.getArity()))
             kind = str(row.getKind().shortString()) if streaming else "+I"
-            if kind in ("+I", "+U"):
+            if changelog:
+                rows.append(kind + "\t" + line)
+            elif kind in ("+I", "+U"):
                 rows.append(line)
             elif line in rows:
                 rows.remove(line)
@@ -132,6 +138,20 @@ def new_env(streaming=False):
     conf.set("parallelism.default", "1")
     conf.set("table.local-time-zone", "UTC")
     return tenv
+
+
+# SET 'key' = 'value' as a statement: Flink's TableEnvironment does not run
+# SET through execute_sql (only its SQL client does), so it goes to the
+# table config, as weir's SET goes to its session.
+SET_STATEMENT = re.compile(r"^\s*SET\s+'([^']*)'\s*=\s*'([^']*)'\s*;?\s*$", re.IGNORECASE)
+
+
+def run_statement(tenv, text):
+    m = SET_STATEMENT.match(text)
+    if m:
+        tenv.get_config().set(m.group(1), m.group(2))
+        return
+    tenv.execute_sql(text).wait()
 
 
 def record_file(path, jvm):
@@ -159,7 +179,7 @@ def record_file(path, jvm):
                 setup.append("\n".join(stmt))
             try:
                 for tenv in envs.values():
-                    tenv.execute_sql("\n".join(stmt)).wait()
+                    run_statement(tenv, "\n".join(stmt))
                 if want_error:
                     raise SystemExit(f"{path}: statement expected to fail succeeded: {' '.join(stmt)}")
             except Exception as e:  # noqa: BLE001
@@ -180,15 +200,16 @@ def record_file(path, jvm):
             i += 1
             while i < len(lines) and lines[i] != "":
                 i += 1  # the old result (a row of blanks is a row)
-            ordered = "ordered" in words[2:]
-            streaming = "streaming" in words[2:]
+            changelog = "changelog" in words[2:]
+            ordered = "ordered" in words[2:] or changelog
+            streaming = "streaming" in words[2:] or changelog
             if streaming not in envs:
                 envs[streaming] = new_env(streaming)
                 for st in setup:
-                    envs[streaming].execute_sql(st).wait()
+                    run_statement(envs[streaming], st)
             t0 = time.time()
             try:
-                types, rows = run_query(envs[streaming], jvm, "\n".join(q), streaming)
+                types, rows = run_query(envs[streaming], jvm, "\n".join(q), streaming, changelog)
                 if not ordered:
                     rows.sort()
                 out.append("\t".join(types))

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
+	"github.com/weir-dev/weir/internal/changelog"
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/types"
 )
@@ -35,7 +36,8 @@ import (
 //   - ARRAY as [1, 2], MAP as {k=v, k2=v2}, a nested ROW as +I[1, a];
 //   - NULL as null.
 //
-// Every row is an insertion (+I): weir's batches carry no row kinds yet.
+// The row kind is the batch's (internal/changelog): +I for a batch without
+// the row-kind column, else the column's -U, +U or -D.
 //
 // Options: 'print-identifier'; 'standard-error' = 'true' to write to the
 // process's standard error instead of the job's output; 'sink.parallelism'
@@ -92,14 +94,16 @@ func (s *printSink) Write(ctx context.Context, b arrow.RecordBatch) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if int(b.NumCols()) != len(s.schema) {
-		return fmt.Errorf("connector: print: batch has %d columns, the table has %d", b.NumCols(), len(s.schema))
+	kinds := changelog.Kinds(b)
+	if changelog.Data(b) != len(s.schema) {
+		return fmt.Errorf("connector: print: batch has %d columns, the table has %d", changelog.Data(b), len(s.schema))
 	}
-	cols := b.Columns()
+	cols := b.Columns()[:len(s.schema)]
 	n := int(b.NumRows())
 	for i := 0; i < n; i++ {
 		line := append(s.line[:0], s.prefix...)
-		line = append(line, "+I["...)
+		line = append(line, changelog.At(kinds, i).String()...)
+		line = append(line, '[')
 		for j, c := range cols {
 			if j > 0 {
 				line = append(line, ", "...)
@@ -139,6 +143,9 @@ func (s *printSink) Rows() int64 { return s.rows }
 func appendJava(b []byte, a arrow.Array, i int, t types.T) []byte {
 	if a.DataType().ID() == arrow.NULL || a.IsNull(i) {
 		return append(b, "null"...)
+	}
+	if t.Kind == types.IntervalDayTime || t.Kind == types.IntervalYearMonth {
+		return exec.AppendInterval(b, intervalValue(a, i), t)
 	}
 	switch a := a.(type) {
 	case *array.Int8:
@@ -298,3 +305,11 @@ func (s *blackhole) Write(ctx context.Context, b arrow.RecordBatch) error {
 func (s *blackhole) Commit() error { return nil }
 func (s *blackhole) Abort(error)   {}
 func (s *blackhole) Rows() int64   { return s.rows }
+
+// intervalValue is an interval's months (int32) or milliseconds (int64).
+func intervalValue(a arrow.Array, i int) int64 {
+	if m, ok := a.(*array.Int32); ok {
+		return int64(m.Value(i))
+	}
+	return a.(*array.Int64).Value(i)
+}

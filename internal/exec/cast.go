@@ -277,6 +277,9 @@ func CastValue(v any, from, to types.T) (any, error) {
 	unsupported := func() (any, error) {
 		return nil, fmt.Errorf("%w %s to %s", errNoCast, plain(from), plain(to))
 	}
+	if r, ok := castInterval(v, from, to); ok { // temporal.go
+		return r, nil
+	}
 	switch to.Kind {
 	case types.TinyInt, types.SmallInt, types.Int, types.BigInt:
 		var x int64
@@ -897,9 +900,9 @@ func physical(t types.T) any {
 		return int8(0)
 	case types.SmallInt:
 		return int16(0)
-	case types.Int, types.Date, types.Time:
+	case types.Int, types.Date, types.Time, types.IntervalYearMonth:
 		return int32(0)
-	case types.BigInt, types.Timestamp, types.TimestampLTZ:
+	case types.BigInt, types.Timestamp, types.TimestampLTZ, types.IntervalDayTime:
 		return int64(0)
 	case types.Float:
 		return float32(0)

@@ -40,7 +40,7 @@ func compareType(a, b types.T) (types.T, error) {
 		return types.STRING, nil
 	case a.IsBinary() && b.IsBinary():
 		return types.BYTES, nil
-	case a.Kind == b.Kind && (a.Kind == types.Boolean || a.Kind == types.Date):
+	case a.Kind == b.Kind && (a.Kind == types.Boolean || a.Kind == types.Date || a.Kind == types.IntervalDayTime || a.Kind == types.IntervalYearMonth):
 		return a.WithNullable(true), nil
 	case a.Kind == types.Time && b.Kind == types.Time:
 		return types.TIME(max(a.Precision, b.Precision)), nil

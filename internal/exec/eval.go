@@ -180,6 +180,9 @@ func (ev *evaluator) call(c *expr.Call, in *batch) (arrow.Array, error) {
 	case "COALESCE":
 		return ev.coalesce(c, in)
 	}
+	if fn, ok := temporalCalls[c.Name]; ok {
+		return ev.temporal(c, fn, in) // temporal.go
+	}
 	want, ok := arity[c.Name]
 	if !ok {
 		return nil, fmt.Errorf("exec: unknown function %s in %s", c.Name, c)

@@ -36,9 +36,9 @@ func goType(t types.T) reflect.Type {
 		return reflect.TypeFor[int8]()
 	case types.SmallInt:
 		return reflect.TypeFor[int16]()
-	case types.Int:
+	case types.Int, types.IntervalYearMonth:
 		return reflect.TypeFor[int32]()
-	case types.BigInt:
+	case types.BigInt, types.IntervalDayTime:
 		return reflect.TypeFor[int64]()
 	case types.Boolean:
 		return reflect.TypeFor[bool]()

@@ -65,12 +65,22 @@ func (b *binder) bind(e sql.Expr) (expr.Expr, error) {
 	switch e := e.(type) {
 	case *sql.Ident:
 		i, err := b.scope.resolve(e)
+		if err != nil && len(e.Parts) == 1 && niladic[strings.ToUpper(e.Parts[0])] {
+			x, _, err := b.currentTime(e.At, strings.ToUpper(e.Parts[0])) // temporal.go
+			return x, err
+		}
 		if err != nil {
 			return nil, err
 		}
 		return &expr.Column{Index: i, Name: b.scope[i].name, T: b.scope[i].t}, nil
 	case *sql.Literal:
 		return literal(e)
+	case *sql.IntervalLit:
+		return intervalLiteral(e) // temporal.go
+	case *sql.IntervalOf:
+		return b.intervalOf(e)
+	case *sql.TimeUnit:
+		return nil, errAt(e.At, "%s is a time unit, allowed only in EXTRACT, FLOOR/CEIL(... TO unit), TIMESTAMPADD and TIMESTAMPDIFF", e.Unit)
 	case *sql.Unary:
 		if lit, ok := e.X.(*sql.Literal); ok && e.Op == "-" && (lit.Kind == sql.LitInteger || lit.Kind == sql.LitDecimal) && !strings.HasPrefix(lit.Text, "-") {
 			// As in Flink, a minus sign belongs to the number it precedes:
@@ -90,6 +100,9 @@ func (b *binder) bind(e sql.Expr) (expr.Expr, error) {
 			}
 			return x, nil
 		case "-":
+			if isInterval(x.Type()) {
+				return &expr.Call{Name: "INTERVAL_TIMES", Args: []expr.Expr{x, &expr.Literal{Value: int64(-1), T: types.BIGINT.NotNull()}}, T: x.Type()}, nil
+			}
 			if !x.Type().IsNumeric() {
 				return nil, errAt(e.At, "unary - needs a number, got %s", x.Type())
 			}
@@ -189,6 +202,8 @@ func (b *binder) bind(e sql.Expr) (expr.Expr, error) {
 		return b.like(e) // builtins_more.go
 	case *sql.FuncCall:
 		return b.call(e)
+	case *sql.Over, *topNOver:
+		return nil, errAt(e.Pos(), "window functions (OVER) are allowed only in the select list")
 	case *sql.Cast:
 		x, err := b.bind(e.X)
 		if err != nil {
@@ -196,6 +211,9 @@ func (b *binder) bind(e sql.Expr) (expr.Expr, error) {
 		}
 		if lit, ok := x.(*expr.Literal); ok && lit.Value == nil {
 			return &expr.Literal{T: e.Type.WithNullable(true)}, nil
+		}
+		if z, ok, err := b.zoneCast(e.At, x, e.Type, e.Try); ok { // temporal.go
+			return z, err
 		}
 		if !castable(x.Type(), e.Type) && !(isConstant(x) && (isNested(x.Type()) || isNested(e.Type)) && convertible(x.Type(), e.Type)) {
 			return nil, errAt(e.At, "cannot cast %s to %s", x.Type(), e.Type)
@@ -362,6 +380,9 @@ func arithType(op string, a, b types.T) types.T {
 }
 
 func binary(at sql.Pos, op string, l, r expr.Expr) (expr.Expr, error) {
+	if x, ok, err := temporalBinary(at, op, l, r); ok { // temporal.go
+		return x, err
+	}
 	lt, rt := l.Type(), r.Type()
 	nullable := lt.Nullable || rt.Nullable
 	switch op {
@@ -657,6 +678,11 @@ func charLengthFn(at sql.Pos, args []expr.Expr) (types.T, error) {
 }
 
 func (b *binder) call(e *sql.FuncCall) (expr.Expr, error) {
+	if b.cat.functions[strings.ToLower(e.Name)] == nil {
+		if x, ok, err := b.temporalCall(e); ok { // temporal.go
+			return x, err
+		}
+	}
 	args := make([]expr.Expr, len(e.Args))
 	for i, a := range e.Args {
 		x, err := b.bind(a)

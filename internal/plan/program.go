@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/weir-dev/weir/internal/config"
 	"github.com/weir-dev/weir/internal/expr"
@@ -29,6 +30,12 @@ type catalog struct {
 	arity map[*expr.PyFunc][2]int
 	// views are the views declared with CREATE VIEW (view.go).
 	views map[string]*sql.CreateView
+	// streaming is set while a statement in streaming mode is planned.
+	streaming bool
+	// opts are the session's options (the time zone); now is the current
+	// time of the statement being planned (temporal.go).
+	opts *config.Session
+	now  time.Time
 }
 
 func (c *catalog) table(name string) *Table {
@@ -42,11 +49,12 @@ func (c *catalog) table(name string) *Table {
 func (p *Planner) Plan(stmts []sql.Statement) (*Program, error) {
 	prog := &Program{Tables: map[string]*Table{}}
 	opts := config.NewSession(p.Settings)
-	cat := &catalog{tables: prog.Tables, functions: map[string]*expr.PyFunc{}, arity: map[*expr.PyFunc][2]int{}}
+	cat := &catalog{tables: prog.Tables, functions: map[string]*expr.PyFunc{}, arity: map[*expr.PyFunc][2]int{}, opts: opts}
 	if err := p.describeFunctions(stmts, cat); err != nil {
 		return nil, err
 	}
 	for _, st := range stmts {
+		cat.now = time.Time{} // each statement reads the clock once
 		switch st := st.(type) {
 		case *sql.CreateTable:
 			if err := createTable(cat, st); err != nil {
@@ -69,6 +77,7 @@ func (p *Planner) Plan(stmts []sql.Statement) (*Program, error) {
 			if err != nil {
 				return nil, err
 			}
+			cat.streaming = streamingMode(settings)
 			job, err := planInsert(cat, st, params)
 			if err != nil {
 				return nil, err
@@ -80,6 +89,7 @@ func (p *Planner) Plan(stmts []sql.Statement) (*Program, error) {
 			if err != nil {
 				return nil, err
 			}
+			cat.streaming = streamingMode(settings)
 			job, err := planSelect(cat, st, params)
 			if err != nil {
 				return nil, err

@@ -198,7 +198,7 @@ func (p *parser) parsePrimary() Expr {
 			p.next()
 			x := p.parseExpr()
 			p.expectOp(")")
-			return x
+			return p.parseIntervalOf(t.pos, x) // (a - b) DAY; temporal.go
 		}
 		if t.val == "*" {
 			p.fail(t.pos, "'*' is allowed only as a select item (SELECT * or SELECT t.*) and in COUNT(*)")
@@ -221,7 +221,7 @@ func (p *parser) parsePrimary() Expr {
 				return p.parseCast(true)
 			}
 		case "INTERVAL":
-			p.fail(t.pos, "INTERVAL literals are not supported by weir")
+			return p.parseInterval() // temporal.go
 		case "EXISTS":
 			return p.parseExists() // subquery.go
 		case "ARRAY", "MAP":
@@ -276,6 +276,9 @@ func (p *parser) parseIdentOrCall() Expr {
 		call.Filter = p.parseExpr()
 		p.expectOp(")")
 	}
+	if p.isOverStart() {
+		return p.parseOver(call) // over.go
+	}
 	return call
 }
 
@@ -303,6 +306,9 @@ func (p *parser) parseCallArgs(at Pos, name, upper string) *FuncCall {
 	switch upper {
 	case "OVERLAY", "JSON_VALUE", "JSON_QUERY", "JSON_EXISTS", "JSON_OBJECT", "JSON_ARRAY":
 		call.Args = p.parseSpecialArgs(upper) // json.go
+		return call
+	case "EXTRACT", "FLOOR", "CEIL", "CEILING", "TIMESTAMPADD", "TIMESTAMPDIFF":
+		call.Args, _ = p.parseTemporalArgs(upper) // temporal.go
 		return call
 	case "TRIM":
 		call.Args = p.parseTrimArgs()

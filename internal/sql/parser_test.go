@@ -585,7 +585,7 @@ var errorTests = []struct {
 	{"SELECT X'XY'", 1, 8, "may contain only hexadecimal digits"},
 	{"SELECT ``", 1, 8, "empty quoted identifier"},
 	{"SELECT /*+ OPTIONS('a'='b') */ 1", 1, 8, "SQL hints"},
-	{"SELECT INTERVAL '1' DAY", 1, 8, "INTERVAL literals are not supported"},
+	{"SELECT INTERVAL '1' FORTNIGHT", 1, 21, "expected an interval unit"},
 	{"SELECT a LIKE 'x' ESCAPE", 1, 25, "expected an expression"},
 	{"SELECT a IS DISTINCT b", 1, 22, "expected FROM"},
 	{"SELECT OVERLAY(a, b)", 1, 17, "expected PLACING"},

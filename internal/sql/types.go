@@ -60,6 +60,9 @@ func (p *parser) parseType() types.T {
 // parseTypeBody parses the rest of the type whose name token is name.
 func (p *parser) parseTypeBody(name token) types.T {
 	kw := name.val
+	if kw == "INTERVAL" {
+		return p.parseIntervalType() // temporal.go
+	}
 	if t, ok := simpleTypes[kw]; ok {
 		if kw == "DOUBLE" {
 			p.acceptKw("PRECISION")

@@ -34,6 +34,11 @@ const (
 	Time
 	Timestamp
 	TimestampLTZ
+	// IntervalYearMonth is INTERVAL YEAR TO MONTH, a number of months;
+	// IntervalDayTime is INTERVAL DAY TO SECOND, a number of milliseconds.
+	// Flink spells them INTERVAL MONTH and INTERVAL SECOND(3).
+	IntervalYearMonth
+	IntervalDayTime
 	Array
 	Map
 	Row
@@ -48,7 +53,8 @@ var kindNames = [...]string{
 	Invalid: "INVALID", TinyInt: "TINYINT", SmallInt: "SMALLINT", Int: "INT", BigInt: "BIGINT",
 	Boolean: "BOOLEAN", Float: "FLOAT", Double: "DOUBLE", Decimal: "DECIMAL", Char: "CHAR",
 	Varchar: "VARCHAR", Binary: "BINARY", Varbinary: "VARBINARY", Date: "DATE", Time: "TIME",
-	Timestamp: "TIMESTAMP", TimestampLTZ: "TIMESTAMP_LTZ", Array: "ARRAY", Map: "MAP", Row: "ROW",
+	Timestamp: "TIMESTAMP", TimestampLTZ: "TIMESTAMP_LTZ",
+	IntervalYearMonth: "INTERVAL MONTH", IntervalDayTime: "INTERVAL SECOND(3)", Array: "ARRAY", Map: "MAP", Row: "ROW",
 	Null: "NULL",
 }
 
@@ -99,6 +105,9 @@ var (
 	BYTES    = T{Kind: Varbinary, Nullable: true, Length: MaxLength}
 	DATE     = T{Kind: Date, Nullable: true}
 	NULL     = T{Kind: Null, Nullable: true}
+	// INTERVAL_MONTHS and INTERVAL_MILLIS are the two interval types.
+	INTERVAL_MONTHS = T{Kind: IntervalYearMonth, Nullable: true}
+	INTERVAL_MILLIS = T{Kind: IntervalDayTime, Nullable: true}
 )
 
 // DECIMAL returns DECIMAL(p, s).
@@ -321,7 +330,8 @@ func (t T) write(b *strings.Builder) {
 //
 // TIME is carried as milliseconds of the day (time32[ms]), as on the wire;
 // TIMESTAMP(p) in seconds' fractions of the smallest unit that holds p digits;
-// TIMESTAMP_LTZ like TIMESTAMP with time zone "UTC".
+// TIMESTAMP_LTZ like TIMESTAMP with time zone "UTC"; the intervals as
+// int32 months and int64 milliseconds, as Flink keeps them.
 func (t T) Arrow() arrow.DataType {
 	switch t.Kind {
 	case TinyInt:
@@ -346,6 +356,10 @@ func (t T) Arrow() arrow.DataType {
 		return arrow.BinaryTypes.Binary
 	case Date:
 		return arrow.FixedWidthTypes.Date32
+	case IntervalYearMonth:
+		return arrow.PrimitiveTypes.Int32
+	case IntervalDayTime:
+		return arrow.PrimitiveTypes.Int64
 	case Time:
 		return arrow.FixedWidthTypes.Time32ms
 	case Timestamp, TimestampLTZ:
