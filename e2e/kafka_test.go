@@ -1,0 +1,258 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/weir-dev/weir/internal/kafkatest"
+)
+
+// TestKafka runs SQL jobs through bin/weir against a real Apache Kafka
+// broker (make kafka fetches it): JSON records -> Python function -> an
+// exactly-once Kafka sink, read back with read_committed.
+func TestKafka(t *testing.T) {
+	needPython(t)
+	broker, err := kafkatest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Stop()
+	k := &kafkaCluster{addr: broker.Addr}
+	t.Run("ExactlyOnceThroughUDF", k.exactlyOnce)
+	t.Run("FailedJobCommitsNothing", k.failedJob)
+	t.Run("BadRecord", k.badRecord)
+}
+
+type kafkaCluster struct{ addr string }
+
+func (k *kafkaCluster) client(t *testing.T, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(k.addr)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+// createTopic creates a topic of the given partitions.
+func (k *kafkaCluster) createTopic(t *testing.T, name string, partitions int32) {
+	t.Helper()
+	cl := k.client(t)
+	defer cl.Close()
+	resp, err := kadm.NewClient(cl).CreateTopic(context.Background(), partitions, 1, nil, name)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// produce writes values round-robin over the topic's partitions.
+func (k *kafkaCluster) produce(t *testing.T, topic string, values [][]byte) {
+	t.Helper()
+	cl := k.client(t, kgo.RecordPartitioner(kgo.RoundRobinPartitioner()), kgo.ProducerLinger(5*time.Millisecond))
+	defer cl.Close()
+	recs := make([]*kgo.Record, len(values))
+	for i, v := range values {
+		recs[i] = &kgo.Record{Topic: topic, Value: v}
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readAll reads every record of topic as a consumer with the isolation
+// level does, once no transaction is open in it (a commit's markers reach
+// the partitions shortly after the commit returns).
+func (k *kafkaCluster) readAll(t *testing.T, topic string, committed bool) [][]byte {
+	t.Helper()
+	cl := k.client(t)
+	adm := kadm.NewClient(cl)
+	ctx := context.Background()
+	var end kadm.ListedOffsets
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("topic %s still has an open transaction after 60s", topic)
+		}
+		hw, err1 := adm.ListEndOffsets(ctx, topic)
+		ls, err2 := adm.ListCommittedOffsets(ctx, topic)
+		if err1 != nil || err2 != nil || hw.Error() != nil || ls.Error() != nil {
+			continue
+		}
+		stable := true
+		hw.Each(func(o kadm.ListedOffset) {
+			if l, ok := ls.Lookup(o.Topic, o.Partition); !ok || l.Offset != o.Offset {
+				stable = false
+			}
+		})
+		if stable {
+			end = hw
+			break
+		}
+	}
+	cl.Close()
+	left := map[int32]int64{}
+	consume := map[int32]kgo.Offset{}
+	end.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			left[o.Partition] = o.Offset
+			consume[o.Partition] = kgo.NewOffset().AtStart()
+		}
+	})
+	if len(left) == 0 {
+		return nil
+	}
+	level := kgo.ReadUncommitted()
+	if committed {
+		level = kgo.ReadCommitted()
+	}
+	cl = k.client(t, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: consume}), kgo.FetchIsolationLevel(level), kgo.KeepControlRecords())
+	defer cl.Close()
+	var out [][]byte
+	pctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for len(left) > 0 {
+		f := cl.PollFetches(pctx)
+		if pctx.Err() != nil {
+			t.Fatalf("reading %s: timed out with partitions %v not read to their end", topic, left)
+		}
+		if errs := f.Errors(); len(errs) > 0 {
+			t.Fatalf("reading %s: %v", topic, errs[0].Err)
+		}
+		for _, r := range f.Records() {
+			if r.Offset+1 >= left[r.Partition] {
+				delete(left, r.Partition)
+			}
+			if !r.Attrs.IsControl() {
+				out = append(out, r.Value)
+			}
+		}
+	}
+	return out
+}
+
+const kafkaUDFs = `import time
+from weir import udf
+
+@udf(result_type='STRING')
+def label(name, v):
+    if v == FAIL_AT:
+        time.sleep(2)  # the rows before it reach the sink and the broker first
+        raise ValueError(f"refusing row {v}")
+    return f"{name.upper()}:{v * 3}"
+
+FAIL_AT = %d
+`
+
+// kafkaJob is the SQL of a job from topic in to topic out through label().
+func (k *kafkaCluster) kafkaJob(in, out string) string {
+	return fmt.Sprintf(`CREATE TABLE src (id BIGINT, name STRING, v INT) WITH (
+  'connector' = 'kafka', 'topic' = '%[1]s', 'properties.bootstrap.servers' = '%[3]s',
+  'format' = 'json', 'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset');
+CREATE TABLE snk (id BIGINT, label STRING) WITH (
+  'connector' = 'kafka', 'topic' = '%[2]s', 'properties.bootstrap.servers' = '%[3]s',
+  'format' = 'json', 'sink.delivery-guarantee' = 'exactly-once', 'sink.transactional-id-prefix' = 'weir-e2e-%[2]s');
+CREATE TEMPORARY FUNCTION label AS 'udfs.label' LANGUAGE PYTHON;
+INSERT INTO snk SELECT id, label(name, v) FROM src WHERE v IS NOT NULL;
+`, in, out, k.addr)
+}
+
+// inputRecords makes n JSON records with ids 0..n-1.
+func inputRecords(n int, seed uint64) ([][]byte, map[int64]string) {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	var recs [][]byte
+	want := map[int64]string{}
+	for i := range n {
+		name := fmt.Sprintf("n%x", rng.Uint32())
+		v := rng.IntN(1_000_000)
+		recs = append(recs, fmt.Appendf(nil, `{"id":%d,"name":"%s","v":%d}`, i, name, v))
+		want[int64(i)] = fmt.Sprintf("%s:%d", strings.ToUpper(name), v*3)
+	}
+	return recs, want
+}
+
+func (k *kafkaCluster) exactlyOnce(t *testing.T) {
+	const n = 20_000
+	k.createTopic(t, "eo-in", 3)
+	k.createTopic(t, "eo-out", 2)
+	recs, want := inputRecords(n, 1)
+	k.produce(t, "eo-in", recs)
+	job(t, k.kafkaJob("eo-in", "eo-out"), map[string]string{"udfs.py": fmt.Sprintf(kafkaUDFs, -1)}).mustSucceed(t)
+	seen := map[int64]int{}
+	for _, rec := range k.readAll(t, "eo-out", true) {
+		var row struct {
+			ID    int64  `json:"id"`
+			Label string `json:"label"`
+		}
+		if err := json.Unmarshal(rec, &row); err != nil {
+			t.Fatalf("output record %s: %v", rec, err)
+		}
+		seen[row.ID]++
+		if row.Label != want[row.ID] {
+			t.Fatalf("id %d: label %q, want %q", row.ID, row.Label, want[row.ID])
+		}
+	}
+	for id := range int64(n) {
+		if seen[id] != 1 {
+			t.Fatalf("id %d is in the output %d times, want exactly once (%d distinct ids read)", id, seen[id], len(seen))
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct ids in the output, want %d", len(seen), n)
+	}
+}
+
+// failedJob: the function fails on a row late in the input; the sink's
+// transaction is aborted, so read_committed readers see nothing.
+func (k *kafkaCluster) failedJob(t *testing.T) {
+	const n = 20_000
+	k.createTopic(t, "fail-in", 1)
+	k.createTopic(t, "fail-out", 1)
+	recs, _ := inputRecords(n, 2)
+	// The last record is the one the function refuses.
+	recs[n-1] = []byte(`{"id":-1,"name":"x","v":1000001}`)
+	k.produce(t, "fail-in", recs)
+	// Small bundles, so that the rows before the failure leave the function.
+	r := job(t, "SET 'python.fn-execution.bundle.size' = '5000';\n"+k.kafkaJob("fail-in", "fail-out"), map[string]string{"udfs.py": fmt.Sprintf(kafkaUDFs, 1000001)})
+	if r.code == 0 {
+		t.Fatalf("job succeeded, want it to fail on the refused row\nstdout:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "refusing row 1000001") {
+		t.Errorf("stderr does not name the function's error:\n%s", r.stderr)
+	}
+	if got := k.readAll(t, "fail-out", true); len(got) != 0 {
+		t.Fatalf("read_committed reads %d records of the failed job, want none", len(got))
+	}
+	// The rows before the failure did reach the broker, in the aborted
+	// transaction.
+	if got := len(k.readAll(t, "fail-out", false)); got == 0 {
+		t.Errorf("read_uncommitted reads no record: the test no longer shows an abort of written records")
+	} else {
+		t.Logf("records written before the abort (read_uncommitted): %d", got)
+	}
+}
+
+// badRecord: a record that is not the table's JSON fails the job with its
+// topic, partition, offset and field.
+func (k *kafkaCluster) badRecord(t *testing.T) {
+	k.createTopic(t, "bad-in", 1)
+	k.createTopic(t, "bad-out", 1)
+	k.produce(t, "bad-in", [][]byte{[]byte(`{"id":1,"name":"a","v":1}`), []byte(`{"id":2,"name":"b","v":"two"}`)})
+	r := job(t, k.kafkaJob("bad-in", "bad-out"), map[string]string{"udfs.py": fmt.Sprintf(kafkaUDFs, -1)})
+	want := "table 'src': kafka topic 'bad-in' partition 0 offset 1: the value does not decode as json: field 'v': 'two' is not a valid INT; fix the record, or set 'json.ignore-parse-errors' = 'true' to skip such records"
+	if r.code == 0 || !strings.Contains(r.stderr, want) {
+		t.Fatalf("exit %d, stderr:\n%s\nwant it to contain:\n%s", r.code, r.stderr, want)
+	}
+	if got := k.readAll(t, "bad-out", true); len(got) != 0 {
+		t.Fatalf("read_committed reads %d records of the failed job, want none", len(got))
+	}
+}
