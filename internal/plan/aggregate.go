@@ -61,7 +61,7 @@ func isAggCall(e sql.Expr) bool {
 // aggregation. It returns q rewritten over the aggregation's output (its
 // HAVING as the WHERE; aggregate calls and grouped expressions replaced by
 // the output's columns) and the scope of that output.
-func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Select, scope, error) {
+func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline, job *Job) (*sql.Select, scope, error) {
 	b := &binder{cat: cat, scope: in}
 	var filter expr.Expr
 	if q.Where != nil {
@@ -213,6 +213,10 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Sel
 		if err != nil {
 			return nil, nil, errAt(a.at, "%s: %v", a.label, err)
 		}
+		if a.filter != nil && a.fn != aggregate.Count && a.fn != aggregate.CountStar {
+			// FILTER may leave a group no rows: NULL, as Flink types it.
+			t = t.WithNullable(true)
+		}
 		spec.Out = t
 		op.Aggs = append(op.Aggs, spec)
 		name := fmt.Sprintf("$agg%d", i)
@@ -222,8 +226,9 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Sel
 	if err := p.finish(pre, preNames, filter); err != nil {
 		return nil, nil, err
 	}
-	p.steps = append(p.steps, Step{Op: op})
-	p.schema = op.Schema
+	if err := p.addGroupAgg(cat, op, q.At, job); err != nil { // streaming.go
+		return nil, nil, err
+	}
 	// The input's columns are kept only to explain why one cannot be used.
 	g.hidden = in
 	if err := g.checkGrouped(out, post); err != nil {
