@@ -140,6 +140,9 @@ func writeJSONString(b *bytes.Buffer, s string) {
 type jsonPath struct {
 	strict bool
 	steps  []jsonStep
+	// indefinite is set when a wildcard may select several values: the
+	// result is then always an array of them, as in Flink.
+	indefinite bool
 }
 
 // jsonStep is a member name (index < 0 and !wild), an array index, or a
@@ -161,10 +164,14 @@ func ParseJSONPath(src string) (*jsonPath, error) {
 	case strings.HasPrefix(s, "lax ") || strings.HasPrefix(s, "lax$"):
 		s = strings.TrimSpace(s[len("lax"):])
 	}
-	if !strings.HasPrefix(s, "$") {
+	switch {
+	case strings.HasPrefix(s, "$"):
+		s = s[1:]
+	case s != "" && s[0] != '.' && s[0] != '[':
+		s = "." + s // as in Flink, 'a.b' is '$.a.b'
+	default:
 		return nil, fmt.Errorf("the JSON path '%s' must start with $ (optionally after lax or strict)", src)
 	}
-	s = s[1:]
 	bad := func(why string) error { return fmt.Errorf("bad JSON path '%s': %s", src, why) }
 	for len(s) > 0 {
 		switch s[0] {
@@ -216,6 +223,9 @@ func ParseJSONPath(src string) (*jsonPath, error) {
 		default:
 			return nil, bad(fmt.Sprintf("unexpected '%c'", s[0]))
 		}
+	}
+	for _, st := range p.steps {
+		p.indefinite = p.indefinite || st.wild
 	}
 	return p, nil
 }
@@ -308,10 +318,56 @@ func jsonScalarText(n *jsonNode) string {
 	switch n.kind {
 	case 'b':
 		return strconv.FormatBool(n.b)
-	case '0', 's':
+	case '0':
+		return javaDecimalText(n.text)
+	case 's':
 		return n.text
 	}
 	return ""
+}
+
+// javaDecimalText is a JSON number as Java's BigDecimal.toString prints it
+// (Flink reads JSON numbers as BigDecimal): 1e2 is 1E+2, 1.5e1 is 15.
+func javaDecimalText(num string) string {
+	i := strings.IndexAny(num, "eE")
+	if i < 0 {
+		return num
+	}
+	mant, exp := num[:i], num[i+1:]
+	e, err := strconv.Atoi(exp)
+	if err != nil {
+		return num
+	}
+	neg := strings.HasPrefix(mant, "-")
+	mant = strings.TrimPrefix(mant, "-")
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := strings.TrimLeft(intPart+frac, "0")
+	if digits == "" {
+		digits = "0"
+	}
+	scale := len(frac) - e
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	adjusted := -scale + len(digits) - 1
+	switch {
+	case scale == 0:
+		return sign + digits
+	case scale > 0 && adjusted >= -6:
+		if len(digits) > scale {
+			return sign + digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
+		}
+		return sign + "0." + strings.Repeat("0", scale-len(digits)) + digits
+	}
+	out := digits[:1]
+	if len(digits) > 1 {
+		out += "." + digits[1:]
+	}
+	if adjusted >= 0 {
+		return sign + out + "E+" + strconv.Itoa(adjusted)
+	}
+	return sign + out + "E" + strconv.Itoa(adjusted)
 }
 
 // jsonValueKernel is JSON_VALUE(j, path, returning, onEmpty, emptyDefault,
@@ -321,7 +377,7 @@ func jsonValueKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.A
 	if err != nil {
 		return nil, err
 	}
-	onEmpty, onError := constWord(ops[3]), constWord(ops[5])
+	onError := constWord(ops[5])
 	paths := jsonPaths{}
 	ap := newAppender(ev.mem, c.T, n)
 	fallback := func(i int, mode string, o operand, why error) error {
@@ -358,16 +414,16 @@ func jsonValueKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.A
 			failure = fmt.Errorf("the input is not JSON (%v): %.100q", err, j)
 		} else if vals, err = path.eval(doc); err != nil {
 			failure = fmt.Errorf("%w: '%s'", err, p)
-		} else if len(vals) > 1 {
-			failure = fmt.Errorf("the JSON path '%s' selects %d values, JSON_VALUE needs one", p, len(vals))
+		} else if len(vals) > 1 || path.indefinite {
+			failure = fmt.Errorf("the JSON path '%s' may select several values, JSON_VALUE needs one", p)
 		} else if len(vals) == 1 && (vals[0].kind == 'a' || vals[0].kind == 'o') {
 			failure = fmt.Errorf("the JSON path '%s' selects an array or object, JSON_VALUE needs a scalar (use JSON_QUERY)", p)
 		}
 		if failure != nil {
 			err = fallback(i, onError, ops[6], failure)
-		} else if len(vals) == 0 {
-			err = fallback(i, onEmpty, ops[4], fmt.Errorf("the JSON path '%s' selects nothing", p))
-		} else if vals[0].kind == 'n' {
+		} else if len(vals) == 0 || vals[0].kind == 'n' {
+			// As in Flink, a lax path that finds nothing gives NULL; ON
+			// EMPTY does not apply.
 			err = ap.append(nil)
 		} else {
 			var v any
@@ -393,7 +449,7 @@ func jsonQueryKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.A
 	if err != nil {
 		return nil, err
 	}
-	wrapper, onEmpty, onError := constWord(ops[3]), constWord(ops[4]), constWord(ops[5])
+	wrapper, onError := constWord(ops[3]), constWord(ops[5])
 	paths := jsonPaths{}
 	var buf bytes.Buffer
 	behave := func(mode string, why error) (string, bool, error) {
@@ -425,12 +481,15 @@ func jsonQueryKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.A
 		if err != nil {
 			return behave(onError, fmt.Errorf("%w: '%s'", err, p))
 		}
+		if path.indefinite {
+			vals = []*jsonNode{{kind: 'a', vals: vals}}
+		}
 		var out *jsonNode
 		switch {
 		case wrapper == "UNCONDITIONAL" || wrapper == "CONDITIONAL" && !(len(vals) == 1 && (vals[0].kind == 'a' || vals[0].kind == 'o')):
 			out = &jsonNode{kind: 'a', vals: vals}
 		case len(vals) == 0:
-			return behave(onEmpty, fmt.Errorf("the JSON path '%s' selects nothing", p))
+			return "", false, nil // as in Flink, ON EMPTY does not apply to a lax path
 		case len(vals) > 1:
 			return behave(onError, fmt.Errorf("the JSON path '%s' selects %d values; add WITH WRAPPER", p, len(vals)))
 		case vals[0].kind != 'a' && vals[0].kind != 'o':
@@ -478,7 +537,12 @@ func jsonExistsKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.
 			}
 			return false, true, nil
 		}
-		return len(vals) > 0, true, nil
+		for _, v := range vals {
+			if v.kind != 'n' {
+				return true, true, nil // (a JSON null counts as absent, as in Flink)
+			}
+		}
+		return false, true, nil
 	})
 }
 
@@ -492,7 +556,7 @@ func isJSONKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Arra
 	return ev.mapBool(c, n, func(i int) (bool, bool, error) {
 		v, ok := s.at(i)
 		if !ok {
-			return false, false, nil
+			return false, true, nil // NULL IS JSON is FALSE, as in Flink
 		}
 		doc, err := parseJSON(v)
 		if err != nil {
@@ -508,4 +572,98 @@ func isJSONKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Arra
 		}
 		return true, true, nil
 	})
+}
+
+func init() {
+	register("JSON_OBJECT", 0, -1, jsonConstructKernel)
+	register("JSON_ARRAY", 0, -1, jsonConstructKernel)
+	register("JSON_STRING", 1, 1, jsonConstructKernel)
+}
+
+// jsonConstructKernel is JSON_OBJECT(onNull, k1, v1, ...), JSON_ARRAY(onNull,
+// v1, ...) and JSON_STRING(v): compact JSON text. A JSON_OBJECT or
+// JSON_ARRAY inside is written as JSON, not as a string; onNull "ABSENT"
+// leaves NULL values out. JSON_STRING of NULL is NULL.
+func jsonConstructKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
+	first, step := 1, 1
+	switch c.Name {
+	case "JSON_OBJECT":
+		first, step = 2, 2
+	case "JSON_STRING":
+		first = 0
+	}
+	absent := c.Name != "JSON_STRING" && len(ops) > 0 && constWord(ops[0]) == "ABSENT"
+	raw := make([]bool, len(ops))
+	for k := range ops {
+		if x, ok := c.Args[k].(*expr.Call); ok && (x.Name == "JSON_OBJECT" || x.Name == "JSON_ARRAY") {
+			raw[k] = true
+		}
+	}
+	var buf bytes.Buffer
+	return ev.mapString(c, n, func(i int) (string, bool, error) {
+		buf.Reset()
+		if c.Name == "JSON_STRING" {
+			v := ops[0].value(i)
+			if v == nil {
+				return "", false, nil
+			}
+			if err := writeJSONValue(&buf, v, ops[0].t, raw[0]); err != nil {
+				return "", false, err
+			}
+			return buf.String(), true, nil
+		}
+		open, close := byte('['), byte(']')
+		if c.Name == "JSON_OBJECT" {
+			open, close = '{', '}'
+		}
+		buf.WriteByte(open)
+		wrote := false
+		for k := first; k < len(ops); k += step {
+			v := ops[k].value(i)
+			if v == nil && absent {
+				continue
+			}
+			if wrote {
+				buf.WriteByte(',')
+			}
+			wrote = true
+			if c.Name == "JSON_OBJECT" {
+				key := ops[k-1].value(i)
+				if key == nil {
+					return "", false, fmt.Errorf("a JSON_OBJECT key is NULL")
+				}
+				writeJSONString(&buf, key.(string))
+				buf.WriteByte(':')
+			}
+			if err := writeJSONValue(&buf, v, ops[k].t, raw[k]); err != nil {
+				return "", false, err
+			}
+		}
+		buf.WriteByte(close)
+		return buf.String(), true, nil
+	})
+}
+
+// writeJSONValue writes a Literal-style value of type t as JSON; raw
+// strings are JSON text already.
+func writeJSONValue(b *bytes.Buffer, v any, t types.T, raw bool) error {
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case bool:
+		b.WriteString(strconv.FormatBool(x))
+	case string:
+		if raw {
+			b.WriteString(x)
+		} else {
+			writeJSONString(b, x)
+		}
+	default:
+		s, err := CastValue(v, t, types.STRING)
+		if err != nil {
+			return err
+		}
+		b.WriteString(s.(string))
+	}
+	return nil
 }

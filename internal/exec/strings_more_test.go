@@ -256,8 +256,22 @@ func TestJSONFunctions(t *testing.T) {
 			t.Errorf("%s on %q = %#v, want %#v", c.e, c.in, got, c.want)
 		}
 	}
-	if _, err := evalOne(t, value("$.z", "ERROR", "NULL"), doc); err == nil || !strings.Contains(err.Error(), "selects nothing") {
-		t.Errorf("ERROR ON EMPTY: error %v", err)
+	// As in Flink, a lax path that finds nothing is NULL even with ERROR ON
+	// EMPTY; a strict one fails under ERROR ON ERROR.
+	if v, err := evalOne(t, value("$.z", "ERROR", "NULL"), doc); v != nil || err != nil {
+		t.Errorf("lax ERROR ON EMPTY = %v, %v; want NULL", v, err)
+	}
+	if _, err := evalOne(t, value("strict $.z", "NULL", "ERROR"), doc); err == nil || !strings.Contains(err.Error(), "strict") {
+		t.Errorf("strict ERROR ON ERROR: error %v", err)
+	}
+	obj := call("JSON_OBJECT", S, word("NULL"), str("a"), j, str("b"), call("JSON_ARRAY", S, word("ABSENT"), lit(nil, types.INT), num(1)))
+	if v, err := evalOne(t, obj, `q"é`); err != nil || v != `{"a":"q\"é","b":[1]}` {
+		t.Errorf("JSON_OBJECT = %v, %v", v, err)
+	}
+	for in, want := range map[string]string{"1e2": "1E+2", "1.5e1": "15", "12": "12", "-2.5E-8": "-2.5E-8", "1e-3": "0.001"} {
+		if got := javaDecimalText(in); got != want {
+			t.Errorf("javaDecimalText(%s) = %s, want %s", in, got, want)
+		}
 	}
 }
 

@@ -729,6 +729,8 @@ func (b *binder) call(e *sql.FuncCall) (expr.Expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		// As in Flink, a nullable condition makes the result nullable.
+		t = t.WithNullable(t.Nullable || args[0].Type().Nullable)
 		return &expr.Case{Whens: []expr.When{{Cond: args[0], Result: coerce(args[1], t)}}, Else: coerce(args[2], t), T: t}, nil
 	case "NULLIF":
 		// NULLIF(a, b) is CASE WHEN a = b THEN NULL ELSE a END.

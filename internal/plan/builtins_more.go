@@ -213,9 +213,10 @@ func init() {
 		}
 		t := args[2].Type()
 		switch {
-		case t.IsString(), t.IsNumeric(), t.Kind == types.Boolean, t.Kind == types.Date, t.Kind == types.Time, t.Kind == types.Timestamp:
+		case t.IsString(), t.Kind == types.Int, t.Kind == types.Double, t.Kind == types.Boolean:
 		default:
-			return types.T{}, errAt(at, "RETURNING %s is not supported; return a string, number, BOOLEAN, DATE, TIME or TIMESTAMP", t)
+			// Flink 2.3 refuses the other types too.
+			return types.T{}, errAt(at, "RETURNING %s is not supported, as in Flink; return STRING, INT, DOUBLE or BOOLEAN and CAST the result", t)
 		}
 		for _, k := range []int{4, 6} {
 			if d := args[k].Type(); d.Kind != types.Null && !castable(d, t) {
@@ -237,11 +238,28 @@ func init() {
 		if err := jsonArgs(at, args, 3); err != nil {
 			return types.T{}, err
 		}
-		nullable := args[0].Type().Nullable || args[1].Type().Nullable
-		if lit, ok := args[2].(*expr.Literal); ok && (lit.Value == "UNKNOWN" || lit.Value == "ERROR") {
-			nullable = true
+		return types.BOOLEAN, nil // nullable, as in Flink
+	}
+	// JSON_OBJECT(onNull, k1, v1, ...) and JSON_ARRAY(onNull, v1, ...).
+	builtins["JSON_OBJECT"] = func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		if len(args) > 0 && len(args)%2 != 1 {
+			return types.T{}, errAt(at, "needs KEY k VALUE v pairs")
 		}
-		return types.BOOLEAN.WithNullable(nullable), nil
+		for k := 1; k < len(args); k += 2 {
+			if !argString.accepts(args[k].Type()) || args[k].Type().Kind == types.Null {
+				return types.T{}, errAt(at, "a key must be a string, got %s", args[k].Type())
+			}
+		}
+		return types.STRING.NotNull(), jsonValues(at, args, 2)
+	}
+	builtins["JSON_ARRAY"] = func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		return types.STRING.NotNull(), jsonValues(at, args, 1)
+	}
+	builtins["JSON_STRING"] = func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		if len(args) != 1 {
+			return types.T{}, errAt(at, "takes one value")
+		}
+		return types.STRING.WithNullable(args[0].Type().Nullable), jsonValues(at, append([]expr.Expr{nil}, args...), 1)
 	}
 	builtins["IS JSON"] = func(at sql.Pos, args []expr.Expr) (types.T, error) {
 		if len(args) != 2 || !argString.accepts(args[0].Type()) {
@@ -265,6 +283,20 @@ func jsonArgs(at sql.Pos, args []expr.Expr, n int) error {
 	if lit, ok := args[1].(*expr.Literal); ok && lit.Value != nil {
 		if _, err := exec.ParseJSONPath(lit.Value.(string)); err != nil {
 			return errAt(at, "%v", err)
+		}
+	}
+	return nil
+}
+
+// jsonValues checks the values JSON_OBJECT, JSON_ARRAY and JSON_STRING
+// write: every step-th argument from 1 on.
+func jsonValues(at sql.Pos, args []expr.Expr, step int) error {
+	for k := step; k < len(args); k += step {
+		t := args[k].Type()
+		switch {
+		case t.Kind == types.Null, t.IsString(), t.IsNumeric(), t.Kind == types.Boolean:
+		default:
+			return errAt(at, "weir writes strings, numbers and BOOLEANs as JSON values, not %s; CAST the value to STRING", t)
 		}
 	}
 	return nil
