@@ -33,7 +33,7 @@ func TestKafka(t *testing.T) {
 
 type kafkaCluster struct{ addr string }
 
-func (k *kafkaCluster) client(t *testing.T, opts ...kgo.Opt) *kgo.Client {
+func (k *kafkaCluster) client(t testing.TB, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(k.addr)}, opts...)...)
 	if err != nil {
@@ -43,7 +43,7 @@ func (k *kafkaCluster) client(t *testing.T, opts ...kgo.Opt) *kgo.Client {
 }
 
 // createTopic creates a topic of the given partitions.
-func (k *kafkaCluster) createTopic(t *testing.T, name string, partitions int32) {
+func (k *kafkaCluster) createTopic(t testing.TB, name string, partitions int32) {
 	t.Helper()
 	cl := k.client(t)
 	defer cl.Close()
@@ -57,7 +57,7 @@ func (k *kafkaCluster) createTopic(t *testing.T, name string, partitions int32) 
 }
 
 // produce writes values round-robin over the topic's partitions.
-func (k *kafkaCluster) produce(t *testing.T, topic string, values [][]byte) {
+func (k *kafkaCluster) produce(t testing.TB, topic string, values [][]byte) {
 	t.Helper()
 	cl := k.client(t, kgo.RecordPartitioner(kgo.RoundRobinPartitioner()), kgo.ProducerLinger(5*time.Millisecond))
 	defer cl.Close()
