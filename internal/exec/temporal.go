@@ -284,11 +284,19 @@ func evalExtract(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array
 		field = func(ms int64) int64 { return intervalField(unit, ms, 0) }
 	case types.IntervalYearMonth:
 		field = func(m int64) int64 { return intervalField(unit, 0, m) }
+	case types.Date:
+		field = func(d int64) int64 { return extractField(unit, d, 0, 0) }
+	case types.Time:
+		field = func(ms int64) int64 { return extractField(unit, 0, ms, 0) }
 	default:
-		split := splitter(t)
+		p := t.Precision
 		field = func(v int64) int64 {
-			days, nanos := split(v)
-			return extractField(unit, days, nanos)
+			// As Flink: the day is the milliseconds divided toward zero,
+			// the time of day their signed remainder, so that before 1970
+			// EXTRACT(SECOND FROM TIMESTAMP '1969-12-31 23:59:58.5') is -1
+			// and its DAY is 1.
+			ms, nanoOfMs := tsMillis(v, p)
+			return extractField(unit, ms/millisPerDay, ms%millisPerDay, nanoOfMs)
 		}
 	}
 	for i := 0; i < n; i++ {
@@ -302,9 +310,11 @@ func evalExtract(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array
 	return w.finish(), nil
 }
 
-// extractField is EXTRACT(unit FROM x) of a date-time.
-func extractField(unit string, days, nanos int64) int64 {
-	c := civilOf(days, nanos)
+// extractField is EXTRACT(unit FROM x) of a date-time given as days since
+// the epoch, milliseconds of the day (negative before 1970, see evalExtract)
+// and nanoseconds within the millisecond.
+func extractField(unit string, days, ms, nanoOfMs int64) int64 {
+	c := civilOf(days, 0)
 	switch unit {
 	case "YEAR":
 		return int64(c.year)
@@ -327,19 +337,19 @@ func extractField(unit string, days, nanos int64) int64 {
 		y, _ := isoWeek(c)
 		return int64(y)
 	case "HOUR":
-		return int64(c.hour)
+		return ms / 3600000
 	case "MINUTE":
-		return int64(c.minute)
+		return ms % 3600000 / 60000
 	case "SECOND":
-		return int64(c.second)
+		return ms % 60000 / 1000
 	case "MILLISECOND":
-		return int64(c.second*1000 + c.nano/1e6)
+		return ms % 1000
 	case "MICROSECOND":
-		return int64(c.second*1e6 + c.nano/1e3)
+		return ms%1000*1000 + nanoOfMs/1000
 	case "NANOSECOND":
-		return int64(c.second)*1e9 + int64(c.nano)
+		return ms%1000*1e6 + nanoOfMs
 	case "EPOCH":
-		return days*86400 + nanos/1e9
+		return (days*millisPerDay + ms) / 1000
 	case "DECADE":
 		return floorDiv64(int64(c.year), 10)
 	case "CENTURY":
@@ -772,8 +782,9 @@ func evalDateFormat(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Ar
 			if !ok {
 				return dateTime{}, false
 			}
+			// As Flink: the string must be yyyy-MM-dd HH:mm:ss[.fff].
 			days, nanos, ok := parseTimestamp(s)
-			return civilOf(days, nanos), ok
+			return civilOf(days, nanos), ok && strings.Count(s, ":") == 2
 		}
 	} else {
 		read, split := intReader(ops[0]), splitter(ops[0].t)
@@ -839,8 +850,20 @@ func evalToTimestamp(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.A
 			w.setNull(i)
 			continue
 		}
-		days, nanos, ok := parseWith(p, s)
-		if !ok || (c.T.Kind == types.Date && p == nil && !isDateOnly(s)) {
+		var days, nanos int64
+		switch {
+		case c.T.Kind == types.Date && p == nil:
+			// TO_DATE's default format: the date part, not clamped.
+			days, ok = parseDate(s, false)
+		default:
+			days, nanos, ok = parseWith(p, s)
+			if !ok && p != nil {
+				// As Flink: a string the pattern does not match is read
+				// in the default format.
+				days, nanos, ok = parseTimestamp(s)
+			}
+		}
+		if !ok {
 			w.setNull(i)
 			continue
 		}
@@ -848,9 +871,6 @@ func evalToTimestamp(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.A
 	}
 	return w.finish(), nil
 }
-
-// isDateOnly reports whether s has no time part (TO_DATE's default format).
-func isDateOnly(s string) bool { return !strings.ContainsAny(s, " T:") }
 
 func evalUnixTimestamp(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
 	read := strReader(ops[0])
@@ -916,11 +936,16 @@ func evalFromUnixtime(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.
 
 func evalToTimestampLTZ(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
 	prec, ok := ops[1].scalar.(int32)
-	if !ops[1].isScalar() || !ok {
-		return nil, fmt.Errorf("the precision must be an integer constant")
+	if !ops[1].isScalar() || !ok || prec < 0 || prec > 9 {
+		return nil, fmt.Errorf("the precision must be an integer constant from 0 to 9")
+	}
+	// The value counts units of 10^-prec seconds; the result's unit is
+	// finer or the same.
+	mul := int64(1)
+	for k := int64(prec); k < int64(math.Log10(float64(unitsPerSecond(c.T.Precision)))); k++ {
+		mul *= 10
 	}
 	w := newIntWriter(ev.mem, c.T, n)
-	scale := map[int32]float64{0: 1000, 3: 1}[prec]
 	if ops[0].t.IsInteger() {
 		read := intReader(ops[0])
 		for i := 0; i < n; i++ {
@@ -929,7 +954,7 @@ func evalToTimestampLTZ(ev *evaluator, c *expr.Call, ops []operand, n int) (arro
 				w.setNull(i)
 				continue
 			}
-			w.set(i, v*int64(scale))
+			w.set(i, v*mul)
 		}
 		return w.finish(), nil
 	}
@@ -939,12 +964,13 @@ func evalToTimestampLTZ(ev *evaluator, c *expr.Call, ops []operand, n int) (arro
 			w.setNull(i)
 			continue
 		}
-		f, err := CastValue(v, ops[0].t, types.DOUBLE)
-		if err != nil || f == nil {
+		// As Flink: the fraction of a DECIMAL or DOUBLE is dropped.
+		x, err := CastValue(v, ops[0].t, types.BIGINT)
+		if err != nil || x == nil {
 			w.setNull(i)
 			continue
 		}
-		w.set(i, int64(math.Floor(f.(float64)*scale)))
+		w.set(i, x.(int64)*mul)
 	}
 	return w.finish(), nil
 }

@@ -532,7 +532,7 @@ func (b *binder) temporalFunc(e *sql.FuncCall, name string, args []expr.Expr) (e
 		}
 		t := args[2].Type()
 		if t.Kind == types.Date && unitNanosOK(unit) {
-			t = types.TIMESTAMP(0) // a DATE plus hours is a TIMESTAMP
+			t = types.TIMESTAMP(6) // a DATE plus hours is a TIMESTAMP, as Flink types it
 		}
 		n := coerce(args[1], types.BIGINT)
 		return call(name, t.WithNullable(anyNullable(args[1], args[2])), strLit(unit), n, args[2]), nil
@@ -559,8 +559,8 @@ func (b *binder) temporalFunc(e *sql.FuncCall, name string, args []expr.Expr) (e
 		}
 		x := args[0]
 		if t := x.Type(); !isStr(t) && t.Kind != types.Null {
-			if !isDatetime(t) || t.Kind == types.Time {
-				return nil, errAt(e.Args[0].Pos(), "DATE_FORMAT needs a TIMESTAMP or a STRING, got %s", t)
+			if t.Kind != types.Timestamp && t.Kind != types.TimestampLTZ {
+				return nil, errAt(e.Args[0].Pos(), "DATE_FORMAT needs a TIMESTAMP or a STRING, got %s (as in Flink); CAST it to TIMESTAMP", t)
 			}
 			if x, err := b.toTimestamp(e.At, x); err == nil {
 				args[0] = x
@@ -681,13 +681,14 @@ func (b *binder) temporalFunc(e *sql.FuncCall, name string, args []expr.Expr) (e
 		if len(args) == 2 {
 			lit, ok := args[1].(*expr.Literal)
 			if !ok || !lit.T.IsInteger() || lit.Value == nil {
-				return nil, errAt(e.Args[1].Pos(), "TO_TIMESTAMP_LTZ: the precision must be the constant 0 (seconds) or 3 (milliseconds)")
+				return nil, errAt(e.Args[1].Pos(), "TO_TIMESTAMP_LTZ: the precision must be an integer constant, 0 (seconds) to 9 (nanoseconds)")
 			}
 			prec = int32(exec.ToInt64(lit.Value))
-			if prec != 0 && prec != 3 {
-				return nil, errAt(e.Args[1].Pos(), "TO_TIMESTAMP_LTZ: the precision must be 0 (seconds) or 3 (milliseconds), got %d", prec)
+			if prec < 0 || prec > 9 {
+				return nil, errAt(e.Args[1].Pos(), "TO_TIMESTAMP_LTZ: the precision must be from 0 (seconds) to 9 (nanoseconds), got %d", prec)
 			}
 		}
+		t = types.TIMESTAMP_LTZ(max(3, int(prec)))
 		x := args[0]
 		if x.Type().IsInteger() {
 			x = coerce(x, types.BIGINT)
