@@ -79,11 +79,22 @@ func planJoin(cat *catalog, f *sql.Join, job *Job, p *pipeline) (scope, error) {
 	if err != nil {
 		return nil, err
 	}
+	// streaming.go: over unbounded input in streaming mode, a regular
+	// streaming join; else updating inputs are materialized first.
+	streamJoin, err := streamingJoin(cat, f, job, build, p, q)
+	if err != nil {
+		return nil, err
+	}
+	if !streamJoin {
+		materializeSides(p, q)
+	}
+	// In streaming mode Flink's outer joins retract their NULL-padded rows.
+	p.changes = p.changes || cat.streaming && f.Type != sql.JoinInner && f.Type != sql.JoinCross
 	p.pyCols, p.inCols = q.pyCols, q.inCols
 	build.Steps = q.steps
 	build.Source.Schema = sourceSchema(build)
 	for _, side := range []*Job{job, build} {
-		if t := side.Source.Table; !bounded(t) || !joinBounded(side.Steps) {
+		if t := side.Source.Table; !streamJoin && (!bounded(t) || !joinBounded(side.Steps)) {
 			name := "a joined table"
 			if t != nil {
 				name = t.Name
@@ -155,9 +166,13 @@ func planJoin(cat *catalog, f *sql.Join, job *Job, p *pipeline) (scope, error) {
 		default:
 			return nil, errAt(f.On.Pos(), "the ON of a %s calls a Python function outside its equalities (%s); weir evaluates such a condition only for inner joins: compute it in a subquery on one side", f.Type, res)
 		}
+		if streamJoin && op.Residual != nil {
+			// An inner join: the rest of ON filters the joined rows.
+			op.Residual, after = nil, res
+		}
 	}
 	op.Text = joinText(f.Type, lkeys, rkeys, residual)
-	p.steps = append(p.steps, Step{Op: &JoinOp{Op: op, Build: build}})
+	p.steps = append(p.steps, Step{Op: joinStep(op, build, streamJoin)}) // streaming.go
 	p.schema = schema
 	sc := append(scope(nil), left...)
 	for i := range sc {
