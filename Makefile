@@ -110,6 +110,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzOutputParts$$' -fuzztime 30s ./internal/pyexec
 	$(GO) test -run '^$$' -fuzz '^FuzzCSVSource$$' -fuzztime 30s ./internal/connector
 	$(GO) test -run '^$$' -fuzz '^FuzzJSONDecode$$' -fuzztime 30s ./internal/format
+	$(GO) test -run '^$$' -fuzz '^FuzzJSONFastSlow$$' -fuzztime 30s ./internal/format
+	$(GO) test -run '^$$' -fuzz '^FuzzCSVDecode$$' -fuzztime 30s ./internal/format
+	$(GO) test -run '^$$' -fuzz '^FuzzAvroDecode$$' -fuzztime 30s ./internal/format
 
 # Static checks beyond go vet.
 lint:

@@ -51,6 +51,7 @@ type jsonConfig struct {
 	ignoreNullField bool
 	std             timestampStandard
 	names           [][]byte // the quoted member names, with their colon
+	index           map[string]int
 }
 
 func openJSON(f *Format, get Getter) error {
@@ -88,7 +89,9 @@ func openJSON(f *Format, get Getter) error {
 		}
 	}
 	get("json.map-null-key.literal")
+	c.index = map[string]int{}
 	for i, fl := range f.schema {
+		c.index[fl.Name] = i
 		name := appendJSONString(nil, fl.Name)
 		if i > 0 {
 			name = append([]byte{','}, name...)
@@ -96,7 +99,9 @@ func openJSON(f *Format, get Getter) error {
 		c.names = append(c.names, append(name, ':'))
 	}
 	f.newEnc = func() Encoder { return &jsonEncoder{c: c} }
-	f.newDec = func() Decoder { return &jsonDecoder{c: c, row: make([]any, len(c.schema))} }
+	f.newDec = func() Decoder {
+		return &jsonDecoder{c: c, fast: true, row: make([]any, len(c.schema)), raw: make([]json.RawMessage, len(c.schema))}
+	}
 	return nil
 }
 
@@ -217,7 +222,9 @@ func appendJSONString(dst []byte, s string) []byte {
 
 type jsonDecoder struct {
 	c       *jsonConfig
+	fast    bool // try scanFlat first (json_fast.go)
 	members map[string]json.RawMessage
+	raw     []json.RawMessage // the columns' members, nil when missing
 	row     []any
 }
 
@@ -237,6 +244,14 @@ func (d *jsonDecoder) Decode(rec []byte, b *Builder) error {
 }
 
 func (d *jsonDecoder) decode(rec []byte) error {
+	if d.fast && d.scanFlat(rec, d.raw) {
+		return d.convert()
+	}
+	return d.decodeSlow(rec)
+}
+
+// decodeSlow reads the record with encoding/json.
+func (d *jsonDecoder) decodeSlow(rec []byte) error {
 	trimmed := bytes.TrimSpace(rec)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		if !json.Valid(trimmed) {
@@ -252,12 +267,17 @@ func (d *jsonDecoder) decode(rec []byte) error {
 		return recordErr("not JSON: %s", jsonSyntax(trimmed))
 	}
 	for j, fl := range d.c.schema {
-		raw, ok := d.members[fl.Name]
-		if !ok {
-			if d.c.failOnMissing {
-				return fieldErr(fl.Name, "missing from the record, and 'json.fail-on-missing-field' is 'true'")
-			}
-			raw = nil
+		d.raw[j] = d.members[fl.Name] // nil when missing
+	}
+	return d.convert()
+}
+
+// convert converts the members in d.raw to the row.
+func (d *jsonDecoder) convert() error {
+	for j, fl := range d.c.schema {
+		raw := d.raw[j]
+		if raw == nil && d.c.failOnMissing {
+			return fieldErr(fl.Name, "missing from the record, and 'json.fail-on-missing-field' is 'true'")
 		}
 		v, err := d.value(raw, fl.Type)
 		if err != nil {
@@ -279,7 +299,8 @@ func (d *jsonDecoder) value(raw json.RawMessage, t types.T) (any, error) {
 	var text string
 	switch raw[0] {
 	case '"':
-		if err := json.Unmarshal(raw, &text); err != nil {
+		var err error
+		if text, err = jsonString(raw); err != nil {
 			return nil, err
 		}
 		if t.IsBinary() {

@@ -178,3 +178,58 @@ func FuzzJSONDecode(f *testing.F) {
 		sameRows(t, rowsOf(again), rowsOf(got))
 	})
 }
+
+// decodeWith decodes one record with the fast path on or off.
+func decodeWith(f *Format, fast bool, rec []byte) ([][]any, error) {
+	dec := f.NewDecoder().(*jsonDecoder)
+	dec.fast = fast
+	b := NewBuilder(allTypes, nil)
+	if err := dec.Decode(rec, b); err != nil {
+		return nil, err
+	}
+	out, err := b.Finish()
+	if err != nil {
+		return nil, err
+	}
+	defer out.Release()
+	return rowsOf(out), nil
+}
+
+// FuzzJSONFastSlow checks that the fast path (json_fast.go) and the simple
+// path give the same rows and the same errors.
+func FuzzJSONFastSlow(f *testing.F) {
+	for _, s := range []string{`{"i32":1,"s":"a\"b","f64":1e5}`, ` { "b" : true , "x":[1,{"y":2}], "s":"\u00e9" } `, `{"i32":01}`, `{"s":"a` + "\xff" + `"}`, `{"i64":-0.0}`, `{"s":{"a":1}}`, `{"d":"2024-01-01","d":null}`, `{}x`, `{"a":1,}`} {
+		f.Add([]byte(s))
+	}
+	fm := mustOpen(f, "json", allTypes, nil)
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		fast, errFast := decodeWith(fm, true, rec)
+		slow, errSlow := decodeWith(fm, false, rec)
+		if fmt.Sprint(errFast) != fmt.Sprint(errSlow) {
+			t.Fatalf("record %q: fast path error %v, simple path error %v", rec, errFast, errSlow)
+		}
+		if errFast == nil {
+			sameRows(t, fast, slow)
+		}
+	})
+}
+
+// TestJSONFastPathTaken: typical records take the fast path; nested values
+// and escaped keys go to the simple path.
+func TestJSONFastPathTaken(t *testing.T) {
+	fm := mustOpen(t, "json", allTypes, nil)
+	dec := fm.NewDecoder().(*jsonDecoder)
+	for rec, want := range map[string]bool{
+		`{"i32":1,"s":"x","f64":-1.5e-3,"b":false,"d":null,"other":"y"}`: true,
+		` {} `:                true,
+		`{"s":"esc\"aped"}`:   true,
+		`{"s":{"nested":1}}`:  false,
+		`{"s\u0061":1}`:       false,
+		`{"i32":1`:            false,
+		`{"i32":1} {"i32":2}`: false,
+	} {
+		if got := dec.scanFlat([]byte(rec), dec.raw); got != want {
+			t.Errorf("scanFlat(%s) = %v, want %v", rec, got, want)
+		}
+	}
+}
