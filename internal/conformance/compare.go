@@ -39,5 +39,9 @@ func Compare(c *Case, r Result) string {
 			}
 		}
 	}
+	if c.Changelog && strings.Join(c.Changes, "\n") != strings.Join(r.Changes, "\n") {
+		fmt.Fprintf(&b, "changelog: Flink %d change(s), weir %d\n  Flink: %s\n  weir:  %s\n", len(c.Changes), len(r.Changes),
+			strings.Join(c.Changes, " | "), strings.Join(r.Changes, " | "))
+	}
 	return strings.TrimRight(b.String(), "\n")
 }

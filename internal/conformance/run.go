@@ -9,6 +9,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/weir-dev/weir/internal/changelog"
+	"github.com/weir-dev/weir/internal/config"
 	"github.com/weir-dev/weir/internal/connector"
 	"github.com/weir-dev/weir/internal/job"
 	"github.com/weir-dev/weir/internal/plan"
@@ -21,7 +23,10 @@ import (
 type Result struct {
 	Types []string
 	Rows  []string
-	Err   error
+	// Changes is the changelog of a streaming run: "<kind>\t<row>" lines in
+	// the order the job emitted them.
+	Changes []string
+	Err     error
 }
 
 // Run plans and runs c's set-up statements and query in weir, in-process,
@@ -32,7 +37,13 @@ func Run(ctx context.Context, c *Case) Result {
 	if err != nil {
 		return Result{Err: err}
 	}
-	prog, err := (&plan.Planner{}).Plan(stmts)
+	// Flink's answers are recorded in UTC (record.py); a file's SET
+	// statements change the zone for its queries.
+	settings := map[string]string{config.LocalTimeZone: "UTC"}
+	if c.Streaming {
+		settings[config.RuntimeMode] = "streaming"
+	}
+	prog, err := (&plan.Planner{Settings: settings}).Plan(stmts)
 	if err != nil {
 		return Result{Err: err}
 	}
@@ -44,7 +55,12 @@ func Run(ctx context.Context, c *Case) Result {
 	if _, err := job.Run(ctx, j, prog.Settings, job.Options{Sink: sink}); err != nil {
 		return Result{Err: err}
 	}
-	res := Result{Rows: sink.rows}
+	res := Result{Rows: sink.rows, Changes: sink.changes}
+	if sink.kinds {
+		if res.Rows, err = Materialize(sink.changes); err != nil {
+			return Result{Err: fmt.Errorf("conformance: %s: weir's changelog: %w", c.Name, err)}
+		}
+	}
 	for _, f := range j.Sink.Schema {
 		res.Types = append(res.Types, f.Type.String())
 	}
@@ -54,20 +70,28 @@ func Run(ctx context.Context, c *Case) Result {
 	return res
 }
 
-// collector is a sink that keeps the rows in the corpus's format.
+// collector is a sink that keeps the rows in the corpus's format, and the
+// changelog of batches that carry row kinds.
 type collector struct {
-	schema types.Schema
-	mu     sync.Mutex
-	rows   []string
-	buf    []byte
+	schema  types.Schema
+	mu      sync.Mutex
+	rows    []string
+	changes []string
+	kinds   bool // some batch carried row kinds
+	buf     []byte
 }
+
+// ConsumesChanges marks the collector as a sink that takes updates.
+func (s *collector) ConsumesChanges() {}
 
 func (s *collector) Write(_ context.Context, b arrow.RecordBatch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	kinds := changelog.Kinds(b)
+	s.kinds = s.kinds || kinds != nil
 	for r := 0; r < int(b.NumRows()); r++ {
 		var line []string
-		for c := 0; c < int(b.NumCols()); c++ {
+		for c := 0; c < changelog.Data(b); c++ {
 			col := b.Column(c)
 			if col.IsNull(r) || col.DataType().ID() == arrow.NULL {
 				line = append(line, "NULL")
@@ -76,7 +100,9 @@ func (s *collector) Write(_ context.Context, b arrow.RecordBatch) error {
 			s.buf = connector.AppendValue(s.buf[:0], col, r, s.schema[c].Type)
 			line = append(line, Escape(string(s.buf)))
 		}
-		s.rows = append(s.rows, strings.Join(line, "\t"))
+		row := strings.Join(line, "\t")
+		s.rows = append(s.rows, row)
+		s.changes = append(s.changes, changelog.At(kinds, r).String()+"\t"+row)
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/weir-dev/weir/internal/changelog"
 	"github.com/weir-dev/weir/internal/config"
 	"github.com/weir-dev/weir/internal/connector"
 	"github.com/weir-dev/weir/internal/exec"
@@ -126,6 +127,9 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 	if err != nil {
 		return nil, err
 	}
+	if err := j.CheckMode(); err != nil { // batch mode reads bounded input only
+		return nil, err
+	}
 	log := opts.Log
 	if log == nil {
 		log = slog.Default()
@@ -148,6 +152,9 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 	}
 	defer src.Close()
 	sink := opts.Sink
+	if _, ok := sink.(changelog.Consumer); sink != nil && j.RowKinds && !ok {
+		return nil, fmt.Errorf("the result of this query is updated as rows arrive (a changelog, execution.runtime-mode 'streaming'), and its receiver takes insertions only; run it in batch mode (SET 'execution.runtime-mode' = 'batch')")
+	}
 	if sink == nil {
 		if sink, err = connector.OpenInsertSink(j.Sink.Name, j.Sink.Schema, j.Sink.Options, opts.Out, j.Overwrite); err != nil {
 			return nil, err

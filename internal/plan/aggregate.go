@@ -138,6 +138,11 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline, job *Job)
 		preNames = append(preNames, col.name)
 		post = append(post, col)
 	}
+	// GROUPING SETS, ROLLUP, CUBE and GROUPING() (groupingsets.go).
+	sets, q, post, err := groupingSets(cat, q, g, post)
+	if err != nil {
+		return nil, nil, err
+	}
 	global := len(groupBy) == 0
 	// With GROUP BY, DISTINCT applies to the projected groups: the
 	// rewritten query keeps it and a second aggregation removes duplicates.
@@ -225,6 +230,9 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline, job *Job)
 	}
 	if err := p.finish(pre, preNames, filter); err != nil {
 		return nil, nil, err
+	}
+	if sets != nil {
+		p.addExpand(op, sets, len(groupBy)) // groupingsets.go
 	}
 	if err := p.addGroupAgg(cat, op, q.At, job); err != nil { // streaming.go
 		return nil, nil, err
@@ -505,6 +513,8 @@ func rewriteAST(x sql.Expr, f func(sql.Expr) sql.Expr) sql.Expr {
 		c := *e
 		c.X = rw(e.X)
 		return &c
+	case *sql.Over:
+		return rewriteOver(e, rw) // over.go
 	case *sql.Case:
 		c := *e
 		c.Operand = rw(e.Operand)

@@ -59,6 +59,10 @@ type Job struct {
 	// Settings are the options in force at the statement: the initial
 	// ones with the SETs before it, in script order.
 	Settings map[string]string
+	// Streaming is execution.runtime-mode = 'streaming' (plan/streaming.go);
+	// Updating says the output is a changelog with updates, whose batches
+	// end with the row-kind column when RowKinds is set.
+	Streaming, Updating, RowKinds bool
 }
 
 // Program is a whole SQL script after planning.

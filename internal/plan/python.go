@@ -26,6 +26,9 @@ type pipeline struct {
 	// $py1, ...) and the computed inputs of Python stages ($in0, ...) over
 	// the whole job, so that the names in a plan are unique.
 	pyCols, inCols int
+	// changes is set when the rows may be updates, not only insertions
+	// (streaming mode; see streaming.go).
+	changes bool
 }
 
 // finish appends the last steps computing outs (filtered by filter) over the
@@ -34,6 +37,7 @@ type pipeline struct {
 // argument needs a Go calculation over another Python call's result starts
 // a new stage after that calculation.
 func (p *pipeline) finish(outs []expr.Expr, names []string, filter expr.Expr) error {
+	outs, names = p.keepRowKind(outs, names)
 	// A filter without Python calls runs first, before any row reaches Python.
 	if filter != nil && !expr.HasPyCall(filter) {
 		if expr.HasPyCall(exprsAsCall(outs)) {

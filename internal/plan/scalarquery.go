@@ -63,6 +63,7 @@ func planScalarQuery(cat *catalog, s *sql.ScalarQuery, name string, p *pipeline)
 	if err != nil {
 		return err
 	}
+	materializeSides(p, q) // streaming.go
 	p.pyCols, p.inCols = q.pyCols, q.inCols
 	if len(rsc) != 1 {
 		return errAt(s.At, "a (SELECT ...) used as a value must give one column; this one gives %d", len(rsc))

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/weir-dev/weir/internal/aggregate"
 	"github.com/weir-dev/weir/internal/expr"
 	"github.com/weir-dev/weir/internal/sortop"
 	"github.com/weir-dev/weir/internal/sql"
@@ -40,11 +39,11 @@ func planSelect(cat *catalog, st *sql.SelectStmt, params map[string]string) (*Jo
 func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]string) (*Job, error) {
 	job := &Job{Sink: sink}
 	p := &pipeline{params: params}
-	sc, err := planFrom(cat, st.Query.From, job, p)
+	q := pushTopN(st.Query) // over.go
+	sc, err := planFrom(cat, q.From, job, p)
 	if err != nil {
 		return nil, err
 	}
-	q := st.Query
 	// Python aggregate functions become calls over collected arguments (udaf.go).
 	if q, err = rewriteUDAFs(cat, q); err != nil {
 		return nil, err
@@ -66,19 +65,22 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 			return nil, err
 		}
 	}
-	if (isAggregateQuery(q) || q.OrderBy != nil || q.Limit >= 0 || q.Offset > 0) && !bounded(job.Source.Table) {
-		// These operators run in batch: a LIMIT would end its output but
-		// not the source.
-		return nil, errAt(q.At, "this query aggregates, sorts or limits the rows of %s, which never ends; weir runs GROUP BY, aggregates, ORDER BY and LIMIT on bounded input only, as Flink's batch mode does (datagen with 'number-of-rows', filesystem, VALUES)", job.Source.Table.Name)
+	if err := checkModeInput(cat, q, job); err != nil { // streaming.go
+		return nil, err
 	}
 	if isAggregateQuery(q) {
 		// The rest of the query runs over the aggregation's output, with
 		// HAVING as its WHERE.
-		if q, sc, err = planAggregate(cat, q, sc, p); err != nil {
+		if q, sc, err = planAggregate(cat, q, sc, p, job); err != nil {
 			return nil, err
 		}
 		st = &sql.Insert{At: st.At, Table: st.Table, Overwrite: st.Overwrite, Query: q}
 	}
+	// Window functions run over the rows so far (over.go).
+	if q, sc, err = planWindows(cat, q, sc, p); err != nil {
+		return nil, err
+	}
+	st = &sql.Insert{At: st.At, Table: st.Table, Overwrite: st.Overwrite, Query: q}
 	b := &binder{cat: cat, scope: sc}
 	var filter expr.Expr
 	if st.Query.Where != nil {
@@ -185,19 +187,22 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 	if q.Distinct {
 		// SELECT DISTINCT over groups: group the output rows by all of their
 		// columns.
-		op := &aggregate.Op{Schema: p.schema}
-		for i := range p.schema {
-			op.Keys = append(op.Keys, i)
+		if err := p.addDistinct(cat, q.At, job); err != nil {
+			return nil, err
 		}
-		p.steps = append(p.steps, Step{Op: op})
 	}
 	if keys != nil || q.Limit >= 0 || q.Offset > 0 {
+		p.materialize()
 		p.steps = append(p.steps, Step{Op: &sortop.Op{Keys: keys, Limit: q.Limit, Offset: q.Offset, Schema: p.schema}})
 		if len(p.schema) > visible {
 			p.addCalc(nil, identity(p.schema[:visible]), p.schema[:visible])
 		}
 	}
 	job.Steps = p.steps
+	job.Streaming, job.Updating, job.RowKinds = cat.streaming, p.changes, p.hasRowKind()
+	if err := checkSink(st, sink, job); err != nil {
+		return nil, err
+	}
 	return job, nil
 }
 

@@ -77,6 +77,7 @@ func planSemiJoin(cat *catalog, c sql.Expr, sc scope, p *pipeline) (bool, error)
 	if err != nil {
 		return false, err
 	}
+	materializeSides(p, q) // streaming.go
 	p.pyCols, p.inCols = q.pyCols, q.inCols
 	if t := build.Source.Table; !bounded(t) || !joinBounded(build.Steps) {
 		return false, errAt(c.Pos(), "this subquery reads %s, which never ends; weir runs subqueries on bounded input only", t.Name)

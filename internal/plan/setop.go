@@ -58,6 +58,7 @@ func planSetOp(cat *catalog, f *sql.SetOp, job *Job, p *pipeline) (scope, error)
 	if err != nil {
 		return nil, err
 	}
+	materializeSides(p, q) // streaming.go
 	p.pyCols, p.inCols = q.pyCols, q.inCols
 	if len(left) != len(rsc) {
 		return nil, errAt(f.At, "the queries of %s have %d and %d columns; each side must have as many columns, of compatible types", f.Op, len(left), len(rsc))

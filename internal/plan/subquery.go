@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/weir-dev/weir/internal/sql"
+	"github.com/weir-dev/weir/internal/stream"
 )
 
 // planSubquery plans (SELECT ...) AS alias [(columns)] in FROM: the inner
@@ -39,6 +40,11 @@ func planSubquery(cat *catalog, f *sql.Subquery, job *Job, p *pipeline) (scope, 
 		if f.Columns != nil {
 			sc[i].name = f.Columns[i]
 		}
+	}
+	// An updating subquery's rows keep their kinds (streaming.go).
+	p.changes = p.changes || inner.Updating
+	if inner.RowKinds {
+		p.schema = stream.WithRowKind(p.schema)
 	}
 	return sc, nil
 }
