@@ -39,6 +39,7 @@ TOOLS_VENV = os.path.join(BENCH, ".venv-tools")
 TOOLS_PY = os.path.join(TOOLS_VENV, "bin", "python")
 
 sys.path.insert(0, BENCH)
+import relational  # noqa: E402
 import workloads  # noqa: E402
 
 # PyFlink's settings for the throughput jobs, chosen by `run.py --sweep` on
@@ -807,6 +808,8 @@ def write_outputs(data, args):
           markdown_table(latency_rows(data["latency"]), LAT_COLS), "",
           "Headlines (ratios from this one run):", ""]
     md += [f"- {l}" for l in data["headline_lines"]]
+    if data.get("relational"):
+        md += ["", "Relational operators (bench/relational.py), rows/s:", "", relational.markdown(data["relational"])]
     md += ["", "rows/s and ns/call use each job's own time (weir: from job start, Python workers included; "
            "PyFlink: execute_sql to wait(), in a warmed-up JVM). PyFlink's steady rows/s leaves out its fixed "
            "per-job cost (the median time of three 1,000-row jobs). `x floor`: ns/call over the bare CPython "
@@ -857,7 +860,43 @@ def sizes(args):
         "weir_vectorized": args.vectorized_rows or (2_000_000 if args.quick else 100_000_000),
     }
     s["pf_vectorized"] = max(1000, s["weir_vectorized"] // 20)
+    # The relational workloads (bench/relational.py): GROUP BY, join, ORDER BY over N rows.
+    s["relational"] = args.relational_rows or (1_000_000 if args.quick else 10_000_000)
     return s
+
+
+def run_relational(args, S, data, tmp, run_pf):
+    """GROUP BY / join / ORDER BY: weir vs Flink batch vs DuckDB over the same rows (bench/relational.py)."""
+    rel = relational.run(S["relational"], S["reps"], tmp, run_pf, sys.modules[__name__])
+    data["relational"] = rel
+    return rel["lines"]
+
+
+def run_relational_only(args):
+    S = sizes(args)
+    run_pf = not args.skip_pyflink and java_home() is not None and ensure_venv(
+        PF_VENV, os.path.join(BENCH, "requirements-pyflink.txt"), "PyFlink")
+    data = {"date": datetime.date.today().isoformat(), "machine": machine_facts(), "args": vars(args),
+            "sizes": S}
+    tmp = tempfile.mkdtemp(prefix="weir-bench-")
+    t0 = time.time()
+    try:
+        lines = run_relational(args, S, data, tmp, run_pf)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    data["relational_seconds"] = time.time() - t0
+    data["machine"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+    os.makedirs(RESULTS, exist_ok=True)
+    stem = f"{data['date']}-{socket.gethostname()}-relational" + ("-quick" if args.quick else "")
+    path = os.path.join(RESULTS, stem + ".json")
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1)
+    with open(os.path.join(RESULTS, stem + ".md"), "w") as f:
+        f.write(f"# Relational benchmarks ({data['date']})\n\n" + relational.markdown(data["relational"]) + "\n\n"
+                + "\n".join(lines) + "\n")
+    print("\n".join(lines))
+    print(f"{data['relational_seconds']:.0f} s; load average at the end: {' '.join(data['machine']['loadavg_end'])}; "
+          f"results: {os.path.relpath(path, ROOT)}")
 
 
 def run_vectorized(args, S, res, data, tmp, run_pf):
@@ -1040,6 +1079,9 @@ def run_suite(args):
     # 7. Vectorized functions (pandas x + 1)
     data["vectorized_lines"] = run_vectorized(args, S, res, data, tmp, run_pf)
 
+    # 8. Relational operators: GROUP BY, join, ORDER BY against Flink batch and DuckDB
+    data["relational_lines"] = run_relational(args, S, data, tmp, run_pf)
+
     # 4. Start-up: a 10-row job, wall time of the whole command
     def startup(fn, reps):
         walls, ends = [], []
@@ -1133,6 +1175,8 @@ def run_suite(args):
         print("  " + l)
     for l in data.get("vectorized_lines", []):
         print("  " + l)
+    for l in data.get("relational_lines", []):
+        print("  " + l)
     print()
     print(f"Suite: {data['suite_seconds']:.0f} s (setting up venvs {data['setup_seconds']:.0f} s, "
           f"measuring {data['measure_seconds']:.0f} s). "
@@ -1200,11 +1244,17 @@ def main():
     ap.add_argument("--render", metavar="JSON", help="write the tables and chart of a results JSON again")
     ap.add_argument("--vectorized-rows", type=int, default=None,
                     help="rows of the vectorized (pandas x + 1) job (default 100,000,000; --quick 2,000,000)")
+    ap.add_argument("--relational-rows", type=int, default=None,
+                    help="rows of the GROUP BY / join / ORDER BY jobs (default 10,000,000; --quick 1,000,000)")
+    ap.add_argument("--relational-only", action="store_true",
+                    help="run the relational workloads alone (weir, Flink batch, DuckDB) and print their figures")
     ap.add_argument("--vectorized-only", action="store_true",
                     help="run the vectorized workload alone (weir, numpy, DuckDB, PyFlink) and print its figures")
     args = ap.parse_args()
     if args.vectorized_only:
         run_vectorized_only(args)
+    elif args.relational_only:
+        run_relational_only(args)
     elif args.render:
         data = json.load(open(args.render))
         args.quick = data["args"].get("quick", False)
