@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,6 +32,8 @@ func TestKafka(t *testing.T) {
 	t.Run("ExactlyOnceThroughUDF", k.exactlyOnce)
 	t.Run("FailedJobCommitsNothing", k.failedJob)
 	t.Run("BadRecord", k.badRecord)
+	t.Run("BatchRefusesUnbounded", k.batchRefusesUnbounded)
+	t.Run("StreamingUnbounded", k.streamingUnbounded)
 }
 
 type kafkaCluster struct{ addr string }
@@ -254,5 +259,81 @@ func (k *kafkaCluster) badRecord(t *testing.T) {
 	}
 	if got := k.readAll(t, "bad-out", true); len(got) != 0 {
 		t.Fatalf("read_committed reads %d records of the failed job, want none", len(got))
+	}
+}
+
+// unboundedJob reads topic without a bound, through label(), to print.
+func (k *kafkaCluster) unboundedJob(topic string) string {
+	return fmt.Sprintf(`CREATE TABLE src (id BIGINT, name STRING, v INT) WITH (
+  'connector' = 'kafka', 'topic' = '%s', 'properties.bootstrap.servers' = '%s',
+  'format' = 'json', 'scan.startup.mode' = 'earliest-offset');
+CREATE TABLE snk (id BIGINT, label STRING) WITH ('connector' = 'print');
+CREATE TEMPORARY FUNCTION label AS 'udfs.label' LANGUAGE PYTHON;
+INSERT INTO snk SELECT id, label(name, v) FROM src;
+`, topic, k.addr)
+}
+
+// batchRefusesUnbounded: batch mode reads bounded input only.
+func (k *kafkaCluster) batchRefusesUnbounded(t *testing.T) {
+	k.createTopic(t, "unb-batch", 1)
+	r := job(t, k.unboundedJob("unb-batch"), map[string]string{"udfs.py": fmt.Sprintf(kafkaUDFs, -1)})
+	want := "table src is an unbounded Kafka source (no 'scan.bounded.mode'), and this job runs in batch mode"
+	if r.code == 0 || !strings.Contains(r.stderr, want) {
+		t.Fatalf("exit %d, stderr:\n%s\nwant it to contain %q", r.code, r.stderr, want)
+	}
+}
+
+// streamingUnbounded: in streaming mode a source without a bound reads
+// records produced after the job started, until the job is cancelled.
+func (k *kafkaCluster) streamingUnbounded(t *testing.T) {
+	k.createTopic(t, "unb-stream", 2)
+	recs, want := inputRecords(200, 4)
+	k.produce(t, "unb-stream", recs[:100])
+	args, _ := writeJob(t, k.unboundedJob("unb-stream"), map[string]string{"udfs.py": fmt.Sprintf(kafkaUDFs, -1)})
+	cmd := exec.Command(weirBin, append(args, "-D", "execution.runtime-mode=streaming", "-D", "python.fn-execution.bundle.time=100 ms")...)
+	cmd.Env = append(os.Environ(), testMark)
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	waitLines := func(n int) {
+		deadline := time.Now().Add(90 * time.Second)
+		for strings.Count(stdout.String(), "+I[") < n {
+			select {
+			case err := <-done:
+				t.Fatalf("the unbounded job ended by itself (%v):\n%s", err, stderr.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d rows printed after 90 s, want %d; stderr:\n%s", strings.Count(stdout.String(), "+I["), n, stderr.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitLines(100)
+	k.produce(t, "unb-stream", recs[100:])
+	waitLines(200)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("weir did not stop within 20 s of SIGINT")
+	}
+	seen := map[string]bool{}
+	for _, l := range strings.Split(stdout.String(), "\n") {
+		if strings.HasPrefix(l, "+I[") {
+			seen[l] = true
+		}
+	}
+	for id, label := range want {
+		if l := fmt.Sprintf("+I[%d, %s]", id, label); !seen[l] {
+			t.Fatalf("row %s was not printed", l)
+		}
 	}
 }

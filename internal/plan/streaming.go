@@ -175,7 +175,9 @@ func (j *Job) CheckMode() error {
 		}
 		return nil
 	}
-	if t := find(j.Source, j.Steps); t != nil {
+	if t := find(j.Source, j.Steps); t != nil && t.Connector() == "kafka" {
+		return fmt.Errorf("table %s is an unbounded Kafka source (no 'scan.bounded.mode'), and this job runs in batch mode (execution.runtime-mode, default 'batch'), which reads bounded input only: SET 'execution.runtime-mode' = 'streaming' to run it until cancelled, or give %s 'scan.bounded.mode' = 'latest-offset' (or 'timestamp', 'specific-offsets', 'group-offsets')", t.Name, t.Name)
+	} else if t != nil {
 		return fmt.Errorf("table %s never ends (datagen without 'number-of-rows' or a sequence field), and this job runs in batch mode (execution.runtime-mode, default 'batch'), which reads bounded input only: SET 'execution.runtime-mode' = 'streaming' to run it until cancelled, or give %s 'number-of-rows'", t.Name, t.Name)
 	}
 	return nil
@@ -183,8 +185,13 @@ func (j *Job) CheckMode() error {
 
 // endless reports whether t is a datagen table whose rows never end: no
 // 'number-of-rows' and no sequence field (a sequence ends the data, though
-// Flink still calls such a source unbounded).
+// Flink still calls such a source unbounded); or a kafka table without a
+// 'scan.bounded.mode'.
 func endless(t *Table) bool {
+	if t != nil && t.Connector() == "kafka" {
+		mode, ok := t.Options["scan.bounded.mode"]
+		return !ok || mode == "unbounded"
+	}
 	if t == nil || t.Connector() != "datagen" {
 		return false
 	}
