@@ -9,7 +9,8 @@
 // The body carries Arrow IPC stream bytes or a pickled function; the
 // header says which.
 //
-// gateway imports types, sql, plan, job, exec, pyexec and tmpdir.
+// gateway imports types, sql, plan, job, exec, connector, pyexec, tmpdir
+// and config.
 package gateway
 
 import (
@@ -44,6 +45,18 @@ type Request struct {
 	Settings map[string]string `json:"settings,omitempty"`
 	// IfExists makes "drop_function" of an unknown function no error.
 	IfExists bool `json:"if_exists,omitempty"`
+	// Fetch "stream" makes "execute_sql" of a query send its rows as they
+	// come, in messages after the response (docs/GATEWAY.md); otherwise
+	// they come whole in the response's body.
+	Fetch string `json:"fetch,omitempty"`
+	// Statements are the INSERTs of "execute_statement_set".
+	Statements []string `json:"statements,omitempty"`
+	// Path is a file of "add_python_file", "add_python_archive" and
+	// "set_python_requirements"; Target is an archive's directory name and
+	// CacheDir the directory of packages requirements are installed from.
+	Path     string `json:"path,omitempty"`
+	Target   string `json:"target,omitempty"`
+	CacheDir string `json:"cache_dir,omitempty"`
 }
 
 // Column is a column's name and its Flink SQL type, e.g. "INT NOT NULL".
@@ -69,6 +82,25 @@ type Response struct {
 	Text string `json:"text,omitempty"`
 	// Version is the engine's version, in the answer to "hello".
 	Version string `json:"version,omitempty"`
+	// RowKind says the result's Arrow data has a first column $row_kind
+	// (Flink's RowKind byte: 0 +I, 1 -U, 2 +U, 3 -D) that Columns omit.
+	RowKind bool `json:"row_kind,omitempty"`
+	// More says messages with more of a streamed result follow.
+	More bool `json:"more,omitempty"`
+	// Cancelled says a streamed result ended because the client cancelled it.
+	Cancelled bool `json:"cancelled,omitempty"`
+	// Output is what the job's print sinks printed, for the client's stdout.
+	Output string `json:"output,omitempty"`
+	// Value and Found answer "get_config".
+	Value string `json:"value,omitempty"`
+	Found bool   `json:"found,omitempty"`
+	// Cached says "set_python_requirements" found its environment already
+	// installed.
+	Cached bool `json:"cached,omitempty"`
+	// Sinks are the tables a statement set wrote, in order, and SinkRows
+	// their rows.
+	Sinks    []string `json:"sinks,omitempty"`
+	SinkRows []int64  `json:"sink_rows,omitempty"`
 }
 
 // readFrame reads one length-prefixed frame of at most max bytes.

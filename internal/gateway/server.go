@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/weir-dev/weir/internal/tmpdir"
@@ -138,6 +139,11 @@ func serve(ctx context.Context, conn net.Conn, dir string, cfg Config) error {
 	}
 	defer sess.Close()
 	msgs := make(chan message)
+	// stmt cancels the statement that runs, for op "cancel" (a client that
+	// stops reading a streamed result); the reader calls it while the loop
+	// below runs the statement.
+	var stmtMu sync.Mutex
+	var stmt context.CancelCauseFunc
 	go func() {
 		defer close(msgs)
 		for {
@@ -151,10 +157,19 @@ func serve(ctx context.Context, conn net.Conn, dir string, cfg Config) error {
 				return
 			}
 			m.body = body
-			if m.req.Op == "close" {
+			switch m.req.Op {
+			case "close":
 				// At once, even while a job runs: the client is done.
 				cancel(errors.New("the client closed the session"))
 				return
+			case "cancel":
+				// No response: the cancelled statement's last message says so.
+				stmtMu.Lock()
+				if stmt != nil {
+					stmt(errCancelled)
+				}
+				stmtMu.Unlock()
+				continue
 			}
 			select {
 			case msgs <- m:
@@ -164,6 +179,12 @@ func serve(ctx context.Context, conn net.Conn, dir string, cfg Config) error {
 		}
 	}()
 	w := bufio.NewWriterSize(conn, 1<<16)
+	emit := func(resp *Response, body []byte) error {
+		if err := WriteMessage(w, resp, body); err != nil {
+			return fmt.Errorf("gateway: writing a response: %w", err)
+		}
+		return nil
+	}
 	for {
 		var m message
 		var ok bool
@@ -174,15 +195,28 @@ func serve(ctx context.Context, conn net.Conn, dir string, cfg Config) error {
 		if !ok {
 			return nil
 		}
-		resp, body := handle(ctx, sess, m)
-		if err := WriteMessage(w, resp, body); err != nil {
-			return fmt.Errorf("gateway: writing a response: %w", err)
+		sctx, scancel := context.WithCancelCause(ctx)
+		stmtMu.Lock()
+		stmt = scancel
+		stmtMu.Unlock()
+		resp, body := handle(sctx, sess, m, emit)
+		stmtMu.Lock()
+		stmt = nil
+		stmtMu.Unlock()
+		scancel(nil)
+		if resp == nil {
+			return nil // the connection broke mid-stream
+		}
+		if err := emit(resp, body); err != nil {
+			return err
 		}
 	}
 }
 
 // handle runs one request; errors become responses.
-func handle(ctx context.Context, s *Session, m message) (resp *Response, body []byte) {
+// A streamed result sends its first messages through emit; resp is nil
+// when emit failed (the connection is gone).
+func handle(ctx context.Context, s *Session, m message, emit emitFunc) (resp *Response, body []byte) {
 	defer func() {
 		if p := recover(); p != nil {
 			resp, body = &Response{Error: fmt.Sprintf("internal error in the engine: %v", p)}, nil
@@ -192,7 +226,31 @@ func handle(ctx context.Context, s *Session, m message) (resp *Response, body []
 	r := m.req
 	switch r.Op {
 	case "execute_sql":
-		resp, body, err = s.Execute(ctx, r.SQL)
+		if r.Fetch == "stream" {
+			var broken bool
+			resp, body, err = s.Stream(ctx, r.SQL, func(resp *Response, body []byte) error {
+				err := emit(resp, body)
+				broken = broken || err != nil
+				return err
+			})
+			if broken {
+				return nil, nil
+			}
+		} else {
+			resp, body, err = s.Execute(ctx, r.SQL)
+		}
+	case "execute_statement_set":
+		resp, err = s.ExecuteStatementSet(ctx, r.Statements)
+	case "get_config":
+		resp = s.GetConfig(r.Name)
+	case "add_python_file":
+		err = s.AddPythonFile(r.Path)
+		resp = &Response{OK: true}
+	case "add_python_archive":
+		err = s.AddPythonArchive(r.Path, r.Target)
+		resp = &Response{OK: true}
+	case "set_python_requirements":
+		resp, err = s.SetPythonRequirements(ctx, r.Path, r.CacheDir)
 	case "schema":
 		resp, err = s.Schema(ctx, r.SQL)
 	case "explain":

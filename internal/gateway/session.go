@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
-
 	"github.com/weir-dev/weir/internal/config"
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/job"
@@ -145,6 +143,15 @@ func (s *Session) Execute(ctx context.Context, text string) (*Response, []byte, 
 		}
 		s.ddl = append(s.ddl, st)
 		return &Response{OK: true, Kind: "ddl"}, nil, nil
+	case *sql.CreateView:
+		if s.known(st.Name) {
+			if st.IfNotExists {
+				return &Response{OK: true, Kind: "ddl"}, nil, nil
+			}
+			return nil, nil, &sql.Error{Pos: st.At, Msg: fmt.Sprintf("a table or view named %s already exists; drop it first or pick another name", st.Name)}
+		}
+		resp, err := s.addView(ctx, st)
+		return resp, nil, err
 	case *sql.Set:
 		if st.Key == "" {
 			return nil, nil, &sql.Error{Pos: st.At, Msg: "SET without a key (listing the configuration) is not supported; use get_config().get(key)"}
@@ -165,11 +172,14 @@ func (s *Session) Execute(ctx context.Context, text string) (*Response, []byte, 
 			return nil, nil, err
 		}
 		j := prog.Jobs[len(prog.Jobs)-1]
-		res, err := job.Run(ctx, j, prog.Settings, s.jobOptions(nil))
+		out := &printed{}
+		opts := s.jobOptions(nil)
+		opts.Out = out
+		res, err := job.Run(ctx, j, prog.Settings, opts)
 		if err != nil {
 			return nil, nil, fmt.Errorf("job failed: %w", err)
 		}
-		return &Response{OK: true, Kind: "insert", Rows: res.Rows,
+		return &Response{OK: true, Kind: "insert", Rows: res.Rows, Output: out.String(),
 			Columns: []Column{{Name: "default_catalog.default_database." + j.Sink.Name, Type: "BIGINT"}}}, nil, nil
 	case *sql.SelectStmt:
 		return s.query(ctx, st)
@@ -194,7 +204,8 @@ func (s *Session) query(ctx context.Context, st *sql.SelectStmt) (*Response, []b
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Response{OK: true, Kind: "select", Rows: res.Rows, Columns: columnsOf(j.Sink.Schema)}, body, nil
+	return &Response{OK: true, Kind: "select", Rows: res.Rows, Columns: resultColumns(j.Sink.Schema),
+		RowKind: hasRowKind(j.Sink.Schema)}, body, nil
 }
 
 // Schema returns the columns a query gives, without running it.
@@ -211,7 +222,7 @@ func (s *Session) Schema(ctx context.Context, text string) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Response{OK: true, Columns: columnsOf(prog.Jobs[len(prog.Jobs)-1].Sink.Schema)}, nil
+	return &Response{OK: true, Columns: resultColumns(prog.Jobs[len(prog.Jobs)-1].Sink.Schema)}, nil
 }
 
 // Explain returns the plan of a query or INSERT.
@@ -233,9 +244,9 @@ func (s *Session) Explain(ctx context.Context, text string) (*Response, error) {
 }
 
 // CreateView registers a query as a temporary view, as
-// create_temporary_view(name, table). The planner runs no subqueries yet, so
-// the view is computed now and kept as an in-memory table: in batch mode
-// that is what a later query would read, unless a table it reads changes.
+// create_temporary_view(name, table) and CREATE TEMPORARY VIEW: the view is
+// kept as a declaration and planned where it is read, as a subquery, so a
+// Table API program and the SQL it stands for run as one plan.
 func (s *Session) CreateView(ctx context.Context, name, text string) (*Response, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
@@ -251,24 +262,18 @@ func (s *Session) CreateView(ctx context.Context, name, text string) (*Response,
 	if !ok {
 		return nil, fmt.Errorf("view %s: want a query (SELECT ...)", name)
 	}
-	prog, err := s.plan(ctx, q)
+	return s.addView(ctx, &sql.CreateView{At: q.Query.At, Name: name, Query: q.Query})
+}
+
+// addView plans a view (which checks it) and keeps it.
+func (s *Session) addView(ctx context.Context, v *sql.CreateView) (*Response, error) {
+	star := &sql.SelectStmt{Query: &sql.Select{At: v.At, Items: []sql.SelectItem{{At: v.At, Star: true}}, From: &sql.TableRef{At: v.At, Name: v.Name}, Limit: -1}}
+	prog, err := s.plan(ctx, v, star)
 	if err != nil {
 		return nil, err
 	}
-	j := prog.Jobs[len(prog.Jobs)-1]
-	sink := &collectSink{}
-	res, err := job.Run(ctx, j, prog.Settings, s.jobOptions(sink))
-	if err != nil {
-		return nil, fmt.Errorf("job failed: %w", err)
-	}
-	as := j.Sink.Schema.Arrow()
-	t := &memTable{name: name, schema: j.Sink.Schema, rows: res.Rows}
-	for _, b := range sink.batches {
-		t.batches = append(t.batches, array.NewRecordBatch(as, b.Columns(), b.NumRows()))
-	}
-	sink.release()
-	s.tables[strings.ToLower(name)] = t
-	return &Response{OK: true, Rows: res.Rows, Columns: columnsOf(j.Sink.Schema)}, nil
+	s.ddl = append(s.ddl, v)
+	return &Response{OK: true, Kind: "ddl", Columns: columnsOf(prog.Jobs[len(prog.Jobs)-1].Sink.Schema)}, nil
 }
 
 // DropView removes a temporary view or a table sent from Python; it
@@ -279,8 +284,15 @@ func (s *Session) DropView(name string) bool {
 	delete(s.tables, k)
 	if t != nil {
 		t.release()
+		return true
 	}
-	return t != nil
+	for i, st := range s.ddl {
+		if v, ok := st.(*sql.CreateView); ok && strings.EqualFold(v.Name, name) {
+			s.ddl = append(s.ddl[:i], s.ddl[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 // RegisterTable registers Arrow IPC stream bytes as a table named name,
@@ -386,6 +398,9 @@ func (s *Session) known(name string) bool {
 		if t, ok := st.(*sql.CreateTable); ok && strings.EqualFold(t.Name, name) {
 			return true
 		}
+		if v, ok := st.(*sql.CreateView); ok && strings.EqualFold(v.Name, name) {
+			return true
+		}
 	}
 	return false
 }
@@ -414,12 +429,10 @@ func (s *Session) Close() {
 	}
 }
 
-func (s *Session) jobOptions(sink *collectSink) job.Options {
-	o := job.Options{Out: io.Discard, Log: s.log, OpenSource: s.openSource}
-	if sink != nil {
-		o.Sink = sink
-	}
-	return o
+// jobOptions are the options of a session's job; sink, when not nil,
+// receives the rows instead of the job's own sink.
+func (s *Session) jobOptions(sink exec.Sink) job.Options {
+	return job.Options{Out: io.Discard, Log: s.log, OpenSource: s.openSource, Sink: sink}
 }
 
 // openSource opens the session's in-memory tables for job.Run.

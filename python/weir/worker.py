@@ -155,6 +155,11 @@ def main():
 
     # Find the user's modules where weir.describe found them at planning.
     _functions.isolate_path()
+    # The session's archives (add_python_archive) are found by relative
+    # paths, as in Flink, where they are extracted into the working directory.
+    archives = os.environ.get("WEIR_PYTHON_ARCHIVES")
+    if archives:
+        os.chdir(archives)
     sys.stdout = _LineWriter(sys.stdout)
     sys.stderr = _LineWriter(sys.stderr)
     atexit.register(_flush_output)

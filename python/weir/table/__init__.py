@@ -15,7 +15,11 @@ from weir.table._gateway import EngineError
 from weir.table._result import CloseableIterator, ResultKind, TableResult, TableSchema
 from weir.types import DataTypes
 from weir.table import expressions
+from weir.table.expressions import Expression
+from weir.table.udf import (AggregateFunction, FunctionContext, ListView, MapView, ScalarFunction,
+                            TableFunction)
 
 __all__ = ["EnvironmentSettings", "TableEnvironment", "TableConfig", "Table", "GroupedTable", "StatementSet",
            "TableResult", "TableSchema", "ResultKind", "CloseableIterator", "DataTypes", "Row", "RowKind",
-           "EngineError", "expressions"]
+           "EngineError", "expressions", "Expression", "ScalarFunction", "TableFunction", "AggregateFunction",
+           "FunctionContext", "ListView", "MapView"]

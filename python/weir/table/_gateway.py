@@ -48,8 +48,9 @@ class Gateway:
     """One engine process and its session."""
 
     def __init__(self, settings=None):
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._closed = False
+        self._stream = None  # the Stream whose messages are still coming
         secret = secrets.token_hex(32)
         env = dict(os.environ)
         env["WEIR_GATEWAY_SECRET"] = secret
@@ -89,28 +90,61 @@ class Gateway:
             raise EngineError("the weir engine closed the connection mid-message")
         return data
 
-    def request_with_body(self, header, body=b""):
-        """Send one request; return the response header and body, or raise
-        EngineError with the engine's message."""
+    def _exchange(self, send):
+        """Run send (which writes a request and reads a response) under the
+        lock, turning broken connections into EngineError."""
         with self._lock:
             if self._closed:
                 raise EngineError("the TableEnvironment is closed")
             try:
-                self._send(header, body)
-                resp = json.loads(self._read_frame())
-                data = self._read_frame()
+                if self._stream is not None:
+                    # A result still streaming: keep its rest for its reader.
+                    self._stream._drain()
+                return send()
             except (OSError, ValueError) as e:
                 if self._closed:
                     raise EngineError("the TableEnvironment was closed while the statement ran") from None
                 raise EngineError(f"lost the connection to the weir engine: {e}") from e
+            except EngineError:
+                raise
             except BaseException:
                 # Interrupted (Ctrl-C) mid-exchange: the stream is out of step,
                 # so end the session; the engine cancels the statement.
                 threading.Thread(target=self.close, daemon=True).start()
                 raise
+
+    def _read_message(self):
+        resp = json.loads(self._read_frame())
+        return resp, self._read_frame()
+
+    def request_with_body(self, header, body=b""):
+        """Send one request; return the response header and body, or raise
+        EngineError with the engine's message."""
+
+        def send():
+            self._send(header, body)
+            return self._read_message()
+
+        resp, data = self._exchange(send)
         if not resp.get("ok"):
             raise EngineError(resp.get("error") or "the engine reported an error without a message")
         return resp, data
+
+    def stream(self, header):
+        """Send a request whose answer may be streamed: returns a Stream
+        whose header is the first response (an error raises here)."""
+
+        def send():
+            self._send(header, b"")
+            resp, data = self._read_message()
+            if not resp.get("ok"):
+                raise EngineError(resp.get("error") or "the engine reported an error without a message")
+            st = Stream(self, resp, data)
+            if resp.get("more"):
+                self._stream = st
+            return st
+
+        return self._exchange(send)
 
     def request(self, header, body=b""):
         return self.request_with_body(header, body)[0]
@@ -146,3 +180,79 @@ class Gateway:
     @property
     def pid(self):
         return self._proc.pid
+
+
+class Stream:
+    """A response and, when it says More, the messages that follow it: the
+    batches of a query's rows as the job makes them (docs/GATEWAY.md)."""
+
+    def __init__(self, gw, header, body):
+        self._gw = gw
+        self.header = header
+        self.body = body
+        self._pending = []  # messages read ahead while another request was sent
+        self._done = not header.get("more")
+        self._error = None
+        self.rows = header.get("rows")
+
+    def _read_one(self):
+        """Read the next message of this stream (lock held)."""
+        resp, data = self._gw._read_message()
+        if resp.get("more"):
+            return data
+        self._done = True
+        self._gw._stream = None
+        if not resp.get("ok"):
+            self._error = EngineError(resp.get("error") or "the engine reported an error without a message")
+        self.rows = resp.get("rows")
+        return None
+
+    def _drain(self):
+        while not self._done:
+            data = self._read_one()
+            if data is not None:
+                self._pending.append(data)
+
+    def next_body(self):
+        """The next body of Arrow IPC bytes, or None at the end; the job's
+        error raises here."""
+        if self._pending:
+            return self._pending.pop(0)
+        if not self._done:
+            def read():
+                if self._pending:  # drained meanwhile
+                    return self._pending.pop(0)
+                if self._done:
+                    return None
+                return self._read_one()
+
+            with self._gw._lock:
+                if self._gw._closed:
+                    raise EngineError("the TableEnvironment is closed")
+                try:
+                    data = read()
+                except (OSError, ValueError) as e:
+                    raise EngineError(f"lost the connection to the weir engine: {e}") from e
+            if data is not None:
+                return data
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise err
+        return None
+
+    def cancel(self):
+        """Stop the statement: the engine cancels its job; what it sent
+        meanwhile is dropped."""
+        self._pending = []
+        if self._done:
+            return
+        with self._gw._lock:
+            if self._done or self._gw._closed:
+                return
+            try:
+                self._gw._send({"op": "cancel"})
+                while not self._done:
+                    self._read_one()
+            except (OSError, ValueError):
+                pass
+            self._error = None

@@ -52,10 +52,12 @@ class TableSchema:
 
 
 class CloseableIterator:
-    """An iterator of a result's rows that is also a context manager."""
+    """An iterator of a result's rows that is also a context manager;
+    closing it before the end cancels the job."""
 
-    def __init__(self, rows):
+    def __init__(self, rows, close=None):
         self._it = iter(rows)
+        self._close = close
 
     def __iter__(self):
         return self
@@ -65,6 +67,9 @@ class CloseableIterator:
 
     def close(self):
         self._it = iter(())
+        if self._close is not None:
+            close, self._close = self._close, None
+            close()
 
     def __enter__(self):
         return self
@@ -74,19 +79,26 @@ class CloseableIterator:
         return False
 
 
+_KINDS = [RowKind.INSERT, RowKind.UPDATE_BEFORE, RowKind.UPDATE_AFTER, RowKind.DELETE]
+
+
 class TableResult:
     """The result of a statement: for a query its rows (``collect``,
-    ``print``), for others "OK" or the rows affected. The statement has
-    completed when the result is returned, so ``wait`` returns at once."""
+    ``print``), for others "OK" or the rows affected. A query's rows are
+    fetched from the engine as the job makes them, while ``collect()`` is
+    iterated; ``wait`` waits for the job to finish (keeping its rows)."""
 
     def __init__(self, schema, arrow_table=None, rows=None, kind=ResultKind.SUCCESS_WITH_CONTENT,
-                 streaming=False, insert=False):
+                 streaming=False, insert=False, stream=None, row_kind=False):
         self._insert = insert
         self._schema = schema
         self._arrow = arrow_table
         self._rows = rows
         self._kind = kind
         self._streaming = streaming
+        self._stream = stream
+        self._row_kind = row_kind
+        self._fetched = []  # Arrow tables read from the stream by wait()
 
     def get_table_schema(self):
         return self._schema
@@ -101,25 +113,90 @@ class TableResult:
         return None
 
     def wait(self, timeout_ms=None):
+        """Wait until the statement's job has finished; its rows are kept
+        for collect and print."""
+        if self._stream is not None:
+            while True:
+                t = self._next_table()
+                if t is None:
+                    break
+                self._fetched.append(t)
+            self._stream = None
         return None
 
-    def _values(self):
-        if self._rows is not None:
-            return [list(r) for r in self._rows]
-        if self._arrow is None:
-            return []
+    def _next_table(self):
+        from weir.table import _arrow
+        while True:
+            body = self._stream.next_body()
+            if body is None:
+                return None
+            t = _arrow.from_ipc(body)
+            if t is not None and t.num_rows:
+                return t
+
+    def _tables(self):
+        """The result's Arrow tables, as they come."""
+        while self._fetched:
+            yield self._fetched.pop(0)
+        if self._arrow is not None:
+            t, self._arrow = self._arrow, None
+            yield t
+        while self._stream is not None:
+            t = self._next_table()
+            if t is None:
+                self._stream = None
+                return
+            yield t
+
+    def _rows_of(self, table):
+        """[(kind, values)] of an Arrow table of results."""
+        kinds = None
         cols = []
-        for c, t in zip(self._arrow.columns, self._schema.get_field_data_types()):
+        columns = table.columns
+        if self._row_kind:
+            kinds = columns[0].to_pylist()
+            columns = columns[1:]
+        for c, t in zip(columns, self._schema.get_field_data_types()):
             vals = c.to_pylist()
             if _nested(t):
                 vals = [_python(v, t) for v in vals]
             cols.append(vals)
-        return [list(v) for v in zip(*cols)] if cols else []
+        n = table.num_rows
+        values = [list(v) for v in zip(*cols)] if cols else [[] for _ in range(n)]
+        if kinds is None:
+            return [(RowKind.INSERT, v) for v in values]
+        return [(_KINDS[k], v) for k, v in zip(kinds, values)]
+
+    def _all(self):
+        if self._rows is not None:
+            return [(RowKind.INSERT, list(r)) for r in self._rows]
+        out = []
+        for t in self._tables():
+            out += self._rows_of(t)
+        self._rows_done = out
+        return out
+
+    def _values(self):
+        return [v for _, v in self._all()]
 
     def collect(self):
-        """The rows, as an iterator that is also a context manager."""
-        # As PyFlink's, the rows carry no field names.
-        return CloseableIterator(_make_row(v, None, RowKind.INSERT) for v in self._values())
+        """The rows, as an iterator that is also a context manager; rows
+        come as the job makes them."""
+        if self._rows is not None:
+            return CloseableIterator(_make_row(list(r), None, RowKind.INSERT) for r in self._rows)
+
+        def rows():
+            for t in self._tables():
+                for kind, v in self._rows_of(t):
+                    # As PyFlink's, the rows carry no field names.
+                    yield _make_row(v, None, kind)
+
+        return CloseableIterator(rows(), close=self._cancel)
+
+    def _cancel(self):
+        st, self._stream = self._stream, None
+        if st is not None:
+            st.cancel()
 
     def print(self):
         """Print the rows in Flink's tableau format."""
@@ -133,11 +210,13 @@ class TableResult:
             return "\n".join(" ".join(str(v) for v in r) for r in self._values())
         names = self._schema.get_field_names()
         types = self._schema.get_field_data_types()
-        rows = [[_show(v) for v in r] for r in self._values()]
+        all_rows = self._all()
+        rows = [[_show(v) for v in r] for _, r in all_rows]
         if self._streaming and self._kind == ResultKind.SUCCESS_WITH_CONTENT and self._rows is None:
             names = ["op"] + names
             types = [None] + types
-            rows = [["+I"] + r for r in rows]
+            rows = [[kind.short_string() if hasattr(kind, "short_string") else str(kind)] + r
+                    for (kind, _), r in zip(all_rows, rows)]
         widths = [_width(n, t) for n, t in zip(names, types)]
         sep = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
         out = [sep, "|" + "|".join(" " + _fit(n, w) + " " for n, w in zip(names, widths)) + "|", sep]

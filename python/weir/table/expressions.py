@@ -10,7 +10,9 @@ import datetime
 import decimal
 import re
 
-__all__ = ["Expression", "col", "lit", "call", "call_sql", "row", "array", "null_of", "if_then_else"]
+__all__ = ["Expression", "col", "lit", "call", "call_sql", "row", "array", "map_", "null_of", "if_then_else",
+           "coalesce", "concat", "concat_ws", "and_", "or_", "not_", "current_date", "current_timestamp", "rand",
+           "uuid", "with_columns", "without_columns", "range_", "pi", "e"]
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -58,57 +60,200 @@ class Expression:
     def __rand__(self, o): return self._bin("AND", o, True)
     def __or__(self, o): return self._bin("OR", o)
     def __ror__(self, o): return self._bin("OR", o, True)
-    def __invert__(self): return _Raw("(NOT {0})", [self])
+    def __invert__(self): return _Raw("({0} IS NOT TRUE)", [self])
     def __neg__(self): return _Raw("(- {0})", [self])
+    def __abs__(self): return _Call("ABS", [self])
+    def __pow__(self, o): return _Call("POWER", [self, _expr(o)])
+    def __rpow__(self, o): return _Call("POWER", [_expr(o), self])
+    def __rmod__(self, o): return self._bin("%", o, True)
 
     def __bool__(self):
         raise TypeError("a Table API expression has no truth value; use & | ~ instead of and, or, not")
 
-    def alias(self, name, *extra):
-        if extra:
-            raise ValueError("alias of several names is for table functions, which weir's Table API does not call yet")
-        return _Alias(self, name)
+    def alias(self, name, *extra_names):
+        """The expression under a name; a table function's call takes one
+        name per column (for join_lateral)."""
+        return _Alias(self, [name] + list(extra_names))
 
     def cast(self, data_type):
         return _Raw("CAST({0} AS %s)" % data_type, [self])
 
-    @property
-    def is_null(self): return _Raw("({0} IS NULL)", [self])
-    @property
-    def is_not_null(self): return _Raw("({0} IS NOT NULL)", [self])
-    @property
-    def is_true(self): return _Raw("({0} IS TRUE)", [self])
-    @property
-    def upper_case(self): return _Call("UPPER", [self])
-    @property
-    def lower_case(self): return _Call("LOWER", [self])
-    @property
-    def char_length(self): return _Call("CHAR_LENGTH", [self])
-    @property
-    def trim(self): return _Call("TRIM", [self])
-    @property
-    def abs(self): return _Call("ABS", [self])
-    @property
-    def sum(self): return _Call("SUM", [self])
-    @property
-    def count(self): return _Call("COUNT", [self])
-    @property
-    def avg(self): return _Call("AVG", [self])
-    @property
-    def min(self): return _Call("MIN", [self])
-    @property
-    def max(self): return _Call("MAX", [self])
-    @property
-    def asc(self): return _Raw("{0} ASC", [self])
-    @property
-    def desc(self): return _Raw("{0} DESC", [self])
+    def try_cast(self, data_type):
+        return _Raw("TRY_CAST({0} AS %s)" % data_type, [self])
 
-    def like(self, pattern): return _Raw("({0} LIKE {1})", [self, _expr(pattern)])
-    def between(self, lo, hi): return _Raw("({0} BETWEEN {1} AND {2})", [self, _expr(lo), _expr(hi)])
-    def in_(self, *values): return _Raw("({0} IN (%s))" % ", ".join("{%d}" % (i + 1) for i in range(len(values))), [self] + [_expr(v) for v in values])
-    def substring(self, begin, length=None):
-        args = [self, _expr(begin)] + ([] if length is None else [_expr(length)])
-        return _Call("SUBSTRING", args)
+    # Properties and methods as PyFlink's Expression has them: those it has
+    # as properties are properties here.
+    is_null = property(lambda self: _Raw("({0} IS NULL)", [self]))
+    is_not_null = property(lambda self: _Raw("({0} IS NOT NULL)", [self]))
+    is_true = property(lambda self: _Raw("({0} IS TRUE)", [self]))
+    is_false = property(lambda self: _Raw("({0} IS FALSE)", [self]))
+    is_not_true = property(lambda self: _Raw("({0} IS NOT TRUE)", [self]))
+    is_not_false = property(lambda self: _Raw("({0} IS NOT FALSE)", [self]))
+    upper_case = property(lambda self: _Call("UPPER", [self]))
+    lower_case = property(lambda self: _Call("LOWER", [self]))
+    init_cap = property(lambda self: _Call("INITCAP", [self]))
+    char_length = property(lambda self: _Call("CHAR_LENGTH", [self]))
+    reverse = property(lambda self: _Call("REVERSE", [self]))
+    to_base64 = property(lambda self: _Call("TO_BASE64", [self]))
+    from_base64 = property(lambda self: _Call("FROM_BASE64", [self]))
+    md5 = property(lambda self: _Call("MD5", [self]))
+    sha1 = property(lambda self: _Call("SHA1", [self]))
+    sha256 = property(lambda self: _Call("SHA256", [self]))
+    exp = property(lambda self: _Call("EXP", [self]))
+    log10 = property(lambda self: _Call("LOG10", [self]))
+    log2 = property(lambda self: _Call("LOG2", [self]))
+    ln = property(lambda self: _Call("LN", [self]))
+    sqrt = property(lambda self: _Call("SQRT", [self]))
+    abs = property(lambda self: _Call("ABS", [self]))
+    sign = property(lambda self: _Call("SIGN", [self]))
+    sin = property(lambda self: _Call("SIN", [self]))
+    cos = property(lambda self: _Call("COS", [self]))
+    tan = property(lambda self: _Call("TAN", [self]))
+    degrees = property(lambda self: _Call("DEGREES", [self]))
+    radians = property(lambda self: _Call("RADIANS", [self]))
+    to_date = property(lambda self: _Raw("CAST({0} AS DATE)", [self]))
+    to_time = property(lambda self: _Raw("CAST({0} AS TIME)", [self]))
+    to_timestamp = property(lambda self: _Raw("CAST({0} AS TIMESTAMP(3))", [self]))
+    cardinality = property(lambda self: _Call("CARDINALITY", [self]))
+    element = property(lambda self: _Call("ELEMENT", [self]))
+    # Aggregates.
+    sum = property(lambda self: _Agg("SUM", self))
+    sum0 = property(lambda self: _Raw("COALESCE(SUM({0}), 0)", [self]))
+    count = property(lambda self: _Agg("COUNT", self))
+    avg = property(lambda self: _Agg("AVG", self))
+    min = property(lambda self: _Agg("MIN", self))
+    max = property(lambda self: _Agg("MAX", self))
+    first_value = property(lambda self: _Agg("FIRST_VALUE", self))
+    last_value = property(lambda self: _Agg("LAST_VALUE", self))
+    stddev_pop = property(lambda self: _Agg("STDDEV_POP", self))
+    stddev_samp = property(lambda self: _Agg("STDDEV_SAMP", self))
+    var_pop = property(lambda self: _Agg("VAR_POP", self))
+    var_samp = property(lambda self: _Agg("VAR_SAMP", self))
+    collect = property(lambda self: _Agg("COLLECT", self))
+    # Ordering.
+    asc = property(lambda self: _Raw("{0} ASC", [self]))
+    desc = property(lambda self: _Raw("{0} DESC", [self]))
+
+    def list_agg(self, separator=None):
+        return _Call("LISTAGG", [self] + ([] if separator is None else [_expr(separator)]))
+
+    def log(self, base=None):
+        return _Call("LN", [self]) if base is None else _Call("LOG", [_expr(base), self])
+
+    def round(self, places):
+        return _Call("ROUND", [self, _expr(places)])
+
+    def truncate(self, n=0):
+        return _Call("TRUNCATE", [self, _expr(n)])
+
+    def power(self, other):
+        return _Call("POWER", [self, _expr(other)])
+
+    def floor(self, time_interval_unit=None):
+        if time_interval_unit is not None:
+            return _Raw("FLOOR({0} TO %s)" % time_interval_unit, [self])
+        return _Call("FLOOR", [self])
+
+    def ceil(self, time_interval_unit=None):
+        if time_interval_unit is not None:
+            return _Raw("CEIL({0} TO %s)" % time_interval_unit, [self])
+        return _Call("CEIL", [self])
+
+    def concat(self, other):
+        return _Call("CONCAT", [self, _expr(other)])
+
+    def like(self, pattern=None):
+        return _Raw("({0} LIKE {1})", [self, _expr(pattern)])
+
+    def similar(self, pattern=None):
+        return _Raw("({0} SIMILAR TO {1})", [self, _expr(pattern)])
+
+    def between(self, lower_bound, upper_bound):
+        return _Raw("({0} BETWEEN {1} AND {2})", [self, _expr(lower_bound), _expr(upper_bound)])
+
+    def not_between(self, lower_bound, upper_bound):
+        return _Raw("({0} NOT BETWEEN {1} AND {2})", [self, _expr(lower_bound), _expr(upper_bound)])
+
+    def in_(self, first_element_or_table, *remaining_elements):
+        values = [first_element_or_table] + list(remaining_elements)
+        return _Raw("({0} IN (%s))" % ", ".join("{%d}" % (i + 1) for i in range(len(values))),
+                    [self] + [_expr(v) for v in values])
+
+    def then(self, if_true, if_false):
+        return _Raw("(CASE WHEN {0} THEN {1} ELSE {2} END)", [self, _expr(if_true), _expr(if_false)])
+
+    def if_null(self, null_replacement):
+        return _Call("IFNULL", [self, _expr(null_replacement)])
+
+    def substring(self, begin_index, length=None):
+        return _Call("SUBSTRING", [self, _expr(begin_index)] + ([] if length is None else [_expr(length)]))
+
+    substr = substring
+
+    def position(self, haystack=None):
+        return _Raw("POSITION({0} IN {1})", [self, _expr(haystack)])
+
+    def replace(self, search=None, replacement=None):
+        return _Call("REPLACE", [self, _expr(search), _expr(replacement)])
+
+    def trim(self, character=None):
+        if character is None:
+            return _Call("TRIM", [self])
+        return _Raw("TRIM(BOTH {1} FROM {0})", [self, _expr(character)])
+
+    def trim_leading(self, character=None):
+        return _Raw("TRIM(LEADING %sFROM {0})" % ("{1} " if character is not None else ""),
+                    [self] + ([] if character is None else [_expr(character)]))
+
+    def trim_trailing(self, character=None):
+        return _Raw("TRIM(TRAILING %sFROM {0})" % ("{1} " if character is not None else ""),
+                    [self] + ([] if character is None else [_expr(character)]))
+
+    def ltrim(self, trim_str=None):
+        return _Call("LTRIM", [self] + ([] if trim_str is None else [_expr(trim_str)]))
+
+    def rtrim(self, trim_str=None):
+        return _Call("RTRIM", [self] + ([] if trim_str is None else [_expr(trim_str)]))
+
+    def repeat(self, n):
+        return _Call("REPEAT", [self, _expr(n)])
+
+    def left(self, length):
+        return _Call("LEFT", [self, _expr(length)])
+
+    def right(self, length):
+        return _Call("RIGHT", [self, _expr(length)])
+
+    def starts_with(self, start_expr):
+        return _Call("STARTSWITH", [self, _expr(start_expr)])
+
+    def ends_with(self, end_expr):
+        return _Call("ENDSWITH", [self, _expr(end_expr)])
+
+    def regexp(self, regex):
+        return _Call("REGEXP", [self, _expr(regex)])
+
+    def regexp_replace(self, regex, replacement):
+        return _Call("REGEXP_REPLACE", [self, _expr(regex), _expr(replacement)])
+
+    def regexp_extract(self, regex, extract_index=None):
+        return _Call("REGEXP_EXTRACT", [self, _expr(regex)] + ([] if extract_index is None else [_expr(extract_index)]))
+
+    def split(self, delimiter):
+        return _Call("SPLIT", [self, _expr(delimiter)])
+
+    def at(self, index):
+        return _Raw("{0}[{1}]", [self, _expr(index)])
+
+    def get(self, name_or_index):
+        if isinstance(name_or_index, int):
+            return _Raw("{0}[{1}]", [self, _expr(name_or_index)])
+        return _Raw("{0}.%s" % quote(name_or_index), [self])
+
+    __getitem__ = at
+
+    def sha2(self, hash_length):
+        return _Call("SHA2", [self, _expr(hash_length)])
 
     def __repr__(self):
         try:
@@ -199,14 +344,32 @@ class _Call(Expression):
 
 
 class _Alias(Expression):
-    def __init__(self, e, name):
-        self.e, self.name = e, name
+    def __init__(self, e, names):
+        self.e, self.names = e, list(names)
+        self.name = self.names[0]
 
     def _sql(self, env):
+        if len(self.names) > 1:
+            raise ValueError(f"alias({', '.join(map(repr, self.names))}): several names are for a table function's "
+                             "call in join_lateral or left_outer_join_lateral")
         return f"{self.e._sql(env)} AS {quote(self.name)}"
 
     def _name(self):
         return self.name
+
+
+class _Agg(Expression):
+    """An aggregate call; .distinct makes it aggregate distinct values."""
+
+    def __init__(self, func, arg, distinct=False):
+        self.func, self.arg, self._distinct = func, arg, distinct
+
+    @property
+    def distinct(self):
+        return _Agg(self.func, self.arg, True)
+
+    def _sql(self, env):
+        return f"{self.func}({'DISTINCT ' if self._distinct else ''}{self.arg._sql(env)})"
 
 
 def _expr(v):
@@ -253,3 +416,106 @@ def array(*values):
 
 def null_of(data_type):
     return _Raw("CAST(NULL AS %s)" % data_type, [])
+
+
+def map_(key, value, *tail):
+    args = [key, value] + list(tail)
+    return _Raw("MAP[%s]" % ", ".join("{%d}" % i for i in range(len(args))), [_expr(v) for v in args])
+
+
+def coalesce(*args):
+    return _Call("COALESCE", [_expr(a) for a in args])
+
+
+def concat(first, *others):
+    return _Call("CONCAT", [_expr(first)] + [_expr(o) for o in others])
+
+
+def concat_ws(separator, first, *others):
+    return _Call("CONCAT_WS", [_expr(separator), _expr(first)] + [_expr(o) for o in others])
+
+
+def and_(predicate0, predicate1, *predicates):
+    out = _Binary("AND", _expr(predicate0), _expr(predicate1))
+    for p in predicates:
+        out = _Binary("AND", out, _expr(p))
+    return out
+
+
+def or_(predicate0, predicate1, *predicates):
+    out = _Binary("OR", _expr(predicate0), _expr(predicate1))
+    for p in predicates:
+        out = _Binary("OR", out, _expr(p))
+    return out
+
+
+def not_(expression):
+    return _Raw("(NOT {0})", [_expr(expression)])
+
+
+def current_date():
+    return _Raw("CURRENT_DATE", [])
+
+
+def current_timestamp():
+    return _Raw("CURRENT_TIMESTAMP", [])
+
+
+def rand(seed=None):
+    return _Call("RAND", [] if seed is None else [_expr(seed)])
+
+
+def uuid():
+    return _Call("UUID", [])
+
+
+def pi():
+    return _Call("PI", [])
+
+
+def e():
+    return _Call("E", [])
+
+
+class _Range:
+    def __init__(self, start, end):
+        self.start, self.end = start, end
+
+
+def range_(start, end):
+    """Columns start to end (names or 1-based positions), for with_columns."""
+    return _Range(start, end)
+
+
+class _Columns(Expression):
+    """with_columns / without_columns: expanded against a table's columns
+    by Table.select."""
+
+    def __init__(self, keep, items):
+        self.keep, self.items = keep, items
+
+    def _sql(self, env):
+        raise ValueError("with_columns and without_columns are expanded by Table.select, add_columns and group_by")
+
+    def expand(self, names):
+        chosen = []
+        for it in self.items:
+            if isinstance(it, _Range):
+                lo = it.start if isinstance(it.start, int) else names.index(it.start) + 1
+                hi = it.end if isinstance(it.end, int) else names.index(it.end) + 1
+                chosen += names[lo - 1:hi]
+            elif isinstance(it, int):
+                chosen.append(names[it - 1])
+            else:
+                chosen.append(it if isinstance(it, str) else it._name())
+        if self.keep:
+            return chosen
+        return [n for n in names if n not in chosen]
+
+
+def with_columns(head, *tails):
+    return _Columns(True, [head] + list(tails))
+
+
+def without_columns(head, *tails):
+    return _Columns(False, [head] + list(tails))

@@ -8,11 +8,13 @@ unit tests).
 
 import functools
 
-from weir import _udf
+from weir import _aggregate, _udf
+from weir._aggregate import AggregateFunction, ListView, MapView, UserDefinedAggregateFunctionWrapper
 from weir._udf import (FunctionContext, ScalarFunction, TableFunction, UserDefinedFunction,
                        UserDefinedScalarFunctionWrapper, UserDefinedTableFunctionWrapper)
 
-__all__ = ["udf", "udtf", "ScalarFunction", "TableFunction", "FunctionContext", "UserDefinedFunction"]
+__all__ = ["udf", "udtf", "udaf", "ScalarFunction", "TableFunction", "AggregateFunction", "FunctionContext",
+           "UserDefinedFunction", "ListView", "MapView"]
 
 
 def _has_expression(args):
@@ -38,6 +40,10 @@ class TableFunctionWrapper(_ExpressionCalls, UserDefinedTableFunctionWrapper):
     pass
 
 
+class AggregateFunctionWrapper(_ExpressionCalls, UserDefinedAggregateFunctionWrapper):
+    pass
+
+
 def udf(f=None, input_types=None, result_type=None, deterministic=None, name=None, func_type="general"):
     """Declare a scalar Python function, as weir.udf (func_type 'general',
     'pandas' or 'arrow'); it may also be called with expressions."""
@@ -57,4 +63,18 @@ def udtf(f=None, input_types=None, result_types=None, deterministic=None, name=N
                                  deterministic=deterministic, name=name)
     w = _udf.udtf(f, input_types=input_types, result_types=result_types, deterministic=deterministic, name=name)
     w.__class__ = TableFunctionWrapper
+    return w
+
+
+def udaf(f=None, input_types=None, result_type=None, accumulator_type=None, deterministic=None, name=None,
+         func_type="general"):
+    """Declare a Python aggregate function, as weir.udaf; called with
+    expressions in group_by(...).select(...), it aggregates in the engine."""
+    if f is None:
+        return functools.partial(udaf, input_types=input_types, result_type=result_type,
+                                 accumulator_type=accumulator_type, deterministic=deterministic, name=name,
+                                 func_type=func_type)
+    w = _aggregate.udaf(f, input_types=input_types, result_type=result_type, accumulator_type=accumulator_type,
+                        deterministic=deterministic, name=name, func_type=func_type)
+    w.__class__ = AggregateFunctionWrapper
     return w
