@@ -40,6 +40,10 @@ func hasOver(x sql.Expr) bool {
 // operator per distinct PARTITION BY / ORDER BY. It returns q rewritten to
 // read their results, without its WHERE, and the scope it reads.
 func planWindows(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Select, scope, error) {
+	// COLLECT outside GROUP BY reaches here as a plain call (groupingsets.go).
+	if err := refuseCollect(q); err != nil {
+		return nil, nil, err
+	}
 	any := false
 	for _, it := range q.Items {
 		any = any || hasOver(it.Expr)
