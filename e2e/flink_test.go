@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -107,6 +109,7 @@ func TestFlinkTarget(t *testing.T) {
 		t.Logf("%s: %d rows, identical %v; weir %.2f s, Flink %.2f s (%d jobs)", j.name, len(got), same, local.elapsed.Seconds(), remote.elapsed.Seconds(), len(ids))
 	}
 	lines = append(lines, tableProgramOnFlink(t, target, client))
+	flinkFailureAndCancel(t, target, client)
 	if path := os.Getenv("WEIR_FLINK_RESULTS"); path != "" && !t.Failed() {
 		head := fmt.Sprintf(`# weir sql -f job.sql --pyfiles DIR, on weir's engine (--target local) and on a Flink 2.3 standalone
 # cluster on loopback (--target flink://..., a JobManager and two TaskManagers of one slot, parallelism 2),
@@ -175,6 +178,80 @@ func tableProgramOnFlink(t *testing.T, target, client string) string {
 	t.Logf("table-api: identical %v; weir %.2f s, Flink %.2f s (%d jobs)", same, localTime.Seconds(), remoteTime.Seconds(), len(states))
 	return fmt.Sprintf("table-api\t%d\t%s\t%d\t%s\t%.2f\t%.2f\t%.1f", strings.Count(got, "\n"), yesNo(same), len(states),
 		strings.Join(dedup(states), ","), localTime.Seconds(), remoteTime.Seconds(), remoteTime.Seconds()/localTime.Seconds())
+}
+
+// flinkFailureAndCancel: a Python function that raises fails the run with
+// its error and the job FAILED; SIGTERM to weir cancels the running job
+// (CANCELED on the cluster) and weir exits 130.
+func flinkFailureAndCancel(t *testing.T, target, client string) {
+	udfs := "from weir import udf\n\n@udf(result_type='BIGINT')\ndef boom(x):\n    raise ValueError(f'boom at {x}')\n"
+	args, _ := writeJob(t, `CREATE TABLE snk (a BIGINT) WITH ('connector' = 'print');
+CREATE TEMPORARY FUNCTION boom AS 'udfs.boom' LANGUAGE PYTHON;
+INSERT INTO snk SELECT boom(a) FROM (VALUES (7)) AS t(a);`, map[string]string{"udfs.py": udfs})
+	r := runWeir(t, nil, append(args, "--target", target, "-D", "python.client.executable="+client)...)
+	id := regexp.MustCompile(`weir: job ([0-9a-f]{32}) submitted`).FindStringSubmatch(r.stderr)
+	if r.code != 1 || !strings.Contains(r.stderr, "ValueError: boom at 7") || id == nil {
+		t.Errorf("a raising function on Flink: exit %d, stderr:\n%s\nwant exit 1 with the job id and the Python error", r.code, r.stderr)
+	} else if s := jobStates(t, target)[id[1]]; s != "FAILED" {
+		t.Errorf("the failed job is %q on the cluster, want FAILED", s)
+	}
+
+	args, _ = writeJob(t, `CREATE TABLE src (a BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '100000000', 'rows-per-second' = '10');
+CREATE TABLE snk (a BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO snk SELECT a FROM src;`, nil)
+	cmd := exec.Command(weirBin, append(args, "--target", target, "-D", "python.client.executable="+client)...)
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`weir: job ([0-9a-f]{32}) submitted`)
+	deadline := time.Now().Add(3 * time.Minute)
+	var job string
+	for time.Now().Before(deadline) && job == "" {
+		if m := re.FindStringSubmatch(stderr.String()); m != nil && jobStates(t, target)[m[1]] == "RUNNING" {
+			job = m[1]
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if job == "" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the endless job did not run within 3 minutes; stderr:\n%s", stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	state := ""
+	for end := time.Now().Add(time.Minute); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
+		if state = jobStates(t, target)[job]; state == "CANCELED" {
+			break
+		}
+	}
+	if code != 130 || state != "CANCELED" {
+		t.Errorf("SIGTERM: weir exited %d (want 130), the job is %q (want CANCELED); stderr:\n%s", code, state, stderr.String())
+	}
+}
+
+// lockedBuffer is a bytes.Buffer written by a command while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // splitUDAFScript splits the UDAF examples into the script of the general

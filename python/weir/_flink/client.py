@@ -30,6 +30,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 EXIT_NO_PYFLINK = 3
 
 
+# Flink's job states from which a job does not move on.
+FINAL_STATES = ("FINISHED", "FAILED", "CANCELED")
+
+
 class JobError(Exception):
     """A statement or job failed; the message is the cluster's."""
 
@@ -159,6 +163,14 @@ def format_row(row):
     return f"{kind}[" + ", ".join(java_string(x) for x in _row_values(row)) + "]"
 
 
+def without_java_frames(trace):
+    """A Java stack trace's messages ("Caused by: ..." and the Python
+    traceback inside a Python function's error) without its frames."""
+    keep = [l for l in trace.strip().splitlines()
+            if not re.match(r"\s+(at |\.\.\. \d+ more)", l)]
+    return "\n".join(keep)
+
+
 def root_cause(err):
     """The last 'Caused by' of a Java exception's text, else its first line."""
     text = str(getattr(err, "java_exception", None) or err)
@@ -259,21 +271,42 @@ class Runner:
         self.err.write(f"weir: job {job_id} submitted to {self.target}\n")
         self.err.flush()
         try:
-            result.wait()
+            if job_id == "?":
+                result.wait()
+                state = "FINISHED"
+            else:
+                state = self._wait(job_id)
         except Exception as e:
             detail = self.rest.exceptions(job_id) if job_id != "?" else ""
-            raise JobError(f"{where}: job {job_id} failed on {self.target}: {detail.strip() or root_cause(e)}") \
+            raise JobError(f"{where}: job {job_id} failed on {self.target}: "
+                           f"{without_java_frames(detail) or root_cause(e)}") \
                 from None
-        finally:
-            self.job_client = None
+        self.job_client = None
         elapsed = time.monotonic() - t0
-        state = self.rest.job(job_id).get("state", "?") if job_id != "?" else "?"
         rows = self._print_new_output(before)
         if state != "FINISHED":
             raise JobError(f"{where}: job {job_id} ended {state} on {self.target}: "
-                           f"{self.rest.exceptions(job_id).strip()}")
+                           f"{without_java_frames(self.rest.exceptions(job_id))}")
         self.err.write(f"weir: job finished on {self.target}: job {job_id} FINISHED, {rows} printed rows "
                        f"in {elapsed:.2f} s\n")
+
+    def _wait(self, job_id):
+        """The final state of the job, polled through the REST API (a sleep
+        between polls, so that SIGINT and SIGTERM are handled at once)."""
+        delay, failures = 0.1, 0
+        while True:
+            try:
+                state = self.rest.job(job_id).get("state", "")
+                failures = 0
+            except Exception:
+                failures += 1
+                if failures > 30:
+                    raise
+                state = ""
+            if state in FINAL_STATES:
+                return state
+            time.sleep(delay)
+            delay = min(delay * 1.5, 1.0)
 
     def _print_new_output(self, before):
         """Print what the job's print sinks wrote to the TaskManagers' .out
