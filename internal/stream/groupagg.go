@@ -20,8 +20,10 @@
 package stream
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -230,13 +232,32 @@ func (o *GroupAgg) apply(g *group, b arrow.RecordBatch, r int, k changelog.Kind,
 	g.value = value
 }
 
+// sameValues compares two results as Flink's equaliser does, value by
+// value in their binary form (NaN equals NaN, -0.0 differs from 0.0).
 func sameValues(a, b []any) bool {
 	for i := range a {
-		if (a[i] == nil) != (b[i] == nil) || (a[i] != nil && valueKey(a[i]) != valueKey(b[i])) {
+		if !sameValue(a[i], b[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+func sameValue(a, b any) bool {
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case float32:
+		y, ok := b.(float32)
+		return ok && math.Float32bits(x) == math.Float32bits(y)
+	case float64:
+		y, ok := b.(float64)
+		return ok && math.Float64bits(x) == math.Float64bits(y)
+	case []byte:
+		y, ok := b.([]byte)
+		return ok && bytes.Equal(x, y)
+	}
+	return a == b
 }
 
 // emitter gathers output rows, column by column, into the next batch; the
