@@ -165,11 +165,20 @@ func pad(buf []byte, v int64, width int) []byte {
 		buf = append(buf, '-')
 		v = -v
 	}
-	s := strconv.FormatInt(v, 10)
-	for i := len(s); i < width; i++ {
+	var tmp [20]byte
+	i := len(tmp)
+	for {
+		i--
+		tmp[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	for k := len(tmp) - i; k < width; k++ {
 		buf = append(buf, '0')
 	}
-	return append(buf, s...)
+	return append(buf, tmp[i:]...)
 }
 
 func (f dateField) format(buf []byte, c dateTime) []byte {
@@ -268,11 +277,15 @@ func (f dateField) format(buf []byte, c dateTime) []byte {
 	case 's':
 		return pad(buf, int64(c.second), n)
 	case 'S':
-		s := fmt.Sprintf("%09d", c.nano)
-		if n <= 9 {
-			return append(buf, s[:n]...)
+		var digits [9]byte
+		for k, v := 8, c.nano; k >= 0; k-- {
+			digits[k] = byte('0' + v%10)
+			v /= 10
 		}
-		return append(append(buf, s...), strings.Repeat("0", n-9)...)
+		if n <= 9 {
+			return append(buf, digits[:n]...)
+		}
+		return append(append(buf, digits[:]...), strings.Repeat("0", n-9)...)
 	case 'n':
 		return pad(buf, int64(c.nano), n)
 	case 'w':

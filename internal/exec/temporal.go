@@ -299,6 +299,10 @@ func evalExtract(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array
 			return extractField(unit, ms/millisPerDay, ms%millisPerDay, nanoOfMs)
 		}
 	}
+	if !ops[1].isScalar() && !isNullTyped(ops[1].arr) {
+		mapInts(ops[1].arr, w, field)
+		return w.finish(), nil
+	}
 	for i := 0; i < n; i++ {
 		v, ok := read(i)
 		if !ok {
@@ -310,10 +314,57 @@ func evalExtract(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array
 	return w.finish(), nil
 }
 
+// mapInts writes f of each value of a (stored as int32 or int64) to w,
+// NULL where a is: the typed loop of the unary temporal functions.
+func mapInts(a arrow.Array, w *intWriter, f func(int64) int64) {
+	valid, off := validity(a)
+	if _, wide := physicalOfArrow(a).(int64); wide {
+		for i, v := range values[int64](a) {
+			if valid != nil && !bitutil.BitIsSet(valid, off+i) {
+				w.setNull(i)
+				continue
+			}
+			w.set(i, f(v))
+		}
+		return
+	}
+	for i, v := range values[int32](a) {
+		if valid != nil && !bitutil.BitIsSet(valid, off+i) {
+			w.setNull(i)
+			continue
+		}
+		w.set(i, f(int64(v)))
+	}
+}
+
+func physicalOfArrow(a arrow.Array) any {
+	switch a.DataType().ID() {
+	case arrow.INT64, arrow.TIMESTAMP:
+		return int64(0)
+	}
+	return int32(0)
+}
+
 // extractField is EXTRACT(unit FROM x) of a date-time given as days since
 // the epoch, milliseconds of the day (negative before 1970, see evalExtract)
 // and nanoseconds within the millisecond.
 func extractField(unit string, days, ms, nanoOfMs int64) int64 {
+	switch unit {
+	case "HOUR":
+		return ms / 3600000
+	case "MINUTE":
+		return ms % 3600000 / 60000
+	case "SECOND":
+		return ms % 60000 / 1000
+	case "MILLISECOND":
+		return ms % 1000
+	case "MICROSECOND":
+		return ms%1000*1000 + nanoOfMs/1000
+	case "NANOSECOND":
+		return ms%1000*1e6 + nanoOfMs
+	case "EPOCH":
+		return (days*millisPerDay + ms) / 1000
+	}
 	c := civilOf(days, 0)
 	switch unit {
 	case "YEAR":
@@ -336,20 +387,6 @@ func extractField(unit string, days, ms, nanoOfMs int64) int64 {
 	case "ISOYEAR":
 		y, _ := isoWeek(c)
 		return int64(y)
-	case "HOUR":
-		return ms / 3600000
-	case "MINUTE":
-		return ms % 3600000 / 60000
-	case "SECOND":
-		return ms % 60000 / 1000
-	case "MILLISECOND":
-		return ms % 1000
-	case "MICROSECOND":
-		return ms%1000*1000 + nanoOfMs/1000
-	case "NANOSECOND":
-		return ms%1000*1e6 + nanoOfMs
-	case "EPOCH":
-		return (days*millisPerDay + ms) / 1000
 	case "DECADE":
 		return floorDiv64(int64(c.year), 10)
 	case "CENTURY":
