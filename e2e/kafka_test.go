@@ -34,6 +34,7 @@ func TestKafka(t *testing.T) {
 	t.Run("BadRecord", k.badRecord)
 	t.Run("BatchRefusesUnbounded", k.batchRefusesUnbounded)
 	t.Run("StreamingUnbounded", k.streamingUnbounded)
+	t.Run("KilledEngineRerun", k.killedEngineRerun)
 }
 
 type kafkaCluster struct{ addr string }
@@ -335,5 +336,95 @@ func (k *kafkaCluster) streamingUnbounded(t *testing.T) {
 		if l := fmt.Sprintf("+I[%d, %s]", id, label); !seen[l] {
 			t.Fatalf("row %s was not printed", l)
 		}
+	}
+}
+
+// highWatermark is the sum of the end offsets of topic's partitions (what
+// was written, committed or not).
+func (k *kafkaCluster) highWatermark(t *testing.T, topic string) int64 {
+	cl := k.client(t)
+	defer cl.Close()
+	hw, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	hw.Each(func(o kadm.ListedOffset) { n += o.Offset })
+	return n
+}
+
+// killedEngineRerun SIGKILLs the engine three times while it writes an
+// exactly-once sink, then runs the job to its end: the killed runs'
+// transactions never commit (the rerun, with the same transactional id,
+// fences and aborts them), so read_committed sees each result once.
+// Without checkpoints a rerun starts again from the beginning.
+func (k *kafkaCluster) killedEngineRerun(t *testing.T) {
+	const n = 30_000
+	k.createTopic(t, "kill-in", 3)
+	k.createTopic(t, "kill-out", 2)
+	recs, want := inputRecords(n, 5)
+	k.produce(t, "kill-in", recs)
+	sqlText := "SET 'python.fn-execution.bundle.size' = '1000';\n" + k.kafkaJob("kill-in", "kill-out")
+	udfs := map[string]string{"udfs.py": fmt.Sprintf(kafkaUDFs, -1)}
+	for kill := 1; kill <= 3; kill++ {
+		args, _ := writeJob(t, sqlText, udfs)
+		cmd := exec.Command(weirBin, args...)
+		cmd.Env = append(os.Environ(), testMark)
+		var stderr syncBuffer
+		cmd.Stderr = &stderr
+		before := k.highWatermark(t, "kill-out")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		// Kill it once it has written records of its own (not only the
+		// markers of the transaction it aborted).
+		deadline := time.Now().Add(90 * time.Second)
+		for k.highWatermark(t, "kill-out") < before+100 {
+			select {
+			case err := <-done:
+				t.Fatalf("run %d ended before it wrote a record (%v):\n%s", kill, err, stderr.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatalf("run %d wrote nothing in 90 s:\n%s", kill, stderr.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+		t.Logf("run %d killed after %d records written", kill, k.highWatermark(t, "kill-out")-before)
+		for wait := time.Now().Add(10 * time.Second); len(workerProcesses()) > 0; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(wait) {
+				t.Fatalf("Python workers still running 10 s after the engine was killed: %v", workerProcesses())
+			}
+		}
+	}
+	job(t, sqlText, udfs).mustSucceed(t)
+	seen := map[int64]int{}
+	for _, rec := range k.readAll(t, "kill-out", true) {
+		var row struct {
+			ID    int64  `json:"id"`
+			Label string `json:"label"`
+		}
+		if err := json.Unmarshal(rec, &row); err != nil {
+			t.Fatalf("output record %s: %v", rec, err)
+		}
+		seen[row.ID]++
+		if row.Label != want[row.ID] {
+			t.Fatalf("id %d: label %q, want %q", row.ID, row.Label, want[row.ID])
+		}
+	}
+	for id := range int64(n) {
+		if seen[id] != 1 {
+			t.Fatalf("id %d is in the output %d times, want exactly once (%d distinct ids read)", id, seen[id], len(seen))
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct ids in the output, want %d", len(seen), n)
 	}
 }
