@@ -122,6 +122,9 @@ type operand struct {
 // operand evaluates e; literals are not broadcast.
 func (ev *evaluator) operand(e expr.Expr, in *batch) (operand, error) {
 	if l, ok := e.(*expr.Literal); ok {
+		if k := l.T.Kind; k == types.Array || k == types.Map || k == types.Row {
+			return operand{scalar: l.Value, t: l.T}, nil // read by collections.go
+		}
 		if err := checkValue(l.Value, l.T); err != nil {
 			return operand{}, fmt.Errorf("exec: literal %s: %w", l, err)
 		}

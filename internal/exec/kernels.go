@@ -161,6 +161,8 @@ func (ev *evaluator) mapString(c *expr.Call, n int, f func(i int) (string, bool,
 			return nil, fmt.Errorf("exec: %s: %w", c, err)
 		}
 		switch {
+		case !ok && !c.T.Nullable:
+			return nil, errNullInNotNull(c)
 		case !ok:
 			b.AppendNull()
 		case fit && (c.T.Kind == types.Char || utf8.RuneCountInString(s) > c.T.Length):
@@ -185,6 +187,9 @@ func (ev *evaluator) mapBytes(c *expr.Call, n int, f func(i int) ([]byte, bool, 
 		if err != nil {
 			return nil, fmt.Errorf("exec: %s: %w", c, err)
 		}
+		if !ok && !c.T.Nullable {
+			return nil, errNullInNotNull(c)
+		}
 		if !ok {
 			b.AppendNull()
 		} else {
@@ -207,6 +212,9 @@ func (ev *evaluator) mapInt32(c *expr.Call, n int, f func(i int) (int32, bool, e
 		if err != nil {
 			return nil, fmt.Errorf("exec: %s: %w", c, err)
 		}
+		if !ok && !c.T.Nullable {
+			return nil, errNullInNotNull(c)
+		}
 		if !ok {
 			b.AppendNull()
 		} else {
@@ -228,6 +236,9 @@ func (ev *evaluator) mapBool(c *expr.Call, n int, f func(i int) (bool, bool, err
 		v, ok, err := f(i)
 		if err != nil {
 			return nil, fmt.Errorf("exec: %s: %w", c, err)
+		}
+		if !ok && !c.T.Nullable {
+			return nil, errNullInNotNull(c)
 		}
 		if !ok {
 			b.AppendNull()
@@ -274,4 +285,11 @@ func (a binArg) at(i int) ([]byte, bool) {
 		return nil, false
 	}
 	return a.arr.Value(i), true
+}
+
+// errNullInNotNull is the error of a function that gives NULL where its
+// result type is NOT NULL (LPAD with a negative length, REGEXP_REPLACE with
+// an invalid expression, ...): Flink's sink fails the job then too.
+func errNullInNotNull(c *expr.Call) error {
+	return fmt.Errorf("exec: %s gives NULL, but its type %s is NOT NULL (Flink fails such a job too); check its arguments", c, plain(c.T))
 }

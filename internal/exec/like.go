@@ -18,10 +18,16 @@ import (
 //     makes the next %, _ or escape character literal.
 //   - SIMILAR(s, pattern [, escape]) is s SIMILAR TO pattern: LIKE's
 //     wildcards plus regular-expression alternation, grouping, classes and
-//     quantifiers, matched against the whole string.
+//     quantifiers, matched against the whole string (. matches any
+//     character, as in Flink).
 //   - REGEXP(s, regex): whether regex matches somewhere in s.
-//   - REGEXP_REPLACE(s, regex, replacement) and REGEXP_EXTRACT(s, regex
-//     [, group]) as Java's replaceAll and the group of the first match.
+//   - REGEXP_REPLACE(s, regex, replacement): every match replaced by the
+//     replacement taken literally ($1 is not a group, as in Flink);
+//     REGEXP_EXTRACT(s, regex [, group]): the group of the first match.
+//
+// As in Flink, an invalid regular expression gives NULL (a NOT NULL result
+// then fails); one that is valid in Java but that RE2 cannot run fails with
+// an error saying so.
 
 func init() {
 	register("LIKE", 2, 3, likeKernel)
@@ -181,7 +187,7 @@ func compileSimilar(pattern, escape string) (*likeMatcher, error) {
 		case r == '[':
 			inClass = true
 			re.WriteRune(r)
-		case r == '.' || r == '$' || r == '\\':
+		case r == '$' || r == '\\':
 			re.WriteString(regexp.QuoteMeta(string(r)))
 		default:
 			re.WriteRune(r)
@@ -245,9 +251,15 @@ func regexpKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Arra
 		if !ok1 || !ok2 {
 			return false, false, nil
 		}
+		if p == "" {
+			return false, true, nil // as in Flink
+		}
 		re, err := rc.compileJava(p)
 		if err != nil {
 			return false, false, err
+		}
+		if re == nil {
+			return false, false, nil
 		}
 		return re.MatchString(s), true, nil
 	})
@@ -268,11 +280,10 @@ func regexpReplaceKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arr
 			return "", false, nil
 		}
 		re, err := rc.compileJava(p)
-		if err != nil {
+		if err != nil || re == nil {
 			return "", false, err
 		}
-		out, err := javaReplace(re, s, r)
-		return out, err == nil, err
+		return javaReplaceLiteral(re, s, r), true, nil
 	})
 }
 
@@ -299,7 +310,7 @@ func regexpExtractKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arr
 			return "", false, nil
 		}
 		re, err := rc.compileJava(p)
-		if err != nil {
+		if err != nil || re == nil {
 			return "", false, err
 		}
 		if g < 0 || g > int64(re.NumSubexp()) {

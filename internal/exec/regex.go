@@ -208,7 +208,8 @@ func javaGroup(b *strings.Builder, pattern string, i int) (int, error) {
 // regexCache compiles patterns once per evaluation.
 type regexCache map[string]*regexp.Regexp
 
-// compileJava compiles a Java regular expression for RE2.
+// compileJava compiles a Java regular expression for RE2: nil when it is
+// invalid, an error when it is valid but RE2 cannot run it.
 func (rc regexCache) compileJava(pattern string) (*regexp.Regexp, error) {
 	if re, ok := rc[pattern]; ok {
 		return re, nil
@@ -219,87 +220,13 @@ func (rc regexCache) compileJava(pattern string) (*regexp.Regexp, error) {
 	}
 	re, err := regexp.Compile(src)
 	if err != nil {
-		return nil, fmt.Errorf("bad regular expression %q: %w", pattern, err)
+		re = nil // invalid in Java too: the functions give NULL
 	}
 	if len(rc) > 1000 {
 		clear(rc)
 	}
 	rc[pattern] = re
 	return re, nil
-}
-
-// javaReplace is Java's Matcher.replaceAll(repl): $n is group n (as many
-// digits as name an existing group), ${name} a named group, \x the
-// character x; empty matches count everywhere, also right after a match.
-func javaReplace(re *regexp.Regexp, s, repl string) (string, error) {
-	type piece struct {
-		lit   string
-		group int // -1 for a literal
-	}
-	var pieces []piece
-	var lit strings.Builder
-	groups := re.NumSubexp()
-	for i := 0; i < len(repl); i++ {
-		c := repl[i]
-		switch c {
-		case '\\':
-			i++
-			if i == len(repl) {
-				return "", fmt.Errorf("the replacement %q ends with a lone backslash", repl)
-			}
-			lit.WriteByte(repl[i])
-		case '$':
-			i++
-			if i == len(repl) {
-				return "", fmt.Errorf("the replacement %q ends with a lone $", repl)
-			}
-			g := -1
-			if repl[i] == '{' {
-				end := strings.IndexByte(repl[i:], '}')
-				if end < 0 {
-					return "", fmt.Errorf("the replacement %q has an unclosed ${", repl)
-				}
-				name := repl[i+1 : i+end]
-				g = re.SubexpIndex(name)
-				if g < 0 {
-					return "", fmt.Errorf("the replacement %q names the group %q, which the expression lacks", repl, name)
-				}
-				i += end
-			} else {
-				if repl[i] < '0' || repl[i] > '9' {
-					return "", fmt.Errorf("the replacement %q has $ not followed by a group number", repl)
-				}
-				g = int(repl[i] - '0')
-				if g > groups {
-					return "", fmt.Errorf("the replacement %q refers to group %d, but the expression has %d", repl, g, groups)
-				}
-				for i+1 < len(repl) && repl[i+1] >= '0' && repl[i+1] <= '9' && g*10+int(repl[i+1]-'0') <= groups {
-					g = g*10 + int(repl[i+1]-'0')
-					i++
-				}
-			}
-			pieces = append(pieces, piece{lit: lit.String(), group: -1}, piece{group: g})
-			lit.Reset()
-		default:
-			lit.WriteByte(c)
-		}
-	}
-	pieces = append(pieces, piece{lit: lit.String(), group: -1})
-	var out strings.Builder
-	last := 0
-	for _, m := range javaMatches(re, s) {
-		out.WriteString(s[last:m[0]])
-		for _, p := range pieces {
-			if p.group < 0 {
-				out.WriteString(p.lit)
-			} else if m[2*p.group] >= 0 {
-				out.WriteString(s[m[2*p.group]:m[2*p.group+1]])
-			}
-		}
-		last = m[1]
-	}
-	out.WriteString(s[last:])
-	return out.String(), nil
 }
 
 // javaMatches are the successive matches of re in s as Java's find() loop
@@ -345,4 +272,18 @@ func emptyMatchAt(re *regexp.Regexp, s string, at int) []int {
 // match.
 func hasLeftContext(src string) bool {
 	return strings.ContainsAny(src, "^") || strings.Contains(src, `\A`) || strings.Contains(src, `\b`) || strings.Contains(src, `\B`)
+}
+
+// javaReplaceLiteral replaces every match of re in s by repl, taken
+// literally, with Java's matches (javaMatches).
+func javaReplaceLiteral(re *regexp.Regexp, s, repl string) string {
+	var out strings.Builder
+	last := 0
+	for _, m := range javaMatches(re, s) {
+		out.WriteString(s[last:m[0]])
+		out.WriteString(repl)
+		last = m[1]
+	}
+	out.WriteString(s[last:])
+	return out.String()
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -41,9 +42,10 @@ func init() {
 // runeIndex is the 1-based character position of the first sub in s at or
 // after character from (1-based), 0 when there is none.
 func runeIndex(s, sub string, from int64) int64 {
-	if from < 1 {
-		return 0
+	if sub == "" {
+		return 1 // as in Flink, wherever the search starts
 	}
+	from = max(from, 1)
 	skip := int(from - 1)
 	off := 0
 	for k := 0; k < skip; k++ {
@@ -86,7 +88,7 @@ func instrKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array
 }
 
 // locateKernel is LOCATE(sub, s [, from]): the position of sub in s at or
-// after character from (default 1); 0 when absent or when from < 1.
+// after character from (default 1; less than 1 counts as 1); 0 when absent.
 func locateKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
 	as, err := strArgs(c, ops[:2], 0)
 	if err != nil {
@@ -110,7 +112,9 @@ func locateKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Arra
 }
 
 // overlayKernel is OVERLAY(s PLACING r FROM pos [FOR len]): s with len
-// characters from pos replaced by r; len defaults to r's length.
+// characters from pos replaced by r; len defaults to r's length. As in
+// Flink, characters are UTF-16 units (an emoji is two), a pos past the end
+// leaves s as it is and len 0 replaces up to the end.
 func overlayKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
 	as, err := strArgs(c, ops[:2], 0)
 	if err != nil {
@@ -134,16 +138,28 @@ func overlayKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Arr
 		if !ok1 || !ok2 || !ok3 || !ok4 {
 			return "", false, nil
 		}
-		if len(ops) == 3 {
-			l = int64(utf8.RuneCountInString(r))
-		}
-		head := substring(s, 1, p-1)
-		tail := substring(s, p+l, 1<<31)
-		if head == nil || tail == nil {
-			return "", false, nil
-		}
-		return head.(string) + r + tail.(string), true, nil
+		return overlay(s, r, p, l, len(ops) == 3), true, nil
 	})
+}
+
+func overlay(s, r string, pos, length int64, noLength bool) string {
+	u, ru := toUTF16(s), toUTF16(r)
+	n := int64(len(u))
+	if noLength {
+		length = int64(len(ru))
+	}
+	if pos < 1 || pos > n {
+		return s
+	}
+	end := pos - 1 + length
+	if length == 0 || end > n {
+		end = n
+	}
+	if end < pos-1 {
+		end = pos - 1
+	}
+	out := append(append(append([]uint16{}, u[:pos-1]...), ru...), u[end:]...)
+	return fromUTF16(out)
 }
 
 // trimSideKernel is LTRIM(s [, chars]) and RTRIM(s [, chars]): s without
@@ -173,8 +189,8 @@ func trimSideKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Ar
 }
 
 // padKernel is LPAD(s, len, pad) and RPAD(s, len, pad): s cut or padded to
-// len characters, with pad repeated on the left (right). A negative len or
-// an empty pad gives NULL.
+// len UTF-16 units (see padString), with pad repeated on the left (right).
+// A negative len or an empty pad gives NULL.
 func padKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
 	s, err := strArgOf(ops[0], "the string")
 	if err != nil {
@@ -189,7 +205,6 @@ func padKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, 
 		return nil, fmt.Errorf("exec: %s: %w", c, err)
 	}
 	left := c.Name == "LPAD"
-	var b strings.Builder
 	return ev.mapString(c, n, func(i int) (string, bool, error) {
 		v, ok1 := s.at(i)
 		l, ok2 := length.at(i)
@@ -200,37 +215,56 @@ func padKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, 
 		if l > 1<<28 {
 			return "", false, fmt.Errorf("the length %d is too large", l)
 		}
-		return padString(&b, v, int(l), p, left), true, nil
+		return padString(v, int(l), p, left), true, nil
 	})
 }
 
-func padString(b *strings.Builder, s string, length int, pad string, left bool) string {
-	chars := utf8.RuneCountInString(s)
-	if chars >= length {
-		return substring(s, 1, int64(length)).(string)
+// padString pads or cuts s to length UTF-16 units, as Flink does (an emoji
+// counts two and a cut may split it; the half becomes '?').
+func padString(s string, length int, pad string, left bool) string {
+	u, p := toUTF16(s), toUTF16(pad)
+	if len(u) >= length {
+		return fromUTF16(u[:length])
 	}
-	b.Reset()
+	out := make([]uint16, 0, length)
+	need := length - len(u)
 	if !left {
-		b.WriteString(s)
+		out = append(out, u...)
 	}
-	need := length - chars
-	for need > 0 {
-		for _, r := range pad {
-			if need == 0 {
-				break
-			}
-			b.WriteRune(r)
-			need--
-		}
+	for k := 0; k < need; k++ {
+		out = append(out, p[k%len(p)])
 	}
 	if left {
-		b.WriteString(s)
+		out = append(out, u...)
+	}
+	return fromUTF16(out)
+}
+
+// toUTF16 is s as Java's UTF-16 code units.
+func toUTF16(s string) []uint16 { return utf16.Encode([]rune(s)) }
+
+// fromUTF16 is a Java string's UTF-8 as Flink writes it: a lone half of a
+// surrogate pair becomes '?'.
+func fromUTF16(u []uint16) string {
+	var b strings.Builder
+	for i := 0; i < len(u); i++ {
+		c := rune(u[i])
+		switch {
+		case utf16.IsSurrogate(c) && c < 0xDC00 && i+1 < len(u) && u[i+1] >= 0xDC00 && u[i+1] < 0xE000:
+			b.WriteRune(utf16.DecodeRune(c, rune(u[i+1])))
+			i++
+		case utf16.IsSurrogate(c):
+			b.WriteByte('?')
+		default:
+			b.WriteRune(c)
+		}
 	}
 	return b.String()
 }
 
 // replaceKernel is REPLACE(s, search, replacement): every occurrence of
-// search replaced; an empty search leaves s as it is.
+// search replaced; an empty search inserts the replacement around every
+// UTF-16 unit, as Java does.
 func replaceKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
 	as, err := strArgs(c, ops, 0)
 	if err != nil {
@@ -244,7 +278,13 @@ func replaceKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Arr
 			return "", false, nil
 		}
 		if old == "" {
-			return s, true, nil
+			// Java inserts the replacement around every UTF-16 unit.
+			u, ru := toUTF16(s), toUTF16(repl)
+			out := append([]uint16{}, ru...)
+			for _, x := range u {
+				out = append(append(out, x), ru...)
+			}
+			return fromUTF16(out), true, nil
 		}
 		return strings.ReplaceAll(s, old, repl), true, nil
 	})
@@ -411,8 +451,8 @@ func splitIndexKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.
 		s, ok1 := as[0].at(i)
 		sep, ok2 := as[1].at(i)
 		k, ok3 := index.at(i)
-		if !ok1 || !ok2 || !ok3 || k < 0 {
-			return "", false, nil
+		if !ok1 || !ok2 || !ok3 || k < 0 || s == "" {
+			return "", false, nil // ("" has no pieces, as in Flink)
 		}
 		return splitIndex(s, sep, k)
 	})
@@ -440,8 +480,8 @@ func splitIndex(s, sep string, k int64) (string, bool, error) {
 	return s, true, nil
 }
 
-// asciiKernel is ASCII(s): the code of s's first character, 0 for the
-// empty string.
+// asciiKernel is ASCII(s): as in Flink, the first byte of s's UTF-8 as a
+// signed byte (ASCII('é') is -61), 0 for the empty string.
 func asciiKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
 	s, err := strArgOf(ops[0], "the string")
 	if err != nil {
@@ -455,8 +495,7 @@ func asciiKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array
 		if v == "" {
 			return 0, true, nil
 		}
-		r, _ := utf8.DecodeRuneInString(v)
-		return int32(r), true, nil
+		return int32(int8(v[0])), true, nil
 	})
 }
 
@@ -510,5 +549,119 @@ func fromBase64Kernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.
 			return "", false, fmt.Errorf("'%s' is not base64: %w", v, err)
 		}
 		return string(b), true, nil
+	})
+}
+
+func init() {
+	register("ENCODE", 2, 2, encodeKernel)
+	register("DECODE", 2, 2, decodeKernel)
+}
+
+// charsetOf is the canonical name of a charset weir supports, as Java
+// names them.
+func charsetOf(name string) (string, error) {
+	switch strings.ToUpper(strings.ReplaceAll(name, "_", "-")) {
+	case "UTF-8", "UTF8":
+		return "UTF-8", nil
+	case "US-ASCII", "ASCII":
+		return "US-ASCII", nil
+	case "ISO-8859-1", "LATIN1":
+		return "ISO-8859-1", nil
+	case "UTF-16BE":
+		return "UTF-16BE", nil
+	case "UTF-16LE":
+		return "UTF-16LE", nil
+	}
+	return "", fmt.Errorf("charset '%s' is not supported by weir; use UTF-8, US-ASCII, ISO-8859-1, UTF-16BE or UTF-16LE", name)
+}
+
+// encodeKernel is ENCODE(s, charset): s's bytes in charset; a character the
+// charset lacks becomes '?', as in Java.
+func encodeKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
+	as, err := strArgs(c, ops, 0)
+	if err != nil {
+		return nil, err
+	}
+	return ev.mapBytes(c, n, func(i int) ([]byte, bool, error) {
+		s, ok1 := as[0].at(i)
+		name, ok2 := as[1].at(i)
+		if !ok1 || !ok2 {
+			return nil, false, nil
+		}
+		cs, err := charsetOf(name)
+		if err != nil {
+			return nil, false, err
+		}
+		var out []byte
+		switch cs {
+		case "UTF-8":
+			return []byte(s), true, nil
+		case "US-ASCII", "ISO-8859-1":
+			limit := rune(0x7F)
+			if cs == "ISO-8859-1" {
+				limit = 0xFF
+			}
+			for _, r := range s {
+				if r > limit {
+					r = '?'
+				}
+				out = append(out, byte(r))
+			}
+		default:
+			for _, u := range toUTF16(s) {
+				if cs == "UTF-16BE" {
+					out = append(out, byte(u>>8), byte(u))
+				} else {
+					out = append(out, byte(u), byte(u>>8))
+				}
+			}
+		}
+		return out, true, nil
+	})
+}
+
+// decodeKernel is DECODE(b, charset): the string whose bytes in charset
+// are b; bytes that are no character become U+FFFD, as in Java.
+func decodeKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
+	b, err := binArgOf(ops[0])
+	if err != nil {
+		return nil, fmt.Errorf("exec: %s: %w", c, err)
+	}
+	charset, err := strArgOf(ops[1], "the charset")
+	if err != nil {
+		return nil, fmt.Errorf("exec: %s: %w", c, err)
+	}
+	return ev.mapString(c, n, func(i int) (string, bool, error) {
+		v, ok1 := b.at(i)
+		name, ok2 := charset.at(i)
+		if !ok1 || !ok2 {
+			return "", false, nil
+		}
+		cs, err := charsetOf(name)
+		if err != nil {
+			return "", false, err
+		}
+		switch cs {
+		case "UTF-8":
+			return strings.ToValidUTF8(string(v), "\uFFFD"), true, nil
+		case "US-ASCII", "ISO-8859-1":
+			rs := make([]rune, len(v))
+			for k, x := range v {
+				rs[k] = rune(x)
+				if cs == "US-ASCII" && x > 0x7F {
+					rs[k] = utf8.RuneError
+				}
+			}
+			return string(rs), true, nil
+		}
+		u := make([]uint16, len(v)/2)
+		for k := range u {
+			if cs == "UTF-16BE" {
+				u[k] = uint16(v[2*k])<<8 | uint16(v[2*k+1])
+			} else {
+				u[k] = uint16(v[2*k+1])<<8 | uint16(v[2*k])
+			}
+		}
+		return string(utf16.Decode(u)), true, nil
 	})
 }

@@ -14,7 +14,7 @@ import (
 // strings_more.go, like.go and hash.go). Result types follow Flink 2.3's as
 // recorded in the conformance corpus: some functions are NULL exactly when
 // an argument is (nullableIfArgs), others may give NULL for any input
-// (always nullable: REVERSE, LEFT, RIGHT, CONCAT_WS, SPLIT_INDEX,
+// (always nullable: REVERSE, LEFT, RIGHT, SPLIT_INDEX,
 // REGEXP_EXTRACT, CHR).
 
 func init() {
@@ -52,10 +52,12 @@ func init() {
 	}, false)
 	add("LEFT", []argKind{s, i}, 0, varyingOfFirst, true)
 	add("RIGHT", []argKind{s, i}, 0, varyingOfFirst, true)
-	builtins["CONCAT_WS"] = typed([]argKind{s, s, argRest}, 1, str, true)
+	builtins["CONCAT_WS"] = typed([]argKind{s, s, argRest}, 1, str, false)
 	add("SPLIT_INDEX", []argKind{s, s, i}, 0, str, true)
 	add("ASCII", []argKind{s}, 0, integer, false)
 	add("CHR", []argKind{i}, 0, str, true)
+	add("ENCODE", []argKind{s, s}, 0, func([]expr.Expr) types.T { return types.BYTES }, false)
+	add("DECODE", []argKind{argBinary, s}, 0, str, false)
 	add("TO_BASE64", []argKind{s}, 0, str, false)
 	add("FROM_BASE64", []argKind{s}, 0, str, false)
 	add("LIKE", []argKind{s, s, s}, 1, boolean, false)
@@ -80,6 +82,7 @@ const (
 	argString argKind = iota
 	argInt
 	argStringOrBinary
+	argBinary
 	argRest // any number of strings
 )
 
@@ -94,6 +97,8 @@ func (k argKind) accepts(t types.T) bool {
 		return t.IsInteger()
 	case argStringOrBinary:
 		return t.IsString() || t.IsBinary()
+	case argBinary:
+		return t.IsBinary()
 	}
 	return false
 }
@@ -104,6 +109,8 @@ func (k argKind) String() string {
 		return "an integer"
 	case argStringOrBinary:
 		return "a string or binary string"
+	case argBinary:
+		return "a binary string"
 	}
 	return "a string"
 }
@@ -300,4 +307,52 @@ func jsonValues(at sql.Pos, args []expr.Expr, step int) error {
 		}
 	}
 	return nil
+}
+
+func init() {
+	// ITEM(x, i) is x[i] (internal/sql's json.go).
+	builtins["ITEM"] = func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		if len(args) != 2 {
+			return types.T{}, errAt(at, "[] takes one index")
+		}
+		x, i := args[0].Type(), args[1].Type()
+		switch x.Kind {
+		case types.Array:
+			if !i.IsInteger() && i.Kind != types.Null {
+				return types.T{}, errAt(at, "an ARRAY index must be an integer, got %s", i)
+			}
+			if lit, ok := args[1].(*expr.Literal); ok && lit.Value != nil && exec.ToInt64(lit.Value) < 1 {
+				return types.T{}, errAt(at, "Array element access needs an index starting at 1 but was %d.", exec.ToInt64(lit.Value))
+			}
+			return x.Elem.WithNullable(true), nil
+		case types.Map:
+			if !comparable(*x.Key, i) {
+				return types.T{}, errAt(at, "a key of %s cannot be %s", x, i)
+			}
+			return x.Value.WithNullable(true), nil
+		}
+		return types.T{}, errAt(at, "[] needs an ARRAY or a MAP, got %s", x)
+	}
+	builtins["CARDINALITY"] = func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		if len(args) != 1 || (args[0].Type().Kind != types.Array && args[0].Type().Kind != types.Map) {
+			return types.T{}, errAt(at, "takes one ARRAY or MAP")
+		}
+		return types.INT.WithNullable(args[0].Type().Nullable), nil
+	}
+	builtins["ELEMENT"] = func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		if len(args) != 1 || args[0].Type().Kind != types.Array {
+			return types.T{}, errAt(at, "takes one ARRAY")
+		}
+		t := args[0].Type()
+		return t.Elem.WithNullable(t.Elem.Nullable || t.Nullable), nil
+	}
+	builtins["ARRAY_CONTAINS"] = func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		if len(args) != 2 || args[0].Type().Kind != types.Array {
+			return types.T{}, errAt(at, "takes an ARRAY and a value")
+		}
+		if !comparable(*args[0].Type().Elem, args[1].Type()) || !castable(args[1].Type(), *args[0].Type().Elem) {
+			return types.T{}, errAt(at, "cannot look for %s in %s", args[1].Type(), args[0].Type())
+		}
+		return types.BOOLEAN.WithNullable(args[0].Type().Nullable), nil
+	}
 }

@@ -14,8 +14,9 @@ import (
 
 // This file holds the value constructors ARRAY[...], MAP[...] and ROW(...).
 // They are typed as Flink types them and stay expr.Calls named "ARRAY",
-// "MAP" and "ROW" (so plans show them as Flink's do, e.g. ARRAY(1, 2)) until
-// fold turns a constant one into a value in the coder's nested
+// "MAP" and "ROW" (so plans show them as Flink's do, e.g. ARRAY(1, 2); the
+// Go engine builds those of computed elements) until fold turns a constant
+// one into a value in the coder's nested
 // representation: an ARRAY is a []any of its elements, a MAP a [][2]any of
 // its entries, a ROW a []any of its fields. Constant constructors can be
 // arguments of Python functions (they travel as encoded constants) and, when
@@ -34,11 +35,6 @@ func isNested(t types.T) bool {
 
 // constructor binds ARRAY[...], MAP[...] or ROW(...).
 func (b *binder) constructor(e *sql.FuncCall, name string, args []expr.Expr) (expr.Expr, error) {
-	for i, a := range args {
-		if !isConstant(a) {
-			return nil, errAt(e.Args[i].Pos(), "%s: the elements of a value constructor must be constants here (the Go engine cannot build %s values from columns yet); build the value in a Python function", name, name)
-		}
-	}
 	switch name {
 	case "ARRAY":
 		if len(args) == 0 {
@@ -411,6 +407,13 @@ func checkGoNested(at sql.Pos, e expr.Expr) error {
 				if !isConstant(a) {
 					visit(a)
 				}
+			}
+			return
+		}
+		if isConstructor(x) && !isConstant(x) {
+			// Built by the Go engine from its elements (collections.go).
+			for _, c := range expr.Children(x) {
+				visit(c)
 			}
 			return
 		}

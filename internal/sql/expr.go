@@ -159,7 +159,7 @@ func (p *parser) parseMultiplicative() Expr {
 
 func (p *parser) parseUnary() Expr {
 	if !p.isOp("-") && !p.isOp("+") {
-		return p.parsePrimary()
+		return p.parseItemAccess(p.parsePrimary()) // json.go
 	}
 	p.enter()
 	defer p.leave()

@@ -22,6 +22,7 @@ import "github.com/weir-dev/weir/internal/types"
 //	                      Args ["NULL"|"ABSENT" (default NULL), k1, v1, ...]
 //	JSON_ARRAY(v, ... [NULL|ABSENT ON NULL])
 //	                      Args ["NULL"|"ABSENT" (default ABSENT), v1, ...]
+//	x[i]                  FuncCall "ITEM", Args [x, i] (element access)
 //	x IS [NOT] JSON [VALUE|SCALAR|ARRAY|OBJECT]
 //	                      FuncCall "IS JSON", Args [x, kind (default
 //	                      "VALUE")], under NOT for IS NOT JSON
@@ -162,4 +163,16 @@ func (p *parser) parseIsJSON(x Expr, not bool) Expr {
 		e = &Unary{At: x.Pos(), Op: "NOT", X: e}
 	}
 	return e
+}
+
+// parseItemAccess parses the element accesses x[i][j]... after x.
+func (p *parser) parseItemAccess(x Expr) Expr {
+	for p.isOp("[") {
+		at := p.tok.pos
+		p.next()
+		i := p.parseExpr()
+		p.expectOp("]")
+		x = &FuncCall{At: at, Name: "ITEM", Args: []Expr{x, i}}
+	}
+	return x
 }

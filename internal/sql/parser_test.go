@@ -250,6 +250,8 @@ var exprTests = []struct{ src, want string }{
 	{"a LIKE b ESCAPE '!' AND c", "((a LIKE b ESCAPE '!') AND c)"},
 	{"a NOT SIMILAR TO 'x|y'", "(a NOT SIMILAR TO 'x|y')"},
 	{"a IS NOT DISTINCT FROM b + 1", "(a IS NOT DISTINCT FROM (b + 1))"},
+	{"-a[1][k + 1]", "(-ITEM(ITEM(a, 1), (k + 1)))"},
+	{"j IS NOT JSON OBJECT", "(NOT IS JSON(j, 'OBJECT'))"},
 	// Literals.
 	{"42", "42"},
 	{"1.50", "1.50"},
