@@ -37,7 +37,7 @@ var allowed = map[string][]string{
 	"plan":        {"types", "expr", "sql", "coder", "exec", "pyexec", "weirpb", "aggregate", "sortop", "join", "over", "config", "stream", "changelog"},
 	"job":         {"plan", "exec", "connector", "pyexec", "types", "suggest", "config", "spill", "changelog"},
 	"conformance": {"sql", "plan", "job", "connector", "types", "config", "changelog"},
-	"gateway":     {"types", "sql", "plan", "job", "exec", "connector", "pyexec", "tmpdir", "config"},
+	"gateway":     {"types", "sql", "plan", "job", "exec", "connector", "pyexec", "tmpdir", "config", "changelog"},
 }
 
 const module = "github.com/weir-dev/weir/internal/"

@@ -137,7 +137,7 @@ type collectSink struct {
 }
 
 func (s *collectSink) Write(_ context.Context, b arrow.RecordBatch) error {
-	b.Retain()
+	b = kindFirst(b) // changelog.go
 	s.mu.Lock()
 	s.batches = append(s.batches, b)
 	s.mu.Unlock()

@@ -200,12 +200,13 @@ func (s *Session) query(ctx context.Context, st *sql.SelectStmt) (*Response, []b
 		return nil, nil, fmt.Errorf("job failed: %w", err)
 	}
 	defer sink.release()
-	body, err := encodeIPC(j.Sink.Schema, sink.batches)
+	schema := resultSchema(j) // changelog.go
+	body, err := encodeIPC(schema, sink.batches)
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Response{OK: true, Kind: "select", Rows: res.Rows, Columns: resultColumns(j.Sink.Schema),
-		RowKind: hasRowKind(j.Sink.Schema)}, body, nil
+	return &Response{OK: true, Kind: "select", Rows: res.Rows, Columns: resultColumns(schema),
+		RowKind: hasRowKind(schema)}, body, nil
 }
 
 // Schema returns the columns a query gives, without running it.

@@ -88,7 +88,7 @@ func (s *Session) Stream(ctx context.Context, text string, emit emitFunc) (*Resp
 		return nil, nil, err
 	}
 	j := prog.Jobs[len(prog.Jobs)-1]
-	schema := j.Sink.Schema
+	schema := resultSchema(j) // changelog.go
 	if err := emit(&Response{OK: true, Kind: "select", More: true, Columns: resultColumns(schema), RowKind: hasRowKind(schema)}, nil); err != nil {
 		return nil, nil, err
 	}
@@ -156,7 +156,7 @@ type streamSink struct {
 }
 
 func (s *streamSink) Write(ctx context.Context, b arrow.RecordBatch) error {
-	b.Retain()
+	b = kindFirst(b) // changelog.go
 	select {
 	case s.batches <- b:
 		return nil
