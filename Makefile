@@ -18,7 +18,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PY_SOURCES := $(shell find python/weir -name '*.py' -o -name '*.pyx' -o -name '*.pxd') python/pyproject.toml python/setup.py python/constraints.txt
 GO_SOURCES := $(shell find cmd internal -name '*.go') go.mod go.sum
 
-.PHONY: all setup build venv run kafka test test-go test-python test-e2e test-flink test-spill wheel test-wheel bench fuzz lint proto clean conformance-record expressions-record
+.PHONY: all setup build venv run kafka test test-go test-python test-e2e test-flink test-spill wheel test-wheel bench bench-table-api fuzz lint proto clean conformance-record expressions-record
 
 all: setup
 
@@ -79,6 +79,10 @@ test-wheel: wheel
 # Options go in BENCH_ARGS, e.g. make bench BENCH_ARGS="--quick" or "--skip-pyflink --rows 20000000".
 bench: setup
 	$(VPY) bench/run.py $(BENCH_ARGS)
+
+# A PyFlink Table API program (from_pandas -> Python udf -> to_pandas) on weir and on PyFlink, in one run.
+bench-table-api: build setup
+	$(VPY) bench/table_api.py $(BENCH_TABLE_API_ARGS)
 
 # The Flink target on a real cluster: a standalone Flink 2.3 (JobManager and two TaskManagers on loopback,
 # from apache-flink's scripts, Java 17) runs the e2e suite's scalar, table-function and aggregate jobs beside

@@ -97,7 +97,7 @@ def test_udf_error_carries_the_traceback(t_env):
 
     f = udf(invert, result_type=DataTypes.BIGINT())
     with pytest.raises(EngineError) as e:
-        t.select(f(col("x"))).execute()
+        list(t.select(f(col("x"))).execute().collect())
     msg = str(e.value)
     assert "ZeroDivisionError" in msg and "input row: (0,)" in msg and "in invert" in msg, msg
 
@@ -259,7 +259,7 @@ KILLED_PROGRAM = textwrap.dedent("""
     with open(os.path.join(marks, "engine"), "w") as f:
         f.write(str(t_env._gw.pid))
     t = t_env.from_elements([(i,) for i in range(100000)], ["x"])
-    job = lambda: t.select(udf(slow, result_type=DataTypes.BIGINT())(col("x"))).execute()
+    job = lambda: t.select(udf(slow, result_type=DataTypes.BIGINT())(col("x"))).execute().wait()
     if how == "SIGKILL":
         job()
     threading.Thread(target=job, daemon=True).start()
@@ -336,7 +336,7 @@ INTERRUPTED_PROGRAM = textwrap.dedent("""
     t = t_env.from_elements([(i,) for i in range(100000)], ["x"])
     print("running", flush=True)
     try:
-        t.select(udf(slow, result_type=DataTypes.BIGINT())(col("x"))).execute()
+        t.select(udf(slow, result_type=DataTypes.BIGINT())(col("x"))).execute().wait()
     except KeyboardInterrupt:
         start = time.monotonic()
         while time.monotonic() - start < 30 and os.path.exists("/proc/%d" % pid) and \\

@@ -233,6 +233,11 @@ class Stream:
                     data = read()
                 except (OSError, ValueError) as e:
                     raise EngineError(f"lost the connection to the weir engine: {e}") from e
+                except BaseException:
+                    # Interrupted (Ctrl-C) mid-message: end the session, as
+                    # for a request; the engine cancels the job.
+                    threading.Thread(target=self._gw.close, daemon=True).start()
+                    raise
             if data is not None:
                 return data
         if self._error is not None:
