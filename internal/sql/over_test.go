@@ -80,10 +80,32 @@ func TestParseOverErrors(t *testing.T) {
 		{"SELECT SUM(x) OVER (ORDER BY c LIMIT 1) FROM t", "PARTITION BY, ORDER BY, ROWS, RANGE or ')'"},
 		{"SELECT SUM(x) OVER (ORDER BY c ROWS UNBOUNDED) FROM t", "PRECEDING"},
 		{"SELECT COUNT(*) FROM t GROUP BY ROLLUP (a", "')'"},
+		{"SELECT COUNT(*) FROM t GROUP BY CUBE (a, b, c, d, e, f, g, h, i, j, k, l, m)", "CUBE of 13 elements"},
+		{"SELECT COUNT(*) FROM t GROUP BY CUBE (a, b, c, d, e, f, g), CUBE (h, i, j, k, l, m)", "more than 4096 grouping sets"},
 	} {
 		_, err := Parse(tc.src)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Parse(%q) = %v, want an error containing %q", tc.src, err, tc.want)
 		}
 	}
+}
+
+// FuzzParseWindows feeds the parser windows and grouping sets: no input
+// panics, and errors and statements have positions inside the input.
+func FuzzParseWindows(f *testing.F) {
+	for _, s := range []string{
+		"SELECT ROW_NUMBER() OVER (PARTITION BY a ORDER BY b DESC NULLS LAST) FROM t",
+		"SELECT SUM(x) OVER (w ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING) FROM t WINDOW w AS (PARTITION BY a), v AS (w ORDER BY c)",
+		"SELECT COUNT(*) OVER (RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM t",
+		"SELECT a, GROUPING(a), COUNT(*) FROM t GROUP BY GROUPING SETS ((a, b), ROLLUP (a), CUBE ((a, b), c), ())",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		stmts, err := Parse(src)
+		checkErr(t, "Parse", src, err)
+		for _, s := range stmts {
+			checkPos(t, "Parse", src, s.Pos())
+		}
+	})
 }
