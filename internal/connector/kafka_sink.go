@@ -19,19 +19,18 @@ import (
 // Commit waits for all of them (and commits the transaction of an
 // exactly-once sink), so a job succeeds only once the brokers have its rows.
 type kafkaSink struct {
-	c         *kafkaConfig
-	client    *kgo.Client
-	keyEnc    format.Encoder
-	valEnc    format.Encoder
-	txn       bool
-	fixed     bool // sink.partitioner 'fixed': partition 0
-	keyCols   []arrow.Array
-	valCols   []arrow.Array
-	rows      int64
-	closed    bool
-	mu        sync.Mutex
-	err       error // the first failed record's
-	failedRec int64
+	c       *kafkaConfig
+	client  *kgo.Client
+	keyEnc  format.Encoder
+	valEnc  format.Encoder
+	txn     bool
+	fixed   bool // sink.partitioner 'fixed': partition 0
+	keyCols []arrow.Array
+	valCols []arrow.Array
+	rows    int64
+	closed  bool
+	mu      sync.Mutex
+	err     error // the first failed record's
 }
 
 // defaultTransactionTimeout is the broker's default maximum
