@@ -296,7 +296,9 @@ func (f dateField) format(buf []byte, c dateTime) []byte {
 		first := dayOfWeekSun(dateTime{year: c.year, month: c.month, day: 1})
 		return pad(buf, int64((c.day+first-2)/7+1), n)
 	case 'F':
-		return pad(buf, int64((c.day-1)/7+1), n)
+		// As java.time (and so Flink): the aligned day of the week in the
+		// month, 1 to 7.
+		return pad(buf, int64((c.day-1)%7+1), n)
 	}
 	return buf
 }
@@ -304,7 +306,15 @@ func (f dateField) format(buf []byte, c dateTime) []byte {
 // Parse reads s as the pattern says into a dateTime date-time; fields the
 // pattern lacks are 1970-01-01 00:00:00, as Flink completes them. ok is
 // false when s does not match.
-func (p *DatePattern) Parse(s string) (c dateTime, ok bool) {
+func (p *DatePattern) Parse(s string) (c dateTime, ok bool) { return p.parse(s, false) }
+
+// ParseLenient reads s as java.text.SimpleDateFormat does by default (Flink's
+// UNIX_TIMESTAMP): numbers of any width where no number follows them, and
+// fields out of their range left for the caller to roll over (February 30
+// is March 1st; see dateTime.normalized).
+func (p *DatePattern) ParseLenient(s string) (c dateTime, ok bool) { return p.parse(s, true) }
+
+func (p *DatePattern) parse(s string, lenient bool) (c dateTime, ok bool) {
 	c = dateTime{year: 1970, month: 1, day: 1}
 	pm, hasAmPm, hour12 := false, false, -1
 	pos := 0
@@ -357,6 +367,9 @@ func (p *DatePattern) Parse(s string) (c dateTime, ok bool) {
 		if f.letter == 'S' {
 			fixed = true
 		}
+		if lenient {
+			fixed = false
+		}
 		if !fixed {
 			// A variable-width number leaves the digits of the fixed-width
 			// numbers right after it to them ("yyyyMMdd").
@@ -372,7 +385,7 @@ func (p *DatePattern) Parse(s string) (c dateTime, ok bool) {
 				end++
 			}
 			width = end - reserve - pos
-			if width < max(1, min(f.count, 4)) || width > 19 {
+			if (width < max(1, min(f.count, 4)) && !lenient) || width < 1 || width > 19 {
 				return c, false
 			}
 		}
@@ -435,6 +448,9 @@ func (p *DatePattern) Parse(s string) (c dateTime, ok bool) {
 			c.hour += 12
 		}
 	}
+	if lenient {
+		return c, true
+	}
 	if c.month < 1 || c.month > 12 || c.day < 1 || c.day > daysIn(c.year, c.month) ||
 		c.hour > 23 || c.minute > 59 || c.second > 59 || c.nano > 999999999 {
 		return c, false
@@ -448,4 +464,13 @@ func floorMod(a, b int) int {
 		m += b
 	}
 	return m
+}
+
+// normalized rolls fields out of their range over into the next ones, as
+// a lenient calendar does, and returns seconds since the epoch (as if UTC).
+func (c dateTime) normalized() int64 {
+	months := int64(c.year)*12 + int64(c.month-1)
+	y, m := floorDiv(months, 12), floorMod64(months, 12)+1
+	days := daysFromCivil(int(y), int(m), 1) + int64(c.day-1)
+	return days*86400 + int64(c.hour)*3600 + int64(c.minute)*60 + int64(c.second)
 }

@@ -930,12 +930,12 @@ func evalUnixTimestamp(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow
 			w.setNull(i)
 			continue
 		}
-		cv, ok := p.Parse(s)
+		cv, ok := p.ParseLenient(s)
 		if !ok {
 			w.set(i, math.MinInt64) // as Flink: Long.MIN_VALUE for what does not parse
 			continue
 		}
-		w.set(i, localToInstantStandard(loc, cv.days()*86400+cv.nanosOfDay()/1e9))
+		w.set(i, localToInstantStandard(loc, cv.normalized()))
 	}
 	return w.finish(), nil
 }
