@@ -234,6 +234,9 @@ func FuzzDatePattern(f *testing.F) {
 		if back, ok := p.Parse(string(s)); ok && (back.month < 1 || back.month > 12 || back.day < 1 || back.day > 31) {
 			t.Fatalf("%q parsed %q into an invalid date %+v", pattern, s, back)
 		}
+		if back, ok := p.ParseLenient(string(s)); ok {
+			back.normalized()
+		}
 	})
 }
 
