@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -227,5 +228,189 @@ func constructorKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow
 			}
 			return xs, nil
 		}
+	})
+}
+
+func init() {
+	for _, name := range []string{"ARRAY_DISTINCT", "ARRAY_REVERSE", "ARRAY_MAX", "ARRAY_MIN", "MAP_KEYS", "MAP_VALUES", "MAP_ENTRIES"} {
+		register(name, 1, 1, arrayFuncKernel)
+	}
+	register("ARRAY_REMOVE", 2, 2, arrayFuncKernel)
+	register("ARRAY_POSITION", 2, 2, arrayFuncKernel)
+	register("ARRAY_APPEND", 2, 2, arrayFuncKernel)
+	register("ARRAY_PREPEND", 2, 2, arrayFuncKernel)
+	register("ARRAY_CONCAT", 1, -1, arrayFuncKernel)
+	register("ARRAY_SLICE", 2, 3, arrayFuncKernel)
+	register("ARRAY_JOIN", 2, 3, arrayFuncKernel)
+}
+
+// arrayFuncKernel evaluates the ARRAY_* and MAP_* functions of Flink's
+// catalog; NULL in, NULL out (ARRAY_CONCAT is NULL when any array is).
+func arrayFuncKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
+	in := ops[0].t
+	var elem types.T
+	if in.Kind == types.Array {
+		elem = *in.Elem
+	}
+	// needle converts the second argument to the element type.
+	needle := func(i int) (any, error) {
+		x := ops[1].nestedValue(i)
+		if x != nil && !ops[1].t.EqualIgnoringNull(elem) {
+			return CastValue(x, ops[1].t, elem)
+		}
+		return x, nil
+	}
+	equal := func(a, b any) bool { return (a == nil) == (b == nil) && (a == nil || sameKey(a, b)) }
+	return ev.mapValues(c, n, func(i int) (any, error) {
+		v := ops[0].nestedValue(i)
+		if v == nil {
+			return nil, nil
+		}
+		if kvs, ok := v.([][2]any); ok {
+			out := make([]any, len(kvs))
+			for k, kv := range kvs {
+				switch c.Name {
+				case "MAP_KEYS":
+					out[k] = kv[0]
+				case "MAP_VALUES":
+					out[k] = kv[1]
+				default:
+					out[k] = []any{kv[0], kv[1]}
+				}
+			}
+			return out, nil
+		}
+		xs := v.([]any)
+		switch c.Name {
+		case "ARRAY_DISTINCT":
+			var out []any
+			for _, x := range xs {
+				seen := false
+				for _, y := range out {
+					seen = seen || equal(x, y)
+				}
+				if !seen {
+					out = append(out, x)
+				}
+			}
+			return append([]any{}, out...), nil
+		case "ARRAY_REVERSE":
+			out := make([]any, len(xs))
+			for k, x := range xs {
+				out[len(xs)-1-k] = x
+			}
+			return out, nil
+		case "ARRAY_REMOVE", "ARRAY_POSITION":
+			x, err := needle(i)
+			if err != nil {
+				return nil, err
+			}
+			out := []any{}
+			for k, y := range xs {
+				if equal(x, y) {
+					if c.Name == "ARRAY_POSITION" {
+						return int32(k + 1), nil
+					}
+					continue
+				}
+				out = append(out, y)
+			}
+			if c.Name == "ARRAY_POSITION" {
+				return int32(0), nil
+			}
+			return out, nil
+		case "ARRAY_APPEND", "ARRAY_PREPEND":
+			x, err := needle(i)
+			if err != nil {
+				return nil, err
+			}
+			if c.Name == "ARRAY_APPEND" {
+				return append(append([]any{}, xs...), x), nil
+			}
+			return append([]any{x}, xs...), nil
+		case "ARRAY_CONCAT":
+			out := append([]any{}, xs...)
+			for _, o := range ops[1:] {
+				more := o.nestedValue(i)
+				if more == nil {
+					return nil, nil
+				}
+				out = append(out, more.([]any)...)
+			}
+			return out, nil
+		case "ARRAY_SLICE":
+			size := int64(len(xs))
+			bound := func(o operand, def int64) (int64, bool) {
+				x := o.value(i)
+				if x == nil {
+					return 0, false
+				}
+				k := ToInt64(x)
+				switch {
+				case k < 0:
+					k += size + 1
+				case k == 0:
+					k = def
+				}
+				return k, true
+			}
+			start, ok1 := bound(ops[1], 1)
+			end, ok2 := size, true
+			if len(ops) == 3 {
+				end, ok2 = bound(ops[2], 1)
+			}
+			if !ok1 || !ok2 {
+				return nil, nil
+			}
+			start, end = max(start, 1), min(end, size)
+			if start > end {
+				return []any{}, nil
+			}
+			return append([]any{}, xs[start-1:end]...), nil
+		case "ARRAY_JOIN":
+			sep, repl := ops[1].value(i), any(nil)
+			if len(ops) == 3 {
+				if repl = ops[2].value(i); repl == nil {
+					return nil, nil
+				}
+			}
+			if sep == nil {
+				return nil, nil
+			}
+			parts := make([]string, 0, len(xs))
+			for _, x := range xs {
+				switch {
+				case x != nil:
+					s, err := CastValue(x, elem, types.STRING)
+					if err != nil {
+						return nil, err
+					}
+					parts = append(parts, s.(string))
+				case repl != nil:
+					parts = append(parts, repl.(string))
+				}
+			}
+			return strings.Join(parts, sep.(string)), nil
+		case "ARRAY_MAX", "ARRAY_MIN":
+			var best any
+			for _, x := range xs {
+				if x == nil {
+					continue
+				}
+				if best == nil {
+					best = x
+					continue
+				}
+				cmp, _, err := compareValues(x, elem, best, elem, elem)
+				if err != nil {
+					return nil, err
+				}
+				if (c.Name == "ARRAY_MAX" && cmp > 0) || (c.Name == "ARRAY_MIN" && cmp < 0) {
+					best = x
+				}
+			}
+			return best, nil
+		}
+		return nil, fmt.Errorf("unknown array function %s", c.Name)
 	})
 }

@@ -349,6 +349,12 @@ func TestCollectionKernels(t *testing.T) {
 		{call("ARRAY_CONTAINS", types.BOOLEAN, a, lit(nil, types.INT)), []any{true, false, nil}},
 		{call("ARRAY_CONTAINS", types.BOOLEAN, a, num(3)), []any{true, false, nil}},
 		{call("CARDINALITY", I, call("ARRAY", types.ARRAY(at), a, a)), []any{int32(2), int32(2), int32(2)}},
+		{call("ARRAY_POSITION", I, a, num(3)), []any{int32(3), int32(0), nil}},
+		{call("ARRAY_MAX", I, a), []any{int32(3), nil, nil}},
+		{call("CARDINALITY", I, call("ARRAY_DISTINCT", at, call("ARRAY_CONCAT", at, a, a))), []any{int32(3), int32(0), nil}},
+		{call("ITEM", I, call("ARRAY_SLICE", at, a, num(-1)), num(1)), []any{int32(3), nil, nil}},
+		{call("ITEM", I, call("ARRAY_REVERSE", at, a), num(1)), []any{int32(3), nil, nil}},
+		{call("ARRAY_JOIN", types.STRING, call("MAP_KEYS", types.ARRAY(types.STRING), m), str(",")), []any{"x", "", nil}},
 	} {
 		got, err := Eval(mem, c.e, b)
 		if err != nil {

@@ -314,6 +314,6 @@ func fillBytes(mem memory.Allocator, dt arrow.DataType, v []byte, n int) arrow.A
 	return MakeArray(dt, n, []*memory.Buffer{nil, obuf, dbuf}, 0)
 }
 
-// ValueAt returns row i of an array of a scalar SQL type as a Literal-style
-// Go value (nil for NULL). It panics for ARRAY, MAP and ROW arrays.
-func ValueAt(a arrow.Array, i int) any { return valueAt(a, i) }
+// ValueAt returns row i of an array as a Literal-style Go value (nil for
+// NULL); ARRAY, MAP and ROW values in the Go form of nested.go.
+func ValueAt(a arrow.Array, i int) any { return nestedAt(a, i) }

@@ -356,3 +356,123 @@ func init() {
 		return types.BOOLEAN.WithNullable(args[0].Type().Nullable), nil
 	}
 }
+
+func init() {
+	arrayArg := func(at sql.Pos, args []expr.Expr, min, max int) (types.T, error) {
+		if len(args) < min || len(args) > max || args[0].Type().Kind != types.Array {
+			return types.T{}, errAt(at, "takes an ARRAY first and %d to %d argument(s) in all", min, max)
+		}
+		return args[0].Type(), nil
+	}
+	anyNullable := func(args []expr.Expr) bool {
+		for _, a := range args {
+			if a.Type().Nullable {
+				return true
+			}
+		}
+		return false
+	}
+	same := func(min, max int) func(sql.Pos, []expr.Expr) (types.T, error) {
+		return func(at sql.Pos, args []expr.Expr) (types.T, error) {
+			t, err := arrayArg(at, args, min, max)
+			if err != nil {
+				return t, err
+			}
+			for _, a := range args[1:] {
+				if !a.Type().IsInteger() && a.Type().Kind != types.Null {
+					return types.T{}, errAt(at, "positions must be integers, got %s", a.Type())
+				}
+			}
+			return t.WithNullable(anyNullable(args)), nil
+		}
+	}
+	builtins["ARRAY_DISTINCT"] = same(1, 1)
+	builtins["ARRAY_REVERSE"] = same(1, 1)
+	builtins["ARRAY_SLICE"] = same(2, 3)
+	withElement := func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		t, err := arrayArg(at, args, 2, 2)
+		if err != nil {
+			return t, err
+		}
+		x := args[1].Type()
+		if !comparable(*t.Elem, x) || !castable(x, *t.Elem) {
+			return types.T{}, errAt(at, "cannot use %s with %s", x, t)
+		}
+		return t, nil
+	}
+	builtins["ARRAY_REMOVE"] = withElement
+	builtins["ARRAY_POSITION"] = func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		t, err := withElement(at, args)
+		return types.INT.WithNullable(t.Nullable), err
+	}
+	grow := func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		t, err := withElement(at, args)
+		if err != nil {
+			return t, err
+		}
+		elem := t.Elem.WithNullable(t.Elem.Nullable || args[1].Type().Nullable)
+		return types.ARRAY(elem).WithNullable(t.Nullable), nil
+	}
+	builtins["ARRAY_APPEND"] = grow
+	builtins["ARRAY_PREPEND"] = grow
+	builtins["ARRAY_CONCAT"] = func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		t, err := arrayArg(at, args, 1, 1<<20)
+		if err != nil {
+			return t, err
+		}
+		for _, a := range args[1:] {
+			if !a.Type().EqualIgnoringNull(t) {
+				return types.T{}, errAt(at, "arrays of different types: %s and %s", t, a.Type())
+			}
+		}
+		return t.WithNullable(anyNullable(args)), nil
+	}
+	builtins["ARRAY_JOIN"] = func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		t, err := arrayArg(at, args, 2, 3)
+		if err != nil {
+			return t, err
+		}
+		if !t.Elem.IsString() {
+			return types.T{}, errAt(at, "needs an ARRAY of strings, got %s", t)
+		}
+		for _, a := range args[1:] {
+			if !argString.accepts(a.Type()) {
+				return types.T{}, errAt(at, "the delimiter and NULL replacement must be strings, got %s", a.Type())
+			}
+		}
+		return types.STRING.WithNullable(anyNullable(args)), nil
+	}
+	extreme := func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		t, err := arrayArg(at, args, 1, 1)
+		if err != nil {
+			return t, err
+		}
+		if isNested(*t.Elem) {
+			return types.T{}, errAt(at, "cannot order %s", t.Elem)
+		}
+		return t.Elem.WithNullable(true), nil
+	}
+	builtins["ARRAY_MAX"] = extreme
+	builtins["ARRAY_MIN"] = extreme
+	mapPart := func(part string) func(sql.Pos, []expr.Expr) (types.T, error) {
+		return func(at sql.Pos, args []expr.Expr) (types.T, error) {
+			if len(args) != 1 || args[0].Type().Kind != types.Map {
+				return types.T{}, errAt(at, "takes one MAP")
+			}
+			m := args[0].Type()
+			var elem types.T
+			switch part {
+			case "keys":
+				elem = *m.Key
+			case "values":
+				elem = *m.Value
+			default:
+				elem = types.ROW(types.Field{Name: "key", Type: *m.Key}, types.Field{Name: "value", Type: *m.Value})
+			}
+			return types.ARRAY(elem).WithNullable(m.Nullable), nil
+		}
+	}
+	builtins["MAP_KEYS"] = mapPart("keys")
+	builtins["MAP_VALUES"] = mapPart("values")
+	builtins["MAP_ENTRIES"] = mapPart("entries")
+}

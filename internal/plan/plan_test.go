@@ -349,7 +349,7 @@ func TestErrors(t *testing.T) {
 			"function broken declares result type \"NO SUCH TYPE\""},
 		{"result type to sink", "INSERT INTO out1 SELECT up(s) FROM s;", 1, 25,
 			"INSERT INTO out1: column 1 (up(s)) is STRING, which cannot be stored in a INT"},
-		{"array in go", "INSERT INTO out1 SELECT CAST(ARRAY_DISTINCT(ARRAY[1]) AS INT) FROM s;", 1, 30, "unknown function ARRAY_DISTINCT"},
+		{"array in go", "INSERT INTO out1 SELECT CAST(ARRAY_SORT(ARRAY[1]) AS INT) FROM s;", 1, 30, "unknown function ARRAY_SORT"},
 		{"empty array", "INSERT INTO outs SELECT anyf(ARRAY[]) FROM s;", 1, 36, "expected an expression but found ']'"},
 		{"null array", "INSERT INTO outs SELECT anyf(ARRAY[NULL]) FROM s;", 1, 30, "ARRAY[...] of only NULLs has no element type"},
 		{"odd map", "INSERT INTO outs SELECT anyf(MAP['a', 1, 'b']) FROM s;", 1, 30, "MAP[...] needs keys and values in pairs"},
