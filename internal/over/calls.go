@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -103,6 +104,8 @@ func (o *Op) call(ctx context.Context, mem memory.Allocator, w *window, cols []a
 		return buildInts(mem, c.Out, vals, nil), nil
 	case Sum, Avg:
 		return w.sum(mem, cols[c.Arg], c)
+	case ListAgg:
+		return w.listAgg(mem, cols[c.Arg], c)
 	}
 	return nil, fmt.Errorf("over: %s is not supported", c.Func)
 }
@@ -451,4 +454,44 @@ func rescale(s, den *big.Int, shift int) *big.Int {
 		}
 	}
 	return q
+}
+
+// listAgg joins the frame's non-NULL strings with the separator, in window
+// order (NULL when there are none). A row whose frame is the previous row's
+// (a whole partition, peers) reuses its result.
+func (w *window) listAgg(mem memory.Allocator, col arrow.Array, c Call) (arrow.Array, error) {
+	str, ok := col.(*array.String)
+	if !ok {
+		return nil, fmt.Errorf("over: LISTAGG of %s is not supported", col.DataType())
+	}
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	prevS, prevE := -1, -2
+	var prev string
+	prevOK := false
+	for p := 0; p < w.n; p++ {
+		fs, fe := w.bounds(c.Frame, p)
+		if fs != prevS || fe != prevE {
+			var sb strings.Builder
+			prevOK = false
+			for q := fs; q <= fe; q++ {
+				r := int(w.idx[q])
+				if str.IsNull(r) {
+					continue
+				}
+				if prevOK {
+					sb.WriteString(c.Sep)
+				}
+				sb.WriteString(str.Value(r))
+				prevOK = true
+			}
+			prev, prevS, prevE = sb.String(), fs, fe
+		}
+		if !prevOK {
+			b.AppendNull()
+			continue
+		}
+		b.Append(prev)
+	}
+	return b.NewArray(), nil
 }

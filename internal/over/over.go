@@ -4,7 +4,7 @@
 // function, computed partition by partition over the sorted rows: rankings
 // (ROW_NUMBER, RANK, DENSE_RANK, PERCENT_RANK, CUME_DIST, NTILE), offsets
 // (LAG, LEAD, FIRST_VALUE, LAST_VALUE) and aggregates (COUNT, SUM, AVG, MIN,
-// MAX) over ROWS or RANGE frames.
+// MAX, LISTAGG) over ROWS or RANGE frames.
 //
 // The Top-N pattern (ROW_NUMBER() ... WHERE rn <= n) runs without the full
 // sort: a bounded heap per partition keeps the best n rows seen (topn.go).
@@ -46,12 +46,14 @@ const (
 	Avg
 	Min
 	Max
+	ListAgg
 )
 
 var funcNames = [...]string{
 	RowNumber: "ROW_NUMBER", Rank: "RANK", DenseRank: "DENSE_RANK", PercentRank: "PERCENT_RANK",
 	CumeDist: "CUME_DIST", Ntile: "NTILE", Lag: "LAG", Lead: "LEAD", FirstValue: "FIRST_VALUE",
 	LastValue: "LAST_VALUE", Count: "COUNT", CountStar: "COUNT", Sum: "SUM", Avg: "AVG", Min: "MIN", Max: "MAX",
+	ListAgg: "LISTAGG",
 }
 
 // String returns the SQL name of f.
@@ -108,8 +110,10 @@ type Call struct {
 	// Arg is the input column of the argument, -1 for none; Default is the
 	// column of LAG/LEAD's default (of Out's type, like Arg), -1 for none.
 	Arg, Default int
-	// N is LAG/LEAD's offset or NTILE's bucket count.
+	// N is LAG/LEAD's offset or NTILE's bucket count; Sep is LISTAGG's
+	// separator.
 	N     int64
+	Sep   string
 	Frame Frame
 	Out   types.T
 	// Label describes the call for EXPLAIN.

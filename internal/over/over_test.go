@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -329,6 +330,15 @@ func refCall(c Call, op *Op, pr []testRow, p, first, last int, get func(testRow,
 		}
 	}
 	switch c.Func {
+	case ListAgg:
+		if len(nn) == 0 {
+			return nil
+		}
+		var parts []string
+		for _, v := range nn {
+			parts = append(parts, v.(string))
+		}
+		return strings.Join(parts, c.Sep)
 	case FirstValue:
 		if len(nn) == 0 {
 			return nil
@@ -496,7 +506,7 @@ func TestAgainstReference(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	funcs := []Func{RowNumber, Rank, DenseRank, PercentRank, CumeDist, Ntile, Lag, Lead, FirstValue, LastValue, Count, CountStar, Sum, Avg, Min, Max}
+	funcs := []Func{RowNumber, Rank, DenseRank, PercentRank, CumeDist, Ntile, Lag, Lead, FirstValue, LastValue, Count, CountStar, Sum, Avg, Min, Max, ListAgg}
 	for iter := 0; iter < 300; iter++ {
 		rows := randRows(rng, rng.Intn(60))
 		op := &Op{Schema: testSchema}
@@ -518,6 +528,8 @@ func TestAgainstReference(t *testing.T) {
 				c.Arg, c.N = 2, int64(rng.Intn(3))
 			case PercentRank, CumeDist:
 				c.Out = types.DOUBLE
+			case ListAgg:
+				c.Arg, c.Out, c.Sep = 4, types.STRING, "|"
 			case Sum, Avg, Min, Max, FirstValue, LastValue, Count:
 				c.Arg = 2
 				if rng.Intn(2) == 0 && c.Func != Count {

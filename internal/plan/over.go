@@ -321,9 +321,9 @@ func (w *windowPlan) call(o *sql.Over, win *sql.Window, orderTypes []types.T) (o
 	fn, ok := over.Lookup(c.Name)
 	if !ok {
 		if _, agg := aggregate.Lookup(c.Name); agg {
-			return over.Call{}, errAt(c.At, "%s is not supported as a window function by weir yet; the window aggregates are COUNT, SUM, AVG, MIN and MAX", up)
+			return over.Call{}, errAt(c.At, "%s is not supported as a window function by weir yet; the window aggregates are COUNT, SUM, AVG, MIN, MAX and LISTAGG", up)
 		}
-		return over.Call{}, errAt(c.At, "%s is not a window function; OVER applies to ROW_NUMBER, RANK, DENSE_RANK, PERCENT_RANK, CUME_DIST, NTILE, LAG, LEAD, FIRST_VALUE, LAST_VALUE, COUNT, SUM, AVG, MIN and MAX", up)
+		return over.Call{}, errAt(c.At, "%s is not a window function; OVER applies to ROW_NUMBER, RANK, DENSE_RANK, PERCENT_RANK, CUME_DIST, NTILE, LAG, LEAD, FIRST_VALUE, LAST_VALUE, COUNT, SUM, AVG, MIN, MAX and LISTAGG", up)
 	}
 	if c.Distinct || c.Filter != nil {
 		return over.Call{}, errAt(c.At, "DISTINCT and FILTER are not supported in window aggregates by weir yet")
@@ -418,6 +418,20 @@ func (w *windowPlan) call(o *sql.Over, win *sql.Window, orderTypes []types.T) (o
 		}
 		call.Label = label()
 		return call, nil
+	}
+	if fn == over.ListAgg {
+		if err := nargs(1, 2); err != nil {
+			return call, err
+		}
+		call.Sep = ","
+		if len(c.Args) == 2 {
+			lit, ok := c.Args[1].(*sql.Literal)
+			if !ok || lit.Kind != sql.LitString {
+				return call, errAt(c.Args[1].Pos(), "LISTAGG's separator must be a string literal, such as '|'")
+			}
+			call.Sep = lit.Text
+		}
+		c = &sql.FuncCall{At: c.At, Name: c.Name, Args: c.Args[:1]}
 	}
 	if c.Star {
 		if fn != over.Count {

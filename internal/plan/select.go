@@ -65,7 +65,7 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 			return nil, err
 		}
 	}
-	if err := checkModeInput(cat, q, job); err != nil { // streaming.go
+	if err := checkModeInput(cat, q, job, p); err != nil { // streaming.go
 		return nil, err
 	}
 	if isAggregateQuery(q) {
@@ -261,6 +261,9 @@ func planFrom(cat *catalog, f sql.From, job *Job, p *pipeline) (scope, error) {
 	case *sql.Lateral:
 		left, err := planFrom(cat, f.Left, job, p)
 		if err != nil {
+			return nil, err
+		}
+		if err := lateralInput(p, f); err != nil { // streaming.go
 			return nil, err
 		}
 		return planLateral(cat, f, left, p)

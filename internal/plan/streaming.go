@@ -135,7 +135,7 @@ func (p *pipeline) addDistinct(cat *catalog, at sql.Pos, job *Job) error {
 // that hold rows back, and no source that never ends; streaming mode no
 // ORDER BY without LIMIT (Flink sorts a stream only on a time attribute),
 // and sorts and limits only over bounded input.
-func checkModeInput(cat *catalog, q *sql.Select, job *Job) error {
+func checkModeInput(cat *catalog, q *sql.Select, job *Job, p *pipeline) error {
 	t := job.Source.Table
 	if !cat.streaming {
 		if (isAggregateQuery(q) || q.OrderBy != nil || q.Limit >= 0 || q.Offset > 0) && !bounded(t) {
@@ -144,6 +144,9 @@ func checkModeInput(cat *catalog, q *sql.Select, job *Job) error {
 			return errAt(q.At, "this query aggregates, sorts or limits the rows of %s, which never ends; weir runs GROUP BY, aggregates, ORDER BY and LIMIT on bounded input only, as Flink's batch mode does (datagen with 'number-of-rows', filesystem, VALUES); SET 'execution.runtime-mode' = 'streaming' to aggregate it as a stream", t.Name)
 		}
 		return nil
+	}
+	if over := findOver(q); over != nil && (isAggregateQuery(q) || p.hasRowKind() || !bounded(t)) {
+		return errAt(over.At, "OVER windows in streaming mode need an insert-only, bounded input in weir (Flink orders them by a time attribute, which weir lacks); run the query in batch mode (SET 'execution.runtime-mode' = 'batch')")
 	}
 	if q.OrderBy != nil && q.Limit < 0 {
 		return errAt(q.At, "Sort on a non-time-attribute field is not supported in streaming mode (as in Flink): add a LIMIT (Top-N), or run the query in batch mode (SET 'execution.runtime-mode' = 'batch')")
@@ -278,4 +281,26 @@ func (s *StreamJoinOp) String() string {
 		src = t.Name
 	}
 	return fmt.Sprintf("%s right=[%s, %d step(s)]", s.Join, src, len(s.Right.Steps))
+}
+
+// findOver returns the first OVER window call of q's select list, or nil.
+func findOver(q *sql.Select) *sql.Over {
+	var found *sql.Over
+	for _, it := range q.Items {
+		walkAST(it.Expr, func(e sql.Expr) {
+			if o, ok := e.(*sql.Over); ok && found == nil {
+				found = o
+			}
+		})
+	}
+	return found
+}
+
+// lateralInput refuses a LATERAL TABLE join over rows that are updated as
+// they arrive: the table function's stage does not carry row kinds.
+func lateralInput(p *pipeline, l *sql.Lateral) error {
+	if p.hasRowKind() {
+		return errAt(l.At, "LATERAL TABLE over rows that are updated as they arrive (an aggregate in streaming mode) is not supported by weir yet; run the query in batch mode (SET 'execution.runtime-mode' = 'batch')")
+	}
+	return nil
 }
