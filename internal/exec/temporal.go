@@ -35,6 +35,7 @@ import (
 //	UNIX_TIMESTAMP(s, pattern, zone), FROM_UNIXTIME(n, pattern, zone)
 //	TO_TIMESTAMP_LTZ(n, precision), TO_TIMESTAMP_LTZ_STRING(s, pattern, zone)
 //	CONVERT_TZ(s, from, to)
+//	CURRENT_TIME_OF(name, zone)      CURRENT_TIMESTAMP and friends read per batch (streaming mode)
 
 type temporalFn func(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error)
 
@@ -58,6 +59,7 @@ var temporalCalls = map[string]temporalFn{
 	"TO_TIMESTAMP_LTZ":        evalToTimestampLTZ,
 	"TO_TIMESTAMP_LTZ_STRING": evalToTimestampLTZString,
 	"CONVERT_TZ":              evalConvertTZ,
+	"CURRENT_TIME_OF":         evalCurrentTime,
 }
 
 // IsTemporalCall reports whether name is one of the temporal calls above.
@@ -1153,4 +1155,41 @@ func castInterval(v any, from, to types.T) (any, bool) {
 		return fmt.Sprintf("%s%d-%02d", sign, x/12, x%12), true
 	}
 	return fmt.Sprintf("%s%d %02d:%02d:%02d.%03d", sign, x/millisPerDay, x/3600000%24, x/60000%60, x/1000%60, x%1000), true
+}
+
+// CurrentTime is the value and type of CURRENT_TIMESTAMP, NOW,
+// CURRENT_ROW_TIMESTAMP, LOCALTIMESTAMP, CURRENT_DATE, CURRENT_TIME,
+// LOCALTIME or UNIX_TIMESTAMP() at now in the session zone loc, as Flink
+// types them.
+func CurrentTime(name string, now time.Time, loc *time.Location) (any, types.T) {
+	ms := now.UnixMilli()
+	switch name {
+	case "CURRENT_TIMESTAMP", "NOW", "CURRENT_ROW_TIMESTAMP":
+		return arrow.Timestamp(ms), types.TIMESTAMP_LTZ(3).NotNull()
+	case "UNIX_TIMESTAMP":
+		return now.Unix(), types.BIGINT.NotNull()
+	}
+	_, off := now.In(loc).Zone()
+	local := ms + int64(off)*1000
+	days := floorDiv(local, millisPerDay)
+	switch name {
+	case "LOCALTIMESTAMP":
+		return arrow.Timestamp(local), types.TIMESTAMP(3).NotNull()
+	case "CURRENT_DATE":
+		return arrow.Date32(days), types.DATE.NotNull()
+	}
+	return arrow.Time32(local - days*millisPerDay), types.TIME(0).NotNull()
+}
+
+func evalCurrentTime(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
+	name, err := literalString(ops[0], "function")
+	if err != nil {
+		return nil, err
+	}
+	loc, err := zoneArg(ops[1])
+	if err != nil {
+		return nil, err
+	}
+	v, t := CurrentTime(name, time.Now(), loc)
+	return broadcast(ev.mem, v, t, n)
 }

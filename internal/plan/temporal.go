@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"github.com/weir-dev/weir/internal/config"
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/expr"
@@ -286,7 +284,9 @@ func (b *binder) intervalOf(e *sql.IntervalOf) (expr.Expr, error) {
 		return nil, err
 	}
 	lt, rt := l.Type(), r.Type()
-	ok := func(t types.T) bool { return t.Kind == types.Date || t.Kind == types.Timestamp || t.Kind == types.TimestampLTZ }
+	ok := func(t types.T) bool {
+		return t.Kind == types.Date || t.Kind == types.Timestamp || t.Kind == types.TimestampLTZ
+	}
 	if !ok(lt) || !ok(rt) || (lt.Kind == types.Date) != (rt.Kind == types.Date) {
 		return nil, errAt(e.At, "(a - b) %s needs two DATEs or two TIMESTAMPs, got %s and %s", qualifier(e.From, e.To), lt, rt)
 	}
@@ -344,29 +344,19 @@ func (b *binder) currentTime(at sql.Pos, name string) (expr.Expr, bool, error) {
 	default:
 		return nil, false, nil
 	}
-	now := b.cat.statementTime()
-	ms := now.UnixMilli()
-	switch name {
-	case "CURRENT_TIMESTAMP", "NOW", "CURRENT_ROW_TIMESTAMP":
-		return &expr.Literal{Value: arrow.Timestamp(ms), T: types.TIMESTAMP_LTZ(3).NotNull()}, true, nil
-	case "UNIX_TIMESTAMP":
-		return &expr.Literal{Value: now.Unix(), T: types.BIGINT.NotNull()}, true, nil
-	}
 	zname, err := b.cat.zoneName(at)
 	if err != nil {
 		return nil, true, err
 	}
-	loc, _ := exec.Zone(zname)
-	_, off := now.In(loc).Zone()
-	local := ms + int64(off)*1000
-	days := local / 86400000
-	switch name {
-	case "LOCALTIMESTAMP":
-		return &expr.Literal{Value: arrow.Timestamp(local), T: types.TIMESTAMP(3).NotNull()}, true, nil
-	case "CURRENT_DATE":
-		return &expr.Literal{Value: arrow.Date32(days), T: types.DATE.NotNull()}, true, nil
+	if b.cat.streaming {
+		// As Flink's streaming mode: read as the rows go by (here once per
+		// batch), not once per query.
+		_, t := exec.CurrentTime(name, time.Now(), time.UTC)
+		return &expr.Call{Name: "CURRENT_TIME_OF", Args: []expr.Expr{strLit(name), strLit(zname)}, T: t}, true, nil
 	}
-	return &expr.Literal{Value: arrow.Time32(local - days*86400000), T: types.TIME(0).NotNull()}, true, nil
+	loc, _ := exec.Zone(zname)
+	v, t := exec.CurrentTime(name, b.cat.statementTime(), loc)
+	return &expr.Literal{Value: v, T: t}, true, nil
 }
 
 // ---- functions ----
