@@ -369,8 +369,8 @@ func (k *kafkaEnv) badRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(rows) != "[[1 a <nil>] [3 <nil> <nil>]]" {
-		t.Errorf("with json.ignore-parse-errors: rows %v, want the two good ones (the tombstone is skipped)", rows)
+	if fmt.Sprint(rows) != "[[1 a <nil>] [<nil> b <nil>] [3 <nil> <nil>]]" {
+		t.Errorf("with json.ignore-parse-errors: rows %v, want the bad field as NULL, the record that is not JSON and the tombstone skipped (as Flink)", rows)
 	}
 }
 

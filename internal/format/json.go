@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/types"
@@ -20,19 +23,26 @@ import (
 // numbers for the numeric types (DECIMAL written plain, NaN and infinities
 // as the strings "NaN", "Infinity", "-Infinity"), true/false, strings for
 // the text, temporal (text.go) and binary (base64) types, null for NULL.
-// Reading also takes numbers and booleans given as strings, and for a
-// string column any JSON value (its JSON text).
+// Reading also takes, as Flink does, numbers and booleans given as strings,
+// for a string column any JSON value (its JSON text), for an integer column
+// a number with a fraction (truncated toward zero), and for a DECIMAL
+// column a number it rounds half up to its scale (NULL when it does not fit
+// the precision).
 //
 // Options (Flink's):
 //   - json.fail-on-missing-field (false): a missing member fails the record
 //     instead of reading as NULL.
-//   - json.ignore-parse-errors (false): a record that does not decode is
-//     skipped instead of failing the job.
+//   - json.ignore-parse-errors (false): as in Flink, a record that is not
+//     a JSON object is skipped and a member that does not convert reads as
+//     NULL (the row is skipped if its column is NOT NULL), instead of
+//     failing the job.
 //   - json.timestamp-format.standard ('SQL'): 'SQL' or 'ISO-8601'.
 //   - json.encode.ignore-null-fields (false): NULLs are left out of written
 //     objects.
-//   - json.encode.decimal-as-plain-number (false): DECIMAL is always written
-//     plain by weir; the option is accepted.
+//   - json.encode.decimal-as-plain-number (false): DECIMAL is written as
+//     Flink writes it, without trailing zeros and in Java's scientific
+//     notation when its exponent calls for it (1E-8, 1E+2); with true,
+//     plain (0.00000001, 100).
 //   - json.map-null-key.mode, json.map-null-key.literal: accepted and
 //     checked; they matter only for MAP columns, which weir's formats lack.
 //
@@ -49,6 +59,7 @@ type jsonConfig struct {
 	failOnMissing   bool
 	ignoreErrors    bool
 	ignoreNullField bool
+	plainDecimal    bool
 	std             timestampStandard
 	names           [][]byte // the quoted member names, with their colon
 	index           map[string]int
@@ -69,7 +80,7 @@ func openJSON(f *Format, get Getter) error {
 	if c.ignoreNullField, err = boolOption(get, "json.encode.ignore-null-fields", false); err != nil {
 		return err
 	}
-	if _, err = boolOption(get, "json.encode.decimal-as-plain-number", false); err != nil {
+	if c.plainDecimal, err = boolOption(get, "json.encode.decimal-as-plain-number", false); err != nil {
 		return err
 	}
 	if v, ok := get("json.timestamp-format.standard"); ok {
@@ -126,6 +137,10 @@ func (e *jsonEncoder) Append(dst []byte, cols []arrow.Array, i int) ([]byte, err
 		}
 		first = false
 		dst = append(dst, name...)
+		if d, ok := v.(decimal128.Num); ok {
+			dst = appendJavaDecimal(dst, d, e.c.schema[j].Type.Scale, e.c.plainDecimal)
+			continue
+		}
 		dst = appendJSONValue(dst, v, e.c.schema[j].Type, e.c.std)
 	}
 	return append(dst, '}'), nil
@@ -280,6 +295,9 @@ func (d *jsonDecoder) convert() error {
 			return fieldErr(fl.Name, "missing from the record, and 'json.fail-on-missing-field' is 'true'")
 		}
 		v, err := d.value(raw, fl.Type)
+		if err != nil && d.c.ignoreErrors && fl.Type.Nullable && err != errNotNull {
+			v, err = nil, nil // Flink reads a member that does not convert as NULL
+		}
 		if err != nil {
 			return &RecordError{Field: fl.Name, Err: err}
 		}
@@ -324,8 +342,91 @@ func (d *jsonDecoder) value(raw json.RawMessage, t types.T) (any, error) {
 		if t.IsBinary() {
 			return nil, fmt.Errorf("%s is not a base64 string for %s", clip(text), plainType(t))
 		}
+		if t.IsInteger() && strings.ContainsAny(text, ".eE") {
+			return truncateNumber(text, t)
+		}
+		if t.Kind == types.Decimal && raw[0] != 't' && raw[0] != 'f' {
+			v, err := exec.CastValue(text, types.STRING, t.WithNullable(true))
+			if err != nil {
+				return nil, fmt.Errorf("'%s' is not a valid %s", clip(text), plainType(t))
+			}
+			if v == nil && !t.Nullable {
+				return nil, errNotNull
+			}
+			return v, nil // NULL when it does not fit, as in Flink
+		}
 	}
 	return parseText(text, t, d.c.std)
+}
+
+// truncateNumber reads a JSON number with a fraction or an exponent for an
+// integer column as Jackson's asInt/asLong do: truncated toward zero, an
+// error when out of range.
+func truncateNumber(text string, t types.T) (any, error) {
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil && !isRangeErr(err) {
+		return nil, fmt.Errorf("'%s' is not a valid %s", clip(text), plainType(t))
+	}
+	f = math.Trunc(f)
+	limit := map[types.Kind]float64{types.TinyInt: math.MaxInt8, types.SmallInt: math.MaxInt16, types.Int: math.MaxInt32, types.BigInt: math.MaxInt64}[t.Kind]
+	if math.IsInf(f, 0) || f > limit || f < -limit-1 || f >= 0x1p63 {
+		return nil, fmt.Errorf("'%s' is out of the range of %s", clip(text), plainType(t))
+	}
+	return parseText(strconv.FormatInt(int64(f), 10), t, standardSQL)
+}
+
+// appendJavaDecimal appends a DECIMAL of the given scale as Flink's JSON
+// writer does: trailing zeros stripped, then Java's BigDecimal.toString
+// (scientific when the scale is negative or the exponent below -6), or
+// toPlainString when plain.
+func appendJavaDecimal(dst []byte, d decimal128.Num, scale int, plain bool) []byte {
+	u := d.BigInt()
+	s := scale
+	ten := big.NewInt(10)
+	if u.Sign() == 0 {
+		return append(dst, '0')
+	}
+	var q, r big.Int
+	for {
+		q.QuoRem(u, ten, &r)
+		if r.Sign() != 0 {
+			break
+		}
+		u.Set(&q)
+		s--
+	}
+	neg := u.Sign() < 0
+	digits := new(big.Int).Abs(u).String()
+	if neg {
+		dst = append(dst, '-')
+	}
+	adjusted := len(digits) - 1 - s
+	switch {
+	case plain && s <= 0:
+		dst = append(dst, digits...)
+		return append(dst, strings.Repeat("0", -s)...)
+	case s == 0:
+		return append(dst, digits...)
+	case plain || s > 0 && adjusted >= -6:
+		if len(digits) <= s {
+			dst = append(dst, "0."...)
+			dst = append(dst, strings.Repeat("0", s-len(digits))...)
+			return append(dst, digits...)
+		}
+		dst = append(dst, digits[:len(digits)-s]...)
+		dst = append(dst, '.')
+		return append(dst, digits[len(digits)-s:]...)
+	}
+	dst = append(dst, digits[0])
+	if len(digits) > 1 {
+		dst = append(dst, '.')
+		dst = append(dst, digits[1:]...)
+	}
+	dst = append(dst, 'E')
+	if adjusted >= 0 {
+		dst = append(dst, '+')
+	}
+	return strconv.AppendInt(dst, int64(adjusted), 10)
 }
 
 // jsonSyntax describes why data is not JSON.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+
 	"github.com/weir-dev/weir/internal/types"
 )
 
@@ -49,13 +51,14 @@ func TestJSONDecodeLenient(t *testing.T) {
 		[]byte(`{"s":12.50}`),
 		nil, // a tombstone is skipped
 		[]byte(`{"i":1,"i":2}`),
+		[]byte(`{"i":-2.9,"d":123456}`),
 	}
 	got, err := decodeAll(f, schema, recs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer got.Release()
-	want := [][]any{{int32(7), true, `{"x":[1,2]}`, "1.01"}, {nil, nil, "12.50", nil}, {int32(2), nil, nil, nil}}
+	want := [][]any{{int32(7), true, `{"x":[1,2]}`, "1.01"}, {nil, nil, "12.50", nil}, {int32(2), nil, nil, nil}, {int32(-2), nil, nil, "<nil>"}}
 	rows := rowsOf(got)
 	if len(rows) != len(want) {
 		t.Fatalf("got %d rows, want %d", len(rows), len(want))
@@ -86,19 +89,22 @@ func textOf(v any, t types.T) string {
 
 func TestJSONErrors(t *testing.T) {
 	schema := types.Schema{{Name: "id", Type: types.BIGINT.WithNullable(false)}, {Name: "name", Type: types.STRING}, {Name: "at", Type: types.TIMESTAMP(3)}}
+	// keeps: with json.ignore-parse-errors the row stays, the field NULL
+	// (Flink's behaviour for a member that does not convert).
 	cases := []struct {
 		rec, opt, want string
+		keeps          bool
 	}{
-		{`{"id":1,"name":"x"`, "", "not JSON: unexpected end of JSON input"},
-		{`[1,2]`, "", "a JSON object was expected, not [1,2]"},
-		{`hello`, "", "not JSON: invalid character 'h'"},
-		{`{"id":"x1"}`, "", "field 'id': 'x1' is not a valid BIGINT"},
-		{`{"id":1.5}`, "", "field 'id': '1.5' is not a valid BIGINT"},
-		{`{"id":99999999999999999999}`, "", "field 'id': '99999999999999999999' is out of the range of BIGINT"},
-		{`{"name":"x"}`, "", "field 'id': NULL (or missing) in a NOT NULL column"},
-		{`{"id":1}`, "fail", "field 'name': missing from the record"},
-		{`{"id":1,"at":"2024-01-01T10:00:00"}`, "", "field 'at': '2024-01-01T10:00:00' is not a valid TIMESTAMP(3)"},
-		{`{"id":1,"at":[1]}`, "", "field 'at': a JSON array cannot be read as TIMESTAMP(3)"},
+		{`{"id":1,"name":"x"`, "", "not JSON: unexpected end of JSON input", false},
+		{`[1,2]`, "", "a JSON object was expected, not [1,2]", false},
+		{`hello`, "", "not JSON: invalid character 'h'", false},
+		{`{"id":"x1"}`, "", "field 'id': 'x1' is not a valid BIGINT", false},
+		{`{"id":99999999999999999999}`, "", "field 'id': '99999999999999999999' is out of the range of BIGINT", false},
+		{`{"id":1e30}`, "", "field 'id': '1e30' is out of the range of BIGINT", false},
+		{`{"name":"x"}`, "", "field 'id': NULL (or missing) in a NOT NULL column", false},
+		{`{"id":1}`, "fail", "field 'name': missing from the record", false},
+		{`{"id":1,"at":"2024-01-01T10:00:00"}`, "", "field 'at': '2024-01-01T10:00:00' is not a valid TIMESTAMP(3)", true},
+		{`{"id":1,"at":[1]}`, "", "field 'at': a JSON array cannot be read as TIMESTAMP(3)", true},
 	}
 	for _, c := range cases {
 		opts := map[string]string{}
@@ -120,8 +126,12 @@ func TestJSONErrors(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ignore-parse-errors: %v", err)
 			}
-			if got.NumRows() != 1 {
-				t.Errorf("ignore-parse-errors: decode %s gave %d rows, want the good one only", c.rec, got.NumRows())
+			want := 1
+			if c.keeps {
+				want = 2
+			}
+			if int(got.NumRows()) != want {
+				t.Errorf("ignore-parse-errors: decode %s gave %d rows, want %d", c.rec, got.NumRows(), want)
 			}
 			got.Release()
 		}
@@ -230,6 +240,37 @@ func TestJSONFastPathTaken(t *testing.T) {
 	} {
 		if got := dec.scanFlat([]byte(rec), dec.raw); got != want {
 			t.Errorf("scanFlat(%s) = %v, want %v", rec, got, want)
+		}
+	}
+}
+
+// TestJavaDecimal: DECIMAL as Flink's JSON writer prints it (recorded from
+// Flink 2.3: 0.00000001 -> 1E-8, 1.00000000 -> 1, 1234.567, -0.005), and
+// plain with json.encode.decimal-as-plain-number.
+func TestJavaDecimal(t *testing.T) {
+	cases := []struct {
+		unscaled    int64
+		scale       int
+		java, plain string
+	}{
+		{1, 8, "1E-8", "0.00000001"},
+		{100000000, 8, "1", "1"},
+		{1234567, 3, "1234.567", "1234.567"},
+		{-5, 3, "-0.005", "-0.005"},
+		{100000, 3, "1E+2", "100"},
+		{-1200000, 3, "-1.2E+3", "-1200"},
+		{0, 3, "0", "0"},
+		{1, 6, "0.000001", "0.000001"},
+		{15, 8, "1.5E-7", "0.00000015"},
+		{10, 0, "1E+1", "10"},
+	}
+	for _, c := range cases {
+		d := decimal128.FromI64(c.unscaled)
+		if got := string(appendJavaDecimal(nil, d, c.scale, false)); got != c.java {
+			t.Errorf("%de-%d = %s, want %s", c.unscaled, c.scale, got, c.java)
+		}
+		if got := string(appendJavaDecimal(nil, d, c.scale, true)); got != c.plain {
+			t.Errorf("%de-%d plain = %s, want %s", c.unscaled, c.scale, got, c.plain)
 		}
 	}
 }
