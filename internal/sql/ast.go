@@ -89,8 +89,14 @@ type Select struct {
 	// Where is nil when there is no WHERE clause.
 	Where Expr
 	// GroupBy is nil without GROUP BY; Having is nil without HAVING.
-	GroupBy []Expr
-	Having  Expr
+	// With GROUPING SETS, ROLLUP or CUBE, GroupBy lists every grouped
+	// expression once and GroupingSets the sets, each as indexes into
+	// GroupBy (groupingsets.go).
+	GroupBy      []Expr
+	GroupingSets [][]int
+	Having       Expr
+	// Windows are the named windows of a WINDOW clause (over.go).
+	Windows []NamedWindow
 	// OrderBy is nil without ORDER BY.
 	OrderBy []OrderItem
 	// Limit is the row count of LIMIT n or FETCH FIRST n ROWS ONLY, -1

@@ -67,36 +67,18 @@ func (p *parser) parseSelect() *Select {
 	}
 	if p.acceptKw("GROUP") {
 		p.expectKw("BY")
-		for {
-			s.GroupBy = append(s.GroupBy, p.parseExpr())
-			if !p.acceptOp(",") {
-				break
-			}
-		}
+		p.parseGroupBy(s) // groupingsets.go
 	}
 	if p.acceptKw("HAVING") {
 		s.Having = p.parseExpr()
 	}
+	if p.acceptKw("WINDOW") {
+		s.Windows = p.parseWindowClause() // over.go
+	}
 	if p.acceptKw("ORDER") {
 		p.expectKw("BY")
 		for {
-			it := OrderItem{X: p.parseExpr()}
-			if p.acceptKw("DESC") {
-				it.Desc = true
-			} else {
-				p.acceptKw("ASC")
-			}
-			if p.acceptKw("NULLS") {
-				switch {
-				case p.acceptKw("FIRST"):
-					it.Nulls = "FIRST"
-				case p.acceptKw("LAST"):
-					it.Nulls = "LAST"
-				default:
-					p.failExpected("FIRST or LAST after NULLS")
-				}
-			}
-			s.OrderBy = append(s.OrderBy, it)
+			s.OrderBy = append(s.OrderBy, p.parseOrderItem()) // over.go
 			if !p.acceptOp(",") {
 				break
 			}
