@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 
@@ -66,6 +67,9 @@ func plainFactory(s aggregate.Spec, retracting bool) (accFactory, error) {
 			return func() acc { return &multisetMinMax{max: max, vals: map[string]*counted{}} }, nil
 		}
 		return func() acc { return &minMaxAcc{max: max} }, nil
+	case aggregate.VarPop, aggregate.VarSamp, aggregate.StddevPop, aggregate.StddevSamp:
+		fn := s.Func
+		return func() acc { return &varAcc{fn: fn, in: in, out: out} }, nil
 	case aggregate.FirstValue, aggregate.LastValue, aggregate.ListAgg:
 		if retracting {
 			return nil, fmt.Errorf("%s over rows that are updated is not supported by weir's streaming mode yet", s.Label)
@@ -327,6 +331,87 @@ func (a *multisetMinMax) value() any {
 		a.stale = false
 	}
 	return a.best
+}
+
+// varAcc is VAR_POP, VAR_SAMP, STDDEV_POP or STDDEV_SAMP: sums of the
+// values and of their squares in float64, and the count, all of which
+// retract; the result as the batch aggregation computes it.
+type varAcc struct {
+	fn         aggregate.Func
+	in, out    types.T
+	sum, sumSq float64
+	cnt        int64
+}
+
+func (a *varAcc) add(v any, retract bool) {
+	if v == nil {
+		return
+	}
+	var x float64
+	switch v := v.(type) {
+	case float64:
+		x = v
+	case float32:
+		x = float64(v)
+	case decimal128.Num:
+		x = v.ToFloat64(int32(a.in.Scale))
+	default:
+		x = float64(toInt64(v))
+	}
+	if retract {
+		a.sum, a.sumSq, a.cnt = a.sum-x, a.sumSq-x*x, a.cnt-1
+	} else {
+		a.sum, a.sumSq, a.cnt = a.sum+x, a.sumSq+x*x, a.cnt+1
+	}
+}
+
+func (a *varAcc) value() any {
+	c := float64(a.cnt)
+	div := c
+	if a.fn == aggregate.VarSamp || a.fn == aggregate.StddevSamp {
+		div = c - 1
+	}
+	if a.cnt <= 0 || div == 0 {
+		return nil
+	}
+	v := (a.sumSq - a.sum*a.sum/c) / div
+	if a.fn == aggregate.StddevPop || a.fn == aggregate.StddevSamp {
+		v = math.Pow(v, 0.5)
+	}
+	switch a.out.Kind {
+	case types.Double:
+		return v
+	case types.Float:
+		return float32(v)
+	case types.Decimal:
+		d, err := decimal128.FromFloat64(v, int32(a.out.Precision), int32(a.out.Scale))
+		if err != nil {
+			return nil
+		}
+		return d
+	}
+	return narrowInt(javaInt(v, a.out.Kind == types.BigInt), a.out)
+}
+
+// javaInt converts like Java's (long) cast (wide) or (int) cast: toward
+// zero, saturating, NaN 0 (TINYINT and SMALLINT then wrap, by narrowInt).
+func javaInt(v float64, wide bool) int64 {
+	lo, hi := float64(math.MinInt32), float64(math.MaxInt32)
+	if wide {
+		lo, hi = math.MinInt64, math.MaxInt64
+	}
+	switch {
+	case v != v:
+		return 0
+	case v <= lo:
+		return int64(lo)
+	case v >= hi:
+		if wide {
+			return math.MaxInt64
+		}
+		return int64(hi)
+	}
+	return int64(v)
 }
 
 // firstLastAcc is FIRST_VALUE or LAST_VALUE (insert-only input).

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"slices"
 	"testing"
@@ -156,6 +157,38 @@ func TestUpdatedInputRefused(t *testing.T) {
 		}
 		if _, err := newAccFactory(spec, true); err == nil {
 			t.Errorf("%s over updates: no error", f)
+		}
+	}
+}
+
+// TestRetractingVariance: the variance family's retractions give, within
+// rounding, what the same formula gives over the values left.
+func TestRetractingVariance(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	for _, f := range []aggregate.Func{aggregate.VarPop, aggregate.VarSamp, aggregate.StddevPop, aggregate.StddevSamp} {
+		a := &varAcc{fn: f, in: types.DOUBLE, out: types.DOUBLE}
+		var live []float64
+		for step := 0; step < 300; step++ {
+			if len(live) > 0 && r.Intn(3) == 0 {
+				i := r.Intn(len(live))
+				a.add(live[i], true)
+				live = slices.Delete(live, i, i+1)
+			} else {
+				v := float64(r.Intn(100)) / 4
+				a.add(v, false)
+				live = append(live, v)
+			}
+			fresh := &varAcc{fn: f, in: types.DOUBLE, out: types.DOUBLE}
+			for _, v := range live {
+				fresh.add(v, false)
+			}
+			got, want := a.value(), fresh.value()
+			if (got == nil) != (want == nil) {
+				t.Fatalf("%s step %d: %v, want %v", f, step, got, want)
+			}
+			if got != nil && math.Abs(got.(float64)-want.(float64)) > 1e-6*(1+math.Abs(want.(float64))) {
+				t.Fatalf("%s step %d: %v, want %v", f, step, got, want)
+			}
 		}
 	}
 }
