@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/types"
@@ -16,8 +17,12 @@ import (
 // the row's fields, as weir's filesystem CSV writes them: fields quoted when
 // they hold the delimiter, a quote, a line break or edge spaces, and empty
 // strings quoted (""); NULL is an empty unquoted field (or
-// 'csv.null-literal'); BINARY/BYTES are base64; the temporal types as in
-// text.go. Reading takes an empty unquoted field as NULL.
+// 'csv.null-literal'); BINARY/BYTES are base64; DECIMAL as Flink writes it
+// (1E-8, 1E+2: Java's notation without trailing zeros); the temporal types
+// as in text.go. Reading takes an empty unquoted field as NULL, and an
+// empty quoted one too for types other than strings and binaries (Flink
+// writes both NULL and '' as an empty field, and reads an empty field as ''
+// for strings: weir keeps the two apart).
 //
 // Options (Flink's): csv.field-delimiter (','), csv.quote-character ('"'),
 // csv.disable-quote-character (false), csv.null-literal (none),
@@ -119,6 +124,8 @@ func (e *csvEncoder) Append(dst []byte, cols []arrow.Array, i int) ([]byte, erro
 		}
 		if b, ok := v.([]byte); ok {
 			e.field = base64.StdEncoding.AppendEncode(e.field[:0], b)
+		} else if d, ok := v.(decimal128.Num); ok {
+			e.field = appendJavaDecimal(e.field[:0], d, e.c.schema[j].Type.Scale, false)
 		} else {
 			e.field = appendText(e.field[:0], v, e.c.schema[j].Type, standardSQL)
 		}
@@ -222,7 +229,7 @@ func (d *csvDecoder) Decode(rec []byte, b *Builder) error {
 }
 
 func (d *csvDecoder) value(f csvField, t types.T) (any, error) {
-	if !f.quoted && (f.text == "" || d.c.hasNull && f.text == d.c.null) {
+	if f.text == "" && (!f.quoted || !t.IsString() && !t.IsBinary()) || !f.quoted && d.c.hasNull && f.text == d.c.null {
 		if !t.Nullable {
 			return nil, errNotNull
 		}
