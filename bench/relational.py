@@ -13,7 +13,8 @@ Flink's datagen 'sequence', DuckDB's range(N)) and columns computed from it by t
 
 weir and Flink write the result to a blackhole sink; DuckDB's result is read as Arrow record batches
 and dropped. rows/s is N (input rows; the probe rows for the join) over the engine's own time for the
-job: weir's from job start to commit, Flink's execute_sql(...).wait() in a warmed-up JVM, DuckDB's
+job: weir's from job start to commit, Flink's execute_sql(...).wait() in a warmed-up JVM (over N/20
+rows; its steady rate leaves out its fixed cost per job, the time of a 1,000-row job), DuckDB's
 execute to the last batch. On a loaded machine the CPU times (weir's engine process, DuckDB's) are
 printed beside the wall-clock ratio to DuckDB.
 """
@@ -121,9 +122,11 @@ def run(rows, reps, tmp, run_pf, s):
                 x["rows_per_s"] = rows / x["seconds"]
                 out["duckdb"][name] = x
                 s.log(f"bench: DuckDB {name}: {x['rows_per_s']:,.0f} rows/s ({x['seconds']:.2f} s)")
-    # Flink batch: one JVM, every workload warmed up on rows/100, then measured once
+    # Flink batch: one JVM; every workload warmed up, its fixed cost taken from a 1,000-row job, then
+    # measured once on rows/20 (Flink is far slower; its steady rate leaves the fixed cost out)
     if run_pf:
-        spec = {"rows": rows, "warmup_rows": max(1000, rows // 100), "parallelism": 1,
+        out["flink_rows"] = frows = max(2000, rows // 20)
+        spec = {"rows": frows, "warmup_rows": max(1000, rows // 1000), "fixed_rows": 1000, "parallelism": 1,
                 "workloads": list(WORKLOADS)}
         r = s.run_proc([s.PF_PY, os.path.join(s.BENCH, "pyflink_relational.py"), json.dumps(spec)],
                        s.clean_env(JAVA_HOME=s.java_home() or ""), cwd=tmp, end_leftovers=True)
@@ -138,15 +141,22 @@ def run(rows, reps, tmp, run_pf, s):
             out["flink_version"] = res.get("version")
             out["flink_engine_mb"] = r["rss"]["engine_mb"]
             for name, secs in res["t_job"].items():
-                out["flink"][name] = {"seconds": secs, "rows_per_s": rows / secs}
-                s.log(f"bench: Flink batch {name}: {rows / secs:,.0f} rows/s ({secs:.2f} s)")
+                x = {"rows": frows, "seconds": secs, "rows_per_s": frows / secs,
+                     "fixed_s": res["t_fixed"][name], "warmup_s": res["t_warmup"][name]}
+                # the steady rate: the rows beyond the fixed-cost job over the time beyond it
+                x["steady_rows_per_s"] = ((frows - 1000) / (secs - x["fixed_s"]) if secs > x["fixed_s"]
+                                          else x["rows_per_s"])
+                out["flink"][name] = x
+                s.log(f"bench: Flink batch {name}: {x['rows_per_s']:,.0f} rows/s ({secs:.2f} s for {frows:,} rows; "
+                      f"steady {x['steady_rows_per_s']:,.0f})")
     out["lines"] = lines(out)
     return out
 
 
 def lines(rel):
     """The figures as lines of text: rows/s of each engine and weir's ratios, with the targets."""
-    out = [f"relational, {rel['rows']:,} rows (join: x {rel['build_rows']:,}), rows/s; "
+    out = [f"relational, {rel['rows']:,} rows (join: x {rel['build_rows']:,}; Flink {rel.get('flink_rows', 0):,} rows), "
+           f"rows/s; "
            f"weir vs Flink batch (target >= {TARGET_VS_FLINK:.0f}x) and vs DuckDB "
            f"{rel.get('duckdb_version', '')} with {rel.get('duckdb_threads', 1)} thread (target: weir's time "
            f"<= {TARGET_VS_DUCKDB:.0f}x DuckDB's):"]
@@ -156,8 +166,9 @@ def lines(rel):
             continue
         line = f"  {name:<11} weir {w['rows_per_s']:>13,.0f}"
         if f:
-            ratio = w["rows_per_s"] / f["rows_per_s"]
-            line += f" | Flink {f['rows_per_s']:>12,.0f}: {ratio:5.1f}x {'ok' if ratio >= TARGET_VS_FLINK else 'MISSED'}"
+            ratio = w["rows_per_s"] / f["steady_rows_per_s"]
+            line += (f" | Flink {f['rows_per_s']:>10,.0f} (steady {f['steady_rows_per_s']:>10,.0f}): {ratio:5.1f}x "
+                     f"{'ok' if ratio >= TARGET_VS_FLINK else 'MISSED'}")
         if d:
             ratio = w["seconds"] / d["seconds"]
             line += (f" | DuckDB {d['rows_per_s']:>13,.0f}: weir takes {ratio:4.2f}x "
@@ -170,14 +181,17 @@ def lines(rel):
 
 def markdown(rel):
     """The figures as a markdown table."""
-    head = "| workload | weir rows/s | Flink batch rows/s | DuckDB rows/s | weir / Flink | weir time / DuckDB time |"
+    head = ("| workload | weir rows/s | Flink batch rows/s (steady) | DuckDB rows/s | weir / Flink steady "
+            "| weir time / DuckDB time (CPU) |")
     rows = [head, "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for name in WORKLOADS:
         w, f, d = rel["weir"].get(name), rel["flink"].get(name), rel["duckdb"].get(name)
         if not w:
             continue
-        rows.append(f"| {name} | {w['rows_per_s']:,.0f} | " + (f"{f['rows_per_s']:,.0f}" if f else "—") + " | "
+        cpu = (f" ({w['engine_cpu_s'] / d['cpu_s']:.2f}x)" if d and d.get("cpu_s") and w.get("engine_cpu_s") else "")
+        rows.append(f"| {name} | {w['rows_per_s']:,.0f} | "
+                    + (f"{f['rows_per_s']:,.0f} ({f['steady_rows_per_s']:,.0f})" if f else "—") + " | "
                     + (f"{d['rows_per_s']:,.0f}" if d else "—") + " | "
-                    + (f"{w['rows_per_s'] / f['rows_per_s']:.1f}x" if f else "—") + " | "
-                    + (f"{w['seconds'] / d['seconds']:.2f}x" if d else "—") + " |")
+                    + (f"{w['rows_per_s'] / f['steady_rows_per_s']:.1f}x" if f else "—") + " | "
+                    + (f"{w['seconds'] / d['seconds']:.2f}x{cpu}" if d else "—") + " |")
     return "\n".join(rows)
