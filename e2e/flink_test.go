@@ -113,11 +113,11 @@ func TestFlinkTarget(t *testing.T) {
 	if path := os.Getenv("WEIR_FLINK_RESULTS"); path != "" && !t.Failed() {
 		head := fmt.Sprintf(`# weir sql -f job.sql --pyfiles DIR, on weir's engine (--target local) and on a Flink 2.3 standalone
 # cluster on loopback (--target flink://..., a JobManager and two TaskManagers of one slot, parallelism 2),
-# recorded by make test-flink on %s (%d cores, shared) at %s.
+# recorded by make test-flink on %s (%d cores, shared; load average %s at the end) at %s.
 # Seconds are wall time from the start of weir sql to its end (the job's end), the same script each way;
 # ratio = flink / weir. flink_state is what the cluster's REST API (/jobs/overview) reported for the jobs.
 job	rows	identical	flink_jobs	flink_state	weir_seconds	flink_seconds	ratio
-`, runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), time.Now().UTC().Format("2006-01-02"))
+`, runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), loadAverage(), time.Now().UTC().Format("2006-01-02"))
 		body := head + strings.Join(lines, "\n") + "\n" + strings.Join(notes, "\n") + "\n"
 		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
@@ -234,6 +234,15 @@ INSERT INTO snk SELECT a FROM src;`, nil)
 	if code != 130 || state != "CANCELED" {
 		t.Errorf("SIGTERM: weir exited %d (want 130), the job is %q (want CANCELED); stderr:\n%s", code, state, stderr.String())
 	}
+}
+
+// loadAverage is the machine's 1-minute load average, or "?".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 // lockedBuffer is a bytes.Buffer written by a command while the test reads it.

@@ -164,7 +164,7 @@ func runOnFlink(t *flinkTarget, src []byte, file string, settings map[string]str
 	cmd.Env = append(os.Environ(), "PYTHONPATH="+path)
 	// On SIGINT or SIGTERM the client cancels the running Flink job.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 30 * time.Second
+	cmd.WaitDelay = 90 * time.Second // the client waits up to a minute for the cancelled job to end
 	err = cmd.Run()
 	var exit *exec.ExitError
 	switch {

@@ -225,7 +225,7 @@ class Runner:
         es = EnvironmentSettings.new_instance().in_batch_mode().with_configuration(conf).build()
         self.env = TableEnvironment.create(es)
         install_function_factory()
-        self.job_client = None
+        self.job_id = None  # of the running job, to cancel
 
     def close(self):
         shutil.rmtree(self._tmp, ignore_errors=True)
@@ -266,8 +266,9 @@ class Runner:
         before = self._stdout_sizes()
         t0 = time.monotonic()
         result = self.env.execute_sql(stmt)
-        self.job_client = result.get_job_client()
-        job_id = str(self.job_client.get_job_id()) if self.job_client else "?"
+        job_client = result.get_job_client()
+        job_id = str(job_client.get_job_id()) if job_client else "?"
+        self.job_id = None if job_id == "?" else job_id
         self.err.write(f"weir: job {job_id} submitted to {self.target}\n")
         self.err.flush()
         try:
@@ -281,7 +282,7 @@ class Runner:
             raise JobError(f"{where}: job {job_id} failed on {self.target}: "
                            f"{without_java_frames(detail) or root_cause(e)}") \
                 from None
-        self.job_client = None
+        self.job_id = None
         elapsed = time.monotonic() - t0
         rows = self._print_new_output(before)
         if state != "FINISHED":
@@ -335,12 +336,25 @@ class Runner:
         self.out.flush()
 
     def cancel(self):
-        jc = self.job_client
-        if jc is not None:
+        """Cancel the running job, if any, and wait (up to a minute) until the
+        cluster says it ended; returns its state, or ''."""
+        if self.job_id is None:
+            return ""
+        try:
+            self.rest.cancel(self.job_id)
+        except Exception as e:
+            self.err.write(f"weir: cancelling job {self.job_id} on {self.target}: {e}\n")
+            return ""
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
             try:
-                self.rest.cancel(str(jc.get_job_id()))
+                state = self.rest.job(self.job_id).get("state", "")
             except Exception:
-                pass
+                state = ""
+            if state in FINAL_STATES:
+                return state
+            time.sleep(0.2)
+        return ""
 
 
 class _FunctionFactory:
@@ -408,9 +422,11 @@ def main(argv=None, stdin=None, stdout=None, stderr=None):
         runner.run(statements)
         return EXIT_OK
     except KeyboardInterrupt:
-        if runner is not None:
-            runner.cancel()
-        err.write("weir: cancelled; the running Flink job was cancelled\n")
+        state = runner.cancel() if runner is not None else ""
+        if runner is not None and runner.job_id is not None:
+            err.write(f"weir: cancelled; job {runner.job_id} on {runner.target} is {state or 'being cancelled'}\n")
+        else:
+            err.write("weir: cancelled\n")
         return EXIT_CANCELLED
     except (JobError, ValueError) as e:
         err.write(f"weir: {e}\n")
