@@ -19,12 +19,17 @@ type dateField struct {
 	letter byte // 0 for literal text
 	count  int
 	text   string
+	simple bool // of a SimpleDateFormat pattern
 }
 
 // DatePattern is a compiled date-time pattern.
 type DatePattern struct {
 	src    string
 	fields []dateField
+	// simple marks a java.text.SimpleDateFormat pattern (FROM_UNIXTIME,
+	// UNIX_TIMESTAMP, TO_DATE with a pattern): u is the day of the week, F
+	// the week of the month's day, S milliseconds, and any count is allowed.
+	simple bool
 }
 
 // dateTime is a broken-down date and time, as patterns read and write it.
@@ -52,24 +57,37 @@ var patternCache sync.Map // string -> *DatePattern or error
 // CompilePattern compiles a Java DateTimeFormatter pattern. Unknown letters,
 // letters weir does not implement and unterminated quotes are errors that
 // say which and where.
-func CompilePattern(src string) (*DatePattern, error) {
-	if v, ok := patternCache.Load(src); ok {
+func CompilePattern(src string) (*DatePattern, error) { return cachedPattern(src, false) }
+
+// CompileSimplePattern compiles a java.text.SimpleDateFormat pattern, the
+// language of Flink's FROM_UNIXTIME and UNIX_TIMESTAMP.
+func CompileSimplePattern(src string) (*DatePattern, error) { return cachedPattern(src, true) }
+
+func cachedPattern(src string, simple bool) (*DatePattern, error) {
+	key := src
+	if simple {
+		key = "\x00" + src
+	}
+	if v, ok := patternCache.Load(key); ok {
 		if err, bad := v.(error); bad {
 			return nil, err
 		}
 		return v.(*DatePattern), nil
 	}
-	p, err := compilePattern(src)
+	p, err := compilePattern(src, simple)
 	if err != nil {
-		patternCache.Store(src, err)
+		patternCache.Store(key, err)
 		return nil, err
 	}
-	patternCache.Store(src, p)
+	patternCache.Store(key, p)
 	return p, nil
 }
 
-func compilePattern(src string) (*DatePattern, error) {
-	p := &DatePattern{src: src}
+// simpleLetters are the letters of SimpleDateFormat weir implements.
+const simpleLetters = "GyYMLwWDdFEuaHkKhmsS"
+
+func compilePattern(src string, simple bool) (*DatePattern, error) {
+	p := &DatePattern{src: src, simple: simple}
 	lit := func(s string) {
 		if n := len(p.fields); n > 0 && p.fields[n-1].letter == 0 {
 			p.fields[n-1].text += s
@@ -111,16 +129,22 @@ func compilePattern(src string) (*DatePattern, error) {
 				j++
 			}
 			count := j - i
+			if simple && strings.IndexByte(simpleLetters, c) < 0 {
+				if strings.IndexByte("zZX", c) >= 0 {
+					return nil, fmt.Errorf("date pattern %q: the letter '%c' (time zones and offsets) is not supported by weir", src, c)
+				}
+				return nil, fmt.Errorf("date pattern %q: illegal pattern character '%c' at position %d (FROM_UNIXTIME, UNIX_TIMESTAMP and TO_DATE with a pattern take java.text.SimpleDateFormat letters); quote literal text", src, c, i+1)
+			}
 			if _, ok := dateLetters[c]; !ok {
 				if strings.IndexByte(javaLetters, c) >= 0 {
 					return nil, fmt.Errorf("date pattern %q: the letter '%c' (time zones and offsets) is not supported by weir", src, c)
 				}
 				return nil, fmt.Errorf("date pattern %q: unknown pattern letter '%c' at position %d; quote literal text, as in 'T'", src, c, i+1)
 			}
-			if max := maxCount(c); count > max {
+			if max := maxCount(c); (count > max && !simple) || count > 64 {
 				return nil, fmt.Errorf("date pattern %q: too many pattern letters '%c' (at most %d)", src, c, max)
 			}
-			p.fields = append(p.fields, dateField{letter: c, count: count})
+			p.fields = append(p.fields, dateField{letter: c, count: count, simple: simple})
 			i = j
 		case c == '[' || c == ']' || c == '{' || c == '}' || c == '#':
 			return nil, fmt.Errorf("date pattern %q: '%c' at position %d is not supported by weir (optional sections and reserved characters); quote it to print it", src, c, i+1)
@@ -197,7 +221,12 @@ func (f dateField) format(buf []byte, c dateTime) []byte {
 			era = era[:1]
 		}
 		return append(buf, era...)
-	case 'y', 'u', 'Y':
+	case 'u':
+		if f.simple {
+			return pad(buf, int64(isoDayOfWeek(c)), n)
+		}
+		return dateField{letter: 'y', count: n}.format(buf, c)
+	case 'y', 'Y':
 		y := c.year
 		if f.letter == 'Y' {
 			y = weekYear(c)
@@ -277,6 +306,9 @@ func (f dateField) format(buf []byte, c dateTime) []byte {
 	case 's':
 		return pad(buf, int64(c.second), n)
 	case 'S':
+		if f.simple {
+			return pad(buf, int64(c.nano/1e6), n) // milliseconds
+		}
 		var digits [9]byte
 		for k, v := 8, c.nano; k >= 0; k-- {
 			digits[k] = byte('0' + v%10)
@@ -296,6 +328,9 @@ func (f dateField) format(buf []byte, c dateTime) []byte {
 		first := dayOfWeekSun(dateTime{year: c.year, month: c.month, day: 1})
 		return pad(buf, int64((c.day+first-2)/7+1), n)
 	case 'F':
+		if f.simple {
+			return pad(buf, int64((c.day-1)/7+1), n)
+		}
 		// As java.time (and so Flink): the aligned day of the week in the
 		// month, 1 to 7.
 		return pad(buf, int64((c.day-1)%7+1), n)
@@ -357,7 +392,7 @@ func (p *DatePattern) parse(s string, lenient bool) (c dateTime, ok bool) {
 			hasAmPm = true
 			pos += 2
 			continue
-		case 'E', 'G', 'Q', 'q', 'e', 'c', 'w', 'W', 'F', 'D', 'Y':
+		case 'E', 'G', 'Q', 'q', 'e', 'c', 'w', 'W', 'F', 'D', 'Y', 'u':
 			return c, false // not parsed by weir; Flink's answer would differ
 		}
 		width, fixed := f.count, f.count > 1
@@ -425,6 +460,10 @@ func (p *DatePattern) parse(s string, lenient bool) (c dateTime, ok bool) {
 		case 's':
 			c.second = v
 		case 'S':
+			if f.simple {
+				c.nano = v * 1e6 // milliseconds
+				break
+			}
 			for i := width; i < 9; i++ {
 				v *= 10
 			}
@@ -450,6 +489,10 @@ func (p *DatePattern) parse(s string, lenient bool) (c dateTime, ok bool) {
 	}
 	if lenient {
 		return c, true
+	}
+	if c.day > daysIn(c.year, c.month) && c.day <= 31 && c.month >= 1 && c.month <= 12 {
+		// java.time's smart resolution: February 30 is February's last day.
+		c.day = daysIn(c.year, c.month)
 	}
 	if c.month < 1 || c.month > 12 || c.day < 1 || c.day > daysIn(c.year, c.month) ||
 		c.hour > 23 || c.minute > 59 || c.second > 59 || c.nano > 999999999 {

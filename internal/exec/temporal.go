@@ -768,16 +768,16 @@ func evalZoneShift(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Arr
 
 // patternArg returns the compiled pattern of a constant pattern argument,
 // or a function that compiles each row's pattern (nil pattern: NULL).
-func patternArg(o operand, def string) (func(i int) (*DatePattern, bool, error), error) {
+func patternArg(o operand, simple bool) (func(i int) (*DatePattern, bool, error), error) {
+	compile := CompilePattern
+	if simple {
+		compile = CompileSimplePattern
+	}
 	if o.t.Kind == types.Null || (o.isScalar() && o.scalar == nil) {
-		if def != "" && o.t.Kind == types.Invalid {
-			p, err := CompilePattern(def)
-			return func(int) (*DatePattern, bool, error) { return p, true, nil }, err
-		}
 		return func(int) (*DatePattern, bool, error) { return nil, false, nil }, nil
 	}
 	if o.isScalar() {
-		p, err := CompilePattern(o.scalar.(string))
+		p, err := compile(o.scalar.(string))
 		if err != nil {
 			return nil, err
 		}
@@ -789,25 +789,13 @@ func patternArg(o operand, def string) (func(i int) (*DatePattern, bool, error),
 		if !ok {
 			return nil, false, nil
 		}
-		p, err := CompilePattern(s)
+		p, err := compile(s)
 		return p, err == nil, err
 	}, nil
 }
 
-// defaultPattern is an absent pattern argument: the planner passes none.
-func optionalPattern(ops []operand, k int, def string) (func(i int) (*DatePattern, bool, error), error) {
-	if k >= len(ops) {
-		p, err := CompilePattern(def)
-		if err != nil {
-			return nil, err
-		}
-		return func(int) (*DatePattern, bool, error) { return p, true, nil }, nil
-	}
-	return patternArg(ops[k], def)
-}
-
 func evalDateFormat(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
-	pat, err := patternArg(ops[1], "")
+	pat, err := patternArg(ops[1], false)
 	if err != nil {
 		return nil, err
 	}
@@ -870,7 +858,7 @@ func evalToTimestamp(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.A
 	var pat func(i int) (*DatePattern, bool, error)
 	if len(ops) > 1 {
 		var err error
-		if pat, err = patternArg(ops[1], ""); err != nil {
+		if pat, err = patternArg(ops[1], c.T.Kind == types.Date); err != nil {
 			return nil, err
 		}
 	}
@@ -894,6 +882,13 @@ func evalToTimestamp(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.A
 		case c.T.Kind == types.Date && p == nil:
 			// TO_DATE's default format: the date part, not clamped.
 			days, ok = parseDate(s, false)
+		case c.T.Kind == types.Date:
+			// With a pattern, as SimpleDateFormat: lenient, April 31 is
+			// May 1st.
+			var cv dateTime
+			if cv, ok = p.ParseLenient(s); ok {
+				days = floorDiv(cv.normalized(), 86400)
+			}
 		default:
 			days, nanos, ok = parseWith(p, s)
 			if !ok && p != nil {
@@ -913,7 +908,7 @@ func evalToTimestamp(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.A
 
 func evalUnixTimestamp(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
 	read := strReader(ops[0])
-	pat, err := patternArg(ops[1], "")
+	pat, err := patternArg(ops[1], true)
 	if err != nil {
 		return nil, err
 	}
@@ -944,7 +939,7 @@ func evalUnixTimestamp(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow
 
 func evalFromUnixtime(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
 	read := intReader(ops[0])
-	pat, err := patternArg(ops[1], "")
+	pat, err := patternArg(ops[1], true)
 	if err != nil {
 		return nil, err
 	}
@@ -1019,7 +1014,7 @@ func evalToTimestampLTZString(ev *evaluator, c *expr.Call, ops []operand, n int)
 	var pat func(i int) (*DatePattern, bool, error)
 	if !(ops[1].isScalar() && ops[1].scalar == nil && ops[1].t.Kind == types.Null) {
 		var err error
-		if pat, err = patternArg(ops[1], ""); err != nil {
+		if pat, err = patternArg(ops[1], false); err != nil {
 			return nil, err
 		}
 	}

@@ -157,9 +157,39 @@ func TestPatternRoundTrip(t *testing.T) {
 
 func TestParseRejects(t *testing.T) {
 	p, _ := CompilePattern("yyyy-MM-dd HH:mm:ss")
-	for _, s := range []string{"", "2020-01-01", "2020-13-01 00:00:00", "2020-02-30 00:00:00", "2020-01-01 24:00:00", "2020-01-01 00:00:00x", "2020-1-01 00:00:00"} {
+	for _, s := range []string{"", "2020-01-01", "2020-13-01 00:00:00", "2020-02-32 00:00:00", "2020-01-01 24:00:00", "2020-01-01 00:00:00x", "2020-1-01 00:00:00"} {
 		if c, ok := p.Parse(s); ok {
 			t.Errorf("Parse(%q) = %+v, want a failure", s, c)
+		}
+	}
+	// java.time's smart resolution clamps a day past the month's end.
+	if c, ok := p.Parse("2021-02-30 00:00:00"); !ok || c.day != 28 {
+		t.Errorf("Parse(2021-02-30) = %+v, %v; want February 28", c, ok)
+	}
+	// SimpleDateFormat, leniently: numbers of any width, days rolled over.
+	sp, err := CompileSimplePattern("yyyy-MM-dd HH:mm:ss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, ok := sp.ParseLenient("2020-4-31 0:0:0")
+	if want := daysFromCivil(2020, 5, 1) * 86400; !ok || c.normalized() != want {
+		t.Errorf("ParseLenient(2020-4-31 0:0:0) = %+v (%d), %v; want May 1st (%d)", c, c.normalized(), ok, want)
+	}
+}
+
+func TestSimplePattern(t *testing.T) {
+	p, err := CompileSimplePattern("u F S yyyy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1970-01-15 was a Thursday, in the third week of its days.
+	got := string(p.Format(nil, dateTime{year: 1970, month: 1, day: 15, nano: 5e6}))
+	if got != "4 3 5 1970" {
+		t.Errorf("Format = %q, want %q", got, "4 3 5 1970")
+	}
+	for _, bad := range []string{"Q", "yyyy n", "e"} {
+		if _, err := CompileSimplePattern(bad); err == nil || !strings.Contains(err.Error(), "illegal pattern character") {
+			t.Errorf("CompileSimplePattern(%q) = %v, want an illegal pattern character", bad, err)
 		}
 	}
 }

@@ -575,7 +575,7 @@ func (b *binder) temporalFunc(e *sql.FuncCall, name string, args []expr.Expr) (e
 			}
 		}
 		if len(args) == 2 {
-			if err := checkPattern(e.Args[1].Pos(), args[1]); err != nil {
+			if err := checkPattern(e.Args[1].Pos(), args[1], name == "TO_DATE"); err != nil {
 				return nil, err
 			}
 		}
@@ -599,7 +599,7 @@ func (b *binder) temporalFunc(e *sql.FuncCall, name string, args []expr.Expr) (e
 		}
 		pat := expr.Expr(strLit("yyyy-MM-dd HH:mm:ss"))
 		if len(args) == 2 {
-			if err := checkPattern(e.Args[1].Pos(), args[1]); err != nil {
+			if err := checkPattern(e.Args[1].Pos(), args[1], true); err != nil {
 				return nil, err
 			}
 			pat = args[1]
@@ -621,7 +621,7 @@ func (b *binder) temporalFunc(e *sql.FuncCall, name string, args []expr.Expr) (e
 			if err := want(1, "a STRING pattern", isStr); err != nil {
 				return nil, err
 			}
-			if err := checkPattern(e.Args[1].Pos(), args[1]); err != nil {
+			if err := checkPattern(e.Args[1].Pos(), args[1], true); err != nil {
 				return nil, err
 			}
 			pat = args[1]
@@ -754,14 +754,19 @@ func (b *binder) toTimestamp(at sql.Pos, x expr.Expr) (expr.Expr, error) {
 	return &expr.Call{Name: "TO_LOCAL", Args: []expr.Expr{x, z}, T: types.TIMESTAMP(t.Precision).WithNullable(t.Nullable)}, nil
 }
 
-// checkPattern refuses a constant date pattern weir cannot read.
-func checkPattern(at sql.Pos, p expr.Expr) error {
+// checkPattern refuses a constant date pattern weir cannot read: a
+// java.time one, or with simple a java.text.SimpleDateFormat one.
+func checkPattern(at sql.Pos, p expr.Expr, simple ...bool) error {
 	lit, ok := p.(*expr.Literal)
 	if !ok || lit.Value == nil {
 		return nil
 	}
 	s, _ := lit.Value.(string)
-	if _, err := exec.CompilePattern(s); err != nil {
+	compile := exec.CompilePattern
+	if len(simple) > 0 && simple[0] {
+		compile = exec.CompileSimplePattern
+	}
+	if _, err := compile(s); err != nil {
 		return errAt(at, "%v", err)
 	}
 	return nil
