@@ -245,6 +245,15 @@ func (o *Op) build(ctx context.Context, mem memory.Allocator, right <-chan arrow
 	return b, nil
 }
 
+func anyNulls(keys []arrow.Array) bool {
+	for _, k := range keys {
+		if k.NullN() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func hasNull(keys []arrow.Array, r int) bool {
 	for _, k := range keys {
 		if k.IsNull(r) {
@@ -288,9 +297,10 @@ func (e *emitter) probe(lb arrow.RecordBatch) error {
 	if outer {
 		matched = make([]bool, n)
 	}
+	nulls := anyNulls(keys) // decided once per batch: most keys have none
 	for r := 0; r < n; r++ {
 		id := ids[r]
-		if id < 0 || hasNull(keys, r) {
+		if id < 0 || (nulls && hasNull(keys, r)) {
 			continue
 		}
 		for br := e.b.head[id]; br >= 0; br = e.b.next[br] {
