@@ -138,7 +138,17 @@ func planWindows(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Selec
 	for i := len(in); i < len(w.pre); i++ {
 		sc = append(sc, column{name: w.names[i], t: w.pre[i].Type()})
 	}
-	for _, key := range w.order {
+	// A Top-N operator drops rows, so it runs after the windows that must
+	// see them all.
+	order := make([]string, 0, len(w.order))
+	for _, top := range []bool{false, true} {
+		for _, key := range w.order {
+			if (w.ops[key].Limit > 0) == top {
+				order = append(order, key)
+			}
+		}
+	}
+	for _, key := range order {
 		op := w.ops[key]
 		op.Schema = p.schema
 		p.steps = append(p.steps, Step{Op: op})
