@@ -117,6 +117,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzJSONFastSlow$$' -fuzztime 30s ./internal/format
 	$(GO) test -run '^$$' -fuzz '^FuzzCSVDecode$$' -fuzztime 30s ./internal/format
 	$(GO) test -run '^$$' -fuzz '^FuzzAvroDecode$$' -fuzztime 30s ./internal/format
+	$(GO) test -run '^$$' -fuzz '^FuzzRawDecode$$' -fuzztime 30s ./internal/format
 	$(GO) test -run '^$$' -fuzz '^FuzzDatePattern$$' -fuzztime 30s ./internal/exec
 
 # Static checks beyond go vet.
