@@ -200,6 +200,9 @@ func (o *Op) gather(ctx context.Context, mem memory.Allocator, pool []arrow.Reco
 	rows := make([][]int32, len(pool))
 	next := append([]int32(nil), start[:len(pool)]...)
 	idx := make([]int32, 0, total) // candidate order -> place in the concatenation
+	// The kept keys move into one new string too, so that the key strings
+	// of released batches can go.
+	var keys []byte
 	for p, k := range count {
 		for i := 0; i < int(k); i++ {
 			c := &cands[p*n+i]
@@ -207,6 +210,14 @@ func (o *Op) gather(ctx context.Context, mem memory.Allocator, pool []arrow.Reco
 			idx = append(idx, next[c.batch])
 			next[c.batch]++
 			c.batch, c.row = 0, int32(len(idx)-1)
+			keys = append(keys, c.key...)
+		}
+	}
+	packed, off := string(keys), 0
+	for p, k := range count {
+		for i := 0; i < int(k); i++ {
+			c := &cands[p*n+i]
+			c.key, off = packed[off:off+len(c.key)], off+len(c.key)
 		}
 	}
 	var parts []arrow.RecordBatch
