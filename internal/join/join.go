@@ -397,32 +397,49 @@ func (e *emitter) gather(lb arrow.RecordBatch) (arrow.RecordBatch, error) {
 		return nil, fmt.Errorf("join: %w", err)
 	}
 	n := len(e.li)
+	// take gathers rows of a column: a typed loop where it can (gather.go),
+	// else compute.Take through the index array, made once per side.
+	take := func(col arrow.Array, rows []int32, missing bool, idx *arrow.Array) (arrow.Array, error) {
+		if !missing {
+			if t, ok := takeFast(e.mem, col, rows); ok {
+				return t, nil
+			}
+		}
+		if *idx == nil {
+			*idx = indexArray(e.mem, rows)
+		}
+		return compute.TakeArray(e.ctx, col, *idx)
+	}
+	var lidx, ridx arrow.Array
+	defer func() {
+		for _, a := range []arrow.Array{lidx, ridx} {
+			if a != nil {
+				a.Release()
+			}
+		}
+	}()
 	if lb != nil {
-		idx := indexArray(e.mem, e.li)
+		missing := hasMissing(e.li)
 		for c := 0; c < int(lb.NumCols()); c++ {
-			t, err := compute.TakeArray(e.ctx, lb.Column(c), idx)
+			t, err := take(lb.Column(c), e.li, missing, &lidx)
 			if err != nil {
-				idx.Release()
 				return fail(err)
 			}
 			cols = append(cols, t)
 		}
-		idx.Release()
 	} else {
 		for c := 0; c < e.nLeft; c++ {
 			cols = append(cols, array.MakeArrayOfNull(e.mem, e.o.Schema[c].Type.Arrow(), n))
 		}
 	}
-	idx := indexArray(e.mem, e.ri)
+	missing := hasMissing(e.ri)
 	for _, col := range e.b.cols {
-		t, err := compute.TakeArray(e.ctx, col, idx)
+		t, err := take(col, e.ri, missing, &ridx)
 		if err != nil {
-			idx.Release()
 			return fail(err)
 		}
 		cols = append(cols, t)
 	}
-	idx.Release()
 	rec := array.NewRecordBatch(e.o.Schema.Arrow(), cols, int64(n))
 	for _, c := range cols {
 		c.Release()
