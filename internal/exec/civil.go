@@ -177,15 +177,6 @@ func tsMillis(v int64, p int) (ms, nanoOfMs int64) {
 	}
 }
 
-// tsFromMillis is the inverse of tsMillis.
-func tsFromMillis(ms, nanoOfMs int64, p int) int64 {
-	ups := unitsPerSecond(p)
-	if ups == 1e3 {
-		return ms
-	}
-	return ms*(ups/1e3) + nanoOfMs/(1e9/ups)
-}
-
 // zones caches resolved time zones by name.
 var zones sync.Map
 
