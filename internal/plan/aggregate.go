@@ -601,7 +601,8 @@ func orderKeys(q *sql.Select, b *binder, outs []expr.Expr, labels []string) (key
 
 // bounded reports whether a source table is bounded as Flink sees it: a
 // datagen table only with 'number-of-rows' (a sequence field alone ends the
-// data but leaves the source unbounded); filesystem tables always.
+// data but leaves the source unbounded); filesystem tables always; kafka
+// tables with a 'scan.bounded.mode'.
 func bounded(t *Table) bool {
 	if t == nil {
 		return true
@@ -612,6 +613,8 @@ func bounded(t *Table) bool {
 		return ok
 	case "filesystem", MemoryConnector:
 		return true
+	case "kafka":
+		return !endless(t)
 	}
 	return false
 }
