@@ -25,6 +25,7 @@ var testSchema = types.Schema{
 	{Name: "v", Type: types.BIGINT},
 	{Name: "f", Type: types.DOUBLE},
 	{Name: "s", Type: types.STRING},
+	{Name: "n", Type: types.INT.NotNull()},
 }
 
 type testRow struct {
@@ -32,6 +33,7 @@ type testRow struct {
 	k, v *int64
 	f    *float64
 	s    *string
+	n    int64
 }
 
 func randRows(rng *rand.Rand, n int) []testRow {
@@ -54,6 +56,7 @@ func randRows(rng *rand.Rand, n int) []testRow {
 			s := string(rune('a' + rng.Intn(5)))
 			rows[i].s = &s
 		}
+		rows[i].n = int64(rng.Intn(7) - 3)
 	}
 	return rows
 }
@@ -85,6 +88,7 @@ func batches(mem memory.Allocator, rows []testRow, size int) []arrow.RecordBatch
 			} else {
 				b.Field(4).(*array.StringBuilder).Append(*r.s)
 			}
+			b.Field(5).(*array.Int32Builder).Append(int32(r.n))
 		}
 		out = append(out, b.NewRecordBatch())
 		b.Release()
@@ -161,6 +165,8 @@ func reference(op *Op, rows []testRow) map[int64][]any {
 			if r.s != nil {
 				return *r.s
 			}
+		case 5:
+			return r.n
 		}
 		return nil
 	}
@@ -575,7 +581,7 @@ func TestTopN(t *testing.T) {
 				op.Partition = []int{1, 4}
 			}
 		}
-		op.Order = []sortop.Key{{Col: 2 + rng.Intn(3), Desc: rng.Intn(2) == 0, NullsFirst: rng.Intn(2) == 0}}
+		op.Order = []sortop.Key{{Col: 2 + rng.Intn(4), Desc: rng.Intn(2) == 0, NullsFirst: rng.Intn(2) == 0}}
 		if rng.Intn(2) == 0 {
 			op.Order = append(op.Order, sortop.Key{Col: 4, Desc: rng.Intn(2) == 0, NullsFirst: rng.Intn(2) == 0})
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -43,17 +42,21 @@ func (o *Op) topN() bool {
 // candidate is a row kept by the Top-N path: its encoded ORDER BY key, its
 // arrival (ties keep the earlier row, as the stable sort does) and where it
 // is (batch of the pool, row).
-type candidate struct {
-	key   string
+type candidate[K topKey] struct {
+	key   K
 	seq   int64
 	batch int32
 	row   int32
 }
 
+// topKey is an encoded ORDER BY key: a byte string, or a uint64 for one
+// NOT NULL fixed-width key (the fast path).
+type topKey interface{ ~string | ~uint64 }
+
 // less orders candidates as the window does.
-func (c *candidate) less(d *candidate) bool {
-	if r := strings.Compare(c.key, d.key); r != 0 {
-		return r < 0
+func (c *candidate[K]) less(d *candidate[K]) bool {
+	if c.key != d.key {
+		return c.key < d.key
 	}
 	return c.seq < d.seq
 }
@@ -63,13 +66,20 @@ func (c *candidate) less(d *candidate) bool {
 // kept; when the held rows outgrow twice the kept ones, the kept rows are
 // copied into one batch and the rest released.
 func (o *Op) runTopN(ctx context.Context, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
+	if o.fixedKey() {
+		return runTopN(o, ctx, mem, in, out, encodeFixed)
+	}
+	return runTopN(o, ctx, mem, in, out, encodeOrder)
+}
+
+func runTopN[K topKey](o *Op, ctx context.Context, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch, encode func(arrow.RecordBatch, []sortop.Key) []K) error {
 	var partTypes []arrow.DataType
 	for _, c := range o.Partition {
 		partTypes = append(partTypes, o.Schema[c].Type.Arrow())
 	}
 	parts := aggregate.NewKeyTable(partTypes)
 	n := int(o.Limit)
-	var cands []candidate // partition p's are cands[p*n : p*n+count[p]], best first
+	var cands []candidate[K] // partition p's are cands[p*n : p*n+count[p]], best first
 	var count []int32
 	var pool []arrow.RecordBatch
 	live := []int{} // kept rows per pool batch
@@ -102,7 +112,7 @@ func (o *Op) runTopN(ctx context.Context, mem memory.Allocator, in <-chan arrow.
 			clear(ids)
 			if parts.Len() == 0 {
 				count = append(count, 0)
-				cands = append(cands, make([]candidate, n)...)
+				cands = append(cands, make([]candidate[K], n)...)
 			}
 		} else if err := parts.Add(keyCols, ids); err != nil {
 			b.Release()
@@ -110,16 +120,16 @@ func (o *Op) runTopN(ctx context.Context, mem memory.Allocator, in <-chan arrow.
 		}
 		for len(count) < parts.Len() {
 			count = append(count, 0)
-			cands = append(cands, make([]candidate, n)...)
+			cands = append(cands, make([]candidate[K], n)...)
 		}
-		keys := encodeOrder(b, o.Order)
+		keys := encode(b, o.Order)
 		bi := int32(len(pool))
 		pool = append(pool, b)
 		live = append(live, 0)
 		held += int64(rows)
 		for r := 0; r < rows; r++ {
 			p := int(ids[r])
-			c := candidate{key: keys[r], seq: seq + int64(r), batch: bi, row: int32(r)}
+			c := candidate[K]{key: keys[r], seq: seq + int64(r), batch: bi, row: int32(r)}
 			slot := cands[p*n : p*n+int(count[p])]
 			if len(slot) == n && !c.less(&slot[n-1]) {
 				continue
@@ -156,7 +166,7 @@ func (o *Op) runTopN(ctx context.Context, mem memory.Allocator, in <-chan arrow.
 			slack = o.compactSlack
 		}
 		if held > 2*kept+slack {
-			rec, err := o.gather(ctx, mem, pool, cands, count, n)
+			rec, err := gather(o, ctx, mem, pool, cands, count, n)
 			if err != nil {
 				return err
 			}
@@ -172,7 +182,7 @@ func (o *Op) runTopN(ctx context.Context, mem memory.Allocator, in <-chan arrow.
 	if ctx.Err() != nil || kept == 0 {
 		return nil
 	}
-	rec, err := o.gather(ctx, mem, pool, cands, count, n)
+	rec, err := gather(o, ctx, mem, pool, cands, count, n)
 	if err != nil {
 		return err
 	}
@@ -182,7 +192,7 @@ func (o *Op) runTopN(ctx context.Context, mem memory.Allocator, in <-chan arrow.
 
 // gather copies the kept rows into one batch, partition by partition and
 // best first, and points the candidates at their new places (batch 0).
-func (o *Op) gather(ctx context.Context, mem memory.Allocator, pool []arrow.RecordBatch, cands []candidate, count []int32, n int) (arrow.RecordBatch, error) {
+func gather[K topKey](o *Op, ctx context.Context, mem memory.Allocator, pool []arrow.RecordBatch, cands []candidate[K], count []int32, n int) (arrow.RecordBatch, error) {
 	// Count the rows taken from each batch, so that each row's place in
 	// the concatenation of the batches' takes is known up front.
 	perBatch := make([]int32, len(pool))
@@ -200,9 +210,6 @@ func (o *Op) gather(ctx context.Context, mem memory.Allocator, pool []arrow.Reco
 	rows := make([][]int32, len(pool))
 	next := append([]int32(nil), start[:len(pool)]...)
 	idx := make([]int32, 0, total) // candidate order -> place in the concatenation
-	// The kept keys move into one new string too, so that the key strings
-	// of released batches can go.
-	var keys []byte
 	for p, k := range count {
 		for i := 0; i < int(k); i++ {
 			c := &cands[p*n+i]
@@ -210,15 +217,10 @@ func (o *Op) gather(ctx context.Context, mem memory.Allocator, pool []arrow.Reco
 			idx = append(idx, next[c.batch])
 			next[c.batch]++
 			c.batch, c.row = 0, int32(len(idx)-1)
-			keys = append(keys, c.key...)
 		}
 	}
-	packed, off := string(keys), 0
-	for p, k := range count {
-		for i := 0; i < int(k); i++ {
-			c := &cands[p*n+i]
-			c.key, off = packed[off:off+len(c.key)], off+len(c.key)
-		}
+	if sc, ok := any(cands).([]candidate[string]); ok {
+		packKeys(sc, count, n)
 	}
 	var parts []arrow.RecordBatch
 	defer func() {
@@ -273,6 +275,53 @@ func (o *Op) emitRanked(ctx context.Context, mem memory.Allocator, rec arrow.Rec
 		}
 	}
 	return nil
+}
+
+// packKeys moves the kept keys into one new string, so that the key
+// strings of released batches can go.
+func packKeys(cands []candidate[string], count []int32, n int) {
+	var keys []byte
+	for p, k := range count {
+		for i := 0; i < int(k); i++ {
+			keys = append(keys, cands[p*n+i].key...)
+		}
+	}
+	packed, off := string(keys), 0
+	for p, k := range count {
+		for i := 0; i < int(k); i++ {
+			c := &cands[p*n+i]
+			c.key, off = packed[off:off+len(c.key)], off+len(c.key)
+		}
+	}
+}
+
+// fixedKey reports whether the window orders by one NOT NULL key of a
+// fixed-width numeric or temporal type, which encodeFixed encodes.
+func (o *Op) fixedKey() bool {
+	if len(o.Order) != 1 || o.Schema[o.Order[0].Col].Type.Nullable {
+		return false
+	}
+	switch o.Schema[o.Order[0].Col].Type.Arrow().ID() {
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.DATE32, arrow.TIME32, arrow.TIMESTAMP, arrow.FLOAT32, arrow.FLOAT64:
+		return true
+	}
+	return false
+}
+
+// encodeFixed encodes one NOT NULL fixed-width key per row as a uint64 that
+// orders as the window does: appendValue's 8 bytes, read big-endian.
+func encodeFixed(b arrow.RecordBatch, keys []sortop.Key) []uint64 {
+	col := b.Column(keys[0].Col)
+	out := make([]uint64, b.NumRows())
+	var buf []byte
+	for r := range out {
+		buf = appendValue(buf[:0], col, r)
+		out[r] = binary.BigEndian.Uint64(buf)
+		if keys[0].Desc {
+			out[r] = ^out[r]
+		}
+	}
+	return out
 }
 
 // encodable reports whether encodeOrder can encode keys of type t.
