@@ -105,9 +105,12 @@ class TableEnvironment:
 
     def __init__(self, settings):
         self._settings = settings
-        self._gw = Gateway(settings.get_configuration())
+        # As PyFlink's EnvironmentSettings, the mode is the runtime-mode option.
+        conf = dict(settings.get_configuration())
+        conf.setdefault("execution.runtime-mode", "streaming" if settings.is_streaming_mode() else "batch")
+        self._gw = Gateway(conf)
         self._config = TableConfig(self)
-        self._config._values.update(settings.get_configuration())
+        self._config._values.update(conf)
         self._names = itertools.count()
         self._functions = {}  # id(function object) -> (name, object)
         _live.add(self)

@@ -183,7 +183,7 @@ class Expression:
         return _Raw("(CASE WHEN {0} THEN {1} ELSE {2} END)", [self, _expr(if_true), _expr(if_false)])
 
     def if_null(self, null_replacement):
-        return _Call("IFNULL", [self, _expr(null_replacement)])
+        return _Call("COALESCE", [self, _expr(null_replacement)])
 
     def substring(self, begin_index, length=None):
         return _Call("SUBSTRING", [self, _expr(begin_index)] + ([] if length is None else [_expr(length)]))
