@@ -251,6 +251,7 @@ func (k *kafkaEnv) exactlyOnce(t *testing.T) {
 	eo := []string{"format", "json", "sink.delivery-guarantee", "exactly-once", "sink.transactional-id-prefix", "weir-test-" + topic}
 	aborted := kafkaRows(100, 2)
 	k.write(t, kafkaSchema, aborted, false, append([]string{topic}, eo...)...)
+	k.write(t, kafkaSchema, nil, true, append([]string{topic}, eo...)...) // no rows: an empty transaction commits
 	committed := kafkaRows(300, 3)
 	k.write(t, kafkaSchema, committed, true, append([]string{topic}, eo...)...)
 	read := []string{topic, "format", "json", "scan.startup.mode", "earliest-offset", "scan.bounded.mode", "latest-offset"}
