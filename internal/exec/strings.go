@@ -69,7 +69,7 @@ func (ev *evaluator) stringFunc(c *expr.Call, ops []operand, n int) (arrow.Array
 func stringValue(c *expr.Call, ops []operand, args []any) (any, error) {
 	switch c.Name {
 	case "UPPER":
-		return strings.ToUpper(args[0].(string)), nil
+		return javaUpper(args[0].(string)), nil // strings_more.go
 	case "LOWER":
 		return strings.ToLower(args[0].(string)), nil
 	case "CHAR_LENGTH":

@@ -665,3 +665,15 @@ func decodeKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Arra
 		return string(utf16.Decode(u)), true, nil
 	})
 }
+
+// javaSpecialUpper are the characters whose upper case is longer, as Java's
+// toUpperCase (and so Flink's UPPER) writes them and Go's does not.
+var javaSpecialUpper = strings.NewReplacer("ß", "SS", "ﬀ", "FF", "ﬁ", "FI", "ﬂ", "FL", "ﬃ", "FFI", "ﬄ", "FFL", "ﬅ", "ST", "ﬆ", "ST", "ŉ", "ʼN")
+
+// javaUpper is Java's String.toUpperCase in the root locale.
+func javaUpper(s string) string {
+	if strings.ContainsAny(s, "ßﬀﬁﬂﬃﬄﬅﬆŉ") {
+		s = javaSpecialUpper.Replace(s)
+	}
+	return strings.ToUpper(s)
+}

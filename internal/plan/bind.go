@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
@@ -836,8 +835,9 @@ func literal(l *sql.Literal) (expr.Expr, error) {
 		}
 		return &expr.Literal{Value: v, T: types.DOUBLE.NotNull()}, nil
 	case sql.LitString:
-		// As in Flink, 'abc' is a CHAR(3).
-		return &expr.Literal{Value: l.Text, T: types.CHAR(utf8.RuneCountInString(l.Text)).NotNull()}, nil
+		// As in Flink, 'abc' is a CHAR(3); the length counts UTF-16 units,
+		// so '🙂' is a CHAR(2) (builtins_more.go).
+		return &expr.Literal{Value: l.Text, T: types.CHAR(utf16Len(l.Text)).NotNull()}, nil
 	case sql.LitBool:
 		return &expr.Literal{Value: strings.EqualFold(l.Text, "TRUE"), T: types.BOOLEAN.NotNull()}, nil
 	case sql.LitNull:

@@ -476,3 +476,16 @@ func init() {
 	builtins["MAP_VALUES"] = mapPart("values")
 	builtins["MAP_ENTRIES"] = mapPart("entries")
 }
+
+// utf16Len is the length of s in UTF-16 units, which Flink's (Java's)
+// string literals are typed by.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
+}
