@@ -164,6 +164,18 @@ func (j *Job) CheckMode() error {
 	if j.Streaming {
 		return nil
 	}
+	t := endlessSource(j)
+	if t != nil && t.Connector() == "kafka" {
+		return fmt.Errorf("table %s is an unbounded Kafka source (no 'scan.bounded.mode'), and this job runs in batch mode (execution.runtime-mode, default 'batch'), which reads bounded input only: SET 'execution.runtime-mode' = 'streaming' to run it until cancelled, or give %s 'scan.bounded.mode' = 'latest-offset' (or 'timestamp', 'specific-offsets', 'group-offsets')", t.Name, t.Name)
+	} else if t != nil {
+		return fmt.Errorf("table %s never ends (datagen without 'number-of-rows' or a sequence field), and this job runs in batch mode (execution.runtime-mode, default 'batch'), which reads bounded input only: SET 'execution.runtime-mode' = 'streaming' to run it until cancelled, or give %s 'number-of-rows'", t.Name, t.Name)
+	}
+	return nil
+}
+
+// endlessSource returns a source table of j (or of its second inputs) that
+// never ends, or nil.
+func endlessSource(j *Job) *Table {
 	var find func(src Source, steps []Step) *Table
 	find = func(src Source, steps []Step) *Table {
 		if endless(src.Table) {
@@ -178,12 +190,7 @@ func (j *Job) CheckMode() error {
 		}
 		return nil
 	}
-	if t := find(j.Source, j.Steps); t != nil && t.Connector() == "kafka" {
-		return fmt.Errorf("table %s is an unbounded Kafka source (no 'scan.bounded.mode'), and this job runs in batch mode (execution.runtime-mode, default 'batch'), which reads bounded input only: SET 'execution.runtime-mode' = 'streaming' to run it until cancelled, or give %s 'scan.bounded.mode' = 'latest-offset' (or 'timestamp', 'specific-offsets', 'group-offsets')", t.Name, t.Name)
-	} else if t != nil {
-		return fmt.Errorf("table %s never ends (datagen without 'number-of-rows' or a sequence field), and this job runs in batch mode (execution.runtime-mode, default 'batch'), which reads bounded input only: SET 'execution.runtime-mode' = 'streaming' to run it until cancelled, or give %s 'number-of-rows'", t.Name, t.Name)
-	}
-	return nil
+	return find(j.Source, j.Steps)
 }
 
 // endless reports whether t is a datagen table whose rows never end: no
@@ -212,6 +219,9 @@ func endless(t *Table) bool {
 // checkSink refuses an updating result for a sink that takes only inserts,
 // as Flink does, naming the operator that produces the updates.
 func checkSink(st *sql.Insert, sink *Table, job *Job) error {
+	if err := checkKafkaSink(st, sink, job); err != nil {
+		return err
+	}
 	if !job.Updating || sink == nil || changelogSinks[sink.Connector()] {
 		return nil
 	}
