@@ -34,6 +34,7 @@ func TestKafka(t *testing.T) {
 	t.Run("BadRecord", k.badRecord)
 	t.Run("BatchRefusesUnbounded", k.batchRefusesUnbounded)
 	t.Run("StreamingUnbounded", k.streamingUnbounded)
+	t.Run("StreamingExactlyOnceRefused", k.streamingExactlyOnceRefused)
 	t.Run("KilledEngineRerun", k.killedEngineRerun)
 }
 
@@ -426,5 +427,17 @@ func (k *kafkaCluster) killedEngineRerun(t *testing.T) {
 	}
 	if len(seen) != n {
 		t.Fatalf("%d distinct ids in the output, want %d", len(seen), n)
+	}
+}
+
+// streamingExactlyOnceRefused: without checkpoints an exactly-once sink
+// after an unbounded source would never commit, so the job is refused.
+func (k *kafkaCluster) streamingExactlyOnceRefused(t *testing.T) {
+	k.createTopic(t, "unb-eo", 1)
+	sqlText := strings.Replace(k.kafkaJob("unb-eo", "unb-eo-out"), ", 'scan.bounded.mode' = 'latest-offset'", "", 1)
+	r := job(t, sqlText, map[string]string{"udfs.py": fmt.Sprintf(kafkaUDFs, -1)}, "-D", "execution.runtime-mode=streaming")
+	want := "table snk is written with 'sink.delivery-guarantee' = 'exactly-once', which commits its Kafka transaction when the job ends, but src never ends"
+	if r.code == 0 || !strings.Contains(r.stderr, want) {
+		t.Fatalf("exit %d, stderr:\n%s\nwant it to contain %q", r.code, r.stderr, want)
 	}
 }
