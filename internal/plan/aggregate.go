@@ -234,8 +234,12 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline, job *Job)
 	if sets != nil {
 		p.addExpand(op, sets, len(groupBy)) // groupingsets.go
 	}
-	if err := p.addGroupAgg(cat, op, q.At, job); err != nil { // streaming.go
-		return nil, nil, err
+	// In streaming mode a grouping by window_start and window_end over a
+	// window table function is a window aggregation (window.go).
+	if !(cat.streaming && sets == nil && p.addWindowAgg(op)) {
+		if err := p.addGroupAgg(cat, op, q.At, job); err != nil { // streaming.go
+			return nil, nil, err
+		}
 	}
 	// The input's columns are kept only to explain why one cannot be used.
 	g.hidden = in

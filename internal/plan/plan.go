@@ -23,6 +23,8 @@ type Table struct {
 	Name    string
 	Schema  types.Schema
 	Options map[string]string
+	// Watermark is the table's WATERMARK (window.go), or nil.
+	Watermark *Watermark
 }
 
 // MemoryConnector is the connector of tables whose rows a client of the

@@ -201,6 +201,11 @@ func createTable(cat *catalog, st *sql.CreateTable) error {
 		seen[strings.ToLower(c.Name)] = true
 		t.Schema = append(t.Schema, types.Field{Name: c.Name, Type: c.Type})
 	}
+	if st.Watermark != nil {
+		if err := addWatermark(t, st.Watermark); err != nil { // window.go
+			return err
+		}
+	}
 	for _, o := range st.Options {
 		t.Options[o.Key] = o.Value
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/weir-dev/weir/internal/pyexec"
 	"github.com/weir-dev/weir/internal/types"
 	"github.com/weir-dev/weir/internal/weirpb"
+	"github.com/weir-dev/weir/internal/window"
 )
 
 // pipeline is a job's operators so far and the schema they produce.
@@ -29,6 +30,8 @@ type pipeline struct {
 	// changes is set when the rows may be updates, not only insertions
 	// (streaming mode; see streaming.go).
 	changes bool
+	// window is the query's window table function (window.go), or nil.
+	window *window.Assign
 }
 
 // finish appends the last steps computing outs (filtered by filter) over the

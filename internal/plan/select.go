@@ -258,6 +258,8 @@ func planFrom(cat *catalog, f sql.From, job *Job, p *pipeline) (scope, error) {
 		return sc, nil
 	case *sql.Values:
 		return planValues(cat, f, job, p)
+	case *sql.WindowTVF:
+		return planWindowTVF(cat, f, job, p) // window.go
 	case *sql.Lateral:
 		left, err := planFrom(cat, f.Left, job, p)
 		if err != nil {

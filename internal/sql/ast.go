@@ -16,6 +16,7 @@ type CreateTable struct {
 	Name        string
 	IfNotExists bool
 	Columns     []ColumnDef
+	Watermark   *Watermark // WATERMARK FOR ... (window.go), or nil
 	Options     []Option
 }
 

@@ -376,6 +376,16 @@ func (p *parser) parseCreateTable(at Pos) *CreateTable {
 	p.expectOp("(")
 	for {
 		p.failUnsupportedColumn()
+		if p.isKw("WATERMARK") && isKw(p.peek(1), "FOR") {
+			if s.Watermark != nil {
+				p.fail(p.tok.pos, "a table has at most one WATERMARK; remove one")
+			}
+			s.Watermark = p.parseWatermark() // window.go
+			if !p.acceptOp(",") {
+				break
+			}
+			continue
+		}
 		var c ColumnDef
 		c.Name, c.At = p.parseName("a column name")
 		if p.isKw("AS") {
@@ -419,8 +429,6 @@ func (p *parser) failUnsupportedColumn() {
 	case p.isKw("PRIMARY") && isKw(next, "KEY"), p.isKw("CONSTRAINT") && isName(next) && (isKw(p.peek(2), "PRIMARY") || isKw(p.peek(2), "UNIQUE")),
 		p.isKw("UNIQUE") && isOp(next, "("):
 		p.fail(p.tok.pos, "table constraints such as PRIMARY KEY are not supported by weir; remove the constraint")
-	case p.isKw("WATERMARK") && isKw(next, "FOR"):
-		p.fail(p.tok.pos, "watermarks are not supported by weir; remove the WATERMARK definition")
 	}
 }
 

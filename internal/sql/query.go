@@ -341,6 +341,8 @@ func (p *parser) parseFromPrimary() From {
 		p.fail(p.tok.pos, "LATERAL TABLE(...) must follow a table it is joined with, e.g. FROM t, LATERAL TABLE(f(t.x))")
 	case p.isKw("VALUES"):
 		p.fail(p.tok.pos, "put VALUES in parentheses in FROM: FROM (VALUES (1, 'a')) AS t(a, b)")
+	case p.isKw("TABLE") && isOp(p.peek(1), "("):
+		return p.parseWindowTVF() // window.go
 	case p.isKw("TABLE") || p.isKw("UNNEST"):
 		p.fail(p.tok.pos, fmt.Sprintf("%s in FROM is not supported by weir; use LATERAL TABLE(...) after a table", p.tok.val))
 	}

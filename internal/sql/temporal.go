@@ -77,6 +77,12 @@ func (p *parser) parseInterval() Expr {
 
 // parseIntervalUnit parses one of YEAR, MONTH, DAY, HOUR, MINUTE, SECOND.
 func (p *parser) parseIntervalUnit() string {
+	if p.tok.kind == tWord && intervalUnits[strings.TrimSuffix(p.tok.val, "S")] && strings.HasSuffix(p.tok.val, "S") {
+		// Flink (Calcite) takes the plural too: INTERVAL '10' MINUTES.
+		u := strings.TrimSuffix(p.tok.val, "S")
+		p.next()
+		return u
+	}
 	if p.tok.kind != tWord || !intervalUnits[p.tok.val] {
 		p.failExpected("an interval unit (YEAR, MONTH, DAY, HOUR, MINUTE or SECOND)")
 	}

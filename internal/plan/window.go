@@ -1,0 +1,215 @@
+package plan
+
+import (
+	"strings"
+
+	"github.com/weir-dev/weir/internal/aggregate"
+	"github.com/weir-dev/weir/internal/expr"
+	"github.com/weir-dev/weir/internal/sql"
+	"github.com/weir-dev/weir/internal/types"
+	"github.com/weir-dev/weir/internal/window"
+)
+
+// This file plans event time: a table's WATERMARK, the window
+// table-valued functions TUMBLE, HOP and CUMULATE, and in streaming mode
+// their window aggregation, emitted once per window when the watermark
+// passes its end.
+
+// Watermark is a table's WATERMARK FOR column AS column [- INTERVAL ...]:
+// Column is the event-time column's index, Delay the interval in
+// milliseconds.
+type Watermark struct {
+	Column int
+	Delay  int64
+}
+
+// addWatermark checks a table's WATERMARK definition and keeps it on t.
+func addWatermark(t *Table, w *sql.Watermark) error {
+	col := -1
+	for i, f := range t.Schema {
+		if strings.EqualFold(f.Name, w.Column) {
+			col = i
+		}
+	}
+	if col < 0 {
+		return errAt(w.ColumnAt, "WATERMARK FOR %s: table %s has no column %s", w.Column, t.Name, w.Column)
+	}
+	if err := checkTimeColumn(w.ColumnAt, t.Schema[col]); err != nil {
+		return err
+	}
+	refersTo := func(x sql.Expr) bool {
+		id, ok := x.(*sql.Ident)
+		return ok && len(id.Parts) == 1 && strings.EqualFold(id.Parts[0], w.Column)
+	}
+	var delay int64
+	switch x := w.Expr.(type) {
+	case *sql.Ident:
+		if !refersTo(x) {
+			return errAt(x.At, "weir supports a watermark of the event-time column itself, or less an interval: WATERMARK FOR %s AS %s - INTERVAL '5' SECOND", w.Column, w.Column)
+		}
+	case *sql.Binary:
+		if x.Op != "-" || !refersTo(x.L) {
+			return errAt(x.At, "weir supports a watermark of the event-time column less an interval: WATERMARK FOR %s AS %s - INTERVAL '5' SECOND", w.Column, w.Column)
+		}
+		ms, err := intervalMillis(x.R, "the watermark's delay")
+		if err != nil {
+			return err
+		}
+		if ms < 0 {
+			return errAt(x.R.Pos(), "the watermark's delay must not be negative")
+		}
+		delay = ms
+	default:
+		return errAt(w.Expr.Pos(), "weir supports a watermark of the event-time column less an interval: WATERMARK FOR %s AS %s - INTERVAL '5' SECOND", w.Column, w.Column)
+	}
+	t.Watermark = &Watermark{Column: col, Delay: delay}
+	return nil
+}
+
+// checkTimeColumn refuses event-time columns weir's windows cannot use.
+func checkTimeColumn(at sql.Pos, f types.Field) error {
+	switch {
+	case f.Type.Kind == types.TimestampLTZ:
+		return errAt(at, "event time %s is TIMESTAMP_LTZ, which weir's windows do not support yet; use TIMESTAMP(3)", f.Name)
+	case f.Type.Kind != types.Timestamp:
+		return errAt(at, "event time %s is %s; it must be TIMESTAMP(p) with p up to 3", f.Name, f.Type)
+	case f.Type.Precision > 3:
+		return errAt(at, "event time %s is %s; the precision of an event-time column is at most 3, as in Flink", f.Name, f.Type)
+	}
+	return nil
+}
+
+// intervalMillis reads a day-time INTERVAL literal in milliseconds.
+func intervalMillis(x sql.Expr, what string) (int64, error) {
+	lit, ok := x.(*sql.IntervalLit)
+	if !ok {
+		return 0, errAt(x.Pos(), "%s must be an interval literal, e.g. INTERVAL '10' MINUTE", what)
+	}
+	e, err := intervalLiteral(lit)
+	if err != nil {
+		return 0, err
+	}
+	l, ok := e.(*expr.Literal)
+	if !ok || l.T.Kind != types.IntervalDayTime {
+		return 0, errAt(x.Pos(), "%s must be a day-time interval (DAY, HOUR, MINUTE or SECOND); months and years are not supported by windows", what)
+	}
+	v, ok := l.Value.(int64)
+	if !ok {
+		return 0, errAt(x.Pos(), "%s: unexpected interval value %v", what, l.Value)
+	}
+	return v, nil
+}
+
+// planWindowTVF plans TABLE(TUMBLE|HOP|CUMULATE(TABLE t, DESCRIPTOR(ts),
+// ...)): the input table, then the window assignment adding window_start,
+// window_end and window_time.
+func planWindowTVF(cat *catalog, f *sql.WindowTVF, job *Job, p *pipeline) (scope, error) {
+	in, err := planFrom(cat, f.Input, job, p)
+	if err != nil {
+		return nil, err
+	}
+	if p.window != nil {
+		return nil, errAt(f.At, "weir supports one window table function per query")
+	}
+	tc, err := in.resolve(&sql.Ident{At: f.TimeColAt, Parts: []string{f.TimeCol}})
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTimeColumn(f.TimeColAt, p.schema[tc]); err != nil {
+		return nil, err
+	}
+	var wm *Watermark
+	if t := job.Source.Table; t != nil && len(p.steps) == 0 && t.Watermark != nil && t.Watermark.Column == tc {
+		wm = t.Watermark
+	}
+	if cat.streaming && wm == nil {
+		return nil, errAt(f.TimeColAt, "in streaming mode the window's time column must be a time attribute: declare WATERMARK FOR %s AS %s - INTERVAL ... in table %s", f.TimeCol, f.TimeCol, f.Input.Name)
+	}
+	if p.hasRowKind() {
+		return nil, errAt(f.At, "a window table function over rows that are updated as they arrive is not supported, as in Flink")
+	}
+	spec := window.Spec{}
+	var names []string
+	switch f.Func {
+	case "TUMBLE":
+		spec.Kind, names = window.Tumble, []string{"the window size"}
+	case "HOP":
+		spec.Kind, names = window.Hop, []string{"the slide", "the window size"}
+	case "CUMULATE":
+		spec.Kind, names = window.Cumulate, []string{"the step", "the max window size"}
+	}
+	if len(f.Args) != len(names) && len(f.Args) != len(names)+1 {
+		return nil, errAt(f.FuncAt, "%s takes TABLE t, DESCRIPTOR(time column), %s [, offset]: %d interval arguments given", f.Func, strings.Join(names, ", "), len(f.Args))
+	}
+	ms := make([]int64, len(f.Args))
+	for i, a := range f.Args {
+		what := "the offset"
+		if i < len(names) {
+			what = f.Func + "'s " + strings.TrimPrefix(names[i], "the ")
+		}
+		if ms[i], err = intervalMillis(a, what); err != nil {
+			return nil, err
+		}
+	}
+	switch spec.Kind {
+	case window.Tumble:
+		spec.Size = ms[0]
+	default:
+		spec.Step, spec.Size = ms[0], ms[1]
+	}
+	if len(ms) > len(names) {
+		spec.Offset = ms[len(names)]
+	}
+	if err := spec.Check(); err != nil {
+		return nil, errAt(f.FuncAt, "%v", err)
+	}
+	schema := append(types.Schema(nil), p.schema...)
+	qual := f.Alias
+	if qual == "" {
+		qual = f.Input.Name
+	}
+	out := make(scope, 0, len(in)+3)
+	for _, c := range in {
+		c.qual = qual
+		out = append(out, c)
+	}
+	for _, n := range window.Columns {
+		schema = append(schema, types.Field{Name: n, Type: window.ColumnType})
+		out = append(out, column{qual: qual, name: n, t: window.ColumnType})
+	}
+	op := &window.Assign{Spec: spec, Time: tc, Schema: schema}
+	if wm != nil {
+		op.Delay = wm.Delay
+	}
+	p.steps = append(p.steps, Step{Op: op})
+	p.schema = schema
+	p.window = op
+	return out, nil
+}
+
+// addWindowAgg plans, in streaming mode, an aggregation grouped by
+// window_start and window_end over a window table function: the windows'
+// rows are held until the watermark passes their end and each window is
+// aggregated once, an insertion. It reports false when the grouping is not
+// by the window (Flink then runs a regular, updating aggregation).
+func (p *pipeline) addWindowAgg(op *aggregate.Op) bool {
+	if p.window == nil || p.hasRowKind() {
+		return false
+	}
+	var start, end bool
+	for _, k := range op.Keys {
+		switch op.Schema[k].Name {
+		case "window_start":
+			start = true
+		case "window_end":
+			end = true
+		}
+	}
+	if !start || !end {
+		return false
+	}
+	p.window.Hold = true
+	p.steps = append(p.steps, Step{Op: &window.Aggregate{Agg: op}})
+	p.schema = op.Schema
+	return true
+}

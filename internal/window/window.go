@@ -1,0 +1,427 @@
+// Package window assigns rows to the windows of Flink's window table-valued
+// functions (TUMBLE, HOP, CUMULATE) and, in streaming mode, holds each
+// window's rows back until the event-time watermark passes its end.
+package window
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/weir-dev/weir/internal/aggregate"
+	"github.com/weir-dev/weir/internal/types"
+)
+
+// Kind is a window table-valued function.
+type Kind int
+
+// The window functions weir runs.
+const (
+	Tumble Kind = iota
+	Hop
+	Cumulate
+)
+
+func (k Kind) String() string {
+	return [...]string{"TUMBLE", "HOP", "CUMULATE"}[k]
+}
+
+// Spec is a window function with its intervals in milliseconds: Size is
+// TUMBLE's size, HOP's size and CUMULATE's max size; Step is HOP's slide and
+// CUMULATE's step; Offset shifts the windows' starts (TUMBLE, HOP, CUMULATE).
+type Spec struct {
+	Kind               Kind
+	Size, Step, Offset int64
+}
+
+// Check reports intervals that do not define windows, as Flink refuses them.
+func (s Spec) Check() error {
+	if s.Size <= 0 {
+		return fmt.Errorf("%s needs a positive window size", s.Kind)
+	}
+	switch s.Kind {
+	case Hop:
+		if s.Step <= 0 {
+			return fmt.Errorf("HOP needs a positive slide")
+		}
+		if s.Size%s.Step != 0 {
+			return fmt.Errorf("HOP's size must be an integral multiple of its slide (size %d ms, slide %d ms)", s.Size, s.Step)
+		}
+	case Cumulate:
+		if s.Step <= 0 {
+			return fmt.Errorf("CUMULATE needs a positive step")
+		}
+		if s.Size%s.Step != 0 {
+			return fmt.Errorf("CUMULATE's max size must be an integral multiple of its step (max size %d ms, step %d ms)", s.Size, s.Step)
+		}
+	}
+	return nil
+}
+
+// floorMod is Java's Math.floorMod: the remainder with the divisor's sign.
+func floorMod(a, b int64) int64 {
+	m := a % b
+	if m != 0 && (m < 0) != (b < 0) {
+		m += b
+	}
+	return m
+}
+
+// Windows calls fn with the [start, end) of every window holding event
+// time ts (milliseconds).
+func (s Spec) Windows(ts int64, fn func(start, end int64)) {
+	switch s.Kind {
+	case Tumble:
+		start := ts - floorMod(ts-s.Offset, s.Size)
+		fn(start, start+s.Size)
+	case Hop:
+		last := ts - floorMod(ts-s.Offset, s.Step)
+		for start := last; start > ts-s.Size; start -= s.Step {
+			fn(start, start+s.Size)
+		}
+	case Cumulate:
+		start := ts - floorMod(ts-s.Offset, s.Size)
+		for end := start + s.Step; end <= start+s.Size; end += s.Step {
+			if ts < end {
+				fn(start, end)
+			}
+		}
+	}
+}
+
+// Columns are the names of the columns a window function appends.
+var Columns = []string{"window_start", "window_end", "window_time"}
+
+// ColumnType is the type of window_start, window_end and window_time.
+var ColumnType = types.TIMESTAMP(3).WithNullable(false)
+
+// Assign is the window table-valued function: each input row once per
+// window holding its event time (column Time, a TIMESTAMP of precision up
+// to 3), with window_start, window_end and window_time (the end less one
+// millisecond) appended. Rows whose event time is NULL belong to no window.
+//
+// With Hold (a window aggregation in streaming mode) rows are held back
+// until the watermark passes their window's end, and every window that the
+// watermark passes leaves in one batch, whole: the operator after it may
+// treat each batch as complete windows. The watermark is the largest event
+// time seen minus Delay, advanced after each row as Flink's watermark
+// assigner does; a row's window that the watermark has already passed
+// (watermark >= end - 1, Flink's firing rule) is late and the row is dropped
+// from it. At the end of the input the watermark goes to +inf and every
+// window fires.
+type Assign struct {
+	Spec   Spec
+	Time   int
+	Schema types.Schema // the input's columns, then the three window columns
+	Hold   bool
+	Delay  int64
+	// Late counts the (row, window) pairs dropped as late.
+	Late int64
+}
+
+func (a *Assign) String() string {
+	s := fmt.Sprintf("WindowTableFunction: %s(time=[%s], size=[%d ms]", a.Spec.Kind, a.Schema[a.Time].Name, a.Spec.Size)
+	if a.Spec.Kind != Tumble {
+		s += fmt.Sprintf(", step=[%d ms]", a.Spec.Step)
+	}
+	if a.Spec.Offset != 0 {
+		s += fmt.Sprintf(", offset=[%d ms]", a.Spec.Offset)
+	}
+	s += ")"
+	if a.Hold {
+		s += fmt.Sprintf(" emit=[watermark, delay %d ms]", a.Delay)
+	}
+	return s
+}
+
+// millis returns the event times of column c in milliseconds and whether
+// each is valid.
+func millis(c arrow.Array) (func(i int) int64, error) {
+	ts, ok := c.(*array.Timestamp)
+	if !ok {
+		return nil, fmt.Errorf("window: time column is %s, not a timestamp", c.DataType())
+	}
+	vals := ts.TimestampValues()
+	div := int64(1)
+	switch ts.DataType().(*arrow.TimestampType).Unit {
+	case arrow.Second:
+		return func(i int) int64 { return int64(vals[i]) * 1000 }, nil
+	case arrow.Microsecond:
+		div = 1000
+	case arrow.Nanosecond:
+		div = 1000000
+	}
+	return func(i int) int64 { return floorDiv(int64(vals[i]), div) }, nil
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// Run assigns the rows of in to their windows.
+func (a *Assign) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
+	wm := int64(math.MinInt64)
+	maxSeen := int64(math.MinInt64)
+	var pending arrow.RecordBatch // held rows (Hold), window columns included
+	defer func() {
+		if pending != nil {
+			pending.Release()
+		}
+	}()
+	send := func(b arrow.RecordBatch) bool {
+		if b.NumRows() == 0 {
+			b.Release()
+			return true
+		}
+		select {
+		case out <- b:
+			return true
+		case <-ctx.Done():
+			b.Release()
+			return false
+		}
+	}
+	for b := range in {
+		if ctx.Err() != nil {
+			b.Release()
+			continue
+		}
+		at, err := millis(b.Column(a.Time))
+		if err != nil {
+			b.Release()
+			drain(in)
+			return err
+		}
+		col := b.Column(a.Time)
+		var rows []int32
+		var starts, ends []int64
+		for i := 0; i < int(b.NumRows()); i++ {
+			if col.IsNull(i) {
+				continue
+			}
+			ts := at(i)
+			a.Spec.Windows(ts, func(start, end int64) {
+				if a.Hold && wm >= end-1 {
+					a.Late++
+					return
+				}
+				rows = append(rows, int32(i))
+				starts = append(starts, start)
+				ends = append(ends, end)
+			})
+			if ts > maxSeen {
+				maxSeen = ts
+				if a.Hold && maxSeen-a.Delay > wm {
+					wm = maxSeen - a.Delay
+				}
+			}
+		}
+		expanded, err := a.expand(ctx, mem, b, rows, starts, ends)
+		b.Release()
+		if err != nil {
+			drain(in)
+			return err
+		}
+		if !a.Hold {
+			if !send(expanded) {
+				return nil
+			}
+			continue
+		}
+		if pending != nil {
+			joined, err := concat(mem, pending, expanded)
+			pending.Release()
+			expanded.Release()
+			if err != nil {
+				drain(in)
+				return err
+			}
+			expanded = joined
+		}
+		fired, kept, err := a.split(ctx, mem, expanded, wm)
+		expanded.Release()
+		if err != nil {
+			drain(in)
+			return err
+		}
+		pending = kept
+		if !send(fired) {
+			return nil
+		}
+	}
+	if ctx.Err() != nil || pending == nil {
+		return nil
+	}
+	// End of input: the watermark goes to +inf.
+	last := pending
+	pending = nil
+	send(last)
+	return nil
+}
+
+// expand takes rows of b (one per window) and appends the window columns.
+func (a *Assign) expand(ctx context.Context, mem memory.Allocator, b arrow.RecordBatch, rows []int32, starts, ends []int64) (arrow.RecordBatch, error) {
+	idx := array.NewInt32Builder(mem)
+	idx.AppendValues(rows, nil)
+	ia := idx.NewArray()
+	idx.Release()
+	defer ia.Release()
+	cols := make([]arrow.Array, 0, b.NumCols()+3)
+	release := func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}
+	for c := 0; c < int(b.NumCols()); c++ {
+		t, err := compute.TakeArray(compute.WithAllocator(ctx, mem), b.Column(c), ia)
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("window: %w", err)
+		}
+		cols = append(cols, t)
+	}
+	dt := ColumnType.Arrow()
+	for k := 0; k < 3; k++ {
+		tb := array.NewTimestampBuilder(mem, dt.(*arrow.TimestampType))
+		tb.Reserve(len(rows))
+		for i := range rows {
+			v := starts[i]
+			switch k {
+			case 1:
+				v = ends[i]
+			case 2:
+				v = ends[i] - 1
+			}
+			tb.UnsafeAppend(arrow.Timestamp(v))
+		}
+		cols = append(cols, tb.NewArray())
+		tb.Release()
+	}
+	rec := array.NewRecordBatch(a.Schema.Arrow(), cols, int64(len(rows)))
+	release()
+	return rec, nil
+}
+
+// split divides held rows into those of windows the watermark passed and
+// the rest.
+func (a *Assign) split(ctx context.Context, mem memory.Allocator, b arrow.RecordBatch, wm int64) (fired, kept arrow.RecordBatch, err error) {
+	ends := b.Column(len(a.Schema) - 2).(*array.Timestamp).TimestampValues()
+	var f, k []int32
+	for i, e := range ends {
+		if wm >= int64(e)-1 {
+			f = append(f, int32(i))
+		} else {
+			k = append(k, int32(i))
+		}
+	}
+	if fired, err = takeRows(ctx, mem, b, f); err != nil {
+		return nil, nil, err
+	}
+	if kept, err = takeRows(ctx, mem, b, k); err != nil {
+		fired.Release()
+		return nil, nil, err
+	}
+	return fired, kept, nil
+}
+
+func takeRows(ctx context.Context, mem memory.Allocator, b arrow.RecordBatch, rows []int32) (arrow.RecordBatch, error) {
+	idx := array.NewInt32Builder(mem)
+	idx.AppendValues(rows, nil)
+	ia := idx.NewArray()
+	idx.Release()
+	defer ia.Release()
+	cols := make([]arrow.Array, b.NumCols())
+	for c := range cols {
+		t, err := compute.TakeArray(compute.WithAllocator(ctx, mem), b.Column(c), ia)
+		if err != nil {
+			for _, x := range cols[:c] {
+				x.Release()
+			}
+			return nil, fmt.Errorf("window: %w", err)
+		}
+		cols[c] = t
+	}
+	rec := array.NewRecordBatch(b.Schema(), cols, int64(len(rows)))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec, nil
+}
+
+func concat(mem memory.Allocator, x, y arrow.RecordBatch) (arrow.RecordBatch, error) {
+	cols := make([]arrow.Array, x.NumCols())
+	for c := range cols {
+		j, err := array.Concatenate([]arrow.Array{x.Column(c), y.Column(c)}, mem)
+		if err != nil {
+			for _, p := range cols[:c] {
+				p.Release()
+			}
+			return nil, fmt.Errorf("window: %w", err)
+		}
+		cols[c] = j
+	}
+	rec := array.NewRecordBatch(x.Schema(), cols, x.NumRows()+y.NumRows())
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec, nil
+}
+
+func drain(in <-chan arrow.RecordBatch) {
+	for b := range in {
+		b.Release()
+	}
+}
+
+// Aggregate is the window aggregation of streaming mode: it runs Agg (whose
+// keys include window_start and window_end) over each input batch alone.
+// Its input comes from an Assign with Hold, whose batches each hold whole
+// windows that no later row joins, so each result is final: the output is
+// insertions only, emitted as the watermark passes the windows' ends.
+type Aggregate struct {
+	Agg *aggregate.Op
+}
+
+func (w *Aggregate) String() string {
+	return "WindowAggregate: " + w.Agg.String()
+}
+
+// Run aggregates each batch of in on its own.
+func (w *Aggregate) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
+	for b := range in {
+		if ctx.Err() != nil || b.NumRows() == 0 {
+			b.Release()
+			continue
+		}
+		one := make(chan arrow.RecordBatch, 1)
+		one <- b
+		close(one)
+		res := make(chan arrow.RecordBatch)
+		errc := make(chan error, 1)
+		go func() {
+			defer close(res)
+			errc <- w.Agg.Run(ctx, mem, one, res)
+		}()
+		for r := range res {
+			select {
+			case out <- r:
+			case <-ctx.Done():
+				r.Release()
+			}
+		}
+		if err := <-errc; err != nil {
+			drain(in)
+			return err
+		}
+	}
+	return nil
+}
