@@ -390,12 +390,12 @@ func TestConnectorNames(t *testing.T) {
 		opts map[string]string
 		want string
 	}{
-		{false, map[string]string{"connector": "datagn"}, "table 't': unknown connector 'datagn'; weir's source connectors are datagen, filesystem (did you mean 'datagen'?)"},
-		{false, map[string]string{"connector": "kafka"}, "table 't': unknown connector 'kafka'; weir's source connectors are datagen, filesystem"},
-		{false, map[string]string{}, "table 't': option 'connector' is missing; weir's source connectors are datagen, filesystem"},
-		{false, map[string]string{"connector": "print"}, "table 't': connector 'print' cannot be used as a source; weir's source connectors are datagen, filesystem"},
-		{true, map[string]string{"connector": "datagen"}, "table 't': connector 'datagen' cannot be used as a sink; weir's sink connectors are blackhole, filesystem, print"},
-		{true, map[string]string{"connector": "prnt"}, "table 't': unknown connector 'prnt'; weir's sink connectors are blackhole, filesystem, print (did you mean 'print'?)"},
+		{false, map[string]string{"connector": "datagn"}, "table 't': unknown connector 'datagn'; weir's source connectors are datagen, filesystem, kafka (did you mean 'datagen'?)"},
+		{false, map[string]string{"connector": "jdbc"}, "table 't': unknown connector 'jdbc'; weir's source connectors are datagen, filesystem, kafka"},
+		{false, map[string]string{}, "table 't': option 'connector' is missing; weir's source connectors are datagen, filesystem, kafka"},
+		{false, map[string]string{"connector": "print"}, "table 't': connector 'print' cannot be used as a source; weir's source connectors are datagen, filesystem, kafka"},
+		{true, map[string]string{"connector": "datagen"}, "table 't': connector 'datagen' cannot be used as a sink; weir's sink connectors are blackhole, filesystem, kafka, print"},
+		{true, map[string]string{"connector": "prnt"}, "table 't': unknown connector 'prnt'; weir's sink connectors are blackhole, filesystem, kafka, print (did you mean 'print'?)"},
 		{true, map[string]string{"connector": "blackhole", "x": "1"}, "table 't': blackhole option 'x' is unknown; the blackhole connector takes no options besides 'connector'"},
 		{true, map[string]string{"connector": "print", "print-identifer": "x"}, "table 't': print option 'print-identifer' is unknown; did you mean 'print-identifier'?"},
 		{true, map[string]string{"connector": "print", "standard-error": "maybe"}, "table 't': print option 'standard-error' = 'maybe': must be 'true' or 'false'"},
