@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/weir-dev/weir/internal/aggregate"
 	"github.com/weir-dev/weir/internal/expr"
 	"github.com/weir-dev/weir/internal/over"
@@ -532,9 +534,12 @@ func bound(b sql.Bound, rows bool, orderTypes []types.T) (over.Bound, error) {
 	if b.Offset == nil {
 		return out, nil
 	}
+	if iv, ok := b.Offset.(*sql.IntervalLit); ok {
+		return intervalBound(out, iv, rows, orderTypes)
+	}
 	lit, ok := b.Offset.(*sql.Literal)
 	if !ok || (lit.Kind != sql.LitInteger && lit.Kind != sql.LitDecimal) {
-		return out, errAt(b.Offset.Pos(), "a frame offset must be a non-negative number literal (INTERVAL offsets are not supported by weir yet)")
+		return out, errAt(b.Offset.Pos(), "a frame offset must be a non-negative number literal, or an INTERVAL literal for a RANGE over a TIMESTAMP or DATE")
 	}
 	if rows {
 		n, err := strconv.ParseInt(lit.Text, 10, 64)
@@ -687,4 +692,46 @@ func rewriteOver(o *sql.Over, rw func(sql.Expr) sql.Expr) sql.Expr {
 		win.OrderBy = nil
 	}
 	return &sql.Over{At: o.At, Call: &call, Window: &win}
+}
+
+// intervalBound converts a RANGE offset INTERVAL '...' unit over a
+// TIMESTAMP (in its Arrow unit) or DATE (whole days) ORDER BY key.
+func intervalBound(out over.Bound, iv *sql.IntervalLit, rows bool, orderTypes []types.T) (over.Bound, error) {
+	if rows {
+		return out, errAt(iv.At, "a ROWS frame offset must be a non-negative integer, not an INTERVAL")
+	}
+	if len(orderTypes) != 1 {
+		return out, errAt(iv.At, "a RANGE frame with an offset needs exactly one ORDER BY key")
+	}
+	e, err := intervalLiteral(iv)
+	if err != nil {
+		return out, err
+	}
+	l, ok := e.(*expr.Literal)
+	ms, isInt := l.Value.(int64)
+	if !ok || !isInt || l.T.Kind != types.IntervalDayTime {
+		return out, errAt(iv.At, "a RANGE frame offset must be a day-time interval (DAY, HOUR, MINUTE or SECOND)")
+	}
+	if ms < 0 {
+		return out, errAt(iv.At, "a frame offset must not be negative")
+	}
+	t := orderTypes[0]
+	switch t.Kind {
+	case types.Timestamp, types.TimestampLTZ:
+		switch types.TimestampUnit(t.Precision) {
+		case arrow.Microsecond:
+			ms *= 1000
+		case arrow.Nanosecond:
+			ms *= 1_000_000
+		}
+	case types.Date:
+		if ms%86_400_000 != 0 {
+			return out, errAt(iv.At, "a RANGE offset over a DATE must be whole days")
+		}
+		ms /= 86_400_000
+	default:
+		return out, errAt(iv.At, "an INTERVAL frame offset needs a TIMESTAMP or DATE ORDER BY key, not %s", t)
+	}
+	out.Int, out.IsInt, out.Float = ms, true, float64(ms)
+	return out, nil
 }
