@@ -414,3 +414,66 @@ func arrayFuncKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.A
 		return nil, fmt.Errorf("unknown array function %s", c.Name)
 	})
 }
+
+func init() {
+	register("STR_TO_MAP", 1, 3, strToMapKernel)
+}
+
+// strToMapKernel is STR_TO_MAP(s [, pairDelimiter [, keyValueDelimiter]]):
+// s split into pairs at pairDelimiter (default ','), each split into key
+// and value at the first keyValueDelimiter (default '='); both delimiters
+// are Java regular expressions, as in Flink. A pair without the delimiter
+// has a NULL value; a later key replaces an earlier one.
+func strToMapKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
+	as, err := strArgs(c, ops, 0)
+	if err != nil {
+		return nil, err
+	}
+	rc := regexCache{}
+	delim := func(i, k int, def string) (string, bool) {
+		if k >= len(as) {
+			return def, true
+		}
+		return as[k].at(i)
+	}
+	return ev.mapValues(c, n, func(i int) (any, error) {
+		s, ok1 := as[0].at(i)
+		pd, ok2 := delim(i, 1, ",")
+		kd, ok3 := delim(i, 2, "=")
+		if !ok1 || !ok2 || !ok3 {
+			return nil, nil
+		}
+		pre, err := rc.compileJava(pd)
+		if err != nil {
+			return nil, err
+		}
+		kre, err := rc.compileJava(kd)
+		if err != nil {
+			return nil, err
+		}
+		if pre == nil || kre == nil {
+			return nil, fmt.Errorf("invalid delimiter '%s' or '%s'", pd, kd)
+		}
+		kvs := [][2]any{}
+		if s == "" {
+			return kvs, nil
+		}
+		for _, pair := range pre.Split(s, -1) {
+			kv := kre.Split(pair, 2)
+			var v any
+			if len(kv) == 2 {
+				v = kv[1]
+			}
+			replaced := false
+			for j := range kvs {
+				if kvs[j][0] == kv[0] {
+					kvs[j][1], replaced = v, true
+				}
+			}
+			if !replaced {
+				kvs = append(kvs, [2]any{kv[0], v})
+			}
+		}
+		return kvs, nil
+	})
+}

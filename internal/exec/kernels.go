@@ -69,9 +69,6 @@ func (a strArg) at(i int) (string, bool) {
 	return a.arr.Value(i), true
 }
 
-// constant reports whether the argument is the same in every row.
-func (a strArg) constant() bool { return a.arr == nil }
-
 // intArg is an integer argument of any width, widened to int64.
 type intArg struct {
 	vals         []int64

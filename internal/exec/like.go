@@ -14,7 +14,7 @@ import (
 // LIKE, SIMILAR TO and the REGEXP functions.
 //
 //   - LIKE(s, pattern [, escape]): % matches any characters, _ one
-//     character; the escape character (one character; by default none)
+//     character but a line terminator; the escape character (one character; by default none)
 //     makes the next %, _ or escape character literal.
 //   - SIMILAR(s, pattern [, escape]) is s SIMILAR TO pattern: LIKE's
 //     wildcards plus regular-expression alternation, grouping, classes and
@@ -36,6 +36,10 @@ func init() {
 	register("REGEXP_REPLACE", 3, 3, regexpReplaceKernel)
 	register("REGEXP_EXTRACT", 2, 3, regexpExtractKernel)
 }
+
+// javaDot is what LIKE's and SIMILAR TO's _ match, as Java's . does in
+// Flink: any character but a line terminator.
+const javaDot = `[^\n\r\x{85}\x{2028}\x{2029}]`
 
 // likeMatcher matches one LIKE pattern: by comparing its literal pieces when
 // it has no _ (the common case), else with a regular expression.
@@ -83,7 +87,7 @@ func compileLike(pattern, escape string) (*likeMatcher, error) {
 	}
 	var pieces []string
 	var cur, re strings.Builder
-	re.WriteString(`^(?s:`)
+	re.WriteString(`^(?:`)
 	simple := true
 	for i := 0; i < len(pattern); {
 		r, w := utf8.DecodeRuneInString(pattern[i:])
@@ -103,10 +107,10 @@ func compileLike(pattern, escape string) (*likeMatcher, error) {
 		case r == '%':
 			pieces = append(pieces, cur.String())
 			cur.Reset()
-			re.WriteString(`.*`)
+			re.WriteString(`(?s:.*)`)
 		case r == '_':
 			simple = false
-			re.WriteString(`.`)
+			re.WriteString(javaDot)
 		default:
 			cur.WriteRune(r)
 			re.WriteString(regexp.QuoteMeta(string(r)))
@@ -183,7 +187,7 @@ func compileSimilar(pattern, escape string) (*likeMatcher, error) {
 		case r == '%':
 			re.WriteString(`(?s:.*)`)
 		case r == '_':
-			re.WriteString(`.`)
+			re.WriteString(javaDot)
 		case r == '[':
 			inClass = true
 			re.WriteRune(r)

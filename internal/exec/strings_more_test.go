@@ -81,6 +81,8 @@ func TestStringKernels(t *testing.T) {
 		{call("LIKE", B, s, str("a!%b"), str("!")), "axb", false},
 		{call("LIKE", B, s, str("a_b")), "a😀b", true},
 		{call("LIKE", B, s, str("x%y")), "x\ny", true},
+		{call("LIKE", B, s, str("x_y")), "x\ny", false},
+		{call("SIMILAR", B, s, str("x_y")), "x\ry", false},
 		{call("LIKE", B, s, str("(%)")), "(x)", true},
 		{call("SIMILAR", B, s, str("a(b|x)c")), "abc", true},
 		{call("REGEXP", B, s, str(`\p{Alpha}+\d`)), "ab1", true},

@@ -489,3 +489,12 @@ func utf16Len(s string) int {
 	}
 	return n
 }
+
+func init() {
+	builtins["STR_TO_MAP"] = func(at sql.Pos, args []expr.Expr) (types.T, error) {
+		if _, err := stringFn(1, 3)(at, args); err != nil {
+			return types.T{}, err
+		}
+		return types.MAP(types.STRING, types.STRING), nil // nullable, as in Flink
+	}
+}
