@@ -68,6 +68,14 @@ func TestFlinkTarget(t *testing.T) {
 		args = append(args, j.extra...)
 		local := runWeir(t, nil, args...).mustSucceed(t)
 		remote := runWeir(t, nil, append(append(args, j.flinkExtra...), "--target", target, "-D", "python.client.executable="+client)...)
+		if remote.code == 0 && strings.Contains(remote.stderr, " was restarted ") {
+			// Flink recovered from a failure (on a loaded machine, a Python
+			// worker's gRPC call may time out); the print connector then prints
+			// the rows again. The run is repeated once.
+			t.Logf("%s: a job restarted on the cluster, so its rows may repeat; running it again:\n%s", j.name, remote.stderr)
+			notes = append(notes, fmt.Sprintf("# %s: run twice on Flink: a job of the first run restarted on the cluster (its print output repeats).", j.name))
+			remote = runWeir(t, nil, append(append(args, j.flinkExtra...), "--target", target, "-D", "python.client.executable="+client)...)
+		}
 		if remote.code != 0 {
 			t.Fatalf("%s on %s: weir exited %d\nstderr:\n%s", j.name, target, remote.code, remote.stderr)
 		}

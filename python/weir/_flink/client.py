@@ -30,6 +30,9 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 EXIT_NO_PYFLINK = 3
 
 
+# A row as the print connector writes it, after an optional print-identifier.
+_PRINTED_ROW = re.compile(r"^([^>\n]*> )?[+-][IUD]\[")
+
 # Flink's job states from which a job does not move on.
 FINAL_STATES = ("FINISHED", "FAILED", "CANCELED")
 
@@ -226,6 +229,7 @@ class Runner:
         self.env = TableEnvironment.create(es)
         install_function_factory()
         self.job_id = None  # of the running job, to cancel
+        self._offsets = None  # TaskManager id -> length of its output already printed
 
     def close(self):
         shutil.rmtree(self._tmp, ignore_errors=True)
@@ -257,10 +261,22 @@ class Runner:
                 raise JobError(f"{where}: {root_cause(e)}") from None
 
     def _stdout_sizes(self):
+        """How much of each TaskManager's standard output was there before
+        the next job: read once, then carried from job to job."""
+        if self._offsets is None:
+            try:
+                self._offsets = {tm: len(self.rest.stdout(tm)) for tm in self.rest.taskmanagers()}
+            except Exception:
+                self._offsets = {}
+        return dict(self._offsets)
+
+    def _refresh_seconds(self):
+        """How long the JobManager may serve a cached copy of a TaskManager's
+        output (its refresh interval), plus a margin."""
         try:
-            return {tm: len(self.rest.stdout(tm)) for tm in self.rest.taskmanagers()}
+            return int(self.rest.config().get("refresh-interval", 3000)) / 1000 + 0.5
         except Exception:
-            return {}
+            return 3.5
 
     def _insert(self, stmt, where):
         before = self._stdout_sizes()
@@ -290,6 +306,11 @@ class Runner:
                            f"{without_java_frames(self.rest.exceptions(job_id))}")
         self.err.write(f"weir: job finished on {self.target}: job {job_id} FINISHED, {rows} printed rows "
                        f"in {elapsed:.2f} s\n")
+        restarts = self.rest.restarts(job_id)
+        if restarts:
+            n, cause = restarts
+            self.err.write(f"weir: warning: job {job_id} was restarted {n} time(s) on the cluster (first cause: "
+                           f"{cause}); the print connector prints again after a restart, so rows may repeat\n")
 
     def _wait(self, job_id):
         """The final state of the job, polled through the REST API (a sleep
@@ -313,16 +334,21 @@ class Runner:
         """Print what the job's print sinks wrote to the TaskManagers' .out
         files; returns the number of rows printed."""
         n = 0
+        # A copy cached while the job ran would miss its last rows.
+        time.sleep(self._refresh_seconds())
         try:
             tms = self.rest.taskmanagers()
         except Exception:
             return 0
         for tm in tms:
-            text = self.rest.stdout(tm)[before.get(tm, 0):]
+            whole = self.rest.stdout(tm)
+            text = whole[before.get(tm, 0):]
+            self._offsets[tm] = len(whole)
             for l in text.splitlines():
                 # With parallelism > 1 Flink writes "<subtask>> " before each row.
                 l = re.sub(r"^\d+> ", "", l)
-                if l:
+                # The .out file also holds what the TaskManager's libraries print.
+                if _PRINTED_ROW.match(l):
                     self.out.write(l + "\n")
                     n += 1
         self.out.flush()

@@ -53,6 +53,18 @@ class Rest:
         except RestError:
             return ""
 
+    def restarts(self, job_id):
+        """(number, first cause) of the failures the job recovered from, or None."""
+        try:
+            entries = self.get(f"/jobs/{job_id}/exceptions").get("exceptionHistory", {}).get("entries", [])
+        except RestError:
+            return None
+        if not entries:
+            return None
+        first = entries[-1]
+        cause = (first.get("exceptionName") or "") + ": " + (first.get("stacktrace") or "").split("\n", 1)[0]
+        return len(entries), cause.strip(": ")[:300]
+
     def cancel(self, job_id):
         self._open(f"/jobs/{job_id}?mode=cancel", method="PATCH")
 
