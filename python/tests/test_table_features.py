@@ -222,3 +222,33 @@ def test_python_requirements_installed_once_into_a_cache(tmp_path, monkeypatch):
             env.set_python_requirements(str(req), str(wheels))
     finally:
         env.close()
+
+
+def test_udaf_with_a_row_accumulator_in_group_by(t_env):
+    """PyFlink's AggregateFunction example assigns to its Row accumulator."""
+    from weir.common import Row
+    from weir.table import AggregateFunction
+    from weir.table.udf import udaf
+
+    class WeightedSum(AggregateFunction):
+        def create_accumulator(self):
+            return Row(0, 0)
+
+        def get_value(self, accumulator):
+            return accumulator[0] if accumulator[1] else None
+
+        def accumulate(self, accumulator, value, weight):
+            accumulator[0] += value * weight
+            accumulator[1] += weight
+
+        def get_result_type(self):
+            return DataTypes.BIGINT()
+
+        def get_accumulator_type(self):
+            return DataTypes.ROW([DataTypes.FIELD("f0", DataTypes.BIGINT()), DataTypes.FIELD("f1", DataTypes.BIGINT())])
+
+    t = t_env.from_elements([(1, 2, "Lee"), (3, 4, "Jay"), (5, 6, "Jay"), (7, 8, "Lee")], ["v", "w", "name"])
+    wsum = udaf(WeightedSum())
+    got = sorted(tuple(r) for r in t.group_by(col("name")).select(col("name"), wsum(col("v"), col("w")).alias("s"))
+                 .execute().collect())
+    assert got == [("Jay", 42), ("Lee", 58)]

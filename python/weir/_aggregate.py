@@ -18,6 +18,7 @@ import traceback
 
 from weir._udf import UserDefinedFunction, UserDefinedFunctionWrapper, _arity, _to_type
 from weir.errors import FunctionError
+from weir.row import Row
 
 
 class AggregateFunction(UserDefinedFunction):
@@ -232,12 +233,36 @@ def _group_error(name, what, keys, err, index=None, args=None):
     return e
 
 
+class _RowAccumulator(list):
+    """A Row accumulator whose fields can be assigned (``acc[0] += v``), as
+    PyFlink's mutable Row allows; weir's Row is an immutable tuple."""
+
+    def __init__(self, row):
+        super().__init__(row)
+        self._fields = row._fields
+
+    def __getattr__(self, name):
+        fields = self.__dict__.get("_fields") or ()
+        if name in fields:
+            return self[fields.index(name)]
+        raise AttributeError(name)
+
+    def __setattr__(self, name, value):
+        fields = self.__dict__.get("_fields") or ()
+        if name in fields:
+            self[fields.index(name)] = value
+        else:
+            super().__setattr__(name, value)
+
+
 def _general_group(name, agg, nargs, *cols):
     lists, keys = cols[:nargs], cols[nargs:]
     try:
         acc = agg.create_accumulator()
     except Exception as err:
         raise _group_error(name, "create_accumulator", keys, err) from None
+    if isinstance(acc, Row):
+        acc = _RowAccumulator(acc)
     accumulate = agg.accumulate
     i = 0
     try:
