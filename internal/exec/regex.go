@@ -111,6 +111,13 @@ func javaEscape(b *strings.Builder, pattern string, i int, inClass bool) (int, e
 		} else if i+2 < len(pattern) {
 			name = pattern[i+2 : i+3]
 		}
+		if name == "" {
+			return 0, fmt.Errorf("the regular expression %q has an incomplete \\%c", pattern, c)
+		}
+		if set, ok := javaPosix[name]; ok {
+			writeClass(b, set, c == 'P', inClass)
+			return n, nil
+		}
 		name = strings.TrimPrefix(strings.TrimPrefix(name, "Is"), "general_category=")
 		if set, ok := javaPosix[name]; ok {
 			writeClass(b, set, c == 'P', inClass)

@@ -209,6 +209,8 @@ func TestJavaRegex(t *testing.T) {
 		{`(?i)abc`, `(?i)abc`},
 		{`[]a]`, `[\]a]`},
 		{`\p{L}`, `\p{L}`},
+		{`\p{IsAlphabetic}`, `[\p{L}\p{Nl}]`},
+		{`\p{IsLatin}`, `\p{Latin}`},
 	} {
 		got, err := JavaRegex(c.in)
 		if err != nil || got != c.out {
