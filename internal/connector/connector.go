@@ -1,8 +1,8 @@
 // Package connector opens weir's table sources and sinks by connector name,
 // with Flink's option names.
 //
-// Sources: datagen, filesystem (format csv), kafka (kafka.go) and literal
-// VALUES rows. Sinks: print, blackhole, filesystem (format csv; INSERT
+// Sources: datagen, filesystem (formats csv, json, parquet), kafka (kafka.go) and literal
+// VALUES rows. Sinks: print, blackhole, filesystem (csv, json, parquet; INSERT
 // OVERWRITE replaces its files), kafka. Every source and sink counts its rows
 // (exec.Counter).
 //

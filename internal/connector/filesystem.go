@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,8 +24,9 @@ import (
 	"github.com/weir-dev/weir/internal/types"
 )
 
-// The filesystem connector reads and writes CSV, with 'path' and 'format' =
-// 'csv' (both required), as Flink's does: 'path' is a directory of part
+// The filesystem connector reads and writes 'format' = 'csv' (here), 'json'
+// and 'parquet' (filesystem_format.go, filesystem_parquet.go), with 'path'
+// and 'format' both required, as Flink's does: 'path' is a directory of part
 // files (see filesystem_dir.go for its layout). A source reads every visible
 // file under it, or the one file 'path' names. The format is header-less RFC
 // 4180 records, one per row, fields separated by 'csv.field-delimiter'
@@ -55,12 +57,11 @@ type csvConfig struct {
 	ignoreErrors bool
 }
 
-// readCSVConfig reads the options shared by the filesystem source and sink.
-func readCSVConfig(o *options, schema types.Schema) (csvConfig, error) {
-	var c csvConfig
+// readFilePath reads the 'path' option: a local path, or a file: URI.
+func readFilePath(o *options) (string, error) {
 	path, ok := o.get("path")
 	if !ok || path == "" {
-		return c, o.errorf("option 'path' is required")
+		return "", o.errorf("option 'path' is required")
 	}
 	// Flink's paths are URIs; weir's filesystem is the local one.
 	if rest, ok := strings.CutPrefix(path, "file://"); ok && strings.HasPrefix(rest, "/") {
@@ -68,15 +69,25 @@ func readCSVConfig(o *options, schema types.Schema) (csvConfig, error) {
 	} else if rest, ok := strings.CutPrefix(path, "file:"); ok && strings.HasPrefix(rest, "/") && !strings.HasPrefix(rest, "//") {
 		path = rest
 	} else if scheme, _, ok := strings.Cut(path, "://"); ok && !strings.ContainsAny(scheme, "/.") {
-		return c, o.bad("path", "weir reads and writes local files only: use a local path, or 'file:///...'")
+		return "", o.bad("path", "weir reads and writes local files only: use a local path, or 'file:///...'")
+	}
+	return path, nil
+}
+
+// readCSVConfig reads the options shared by the filesystem source and sink.
+func readCSVConfig(o *options, schema types.Schema) (csvConfig, error) {
+	var c csvConfig
+	path, err := readFilePath(o)
+	if err != nil {
+		return c, err
 	}
 	c.path = path
 	format, ok := o.get("format")
 	if !ok {
-		return c, o.errorf("option 'format' is required; weir supports 'csv'")
+		return c, o.errorf("option 'format' is required; weir supports %s", fileFormatList)
 	}
 	if format != "csv" {
-		return c, o.bad("format", "weir's filesystem connector supports only 'csv'")
+		return c, o.bad("format", "weir's filesystem connector supports %s", fileFormatList)
 	}
 	c.delim = ','
 	if v, ok := o.get("csv.field-delimiter"); ok {
@@ -117,27 +128,48 @@ type fileSink struct {
 	w         *bufio.Writer
 	delim     byte
 	line      []byte
+	enc       partEncoder // the format's writer; nil for csv
 	rows      int64
 	closed    bool
 }
 
+// partEncoder writes batches into a part file in a format other than csv.
+type partEncoder interface {
+	write(b arrow.RecordBatch) error
+	finish() error // writes what the format keeps back (a footer)
+}
+
 func openFileSink(o *options, schema types.Schema, overwrite bool) (exec.Sink, error) {
+	if name := o.m["format"]; name != "csv" && slices.Contains(fileFormats, name) {
+		return openFormatSink(o, schema, overwrite, name)
+	}
 	c, err := readCSVConfig(o, schema)
 	if err != nil {
 		return nil, err
 	}
-	if err := prepareSinkDir(o.table, c.path); err != nil {
+	s, err := newFileSink(o.table, schema, c.path, overwrite)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := cleanStale(c.path); err != nil {
-		return nil, fmt.Errorf("table '%s': removing the in-progress files of dead writers in '%s': %w", o.table, c.path, err)
+	s.delim = c.delim
+	return s, nil
+}
+
+// newFileSink prepares dir and creates the hidden part file of a sink.
+func newFileSink(table string, schema types.Schema, dir string, overwrite bool) (*fileSink, error) {
+	if err := prepareSinkDir(table, dir); err != nil {
+		return nil, err
 	}
-	s := &fileSink{table: o.table, schema: schema, dir: c.path, overwrite: overwrite, delim: c.delim}
+	if _, err := cleanStale(dir); err != nil {
+		return nil, fmt.Errorf("table '%s': removing the in-progress files of dead writers in '%s': %w", table, dir, err)
+	}
+	s := &fileSink{table: table, schema: schema, dir: dir, overwrite: overwrite}
 	s.part = "part-" + newUUID() + "-task-0-file-0"
 	s.tmp = "." + s.part + inprogressMark + strconv.Itoa(os.Getpid())
-	s.f, err = createLocked(c.path, s.tmp)
+	var err error
+	s.f, err = createLocked(dir, s.tmp)
 	if err != nil {
-		return nil, fmt.Errorf("table '%s': cannot create a file in directory '%s' (%w); make it writable for this user or choose another 'path'", o.table, c.path, pathErrCause(err))
+		return nil, fmt.Errorf("table '%s': cannot create a file in directory '%s' (%w); make it writable for this user or choose another 'path'", table, dir, pathErrCause(err))
 	}
 	s.w = bufio.NewWriterSize(s.f, 256<<10)
 	return s, nil
@@ -209,6 +241,13 @@ func (s *fileSink) Write(ctx context.Context, b arrow.RecordBatch) error {
 	if int(b.NumCols()) != len(s.schema) {
 		return fmt.Errorf("table '%s': batch has %d columns, the table has %d", s.table, b.NumCols(), len(s.schema))
 	}
+	if s.enc != nil {
+		if err := s.enc.write(b); err != nil {
+			return fmt.Errorf("table '%s': writing '%s': %w", s.table, filepath.Join(s.dir, s.tmp), err)
+		}
+		s.rows += b.NumRows()
+		return nil
+	}
 	cols := b.Columns()
 	n := int(b.NumRows())
 	for i := 0; i < n; i++ {
@@ -275,7 +314,13 @@ func (s *fileSink) Commit() error {
 	s.closed = true
 	defer s.f.Close() // after the rename: the lock keeps cleaners away until then
 	tmp := filepath.Join(s.dir, s.tmp)
-	err := s.w.Flush()
+	var err error
+	if s.enc != nil {
+		err = s.enc.finish()
+	}
+	if err == nil {
+		err = s.w.Flush()
+	}
 	if err == nil {
 		err = s.f.Sync()
 	}
@@ -389,41 +434,72 @@ type fileSource struct {
 }
 
 func openFileSource(o *options, schema types.Schema, batchSize int, mem memory.Allocator) (exec.Source, error) {
+	if name := o.m["format"]; name != "csv" && slices.Contains(fileFormats, name) {
+		return openFormatSource(o, schema, batchSize, mem, name)
+	}
 	c, err := readCSVConfig(o, schema)
 	if err != nil {
 		return nil, err
 	}
-	st, err := os.Stat(c.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("table '%s': filesystem 'path' = '%s' does not exist; fix the path, or write the table first", o.table, c.path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("table '%s': filesystem 'path' = '%s': %w", o.table, c.path, err)
-	}
 	s := &fileSource{table: o.table, schema: schema, arrow: schema.Arrow(), cfg: c, mem: mem, batchSize: batchSize}
-	if !st.IsDir() {
-		s.files = []string{c.path}
-		return s, nil
+	if s.files, s.opened, err = listTableFiles(o.table, c.path); err != nil {
+		return nil, err
 	}
-	unlock, err := lockDir(c.path, false)
+	return s, nil
+}
+
+// listTableFiles lists the files a source of the table at path reads (path
+// itself when it is a file) and opens the first ones.
+func listTableFiles(table, path string) (files []string, opened []*os.File, err error) {
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("table '%s': filesystem 'path' = '%s' does not exist; fix the path, or write the table first", table, path)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("table '%s': %w", o.table, err)
+		return nil, nil, fmt.Errorf("table '%s': filesystem 'path' = '%s': %w", table, path, err)
+	}
+	if !st.IsDir() {
+		return []string{path}, nil, nil
+	}
+	unlock, err := lockDir(path, false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("table '%s': %w", table, err)
 	}
 	defer unlock()
-	if s.files, err = dataFiles(c.path); err != nil {
-		return nil, fmt.Errorf("table '%s': listing the files of '%s': %w", o.table, c.path, err)
+	if files, err = dataFiles(path); err != nil {
+		return nil, nil, fmt.Errorf("table '%s': listing the files of '%s': %w", table, path, err)
 	}
 	// Open the files now, while the listing holds: a later INSERT OVERWRITE
 	// then removes names, not the data this job reads.
-	for _, p := range s.files[:min(len(s.files), maxOpenFiles)] {
+	for _, p := range files[:min(len(files), maxOpenFiles)] {
 		f, err := os.Open(p)
 		if err != nil {
-			s.Close()
-			return nil, fmt.Errorf("table '%s': %w", o.table, err)
+			for _, f := range opened {
+				f.Close()
+			}
+			return nil, nil, fmt.Errorf("table '%s': %w", table, err)
 		}
-		s.opened = append(s.opened, f)
+		opened = append(opened, f)
 	}
-	return s, nil
+	return files, opened, nil
+}
+
+// openNextFile opens the first of files (taking it from opened when it was
+// opened upfront) and returns it with the files left.
+func openNextFile(table string, files []string, opened []*os.File) (f *os.File, path string, restFiles []string, restOpened []*os.File, err error) {
+	path, files = files[0], files[1:]
+	if len(opened) > 0 {
+		f, opened = opened[0], opened[1:]
+	} else {
+		f, err = os.Open(path)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, path, files, opened, fmt.Errorf("table '%s': file '%s' was removed while the job read the table (by a concurrent INSERT OVERWRITE?); run the job again", table, path)
+	}
+	if err != nil {
+		return nil, path, files, opened, fmt.Errorf("table '%s': %w", table, err)
+	}
+	return f, path, files, opened, nil
 }
 
 // maxOpenFiles is how many files of a directory a source opens upfront; it

@@ -391,8 +391,8 @@ func TestFilesystemErrors(t *testing.T) {
 		want string
 	}{
 		{map[string]string{"connector": "filesystem", "format": "csv"}, "table 't': filesystem option 'path' is required"},
-		{map[string]string{"connector": "filesystem", "path": path}, "table 't': filesystem option 'format' is required; weir supports 'csv'"},
-		{map[string]string{"connector": "filesystem", "path": path, "format": "json"}, "table 't': filesystem option 'format' = 'json': weir's filesystem connector supports only 'csv'"},
+		{map[string]string{"connector": "filesystem", "path": path}, "table 't': filesystem option 'format' is required; weir supports 'csv', 'json' and 'parquet'"},
+		{map[string]string{"connector": "filesystem", "path": path, "format": "orc"}, "table 't': filesystem option 'format' = 'orc': weir's filesystem connector supports 'csv', 'json' and 'parquet'"},
 		{map[string]string{"connector": "filesystem", "path": path, "format": "csv", "csv.field-delimter": ";"}, "table 't': filesystem option 'csv.field-delimter' is unknown; did you mean 'csv.field-delimiter'?"},
 		{map[string]string{"connector": "filesystem", "path": path, "format": "csv", "csv.ignore-parse-errors": "yes"}, "table 't': filesystem option 'csv.ignore-parse-errors' = 'yes': must be 'true' or 'false'"},
 		{map[string]string{"connector": "filesystem", "path": path + ".missing", "format": "csv"}, "table 't': filesystem 'path' = '" + path + ".missing' does not exist; fix the path, or write the table first"},

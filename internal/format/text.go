@@ -219,7 +219,8 @@ func parseText(s string, t types.T, std timestampStandard) (any, error) {
 		if err != nil {
 			return bad()
 		}
-		return arrow.Date32(d.Sub(epoch).Hours() / 24), nil
+		// Unix seconds, not d.Sub(epoch): a Duration holds only ±292 years.
+		return arrow.Date32(d.Unix() / 86400), nil
 	case types.Time:
 		c, err := time.Parse("15:04:05.999999999", s)
 		if err != nil {
