@@ -517,3 +517,16 @@ func (c dateTime) normalized() int64 {
 	days := daysFromCivil(int(y), int(m), 1) + int64(c.day-1)
 	return days*86400 + int64(c.hour)*3600 + int64(c.minute)*60 + int64(c.second)
 }
+
+// CheckParse reports an error when the pattern has a field weir formats but
+// cannot read back (names of days, eras, quarters, week fields), so that
+// parsing functions refuse it instead of answering NULL.
+func (p *DatePattern) CheckParse() error {
+	for _, f := range p.fields {
+		switch f.letter {
+		case 'E', 'G', 'Q', 'q', 'e', 'c', 'w', 'W', 'F', 'D', 'Y', 'u':
+			return fmt.Errorf("date pattern %q: weir cannot parse the field '%c' (%s); it only formats it", p.src, f.letter, dateLetters[f.letter])
+		}
+	}
+	return nil
+}

@@ -575,7 +575,7 @@ func (b *binder) temporalFunc(e *sql.FuncCall, name string, args []expr.Expr) (e
 			}
 		}
 		if len(args) == 2 {
-			if err := checkPattern(e.Args[1].Pos(), args[1], name == "TO_DATE"); err != nil {
+			if err := checkParsePattern(e.Args[1].Pos(), args[1], name == "TO_DATE"); err != nil {
 				return nil, err
 			}
 		}
@@ -599,7 +599,7 @@ func (b *binder) temporalFunc(e *sql.FuncCall, name string, args []expr.Expr) (e
 		}
 		pat := expr.Expr(strLit("yyyy-MM-dd HH:mm:ss"))
 		if len(args) == 2 {
-			if err := checkPattern(e.Args[1].Pos(), args[1], true); err != nil {
+			if err := checkParsePattern(e.Args[1].Pos(), args[1], true); err != nil {
 				return nil, err
 			}
 			pat = args[1]
@@ -642,7 +642,7 @@ func (b *binder) temporalFunc(e *sql.FuncCall, name string, args []expr.Expr) (e
 				if err := want(1, "a STRING pattern", isStr); err != nil {
 					return nil, err
 				}
-				if err := checkPattern(e.Args[1].Pos(), args[1]); err != nil {
+				if err := checkParsePattern(e.Args[1].Pos(), args[1], false); err != nil {
 					return nil, err
 				}
 				pat = args[1]
@@ -752,6 +752,27 @@ func (b *binder) toTimestamp(at sql.Pos, x expr.Expr) (expr.Expr, error) {
 		return nil, err
 	}
 	return &expr.Call{Name: "TO_LOCAL", Args: []expr.Expr{x, z}, T: types.TIMESTAMP(t.Precision).WithNullable(t.Nullable)}, nil
+}
+
+// checkParsePattern is checkPattern for the functions that parse strings
+// with the pattern: it also refuses fields weir cannot read back.
+func checkParsePattern(at sql.Pos, p expr.Expr, simple bool) error {
+	if err := checkPattern(at, p, simple); err != nil {
+		return err
+	}
+	lit, ok := p.(*expr.Literal)
+	if !ok || lit.Value == nil {
+		return nil
+	}
+	compile := exec.CompilePattern
+	if simple {
+		compile = exec.CompileSimplePattern
+	}
+	pat, _ := compile(lit.Value.(string))
+	if err := pat.CheckParse(); err != nil {
+		return errAt(at, "%v", err)
+	}
+	return nil
 }
 
 // checkPattern refuses a constant date pattern weir cannot read: a

@@ -49,6 +49,9 @@ func TestTemporalPlanErrors(t *testing.T) {
 		{"SELECT TIMESTAMP '2020-01-01 00:00:00' - TIMESTAMP '2019-01-01 00:00:00';", "TIMESTAMPDIFF"},
 		{"SELECT TO_TIMESTAMP_LTZ(0, 10);", "0 (seconds) to 9"},
 		{"SELECT CONVERT_TZ('2020-01-01 00:00:00', 'UTC', 'Nowhere/City');", "invalid time zone 'Nowhere/City'"},
+		{"SELECT TO_TIMESTAMP('Mon 2020', 'EEE yyyy');", "cannot parse the field 'E'"},
+		{"SELECT UNIX_TIMESTAMP('2020 1', 'yyyy u');", "cannot parse the field 'u'"},
+		{"SELECT FROM_UNIXTIME(0, 'Q');", "illegal pattern character 'Q'"},
 	} {
 		_, err := planScript(t, tc.script)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
