@@ -404,7 +404,6 @@ func refCall(c Call, op *Op, pr []testRow, p, first, last int, get func(testRow,
 // refFrame finds a frame by scanning the partition.
 func refFrame(f Frame, op *Op, pr []testRow, p, first, last int, get func(testRow, int) any) (int, int) {
 	m := len(pr)
-	fs, fe := 0, m-1
 	if f.Rows {
 		pos := func(b Bound, start bool) int {
 			switch b.Kind {
@@ -425,8 +424,7 @@ func refFrame(f Frame, op *Op, pr []testRow, p, first, last int, get func(testRo
 			}
 			return p
 		}
-		fs, fe = max(pos(f.Start, true), 0), min(pos(f.End, false), m-1)
-		return fs, fe
+		return max(pos(f.Start, true), 0), min(pos(f.End, false), m-1)
 	}
 	key := op.Order[0]
 	cur := get(pr[p], key.Col)
