@@ -18,6 +18,10 @@
 //	INT NOT NULL<TAB>INT NOT NULL
 //	1<TAB>5
 //
+// A statement may name a data file next to the corpus file with ${DIR}, the
+// file's directory ('path' = '${DIR}/events.csv' in a filesystem table):
+// out-of-order event times need a source that keeps its rows' order.
+//
 // A statement block is set-up, run before every later query of the file
 // ("statement error" expects it to fail); SET 'key' = 'value' there sets an
 // option for the later queries (table.local-time-zone, say; record.py gives
@@ -54,6 +58,10 @@ import (
 
 	"github.com/weir-dev/weir/internal/changelog"
 )
+
+// DirVariable in a statement or query stands for the directory of its corpus
+// file.
+const DirVariable = "${DIR}"
 
 // Case is one query of the corpus with Flink's answer.
 type Case struct {

@@ -156,6 +156,8 @@ def run_statement(tenv, text):
 
 def record_file(path, jvm):
     lines = open(path, encoding="utf-8").read().split("\n")
+    # ${DIR} names the corpus file's directory (data files beside it).
+    here = os.path.abspath(os.path.dirname(path))
     out = []
     # One environment per mode; the streaming one is made when a query needs
     # it, and the file's statements run in both.
@@ -175,11 +177,12 @@ def record_file(path, jvm):
                 out.append(lines[i])
                 i += 1
             want_error = words[1:2] == ["error"]
+            text = "\n".join(stmt).replace("${DIR}", here)
             if not want_error:
-                setup.append("\n".join(stmt))
+                setup.append(text)
             try:
                 for tenv in envs.values():
-                    run_statement(tenv, "\n".join(stmt))
+                    run_statement(tenv, text)
                 if want_error:
                     raise SystemExit(f"{path}: statement expected to fail succeeded: {' '.join(stmt)}")
             except Exception as e:  # noqa: BLE001
@@ -209,7 +212,7 @@ def record_file(path, jvm):
                     run_statement(envs[streaming], st)
             t0 = time.time()
             try:
-                types, rows = run_query(envs[streaming], jvm, "\n".join(q), streaming, changelog)
+                types, rows = run_query(envs[streaming], jvm, "\n".join(q).replace("${DIR}", here), streaming, changelog)
                 if not ordered:
                     rows.sort()
                 out.append("\t".join(types))

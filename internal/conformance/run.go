@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -33,6 +34,10 @@ type Result struct {
 // and returns the last query's result (rows sorted unless c is ordered).
 func Run(ctx context.Context, c *Case) Result {
 	script := strings.Join(append(append([]string(nil), c.Setup...), c.Query), ";\n")
+	if dir, err := filepath.Abs(filepath.Dir(c.File)); err == nil {
+		// A table's data file next to the corpus file (corpus.go).
+		script = strings.ReplaceAll(script, DirVariable, dir)
+	}
 	stmts, err := sql.Parse(script)
 	if err != nil {
 		return Result{Err: err}

@@ -160,7 +160,7 @@ func planWindowTVF(cat *catalog, f *sql.WindowTVF, job *Job, p *pipeline) (scope
 	if len(ms) > len(names) {
 		spec.Offset = ms[len(names)]
 	}
-	if err := spec.Check(); err != nil {
+	if err := spec.Check(cat.streaming); err != nil {
 		return nil, errAt(f.FuncAt, "%v", err)
 	}
 	schema := append(types.Schema(nil), p.schema...)

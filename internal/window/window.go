@@ -40,7 +40,9 @@ type Spec struct {
 }
 
 // Check reports intervals that do not define windows, as Flink refuses them.
-func (s Spec) Check() error {
+// A streaming window aggregation (sliced, as Flink's) needs HOP's size to be
+// a multiple of its slide; batch mode takes any.
+func (s Spec) Check(streaming bool) error {
 	if s.Size <= 0 {
 		return fmt.Errorf("%s needs a positive window size", s.Kind)
 	}
@@ -49,8 +51,8 @@ func (s Spec) Check() error {
 		if s.Step <= 0 {
 			return fmt.Errorf("HOP needs a positive slide")
 		}
-		if s.Size%s.Step != 0 {
-			return fmt.Errorf("HOP's size must be an integral multiple of its slide (size %d ms, slide %d ms)", s.Size, s.Step)
+		if streaming && s.Size%s.Step != 0 {
+			return fmt.Errorf("in streaming mode HOP's size must be an integral multiple of its slide (size %d ms, slide %d ms)", s.Size, s.Step)
 		}
 	case Cumulate:
 		if s.Step <= 0 {

@@ -66,7 +66,7 @@ func TestWindowsAgainstDefinition(t *testing.T) {
 
 func TestSpecCheck(t *testing.T) {
 	for _, s := range []Spec{{Kind: Tumble}, {Kind: Hop, Size: 10, Step: 3}, {Kind: Cumulate, Size: 10, Step: 0}} {
-		if s.Check() == nil {
+		if s.Check(true) == nil {
 			t.Errorf("%+v: no error", s)
 		}
 	}
