@@ -224,16 +224,22 @@ func (o *Op) emit(ctx context.Context, mem memory.Allocator, rec arrow.RecordBat
 		return err
 	}
 	defer res.Release()
+	sendSlices(ctx, res, out)
+	return nil
+}
+
+// sendSlices sends res to out in slices of at most outRows rows, until ctx
+// is done.
+func sendSlices(ctx context.Context, res arrow.RecordBatch, out chan<- arrow.RecordBatch) {
 	for lo := int64(0); lo < res.NumRows(); lo += outRows {
 		part := res.NewSlice(lo, min(res.NumRows(), lo+outRows))
 		select {
 		case out <- part:
 		case <-ctx.Done():
 			part.Release()
-			return nil
+			return
 		}
 	}
-	return nil
 }
 
 // compute returns rec's rows sorted by the window, with the calls' columns.

@@ -265,15 +265,7 @@ func (o *Op) emitRanked(ctx context.Context, mem memory.Allocator, rec arrow.Rec
 	}
 	res := array.NewRecordBatch(o.OutSchema().Arrow(), cols, rec.NumRows())
 	defer res.Release()
-	for lo := int64(0); lo < res.NumRows(); lo += outRows {
-		part := res.NewSlice(lo, min(res.NumRows(), lo+outRows))
-		select {
-		case out <- part:
-		case <-ctx.Done():
-			part.Release()
-			return nil
-		}
-	}
+	sendSlices(ctx, res, out)
 	return nil
 }
 
