@@ -554,20 +554,11 @@ func evalTimestampAdd(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.
 	if err != nil {
 		return nil, err
 	}
-	readN, readX := intReader(ops[1]), intReader(ops[2])
 	split, join, fit := splitter(ops[2].t), joiner(c.T), fitter(c.T)
-	w := newIntWriter(ev.mem, c.T, n)
-	for i := 0; i < n; i++ {
-		k, ok1 := readN(i)
-		v, ok2 := readX(i)
-		if !ok1 || !ok2 {
-			w.setNull(i)
-			continue
-		}
+	return mapIntPairs(ev, c.T, ops[1], ops[2], n, func(k, v int64) int64 {
 		days, nanos := split(v)
-		w.set(i, fit(join(addUnit(unit, days, nanos, k))))
-	}
-	return w.finish(), nil
+		return fit(join(addUnit(unit, days, nanos, k)))
+	}), nil
 }
 
 func evalTimestampDiff(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
@@ -575,21 +566,30 @@ func evalTimestampDiff(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow
 	if err != nil {
 		return nil, err
 	}
-	readA, readB := intReader(ops[1]), intReader(ops[2])
 	splitA, splitB := splitter(ops[1].t), splitter(ops[2].t)
-	w := newIntWriter(ev.mem, c.T, n)
+	return mapIntPairs(ev, c.T, ops[1], ops[2], n, func(a, b int64) int64 {
+		da, na := splitA(a)
+		db, nb := splitB(b)
+		return int64(int32(diffUnits(unit, da, na, db, nb)))
+	}), nil
+}
+
+// mapIntPairs returns a column of type t holding f of the rows of two
+// integer operands, NULL where either is NULL: the loop of the binary
+// temporal functions.
+func mapIntPairs(ev *evaluator, t types.T, a, b operand, n int, f func(a, b int64) int64) arrow.Array {
+	readA, readB := intReader(a), intReader(b)
+	w := newIntWriter(ev.mem, t, n)
 	for i := 0; i < n; i++ {
-		a, ok1 := readA(i)
-		b, ok2 := readB(i)
+		x, ok1 := readA(i)
+		y, ok2 := readB(i)
 		if !ok1 || !ok2 {
 			w.setNull(i)
 			continue
 		}
-		da, na := splitA(a)
-		db, nb := splitB(b)
-		w.set(i, int64(int32(diffUnits(unit, da, na, db, nb))))
+		w.set(i, f(x, y))
 	}
-	return w.finish(), nil
+	return w.finish()
 }
 
 // diffUnits is how many whole units lie from a to b (negative when b is
@@ -656,9 +656,7 @@ func evalDatetimePlus(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.
 		sign = -1
 	}
 	xt, it := ops[0].t, ops[1].t
-	readX, readI := intReader(ops[0]), intReader(ops[1])
 	fit := fitter(c.T)
-	w := newIntWriter(ev.mem, c.T, n)
 	var f func(x, iv int64) int64
 	switch {
 	case xt.Kind == types.IntervalDayTime || xt.Kind == types.IntervalYearMonth:
@@ -679,31 +677,11 @@ func evalDatetimePlus(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.
 			return join(addMonths(d, sign*iv), ns)
 		}
 	}
-	for i := 0; i < n; i++ {
-		x, ok1 := readX(i)
-		iv, ok2 := readI(i)
-		if !ok1 || !ok2 {
-			w.setNull(i)
-			continue
-		}
-		w.set(i, fit(f(x, iv)))
-	}
-	return w.finish(), nil
+	return mapIntPairs(ev, c.T, ops[0], ops[1], n, func(x, iv int64) int64 { return fit(f(x, iv)) }), nil
 }
 
 func evalIntervalTimes(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
-	readI, readK := intReader(ops[0]), intReader(ops[1])
-	w := newIntWriter(ev.mem, c.T, n)
-	for i := 0; i < n; i++ {
-		iv, ok1 := readI(i)
-		k, ok2 := readK(i)
-		if !ok1 || !ok2 {
-			w.setNull(i)
-			continue
-		}
-		w.set(i, iv*k)
-	}
-	return w.finish(), nil
+	return mapIntPairs(ev, c.T, ops[0], ops[1], n, func(iv, k int64) int64 { return iv * k }), nil
 }
 
 func evalIntervalOf(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
@@ -711,16 +689,8 @@ func evalIntervalOf(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Ar
 	if err != nil {
 		return nil, err
 	}
-	readA, readB := intReader(ops[1]), intReader(ops[2])
 	splitA, splitB := splitter(ops[1].t), splitter(ops[2].t)
-	w := newIntWriter(ev.mem, c.T, n)
-	for i := 0; i < n; i++ {
-		a, ok1 := readA(i)
-		b, ok2 := readB(i)
-		if !ok1 || !ok2 {
-			w.setNull(i)
-			continue
-		}
+	return mapIntPairs(ev, c.T, ops[1], ops[2], n, func(a, b int64) int64 {
 		da, na := splitA(a)
 		db, nb := splitB(b)
 		if c.T.Kind == types.IntervalYearMonth {
@@ -728,12 +698,10 @@ func evalIntervalOf(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Ar
 			if unit == "YEAR" {
 				m = m / 12 * 12
 			}
-			w.set(i, m)
-			continue
+			return m
 		}
-		w.set(i, (da-db)*millisPerDay+(na-nb)/1e6)
-	}
-	return w.finish(), nil
+		return (da-db)*millisPerDay + (na-nb)/1e6
+	}), nil
 }
 
 // ---- time zones ----
