@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -249,11 +250,9 @@ func (p *jsonPath) eval(n *jsonNode) ([]*jsonNode, error) {
 					return nil, errJSONStrict
 				}
 			case st.isElem:
+				// Not an array: nothing (lax, as in Flink) or an error (strict).
 				if p.strict {
 					return nil, errJSONStrict
-				}
-				if st.wild || st.index == 0 {
-					next = append(next, v) // lax: a value is an array of itself
 				}
 			case v.kind == 'o':
 				found := false
@@ -486,10 +485,11 @@ func jsonQueryKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.A
 		}
 		var out *jsonNode
 		switch {
-		case wrapper == "UNCONDITIONAL" || wrapper == "CONDITIONAL" && !(len(vals) == 1 && (vals[0].kind == 'a' || vals[0].kind == 'o')):
-			out = &jsonNode{kind: 'a', vals: vals}
 		case len(vals) == 0:
 			return "", false, nil // as in Flink, ON EMPTY does not apply to a lax path
+		case wrapper == "UNCONDITIONAL" || wrapper == "CONDITIONAL" && !(len(vals) == 1 && vals[0].kind == 'a'):
+			// (A conditional wrapper leaves only an array unwrapped, as in Flink.)
+			out = &jsonNode{kind: 'a', vals: vals}
 		case len(vals) > 1:
 			return behave(onError, fmt.Errorf("the JSON path '%s' selects %d values; add WITH WRAPPER", p, len(vals)))
 		case vals[0].kind != 'a' && vals[0].kind != 'o':
@@ -599,6 +599,19 @@ func jsonConstructKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arr
 			raw[k] = true
 		}
 	}
+	// The value arguments in the order they are written: JSON_OBJECT's by
+	// key (constant keys), as Flink writes them.
+	var order []int
+	for k := first; k < len(ops); k += step {
+		order = append(order, k)
+	}
+	if c.Name == "JSON_OBJECT" {
+		sort.SliceStable(order, func(a, b int) bool {
+			ka, _ := ops[order[a]-1].scalar.(string)
+			kb, _ := ops[order[b]-1].scalar.(string)
+			return ka < kb
+		})
+	}
 	var buf bytes.Buffer
 	return ev.mapString(c, n, func(i int) (string, bool, error) {
 		buf.Reset()
@@ -618,7 +631,7 @@ func jsonConstructKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arr
 		}
 		buf.WriteByte(open)
 		wrote := false
-		for k := first; k < len(ops); k += step {
+		for _, k := range order {
 			v := ops[k].value(i)
 			if v == nil && absent {
 				continue
@@ -663,7 +676,11 @@ func writeJSONValue(b *bytes.Buffer, v any, t types.T, raw bool) error {
 		if err != nil {
 			return err
 		}
-		b.WriteString(s.(string))
+		text := s.(string)
+		if (t.Kind == types.Double || t.Kind == types.Float) && strings.Contains(text, "E") && !strings.Contains(text, "E-") {
+			text = strings.Replace(text, "E", "E+", 1) // 1.0E+20, as Flink writes it
+		}
+		b.WriteString(text)
 	}
 	return nil
 }
