@@ -18,6 +18,10 @@ import (
 	"github.com/weir-dev/weir/internal/types"
 )
 
+// memBatchRows is the most rows of one batch of a table sent from Python,
+// the size connectors' sources give.
+const memBatchRows = 8192
+
 // memTable is a table the client sent as Arrow: its batches stay in the
 // session, and each job reading it gets them (retained) in order.
 type memTable struct {
@@ -100,8 +104,16 @@ func decodeIPC(name string, schema types.Schema, body []byte) (*memTable, error)
 				return nil, fmt.Errorf("table %s: column %s is %s but the data has NULLs", name, f.Name, f.Type)
 			}
 		}
-		// Re-labelled with weir's schema (names, nullability) over the same columns.
-		t.batches = append(t.batches, array.NewRecordBatch(want, b.Columns(), b.NumRows()))
+		// Re-labelled with weir's schema (names, nullability) over the same
+		// columns, in batches of the size sources give: a whole DataFrame in
+		// one batch would reach the operators, and the Python stages, as one
+		// piece (measured: 200,000 rows through a Python function took 7x
+		// longer than the same rows from datagen).
+		rb := array.NewRecordBatch(want, b.Columns(), b.NumRows())
+		for lo := int64(0); lo < rb.NumRows(); lo += memBatchRows {
+			t.batches = append(t.batches, rb.NewSlice(lo, min(lo+memBatchRows, rb.NumRows())))
+		}
+		rb.Release()
 		t.rows += b.NumRows()
 	}
 	if err := r.Err(); err != nil && !errors.Is(err, io.EOF) {
