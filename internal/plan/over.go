@@ -658,16 +658,6 @@ func rankBound(x sql.Expr) (string, int64, bool) {
 	return "", 0, false
 }
 
-// hasWindowCalls reports whether q's select list has window functions.
-func hasWindowCalls(q *sql.Select) bool {
-	for _, it := range q.Items {
-		if hasOver(it.Expr) {
-			return true
-		}
-	}
-	return false
-}
-
 // rewriteOver rewrites the arguments, partition keys and order keys of a
 // window call with rw; the call itself is not an aggregate of the query.
 func rewriteOver(o *sql.Over, rw func(sql.Expr) sql.Expr) sql.Expr {
