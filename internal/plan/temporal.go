@@ -490,7 +490,7 @@ func (b *binder) temporalFunc(e *sql.FuncCall, name string, args []expr.Expr) (e
 		if !isDatetime(t) {
 			return nil, errAt(e.Args[0].Pos(), "%s(x TO %s) needs a DATE, TIME or TIMESTAMP, got %s", name, unit, t)
 		}
-		if t.Kind == types.Time && unitNanosOK(unit) == false {
+		if t.Kind == types.Time && !unitNanosOK(unit) {
 			return nil, errAt(e.At, "%s of a TIME to %s is not supported; use HOUR, MINUTE or SECOND", name, unit)
 		}
 		fn := "TIME_FLOOR"
