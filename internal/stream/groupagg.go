@@ -11,6 +11,10 @@
 //   - Materialize applies a changelog and, at the end of its bounded input,
 //     sends the rows left as insertions: how weir runs an operator that
 //     needs its whole input (ORDER BY ... LIMIT, a join) over updates.
+//   - Join is Flink's regular streaming join: an inner join on equal keys
+//     (none for a cross join) keeping both inputs as state by key and
+//     emitting each match when its later row arrives, so that neither input
+//     needs to end.
 //
 // Results are emitted per input row, as Flink does without mini-batches;
 // output rows are gathered into one batch per input batch.
