@@ -7,7 +7,7 @@
 // MAX, LISTAGG) over ROWS or RANGE frames.
 //
 // The Top-N pattern (ROW_NUMBER() ... WHERE rn <= n) runs without the full
-// sort: a bounded heap per partition keeps the best n rows seen (topn.go).
+// sort: a sorted slice per partition keeps the best n rows seen (topn.go).
 //
 // over imports types, aggregate (partition ids) and sortop only.
 package over
