@@ -236,7 +236,11 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline, job *Job)
 	}
 	// In streaming mode a grouping by window_start and window_end over a
 	// window table function is a window aggregation (window.go).
-	if !(cat.streaming && sets == nil && p.addWindowAgg(op)) {
+	windowed, err := p.addWindowAgg(cat, op, sets != nil, q.At)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !windowed {
 		if err := p.addGroupAgg(cat, op, q.At, job); err != nil { // streaming.go
 			return nil, nil, err
 		}

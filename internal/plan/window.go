@@ -191,10 +191,11 @@ func planWindowTVF(cat *catalog, f *sql.WindowTVF, job *Job, p *pipeline) (scope
 // window_start and window_end over a window table function: the windows'
 // rows are held until the watermark passes their end and each window is
 // aggregated once, an insertion. It reports false when the grouping is not
-// by the window (Flink then runs a regular, updating aggregation).
-func (p *pipeline) addWindowAgg(op *aggregate.Op) bool {
-	if p.window == nil || p.hasRowKind() {
-		return false
+// by the window (Flink then runs a regular, updating aggregation) and in
+// batch mode.
+func (p *pipeline) addWindowAgg(cat *catalog, op *aggregate.Op, groupingSets bool, at sql.Pos) (bool, error) {
+	if !cat.streaming || p.window == nil || p.hasRowKind() {
+		return false, nil
 	}
 	var start, end bool
 	for _, k := range op.Keys {
@@ -206,10 +207,24 @@ func (p *pipeline) addWindowAgg(op *aggregate.Op) bool {
 		}
 	}
 	if !start || !end {
-		return false
+		return false, nil
+	}
+	if groupingSets {
+		return false, errAt(at, "GROUPING SETS, ROLLUP and CUBE over a window table function are not supported by weir yet")
+	}
+	// Each batch from the held windows must reach the aggregation whole: a
+	// Python stage may cut batches into bundles.
+	after := false
+	for _, s := range p.steps {
+		if s.Op == p.window {
+			after = true
+		}
+		if after && s.Python != nil {
+			return false, errAt(at, "Python functions between a window table function and its window aggregation are not supported by weir yet in streaming mode; call them on the aggregation's results")
+		}
 	}
 	p.window.Hold = true
 	p.steps = append(p.steps, Step{Op: &window.Aggregate{Agg: op}})
 	p.schema = op.Schema
-	return true
+	return true, nil
 }
