@@ -23,10 +23,11 @@ import (
 // emitting a changelog, whose row kinds ride in the row-kind column at the
 // end of the pipeline's schema (internal/changelog) through the calcs and
 // Python stages after it; an operator that needs its whole, insert-only
-// input (a sort with LIMIT, joins, set operations, subqueries as values)
-// gets a stream.Materialize in front of it and bounded input; ORDER BY
-// without LIMIT is refused as Flink refuses it; an updating result is
-// refused by a sink that takes only inserts.
+// input (a sort with LIMIT, joins of bounded inputs, set operations,
+// subqueries as values) gets a stream.Materialize in front of it and bounded
+// input; an inner join reading a table that never ends becomes a stream.Join
+// (insert-only inputs); ORDER BY without LIMIT is refused as Flink refuses
+// it; an updating result is refused by a sink that takes only inserts.
 
 // streamingMode reports whether settings run jobs in streaming mode.
 func streamingMode(settings map[string]string) bool {
