@@ -309,7 +309,7 @@ func (e *emitter) flush(ctx context.Context, mem memory.Allocator, out chan<- ar
 		a, err := exec.BuildArray(mem, e.schema[i].Type, vals)
 		if err != nil {
 			release()
-			return err
+			return fmt.Errorf("stream: output column %s: %w", e.schema[i].Name, err)
 		}
 		arrs = append(arrs, a)
 		e.cols[i] = vals[:0]
