@@ -10,8 +10,10 @@ import (
 // This file is the date-time pattern language Flink's DATE_FORMAT,
 // TO_TIMESTAMP, TO_DATE, UNIX_TIMESTAMP and FROM_UNIXTIME take: Java's
 // DateTimeFormatter patterns (yyyy-MM-dd HH:mm:ss.SSS, 'quoted text', ''
-// for a quote) in the English locale. A pattern is compiled once into
-// fields; letters weir does not implement are refused by name.
+// for a quote) in the English locale, or for FROM_UNIXTIME, UNIX_TIMESTAMP
+// and TO_DATE with a pattern java.text.SimpleDateFormat's (see
+// DatePattern.simple). A pattern is compiled once into fields; letters weir
+// does not implement are refused by name.
 
 // dateField is one element of a compiled pattern: literal text, or a letter
 // repeated count times.
