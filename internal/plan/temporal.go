@@ -19,9 +19,10 @@ import (
 // This file types the temporal forms of Flink SQL and plans them as the
 // engine's temporal calls (see exec/temporal.go): INTERVAL literals and
 // arithmetic, EXTRACT and the field functions, FLOOR/CEIL TO, TIMESTAMPADD,
-// TIMESTAMPDIFF, DATE_FORMAT and the conversions, the current time (one
-// value per statement, as Flink's batch mode evaluates it once per query),
-// and TIMESTAMP_LTZ under the session time zone (table.local-time-zone).
+// TIMESTAMPDIFF, DATE_FORMAT and the conversions, the current time (in
+// batch mode one value per statement, as Flink evaluates it once per query;
+// in streaming mode read as rows go by), and TIMESTAMP_LTZ under the session
+// time zone (table.local-time-zone).
 
 // zoneName is the session time zone in force: table.local-time-zone, or
 // the system's zone for 'default' (as Flink).
