@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -120,7 +121,14 @@ func newParquetEncoder(w io.Writer, schema types.Schema, c parquetConfig) (*parq
 		fields[i] = arrow.Field{Name: f.Name, Type: t, Nullable: f.Type.Nullable}
 	}
 	e.file = arrow.NewSchema(fields, nil)
-	props := parquet.NewWriterProperties(parquet.WithCompression(c.codec), parquet.WithCreatedBy("weir"))
+	popts := []parquet.WriterProperty{parquet.WithCompression(c.codec), parquet.WithCreatedBy("weir")}
+	for _, f := range schema {
+		if f.Type.Kind == types.Decimal {
+			// Flink's reader fails on dictionary-encoded decimals.
+			popts = append(popts, parquet.WithDictionaryFor(f.Name, false))
+		}
+	}
+	props := parquet.NewWriterProperties(popts...)
 	fw, err := pqarrow.NewFileWriter(e.file, w, props, pqarrow.NewArrowWriterProperties(pqarrow.WithDeprecatedInt96Timestamps(true)))
 	if err != nil {
 		return nil, fmt.Errorf("parquet writer: %w", err)
@@ -231,7 +239,8 @@ type parquetSource struct {
 	path      string // the file being read
 	f         *os.File
 	rr        pqarrow.RecordReader
-	colOf     []int // for each column of schema, its column in rr's batches, or -1
+	colOf     []int          // for each column of schema, its column in rr's batches, or -1
+	int96     []*int96Column // for each column of schema, its INT96 reader, or nil
 	mem       memory.Allocator
 	batchSize int
 	rows      int64
@@ -310,17 +319,25 @@ func (s *parquetSource) openFile(ctx context.Context) error {
 	fileSchema := pf.MetaData().Schema
 	var leaves []int
 	s.colOf = make([]int, len(s.schema))
+	s.int96 = make([]*int96Column, len(s.schema))
 	for j, c := range s.schema {
 		leaf := fileSchema.ColumnIndexByName(c.Name)
-		if leaf < 0 {
-			if !c.Type.Nullable {
-				return fmt.Errorf("table '%s': file '%s' has no column '%s', declared NOT NULL; declare it without NOT NULL to read it as NULL", s.table, s.path, c.Name)
+		s.colOf[j] = -1
+		switch {
+		case leaf < 0 && !c.Type.Nullable:
+			return fmt.Errorf("table '%s': file '%s' has no column '%s', declared NOT NULL; declare it without NOT NULL to read it as NULL", s.table, s.path, c.Name)
+		case leaf < 0:
+		case fileSchema.Column(leaf).PhysicalType() == parquet.Types.Int96:
+			// Read apart: pqarrow turns INT96 into nanoseconds, which hold
+			// only 1677..2262 of the years Flink writes.
+			if c.Type.Kind != types.Timestamp && c.Type.Kind != types.TimestampLTZ {
+				return fmt.Errorf("table '%s': file '%s' column '%s' holds INT96 timestamps, which weir cannot read as the declared %s; declare it TIMESTAMP", s.table, s.path, c.Name, c.Type)
 			}
-			s.colOf[j] = -1
-			continue
+			s.int96[j] = &int96Column{pf: pf, leaf: leaf, maxDef: fileSchema.Column(leaf).MaxDefinitionLevel()}
+		default:
+			s.colOf[j] = len(leaves)
+			leaves = append(leaves, leaf)
 		}
-		s.colOf[j] = len(leaves)
-		leaves = append(leaves, leaf)
 	}
 	if len(leaves) == 0 {
 		// No column to decode: the row counts only.
@@ -386,6 +403,21 @@ func (s *parquetSource) convert(rec arrow.RecordBatch) (arrow.RecordBatch, error
 	}()
 	for j, c := range s.schema {
 		want := c.Type.Arrow()
+		if s.int96[j] != nil {
+			zone := s.cfg.zone
+			if c.Type.Kind == types.TimestampLTZ {
+				zone = nil
+			}
+			a, err := s.int96[j].read(s.mem, n, want.(*arrow.TimestampType), zone)
+			if err != nil {
+				return nil, fmt.Errorf("table '%s': file '%s' column '%s': %w", s.table, s.path, c.Name, err)
+			}
+			cols[j] = a
+			if !c.Type.Nullable && a.NullN() > 0 {
+				return nil, fmt.Errorf("table '%s': file '%s' column '%s' holds NULL, but the column is declared NOT NULL; declare it without NOT NULL", s.table, s.path, c.Name)
+			}
+			continue
+		}
 		if s.colOf[j] < 0 {
 			cols[j] = array.MakeArrayOfNull(s.mem, want, n)
 			continue
@@ -439,6 +471,79 @@ func timestampsFromFile(mem memory.Allocator, a *array.Timestamp, unit arrow.Tim
 		b.Append(arrow.Timestamp(v))
 	}
 	return b.NewArray()
+}
+
+// int96Column reads an INT96 timestamp column of a flat file, row group
+// after row group, in step with the other columns' batches.
+type int96Column struct {
+	pf     *file.Reader
+	leaf   int
+	maxDef int16
+	rg     int // the next row group
+	cr     *file.Int96ColumnChunkReader
+	vals   []parquet.Int96
+	defs   []int16
+}
+
+// julianUnixEpoch is the Julian day of 1970-01-01, INT96's day origin.
+const julianUnixEpoch = 2440588
+
+// read reads the next n values as timestamps of type to (instants of wall
+// times in zone, when zone is not nil).
+func (c *int96Column) read(mem memory.Allocator, n int, to *arrow.TimestampType, zone *time.Location) (arrow.Array, error) {
+	b := array.NewTimestampBuilder(mem, to)
+	defer b.Release()
+	b.Reserve(n)
+	per := unitsPerSecond(to.Unit)
+	for n > 0 {
+		if c.cr == nil || !c.cr.HasNext() {
+			if c.rg >= c.pf.NumRowGroups() {
+				return nil, errors.New("fewer INT96 values than rows (a corrupt file?)")
+			}
+			cr, err := c.pf.RowGroup(c.rg).Column(c.leaf)
+			if err != nil {
+				return nil, err
+			}
+			c.rg++
+			c.cr = cr.(*file.Int96ColumnChunkReader)
+			continue
+		}
+		if cap(c.vals) < n {
+			c.vals, c.defs = make([]parquet.Int96, n), make([]int16, n)
+		}
+		total, _, err := c.cr.ReadBatch(int64(n), c.vals[:n], c.defs[:n], nil)
+		if err != nil {
+			return nil, err
+		}
+		if total == 0 {
+			c.cr = nil
+			continue
+		}
+		v := 0
+		for i := 0; i < int(total); i++ {
+			if c.maxDef > 0 && c.defs[i] < c.maxDef {
+				b.AppendNull()
+				continue
+			}
+			x := c.vals[v]
+			v++
+			nanos := int64(binary.LittleEndian.Uint64(x[:8]))
+			days := int64(binary.LittleEndian.Uint32(x[8:])) - julianUnixEpoch
+			if nanos < 0 || nanos >= 86400e9 {
+				return nil, fmt.Errorf("INT96 value with %d nanoseconds in a day (a corrupt file?)", nanos)
+			}
+			sec := days*86400 + nanos/1e9
+			if zone != nil {
+				sec += zoneOffset(sec, arrow.Second, zone, false)
+			}
+			if sec > math.MaxInt64/per-1 || sec < math.MinInt64/per+1 {
+				return nil, fmt.Errorf("timestamp %s is outside the range of %s", time.Unix(sec, 0).UTC().Format("2006-01-02 15:04:05"), to)
+			}
+			b.Append(arrow.Timestamp(sec*per + nanos%1e9/(1e9/per)))
+		}
+		n -= int(total)
+	}
+	return b.NewArray(), nil
 }
 
 // countReader yields batches of no columns for a file's rows, for a source
