@@ -9,13 +9,13 @@ import (
 	"github.com/weir-dev/weir/internal/types"
 )
 
-// The typing of the string, regular-expression and hash functions of
-// Flink's catalog that the Go engine evaluates (internal/exec's
-// strings_more.go, like.go and hash.go). Result types follow Flink 2.3's as
-// recorded in the conformance corpus: some functions are NULL exactly when
-// an argument is (nullableIfArgs), others may give NULL for any input
-// (always nullable: REVERSE, LEFT, RIGHT, SPLIT_INDEX,
-// REGEXP_EXTRACT, CHR).
+// The typing of the string, regular-expression, hash, JSON and collection
+// functions of Flink's catalog that the Go engine evaluates (internal/exec's
+// strings_more.go, like.go, hash.go, json.go and collections.go). Result
+// types follow Flink 2.3's as recorded in the conformance corpus: some
+// functions are NULL exactly when an argument is (nullableIfArgs), others
+// may give NULL for any input (always nullable: REVERSE, LEFT, RIGHT,
+// SPLIT_INDEX, REGEXP_EXTRACT, CHR).
 
 func init() {
 	s, i := argString, argInt
