@@ -71,8 +71,13 @@ func targetOf(flagValue string, settings map[string]string) (*flinkTarget, error
 		return parseTarget(flagValue)
 	}
 	c, _, err := config.Resolve(settings)
-	if err != nil || c.String(config.ExecutionTarget) != "remote" {
-		return nil, err
+	if err != nil {
+		// A bad -D value is reported as every command reports it, naming
+		// the option, when the script's options are applied.
+		return nil, nil
+	}
+	if c.String(config.ExecutionTarget) != "remote" {
+		return nil, nil
 	}
 	if c.String(config.RestAddress) == "" {
 		return nil, fmt.Errorf("-D execution.target=remote needs -D rest.address=HOST (and rest.port, default 8081), or use --target flink://HOST:PORT")
