@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/hamba/avro/v2"
 
@@ -131,5 +130,3 @@ func FuzzAvroDecode(f *testing.F) {
 	f.Add([]byte{2, 1})
 	f.Fuzz(func(t *testing.T, rec []byte) { checkRoundTrip(t, fm, rec) })
 }
-
-var _ = arrow.Date32(0)
