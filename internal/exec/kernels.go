@@ -12,8 +12,9 @@ import (
 )
 
 // This file holds the plumbing of the built-in functions defined outside
-// eval.go (strings_more.go, regex.go, hash.go, json.go): a table of
-// functions by name, typed views of their arguments and result builders.
+// eval.go (strings_more.go, like.go, hash.go, json.go, collections.go): a
+// table of functions by name, typed views of their arguments and result
+// builders.
 // A function reads its arguments through strArg, intArg and boolArg (an
 // Arrow array or a constant, no per-row boxing) and writes its result
 // through one of the map* helpers, which call it once per row.
