@@ -31,23 +31,27 @@ def t_env():
     env.close()
 
 
-def test_collect_streams_rows_of_an_unbounded_query(t_env):
+def test_collect_streams_rows_of_an_unbounded_query():
     """collect() yields rows while the job runs: the source never ends, so
     rows fetched only at the job's end would never come. Closing the
     iterator cancels the job and the session goes on."""
-    t_env.execute_sql("CREATE TABLE endless (n BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '50', "
-                      "'fields.n.min' = '1', 'fields.n.max' = '9')")
-    double = udf(lambda n: n * 2, result_type=DataTypes.BIGINT())
-    t_env.create_temporary_function("double_it", double)
-    result = t_env.execute_sql("SELECT n, double_it(n) AS d FROM endless")
-    got = []
-    with result.collect() as rows:
-        for r in rows:
-            got.append(tuple(r))
-            if len(got) == 7:
-                break
-    assert len(got) == 7 and all(1 <= n <= 9 and d == 2 * n for n, d in got), got
-    assert [tuple(r) for r in t_env.execute_sql("SELECT 40 + 2").collect()] == [(42,)]
+    env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    try:
+        env.execute_sql("CREATE TABLE endless (n BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '50', "
+                        "'fields.n.min' = '1', 'fields.n.max' = '9')")
+        double = udf(lambda n: n * 2, result_type=DataTypes.BIGINT())
+        env.create_temporary_function("double_it", double)
+        result = env.execute_sql("SELECT n, double_it(n) AS d FROM endless")
+        got = []
+        with result.collect() as rows:
+            for r in rows:
+                got.append((r.get_row_kind(), tuple(r)))
+                if len(got) == 7:
+                    break
+        assert len(got) == 7 and all(k == RowKind.INSERT and 1 <= n <= 9 and d == 2 * n for k, (n, d) in got), got
+        assert [tuple(r) for r in env.execute_sql("SELECT 40 + 2").collect()] == [(42,)]
+    finally:
+        env.close()
 
 
 def test_requests_while_a_result_streams_keep_its_rows(t_env):
