@@ -272,6 +272,9 @@ func planFrom(cat *catalog, f sql.From, job *Job, p *pipeline) (scope, error) {
 	case *sql.Subquery:
 		return planSubquery(cat, f, job, p)
 	case *sql.Join:
+		if err := refuseWindowJoin(cat, f); err != nil { // window.go
+			return nil, err
+		}
 		return planJoin(cat, f, job, p) // join.go
 	case *sql.SetOp:
 		return planSetOp(cat, f, job, p) // setop.go

@@ -228,3 +228,33 @@ func (p *pipeline) addWindowAgg(cat *catalog, op *aggregate.Op, groupingSets boo
 	p.schema = op.Schema
 	return true, nil
 }
+
+// refuseWindowJoin refuses, in streaming mode, a join with a window table
+// function on one side: Flink runs it as a window join, which drops late
+// rows and emits each window once; weir has no window join yet.
+func refuseWindowJoin(cat *catalog, j *sql.Join) error {
+	if !cat.streaming {
+		return nil
+	}
+	var find func(f sql.From) *sql.WindowTVF
+	find = func(f sql.From) *sql.WindowTVF {
+		switch f := f.(type) {
+		case *sql.WindowTVF:
+			return f
+		case *sql.Join:
+			if w := find(f.Left); w != nil {
+				return w
+			}
+			return find(f.Right)
+		case *sql.Subquery:
+			if f.Query != nil {
+				return find(f.Query.From)
+			}
+		}
+		return nil
+	}
+	if w := find(j); w != nil {
+		return errAt(w.At, "joins of window table functions (window joins) are not supported by weir yet in streaming mode; run the query in batch mode (SET 'execution.runtime-mode' = 'batch')")
+	}
+	return nil
+}

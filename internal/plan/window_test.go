@@ -51,6 +51,8 @@ func TestWindowRefusals(t *testing.T) {
 		{"CREATE TABLE w (a TIMESTAMP(3), WATERMARK FOR a AS a + INTERVAL '1' SECOND) WITH ('connector' = 'datagen')", "less an interval"},
 		{streamingSet + "CREATE TABLE w (a TIMESTAMP(3)) WITH ('connector' = 'datagen');\nSELECT * FROM TABLE(TUMBLE(TABLE w, DESCRIPTOR(a), INTERVAL '1' SECOND))", "declare WATERMARK FOR a"},
 		{streamingSet + eventsTable + "SELECT * FROM TABLE(HOP(TABLE ev, DESCRIPTOR(ts), INTERVAL '3' SECOND, INTERVAL '10' SECOND))", "integral multiple"},
+		{streamingSet + eventsTable + "SELECT l.id FROM TABLE(TUMBLE(TABLE ev, DESCRIPTOR(ts), INTERVAL '1' SECOND)) AS l JOIN ev AS r ON l.id = r.id", "window joins"},
+		{streamingSet + eventsTable + "SELECT k, window_start, ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY id) FROM TABLE(TUMBLE(TABLE ev, DESCRIPTOR(ts), INTERVAL '1' SECOND))", "streaming OVER windows are not supported"},
 	} {
 		_, err := planScript(t, tt.script)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
