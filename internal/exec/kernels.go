@@ -177,24 +177,7 @@ func (ev *evaluator) mapBytes(c *expr.Call, n int, f func(i int) ([]byte, bool, 
 	if !c.T.IsBinary() {
 		return nil, fmt.Errorf("exec: %s cannot produce %s", c, plain(c.T))
 	}
-	b := array.NewBinaryBuilder(ev.mem, arrow.BinaryTypes.Binary)
-	defer b.Release()
-	b.Reserve(n)
-	for i := 0; i < n; i++ {
-		v, ok, err := f(i)
-		if err != nil {
-			return nil, fmt.Errorf("exec: %s: %w", c, err)
-		}
-		if !ok && !c.T.Nullable {
-			return nil, errNullInNotNull(c)
-		}
-		if !ok {
-			b.AppendNull()
-		} else {
-			b.Append(v)
-		}
-	}
-	return b.NewArray(), nil
+	return mapRows(c, array.NewBinaryBuilder(ev.mem, arrow.BinaryTypes.Binary), n, f)
 }
 
 // mapInt32 builds an INT array from f.
@@ -202,24 +185,7 @@ func (ev *evaluator) mapInt32(c *expr.Call, n int, f func(i int) (int32, bool, e
 	if c.T.Kind != types.Int {
 		return nil, fmt.Errorf("exec: %s cannot produce %s", c, plain(c.T))
 	}
-	b := array.NewInt32Builder(ev.mem)
-	defer b.Release()
-	b.Reserve(n)
-	for i := 0; i < n; i++ {
-		v, ok, err := f(i)
-		if err != nil {
-			return nil, fmt.Errorf("exec: %s: %w", c, err)
-		}
-		if !ok && !c.T.Nullable {
-			return nil, errNullInNotNull(c)
-		}
-		if !ok {
-			b.AppendNull()
-		} else {
-			b.Append(v)
-		}
-	}
-	return b.NewArray(), nil
+	return mapRows(c, array.NewInt32Builder(ev.mem), n, f)
 }
 
 // mapBool builds a BOOLEAN array from f.
@@ -227,7 +193,18 @@ func (ev *evaluator) mapBool(c *expr.Call, n int, f func(i int) (bool, bool, err
 	if c.T.Kind != types.Boolean {
 		return nil, fmt.Errorf("exec: %s cannot produce %s", c, plain(c.T))
 	}
-	b := array.NewBooleanBuilder(ev.mem)
+	return mapRows(c, array.NewBooleanBuilder(ev.mem), n, f)
+}
+
+// valueAppender is an arrow-go builder of values of type V.
+type valueAppender[V any] interface {
+	array.Builder
+	Append(V)
+}
+
+// mapRows appends f of rows 0..n-1 to b, which it releases: f's ok false is
+// NULL, an error in a NOT NULL result type.
+func mapRows[V any](c *expr.Call, b valueAppender[V], n int, f func(i int) (V, bool, error)) (arrow.Array, error) {
 	defer b.Release()
 	b.Reserve(n)
 	for i := 0; i < n; i++ {
