@@ -388,6 +388,9 @@ func (p *parser) parseCreateTable(at Pos) *CreateTable {
 		}
 		var c ColumnDef
 		c.Name, c.At = p.parseName("a column name")
+		if p.isKw("AS") && isKw(p.peek(1), "PROCTIME") {
+			p.fail(p.tok.pos, "processing-time attributes (name AS PROCTIME()) are not supported by weir yet; windows run on event time: declare WATERMARK FOR a TIMESTAMP(3) column")
+		}
 		if p.isKw("AS") {
 			p.fail(p.tok.pos, "computed columns (name AS expression) are not supported by weir; compute the value in the query instead")
 		}
