@@ -1,6 +1,7 @@
 // Package sql parses weir's subset of Flink SQL into an AST with positions.
 //
-// sql imports only types.
+// sql imports only types and suggest ("did you mean ...?" for mistyped
+// keywords and type names).
 //
 // The entry points are Parse for a script of statements, ParseType for a
 // data type and ParseExpr for a single expression. Every error they return
