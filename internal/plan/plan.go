@@ -1,11 +1,14 @@
 // Package plan turns parsed SQL statements into executable jobs: it resolves
 // tables and functions, types every expression, and splits each SELECT into
 // Go calculations and Python stages, fusing consecutive Python calls into
-// one stage (one round trip per batch), as Flink's PythonCalc does.
+// one stage (one round trip per batch), as Flink's PythonCalc does, and the
+// operators of the engine's packages: aggregations, sorts, joins and set
+// operations, OVER windows, window table functions, and in streaming mode
+// (execution.runtime-mode) the changelog operators of internal/stream.
 //
-// plan imports types, expr, sql, coder, exec, pyexec (for the Stage type
-// only) and weirpb; it starts no processes: Python functions are described
-// through the Describer it is given.
+// plan imports the packages internal/README.md lists for it (among them
+// pyexec for the Stage type only); it starts no processes: Python functions
+// are described through the Describer it is given.
 package plan
 
 import (
