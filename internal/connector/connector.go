@@ -6,7 +6,8 @@
 // OVERWRITE replaces its files), kafka. Every source and sink counts its rows
 // (exec.Counter).
 //
-// connector imports types, expr, exec and arrow-go.
+// connector imports the weir packages internal/README.md lists for it,
+// arrow-go (with its parquet files) and franz-go, the Kafka client.
 package connector
 
 import (
