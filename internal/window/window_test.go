@@ -96,7 +96,7 @@ func TestHoldDropsLateRows(t *testing.T) {
 		types.Field{Name: "window_start", Type: ColumnType}, types.Field{Name: "window_end", Type: ColumnType}, types.Field{Name: "window_time", Type: ColumnType})
 	a := &Assign{Spec: Spec{Kind: Tumble, Size: 10}, Time: 1, Schema: schema, Hold: true, Delay: 5}
 	inc := make(chan arrow.RecordBatch, 2)
-	inc <- batch(mem, in, []int32{1, 2, 3}, []int64{1, 12, 5}) // wm 7 after id 2: nothing fires
+	inc <- batch(mem, in, []int32{1, 2, 3}, []int64{1, 12, 5})  // wm 7 after id 2: nothing fires
 	inc <- batch(mem, in, []int32{4, 5, 6}, []int64{3, 25, 15}) // id 4 in time; wm 20 after id 5: id 6 is late
 	close(inc)
 	out := make(chan arrow.RecordBatch, 10)
