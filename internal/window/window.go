@@ -173,10 +173,14 @@ func floorDiv(a, b int64) int64 {
 func (a *Assign) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
 	wm := int64(math.MinInt64)
 	maxSeen := int64(math.MinInt64)
-	var pending arrow.RecordBatch // held rows (Hold), window columns included
+	// Held rows (Hold), window columns included, and the earliest end among
+	// them: until the watermark reaches it nothing fires and the batches
+	// are only kept.
+	var pending []arrow.RecordBatch
+	minEnd := int64(math.MaxInt64)
 	defer func() {
-		if pending != nil {
-			pending.Release()
+		for _, p := range pending {
+			p.Release()
 		}
 	}()
 	send := func(b arrow.RecordBatch) bool {
@@ -239,33 +243,43 @@ func (a *Assign) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.
 			}
 			continue
 		}
-		if pending != nil {
-			joined, err := concat(mem, pending, expanded)
-			pending.Release()
-			expanded.Release()
-			if err != nil {
-				drain(in)
-				return err
-			}
-			expanded = joined
+		for _, e := range ends {
+			minEnd = min(minEnd, e)
 		}
-		fired, kept, err := a.split(ctx, mem, expanded, wm)
-		expanded.Release()
+		pending = append(pending, expanded)
+		if wm < minEnd-1 {
+			continue
+		}
+		all, err := concat(mem, pending)
+		pending = nil
 		if err != nil {
 			drain(in)
 			return err
 		}
-		pending = kept
+		fired, kept, err := a.split(ctx, mem, all, wm)
+		all.Release()
+		if err != nil {
+			drain(in)
+			return err
+		}
+		minEnd = math.MaxInt64
+		for _, e := range kept.Column(len(a.Schema) - 2).(*array.Timestamp).TimestampValues() {
+			minEnd = min(minEnd, int64(e))
+		}
+		pending = append(pending, kept)
 		if !send(fired) {
 			return nil
 		}
 	}
-	if ctx.Err() != nil || pending == nil {
+	if ctx.Err() != nil || len(pending) == 0 {
 		return nil
 	}
 	// End of input: the watermark goes to +inf.
-	last := pending
+	last, err := concat(mem, pending)
 	pending = nil
+	if err != nil {
+		return err
+	}
 	send(last)
 	return nil
 }
@@ -371,10 +385,28 @@ func takeRows(ctx context.Context, mem memory.Allocator, b arrow.RecordBatch, ro
 	return rec, nil
 }
 
-func concat(mem memory.Allocator, x, y arrow.RecordBatch) (arrow.RecordBatch, error) {
-	cols := make([]arrow.Array, x.NumCols())
+// concat joins batches of one schema into one and releases them.
+func concat(mem memory.Allocator, bs []arrow.RecordBatch) (arrow.RecordBatch, error) {
+	defer func() {
+		for _, b := range bs {
+			b.Release()
+		}
+	}()
+	if len(bs) == 1 {
+		bs[0].Retain()
+		return bs[0], nil
+	}
+	cols := make([]arrow.Array, bs[0].NumCols())
+	var rows int64
+	for _, b := range bs {
+		rows += b.NumRows()
+	}
 	for c := range cols {
-		j, err := array.Concatenate([]arrow.Array{x.Column(c), y.Column(c)}, mem)
+		parts := make([]arrow.Array, len(bs))
+		for i, b := range bs {
+			parts[i] = b.Column(c)
+		}
+		j, err := array.Concatenate(parts, mem)
 		if err != nil {
 			for _, p := range cols[:c] {
 				p.Release()
@@ -383,7 +415,7 @@ func concat(mem memory.Allocator, x, y arrow.RecordBatch) (arrow.RecordBatch, er
 		}
 		cols[c] = j
 	}
-	rec := array.NewRecordBatch(x.Schema(), cols, x.NumRows()+y.NumRows())
+	rec := array.NewRecordBatch(bs[0].Schema(), cols, rows)
 	for _, c := range cols {
 		c.Release()
 	}
