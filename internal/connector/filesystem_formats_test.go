@@ -10,12 +10,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/types"
 )
 
@@ -294,4 +294,58 @@ func TestFileFormatBadFiles(t *testing.T) {
 	}
 }
 
-var _ = exec.ValueAt
+// TestParquetTimeZone: with 'parquet.utc-timezone' = 'false' (the default)
+// a TIMESTAMP is stored as the instant its wall time has in the local time
+// zone, as Flink does; TIMESTAMP_LTZ as it is.
+func TestParquetTimeZone(t *testing.T) {
+	zone, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip(err)
+	}
+	saved := time.Local
+	time.Local = zone
+	defer func() { time.Local = saved }()
+	mem := newMem(t)
+	dir := filepath.Join(t.TempDir(), "t")
+	schema := types.Schema{{Name: "ts", Type: types.TIMESTAMP(3)}, {Name: "ltz", Type: types.TIMESTAMP_LTZ(3)}}
+	winter := int64(1704067200000) // 2024-01-01 00:00:00, UTC-5 in New York
+	opts := map[string]string{"connector": "filesystem", "path": dir, "format": "parquet"}
+	writeTable(t, mem, schema, opts, [][]any{{arrow.Timestamp(winter), arrow.Timestamp(winter)}}, 1)
+	for _, c := range []struct {
+		utc  string
+		want int64
+	}{{"false", winter}, {"true", winter + 5*3600*1000}} {
+		opts["parquet.utc-timezone"] = c.utc
+		src, err := OpenSource("t", schema, opts, 10, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := drain(t, src)
+		src.Close()
+		if want := [][]any{{arrow.Timestamp(c.want), arrow.Timestamp(winter)}}; !reflect.DeepEqual(got, want) {
+			t.Errorf("parquet.utc-timezone = %s: %v, want %v", c.utc, got, want)
+		}
+	}
+}
+
+// TestFileFormatsSubdirectories: a table's files are read from its
+// subdirectories too (Flink's partition directories 'k=v' among them).
+func TestFileFormatsSubdirectories(t *testing.T) {
+	for _, name := range []string{"json", "parquet"} {
+		mem := newMem(t)
+		root := filepath.Join(t.TempDir(), "t")
+		schema := types.Schema{{Name: "a", Type: types.INT}}
+		for i, sub := range []string{"k=1", "k=2/x=y"} {
+			writeTable(t, mem, schema, map[string]string{"connector": "filesystem", "path": filepath.Join(root, sub), "format": name}, [][]any{{int32(i)}}, 1)
+		}
+		src, err := OpenSource("t", schema, map[string]string{"connector": "filesystem", "path": root, "format": name}, 10, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := drain(t, src)
+		src.Close()
+		if want := [][]any{{int32(0)}, {int32(1)}}; !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %v, want %v", name, got, want)
+		}
+	}
+}

@@ -563,13 +563,13 @@ func (r *countReader) Read() (arrow.RecordBatch, error) {
 }
 
 // The rest of pqarrow.RecordReader, unused by parquetSource.
-func (r *countReader) Retain()                         {}
-func (r *countReader) Release()                        {}
-func (r *countReader) Schema() *arrow.Schema           { return arrow.NewSchema(nil, nil) }
-func (r *countReader) Next() bool                      { return false }
-func (r *countReader) RecordBatch() arrow.RecordBatch  { return nil }
-func (r *countReader) Record() arrow.RecordBatch       { return nil }
-func (r *countReader) Err() error                      { return nil }
-func (r *countReader) SeekToRow(int64) error           { return errors.New("not supported") }
+func (r *countReader) Retain()                        {}
+func (r *countReader) Release()                       {}
+func (r *countReader) Schema() *arrow.Schema          { return arrow.NewSchema(nil, nil) }
+func (r *countReader) Next() bool                     { return false }
+func (r *countReader) RecordBatch() arrow.RecordBatch { return nil }
+func (r *countReader) Record() arrow.RecordBatch      { return nil }
+func (r *countReader) Err() error                     { return nil }
+func (r *countReader) SeekToRow(int64) error          { return errors.New("not supported") }
 
 var _ exec.Source = (*parquetSource)(nil)
