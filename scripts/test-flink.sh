@@ -10,6 +10,7 @@ cd "$ROOT"
 FLINK_PYTHON="${FLINK_PYTHON:-$ROOT/bench/.venv-pyflink/bin/python}"
 RESULTS="$ROOT/testdata/flink-target/results.txt"
 export FLINK_PYTHON
+export WEIR_PYTHON="${WEIR_PYTHON:-$ROOT/.venv/bin/python}"
 export FLINK_CLUSTER_DIR="${FLINK_CLUSTER_DIR:-/tmp/weir-flink-cluster-$$}"
 
 start=$(date +%s)
