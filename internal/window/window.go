@@ -105,7 +105,8 @@ var ColumnType = types.TIMESTAMP(3).WithNullable(false)
 // Assign is the window table-valued function: each input row once per
 // window holding its event time (column Time, a TIMESTAMP of precision up
 // to 3), with window_start, window_end and window_time (the end less one
-// millisecond) appended. Rows whose event time is NULL belong to no window.
+// millisecond) appended. Rows whose event time is NULL belong to no window
+// (with Hold they fail the job, as in Flink).
 //
 // With Hold (a window aggregation in streaming mode) rows are held back
 // until the watermark passes their window's end, and every window that the
@@ -212,6 +213,12 @@ func (a *Assign) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.
 		var starts, ends []int64
 		for i := 0; i < int(b.NumRows()); i++ {
 			if col.IsNull(i) {
+				if a.Hold {
+					// Flink's window aggregation fails on it too.
+					b.Release()
+					drain(in)
+					return fmt.Errorf("the event time %s of a row is NULL; a window aggregation in streaming mode needs every row's event time, as in Flink (RowTime field should not be null)", a.Schema[a.Time].Name)
+				}
 				continue
 			}
 			ts := at(i)
