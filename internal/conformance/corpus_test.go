@@ -75,7 +75,7 @@ error: ValidationException: no x
 func TestLoadErrors(t *testing.T) {
 	tests := []struct{ text, want string }{
 		{"query a\nSELECT 1\n", "has no '----' line"},
-		{"query a sorted\nSELECT 1\n----\n", "want 'query <name> [ordered] [streaming]'"},
+		{"query a sorted\nSELECT 1\n----\n", "want 'query <name> [ordered] [streaming|changelog]'"},
 		{"statement maybe\nX\n", "want 'statement ok' or 'statement error'"},
 		{"SELECT 1\n", "want 'statement', 'query', a comment or a blank line"},
 		{"query a\nSELECT 1\n----\n\nquery a\nSELECT 2\n----\n", "is also used"},
