@@ -77,7 +77,10 @@ func rewriteUDAFs(cat *catalog, q *sql.Select) (*sql.Select, error) {
 		out.Items[i].Expr = rw(it.Expr)
 	}
 	out.Having = rw(q.Having)
-	out.OrderBy = make([]sql.OrderItem, len(q.OrderBy))
+	// A nil ORDER BY stays nil: streaming mode refuses any non-nil one.
+	if q.OrderBy != nil {
+		out.OrderBy = make([]sql.OrderItem, len(q.OrderBy))
+	}
 	for i, o := range q.OrderBy {
 		out.OrderBy[i] = o
 		out.OrderBy[i].X = rw(o.X)

@@ -91,3 +91,21 @@ func TestUDAFErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestUDAFStreaming: in streaming mode a Python aggregate over a bounded,
+// insert-only input runs as in batch (one final row per group, no row
+// kinds); over a source that never ends it is refused with the way out.
+func TestUDAFStreaming(t *testing.T) {
+	prog, err := planUDAF(t, "SET 'execution.runtime-mode' = 'streaming';\nSELECT c0 % 3 AS k, wavg(c0, c1) FROM g GROUP BY c0 % 3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := prog.Jobs[0]
+	if got := j.Explain(); !strings.Contains(got, "HashAggregate:") || strings.Contains(got, "GroupAggregate:") || j.Updating || j.RowKinds {
+		t.Errorf("bounded streaming UDAF: updating %v, kinds %v, plan:\n%s", j.Updating, j.RowKinds, got)
+	}
+	_, err = planUDAF(t, "SET 'execution.runtime-mode' = 'streaming';\nSELECT c0 % 3 AS k, wavg(c0, c1) FROM s GROUP BY c0 % 3")
+	if err == nil || !strings.Contains(err.Error(), "only over bounded, insert-only input") {
+		t.Errorf("unbounded streaming UDAF: error %v, want the bounded-input refusal", err)
+	}
+}

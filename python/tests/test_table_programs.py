@@ -39,8 +39,8 @@ def to_weir(src):
 
 # Programs weir cannot run yet, with why; they stay here so that the gap shows.
 KNOWN_GAPS = {
-    "udf_aggregate": "PyFlink runs Python aggregate functions in streaming mode only, and weir's streaming "
-                     "planner refuses them (and a float get_value for a BIGINT result, which PyFlink truncates)",
+    "udf_aggregate": "WeightedAvg's get_value returns a float for its BIGINT result: PyFlink truncates it "
+                     "(5.8 -> 5), weir refuses the value with the function's name and input row",
 }
 
 PROGRAMS = [pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_GAPS[n], strict=False)) if n in KNOWN_GAPS else n
