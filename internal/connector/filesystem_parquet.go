@@ -550,7 +550,6 @@ func (c *int96Column) read(mem memory.Allocator, n int, to *arrow.TimestampType,
 // that reads none of the file's columns.
 type countReader struct {
 	left, batch int64
-	cur         arrow.RecordBatch
 }
 
 func (r *countReader) Read() (arrow.RecordBatch, error) {
