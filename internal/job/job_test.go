@@ -51,7 +51,11 @@ func TestSettingsDefaults(t *testing.T) {
 	}
 	d := config.Default()
 	want := Settings{Parallelism: 1, Python: d.Python(), BundleRows: 250000, BundleTime: time.Second, BatchRows: 25000,
-		InFlight: 2, MaxAttempts: 3, StartupTimeout: time.Minute, ProgressTimeout: 5 * time.Minute}
+		InFlight: 2, MaxAttempts: 3, StartupTimeout: time.Minute, ProgressTimeout: 5 * time.Minute,
+		ManagedMemory: d.ManagedBytes()}
+	if want.ManagedMemory <= 0 {
+		t.Fatalf("the default managed memory is %d bytes; want a quarter of the machine's", want.ManagedMemory)
+	}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("ParseSettings(nil) = %+v, want %+v", s, want)
 	}

@@ -15,8 +15,14 @@ import (
 // removes the job's spill directory.
 func withBudget(ctx context.Context, managed int64, steps []plan.Step) (context.Context, *spill.Budget) {
 	b := spill.New(managed)
-	limitGoHeap(managed)
-	return spill.WithBudget(ctx, b.Share(memoryOperators(steps))), b
+	n := memoryOperators(steps)
+	if n > 0 {
+		// Only operators that hold state need the heap to grow; a job of
+		// calcs and Python stages keeps the engine's tight default limit,
+		// which holds its memory flat under large values.
+		limitGoHeap(managed)
+	}
+	return spill.WithBudget(ctx, b.Share(n)), b
 }
 
 // memoryOperators counts the Go operators of steps, the build sides of joins
