@@ -145,7 +145,9 @@ type heldSink struct {
 	gate  *commitGate
 }
 
-func (h *heldSink) Write(ctx context.Context, b arrow.RecordBatch) error { return h.inner.Write(ctx, b) }
+func (h *heldSink) Write(ctx context.Context, b arrow.RecordBatch) error {
+	return h.inner.Write(ctx, b)
+}
 
 func (h *heldSink) Commit() error {
 	if err := h.gate.arrive(); err != nil {
