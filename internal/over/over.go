@@ -315,7 +315,7 @@ func concat(mem memory.Allocator, schema types.Schema, batches []arrow.RecordBat
 	for _, b := range batches {
 		rows += b.NumRows()
 	}
-	cols := make([]arrow.Array, len(schema))
+	cols, err := sortop.ConcatColumns(mem, len(schema), batches)
 	defer func() {
 		for _, c := range cols {
 			if c != nil {
@@ -323,21 +323,8 @@ func concat(mem memory.Allocator, schema types.Schema, batches []arrow.RecordBat
 			}
 		}
 	}()
-	for c := range cols {
-		parts := make([]arrow.Array, len(batches))
-		for i, b := range batches {
-			parts[i] = b.Column(c)
-		}
-		if len(parts) == 1 {
-			parts[0].Retain()
-			cols[c] = parts[0]
-			continue
-		}
-		cat, err := array.Concatenate(parts, mem)
-		if err != nil {
-			return nil, fmt.Errorf("over: %w", err)
-		}
-		cols[c] = cat
+	if err != nil {
+		return nil, fmt.Errorf("over: %w", err)
 	}
 	return array.NewRecordBatch(schema.Arrow(), cols, rows), nil
 }

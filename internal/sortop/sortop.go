@@ -311,30 +311,10 @@ func drain(in <-chan arrow.RecordBatch) {
 
 // sorted concatenates batches and returns its first n rows in order.
 func (o *Op) sorted(ctx context.Context, mem memory.Allocator, batches []arrow.RecordBatch, n int64) (arrow.RecordBatch, error) {
-	ncols := len(o.Schema)
-	cols := make([]arrow.Array, ncols)
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	for c := 0; c < ncols; c++ {
-		parts := make([]arrow.Array, len(batches))
-		for i, b := range batches {
-			parts[i] = b.Column(c)
-		}
-		if len(parts) == 1 {
-			parts[0].Retain()
-			cols[c] = parts[0]
-			continue
-		}
-		cat, err := array.Concatenate(parts, mem)
-		if err != nil {
-			return nil, fmt.Errorf("sort: %w", err)
-		}
-		cols[c] = cat
+	cols, err := ConcatColumns(mem, len(o.Schema), batches)
+	defer releaseAll(cols)
+	if err != nil {
+		return nil, fmt.Errorf("sort: %w", err)
 	}
 	rows := cols[0].Len()
 	idx, err := o.order(cols, rows)
