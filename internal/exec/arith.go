@@ -554,7 +554,7 @@ func arithValue(op string, x any, xt types.T, y any, yt types.T, rt types.T) (an
 			r = a % b
 		}
 	}
-	return narrowInt(r, rt.Kind), nil
+	return NarrowInt(r, rt.Kind), nil
 }
 
 // unscaled returns a DECIMAL or integer value as its unscaled integer and
@@ -753,7 +753,7 @@ func roundValue(v any, t types.T, d int, rt types.T) (any, error) {
 		return v, nil
 	}
 	r := roundAt(new(big.Rat).SetInt64(ToInt64(v)), d)
-	return narrowInt(r.Num().Int64(), t.Kind), nil
+	return NarrowInt(r.Num().Int64(), t.Kind), nil
 }
 
 // toRat returns the exact value of a numeric value.

@@ -302,7 +302,7 @@ func CastValue(v any, from, to types.T) (any, error) {
 		default:
 			return unsupported()
 		}
-		return narrowInt(x, to.Kind), nil
+		return NarrowInt(x, to.Kind), nil
 	case types.Float, types.Double:
 		var f float64
 		switch {
@@ -820,9 +820,9 @@ func ToFloat64(v any) float64 {
 	return float64(ToInt64(v))
 }
 
-// narrowInt converts x to the Go type of integer kind k, wrapping as Java's
+// NarrowInt converts x to the Go type of integer kind k, wrapping as Java's
 // narrowing conversions do.
-func narrowInt(x int64, k types.Kind) any {
+func NarrowInt(x int64, k types.Kind) any {
 	switch k {
 	case types.TinyInt:
 		return int8(x)

@@ -153,7 +153,7 @@ func mathValue(name string, args []any, ops []operand, d int, rt types.T) (any, 
 			}
 		}
 	}
-	return narrowInt(x, rt.Kind), nil
+	return NarrowInt(x, rt.Kind), nil
 }
 
 // greatest evaluates GREATEST and LEAST: the largest (smallest) argument,

@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
 	"github.com/weir-dev/weir/internal/aggregate"
+	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/types"
 )
 
@@ -118,7 +119,7 @@ func (a *intSumAcc) add(v any, retract bool) {
 	if v == nil {
 		return
 	}
-	x := toInt64(v)
+	x := exec.ToInt64(v)
 	if retract {
 		a.sum -= x
 		a.cnt--
@@ -136,7 +137,7 @@ func (a *intSumAcc) value() any {
 	if a.avg {
 		s /= a.cnt
 	}
-	return narrowInt(s, a.out)
+	return exec.NarrowInt(s, a.out.Kind)
 }
 
 // floatSumAcc is SUM or AVG of FLOAT or DOUBLE; single sums in float32.
@@ -356,7 +357,7 @@ func (a *varAcc) add(v any, retract bool) {
 	case decimal128.Num:
 		x = v.ToFloat64(int32(a.in.Scale))
 	default:
-		x = float64(toInt64(v))
+		x = float64(exec.ToInt64(v))
 	}
 	if retract {
 		a.sum, a.sumSq, a.cnt = a.sum-x, a.sumSq-x*x, a.cnt-1
@@ -390,11 +391,11 @@ func (a *varAcc) value() any {
 		}
 		return d
 	}
-	return narrowInt(javaInt(v, a.out.Kind == types.BigInt), a.out)
+	return exec.NarrowInt(javaInt(v, a.out.Kind == types.BigInt), a.out.Kind)
 }
 
 // javaInt converts like Java's (long) cast (wide) or (int) cast: toward
-// zero, saturating, NaN 0 (TINYINT and SMALLINT then wrap, by narrowInt).
+// zero, saturating, NaN 0 (TINYINT and SMALLINT then wrap, by exec.NarrowInt).
 func javaInt(v float64, wide bool) int64 {
 	lo, hi := float64(math.MinInt32), float64(math.MaxInt32)
 	if wide {
@@ -487,35 +488,6 @@ func (a *distinctAcc) add(v any, retract bool) {
 }
 
 func (a *distinctAcc) value() any { return a.inner.value() }
-
-// toInt64 widens an integer value.
-func toInt64(v any) int64 {
-	switch v := v.(type) {
-	case int8:
-		return int64(v)
-	case int16:
-		return int64(v)
-	case int32:
-		return int64(v)
-	case int64:
-		return v
-	}
-	panic(fmt.Sprintf("stream: %T is not an integer", v))
-}
-
-// narrowInt converts x to the Go type of integer type t (wrapping, as Java's
-// casts do).
-func narrowInt(x int64, t types.T) any {
-	switch t.Kind {
-	case types.TinyInt:
-		return int8(x)
-	case types.SmallInt:
-		return int16(x)
-	case types.Int:
-		return int32(x)
-	}
-	return x
-}
 
 // keep copies values that may alias a batch's memory.
 func keep(v any) any {

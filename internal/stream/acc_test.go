@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
 	"github.com/weir-dev/weir/internal/aggregate"
+	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/types"
 )
 
@@ -51,12 +52,12 @@ func recompute(f aggregate.Func, distinct bool, vals []any, in, out types.T) any
 		}
 		var s int64
 		for _, v := range live {
-			s += toInt64(v)
+			s += exec.ToInt64(v)
 		}
 		if f == aggregate.Avg {
 			s /= int64(len(live))
 		}
-		return narrowInt(s, out)
+		return exec.NarrowInt(s, out.Kind)
 	case aggregate.Min, aggregate.Max:
 		best := live[0]
 		for _, v := range live[1:] {

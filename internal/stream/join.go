@@ -158,7 +158,7 @@ func rowKey(row []any) string {
 func normalizeKey(v any) any {
 	switch v.(type) {
 	case int8, int16, int32, int64:
-		return toInt64(v)
+		return exec.ToInt64(v)
 	}
 	return v
 }
