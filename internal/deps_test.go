@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"worker":      {},
 	"pyexec":      {"types", "coder", "fnapi", "worker", "weirpb", "tmpdir", "config", "checkpoint"},
 	"spill":       {"tmpdir"},
+	"state":       {"tmpdir"},
 	"aggregate":   {"types", "spill"},
 	"sortop":      {"types", "spill"},
 	"join":        {"types", "aggregate", "spill"},
