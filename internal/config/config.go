@@ -88,6 +88,11 @@ const (
 	RestPort               = "rest.port"
 	PythonClientExecutable = "python.client.executable"
 	ManagedMemory          = "taskmanager.memory.managed.size"
+	// Checkpoints (internal/checkpoint, docs/CHECKPOINTS.md).
+	CheckpointInterval  = "execution.checkpointing.interval"
+	CheckpointDir       = "execution.checkpointing.dir"
+	CheckpointDirLegacy = "state.checkpoints.dir"
+	RecoveryPath        = "execution.state-recovery.path"
 )
 
 // Options is the table, in the README's order.
@@ -118,6 +123,10 @@ var Options = []Option{
 	{Key: PythonClientExecutable, Kind: String, Default: "python3", Meaning: "the Python with apache-flink that submits jobs to a Flink cluster", Flink: "`python`"},
 	{Key: ManagedMemory, Kind: MemorySize, DefaultDoc: "a quarter of the machine's memory",
 		Meaning: "memory a job's aggregations, joins and sorts share (equally) before they spill to local disk"},
+	{Key: CheckpointInterval, Kind: Duration, Default: "0", Meaning: "streaming jobs take a checkpoint (source positions, operator state, sink commits) this often; 0 is none (docs/CHECKPOINTS.md)"},
+	{Key: CheckpointDir, Kind: String, Meaning: "directory (a path or `file://` URI) of the checkpoints; the same job started again with it resumes from its latest checkpoint"},
+	{Key: CheckpointDirLegacy, Kind: String, Meaning: "the older name of `execution.checkpointing.dir`"},
+	{Key: RecoveryPath, Kind: String, Meaning: "a checkpoint (`.../chk-<id>`) the job resumes from"},
 }
 
 var byKey = func() map[string]*Option {
@@ -376,4 +385,13 @@ func WeirOnlyKeys() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// CheckpointDirectory is execution.checkpointing.dir, else its older name
+// state.checkpoints.dir; "" when neither is set.
+func (c *Config) CheckpointDirectory() string {
+	if d := c.String(CheckpointDir); d != "" {
+		return d
+	}
+	return c.String(CheckpointDirLegacy)
 }
