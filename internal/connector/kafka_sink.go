@@ -2,6 +2,8 @@ package connector
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/weir-dev/weir/internal/checkpoint"
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/format"
 	"github.com/weir-dev/weir/internal/types"
@@ -20,10 +23,11 @@ import (
 // exactly-once sink), so a job succeeds only once the brokers have its rows.
 type kafkaSink struct {
 	c       *kafkaConfig
-	client  *kgo.Client
+	client  *kgo.Client // without transactions
+	txns    *kafkaTxns  // exactly-once
+	token   string      // exactly-once: this run's mark on its checkpoint markers
 	keyEnc  format.Encoder
 	valEnc  format.Encoder
-	txn     bool
 	fixed   bool // sink.partitioner 'fixed': partition 0
 	keyCols []arrow.Array
 	valCols []arrow.Array
@@ -32,6 +36,8 @@ type kafkaSink struct {
 	mu      sync.Mutex
 	err     error // the first failed record's
 }
+
+var _ checkpoint.Sink = (*kafkaSink)(nil)
 
 // defaultTransactionTimeout is the broker's default maximum
 // (transaction.max.timeout.ms): a batch job writes its whole output in one
@@ -66,12 +72,11 @@ func openKafkaSink(o *options, schema types.Schema) (exec.Sink, error) {
 		if !hasPrefix || strings.TrimSpace(prefix) == "" {
 			return nil, o.errorf("option 'sink.transactional-id-prefix' is required by 'sink.delivery-guarantee' = 'exactly-once': a name unique to this job among the jobs writing to the cluster (its Kafka transactions' ids start with it)")
 		}
-		s.txn = true
-		opts = append(opts, kgo.TransactionalID(prefix+"-0"), kgo.TransactionTimeout(defaultTransactionTimeout))
 	default:
 		return nil, o.bad("sink.delivery-guarantee", "must be 'none', 'at-least-once' or 'exactly-once'")
 	}
-	if hasPrefix && !s.txn {
+	txn := guarantee == "exactly-once"
+	if hasPrefix && !txn {
 		return nil, o.errorf("option 'sink.transactional-id-prefix' is set, but 'sink.delivery-guarantee' is '%s': it is used only by 'exactly-once'", guarantee)
 	}
 	if v, ok := o.get("sink.partitioner"); ok {
@@ -89,20 +94,37 @@ func openKafkaSink(o *options, schema types.Schema) (exec.Sink, error) {
 	if v, ok := o.get("sink.parallelism"); ok && strings.TrimSpace(v) != "1" {
 		return nil, o.bad("sink.parallelism", "weir writes a table with one writer: leave it out or set '1'")
 	}
-	s.client, err = kgo.NewClient(c.clientOpts(opts...)...)
-	if err != nil {
-		return nil, fmt.Errorf("table '%s': kafka: %w", c.table, err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := s.client.Ping(ctx); err != nil {
-		s.client.Close()
-		return nil, fmt.Errorf("table '%s': kafka: cannot reach the brokers %s: %w; check 'properties.bootstrap.servers' and that the brokers are up", c.table, strings.Join(c.brokers, ","), err)
+	unreachable := func(err error) error {
+		return fmt.Errorf("table '%s': kafka: cannot reach the brokers %s: %w; check 'properties.bootstrap.servers' and that the brokers are up", c.table, strings.Join(c.brokers, ","), err)
 	}
-	if s.txn {
-		if err := s.client.BeginTransaction(); err != nil {
+	if txn {
+		// Starting the transactional producers fences an earlier run's
+		// and aborts what it left open.
+		probe, err := kgo.NewClient(c.clientOpts()...)
+		if err != nil {
+			return nil, fmt.Errorf("table '%s': kafka: %w", c.table, err)
+		}
+		err = probe.Ping(ctx)
+		probe.Close()
+		if err != nil {
+			return nil, unreachable(err)
+		}
+		if s.txns, err = openKafkaTxns(ctx, c, strings.TrimSpace(prefix), opts); err != nil {
+			return nil, err
+		}
+		var token [8]byte
+		rand.Read(token[:])
+		s.token = hex.EncodeToString(token[:])
+	} else {
+		s.client, err = kgo.NewClient(c.clientOpts(opts...)...)
+		if err != nil {
+			return nil, fmt.Errorf("table '%s': kafka: %w", c.table, err)
+		}
+		if err := s.client.Ping(ctx); err != nil {
 			s.client.Close()
-			return nil, fmt.Errorf("table '%s': kafka: beginning a transaction: %w", c.table, err)
+			return nil, unreachable(err)
 		}
 	}
 	if c.key != nil {
@@ -167,6 +189,12 @@ func (s *kafkaSink) Write(ctx context.Context, b arrow.RecordBatch) error {
 		if s.fixed {
 			r.Partition = 0
 		}
+		if s.txns != nil {
+			if err := s.txns.produce(ctx, r); err != nil {
+				return err
+			}
+			continue
+		}
 		s.client.Produce(context.Background(), r, s.promise)
 	}
 	s.rows += int64(n)
@@ -186,47 +214,91 @@ func (s *kafkaSink) promise(r *kgo.Record, err error) {
 }
 
 // Commit waits until the brokers have every record and, exactly-once,
-// commits the transaction.
+// commits the open transaction (with checkpoints: the records after the
+// last checkpoint).
 func (s *kafkaSink) Commit() error {
 	if s.closed {
 		return errClosed
 	}
 	s.closed = true
-	defer s.client.Close()
 	ctx := context.Background()
+	if s.txns != nil {
+		defer s.txns.close()
+		return s.txns.finish(ctx)
+	}
+	defer s.client.Close()
 	if err := s.client.Flush(ctx); err != nil {
 		return fmt.Errorf("table '%s': kafka: %w", s.c.table, err)
 	}
-	if err := s.failure(); err != nil {
-		if s.txn {
-			s.client.EndTransaction(ctx, kgo.TryAbort)
-		}
-		return err
-	}
-	if s.txn {
-		if err := s.client.EndTransaction(ctx, kgo.TryCommit); err != nil {
-			return fmt.Errorf("table '%s': kafka: committing the transaction (its rows are not visible to read_committed readers): %w", s.c.table, err)
-		}
-	}
-	return nil
+	return s.failure()
 }
 
-// Abort drops what is not sent yet and, exactly-once, aborts the
-// transaction, so read_committed readers never see the job's rows.
+// Abort drops what is not sent yet and, exactly-once, aborts the open
+// transactions, so read_committed readers never see their rows.
 func (s *kafkaSink) Abort(error) {
 	if s.closed {
 		return
 	}
 	s.closed = true
+	if s.txns != nil {
+		s.txns.abort()
+		return
+	}
 	defer s.client.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if s.txn {
-		s.client.AbortBufferedRecords(ctx)
-		s.client.EndTransaction(ctx, kgo.TryAbort)
-		return
-	}
 	// Without a transaction what was sent stays; send the rest, as Flink
 	// flushes on close.
 	s.client.Flush(ctx)
+}
+
+// PreCommit flushes the records written before checkpoint id's barrier;
+// exactly-once, it ends their transaction's writes (the next record starts
+// another) and returns the run's token, which the checkpoint's marker
+// carries. At-least-once, the records are then on the brokers.
+func (s *kafkaSink) PreCommit(ctx context.Context, id int64) ([]byte, error) {
+	if s.closed {
+		return nil, errClosed
+	}
+	if s.txns != nil {
+		if err := s.txns.preCommit(ctx, id); err != nil {
+			return nil, err
+		}
+		return []byte(kafkaMarkerVersion + s.token), nil
+	}
+	if err := s.client.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("table '%s': kafka: flushing the records of checkpoint %d: %w", s.c.table, id, err)
+	}
+	return nil, s.failure()
+}
+
+// CommitCheckpoint commits checkpoint id's transaction with its marker
+// (nothing to do without transactions).
+func (s *kafkaSink) CommitCheckpoint(ctx context.Context, id int64) error {
+	if s.closed {
+		return errClosed
+	}
+	if s.txns == nil {
+		return nil
+	}
+	return s.txns.commit(ctx, id, s.token)
+}
+
+// kafkaMarkerVersion starts what PreCommit returns.
+const kafkaMarkerVersion = "kafka-marker-v1:"
+
+// Recover reports whether checkpoint id's transaction committed: its
+// marker group's offset is id or later and carries the token of the run
+// that pre-committed id (an offset of another run, or of an older job with
+// the same prefix, proves nothing). Without transactions every checkpoint
+// counts as committed (at-least-once).
+func (s *kafkaSink) Recover(ctx context.Context, id int64, data []byte) (bool, error) {
+	if s.txns == nil {
+		return true, nil
+	}
+	token, ok := strings.CutPrefix(string(data), kafkaMarkerVersion)
+	if !ok || token == "" {
+		return false, fmt.Errorf("table '%s': kafka: checkpoint %d holds no transaction marker of this sink (%q); was it written by a sink other than this exactly-once kafka table?", s.c.table, id, data)
+	}
+	return s.txns.recover(ctx, id, token)
 }

@@ -187,8 +187,9 @@ func (t *kafkaTxns) preCommit(ctx context.Context, id int64) error {
 	return p.failure()
 }
 
-// commit commits the transaction of checkpoint id with its marker.
-func (t *kafkaTxns) commit(ctx context.Context, id int64) error {
+// commit commits the transaction of checkpoint id with its marker, which
+// carries token (the run's, see kafkaSink.Recover).
+func (t *kafkaTxns) commit(ctx context.Context, id int64, token string) error {
 	t.mu.Lock()
 	p, ok := t.pending[id]
 	t.mu.Unlock()
@@ -197,9 +198,9 @@ func (t *kafkaTxns) commit(ctx context.Context, id int64) error {
 	}
 	var err error
 	if p == nil {
-		err = t.commitMarker(ctx, id)
+		err = t.commitMarker(ctx, id, token)
 	} else {
-		err = t.commitTxn(ctx, p, id)
+		err = t.commitTxn(ctx, p, id, token)
 	}
 	t.mu.Lock()
 	delete(t.pending, id)
@@ -212,12 +213,12 @@ func (t *kafkaTxns) commit(ctx context.Context, id int64) error {
 }
 
 // commitTxn adds the marker to p's transaction and commits it.
-func (t *kafkaTxns) commitTxn(ctx context.Context, p *txnProducer, id int64) error {
+func (t *kafkaTxns) commitTxn(ctx context.Context, p *txnProducer, id int64, token string) error {
 	if err := p.failure(); err != nil {
 		p.client.EndTransaction(ctx, kgo.TryAbort)
 		return err
 	}
-	if err := t.txnMarker(ctx, p, id); err != nil {
+	if err := t.txnMarker(ctx, p, id, token); err != nil {
 		p.client.EndTransaction(ctx, kgo.TryAbort)
 		return fmt.Errorf("table '%s': kafka: adding checkpoint %d's marker (group '%s') to transaction '%s': %w", t.c.table, id, t.group, p.txnID, err)
 	}
@@ -229,7 +230,7 @@ func (t *kafkaTxns) commitTxn(ctx context.Context, p *txnProducer, id int64) err
 
 // txnMarker commits offset id of the marker group inside p's open
 // transaction.
-func (t *kafkaTxns) txnMarker(ctx context.Context, p *txnProducer, id int64) error {
+func (t *kafkaTxns) txnMarker(ctx context.Context, p *txnProducer, id int64, token string) error {
 	pid, epoch, err := p.client.ProducerID(ctx)
 	if err != nil {
 		return err
@@ -253,7 +254,7 @@ func (t *kafkaTxns) txnMarker(ctx context.Context, p *txnProducer, id int64) err
 	req.TransactionalID, req.Group, req.ProducerID, req.ProducerEpoch = p.txnID, t.group, pid, epoch
 	req.Generation, req.MemberID = -1, ""
 	part := kmsg.NewTxnOffsetCommitRequestTopicPartition()
-	part.Partition, part.Offset, part.LeaderEpoch = 0, id, -1
+	part.Partition, part.Offset, part.LeaderEpoch, part.Metadata = 0, id, -1, &token
 	topic := kmsg.NewTxnOffsetCommitRequestTopic()
 	topic.Topic, topic.TopicID, topic.Partitions = t.c.topic, topicID, []kmsg.TxnOffsetCommitRequestTopicPartition{part}
 	req.Topics = []kmsg.TxnOffsetCommitRequestTopic{topic}
@@ -291,9 +292,9 @@ func (t *kafkaTxns) topicID(ctx context.Context) ([16]byte, error) {
 
 // commitMarker sets the marker to id outside a transaction: a checkpoint
 // without records.
-func (t *kafkaTxns) commitMarker(ctx context.Context, id int64) error {
+func (t *kafkaTxns) commitMarker(ctx context.Context, id int64, token string) error {
 	var os kadm.Offsets
-	os.Add(kadm.Offset{Topic: t.c.topic, Partition: 0, At: id, LeaderEpoch: -1})
+	os.Add(kadm.Offset{Topic: t.c.topic, Partition: 0, At: id, LeaderEpoch: -1, Metadata: token})
 	err := retry(ctx, func() error {
 		resp, err := t.adm.CommitOffsets(ctx, t.group, os)
 		if err == nil {
@@ -307,10 +308,11 @@ func (t *kafkaTxns) commitMarker(ctx context.Context, id int64) error {
 	return nil
 }
 
-// marker reads the id of the last checkpoint whose transaction committed,
-// -1 when the group has none. Pending transactional commits are waited for
-// (RequireStable), so call it after openKafkaTxns ended the earlier run's.
-func (t *kafkaTxns) marker(ctx context.Context) (int64, error) {
+// marker reads the id of the last checkpoint whose transaction committed
+// and its run's token, -1 when the group has none. Pending transactional
+// commits are waited for (RequireStable), so call it after openKafkaTxns
+// ended the earlier run's.
+func (t *kafkaTxns) marker(ctx context.Context) (int64, string, error) {
 	var resp kadm.OffsetResponses
 	err := retry(ctx, func() error {
 		var err error
@@ -323,22 +325,44 @@ func (t *kafkaTxns) marker(ctx context.Context) (int64, error) {
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("table '%s': kafka: reading the checkpoint marker (group '%s'): %w", t.c.table, t.group, err)
+		return 0, "", fmt.Errorf("table '%s': kafka: reading the checkpoint marker (group '%s'): %w", t.c.table, t.group, err)
 	}
 	if r, ok := resp.Lookup(t.c.topic, 0); ok && r.At >= 0 {
-		return r.At, nil
+		return r.At, r.Metadata, nil
 	}
-	return -1, nil
+	return -1, "", nil
 }
 
-// recover reports whether checkpoint id's transaction committed before the
-// engine stopped.
-func (t *kafkaTxns) recover(ctx context.Context, id int64) (bool, error) {
-	m, err := t.marker(ctx)
+// recover reports whether checkpoint id's transaction, pre-committed by
+// the run of token, committed before the engine stopped.
+func (t *kafkaTxns) recover(ctx context.Context, id int64, token string) (bool, error) {
+	m, mark, err := t.marker(ctx)
 	if err != nil {
 		return false, err
 	}
-	return m >= id, nil
+	return m >= id && mark == token, nil
+}
+
+// finish commits the open transaction, if any, without a marker: the
+// records after the last checkpoint of a job that ended.
+func (t *kafkaTxns) finish(ctx context.Context) error {
+	p := t.cur
+	t.cur = nil
+	if p == nil {
+		return nil
+	}
+	p.inTxn = false
+	if err := p.client.Flush(ctx); err != nil {
+		return fmt.Errorf("table '%s': kafka: %w", t.c.table, err)
+	}
+	if err := p.failure(); err != nil {
+		p.client.EndTransaction(ctx, kgo.TryAbort)
+		return err
+	}
+	if err := p.client.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		return fmt.Errorf("table '%s': kafka: committing the transaction (its rows are not visible to read_committed readers): %w", t.c.table, err)
+	}
+	return nil
 }
 
 // abort aborts every open transaction (a failed or cancelled job).

@@ -6,11 +6,14 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/weir-dev/weir/internal/checkpoint"
+	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/kafkatest"
 )
 
@@ -28,6 +31,75 @@ func TestKafkaCheckpointTransactions(t *testing.T) {
 	k := &kafkaEnv{t: t, addr: broker.Addr}
 	t.Run("CommitsAndRecovery", k.checkpointCommits)
 	t.Run("WaitsForFreeProducer", k.checkpointPoolWait)
+	t.Run("Sink", k.checkpointSink)
+}
+
+// checkpointSink drives an exactly-once kafka table's sink as a
+// checkpointed job does (checkpoint.Sink), "kills" it between a
+// checkpoint's pre-commit and its commit, and resumes with a new sink:
+// Recover tells the committed checkpoint from the lost one, and
+// read_committed readers see the committed checkpoints' rows and the final
+// commit's, each once.
+func (k *kafkaEnv) checkpointSink(t *testing.T) {
+	topic := k.topic(t, 2)
+	opts := k.options(topic, "format", "json", "sink.delivery-guarantee", "exactly-once", "sink.transactional-id-prefix", "ckpt-sink-"+topic)
+	ctx := context.Background()
+	open := func() checkpoint.Sink {
+		s, err := OpenSink("out", kafkaSchema, opts, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.(checkpoint.Sink)
+	}
+	rows := kafkaRows(1000, 9)
+	write := func(s checkpoint.Sink, rows [][]any) {
+		b := kafkaBatch(t, kafkaSchema, rows)
+		defer b.Release()
+		if err := s.(exec.Sink).Write(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Run 1: checkpoint 1 commits; checkpoint 2 is pre-committed, then the
+	// run dies.
+	s1 := open()
+	write(s1, rows[:300])
+	data1, err := s1.PreCommit(ctx, 1)
+	must(err)
+	must(s1.CommitCheckpoint(ctx, 1))
+	write(s1, rows[300:500])
+	data2, err := s1.PreCommit(ctx, 2)
+	must(err)
+	write(s1, rows[500:600]) // after barrier 2: lost with the run
+	// Run 2 resumes: 2 is lost, 1 committed; it writes rows[300:] again.
+	s2 := open()
+	if ok, err := s2.Recover(ctx, 2, data2); err != nil || ok {
+		t.Fatalf("Recover(2) = %v, %v; want false (pre-committed, never committed)", ok, err)
+	}
+	if ok, err := s2.Recover(ctx, 1, data1); err != nil || !ok {
+		t.Fatalf("Recover(1) = %v, %v; want true", ok, err)
+	}
+	if _, err := s2.Recover(ctx, 1, []byte("junk")); err == nil || !strings.Contains(err.Error(), "no transaction marker") {
+		t.Fatalf("Recover with data that is not this sink's: %v", err)
+	}
+	write(s2, rows[300:700])
+	_, err = s2.PreCommit(ctx, 3)
+	must(err)
+	must(s2.CommitCheckpoint(ctx, 3))
+	_, err = s2.PreCommit(ctx, 4) // nothing since 3
+	must(err)
+	must(s2.CommitCheckpoint(ctx, 4))
+	write(s2, rows[700:])
+	must(s2.(exec.Sink).Commit())
+	k.waitStable(t, topic)
+	got, err := k.read(t, kafkaSchema, topic, "format", "json", "scan.startup.mode", "earliest-offset", "scan.bounded.mode", "latest-offset", "properties.isolation.level", "read_committed")
+	must(err)
+	sameMultiset(t, got, rows)
 }
 
 // txns opens the transactions of a sink of topic with prefix.
@@ -41,6 +113,10 @@ func (k *kafkaEnv) txns(t *testing.T, topic, prefix string) *kafkaTxns {
 		t.Fatal(err)
 	}
 	return tx
+}
+
+func commitFn(tx *kafkaTxns) func(context.Context, int64) error {
+	return func(ctx context.Context, id int64) error { return tx.commit(ctx, id, "t") }
 }
 
 // readCommitted reads topic's values with read_committed once no
@@ -71,7 +147,7 @@ func (k *kafkaEnv) checkpointCommits(t *testing.T) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	tx := k.txns(t, topic, prefix)
-	if m, err := tx.marker(ctx); err != nil || m != -1 {
+	if m, _, err := tx.marker(ctx); err != nil || m != -1 {
 		t.Fatalf("marker of a new prefix: %d, %v; want -1", m, err)
 	}
 	var want []string
@@ -95,15 +171,15 @@ func (k *kafkaEnv) checkpointCommits(t *testing.T) {
 		}
 	}
 	// Checkpoints 1 and 2 commit; records after barrier 2 go to a new
-	// transaction while 2 waits for its commit; checkpoint 3 is empty.
+	// transaction while 2 waits for its commit.
 	write(tx, 1+rng.IntN(500), true)
 	step(tx, tx.preCommit, 1)
-	step(tx, tx.commit, 1)
+	step(tx, commitFn(tx), 1)
 	write(tx, 1+rng.IntN(500), true)
 	step(tx, tx.preCommit, 2)
 	write(tx, 1+rng.IntN(500), false) // checkpoint 3's, never committed
-	step(tx, tx.commit, 2)
-	if m, _ := tx.marker(ctx); m != 2 {
+	step(tx, commitFn(tx), 2)
+	if m, _, _ := tx.marker(ctx); m != 2 {
 		t.Fatalf("marker after checkpoint 2: %d", m)
 	}
 	// Checkpoint 3: pre-committed (flushed) but the run "dies" before its
@@ -115,18 +191,22 @@ func (k *kafkaEnv) checkpointCommits(t *testing.T) {
 	tx2 := k.txns(t, topic, prefix)
 	defer tx2.close()
 	for id, want := range map[int64]bool{1: true, 2: true, 3: false, 4: false} {
-		got, err := tx2.recover(ctx, id)
+		got, err := tx2.recover(ctx, id, "t")
 		if err != nil || got != want {
 			t.Fatalf("recover(%d) = %v, %v; want %v", id, got, err, want)
 		}
 	}
+	// A marker of another run (token) proves nothing.
+	if ok, err := tx2.recover(ctx, 1, "other"); err != nil || ok {
+		t.Fatalf("recover(1) with another run's token = %v, %v; want false", ok, err)
+	}
 	// The restarted run: checkpoint 3 again, then an empty checkpoint 4.
 	write(tx2, 1+rng.IntN(500), true)
 	step(tx2, tx2.preCommit, 3)
-	step(tx2, tx2.commit, 3)
+	step(tx2, commitFn(tx2), 3)
 	step(tx2, tx2.preCommit, 4)
-	step(tx2, tx2.commit, 4)
-	if ok, err := tx2.recover(ctx, 4); err != nil || !ok {
+	step(tx2, commitFn(tx2), 4)
+	if ok, err := tx2.recover(ctx, 4, "t"); err != nil || !ok {
 		t.Fatalf("recover(4) after an empty checkpoint 4: %v, %v", ok, err)
 	}
 	slices.Sort(want)
@@ -160,7 +240,7 @@ func (k *kafkaEnv) checkpointPoolWait(t *testing.T) {
 		t.Fatalf("a write with %d transactions pending did not wait (%v)", kafkaTxnPool, err)
 	case <-time.After(300 * time.Millisecond):
 	}
-	if err := tx.commit(ctx, 1); err != nil {
+	if err := tx.commit(ctx, 1, "t"); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -177,7 +257,7 @@ func (k *kafkaEnv) checkpointPoolWait(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := tx.commit(ctx, id); err != nil {
+		if err := tx.commit(ctx, id, "t"); err != nil {
 			t.Fatal(err)
 		}
 	}
