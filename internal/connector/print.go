@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
 	"github.com/weir-dev/weir/internal/changelog"
+	"github.com/weir-dev/weir/internal/checkpoint"
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/types"
 )
@@ -46,7 +47,7 @@ import (
 // Output is buffered within a batch and flushed at the end of every Write,
 // so a row is printed as soon as its batch reaches the sink (one write
 // system call per batch, not per row). After Abort nothing more is printed,
-// and what was printed stays.
+// and what was printed stays. With checkpoints print is at-least-once.
 type printSink struct {
 	schema types.Schema
 	w      *bufio.Writer
@@ -137,6 +138,24 @@ func (s *printSink) Abort(error) {
 }
 
 func (s *printSink) Rows() int64 { return s.rows }
+
+// Print is at-least-once with checkpoints: what was printed stays, so rows
+// after a job's last checkpoint are printed again when it resumes.
+var _ checkpoint.Sink = (*printSink)(nil)
+
+// PreCommit flushes what is printed (Write already has).
+func (s *printSink) PreCommit(context.Context, int64) ([]byte, error) {
+	if s.closed {
+		return nil, errClosed
+	}
+	return nil, s.w.Flush()
+}
+
+// CommitCheckpoint has nothing to do: printed rows are out.
+func (s *printSink) CommitCheckpoint(context.Context, int64) error { return nil }
+
+// Recover reports every checkpoint committed: its rows were printed.
+func (s *printSink) Recover(context.Context, int64, []byte) (bool, error) { return true, nil }
 
 // appendJava appends row i of a, of SQL type t, as Java's toString of Flink's
 // external representation shows it (see printSink).
