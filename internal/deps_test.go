@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"tmpdir":      {},
 	"fnapi":       {"tmpdir"},
 	"worker":      {},
-	"pyexec":      {"types", "coder", "fnapi", "worker", "weirpb", "tmpdir", "config", "checkpoint"},
+	"pyexec":      {"types", "coder", "fnapi", "worker", "weirpb", "tmpdir", "config", "checkpoint", "state"},
 	"spill":       {"tmpdir"},
 	"state":       {"tmpdir"},
 	"aggregate":   {"types", "spill"},

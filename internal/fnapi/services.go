@@ -206,25 +206,3 @@ func shortID(id string) string {
 	}
 	return id
 }
-
-// state implements BeamFnState. weir's operations keep no Beam state yet, so
-// every request gets a clear error instead of hanging.
-type state struct {
-	fnpb.UnimplementedBeamFnStateServer
-	s *Server
-}
-
-func (st *state) State(stream fnpb.BeamFnState_StateServer) error {
-	for {
-		req, err := stream.Recv()
-		if err != nil {
-			return nil
-		}
-		if err := stream.Send(&fnpb.StateResponse{
-			Id:    req.GetId(),
-			Error: "weir: the Beam state API is not supported; weir's operations keep no Beam state",
-		}); err != nil {
-			return nil
-		}
-	}
-}

@@ -135,6 +135,7 @@ type Bundle struct {
 	out      [][]byte // output chunks as they arrived
 	gotLast  bool
 	response *fnpb.InstructionResponse
+	state    StateHandler // answers the bundle's state requests; nil: none
 	done     chan struct{}
 	doneOnce sync.Once
 	err      error
@@ -144,7 +145,11 @@ type Bundle struct {
 // input enters at transform source and whose output leaves at transform sink.
 // Data is then sent with Send, and the result collected with Wait.
 func (w *Worker) StartBundle(desc, source, sink string) (*Bundle, error) {
-	b := &Bundle{w: w, id: w.s.instructionID(), source: source, sink: sink, done: make(chan struct{})}
+	return w.startBundle(desc, source, sink, nil)
+}
+
+func (w *Worker) startBundle(desc, source, sink string, h StateHandler) (*Bundle, error) {
+	b := &Bundle{w: w, id: w.s.instructionID(), source: source, sink: sink, state: h, done: make(chan struct{})}
 	w.mu.Lock()
 	if w.err != nil {
 		err := w.err

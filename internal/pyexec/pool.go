@@ -538,7 +538,7 @@ func (p *Pool) begin(ctx context.Context, s *Stage) (token, *fnapi.Bundle, error
 // running until it finishes; then a held token is given back. A worker that
 // is gone gives an error and the token is void.
 func (p *Pool) startOn(t token, s *Stage) (*fnapi.Bundle, error) {
-	b, err := t.w.StartBundle(s.id, sourceID, sinkID)
+	b, err := t.w.StartStatefulBundle(s.id, sourceID, sinkID, s.newAttempt())
 	if err != nil {
 		p.release(t)
 		return nil, err

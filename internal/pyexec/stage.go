@@ -37,8 +37,12 @@ type Stage struct {
 	// LeftJoin keeps, for a table stage, input rows without results, with
 	// NULL results (LEFT JOIN LATERAL ... ON TRUE).
 	LeftJoin bool
+	// Keyed, when set, makes the stage a keyed stage of Python aggregate
+	// functions with state in the engine (keyed.go).
+	Keyed *Keyed
 
-	id string
+	id    string
+	keyed *keyedState // the state of a keyed stage's run
 }
 
 // Table reports whether s runs a table function.
@@ -50,6 +54,9 @@ func (p *Pool) Register(s *Stage) error {
 	d, err := descriptor(s.id, p.srv.URL(), s.Spec)
 	if err != nil {
 		return err
+	}
+	if s.Keyed != nil {
+		d.Transforms[stageID].Spec.Urn = KeyedAggregateURN
 	}
 	p.srv.AddDescriptor(d)
 	return nil
@@ -90,6 +97,9 @@ func (b *bundle) release() {
 // result has been sent, or at the first error. Batches received from in are
 // released; batches sent on out are the receiver's to release.
 func (p *Pool) Run(ctx context.Context, s *Stage, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
+	if s.Keyed != nil {
+		return p.runKeyed(ctx, s, mem, in, out) // keyed.go
+	}
 	if s.id == "" {
 		if err := p.Register(s); err != nil {
 			return err

@@ -1,0 +1,513 @@
+package pyexec
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
+
+	"github.com/weir-dev/weir/internal/coder"
+	"github.com/weir-dev/weir/internal/fnapi"
+	"github.com/weir-dev/weir/internal/state"
+	"github.com/weir-dev/weir/internal/types"
+)
+
+// A keyed stage runs Python aggregate functions in streaming mode, with
+// their accumulators kept by the engine (python/weir/_state_aggregate.py is
+// the worker's side).
+//
+// Rows are hash-partitioned by group key into one partition per worker.
+// The bundles of a partition run one after another: a bundle starts only
+// once the previous bundle of its partition has completed and its state
+// writes are applied, so it sees the state they left. Partitions run in
+// parallel; their keys are disjoint.
+//
+// An input row of the worker is (row kind TINYINT, group key BYTES,
+// arguments...), the key being the row-format encoding of the key columns
+// (with its length prefix, so that keys concatenated form a batch). At the
+// bundle's end the worker asks for the accumulators of all the bundle's keys
+// in one state request, applies its rows, writes the changed accumulators
+// back in one request and answers with the changelog rows of the groups
+// whose value changed: (key BYTES, row kind TINYINT, results...).
+//
+// State requests use StateKey.runner, whose key is weir's own request:
+//
+//	get:    'G' then per key uvarint(len) key  -> per key uvarint(0) (none) or uvarint(len+1) value
+//	append: 'P', data per write uvarint(len) key then uvarint(0) (delete) or uvarint(len+1) value
+//
+// Each attempt of a bundle has its own handler: reads come from the store
+// as committed, writes are staged in the attempt and applied to the store,
+// atomically, only when the bundle has completed. A worker that dies
+// mid-bundle loses nothing: the replay reads the state as of the bundle's
+// start, since no later bundle of the partition has started.
+
+// KeyedAggregateURN is the worker's transform of keyed stages.
+const KeyedAggregateURN = "weir:transform:keyed_aggregate:v1"
+
+// Keyed describes the input of a keyed stage. Stage.InputTypes are
+// TINYINT NOT NULL (the row kind), BYTES NOT NULL (the key), then the types
+// of Args; Stage.Output is the key columns, Stage.Results, then the
+// row-kind column.
+type Keyed struct {
+	// Keys are the group-key columns of incoming batches.
+	Keys []int
+	// KeyTypes are their types.
+	KeyTypes []types.T
+	// Args are the columns of the functions' arguments.
+	Args []int
+	// RowKind is the incoming row-kind column, or -1 for insert-only input.
+	RowKind int
+	// Backend is the state store's backend (state.backend.type).
+	Backend string
+}
+
+// keyedState is the committed state of a keyed stage's run.
+type keyedState struct {
+	mu    sync.Mutex // Get's value is valid until the next call: one at a time
+	store state.Store
+}
+
+func (k *keyedState) get(key []byte, dst []byte) ([]byte, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok, err := k.store.Get(key)
+	if err != nil {
+		return dst, err
+	}
+	if !ok {
+		return binary.AppendUvarint(dst, 0), nil
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(v))+1)
+	return append(dst, v...), nil
+}
+
+func (k *keyedState) apply(b *state.Batch) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.store.Apply(b)
+}
+
+// keyedAttempt answers the state requests of one attempt of a bundle and
+// holds its writes until the bundle has completed.
+type keyedAttempt struct {
+	st     *keyedState
+	mu     sync.Mutex
+	writes state.Batch
+	reads  int // get requests answered
+	err    error
+}
+
+// HandleState implements fnapi.StateHandler.
+func (a *keyedAttempt) HandleState(req *fnpb.StateRequest) *fnpb.StateResponse {
+	key := req.GetStateKey().GetRunner().GetKey()
+	if len(key) == 0 {
+		return &fnpb.StateResponse{Error: "weir: a keyed stage's state requests use StateKey.runner"}
+	}
+	switch {
+	case req.GetGet() != nil && key[0] == 'G':
+		data, err := a.read(key[1:])
+		if err != nil {
+			return &fnpb.StateResponse{Error: "weir: " + err.Error()}
+		}
+		return &fnpb.StateResponse{Response: &fnpb.StateResponse_Get{Get: &fnpb.StateGetResponse{Data: data}}}
+	case req.GetAppend() != nil && key[0] == 'P':
+		if err := a.stage(req.GetAppend().GetData()); err != nil {
+			return &fnpb.StateResponse{Error: "weir: " + err.Error()}
+		}
+		return &fnpb.StateResponse{Response: &fnpb.StateResponse_Append{Append: &fnpb.StateAppendResponse{}}}
+	}
+	return &fnpb.StateResponse{Error: fmt.Sprintf("weir: unknown state request %q of a keyed stage", key[:1])}
+}
+
+// read answers a get: the values of the keys in payload.
+func (a *keyedAttempt) read(payload []byte) ([]byte, error) {
+	var out []byte
+	for len(payload) > 0 {
+		n, k := binary.Uvarint(payload)
+		if k <= 0 || n > uint64(len(payload)-k) {
+			return nil, errors.New("malformed key list in a state get request")
+		}
+		var err error
+		if out, err = a.st.get(payload[k:k+int(n)], out); err != nil {
+			return nil, fmt.Errorf("state store: %w", err)
+		}
+		payload = payload[k+int(n):]
+	}
+	a.mu.Lock()
+	a.reads++
+	a.mu.Unlock()
+	return out, nil
+}
+
+// stage adds the writes of an append to the attempt's batch.
+func (a *keyedAttempt) stage(data []byte) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for len(data) > 0 {
+		n, k := binary.Uvarint(data)
+		if k <= 0 || n > uint64(len(data)-k) {
+			return errors.New("malformed key in a state append request")
+		}
+		key := data[k : k+int(n)]
+		data = data[k+int(n):]
+		m, k := binary.Uvarint(data)
+		if k <= 0 || (m > 0 && m-1 > uint64(len(data)-k)) {
+			return errors.New("malformed value in a state append request")
+		}
+		if m == 0 {
+			a.writes.Delete(key)
+			data = data[k:]
+			continue
+		}
+		a.writes.Put(key, data[k:k+int(m-1)])
+		data = data[k+int(m-1):]
+	}
+	return nil
+}
+
+// newAttempt is the state handler of a new attempt of a bundle of s, or nil
+// for a stage without state.
+func (s *Stage) newAttempt() fnapi.StateHandler {
+	if s.Keyed == nil || s.keyed == nil {
+		return nil
+	}
+	return &keyedAttempt{st: s.keyed}
+}
+
+// keyedPart is one partition's rows waiting for a bundle.
+type keyedPart struct {
+	pending []byte // encoded input rows, back to back
+	rows    int
+	since   time.Time // when the first pending row arrived
+	busy    bool      // a bundle of the partition is running
+}
+
+type keyedDone struct {
+	part int
+	b    *bundle
+	data [][]byte
+	err  error
+}
+
+// runKeyed runs keyed stage s over in: see the comment at the top.
+func (p *Pool) runKeyed(ctx context.Context, s *Stage, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
+	store, err := state.Open(state.Options{Backend: s.Keyed.Backend})
+	if err != nil {
+		drainBatches(in)
+		return fmt.Errorf("pyexec: %s: %w", s.Spec.GetName(), err)
+	}
+	defer store.Close()
+	s.keyed = &keyedState{store: store}
+	if s.id == "" {
+		if err := p.Register(s); err != nil {
+			drainBatches(in)
+			return err
+		}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	k := &keyedRun{p: p, s: s, mem: mem, out: out,
+		parts: make([]keyedPart, p.cfg.Workers),
+		done:  make(chan keyedDone, p.cfg.Workers),
+		keyEnc: coder.NewEncoder(s.Keyed.KeyTypes),
+		rowEnc: coder.NewEncoder(s.InputTypes),
+		outDec: coder.NewDecoder(mem, append([]types.T{types.BYTES.NotNull(), types.TINYINT.NotNull()}, s.Results.Types()...)),
+		keyDec: coder.NewDecoder(mem, s.Keyed.KeyTypes),
+	}
+	defer k.outDec.Release()
+	defer k.keyDec.Release()
+	err = k.loop(ctx, in)
+	if err != nil {
+		cancel(err)
+	}
+	// Wait for the bundles still running (they end with ctx).
+	for k.running > 0 {
+		d := <-k.done
+		d.b.release()
+		k.running--
+	}
+	drainBatches(in)
+	if err == nil {
+		err = context.Cause(ctx)
+	}
+	return err
+}
+
+func drainBatches(in <-chan arrow.RecordBatch) {
+	for b := range in {
+		b.Release()
+	}
+}
+
+type keyedRun struct {
+	p       *Pool
+	s       *Stage
+	mem     memory.Allocator
+	out     chan<- arrow.RecordBatch
+	parts   []keyedPart
+	done    chan keyedDone
+	running int
+	seq     int
+	pending int // bytes pending over all partitions
+	keyEnc  *coder.Encoder
+	rowEnc  *coder.Encoder
+	outDec  *coder.Decoder
+	keyDec  *coder.Decoder
+}
+
+// maxKeyedPending bounds the input rows a keyed stage holds per partition
+// while its bundles run: beyond it, the stage stops reading its input.
+const maxKeyedPending = 2 * maxBundleBytes
+
+func (k *keyedRun) loop(ctx context.Context, in <-chan arrow.RecordBatch) error {
+	tick := time.NewTicker(max(k.p.cfg.BundleTime/4, 5*time.Millisecond))
+	defer tick.Stop()
+	ended := false
+	for {
+		if err := k.startReady(ctx, ended); err != nil {
+			return err
+		}
+		if ended && k.running == 0 {
+			return nil
+		}
+		src := in
+		if ended || k.pending >= maxKeyedPending*len(k.parts) {
+			src = nil
+		}
+		select {
+		case rec, ok := <-src:
+			if !ok {
+				ended = true
+				continue
+			}
+			err := k.add(rec)
+			rec.Release()
+			if err != nil {
+				return err
+			}
+		case d := <-k.done:
+			k.running--
+			if err := k.finish(ctx, d); err != nil {
+				return err
+			}
+		case <-tick.C:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// add encodes the rows of rec and appends each to its key's partition.
+func (k *keyedRun) add(rec arrow.RecordBatch) error {
+	n := int(rec.NumRows())
+	if n == 0 {
+		return nil
+	}
+	kc := k.s.Keyed
+	keyCols := make([]arrow.Array, len(kc.Keys))
+	for i, c := range kc.Keys {
+		keyCols[i] = rec.Column(c)
+	}
+	keyBuf, err := k.keyEnc.Encode(nil, keyCols, 0, n)
+	if err != nil {
+		return fmt.Errorf("pyexec: %s: encode group keys: %w", k.s.Spec.GetName(), err)
+	}
+	kb := array.NewBinaryBuilder(k.mem, arrow.BinaryTypes.Binary)
+	defer kb.Release()
+	kb.Reserve(n)
+	kb.ReserveData(len(keyBuf))
+	hashes := make([]uint64, n)
+	for r, pos := 0, 0; r < n; r++ {
+		l, w := binary.Uvarint(keyBuf[pos:])
+		end := pos + w + int(l)
+		key := keyBuf[pos:end]
+		kb.Append(key)
+		hashes[r] = fnv64(key)
+		pos = end
+	}
+	keys := kb.NewArray()
+	defer keys.Release()
+	kinds := array.NewInt8Builder(k.mem)
+	defer kinds.Release()
+	if kc.RowKind >= 0 {
+		kinds.AppendValues(rec.Column(kc.RowKind).(*array.Int8).Int8Values(), nil)
+	} else {
+		kinds.AppendValues(make([]int8, n), nil)
+	}
+	kindArr := kinds.NewArray()
+	defer kindArr.Release()
+	cols := []arrow.Array{kindArr, keys}
+	for _, c := range kc.Args {
+		cols = append(cols, rec.Column(c))
+	}
+	buf, err := k.rowEnc.Encode(nil, cols, 0, n)
+	if err != nil {
+		return fmt.Errorf("pyexec: %s: encode input rows: %w", k.s.Spec.GetName(), err)
+	}
+	now := time.Now()
+	for r, pos := 0, 0; r < n; r++ {
+		l, w := binary.Uvarint(buf[pos:])
+		end := pos + w + int(l)
+		if end-pos > maxRowBytes {
+			return &LimitError{Message: fmt.Sprintf("pyexec: %s: an input row is %d bytes encoded, over weir's limit of %d MiB for one row sent to a Python worker", k.s.Spec.GetName(), end-pos, maxRowBytes>>20)}
+		}
+		part := &k.parts[hashes[r]%uint64(len(k.parts))]
+		if part.rows == 0 {
+			part.since = now
+		}
+		part.pending = append(part.pending, buf[pos:end]...)
+		part.rows++
+		k.pending += end - pos
+		pos = end
+	}
+	return nil
+}
+
+// fnv64 is FNV-1a over b: the partition of a key.
+func fnv64(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}
+
+// startReady starts a bundle for each idle partition whose rows are due:
+// enough rows or bytes, rows older than the bundle time, or the input ended.
+func (k *keyedRun) startReady(ctx context.Context, ended bool) error {
+	for i := range k.parts {
+		part := &k.parts[i]
+		if part.busy || part.rows == 0 {
+			continue
+		}
+		if !ended && part.rows < k.p.cfg.BundleRows && len(part.pending) < maxBundleBytes && time.Since(part.since) < k.p.cfg.BundleTime {
+			continue
+		}
+		if err := k.start(ctx, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// start sends the pending rows of partition i as one bundle (in elements of
+// at most maxElementBytes) and runs it to its end in a goroutine.
+func (k *keyedRun) start(ctx context.Context, i int) error {
+	part := &k.parts[i]
+	k.seq++
+	b := &bundle{seq: k.seq, rows: part.rows, attempts: 1}
+	rows := part.pending
+	for len(rows) > 0 {
+		end, m := rowsWithin(rows, maxElementBytes)
+		buf := make([]byte, elementReserve, elementReserve+end)
+		buf = append(buf, rows[:end]...)
+		b.elements = append(b.elements, wrapElement(buf))
+		b.batches = append(b.batches, array.NewRecordBatch(emptySchema, nil, int64(m)))
+		b.bytes += end
+		rows = rows[end:]
+	}
+	k.pending -= len(part.pending)
+	part.pending, part.rows, part.busy = nil, 0, true
+	k.running++
+	go func() {
+		data, err := k.p.runBundle(ctx, k.s, b)
+		k.done <- keyedDone{part: i, b: b, data: data, err: err}
+	}()
+	return nil
+}
+
+// runBundle starts b on a worker, sends its elements and waits for its
+// output, replaying it when its worker dies (await).
+func (p *Pool) runBundle(ctx context.Context, s *Stage, b *bundle) ([][]byte, error) {
+	t, fb, err := p.begin(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	b.t, b.b = t, fb
+	for _, el := range b.elements {
+		if b.err = fb.Send(ctx, el, false); b.err != nil {
+			break
+		}
+	}
+	if b.err == nil {
+		b.err = fb.Send(ctx, nil, true)
+	}
+	return p.await(ctx, s, b)
+}
+
+// finish applies the state writes of a completed bundle and sends its
+// changelog rows on; the partition may then start its next bundle.
+func (k *keyedRun) finish(ctx context.Context, d keyedDone) error {
+	defer d.b.release()
+	if d.err != nil {
+		return d.err
+	}
+	a, _ := d.b.b.State().(*keyedAttempt)
+	if a == nil {
+		return fmt.Errorf("pyexec: %s: a bundle completed without its state", k.s.Spec.GetName())
+	}
+	a.mu.Lock()
+	err := k.s.keyed.apply(&a.writes)
+	a.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("pyexec: %s: apply the state of a bundle: %w", k.s.Spec.GetName(), err)
+	}
+	k.parts[d.part].busy = false
+	rec, err := k.decode(d.data)
+	if err != nil {
+		return fmt.Errorf("pyexec: results of %s: %w", k.s.Spec.GetName(), err)
+	}
+	if rec == nil {
+		return nil
+	}
+	select {
+	case k.out <- rec:
+		return nil
+	case <-ctx.Done():
+		rec.Release()
+		return context.Cause(ctx)
+	}
+}
+
+// decode turns a bundle's output into one batch of the stage's output
+// schema: the keys decoded from their bytes, the results, the row kinds.
+func (k *keyedRun) decode(data [][]byte) (arrow.RecordBatch, error) {
+	values, err := splitChunks(data)
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, v := range values {
+		m, err := k.outDec.Decode(v)
+		if err != nil {
+			k.outDec.Release()
+			return nil, err
+		}
+		n += m
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	arrs := k.outDec.NewArrays()
+	defer release(arrs)
+	keyBytes := arrs[0].(*array.Binary)
+	if _, err := k.keyDec.Decode(keyBytes.ValueBytes()); err != nil {
+		k.keyDec.Release()
+		return nil, fmt.Errorf("group keys: %w", err)
+	}
+	keys := k.keyDec.NewArrays()
+	defer release(keys)
+	cols := make([]arrow.Array, 0, len(k.s.Output))
+	cols = append(cols, keys...)
+	cols = append(cols, arrs[2:]...)
+	cols = append(cols, arrs[1])
+	return array.NewRecordBatch(k.s.Output.Arrow(), cols, int64(n)), nil
+}
