@@ -1,9 +1,263 @@
 package state
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 
-var errNoPebble = errors.New("state: the on-disk backend is not built yet")
+	"github.com/cockroachdb/pebble/v2"
 
-func openPebble(o Options) (Store, error) { return nil, errNoPebble }
+	"github.com/weir-dev/weir/internal/tmpdir"
+)
 
-func restorePebble(o Options, dir string) (Store, error) { return nil, errNoPebble }
+// pebbleStore is the on-disk backend: a Pebble database in a local directory.
+//
+// Its write-ahead log is off: the state of a failed job is rebuilt from a
+// checkpoint, never from the working directory, so a synced log would only
+// cost writes. Checkpoint flushes the memtable first so that the copy has
+// every applied write.
+type pebbleStore struct {
+	db     *pebble.DB
+	dir    string // the database's directory
+	remove string // removed by Close: the private directory Open made, or ""
+
+	mu     sync.RWMutex // Close waits for calls in flight
+	closed bool
+	batch  *pebble.Batch // reused by Apply, under mu's write lock
+	amu    sync.Mutex
+}
+
+// quietLogger drops Pebble's informational messages (flushes and
+// compactions) and keeps its errors on stderr.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any) {}
+func (quietLogger) Errorf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "weir: state (pebble): "+format+"\n", args...)
+}
+func (quietLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf("weir: state (pebble): "+format, args...))
+}
+
+// openPebble opens an empty on-disk store in o.Dir or a private directory.
+func openPebble(o Options) (Store, error) {
+	return openPebbleWith(o, nil)
+}
+
+// openPebbleWith opens the store; fill, when set, puts a database's files
+// into the new directory before Pebble opens it.
+func openPebbleWith(o Options, fill func(dir string) error) (Store, error) {
+	s := &pebbleStore{}
+	root := o.Dir
+	if root == "" {
+		var err error
+		if root, err = tmpdir.Make("weir-state-"); err != nil {
+			return nil, fmt.Errorf("state: %w", err)
+		}
+		s.remove = root
+	} else if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	s.dir = filepath.Join(root, pebbleDir)
+	fail := func(err error) (Store, error) {
+		if s.remove != "" {
+			os.RemoveAll(s.remove)
+		}
+		return nil, err
+	}
+	if _, err := os.Stat(s.dir); err == nil {
+		return fail(fmt.Errorf("state: %s holds a database already; give an empty directory", s.dir))
+	}
+	if fill != nil {
+		if err := fill(s.dir); err != nil {
+			return fail(err)
+		}
+	}
+	cacheBytes := o.CacheBytes
+	if cacheBytes <= 0 {
+		cacheBytes = 8 << 20
+	}
+	cache := pebble.NewCache(cacheBytes)
+	opts := &pebble.Options{
+		Cache:              cache,
+		DisableWAL:         true,
+		FormatMajorVersion: pebble.FormatNewest,
+		Logger:             quietLogger{},
+		MemTableSize:       16 << 20,
+		MaxOpenFiles:       256,
+	}
+	db, err := pebble.Open(s.dir, opts)
+	cache.Unref() // the database holds its own reference
+	if err != nil {
+		return fail(fmt.Errorf("state: opening the on-disk store in %s: %w", s.dir, err))
+	}
+	s.db = db
+	s.batch = db.NewBatch()
+	return s, nil
+}
+
+// restorePebble opens a store from a Pebble checkpoint: its table files are
+// hard-linked (they are never changed) and the rest copied, so the
+// checkpoint stays as it was.
+func restorePebble(o Options, cp string) (Store, error) {
+	src := filepath.Join(cp, pebbleDir)
+	return openPebbleWith(o, func(dst string) error {
+		if err := os.Mkdir(dst, 0o700); err != nil {
+			return fmt.Errorf("state: restore: %w", err)
+		}
+		entries, err := os.ReadDir(src)
+		if err != nil {
+			return fmt.Errorf("state: restore from %s: %w", cp, err)
+		}
+		for _, e := range entries {
+			from, to := filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())
+			if e.IsDir() {
+				return fmt.Errorf("state: restore from %s: unexpected directory %s", cp, e.Name())
+			}
+			if strings.HasSuffix(e.Name(), ".sst") || strings.HasSuffix(e.Name(), ".blob") {
+				if os.Link(from, to) == nil {
+					continue
+				}
+			}
+			if err := copyFile(from, to); err != nil {
+				return fmt.Errorf("state: restore from %s: %w", cp, err)
+			}
+		}
+		return nil
+	})
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func (s *pebbleStore) Get(key []byte) ([]byte, bool, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, false, ErrClosed
+	}
+	v, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("state: get: %w", err)
+	}
+	out := append(make([]byte, 0, len(v)), v...)
+	closer.Close()
+	return out, true, nil
+}
+
+func (s *pebbleStore) Apply(b *Batch) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.amu.Lock()
+	defer s.amu.Unlock()
+	pb := s.batch
+	pb.Reset()
+	err := b.each(func(del bool, k, v []byte) error {
+		if del {
+			return pb.Delete(k, nil)
+		}
+		return pb.Set(k, v, nil)
+	})
+	if err == nil {
+		err = pb.Commit(pebble.NoSync)
+	}
+	if err != nil {
+		return fmt.Errorf("state: apply: %w", err)
+	}
+	return nil
+}
+
+func (s *pebbleStore) Scan(fn func(key, value []byte) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	it, err := s.db.NewIter(nil)
+	if err != nil {
+		return fmt.Errorf("state: scan: %w", err)
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err == nil {
+			err = fn(it.Key(), v)
+		}
+		if err != nil {
+			it.Close()
+			return err
+		}
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("state: scan: %w", err)
+	}
+	return nil
+}
+
+func (s *pebbleStore) Checkpoint(dir string) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return fmt.Errorf("state: checkpoint: %w", err)
+	}
+	// Without a write-ahead log, only flushed writes reach the copy.
+	err := s.db.Flush()
+	if err == nil {
+		err = s.db.Checkpoint(filepath.Join(dir, pebbleDir))
+	}
+	if err == nil {
+		err = writeMarker(dir, Pebble)
+	}
+	if err != nil {
+		return fmt.Errorf("state: checkpoint into %s: %w", dir, err)
+	}
+	return nil
+}
+
+func (s *pebbleStore) Backend() string { return Pebble }
+
+func (s *pebbleStore) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.batch.Close()
+	err := s.db.Close()
+	if s.remove != "" {
+		if rerr := os.RemoveAll(s.remove); err == nil {
+			err = rerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("state: close: %w", err)
+	}
+	return nil
+}

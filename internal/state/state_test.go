@@ -12,7 +12,7 @@ import (
 )
 
 // backends are the names every behaviour test runs against.
-var backends = []string{HashMap}
+var backends = []string{HashMap, Pebble}
 
 func open(t *testing.T, o Options) Store {
 	t.Helper()
