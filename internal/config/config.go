@@ -93,6 +93,9 @@ const (
 	CheckpointDir       = "execution.checkpointing.dir"
 	CheckpointDirLegacy = "state.checkpoints.dir"
 	RecoveryPath        = "execution.state-recovery.path"
+	// Where operators keep keyed state (internal/state).
+	StateBackend  = "state.backend.type"
+	StateLocalDir = "state.backend.rocksdb.localdir"
 )
 
 // Options is the table, in the README's order.
@@ -123,6 +126,10 @@ var Options = []Option{
 	{Key: PythonClientExecutable, Kind: String, Default: "python3", Meaning: "the Python with apache-flink that submits jobs to a Flink cluster", Flink: "`python`"},
 	{Key: ManagedMemory, Kind: MemorySize, DefaultDoc: "a quarter of the machine's memory",
 		Meaning: "memory a job's aggregations, joins and sorts share (equally) before they spill to local disk"},
+	{Key: StateBackend, Kind: Enum, Default: "hashmap", Values: []string{"hashmap", "rocksdb", "pebble"},
+		Meaning: "where operators keep keyed state (e.g. Python aggregate functions' accumulators): `hashmap` in memory; `rocksdb` (or `pebble`) on local disk, for state larger than memory: weir's on-disk backend is Pebble, an embedded LSM store, not RocksDB (Flink's `forst` is not supported)"},
+	{Key: StateLocalDir, Kind: String, DefaultDoc: "a private directory in the system's temporary directory, removed at the job's end",
+		Meaning: "directory of the on-disk state backend's working files"},
 	{Key: CheckpointInterval, Kind: Duration, Default: "0", Meaning: "streaming jobs take a checkpoint (source positions, operator state, sink commits) this often; 0 is none (docs/CHECKPOINTS.md)"},
 	{Key: CheckpointDir, Kind: String, Meaning: "directory (a path or `file://` URI) of the checkpoints; the same job started again with it resumes from its latest checkpoint"},
 	{Key: CheckpointDirLegacy, Kind: String, Meaning: "the older name of `execution.checkpointing.dir`"},
