@@ -39,6 +39,7 @@ TOOLS_VENV = os.path.join(BENCH, ".venv-tools")
 TOOLS_PY = os.path.join(TOOLS_VENV, "bin", "python")
 
 sys.path.insert(0, BENCH)
+import kafka_pipeline  # noqa: E402
 import relational  # noqa: E402
 import workloads  # noqa: E402
 
@@ -992,6 +993,31 @@ def run_vectorized_only(args):
     print(f"load average at the end: {' '.join(data['machine']['loadavg_end'])}; results: {os.path.relpath(path, ROOT)}")
 
 
+def run_kafka_only(args):
+    """Kafka JSON -> UDF -> Kafka (bench/kafka_pipeline.py): rows/s and end-to-end p50/p99 per sink mode."""
+    if not os.path.exists(WEIR) or not os.path.exists(WEIR_PY):
+        sys.exit("bench: bin/weir or .venv missing: run `make setup` first")
+    rows = args.kafka_rows or (50_000 if args.quick else 500_000)
+    seconds = 6 if args.quick else 15
+    data = {"date": datetime.date.today().isoformat(), "machine": machine_facts(), "args": vars(args)}
+    t0 = time.time()
+    data["kafka"] = kafka_pipeline.run(ROOT, WEIR_PY, rows, seconds, args.kafka_rate or 0, log=log)
+    data["kafka_seconds"] = time.time() - t0
+    data["machine"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+    os.makedirs(RESULTS, exist_ok=True)
+    stem = f"{data['date']}-{socket.gethostname()}-kafka" + ("-quick" if args.quick else "")
+    path = os.path.join(RESULTS, stem + ".json")
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1)
+    md = kafka_pipeline.markdown(data["kafka"])
+    with open(os.path.join(RESULTS, stem + ".md"), "w") as f:
+        f.write(f"# Kafka pipeline benchmark ({data['date']})\n\n{md}\n\nload average at the end: "
+                f"{' '.join(data['machine']['loadavg_end'])}; {data['kafka_seconds']:.0f} s in all\n")
+    print(md)
+    print(f"{data['kafka_seconds']:.0f} s; load average at the end: {' '.join(data['machine']['loadavg_end'])}; "
+          f"results: {os.path.relpath(path, ROOT)}")
+
+
 def run_suite(args):
     t_suite = time.time()
     date = datetime.date.today().isoformat()
@@ -1250,8 +1276,17 @@ def main():
                     help="run the relational workloads alone (weir, Flink batch, DuckDB) and print their figures")
     ap.add_argument("--vectorized-only", action="store_true",
                     help="run the vectorized workload alone (weir, numpy, DuckDB, PyFlink) and print its figures")
+    ap.add_argument("--kafka-only", action="store_true",
+                    help="run the Kafka pipeline (JSON -> UDF -> Kafka, at-least-once and exactly-once with "
+                         "checkpoints: rows/s, p50/p99 latency) alone on a real broker (make kafka)")
+    ap.add_argument("--kafka-rows", type=int, default=None,
+                    help="records of the Kafka pipeline's throughput jobs (default 500,000; --quick 50,000)")
+    ap.add_argument("--kafka-rate", type=int, default=None,
+                    help="records/s of the Kafka pipeline's latency runs (default: half the at-least-once rows/s)")
     args = ap.parse_args()
-    if args.vectorized_only:
+    if args.kafka_only:
+        run_kafka_only(args)
+    elif args.vectorized_only:
         run_vectorized_only(args)
     elif args.relational_only:
         run_relational_only(args)
