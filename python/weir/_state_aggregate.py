@@ -1,0 +1,296 @@
+"""Python aggregate functions in streaming mode, with their state in the engine.
+
+The engine partitions rows by group key and sends each partition's bundles
+one after another (``internal/pyexec/keyed.go``). An input row is ``(row
+kind, key, arguments...)``: the key is the engine's encoding of the group's
+key columns, opaque here but for error messages. The operation buffers a
+bundle's rows by key, and at the bundle's end:
+
+1. fetches the accumulators of all the bundle's keys in ONE state request
+   (``StateKey.runner``, weir's own payload);
+2. per key, in order of first appearance, accumulates (+I, +U) or retracts
+   (-U, -D) each row, as Flink's ``GroupAggFunction`` does, and emits +I for a
+   new group, -U old / +U new for a changed value, nothing for an unchanged
+   one, -D for a group whose rows were all taken back;
+3. writes the changed accumulators back in ONE request and waits for its
+   answer, so the engine holds them before the bundle is reported complete.
+
+The engine applies the writes only when the bundle has completed, so a
+bundle replayed after its worker died starts from the same state.
+
+An accumulator is stored pickled with the group's row count.
+"""
+
+import json
+import pickle
+import traceback
+
+from apache_beam.portability.api import beam_fn_api_pb2
+from apache_beam.runners.worker import bundle_processor
+
+from weir import _functions
+from weir._aggregate import _RowAccumulator, _short
+from weir._limits import PART_BYTES
+from weir._operations_slow import _Sized
+from weir.coder import RowDecoder, RowEncoder
+from weir.errors import FunctionError
+from weir.row import Row
+from weir.types import parse_type
+
+KEYED_AGGREGATE_URN = "weir:transform:keyed_aggregate:v1"
+# The job parameter that carries the key columns' types (for error messages);
+# the functions do not see it.
+KEY_TYPES_PARAM = "weir.keyed.key-types"
+
+INSERT, UPDATE_BEFORE, UPDATE_AFTER, DELETE = 0, 1, 2, 3
+
+
+def _varint(out, n):
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+
+
+def _read_varint(buf, pos):
+    n = shift = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        n |= (b & 0x7F) << shift
+        if b < 0x80:
+            return n, pos
+        shift += 7
+
+
+class KeyedAggregate:
+    """The per-bundle work of a keyed stage, apart from Beam."""
+
+    def __init__(self, stage, state):
+        self.stage = stage
+        self.state = state  # get(payload) -> bytes, put(data) -> None
+        params = dict(stage.job_parameters)
+        key_types = json.loads(params.pop(KEY_TYPES_PARAM, "[]"))
+        self.key_decoder = RowDecoder([parse_type(t) for t in key_types])
+        self.decoder = RowDecoder([parse_type(t) for t in stage.input_types])
+        self.encoder = _Sized(RowEncoder([parse_type("BYTES NOT NULL"), parse_type("TINYINT NOT NULL")]
+                                         + [parse_type(o.type) for o in stage.outputs]))
+        self.calls = []
+        for o in stage.outputs:
+            fn = stage.functions[o.call.function]
+            w = _functions.open_function(fn, params)
+            if getattr(w, "func_type", "general") != "general":
+                raise FunctionError(f"aggregate function {fn.name!r} is a {w.func_type} function: weir runs "
+                                    "those in batch mode only, as Flink does")
+            self.calls.append((fn.name, w._func, [a.column for a in o.call.args]))
+        self.buffer = {}
+        self.rows_done = 0
+
+    def add(self, data):
+        buf = self.buffer
+        for row in self.decoder.decode(data):
+            rows = buf.get(row[1])
+            if rows is None:
+                buf[row[1]] = [row]
+            else:
+                rows.append(row)
+
+    def finish(self, emit):
+        """Apply the buffered rows; emit(batch) sends output rows."""
+        buf, self.buffer = self.buffer, {}
+        if not buf:
+            return
+        keys = list(buf)
+        payload = bytearray(b"G")
+        for k in keys:
+            _varint(payload, len(k))
+            payload += k
+        data = self.state.get(bytes(payload))
+        writes = bytearray()
+        enc = self.encoder
+        calls = self.calls
+        pos = 0
+        for key in keys:
+            n, pos = _read_varint(data, pos)
+            stored = None
+            if n:
+                stored = data[pos:pos + n - 1]
+                pos += n - 1
+            rows = buf[key]
+            first = False
+            if stored is None:
+                # Retractions of a group without state are ignored (Flink).
+                start = 0
+                while start < len(rows) and rows[start][0] in (UPDATE_BEFORE, DELETE):
+                    start += 1
+                if start == len(rows):
+                    continue
+                rows = rows[start:]
+                accs = [self._create(c, key) for c in calls]
+                count = 0
+                first = True
+            else:
+                accs, count = pickle.loads(stored)
+            prev = None if first else [self._value(c, a, key) for c, a in zip(calls, accs)]
+            for row in rows:
+                kind = row[0]
+                if kind == INSERT or kind == UPDATE_AFTER:
+                    count += 1
+                    for c, acc in zip(calls, accs):
+                        self._apply(c, c[1].accumulate, "accumulate", acc, row, key)
+                else:
+                    count -= 1
+                    for c, acc in zip(calls, accs):
+                        self._apply(c, c[1].retract, "retract", acc, row, key)
+                self.rows_done += 1
+            _varint(writes, len(key))
+            writes += key
+            if count <= 0:
+                _varint(writes, 0)
+                if not first:
+                    enc.encode_row([key, DELETE] + prev)
+                continue
+            value = self._dump(accs, count, key)
+            _varint(writes, len(value) + 1)
+            writes += value
+            new = [self._value(c, a, key) for c, a in zip(calls, accs)]
+            if first:
+                enc.encode_row([key, INSERT] + new)
+            elif prev != new:
+                enc.encode_row([key, UPDATE_BEFORE] + prev)
+                enc.encode_row([key, UPDATE_AFTER] + new)
+            if enc.size() >= PART_BYTES:
+                emit(enc.take())
+        if writes:
+            self.state.put(bytes(writes))
+        out = enc.take()
+        if out:
+            emit(out)
+
+    # -- errors name the function, the group key and the row --
+
+    def key_text(self, key):
+        try:
+            return _short(tuple(next(iter(self.key_decoder.decode(key)))))
+        except Exception:
+            return repr(key)
+
+    def _error(self, name, what, key, err, row=None):
+        frames = traceback.extract_tb(err.__traceback__)[1:]
+        tb = ("Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+              + "".join(traceback.format_exception_only(type(err), err)))
+        msg = (f"Python aggregate function {name!r} raised {type(err).__name__} in {what}: {err}\n"
+               f"  group key: {self.key_text(key)}\n")
+        if row is not None:
+            kinds = {INSERT: "+I", UPDATE_BEFORE: "-U", UPDATE_AFTER: "+U", DELETE: "-D"}
+            msg += f"  input row ({kinds.get(row[0], row[0])}), arguments: {_short(tuple(row[2:]))}\n"
+        e = FunctionError(msg + f"Python traceback:\n{tb}")
+        e.weir_aggregate = True
+        return e
+
+    def _create(self, call, key):
+        try:
+            acc = call[1].create_accumulator()
+        except Exception as err:
+            raise self._error(call[0], "create_accumulator", key, err) from None
+        if isinstance(acc, Row):
+            acc = _RowAccumulator(acc)
+        return acc
+
+    def _apply(self, call, method, what, acc, row, key):
+        try:
+            method(acc, *[row[i] for i in call[2]])
+        except Exception as err:
+            raise self._error(call[0], what, key, err, row) from None
+
+    def _value(self, call, acc, key):
+        try:
+            return call[1].get_value(acc)
+        except Exception as err:
+            raise self._error(call[0], "get_value", key, err) from None
+
+    def _dump(self, accs, count, key):
+        try:
+            return pickle.dumps((accs, count), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as err:
+            names = ", ".join(repr(c[0]) for c in self.calls)
+            e = FunctionError(
+                f"the accumulator of Python aggregate function(s) {names} cannot be stored: "
+                f"{type(err).__name__}: {err}\n  group key: {self.key_text(key)}\n"
+                f"  accumulators: {_short(accs)}\n"
+                "weir keeps accumulators in the engine between bundles in streaming mode (pickled): use "
+                "values that pickle (numbers, strings, lists, dicts, Row, ListView, MapView), not open "
+                "files, locks or generators.")
+            e.weir_aggregate = True
+            raise e from None
+
+
+class _BeamState:
+    """weir's state requests over the harness's state channel."""
+
+    def __init__(self, handler):
+        self._handler = handler
+
+    def _key(self, payload):
+        return beam_fn_api_pb2.StateKey(runner=beam_fn_api_pb2.StateKey.Runner(key=payload))
+
+    def get(self, payload):
+        data, _ = self._handler.get_raw(self._key(payload))
+        return data
+
+    def put(self, data):
+        resp = self._handler.append_raw(self._key(b"P"), data).get()
+        if resp.error:
+            raise RuntimeError(f"weir: the engine refused the state write: {resp.error}")
+
+
+def _register():
+    from weir import _beam
+
+    class KeyedStageOperation(_beam.StageOperation):
+        """Buffers a bundle's rows and aggregates them at its end."""
+
+        def __init__(self, name_context, spec, counter_factory, state_sampler, stage, state_handler):
+            super().__init__(name_context, spec, counter_factory, state_sampler, stage)
+            self._state_handler = state_handler
+            self._last = None
+
+        def setup(self, data_sampler=None):
+            super(_beam.StageOperation, self).setup(data_sampler)
+            _beam.mark_user_output()
+            handler = getattr(self._state_handler, "_underlying", self._state_handler)
+            self._op = KeyedAggregate(self._stage, _BeamState(handler))
+
+        def process(self, o):
+            self._last = o
+            with self.scoped_process_state:
+                self._op.add(o.value)
+
+        def finish(self):
+            if self._last is not None:
+                o, self._last = self._last, None
+                receive = self.receivers[0].receive
+                with self.scoped_process_state:
+                    self._op.finish(lambda part: receive(o.with_value(part)))
+            super().finish()
+
+    def create(factory, transform_id, transform_proto, stage, consumers):
+        from apache_beam.runners import common
+        from apache_beam.runners.worker import operation_specs
+
+        output_coders = factory.get_output_coders(transform_proto)
+        tags = list(transform_proto.outputs.keys())
+        spec = operation_specs.WorkerDoFn(
+            serialized_fn=None, output_tags=tags, input=None, side_inputs=None,
+            output_coders=[output_coders[t] for t in tags])
+        op = KeyedStageOperation(
+            common.NameContext(transform_proto.unique_name, transform_id),
+            spec, factory.counter_factory, factory.state_sampler, stage, factory.state_handler)
+        return factory.augment_oldstyle_op(op, transform_proto.unique_name, consumers, tags)
+
+    from weir.proto import weir_pb2
+
+    bundle_processor.BeamTransformFactory.register_urn(KEYED_AGGREGATE_URN, weir_pb2.Stage)(create)
+
+
+_register()
