@@ -40,13 +40,17 @@ import (
 //     'sink.partitioner' ('default': by key hash, sticky without a key;
 //     'round-robin'; 'fixed': partition 0, weir's one writer).
 //
-// An exactly-once sink writes in one Kafka transaction whose id is the
-// prefix + "-0" (starting it fences and aborts what an earlier run with the
-// same prefix left open); Commit commits it and Abort aborts it, so a
-// read_committed consumer sees all of the job's rows or none.
+// An exactly-once sink writes in Kafka transactions whose ids are the
+// prefix + "-0", "-1", "-2" (starting the sink fences and aborts what an
+// earlier run with the same prefix left open). Without checkpoints the job
+// is one transaction: Commit commits it and Abort aborts it, so a
+// read_committed consumer sees all of the job's rows or none. With
+// checkpoints (execution.checkpointing.interval) each checkpoint's rows are
+// one transaction, committed with a marker once the checkpoint is stored,
+// so that a job resumed after a crash knows which commits happened
+// (kafka_txn.go). At-least-once sinks flush at each checkpoint.
 //
-// The source does not commit offsets to its group (that comes with
-// checkpoints).
+// The source does not commit offsets to its group.
 
 var kafkaCommonOptions = []string{
 	"topic", "properties.bootstrap.servers", "properties.group.id",
