@@ -18,7 +18,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PY_SOURCES := $(shell find python/weir -name '*.py' -o -name '*.pyx' -o -name '*.pxd') python/pyproject.toml python/setup.py python/constraints.txt
 GO_SOURCES := $(shell find cmd internal -name '*.go') go.mod go.sum
 
-.PHONY: all setup build venv run kafka test test-go test-python test-e2e test-flink test-spill wheel test-wheel bench bench-table-api fuzz lint proto clean conformance-record expressions-record
+.PHONY: all setup build venv run kafka test test-go test-python test-e2e test-flink test-spill test-checkpoint wheel test-wheel bench bench-table-api fuzz lint proto clean conformance-record expressions-record
 
 all: setup
 
@@ -59,6 +59,12 @@ test-go: kafka
 # WEIR_SPILL_SCALE=0.1 runs a tenth of it.
 test-spill:
 	WEIR_SPILL_TEST=1 $(GO) test -count=1 -timeout 60m -v -run '^TestSpillLarge$$' ./internal/job
+
+# The Kafka checkpoint proof: 1M JSON records -> Python function -> exactly-once Kafka sink with checkpoints,
+# the engine SIGKILLed at least 3 times at random moments and resumed, each result read back exactly once
+# (e2e/checkpoint_kafka_test.go; a few minutes); writes testdata/checkpoint-kafka/results.txt, checked by `make test`.
+test-checkpoint: setup kafka
+	WEIR_CHECKPOINT_KAFKA=1 $(GO) test -count=1 -timeout 60m -v -run '^TestCheckpointKafkaLarge$$' ./e2e
 
 # The Python suite runs twice: on the Cython fast paths and on the pure-Python twins.
 test-python:
