@@ -28,7 +28,10 @@ import (
 // methods are called from the goroutine that calls Next, never during it.
 type Source interface {
 	// Position is the position after the last batch Next returned, in the
-	// source's own encoding (a source reads back only what it wrote).
+	// source's own encoding (a source reads back only what it wrote). The
+	// job calls it once before the first Next: from then on Next must not
+	// block for long while no rows come (it returns a batch of no rows),
+	// so that barriers are not held up by an idle source.
 	Position() ([]byte, error)
 	// Seek moves the source to a position Position returned, before the
 	// first Next of a job resumed from a checkpoint; Next then returns the

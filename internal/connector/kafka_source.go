@@ -36,9 +36,15 @@ type kafkaSource struct {
 	valB      *format.Builder
 	// end is the offset each partition is read up to (excluded) when the
 	// source is bounded; a partition is dropped from it when done.
-	end      map[int32]int64
-	bounded  bool
-	pending  []*kgo.Record // polled, not yet decoded
+	end     map[int32]int64
+	bounded bool
+	pending []*kgo.Record // polled, not yet decoded
+	// next is, per partition read, the offset after the last record taken
+	// into a batch: the checkpoint position (kafka_checkpoint.go).
+	next map[int32]int64
+	// idle makes poll return after idlePoll without records: set once the
+	// job asks for a position (it takes checkpoints).
+	idle     bool
 	rows     int64
 	closed   bool
 	openedAt time.Time
@@ -251,18 +257,15 @@ func openKafkaSource(o *options, schema types.Schema, batchSize int, mem memory.
 			}
 		}
 	}
-	consume := map[int32]kgo.Offset{}
+	s.next = map[int32]int64{}
 	for p, off := range start {
 		if s.bounded && s.end[p] == 0 {
 			continue
 		}
-		consume[p] = kgo.NewOffset().At(off)
+		s.next[p] = off
 	}
-	if len(consume) > 0 {
-		s.client, err = kgo.NewClient(c.clientOpts(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{c.topic: consume}), kgo.KeepControlRecords())...)
-		if err != nil {
-			return nil, fmt.Errorf("table '%s': kafka: %w", c.table, err)
-		}
+	if err := s.startClient(); err != nil {
+		return nil, err
 	}
 	if c.key != nil && len(c.valCols) < len(c.schema) {
 		// With 'value.fields-include' = 'ALL' the value has every column.
@@ -329,10 +332,14 @@ func (s *kafkaSource) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			if err := s.poll(ctx); err != nil {
 				return nil, err
 			}
+			if len(s.pending) == 0 {
+				break // idle: a batch of no rows
+			}
 			continue
 		}
 		r := s.pending[0]
 		s.pending = s.pending[1:]
+		s.next[r.Partition] = r.Offset + 1
 		if s.bounded {
 			end, ok := s.end[r.Partition]
 			if !ok || r.Offset >= end {
@@ -352,21 +359,32 @@ func (s *kafkaSource) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			return nil, err
 		}
 	}
-	if s.valB.Len() == 0 {
+	if s.valB.Len() == 0 && s.done() {
 		return nil, io.EOF
 	}
 	return s.finish()
 }
 
 // poll waits for the next records.
+//
+// In a job that takes checkpoints, an idle topic returns after idlePoll
+// with nothing polled: Next then returns a batch of no rows, so that the
+// job's source goroutine can send a checkpoint's barrier while no records
+// come.
 func (s *kafkaSource) poll(ctx context.Context) error {
-	fetches := s.client.PollFetches(ctx)
+	pctx := ctx
+	if s.idle {
+		var cancel context.CancelFunc
+		pctx, cancel = context.WithTimeout(ctx, idlePoll)
+		defer cancel()
+	}
+	fetches := s.client.PollFetches(pctx)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	var err error
 	fetches.EachError(func(topic string, p int32, e error) {
-		if err == nil && !errors.Is(e, context.Canceled) {
+		if err == nil && !errors.Is(e, context.Canceled) && !errors.Is(e, context.DeadlineExceeded) {
 			err = fmt.Errorf("table '%s': kafka topic '%s' partition %d: %w", s.c.table, topic, p, e)
 		}
 	})
