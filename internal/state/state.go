@@ -68,7 +68,7 @@ type Options struct {
 	// Restore, when set, is a directory written by Checkpoint: the store
 	// starts with its contents (the checkpoint itself is not changed).
 	Restore string
-	// CacheBytes is the on-disk backend's block cache; 0 means 8 MiB.
+	// CacheBytes is the on-disk backend's block cache; 0 means 32 MiB.
 	CacheBytes int64
 }
 
