@@ -75,6 +75,13 @@ func (c *Coordinator) AddSource() (index int, trigger <-chan *Barrier) {
 	return len(c.sources) - 1, s.trigger
 }
 
+// Trigger is the channel AddSource returned for source index.
+func (c *Coordinator) Trigger(index int) <-chan *Barrier {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sources[index].trigger
+}
+
 // SourceBarrier records the position of source index at barrier b, which
 // its goroutine then sends on.
 func (c *Coordinator) SourceBarrier(index int, b *Barrier, pos []byte) {
@@ -188,30 +195,31 @@ func (c *Coordinator) save(op any, write func(w io.Writer) error) error {
 
 // Complete writes checkpoint b, whose barrier has reached the sink, with
 // sink, what the sink's PreCommit returned. The sink commits after it
-// returns.
-func (c *Coordinator) Complete(b *Barrier, sink []byte) error {
+// returns, when written is true (a barrier of a checkpoint abandoned is
+// not written).
+func (c *Coordinator) Complete(b *Barrier, sink []byte) (written bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cur != b || c.pending == nil {
-		return nil
+		return false, nil
 	}
 	p := c.pending
 	c.cur, c.pending = nil, nil
 	if c.saveErr != nil {
 		p.Abort()
-		return c.saveErr
+		return false, c.saveErr
 	}
 	m := &Metadata{Job: c.job, JobText: c.jobText, Time: time.Now().UTC(), Operators: c.saved, Sink: sink}
 	for i, s := range c.sources {
 		if !s.has {
 			p.Abort()
-			return fmt.Errorf("checkpoint %d: source %d sent no position", b.ID, i)
+			return false, fmt.Errorf("checkpoint %d: source %d sent no position", b.ID, i)
 		}
 		m.Sources = append(m.Sources, s.pos)
 	}
 	if err := p.Finish(m); err != nil {
 		p.Abort()
-		return err
+		return false, err
 	}
 	c.complete++
 	c.last = time.Since(c.started)
@@ -219,7 +227,7 @@ func (c *Coordinator) Complete(b *Barrier, sink []byte) error {
 		c.log.Warn("old checkpoints not removed", "dir", c.store.Dir(), "err", err)
 	}
 	c.log.Debug("checkpoint complete", "id", b.ID, "took", c.last)
-	return nil
+	return true, nil
 }
 
 // Completed is the number of checkpoints written.

@@ -126,7 +126,7 @@ func TestCoordinatorWritesAtomically(t *testing.T) {
 	if err := c.trigger(); err != nil || len(trig0) != 0 {
 		t.Fatal("a second checkpoint started while one is on its way")
 	}
-	if err := c.Complete(b, []byte("sink")); err != nil {
+	if ok, err := c.Complete(b, []byte("sink")); err != nil || !ok {
 		t.Fatal(err)
 	}
 	m, err := s.Load(b.ID)

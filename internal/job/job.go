@@ -23,6 +23,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/weir-dev/weir/internal/changelog"
+	"github.com/weir-dev/weir/internal/checkpoint"
 	"github.com/weir-dev/weir/internal/config"
 	"github.com/weir-dev/weir/internal/connector"
 	"github.com/weir-dev/weir/internal/exec"
@@ -87,6 +88,11 @@ type Settings struct {
 	// ManagedMemory is what the job's aggregations, joins and sorts share
 	// before they spill, in bytes.
 	ManagedMemory int64
+	// CheckpointInterval (0: none), CheckpointDir and RecoveryPath are the
+	// checkpoint options (checkpoint.go).
+	CheckpointInterval time.Duration
+	CheckpointDir      string
+	RecoveryPath       string
 }
 
 // ParseSettings resolves the options of a settings map (see
@@ -114,6 +120,10 @@ func FromConfig(c *config.Config) Settings {
 		StartupTimeout:  c.Duration(config.StartupTimeout),
 		ProgressTimeout: c.Duration(config.ProgressTimeout),
 		ManagedMemory:   c.ManagedBytes(),
+
+		CheckpointInterval: c.Duration(config.CheckpointInterval),
+		CheckpointDir:      c.CheckpointDirectory(),
+		RecoveryPath:       c.String(config.RecoveryPath),
 	}
 	// A batch is one element of a bundle: it cannot be larger.
 	s.BatchRows = min(s.BatchRows, s.BundleRows)
@@ -182,10 +192,15 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 		sink.Abort(err)
 		return nil, err
 	}
+	ck, err := setupCheckpoints(ctx, j, s, log, sourceOrder(src, j.Steps, builds), sink)
+	if err != nil {
+		sink.Abort(err)
+		return nil, err
+	}
 	if hasPython(j.Steps) {
 		pool, err = pyexec.NewPool(ctx, pyexec.Config{
 			Python: s.Python, Workers: s.Parallelism, PyFiles: s.PyFiles,
-			BundleRows: s.BundleRows, BundleTime: s.BundleTime, InFlight: s.InFlight,
+			BundleRows: s.BundleRows, BundleTime: s.BundleTime, InFlight: s.InFlight, BatchRows: s.BatchRows,
 			MaxAttempts: s.MaxAttempts, Log: log,
 			StartupTimeout: s.StartupTimeout, ProgressTimeout: s.ProgressTimeout,
 		})
@@ -222,12 +237,44 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 	source := func(src exec.Source, count *atomic.Int64) <-chan arrow.RecordBatch {
 		ch := make(chan arrow.RecordBatch, channelDepth)
 		wg.Add(1)
+		var trigger <-chan *checkpoint.Barrier
+		idx := 0
+		if ck != nil && ck.coord != nil {
+			idx = ck.sources[src]
+			trigger = ck.coord.Trigger(idx)
+		}
 		go func() {
 			defer wg.Done()
 			defer close(ch)
 			for {
+				if trigger != nil {
+					// A checkpoint's barrier goes after the batches sent.
+					select {
+					case br := <-trigger:
+						pos, err := position(src)
+						if err != nil {
+							fail(err)
+							return
+						}
+						ck.coord.SourceBarrier(idx, br, pos)
+						select {
+						case ch <- br:
+						case <-ctx.Done():
+							return
+						}
+					default:
+					}
+				}
 				b, err := src.Next(ctx)
 				if err == io.EOF {
+					if trigger != nil {
+						pos, err := position(src)
+						if err != nil {
+							fail(err)
+							return
+						}
+						ck.coord.SourceDone(idx, pos)
+					}
 					return
 				}
 				if err != nil {
@@ -235,6 +282,10 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 					return
 				}
 				n := b.NumRows()
+				if n == 0 && trigger != nil {
+					b.Release() // an idle source's way to let barriers pass
+					continue
+				}
 				select {
 				case ch <- b:
 					count.Add(n)
@@ -309,10 +360,26 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 		}
 		return in, inCount
 	}
+	stopCoord := func() {}
+	if ck != nil && ck.coord != nil {
+		cctx, stop := context.WithCancel(ctx)
+		stopCoord = stop
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ck.coord.Run(cctx)
+		}()
+	}
 	in, inCount := steps(source(src, &cnt.rows[0]), nil, j.Steps, cnt.rows[1:])
 	// Sink.
 	var rows int64
 	for b := range in {
+		if br := checkpoint.IsBarrier(b); br != nil {
+			if ctx.Err() == nil && ck != nil && ck.coord != nil {
+				fail(ck.atSink(ctx, br))
+			}
+			continue
+		}
 		if inCount != nil {
 			inCount.Add(b.NumRows())
 		}
@@ -324,6 +391,7 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 		}
 		b.Release()
 	}
+	stopCoord()
 	wg.Wait()
 	if firstErr == nil && ctx.Err() != nil {
 		firstErr = context.Cause(ctx)
@@ -351,6 +419,13 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 // inCount (when not nil) and those it sends to outCount.
 func runCalc(ctx context.Context, c *exec.Calc, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch, inCount, outCount *atomic.Int64) error {
 	for b := range in {
+		if br := checkpoint.IsBarrier(b); br != nil {
+			select {
+			case out <- br:
+			case <-ctx.Done():
+			}
+			continue
+		}
 		if inCount != nil {
 			inCount.Add(b.NumRows())
 		}

@@ -1,0 +1,302 @@
+package job
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/weir-dev/weir/internal/checkpoint"
+	"github.com/weir-dev/weir/internal/exec"
+	"github.com/weir-dev/weir/internal/plan"
+)
+
+// checkpoints is a job's part in checkpointing: its coordinator, its
+// sources and stateful operators in the plan's order, and its sink.
+type checkpoints struct {
+	coord   *checkpoint.Coordinator
+	sources map[exec.Source]int
+	sink    checkpoint.Sink // nil: at-least-once
+}
+
+// fingerprint identifies a job by its plan: a checkpoint resumes only the
+// job that wrote it.
+func fingerprint(j *plan.Job) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "weir job v1\n%s\nsink %s\n", j.Explain(), sinkName(j))
+	return hex.EncodeToString(h.Sum(nil))[:24]
+}
+
+func sinkName(j *plan.Job) string {
+	if j.Sink == nil {
+		return ""
+	}
+	return j.Sink.Name
+}
+
+// stateOps walks the job's operators in the plan's order (the second input
+// of a join after its first), calling f with each and the value that saves
+// its state (the operator itself, or the streaming join inside a join step).
+func stateOps(steps []plan.Step, f func(op plan.Operator, key any) error) error {
+	for _, st := range steps {
+		if st.Op == nil {
+			continue
+		}
+		key := any(st.Op)
+		if sj, ok := st.Op.(*plan.StreamJoinOp); ok {
+			key = sj.Join
+		}
+		if err := f(st.Op, key); err != nil {
+			return err
+		}
+		if jo, ok := st.Op.(plan.TwoInput); ok {
+			if err := stateOps(jo.Second().Steps, f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sourceOrder lists the job's sources: its own, then those of the second
+// inputs of its joins in the plan's order.
+func sourceOrder(src exec.Source, steps []plan.Step, builds map[plan.TwoInput]exec.Source) []exec.Source {
+	out := []exec.Source{src}
+	var walk func([]plan.Step)
+	walk = func(steps []plan.Step) {
+		for _, st := range steps {
+			if jo, ok := st.Op.(plan.TwoInput); ok {
+				out = append(out, builds[jo])
+				walk(jo.Second().Steps)
+			}
+		}
+	}
+	walk(steps)
+	return out
+}
+
+// setupCheckpoints prepares a streaming job's checkpoints when
+// execution.checkpointing.interval is set (or a checkpoint to resume from
+// is named): it refuses a job with a source or operator that cannot take
+// part, resumes the job from its latest checkpoint, and returns the
+// coordinator's part. It returns nil when the job takes no checkpoints.
+func setupCheckpoints(ctx context.Context, j *plan.Job, s Settings, log *slog.Logger, srcs []exec.Source, sink exec.Sink) (*checkpoints, error) {
+	if !j.Streaming || (s.CheckpointInterval <= 0 && s.RecoveryPath == "") {
+		return nil, nil
+	}
+	where := "execution.checkpointing.interval"
+	if s.CheckpointInterval <= 0 {
+		where = "execution.state-recovery.path"
+	}
+	for i, src := range srcs {
+		if _, ok := src.(checkpoint.Source); !ok {
+			return nil, fmt.Errorf("%s: source %d of the job (%T) cannot resume from a checkpoint; unset %s to run it without checkpoints", where, i+1, src, where)
+		}
+	}
+	err := stateOps(j.Steps, func(op plan.Operator, key any) error {
+		if _, ok := key.(checkpoint.Operator); !ok {
+			return fmt.Errorf("%s: the job's operator %s does not take part in checkpoints yet; unset %s to run it without checkpoints", where, op, where)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.CheckpointInterval > 0 && s.CheckpointDir == "" {
+		return nil, fmt.Errorf("execution.checkpointing.interval is set but no directory for the checkpoints is: set execution.checkpointing.dir (e.g. -D execution.checkpointing.dir=file:///var/lib/weir/checkpoints)")
+	}
+	ck := &checkpoints{sources: map[exec.Source]int{}}
+	if cs, ok := sink.(checkpoint.Sink); ok {
+		ck.sink = cs
+	}
+	fp := fingerprint(j)
+	var store *checkpoint.Store
+	if s.CheckpointDir != "" {
+		if store, err = checkpoint.OpenStore(s.CheckpointDir); err != nil {
+			return nil, fmt.Errorf("execution.checkpointing.dir: %w", err)
+		}
+	}
+	if err := ck.resume(ctx, j, s, log, store, fp, srcs); err != nil {
+		return nil, err
+	}
+	if s.CheckpointInterval <= 0 || store == nil {
+		return ck, nil
+	}
+	ck.coord, err = checkpoint.NewCoordinator(store, fp, j.SQL, s.CheckpointInterval, log)
+	if err != nil {
+		return nil, err
+	}
+	for _, src := range srcs {
+		i, _ := ck.coord.AddSource()
+		ck.sources[src] = i
+		// The first Position tells a source that the job takes
+		// checkpoints (an idle source then returns batches of no rows).
+		if _, err := position(src); err != nil {
+			return nil, err
+		}
+	}
+	stateOps(j.Steps, func(_ plan.Operator, key any) error {
+		ck.coord.AddOperator(key)
+		return nil
+	})
+	return ck, nil
+}
+
+// resume restores the job from the checkpoint execution.state-recovery.path
+// names, else from the newest in the store whose sink output is committed.
+func (ck *checkpoints) resume(ctx context.Context, j *plan.Job, s Settings, log *slog.Logger, store *checkpoint.Store, fp string, srcs []exec.Source) error {
+	var dir string
+	var meta *checkpoint.Metadata
+	if s.RecoveryPath != "" {
+		dir = trimFileURI(s.RecoveryPath)
+		m, err := checkpoint.LoadMetadata(dir)
+		if err != nil {
+			return fmt.Errorf("execution.state-recovery.path: %w; name a complete checkpoint directory (.../chk-<id>, with a %s file)", err, checkpoint.MetadataFile)
+		}
+		if err := sameJob(m, fp, dir); err != nil {
+			return err
+		}
+		if ck.sink != nil {
+			if _, err := ck.sink.Recover(ctx, m.ID, m.Sink); err != nil {
+				return fmt.Errorf("resuming from %s: sink: %w", dir, err)
+			}
+		}
+		meta = m
+	} else if store != nil {
+		ids, err := store.Complete()
+		if err != nil {
+			return err
+		}
+		for len(ids) > 0 {
+			id := ids[len(ids)-1]
+			m, err := store.Load(id)
+			if err != nil {
+				return err
+			}
+			if err := sameJob(m, fp, store.Path(id)); err != nil {
+				return err
+			}
+			committed := true
+			if ck.sink != nil {
+				if committed, err = ck.sink.Recover(ctx, id, m.Sink); err != nil {
+					return fmt.Errorf("resuming from %s: sink: %w", store.Path(id), err)
+				}
+			}
+			if committed {
+				dir, meta = store.Path(id), m
+				break
+			}
+			log.Info("checkpoint's sink output was not committed; resuming from the one before", "checkpoint", store.Path(id))
+			if err := store.Discard(id); err != nil {
+				return err
+			}
+			ids = ids[:len(ids)-1]
+		}
+	}
+	if meta == nil {
+		return nil
+	}
+	if len(meta.Sources) != len(srcs) {
+		return fmt.Errorf("checkpoint %s has %d source positions, the job has %d sources", dir, len(meta.Sources), len(srcs))
+	}
+	for i, src := range srcs {
+		if err := src.(checkpoint.Source).Seek(meta.Sources[i]); err != nil {
+			return fmt.Errorf("resuming from %s: source %d: %w", dir, i+1, err)
+		}
+	}
+	saved := map[string]bool{}
+	for _, name := range meta.Operators {
+		saved[name] = true
+	}
+	n := 0
+	err := stateOps(j.Steps, func(op plan.Operator, key any) error {
+		name := fmt.Sprintf("op-%d", n)
+		n++
+		if !saved[name] {
+			return nil
+		}
+		delete(saved, name)
+		f, err := checkpoint.OpenFile(dir, name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := key.(checkpoint.Operator).Restore(f); err != nil {
+			return fmt.Errorf("resuming from %s: %s (%s): %w", dir, name, op, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(saved) > 0 {
+		return fmt.Errorf("checkpoint %s holds the state of operators the job does not have", dir)
+	}
+	log.Info("resuming from checkpoint", "checkpoint", dir, "taken", meta.Time.Format(time.RFC3339))
+	return nil
+}
+
+// sameJob refuses a checkpoint written by another job.
+func sameJob(m *checkpoint.Metadata, fp, dir string) error {
+	if m.Job == fp {
+		return nil
+	}
+	what := ""
+	if m.JobText != "" {
+		what = fmt.Sprintf(" (%s)", clipText(m.JobText, 120))
+	}
+	return fmt.Errorf("checkpoint %s was written by another job%s: its plan differs from this job's; give this job a checkpoint directory of its own (execution.checkpointing.dir), or remove %s to start that directory over",
+		dir, what, filepath.Join(filepath.Dir(dir), "chk-*"))
+}
+
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+func trimFileURI(p string) string {
+	if len(p) > 7 && p[:7] == "file://" {
+		return p[7:]
+	}
+	return p
+}
+
+// atSink handles checkpoint b's barrier at the sink: pre-commit, write
+// the checkpoint, commit.
+func (ck *checkpoints) atSink(ctx context.Context, b *checkpoint.Barrier) error {
+	var data []byte
+	var err error
+	if ck.sink != nil {
+		if data, err = ck.sink.PreCommit(ctx, b.ID); err != nil {
+			return fmt.Errorf("checkpoint %d: sink pre-commit: %w", b.ID, err)
+		}
+	}
+	written, err := ck.coord.Complete(b, data)
+	if err != nil {
+		return fmt.Errorf("checkpoint %d: %w", b.ID, err)
+	}
+	if written && ck.sink != nil {
+		if err := ck.sink.CommitCheckpoint(ctx, b.ID); err != nil {
+			return fmt.Errorf("checkpoint %d: sink commit: %w", b.ID, err)
+		}
+	}
+	return nil
+}
+
+// position is src's position, for a barrier or at its end.
+func position(src exec.Source) ([]byte, error) {
+	pos, err := src.(checkpoint.Source).Position()
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: source position: %w", err)
+	}
+	return pos, nil
+}
+
+
+
+
