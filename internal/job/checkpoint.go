@@ -296,7 +296,3 @@ func position(src exec.Source) ([]byte, error) {
 	}
 	return pos, nil
 }
-
-
-
-
