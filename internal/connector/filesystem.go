@@ -140,6 +140,12 @@ type partEncoder interface {
 }
 
 func openFileSink(o *options, schema types.Schema, overwrite bool) (exec.Sink, error) {
+	if part, err := readPartitioning(o, schema); err != nil || part != nil {
+		if err != nil {
+			return nil, err
+		}
+		return openPartitionedSink(o, part, schema, overwrite) // filesystem_partition.go
+	}
 	if name := o.m["format"]; name != "csv" && slices.Contains(fileFormats, name) {
 		return openFormatSink(o, schema, overwrite, name)
 	}
@@ -434,6 +440,12 @@ type fileSource struct {
 }
 
 func openFileSource(o *options, schema types.Schema, batchSize int, mem memory.Allocator) (exec.Source, error) {
+	if part, err := readPartitioning(o, schema); err != nil || part != nil {
+		if err != nil {
+			return nil, err
+		}
+		return openPartitionedSource(o, part, schema, batchSize, mem) // filesystem_partition.go
+	}
 	if name := o.m["format"]; name != "csv" && slices.Contains(fileFormats, name) {
 		return openFormatSource(o, schema, batchSize, mem, name)
 	}

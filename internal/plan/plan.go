@@ -28,6 +28,8 @@ type Table struct {
 	Options map[string]string
 	// Watermark is the table's WATERMARK (window.go), or nil.
 	Watermark *Watermark
+	// PartitionKeys are the columns of PARTITIONED BY (partitions.go).
+	PartitionKeys []string
 }
 
 // MemoryConnector is the connector of tables whose rows a client of the

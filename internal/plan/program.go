@@ -212,6 +212,9 @@ func createTable(cat *catalog, st *sql.CreateTable) error {
 	if t.Options["connector"] == "" {
 		return errAt(st.At, "table %s has no 'connector' option; add WITH ('connector' = 'datagen' | 'print' | 'blackhole' | 'filesystem', ...)", st.Name)
 	}
+	if err := addPartitionKeys(t, st); err != nil { // partitions.go
+		return err
+	}
 	cat.tables[name] = t
 	return nil
 }

@@ -20,6 +20,9 @@ func planInsert(cat *catalog, st *sql.Insert, params map[string]string) (*Job, e
 		// Flink: the sink must implement SupportsOverwrite; of weir's, only filesystem does.
 		return nil, errAt(st.At, "INSERT OVERWRITE needs a table whose connector can replace its rows ('filesystem'); table %s uses '%s': use INSERT INTO", st.Table, sink.Connector())
 	}
+	if len(st.Partition) > 0 {
+		return planStaticPartition(cat, st, sink, params) // partitions.go
+	}
 	job, err := planQuery(cat, st, sink, params)
 	if err != nil {
 		return nil, err

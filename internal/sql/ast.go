@@ -17,7 +17,11 @@ type CreateTable struct {
 	IfNotExists bool
 	Columns     []ColumnDef
 	Watermark   *Watermark // WATERMARK FOR ... (window.go), or nil
-	Options     []Option
+	// PartitionKeys are the columns of PARTITIONED BY (...), in order;
+	// PartitionAt is where the clause starts.
+	PartitionKeys []string
+	PartitionAt   Pos
+	Options       []Option
 }
 
 // ColumnDef is one column of a CREATE TABLE. A column COMMENT is accepted and
@@ -71,7 +75,18 @@ type Insert struct {
 	At        Pos
 	Table     string
 	Overwrite bool
+	// Partition is the static partition of INSERT ... PARTITION (k = v,
+	// ...), or nil.
+	Partition []PartitionValue
 	Query     *Select
+}
+
+// PartitionValue is one 'column = literal' of INSERT ... PARTITION (...).
+// Value is a literal (a negative number is a Unary "-" over one).
+type PartitionValue struct {
+	At    Pos
+	Name  string
+	Value Expr
 }
 
 // SelectStmt is a query on its own, outside an INSERT.

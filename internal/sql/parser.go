@@ -415,8 +415,22 @@ func (p *parser) parseCreateTable(at Pos) *CreateTable {
 	if p.acceptKw("COMMENT") {
 		p.parseString("the comment as a string")
 	}
-	if p.isKw("PARTITIONED") || p.isKw("DISTRIBUTED") {
-		p.fail(p.tok.pos, "partitioned and distributed tables are not supported by weir")
+	if p.isKw("PARTITIONED") {
+		s.PartitionAt = p.tok.pos
+		p.next()
+		p.expectKw("BY")
+		p.expectOp("(")
+		for {
+			name, _ := p.parseName("a partition column")
+			s.PartitionKeys = append(s.PartitionKeys, name)
+			if !p.acceptOp(",") {
+				break
+			}
+		}
+		p.expectOp(")")
+	}
+	if p.isKw("DISTRIBUTED") {
+		p.fail(p.tok.pos, "distributed tables are not supported by weir")
 	}
 	if p.acceptKw("WITH") {
 		s.Options = p.parseOptions()
@@ -575,7 +589,18 @@ func (p *parser) skipRaw(stop func(token) bool) token {
 	return last
 }
 
-// parseInsert parses INSERT INTO|OVERWRITE table query.
+// isPartitionLiteral reports whether x is a literal or a signed number.
+func isPartitionLiteral(x Expr) bool {
+	if u, ok := x.(*Unary); ok && (u.Op == "-" || u.Op == "+") {
+		l, ok := u.X.(*Literal)
+		return ok && (l.Kind == LitInteger || l.Kind == LitDecimal || l.Kind == LitFloat)
+	}
+	_, ok := x.(*Literal)
+	return ok
+}
+
+// parseInsert parses INSERT INTO|OVERWRITE table [PARTITION (k = v, ...)]
+// query.
 func (p *parser) parseInsert() *Insert {
 	s := &Insert{At: p.expectKw("INSERT").pos}
 	switch {
@@ -586,8 +611,22 @@ func (p *parser) parseInsert() *Insert {
 		p.failExpectedSuggest("INTO or OVERWRITE after INSERT", []string{"INTO", "OVERWRITE"})
 	}
 	s.Table, _ = p.parseQualifiedName("a table name")
-	if p.isKw("PARTITION") {
-		p.fail(p.tok.pos, "INSERT ... PARTITION is not supported by weir")
+	if p.acceptKw("PARTITION") {
+		p.expectOp("(")
+		for {
+			var v PartitionValue
+			v.Name, v.At = p.parseName("a partition column")
+			p.expectOp("=")
+			v.Value = p.parseUnary()
+			if !isPartitionLiteral(v.Value) {
+				p.fail(v.Value.Pos(), "a static partition value must be a literal, e.g. PARTITION (dt = '2024-01-01')")
+			}
+			s.Partition = append(s.Partition, v)
+			if !p.acceptOp(",") {
+				break
+			}
+		}
+		p.expectOp(")")
 	}
 	if p.isOp("(") && !p.isQueryStart(p.peek(1)) {
 		p.fail(p.tok.pos, "column lists in INSERT are not supported by weir; select the columns in the order of the table instead")

@@ -1,0 +1,159 @@
+package plan
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/weir-dev/weir/internal/exec"
+	"github.com/weir-dev/weir/internal/expr"
+	"github.com/weir-dev/weir/internal/sql"
+	"github.com/weir-dev/weir/internal/types"
+)
+
+// Partitioned filesystem tables, as Flink has them: CREATE TABLE ...
+// PARTITIONED BY (k, ...) and INSERT ... PARTITION (k = 'v', ...).
+//
+// The connector learns a table's partition keys, and an INSERT its static
+// partition, from two options the planner adds to the table's options
+// (internal/connector/filesystem_partition.go reads them); a user cannot set
+// them, as WITH keys starting with '$' are refused.
+const (
+	// PartitionKeysOption holds the partition keys, URL-encoded as
+	// "key=k1&key=k2" (in PARTITIONED BY order).
+	PartitionKeysOption = "$partition-keys"
+	// StaticPartitionOption holds an INSERT's static partition, URL-encoded
+	// as "k1=v1&k2=v2": each value as the statement spells it, which is
+	// what its directory is named after, as in Flink.
+	StaticPartitionOption = "$static-partition"
+)
+
+// addPartitionKeys checks PARTITIONED BY and records its keys on t.
+func addPartitionKeys(t *Table, st *sql.CreateTable) error {
+	for k := range t.Options {
+		if strings.HasPrefix(k, "$") {
+			return errAt(st.At, "table %s: option '%s': keys starting with '$' are weir's own; remove it", st.Name, k)
+		}
+	}
+	if len(st.PartitionKeys) == 0 {
+		return nil
+	}
+	if t.Connector() != "filesystem" {
+		return errAt(st.PartitionAt, "table %s: PARTITIONED BY needs the 'filesystem' connector ('%s' tables are not partitioned in directories)", st.Name, t.Connector())
+	}
+	seen := map[string]bool{}
+	var keys []string
+	for _, k := range st.PartitionKeys {
+		i := t.Schema.Index(k)
+		if i < 0 {
+			return errAt(st.PartitionAt, "partition column '%s' is not a column of table %s (%s)", k, st.Name, schemaString(t.Schema))
+		}
+		name := t.Schema[i].Name
+		if seen[strings.ToLower(name)] {
+			return errAt(st.PartitionAt, "partition column '%s' is listed twice in PARTITIONED BY", k)
+		}
+		seen[strings.ToLower(name)] = true
+		switch t.Schema[i].Type.Kind {
+		case types.Array, types.Map, types.Row, types.Null, types.Binary, types.Varbinary, types.IntervalYearMonth, types.IntervalDayTime:
+			return errAt(st.PartitionAt, "partition column '%s' is %s; partition values are directory names: use a column of a scalar type (string, number, date, time, boolean)", name, t.Schema[i].Type)
+		}
+		keys = append(keys, name)
+	}
+	if len(keys) == len(t.Schema) {
+		return errAt(st.PartitionAt, "table %s: every column is a partition column; the files of a partition need at least one column of their own", st.Name)
+	}
+	t.PartitionKeys = keys
+	t.Options[PartitionKeysOption] = url.Values{"key": keys}.Encode()
+	return nil
+}
+
+// planStaticPartition plans INSERT ... PARTITION (k = v, ...): the query
+// gives the other columns, in the table's order, and each static column is
+// the value given, cast to the column's type.
+func planStaticPartition(cat *catalog, st *sql.Insert, sink *Table, params map[string]string) (*Job, error) {
+	if len(sink.PartitionKeys) == 0 {
+		return nil, errAt(st.Partition[0].At, "table %s is not partitioned; remove PARTITION (...), or declare the table with PARTITIONED BY (...)", sink.Name)
+	}
+	static := map[int]expr.Expr{}
+	var spec []string
+	for _, pv := range st.Partition {
+		i := sink.Schema.Index(pv.Name)
+		if i < 0 || !isPartitionKey(sink, sink.Schema[i].Name) {
+			return nil, errAt(pv.At, "'%s' is not a partition column of table %s; its partition columns are %s", pv.Name, sink.Name, strings.Join(sink.PartitionKeys, ", "))
+		}
+		if _, dup := static[i]; dup {
+			return nil, errAt(pv.At, "partition column '%s' is given twice", pv.Name)
+		}
+		col := sink.Schema[i]
+		x, err := (&binder{cat: cat}).bind(pv.Value)
+		if err != nil {
+			return nil, err
+		}
+		if !assignable(x.Type(), col.Type) && !(x.Type().IsString() && exec.CanCast(x.Type(), col.Type)) {
+			return nil, errAt(pv.At, "partition value %s is %s, which cannot be stored in %s %s", x, x.Type(), col.Name, col.Type)
+		}
+		v, err := fold(coerce(x, col.Type))
+		if err != nil {
+			return nil, errAt(pv.Value.Pos(), "partition value for %s %s: %v", col.Name, col.Type, err)
+		}
+		static[i] = &expr.Literal{Value: v, T: col.Type.WithNullable(v == nil)}
+		spec = append(spec, url.QueryEscape(col.Name)+"="+url.QueryEscape(literalText(pv.Value)))
+	}
+	// The query fills the other columns.
+	rest := &Table{Name: sink.Name, Options: sink.Options}
+	var from []int // the table's column of each of rest's
+	for i, f := range sink.Schema {
+		if _, ok := static[i]; !ok {
+			rest.Schema = append(rest.Schema, f)
+			from = append(from, i)
+		}
+	}
+	job, err := planQuery(cat, st, rest, params)
+	if err != nil {
+		return nil, err
+	}
+	outs := make([]expr.Expr, len(sink.Schema))
+	for i, x := range static {
+		outs[i] = x
+	}
+	for k, i := range from {
+		outs[i] = &expr.Column{Index: k, Name: rest.Schema[k].Name, T: rest.Schema[k].Type}
+	}
+	job.Steps = append(job.Steps, Step{Calc: &exec.Calc{Projections: outs, Schema: sink.Schema}})
+	withSpec := *sink
+	withSpec.Options = make(map[string]string, len(sink.Options)+1)
+	for k, v := range sink.Options {
+		withSpec.Options[k] = v
+	}
+	withSpec.Options[StaticPartitionOption] = strings.Join(spec, "&")
+	job.Sink = &withSpec
+	job.Overwrite = st.Overwrite
+	return job, nil
+}
+
+func isPartitionKey(t *Table, name string) bool {
+	for _, k := range t.PartitionKeys {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// literalText is a static partition value as Flink names its directory:
+// a string's value, a number as written.
+func literalText(x sql.Expr) string {
+	switch x := x.(type) {
+	case *sql.Literal:
+		if x.Kind == sql.LitBool {
+			return strings.ToLower(x.Text)
+		}
+		return x.Text
+	case *sql.Unary:
+		if x.Op == "-" {
+			return "-" + literalText(x.X)
+		}
+		return literalText(x.X)
+	}
+	return fmt.Sprint(x)
+}
