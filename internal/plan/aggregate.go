@@ -240,7 +240,13 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline, job *Job)
 	if err != nil {
 		return nil, nil, err
 	}
-	if !windowed {
+	switch {
+	case !windowed && cat.streaming && hasCollect(op):
+		// Python aggregate functions with state in the engine (udaf_streaming.go).
+		if out, post, err = p.addStreamingUDAFs(cat, op, out, post, sets != nil, q.At); err != nil {
+			return nil, nil, err
+		}
+	case !windowed:
 		if err := p.addGroupAgg(cat, op, q.At, job); err != nil { // streaming.go
 			return nil, nil, err
 		}

@@ -214,8 +214,8 @@ func (p *Pool) runKeyed(ctx context.Context, s *Stage, mem memory.Allocator, in 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	k := &keyedRun{p: p, s: s, mem: mem, out: out,
-		parts: make([]keyedPart, p.cfg.Workers),
-		done:  make(chan keyedDone, p.cfg.Workers),
+		parts:  make([]keyedPart, p.cfg.Workers),
+		done:   make(chan keyedDone, p.cfg.Workers),
 		keyEnc: coder.NewEncoder(s.Keyed.KeyTypes),
 		rowEnc: coder.NewEncoder(s.InputTypes),
 		outDec: coder.NewDecoder(mem, append([]types.T{types.BYTES.NotNull(), types.TINYINT.NotNull()}, s.Results.Types()...)),
