@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
 	"github.com/weir-dev/weir/internal/aggregate"
+	"github.com/weir-dev/weir/internal/checkpoint"
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/types"
 )
@@ -24,6 +25,10 @@ type acc interface {
 	// value is the current result, a Literal-style Go value of the call's
 	// result type, nil for NULL.
 	value() any
+	// save and load write and read the accumulator's state in checkpoints
+	// (checkpoint.go).
+	save(e *checkpoint.Encoder)
+	load(d *checkpoint.Decoder)
 }
 
 // accFactory makes a group's accumulator of one call.

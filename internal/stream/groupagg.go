@@ -27,6 +27,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 
@@ -36,6 +37,7 @@ import (
 
 	"github.com/weir-dev/weir/internal/aggregate"
 	"github.com/weir-dev/weir/internal/changelog"
+	"github.com/weir-dev/weir/internal/checkpoint"
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/types"
 )
@@ -64,6 +66,8 @@ type GroupAgg struct {
 	// Name is the operator's name in plans and errors (GroupAggregate or
 	// the DISTINCT form).
 	Name string
+
+	restored *restoredGroups // by Restore, for Run (checkpoint.go)
 }
 
 // String describes the operator for EXPLAIN.
@@ -112,14 +116,30 @@ func (o *GroupAgg) Run(ctx context.Context, mem memory.Allocator, in <-chan arro
 	for i := range o.Keys {
 		keyTypes = append(keyTypes, o.Schema[i].Type.Arrow())
 	}
-	table := aggregate.NewKeyTable(keyTypes)
-	var groups []*group
+	st, err := o.start(mem, keyTypes)
+	if err != nil {
+		drain(in)
+		return err
+	}
+	table, groups := st.table, st.groups
 	var ids []int32
 	em := newEmitter(WithRowKind(o.Schema))
-	seen := false
+	seen := st.seen
 	for b := range in {
 		if ctx.Err() != nil {
 			b.Release()
+			continue
+		}
+		if br := checkpoint.IsBarrier(b); br != nil {
+			st.groups, st.seen = groups, seen
+			if err := br.Save(o, func(w io.Writer) error { return o.save(st, w) }); err != nil {
+				drain(in)
+				return fmt.Errorf("%s: %w", o.Name, err)
+			}
+			select {
+			case out <- br:
+			case <-ctx.Done():
+			}
 			continue
 		}
 		n := int(b.NumRows())
