@@ -243,7 +243,64 @@ func (o *GroupAgg) start(mem memory.Allocator, keyTypes []arrow.DataType) (*grou
 	return st, nil
 }
 
+const joinVersion = 1
+
+// save writes both sides: per key (sorted), its rows in order with their
+// counts.
+func (o *Join) save(state [2]*side, w io.Writer) error {
+	e := checkpoint.NewEncoder(w)
+	e.Header("StreamingJoin", joinVersion)
+	for _, sd := range state {
+		keys := make([]string, 0, len(sd.rows))
+		for k := range sd.rows {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		e.Uvarint(uint64(len(keys)))
+		for _, k := range keys {
+			e.String(k)
+			list := sd.rows[k]
+			e.Uvarint(uint64(len(list)))
+			for _, c := range list {
+				e.Value(c.v)
+				e.Varint(c.n)
+			}
+		}
+	}
+	return e.Err()
+}
+
+// Restore reads the state a checkpoint saved; Run starts from it.
+func (o *Join) Restore(r io.Reader) error {
+	d := checkpoint.NewDecoder(r)
+	if err := d.Header("StreamingJoin", joinVersion); err != nil {
+		return err
+	}
+	var state [2]*side
+	for i := range state {
+		sd := &side{rows: map[string][]*counted{}}
+		n := d.Len()
+		for j := 0; j < n && d.Err() == nil; j++ {
+			k := d.String()
+			m := d.Len()
+			list := make([]*counted, 0, min(m, 1024))
+			for x := 0; x < m && d.Err() == nil; x++ {
+				row, _ := d.Value().([]any)
+				list = append(list, &counted{v: row, n: d.Varint()})
+			}
+			sd.rows[k] = list
+		}
+		state[i] = sd
+	}
+	if d.Err() != nil {
+		return fmt.Errorf("streaming join: state: %w", d.Err())
+	}
+	o.restored = &state
+	return nil
+}
+
 // Interfaces the checkpointed operators implement.
 var (
 	_ checkpoint.Operator = (*GroupAgg)(nil)
+	_ checkpoint.Operator = (*Join)(nil)
 )

@@ -3,12 +3,14 @@ package stream
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/weir-dev/weir/internal/changelog"
+	"github.com/weir-dev/weir/internal/checkpoint"
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/types"
 )
@@ -28,6 +30,8 @@ type Join struct {
 	Schema     types.Schema
 	Retracting bool
 	Text       string
+
+	restored *[2]*side // by Restore, for Run (checkpoint.go)
 }
 
 // String describes the operator for EXPLAIN.
@@ -47,29 +51,72 @@ type side struct {
 // Run joins left and right until both end or ctx is cancelled.
 func (o *Join) Run(ctx context.Context, mem memory.Allocator, left, right <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
 	state := [2]*side{{rows: map[string][]*counted{}}, {rows: map[string][]*counted{}}}
+	if o.restored != nil {
+		state, o.restored = *o.restored, nil
+	}
 	keys := [2][]int{o.LeftKeys, o.RightKeys}
 	em := newEmitter(o.Schema)
 	if o.Retracting {
 		em = newEmitter(WithRowKind(o.Schema))
 	}
 	ins := [2]<-chan arrow.RecordBatch{left, right}
+	// A checkpoint's barrier holds back its input until it has come on
+	// the other (or the other ended): then the state is saved and the
+	// barrier sent on (aligned barriers).
+	var held [2]*checkpoint.Barrier
+	align := func() error {
+		if (held[0] == nil && held[1] == nil) || (held[0] == nil && ins[0] != nil) || (held[1] == nil && ins[1] != nil) {
+			return nil
+		}
+		br := held[0]
+		if br == nil {
+			br = held[1]
+		}
+		held = [2]*checkpoint.Barrier{}
+		if err := br.Save(o, func(w io.Writer) error { return o.save(state, w) }); err != nil {
+			return fmt.Errorf("streaming join: %w", err)
+		}
+		select {
+		case out <- br:
+		case <-ctx.Done():
+		}
+		return nil
+	}
 	var key strings.Builder
 	for ins[0] != nil || ins[1] != nil {
 		var b arrow.RecordBatch
 		var from int
 		var ok bool
+		read := ins
+		for i := range read {
+			if held[i] != nil {
+				read[i] = nil
+			}
+		}
 		select {
-		case b, ok = <-ins[0]:
+		case b, ok = <-read[0]:
 			from = 0
-		case b, ok = <-ins[1]:
+		case b, ok = <-read[1]:
 			from = 1
 		}
 		if !ok {
 			ins[from] = nil
+			if err := align(); err != nil {
+				drainBoth(ins)
+				return err
+			}
 			continue
 		}
 		if ctx.Err() != nil {
 			b.Release()
+			continue
+		}
+		if br := checkpoint.IsBarrier(b); br != nil {
+			held[from] = br
+			if err := align(); err != nil {
+				drainBoth(ins)
+				return err
+			}
 			continue
 		}
 		kinds := changelog.Kinds(b)
