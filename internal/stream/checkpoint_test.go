@@ -2,8 +2,8 @@ package stream
 
 import (
 	"bytes"
-	"fmt"
 	"context"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"slices"
