@@ -6,6 +6,7 @@ package window
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -14,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/weir-dev/weir/internal/aggregate"
+	"github.com/weir-dev/weir/internal/checkpoint"
 	"github.com/weir-dev/weir/internal/types"
 )
 
@@ -125,6 +127,8 @@ type Assign struct {
 	Delay  int64
 	// Late counts the (row, window) pairs dropped as late.
 	Late int64
+
+	restored *assignState // by Restore, for Run (checkpoint.go)
 }
 
 func (a *Assign) String() string {
@@ -179,6 +183,15 @@ func (a *Assign) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.
 	// are only kept.
 	var pending []arrow.RecordBatch
 	minEnd := int64(math.MaxInt64)
+	if st := a.restored; st != nil {
+		a.restored = nil
+		wm, maxSeen, pending, a.Late = st.wm, st.maxSeen, st.pending, st.late
+		for _, p := range pending {
+			for _, e := range p.Column(len(a.Schema) - 2).(*array.Timestamp).TimestampValues() {
+				minEnd = min(minEnd, int64(e))
+			}
+		}
+	}
 	defer func() {
 		for _, p := range pending {
 			p.Release()
@@ -200,6 +213,18 @@ func (a *Assign) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.
 	for b := range in {
 		if ctx.Err() != nil {
 			b.Release()
+			continue
+		}
+		if br := checkpoint.IsBarrier(b); br != nil {
+			st := &assignState{wm: wm, maxSeen: maxSeen, pending: pending, late: a.Late}
+			if err := br.Save(a, func(w io.Writer) error { return a.save(st, w) }); err != nil {
+				drain(in)
+				return err
+			}
+			select {
+			case out <- br:
+			case <-ctx.Done():
+			}
 			continue
 		}
 		at, err := millis(b.Column(a.Time))
@@ -451,6 +476,14 @@ func (w *Aggregate) String() string {
 // Run aggregates each batch of in on its own.
 func (w *Aggregate) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
 	for b := range in {
+		if br := checkpoint.IsBarrier(b); br != nil {
+			// Each batch is aggregated whole: no state between batches.
+			select {
+			case out <- br:
+			case <-ctx.Done():
+			}
+			continue
+		}
 		if ctx.Err() != nil || b.NumRows() == 0 {
 			b.Release()
 			continue
