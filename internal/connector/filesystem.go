@@ -140,10 +140,23 @@ type partEncoder interface {
 }
 
 func openFileSink(o *options, schema types.Schema, overwrite bool) (exec.Sink, error) {
-	if part, err := readPartitioning(o, schema); err != nil || part != nil {
-		if err != nil {
-			return nil, err
+	part, err := readPartitioning(o, schema)
+	if err != nil {
+		return nil, err
+	}
+	policy, err := readRollingPolicy(o)
+	if err != nil {
+		return nil, err
+	}
+	o.get(streamingPartOption) // read by newFileSink
+	o.get(streamingNoCleanOption)
+	if v, _ := o.get(streamingOption); v == "true" {
+		if overwrite {
+			return nil, fmt.Errorf("table '%s': INSERT OVERWRITE is not supported in streaming mode (as in Flink); run it in batch mode (SET 'execution.runtime-mode' = 'batch')", o.table)
 		}
+		return openStreamingFileSink(o, part, schema, policy) // filesystem_rolling.go
+	}
+	if part != nil {
 		return openPartitionedSink(o, part, schema, overwrite) // filesystem_partition.go
 	}
 	if name := o.m["format"]; name != "csv" && slices.Contains(fileFormats, name) {
@@ -153,7 +166,7 @@ func openFileSink(o *options, schema types.Schema, overwrite bool) (exec.Sink, e
 	if err != nil {
 		return nil, err
 	}
-	s, err := newFileSink(o.table, schema, c.path, overwrite)
+	s, err := newFileSink(o, schema, c.path, overwrite)
 	if err != nil {
 		return nil, err
 	}
@@ -162,15 +175,21 @@ func openFileSink(o *options, schema types.Schema, overwrite bool) (exec.Sink, e
 }
 
 // newFileSink prepares dir and creates the hidden part file of a sink.
-func newFileSink(table string, schema types.Schema, dir string, overwrite bool) (*fileSink, error) {
+func newFileSink(o *options, schema types.Schema, dir string, overwrite bool) (*fileSink, error) {
+	table := o.table
 	if err := prepareSinkDir(table, dir); err != nil {
 		return nil, err
 	}
-	if _, err := cleanStale(dir); err != nil {
-		return nil, fmt.Errorf("table '%s': removing the in-progress files of dead writers in '%s': %w", table, dir, err)
+	if v, _ := o.get(streamingNoCleanOption); v != "true" {
+		if _, err := cleanStale(dir); err != nil {
+			return nil, fmt.Errorf("table '%s': removing the in-progress files of dead writers in '%s': %w", table, dir, err)
+		}
 	}
 	s := &fileSink{table: table, schema: schema, dir: dir, overwrite: overwrite}
 	s.part = "part-" + newUUID() + "-task-0-file-0"
+	if name, ok := o.get(streamingPartOption); ok {
+		s.part = name // a streaming sink's rolling file
+	}
 	s.tmp = "." + s.part + inprogressMark + strconv.Itoa(os.Getpid())
 	var err error
 	s.f, err = createLocked(dir, s.tmp)
@@ -440,6 +459,9 @@ type fileSource struct {
 }
 
 func openFileSource(o *options, schema types.Schema, batchSize int, mem memory.Allocator) (exec.Source, error) {
+	if _, err := readRollingPolicy(o); err != nil { // a sink's options, allowed on the table
+		return nil, err
+	}
 	if part, err := readPartitioning(o, schema); err != nil || part != nil {
 		if err != nil {
 			return nil, err

@@ -80,7 +80,7 @@ func openFormatSink(o *options, schema types.Schema, overwrite bool, name string
 		}
 		newEnc = func(w io.Writer) (partEncoder, error) { return newParquetEncoder(w, schema, c) }
 	}
-	s, err := newFileSink(o.table, schema, path, overwrite)
+	s, err := newFileSink(o, schema, path, overwrite)
 	if err != nil {
 		return nil, err
 	}

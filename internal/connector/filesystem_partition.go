@@ -666,7 +666,8 @@ func innerOptions(o *options, dir string) *options {
 	m := make(map[string]string, len(o.m))
 	for k, v := range o.m {
 		switch k {
-		case partitionKeysOption, staticPartitionOption, "partition.default-name":
+		case partitionKeysOption, staticPartitionOption, "partition.default-name", streamingOption,
+			rollingOptions[0], rollingOptions[1], rollingOptions[2], rollingOptions[3]:
 		default:
 			m[k] = v
 		}

@@ -157,3 +157,22 @@ func literalText(x sql.Expr) string {
 	}
 	return fmt.Sprint(x)
 }
+
+// StreamingSinkOption marks the sink of a streaming job for the filesystem
+// connector, which then rolls part files and commits them on checkpoints
+// (internal/connector/filesystem_rolling.go).
+const StreamingSinkOption = "$streaming"
+
+// markStreamingSink gives a streaming job's filesystem sink the option.
+func markStreamingSink(job *Job) {
+	if !job.Streaming || job.Sink == nil || job.Sink.Connector() != "filesystem" {
+		return
+	}
+	t := *job.Sink
+	t.Options = make(map[string]string, len(job.Sink.Options)+1)
+	for k, v := range job.Sink.Options {
+		t.Options[k] = v
+	}
+	t.Options[StreamingSinkOption] = "true"
+	job.Sink = &t
+}

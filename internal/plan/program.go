@@ -82,6 +82,7 @@ func (p *Planner) Plan(stmts []sql.Statement) (*Program, error) {
 			if err != nil {
 				return nil, err
 			}
+			markStreamingSink(job) // partitions.go
 			job.Settings = settings
 			prog.Jobs = append(prog.Jobs, job)
 		case *sql.SelectStmt:
@@ -171,6 +172,9 @@ func (p *Planner) describeFunctions(stmts []sql.Statement, cat *catalog) error {
 		cat.arity[fn] = [2]int{info.MinArgs, info.MaxArgs}
 		if info.Kind == "aggregate" {
 			registerUDAF(cat, strings.ToLower(f.Name), fn, info.MinArgs, info.MaxArgs)
+		}
+		if info.Kind == "table_aggregate" {
+			registerUDTAF(cat, strings.ToLower(f.Name), fn, info.MinArgs, info.MaxArgs)
 		}
 	}
 	return nil
