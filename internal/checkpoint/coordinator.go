@@ -230,6 +230,12 @@ func (c *Coordinator) Complete(b *Barrier, sink []byte) (written bool, err error
 	return true, nil
 }
 
+// Finished removes the job's checkpoints once it has finished and
+// committed all its output: the same job started again starts over.
+func (c *Coordinator) Finished() error {
+	return c.store.Clear()
+}
+
 // Completed is the number of checkpoints written.
 func (c *Coordinator) Completed() int64 {
 	c.mu.Lock()

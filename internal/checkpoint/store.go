@@ -205,6 +205,22 @@ func (s *Store) Retain(keep int) error {
 	return errors.Join(errs...)
 }
 
+// Clear removes every checkpoint of the directory: a job that finished
+// has nothing to resume.
+func (s *Store) Clear() error {
+	es, err := s.list()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range es {
+		if err := os.RemoveAll(filepath.Join(s.dir, e.name)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Pending is a checkpoint being written: its files go into a hidden
 // directory renamed into place by Finish.
 type Pending struct {

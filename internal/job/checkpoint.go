@@ -9,9 +9,13 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/weir-dev/weir/internal/checkpoint"
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/plan"
+	"github.com/weir-dev/weir/internal/pyexec"
 )
 
 // checkpoints is a job's part in checkpointing: its coordinator, its
@@ -235,7 +239,7 @@ func (ck *checkpoints) resume(ctx context.Context, j *plan.Job, s Settings, log 
 	if len(saved) > 0 {
 		return fmt.Errorf("checkpoint %s holds the state of operators the job does not have", dir)
 	}
-	log.Info("resuming from checkpoint", "checkpoint", dir, "taken", meta.Time.Format(time.RFC3339))
+	log.Warn("resuming from checkpoint", "checkpoint", dir, "taken", meta.Time.Format(time.RFC3339))
 	return nil
 }
 
@@ -295,4 +299,60 @@ func position(src exec.Source) ([]byte, error) {
 		return nil, fmt.Errorf("checkpoint: source position: %w", err)
 	}
 	return pos, nil
+}
+
+// runPython runs a Python stage. In a job that takes checkpoints its input
+// is cut at each barrier: the stage's run over the batches before it ends
+// (its bundles finish and their results are sent), then the barrier is
+// sent, and a new run takes the batches after it. So a checkpoint never
+// holds rows inside a Python worker (Flink finishes its bundles on a
+// checkpoint too).
+func runPython(ctx context.Context, pool *pyexec.Pool, s *pyexec.Stage, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch, checkpointing bool) error {
+	if !checkpointing {
+		return pool.Run(ctx, s, mem, in, out)
+	}
+	for {
+		part := make(chan arrow.RecordBatch)
+		done := make(chan struct{})
+		var err error
+		go func() {
+			defer close(done)
+			err = pool.Run(ctx, s, mem, part, out)
+		}()
+		var br *checkpoint.Barrier
+	feed:
+		for b := range in {
+			if br = checkpoint.IsBarrier(b); br != nil {
+				break
+			}
+			select {
+			case part <- b:
+			case <-done:
+				b.Release()
+				break feed
+			}
+		}
+		close(part)
+		<-done
+		if err != nil {
+			drain(in)
+			return err
+		}
+		if br == nil {
+			drain(in)
+			return nil
+		}
+		select {
+		case out <- br:
+		case <-ctx.Done():
+			drain(in)
+			return nil
+		}
+	}
+}
+
+func drain(in <-chan arrow.RecordBatch) {
+	for b := range in {
+		b.Release()
+	}
 }

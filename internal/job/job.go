@@ -352,7 +352,7 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 				go func(stage *pyexec.Stage, in <-chan arrow.RecordBatch) {
 					defer wg.Done()
 					defer close(out)
-					fail(pool.Run(ctx, stage, mem, in, out))
+					fail(runPython(ctx, pool, stage, mem, in, out, ck != nil && ck.coord != nil))
 				}(st.Python, in)
 				inCount = outCount
 			}
@@ -402,6 +402,11 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 	}
 	if err := sink.Commit(); err != nil {
 		return nil, fmt.Errorf("sink %s: commit: %w", j.Sink.Name, err)
+	}
+	if ck != nil && ck.coord != nil {
+		if err := ck.coord.Finished(); err != nil {
+			log.Warn("checkpoints of the finished job not removed", "err", err)
+		}
 	}
 	res := &Result{Rows: rows, Elapsed: time.Since(start), Startup: startup}
 	if pool != nil {
