@@ -2,8 +2,11 @@ package pyexec
 
 import (
 	"bytes"
+	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -18,11 +21,19 @@ import (
 // A vectorized stage (weirpb.Stage_VECTORIZED) runs pandas and Arrow
 // functions over whole batches. Its elements are Arrow IPC streams instead of
 // row-format batches: an input element is a schema (fields f0, f1, ... of
-// the stage's input types) and one record batch of the input columns; the
-// answer is a stream of one record batch with one column per output and as
-// many rows, or several such streams, each but the last prefixed with the
-// continuation byte (docs/WIRE_FORMAT.md). Bundles, replays, byte bounds and
-// progress are the same as for the other stages.
+// the stage's input types) and record batches of the input columns, each of
+// at most python.fn-execution.arrow.batch.size rows and each one call of the
+// functions; the answer is a stream of as many result batches with one
+// column per output and as many rows, or several such streams, each but the
+// last prefixed with the continuation byte (docs/WIRE_FORMAT.md). Bundles,
+// replays, byte bounds and progress are the same as for the other stages.
+//
+// An element carries several batches because the worker's cost per element
+// (the Fn API's gRPC message, the harness's queues and threads, the
+// windowed-value coders) is far above the cost of a few thousand numbers:
+// the stage's input batches are merged (coalesce) while the stage is busy,
+// up to a bundle or maxElementBytes, and each element is cut into batches of
+// the batch size again.
 
 // Vectorized reports whether s runs vectorized (pandas or Arrow) functions.
 func (s *Stage) Vectorized() bool { return s.Spec.GetKind() == weirpb.Stage_VECTORIZED }
@@ -53,7 +64,7 @@ func (s *Stage) encodeInput(enc *coder.Encoder, cols []arrow.Array, from, to int
 	if !s.Vectorized() {
 		return encodeRows(enc, cols, from, to)
 	}
-	return encodeArrowRows(arrowSchema(s.InputTypes), cols, from, to)
+	return encodeArrowRows(arrowSchema(s.InputTypes), cols, from, to, s.batchRows)
 }
 
 // arrowSchema is the schema of an Arrow element carrying values of ts.
@@ -65,15 +76,16 @@ func arrowSchema(ts []types.T) *arrow.Schema {
 	return arrow.NewSchema(fs, nil)
 }
 
-// encodeArrowRows writes rows [from, to) of cols as one Arrow IPC stream,
+// encodeArrowRows writes rows [from, to) of cols as one Arrow IPC stream of
+// record batches of at most batchRows rows (all in one when batchRows <= 0),
 // wrapped as a data element. The IPC writer reads the columns' buffers in
 // place (a slice is written without first being copied); rows that encode
 // to more than maxElementBytes are halved until they fit or one is left.
-func encodeArrowRows(schema *arrow.Schema, cols []arrow.Array, from, to int) ([]byte, int, error) {
+func encodeArrowRows(schema *arrow.Schema, cols []arrow.Array, from, to, batchRows int) ([]byte, int, error) {
 	for {
 		rows := to - from
-		buf := bytes.NewBuffer(make([]byte, elementReserve, elementReserve+arrowSizeHint(cols, rows)))
-		if err := writeIPC(buf, schema, cols, from, to); err != nil {
+		buf := bytes.NewBuffer(make([]byte, elementReserve, elementReserve+arrowSizeHint(cols, rows, batchRows)))
+		if err := writeIPC(buf, schema, cols, from, to, batchRows); err != nil {
 			return nil, 0, fmt.Errorf("encode input rows as Arrow: %w", err)
 		}
 		size := buf.Len() - elementReserve
@@ -91,7 +103,28 @@ func encodeArrowRows(schema *arrow.Schema, cols []arrow.Array, from, to int) ([]
 	}
 }
 
-func writeIPC(buf *bytes.Buffer, schema *arrow.Schema, cols []arrow.Array, from, to int) error {
+// writeIPC writes rows [from, to) of cols to buf as an IPC stream of batches
+// of at most batchRows rows (one batch when batchRows <= 0).
+func writeIPC(buf *bytes.Buffer, schema *arrow.Schema, cols []arrow.Array, from, to, batchRows int) error {
+	w := ipc.NewWriter(buf, ipc.WithSchema(schema))
+	step := to - from
+	if batchRows > 0 {
+		step = min(step, batchRows)
+	}
+	for lo := from; ; {
+		hi := min(lo+step, to)
+		if err := writeBatch(w, schema, cols, lo, hi); err != nil {
+			w.Close()
+			return err
+		}
+		if lo = hi; lo >= to {
+			break
+		}
+	}
+	return w.Close()
+}
+
+func writeBatch(w *ipc.Writer, schema *arrow.Schema, cols []arrow.Array, from, to int) error {
 	slices := make([]arrow.Array, len(cols))
 	for i, c := range cols {
 		if from == 0 && to == c.Len() {
@@ -104,18 +137,16 @@ func writeIPC(buf *bytes.Buffer, schema *arrow.Schema, cols []arrow.Array, from,
 	rec := array.NewRecordBatch(schema, slices, int64(to-from))
 	release(slices)
 	defer rec.Release()
-	w := ipc.NewWriter(buf, ipc.WithSchema(schema))
-	if err := w.Write(rec); err != nil {
-		w.Close()
-		return err
-	}
-	return w.Close()
+	return w.Write(rec)
 }
 
 // arrowSizeHint estimates the IPC size of rows of cols: their buffers'
-// share plus room for the schema and batch metadata.
-func arrowSizeHint(cols []arrow.Array, rows int) int {
+// share plus room for the schema and the metadata of batches of batchRows.
+func arrowSizeHint(cols []arrow.Array, rows, batchRows int) int {
 	n := 1024
+	if batchRows > 0 {
+		n += (rows/batchRows + 1) * (256 + 64*len(cols))
+	}
 	for _, c := range cols {
 		size := 0
 		for _, b := range c.Data().Buffers() {
@@ -130,64 +161,109 @@ func arrowSizeHint(cols []arrow.Array, rows int) int {
 	return n
 }
 
-// decodeArrowResults reads one part of a vectorized stage's results: an
-// Arrow IPC stream of one record batch whose columns must have the Arrow
-// types of results. It returns the columns, which the caller releases.
-func decodeArrowResults(mem memory.Allocator, results types.Schema, part []byte) ([]arrow.Array, int, error) {
-	r, err := ipc.NewReader(bytes.NewReader(part), ipc.WithAllocator(mem))
+// readArrowBatches reads one part of a vectorized stage's results: an Arrow
+// IPC stream of record batches whose columns must have the Arrow types of
+// results. It calls fn with the columns and rows of each batch in turn; fn
+// owns the columns (it releases them).
+func readArrowBatches(mem memory.Allocator, results types.Schema, part []byte, fn func(cols []arrow.Array, n int) error) error {
+	r, err := ipc.NewReaderFromMessageReader(&sliceMessages{data: part}, ipc.WithAllocator(mem))
 	if err != nil {
-		return nil, 0, fmt.Errorf("read Arrow results: %w", err)
+		return fmt.Errorf("read Arrow results: %w", err)
 	}
 	defer r.Release()
-	if !r.Next() {
-		if err := r.Err(); err != nil {
-			return nil, 0, fmt.Errorf("read Arrow results: %w", err)
+	batches := 0
+	for r.Next() {
+		rec := r.RecordBatch()
+		if int(rec.NumCols()) != len(results) {
+			return fmt.Errorf("got %d result columns, want %d", rec.NumCols(), len(results))
 		}
-		return nil, 0, errors.New("read Arrow results: the stream holds no record batch")
+		cols := make([]arrow.Array, len(results))
+		for i, f := range results {
+			c := rec.Column(i)
+			if want := f.Type.Arrow(); !arrow.TypeEqual(c.DataType(), want) {
+				return fmt.Errorf("result column %d has Arrow type %s, want %s (for %s)", i, c.DataType(), want, f.Type)
+			}
+			cols[i] = c
+		}
+		for _, c := range cols {
+			c.Retain()
+		}
+		batches++
+		if err := fn(cols, int(rec.NumRows())); err != nil {
+			return err
+		}
 	}
-	rec := r.RecordBatch()
-	if int(rec.NumCols()) != len(results) {
-		return nil, 0, fmt.Errorf("got %d result columns, want %d", rec.NumCols(), len(results))
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("read Arrow results: %w", err)
+	}
+	if batches == 0 {
+		return errors.New("read Arrow results: the stream holds no record batch")
+	}
+	return nil
+}
+
+// decodeArrowResults reads one part of a vectorized stage's results (see
+// readArrowBatches) as one set of columns, its batches concatenated. The
+// caller releases the columns.
+func decodeArrowResults(mem memory.Allocator, results types.Schema, part []byte) ([]arrow.Array, int, error) {
+	var batches [][]arrow.Array
+	rows := 0
+	defer func() {
+		for _, b := range batches {
+			release(b)
+		}
+	}()
+	err := readArrowBatches(mem, results, part, func(cols []arrow.Array, n int) error {
+		batches = append(batches, cols)
+		rows += n
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(batches) == 1 {
+		cols := batches[0]
+		batches = nil
+		return cols, rows, nil
 	}
 	cols := make([]arrow.Array, len(results))
-	for i, f := range results {
-		c := rec.Column(i)
-		if want := f.Type.Arrow(); !arrow.TypeEqual(c.DataType(), want) {
-			return nil, 0, fmt.Errorf("result column %d has Arrow type %s, want %s (for %s)", i, c.DataType(), want, f.Type)
+	for i := range results {
+		parts := make([]arrow.Array, len(batches))
+		for k, b := range batches {
+			parts[k] = b[i]
 		}
-		c.Retain()
+		c, err := array.Concatenate(parts, mem)
+		if err != nil {
+			release(cols[:i])
+			return nil, 0, fmt.Errorf("read Arrow results: %w", err)
+		}
 		cols[i] = c
 	}
-	n := int(rec.NumRows())
-	if r.Next() {
-		release(cols)
-		return nil, 0, errors.New("read Arrow results: the stream holds more than one record batch")
-	}
-	return cols, n, nil
+	return cols, rows, nil
 }
 
 // joinArrow sends the output of one input batch of a vectorized stage: its
-// forwarded columns, then the result columns, one batch per part of the
-// results.
+// forwarded columns, then the result columns, one batch per result batch
+// (the worker answers each batch of an element with one, and may send them
+// in several parts).
 func (p *Pool) joinArrow(s *Stage, mem memory.Allocator, rec arrow.RecordBatch, parts [][]byte, send func(arrow.RecordBatch) error) error {
 	rows := int(rec.NumRows())
 	done := 0
 	for _, part := range parts {
-		results, n, err := decodeArrowResults(mem, s.Results, part)
+		err := readArrowBatches(mem, s.Results, part, func(results []arrow.Array, n int) error {
+			if done+n > rows {
+				release(results)
+				return fmt.Errorf("got %d or more result rows for %d input rows", done+n, rows)
+			}
+			if n == 0 {
+				release(results)
+				return nil
+			}
+			joined := s.joinRows(rec, done, n, results)
+			done += n
+			return send(joined)
+		})
 		if err != nil {
-			return err
-		}
-		if done+n > rows {
-			release(results)
-			return fmt.Errorf("got %d or more result rows for %d input rows", done+n, rows)
-		}
-		if n == 0 {
-			release(results)
-			continue
-		}
-		joined := s.joinRows(rec, done, n, results)
-		done += n
-		if err := send(joined); err != nil {
 			return err
 		}
 	}
@@ -207,8 +283,8 @@ func (s *Stage) encodeRange(enc *coder.Encoder, cols []arrow.Array, from, to int
 		}
 		return wrapElement(buf), nil
 	}
-	buf := bytes.NewBuffer(make([]byte, elementReserve, elementReserve+arrowSizeHint(cols, to-from)))
-	if err := writeIPC(buf, arrowSchema(s.InputTypes), cols, from, to); err != nil {
+	buf := bytes.NewBuffer(make([]byte, elementReserve, elementReserve+arrowSizeHint(cols, to-from, s.batchRows)))
+	if err := writeIPC(buf, arrowSchema(s.InputTypes), cols, from, to, s.batchRows); err != nil {
 		return nil, err
 	}
 	return wrapElement(buf.Bytes()), nil
@@ -235,4 +311,164 @@ func arrowFields(ts []types.T) types.Schema {
 		out[i] = types.Field{Name: fmt.Sprintf("f%d", i), Type: t}
 	}
 	return out
+}
+
+// coalesce merges the batches of in while the stage is busy: each batch is
+// passed on at once when the stage is ready for it, and those that arrive
+// while it is not are concatenated into one batch of up to maxRows rows and
+// maxBytes bytes, sent when it is ready again. So a stage that keeps up sees
+// the batches as they come (no added latency), and one that does not gets
+// large elements, whose fixed costs are shared by more rows. Batches received
+// from in are released; the returned channel is closed when in is, or when
+// ctx ends.
+func coalesce(ctx context.Context, mem memory.Allocator, in <-chan arrow.RecordBatch, maxRows, maxBytes int) <-chan arrow.RecordBatch {
+	out := make(chan arrow.RecordBatch)
+	go func() {
+		defer close(out)
+		var ready arrow.RecordBatch // offered to out
+		var pending []arrow.RecordBatch
+		rows, size := 0, 0
+		defer func() {
+			if ready != nil {
+				ready.Release()
+			}
+			for _, r := range pending {
+				r.Release()
+			}
+		}()
+		src := in
+		for {
+			if ready == nil && len(pending) > 0 {
+				merged, err := concatBatches(mem, pending)
+				if err != nil {
+					// Cannot happen for batches of one schema; pass them on
+					// one by one rather than lose them.
+					ready, pending = pending[0], pending[1:]
+				} else {
+					for _, r := range pending {
+						r.Release()
+					}
+					ready, pending = merged, nil
+				}
+				rows, size = 0, 0
+				for _, r := range pending {
+					rows += int(r.NumRows())
+					size += recordBytes(r)
+				}
+			}
+			if ready == nil && src == nil {
+				return
+			}
+			var send chan<- arrow.RecordBatch
+			if ready != nil {
+				send = out
+			}
+			recv := src
+			if rows >= maxRows || size >= maxBytes {
+				recv = nil // full: wait until the stage takes ready
+			}
+			select {
+			case send <- ready:
+				ready = nil
+			case rec, ok := <-recv:
+				if !ok {
+					src = nil
+					continue
+				}
+				if rec.NumRows() == 0 {
+					rec.Release()
+					continue
+				}
+				pending = append(pending, rec)
+				rows += int(rec.NumRows())
+				size += recordBytes(rec)
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// concatBatches is the batches (of one schema) as one batch.
+func concatBatches(mem memory.Allocator, recs []arrow.RecordBatch) (arrow.RecordBatch, error) {
+	if len(recs) == 1 {
+		recs[0].Retain()
+		return recs[0], nil
+	}
+	n := int64(0)
+	for _, r := range recs {
+		n += r.NumRows()
+	}
+	schema := recs[0].Schema()
+	cols := make([]arrow.Array, schema.NumFields())
+	parts := make([]arrow.Array, len(recs))
+	for i := range cols {
+		for k, r := range recs {
+			parts[k] = r.Column(i)
+		}
+		c, err := array.Concatenate(parts, mem)
+		if err != nil {
+			release(cols[:i])
+			return nil, err
+		}
+		cols[i] = c
+	}
+	rec := array.NewRecordBatch(schema, cols, n)
+	release(cols)
+	return rec, nil
+}
+
+// sliceMessages reads the IPC messages of a stream held in memory, its
+// bodies without copying: the arrays read from them are views of data (the
+// results of a bundle as they came from gRPC, which the garbage collector
+// keeps while a view is alive).
+type sliceMessages struct {
+	data []byte
+	msg  *ipc.Message
+}
+
+func (r *sliceMessages) Message() (msg *ipc.Message, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			msg, err = nil, fmt.Errorf("arrow/ipc: invalid message metadata: %v", p)
+		}
+	}()
+	if r.msg != nil {
+		r.msg.Release()
+		r.msg = nil
+	}
+	d := r.data
+	if len(d) == 0 {
+		return nil, io.EOF
+	}
+	if len(d) < 8 || binary.LittleEndian.Uint32(d) != 0xFFFFFFFF {
+		return nil, errors.New("arrow/ipc: not an IPC stream message (no continuation marker)")
+	}
+	n := int64(binary.LittleEndian.Uint32(d[4:]))
+	if n == 0 {
+		return nil, io.EOF // the end-of-stream marker
+	}
+	if n < 4 || n > int64(len(d)-8) {
+		return nil, fmt.Errorf("arrow/ipc: message metadata of %d bytes in %d", n, len(d)-8)
+	}
+	meta := memory.NewBufferBytes(d[8 : 8+n])
+	head := ipc.NewMessage(meta, memory.NewBufferBytes(nil))
+	body := head.BodyLen()
+	head.Release()
+	if body < 0 || body > int64(len(d))-8-n {
+		return nil, fmt.Errorf("arrow/ipc: message body of %d bytes in %d", body, int64(len(d))-8-n)
+	}
+	r.msg = ipc.NewMessage(meta, memory.NewBufferBytes(d[8+n:8+n+body]))
+	r.data = d[8+n+body:]
+	return r.msg, nil
+}
+
+func (r *sliceMessages) Retain() {}
+
+func (r *sliceMessages) Release() {
+	if r.msg != nil {
+		r.msg.Release()
+		r.msg = nil
+	}
 }

@@ -1,6 +1,7 @@
 package pyexec
 
 import (
+	"context"
 	"math/rand"
 	"strings"
 	"testing"
@@ -55,8 +56,8 @@ func arrowColumns(t *testing.T, mem memory.Allocator, rng *rand.Rand, n, strLen 
 }
 
 // TestArrowElementRoundTrip: rows [from, to) of Arrow columns encoded as one
-// IPC element decode to the same values, for random ranges (slices are
-// written at their offset).
+// IPC element, in batches of a random size, decode to the same values, for
+// random ranges (slices are written at their offset).
 func TestArrowElementRoundTrip(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
@@ -66,9 +67,28 @@ func TestArrowElementRoundTrip(t *testing.T) {
 	for trial := 0; trial < 20; trial++ {
 		from := rng.Intn(1000)
 		to := from + 1 + rng.Intn(1000-from)
-		el, m, err := encodeArrowRows(arrowSchema(ts), cols, from, to)
+		batchRows := rng.Intn(3) * rng.Intn(300) // 0: one batch
+		el, m, err := encodeArrowRows(arrowSchema(ts), cols, from, to, batchRows)
 		if err != nil {
 			t.Fatal(err)
+		}
+		whole, _ := splitElements(el)
+		batches := 0
+		err = readArrowBatches(mem, arrowFields(ts), whole[0], func(c []arrow.Array, n int) error {
+			release(c)
+			if batchRows > 0 && n > batchRows || n == 0 {
+				t.Errorf("a batch of %d rows, batch size %d", n, batchRows)
+			}
+			batches++
+			return nil
+		})
+		if want := 1; batchRows > 0 {
+			want = (to - from + batchRows - 1) / batchRows
+			if batches != want {
+				t.Errorf("%d rows in %d batches, want %d of at most %d", to-from, batches, want, batchRows)
+			}
+		} else if err != nil || batches != want {
+			t.Errorf("%d batches (%v), want %d", batches, err, want)
 		}
 		if m != to-from {
 			t.Fatalf("encoded %d rows of %d", m, to-from)
@@ -129,7 +149,7 @@ func TestArrowResultsChecked(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	ts, cols := arrowColumns(t, mem, rng, 10, 3)
 	defer release(cols)
-	el, _, err := encodeArrowRows(arrowSchema(ts[:1]), cols[:1], 0, 10)
+	el, _, err := encodeArrowRows(arrowSchema(ts[:1]), cols[:1], 0, 10, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +181,7 @@ func TestJoinArrowParts(t *testing.T) {
 	results := types.Schema{{Name: "r", Type: types.STRING}}
 	var parts [][]byte
 	for _, r := range [][2]int{{0, 30}, {30, 60}, {60, 100}} {
-		el, _, err := encodeArrowRows(arrowSchema(ts[1:2]), cols[1:2], r[0], r[1])
+		el, _, err := encodeArrowRows(arrowSchema(ts[1:2]), cols[1:2], r[0], r[1], 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,4 +216,146 @@ func TestJoinArrowParts(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "got 60 result rows for 100 input rows") {
 		t.Errorf("missing part: %v", err)
 	}
+}
+
+// TestJoinArrowBatches: parts of several result batches (one per batch of
+// the element) are joined with the forwarded columns of the rows they
+// answer, one output batch per result batch.
+func TestJoinArrowBatches(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewSource(rand.Int63()))
+	rows := 50 + rng.Intn(200)
+	ts, cols := arrowColumns(t, mem, rng, rows, 3)
+	defer release(cols)
+	in := array.NewRecordBatch(arrowSchema(ts), cols, int64(rows))
+	defer in.Release()
+	results := types.Schema{{Name: "r", Type: types.STRING}}
+	cut := 1 + rng.Intn(rows-1)
+	batchRows := 1 + rng.Intn(40)
+	var parts [][]byte
+	for _, r := range [][2]int{{0, cut}, {cut, rows}} {
+		el, _, err := encodeArrowRows(arrowSchema(ts[1:2]), cols[1:2], r[0], r[1], batchRows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := splitElements(el)
+		parts = append(parts, v[0])
+	}
+	s := &Stage{Spec: &weirpb.Stage{Kind: weirpb.Stage_VECTORIZED}, Forward: []int{0}, Results: results,
+		Output: types.Schema{{Name: "i", Type: types.INT}, {Name: "r", Type: types.STRING}}}
+	off := int64(0)
+	batches := 0
+	err := (&Pool{}).joinArrow(s, mem, in, parts, func(b arrow.RecordBatch) error {
+		defer b.Release()
+		n := b.NumRows()
+		if n > int64(batchRows) {
+			t.Errorf("output batch of %d rows, batch size %d", n, batchRows)
+		}
+		for c, src := range []arrow.Array{cols[0], cols[1]} {
+			want := array.NewSlice(src, off, off+n)
+			if !array.Equal(b.Column(c), want) {
+				t.Errorf("rows from %d column %d differ", off, c)
+			}
+			want.Release()
+		}
+		off += n
+		batches++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := (cut+batchRows-1)/batchRows + (rows-cut+batchRows-1)/batchRows
+	if off != int64(rows) || batches != want {
+		t.Errorf("%d rows in %d batches, want %d in %d", off, batches, rows, want)
+	}
+}
+
+// TestCoalesce: batches that arrive while the stage is busy are merged, in
+// order, up to the row bound; every row comes out once; a stage that takes
+// each batch at once gets them unmerged.
+func TestCoalesce(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewSource(rand.Int63()))
+	schema := arrowSchema([]types.T{types.BIGINT, types.STRING})
+	batch := func(from, n int) arrow.RecordBatch {
+		b := array.NewRecordBuilder(mem, schema)
+		defer b.Release()
+		for i := from; i < from+n; i++ {
+			b.Field(0).(*array.Int64Builder).Append(int64(i))
+			b.Field(1).(*array.StringBuilder).Append(strings.Repeat("x", i%7))
+		}
+		return b.NewRecordBatch()
+	}
+	for _, busy := range []bool{true, false} {
+		in := make(chan arrow.RecordBatch, 64)
+		total, sizes := 0, []int{}
+		for k := 0; k < 40; k++ {
+			n := rng.Intn(50) // empty batches too
+			in <- batch(total, n)
+			total += n
+			sizes = append(sizes, n)
+		}
+		maxRows := 60 + rng.Intn(100)
+		out := coalesce(context.Background(), mem, in, maxRows, 1<<20)
+		if busy {
+			close(in) // all waiting before the stage takes any
+		}
+		next, merged := 0, 0
+		for k := 0; ; k++ {
+			if !busy && k == 0 {
+				// The first batch passes alone, at once.
+				rec := <-out
+				if int(rec.NumRows()) != firstNonEmpty(sizes) {
+					t.Errorf("first batch has %d rows, want %d", rec.NumRows(), firstNonEmpty(sizes))
+				}
+				next = check(t, rec, next)
+				close(in)
+				continue
+			}
+			rec, ok := <-out
+			if !ok {
+				break
+			}
+			if busy && int(rec.NumRows()) > maxRows+50 {
+				t.Errorf("merged batch of %d rows, bound %d (+ one batch)", rec.NumRows(), maxRows)
+			}
+			if rec.NumRows() > 50 {
+				merged++
+			}
+			next = check(t, rec, next)
+		}
+		if next != total {
+			t.Errorf("busy=%v: %d rows out, want %d", busy, next, total)
+		}
+		if busy && merged == 0 && total > 100 {
+			t.Errorf("busy stage: nothing merged (%d rows)", total)
+		}
+	}
+}
+
+func firstNonEmpty(sizes []int) int {
+	for _, n := range sizes {
+		if n > 0 {
+			return n
+		}
+	}
+	return 0
+}
+
+// check releases rec after checking that it holds rows next, next+1, ...
+func check(t *testing.T, rec arrow.RecordBatch, next int) int {
+	t.Helper()
+	defer rec.Release()
+	c := rec.Column(0).(*array.Int64)
+	s := rec.Column(1).(*array.String)
+	for i := 0; i < c.Len(); i++ {
+		if c.Value(i) != int64(next) || s.Value(i) != strings.Repeat("x", next%7) {
+			t.Fatalf("row %d of a batch is %d %q, want %d", i, c.Value(i), s.Value(i), next)
+		}
+		next++
+	}
+	return next
 }

@@ -41,6 +41,9 @@ type Config struct {
 	BundleRows int
 	// BundleTime closes a bundle this long after its first row (python.fn-execution.bundle.time).
 	BundleTime time.Duration
+	// BatchRows is the number of rows per call of a vectorized function
+	// (python.fn-execution.arrow.batch.size).
+	BatchRows int
 	// InFlight is the number of bundles in flight per worker.
 	InFlight int
 	// MaxAttempts is how often one bundle may be tried before the job fails.
@@ -77,6 +80,9 @@ func (c *Config) defaults() {
 	}
 	if c.InFlight <= 0 {
 		c.InFlight = d.Int(config.BundlesInFlight)
+	}
+	if c.BatchRows <= 0 {
+		c.BatchRows = d.Int(config.ArrowBatchSize)
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = d.Int(config.MaxAttempts)

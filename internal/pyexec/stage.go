@@ -41,8 +41,9 @@ type Stage struct {
 	// functions with state in the engine (keyed.go).
 	Keyed *Keyed
 
-	id    string
-	keyed *keyedState // the state of a keyed stage's run
+	id        string
+	keyed     *keyedState // the state of a keyed stage's run
+	batchRows int         // rows per call of a vectorized stage's functions (arrowstage.go)
 }
 
 // Table reports whether s runs a table function.
@@ -107,6 +108,11 @@ func (p *Pool) Run(ctx context.Context, s *Stage, mem memory.Allocator, in <-cha
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	if s.Vectorized() {
+		// Larger elements while the stage is busy (arrowstage.go).
+		s.batchRows = p.cfg.BatchRows
+		in = coalesce(ctx, mem, in, p.cfg.BundleRows, maxElementBytes)
+	}
 	inflight := make(chan *bundle, p.cfg.Workers*p.cfg.InFlight)
 	est := &outputEstimate{}
 	var wg sync.WaitGroup

@@ -261,6 +261,56 @@ def test_large_results_leave_in_parts(helpers):
     assert got == [str(i).ljust(3000, "x") for i in range(rows)]
 
 
+def batches_element(types, batches):
+    """An element of several record batches (the columns of each)."""
+    wire = [_Type(t).wire for t in types]
+    schema = pa.schema([pa.field(f"f{i}", w) for i, w in enumerate(wire)])
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, schema) as w:
+        for cols in batches:
+            w.write_batch(pa.RecordBatch.from_arrays([pa.array(c, type=t) for c, t in zip(cols, wire)], schema=schema))
+    return sink.getvalue().to_pybytes()
+
+
+def all_batches(data):
+    return list(pa.ipc.open_stream(pa.py_buffer(data)))
+
+
+@pytest.mark.parametrize("part_bytes", [None, 2_000])
+def test_element_of_several_batches(helpers, part_bytes):
+    """Each record batch of an element is one call; the answer holds one
+    result batch per input batch, in order, also when it leaves in parts."""
+    name, mod = helpers
+    st = stage(name, [(0, [column(0, "BIGINT"), column(1, "BIGINT")], "BIGINT")], ["BIGINT", "BIGINT"],
+               [("add", "BIGINT", "pandas")])
+    op = VectorizedOperation(st)
+    if part_bytes:
+        op.part_bytes = part_bytes
+    rng = random.Random()
+    sizes = [rng.randint(1, 300) for _ in range(rng.randint(2, 6))]
+    batches, start = [], 0
+    for n in sizes:
+        a = list(range(start, start + n))
+        b = [None if i % 5 == 0 else 2 * i for i in a]
+        batches.append([a, b])
+        start += n
+    mod.calls.clear()
+    parts = []
+    last = op.process(batches_element(st.input_types, batches), parts.append if part_bytes else None)
+    assert mod.calls == {"add": len(sizes)}
+    assert op.rows_done == sum(sizes)
+    got = []
+    for p in parts:
+        assert p[:1] == CONTINUED
+        got += all_batches(p[1:])
+    got += all_batches(last)
+    assert (len(parts) > 0) == bool(part_bytes)
+    if not part_bytes:
+        assert [g.num_rows for g in got] == sizes
+    values = [v for g in got for v in g.column(0).to_pylist()]
+    assert values == [None if i % 5 == 0 else 3 * i for i in range(start)]
+
+
 @pytest.mark.parametrize("attr,rtype,ft,want", [
     ("short", "INT", "pandas", "it returned 1 values for the batch's 3 rows"),
     ("words", "INT", "pandas", "cannot be converted to INT"),

@@ -258,6 +258,7 @@ class VectorizedOperation:
         self.input_types = [_Type(t) for t in stage.input_types]
         self.output_types = [_Type(o.type) for o in stage.outputs]
         self.schema = pa.schema([pa.field(f"f{i}", t.wire) for i, t in enumerate(self.output_types)])
+        self._schema_bytes = None
         self.wrappers = [_functions.open_function(f, stage.job_parameters) for f in stage.functions]
         self.evaluators = [w.evaluator() for w in self.wrappers]
         self.outputs = [self._compile(e) for e in stage.outputs]
@@ -287,27 +288,61 @@ class VectorizedOperation:
         return n
 
     def process(self, data, emit=None):
-        batch = pa.ipc.open_stream(pa.py_buffer(data)).read_next_batch()
+        """The answer to one element: its record batches, each one call of
+        the stage's functions (a batch of at most
+        python.fn-execution.arrow.batch.size rows), answered by as many
+        result batches in one IPC stream, or in several (parts) when they are
+        over part_bytes and emit is given."""
+        results = []
+        for batch in pa.ipc.open_stream(pa.py_buffer(data)):
+            results.append(self._batch(batch))
+            self.rows_done += batch.num_rows
+        if emit is not None:
+            parts = self._parts(results)
+            for part in parts[:-1]:
+                emit(CONTINUED + self._stream(part))
+            results = parts[-1]
+        return self._stream(results)
+
+    def _batch(self, batch):
+        """The result batch of one input batch."""
         rows = batch.num_rows
         memo = {}  # the Arrow array of each deterministic call and column
         pandas_memo = {}  # their pandas forms
         outs = []
-        for i, node in enumerate(self.outputs):
+        for node in self.outputs:
             arr = self._arrow(node, batch, rows, memo, pandas_memo)
             if arr is None:  # a constant output
                 arr = pa.array([node.value] * rows, type=node.type.named)
             outs.append(node.type.to_wire(arr))
-        result = pa.RecordBatch.from_arrays(outs, schema=self.schema)
-        self.rows_done += rows
-        if emit is not None and rows > 1 and result.nbytes > self.part_bytes:
-            # Large results leave in parts of about part_bytes each.
-            step = max(1, rows * self.part_bytes // result.nbytes)
-            start = 0
-            while rows - start > step:
-                emit(CONTINUED + _ipc(result.slice(start, step)))
-                start += step
-            result = result.slice(start)
-        return _ipc(result)
+        return pa.RecordBatch.from_arrays(outs, schema=self.schema)
+
+    def _parts(self, results):
+        """results grouped into parts of about part_bytes each (a batch
+        larger than that is sliced), in order; at least one part."""
+        parts, cur, size = [], [], 0
+        for r in results:
+            rows, nbytes = r.num_rows, r.nbytes
+            step = max(rows, 1)
+            if rows > 1 and nbytes > self.part_bytes:
+                step = max(1, rows * self.part_bytes // nbytes)
+            for start in range(0, max(rows, 1), step):
+                piece = r if step >= rows else r.slice(start, step)
+                pbytes = nbytes * piece.num_rows // max(rows, 1)
+                if cur and size + pbytes > self.part_bytes:
+                    parts.append(cur)
+                    cur, size = [], 0
+                cur.append(piece)
+                size += pbytes
+        parts.append(cur)
+        return parts
+
+    def _stream(self, batches):
+        """An IPC stream of batches: the schema (serialized once), the
+        batches, the end-of-stream marker, joined in one copy."""
+        if self._schema_bytes is None:
+            self._schema_bytes = self.schema.serialize()
+        return b"".join([self._schema_bytes, *(b.serialize() for b in batches), _EOS])
 
     def _arrow(self, node, batch, rows, memo, pandas_memo):
         """The value of node as an Arrow array (with ROW field names), or None
@@ -390,6 +425,10 @@ def _describe_arg(a):
     if isinstance(a, (pa.Array, pa.ChunkedArray)):
         return f"{type(a).__name__}[{a.type}] of {len(a)} rows, first {_short(a.slice(0, 3).to_pylist())}"
     return _short(a)
+
+
+# The end of an IPC stream: the continuation marker and a zero length.
+_EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"
 
 
 def _ipc(batch):
