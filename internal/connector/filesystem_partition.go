@@ -77,11 +77,8 @@ func readPartitioning(o *options, schema types.Schema) (*partitioning, error) {
 		p.defaultName = name
 	}
 	for _, k := range p.keys {
-		i := schema.Index(k)
-		if i < 0 {
-			return nil, fmt.Errorf("table '%s': partition column '%s' is not a column of the table", o.table, k)
-		}
-		p.keyCols = append(p.keyCols, i)
+		// -1 for a key a source does not read (the planner's projection).
+		p.keyCols = append(p.keyCols, schema.Index(k))
 	}
 	if s, ok := o.get(staticPartitionOption); ok && s != "" {
 		sq, err := url.ParseQuery(s)
@@ -718,6 +715,11 @@ func openPartitionedSink(o *options, part *partitioning, schema types.Schema, ov
 	root, err := readFilePath(o)
 	if err != nil {
 		return nil, err
+	}
+	for k, c := range part.keyCols {
+		if c < 0 {
+			return nil, fmt.Errorf("table '%s': partition column '%s' is not a column of the table", o.table, part.keys[k])
+		}
 	}
 	data, dataCols := part.dataSchema(schema)
 	if err := checkFormatOptions(o, data); err != nil {

@@ -43,6 +43,11 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 	job := &Job{Sink: sink}
 	p := &pipeline{params: params}
 	q := pushTopN(st.Query) // over.go
+	// flat_aggregate joins a grouped subquery with a table function (udtaf.go).
+	q, err := rewriteUDTAFs(cat, q)
+	if err != nil {
+		return nil, err
+	}
 	sc, err := planFrom(cat, q.From, job, p)
 	if err != nil {
 		return nil, err
@@ -206,6 +211,7 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 	if err := checkSink(st, sink, job); err != nil {
 		return nil, err
 	}
+	pushProjection(job) // projection.go
 	return job, nil
 }
 
