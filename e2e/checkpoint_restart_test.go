@@ -1,0 +1,167 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// checkpointJob is a streaming GROUP BY over a paced datagen table (about
+// 3 s of rows), with a Python function before the aggregation, into print.
+const checkpointJob = `SET 'execution.runtime-mode' = 'streaming';
+CREATE TABLE src (id BIGINT, k INT, v INT) WITH ('connector' = 'datagen', 'number-of-rows' = '240000', 'rows-per-second' = '80000',
+  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '1000000',
+  'fields.k.min' = '0', 'fields.k.max' = '40', 'fields.v.min' = '0', 'fields.v.max' = '1000', 'fields.v.null-rate' = '0.1');
+CREATE TABLE snk (k INT, c BIGINT, s BIGINT, lo INT, hi INT, d BIGINT) WITH ('connector' = 'print');
+CREATE TEMPORARY FUNCTION inc AS 'udfs.inc' LANGUAGE PYTHON;
+INSERT INTO snk SELECT k, COUNT(*), SUM(CAST(w AS BIGINT)), MIN(w), MAX(w), COUNT(DISTINCT w)
+FROM (SELECT k, inc(v) AS w FROM src) GROUP BY k;
+`
+
+const nullableIncUDF = `from weir import udf, DataTypes
+
+
+@udf(result_type=DataTypes.INT())
+def inc(x):
+    return None if x is None else x + 1
+`
+
+// upsert applies a printed changelog keyed by its first field, as an
+// upsert sink does: +I and +U set the key's row, -D removes it, -U is
+// implied by the +U after it. Rows a restarted job sends again (print is
+// at-least-once) end in the same rows.
+func upsert(rows map[string]string, out string) {
+	for _, l := range strings.Split(out, "\n") {
+		if len(l) < 4 || l[2] != '[' {
+			continue
+		}
+		body := l[3 : len(l)-1]
+		k, rest, _ := strings.Cut(body, ", ")
+		switch l[:2] {
+		case "+I", "+U":
+			rows[k] = rest
+		case "-D":
+			delete(rows, k)
+		}
+	}
+}
+
+// TestCheckpointRestart: a streaming job taking checkpoints every 200 ms is
+// SIGKILLed at random moments, several times, and started again with the
+// same directory until it finishes; the rows its changelog amounts to are
+// those of an uninterrupted run (the aggregation's state and the source's
+// position come back exactly), and a finished job leaves no checkpoint.
+func TestCheckpointRestart(t *testing.T) {
+	args, dir := writeJob(t, checkpointJob, map[string]string{"udfs.py": nullableIncUDF})
+	want := map[string]string{}
+	upsert(want, job(t, checkpointJob, map[string]string{"udfs.py": nullableIncUDF}).mustSucceed(t).stdout)
+	if len(want) != 41 {
+		t.Fatalf("the uninterrupted run gave %d groups, want 41", len(want))
+	}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 1))
+	rounds := 2
+	if os.Getenv("WEIR_LONG_TESTS") != "" {
+		rounds = 10
+	}
+	for round := 0; round < rounds; round++ {
+		ckdir := filepath.Join(dir, "checkpoints")
+		os.RemoveAll(ckdir)
+		runArgs := append(append([]string(nil), args...), "-D", "execution.checkpointing.interval=200 ms", "-D", "execution.checkpointing.dir=file://"+ckdir)
+		got := map[string]string{}
+		resumed := 0
+		for attempt := 0; ; attempt++ {
+			// Kill at a random moment after the first checkpoint, or (one
+			// time in four) at any moment.
+			var kill func() bool
+			if attempt < 3 {
+				after := time.Duration(r.IntN(1500)) * time.Millisecond
+				anyTime := r.IntN(4) == 0
+				var since time.Time
+				kill = func() bool {
+					if since.IsZero() {
+						if !anyTime {
+							if ids, _ := filepath.Glob(filepath.Join(ckdir, "chk-*")); len(ids) == 0 {
+								return false
+							}
+						}
+						since = time.Now()
+					}
+					return time.Since(since) >= after
+				}
+			}
+			out, stderr, finished := runKilled(t, runArgs, kill)
+			upsert(got, out)
+			if strings.Contains(stderr, "resuming from checkpoint") {
+				resumed++
+			}
+			if finished {
+				break
+			}
+			if attempt > 6 {
+				t.Fatal("the job did not finish after 7 restarts")
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("round %d: %d groups, want %d", round, len(got), len(want))
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("round %d: group %s is [%s], want [%s]", round, k, got[k], v)
+			}
+		}
+		t.Logf("round %d: %d runs resumed from a checkpoint", round, resumed)
+		if ents, _ := os.ReadDir(ckdir); len(ents) != 0 {
+			t.Errorf("round %d: the finished job left %d entries in its checkpoint directory", round, len(ents))
+		}
+	}
+}
+
+// runKilled runs weir with args and SIGKILLs it once kill, asked every
+// 20 ms, says so (never when kill is nil); it returns stdout, stderr and
+// whether the job finished.
+func runKilled(t *testing.T, args []string, kill func() bool) (string, string, bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, weirBin, args...)
+	cmd.Env = append(os.Environ(), testMark)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case err = <-done:
+			break wait
+		case <-tick.C:
+			if kill != nil && kill() {
+				cmd.Process.Kill()
+				err = <-done
+				break wait
+			}
+		}
+	}
+	if err == nil {
+		return stdout.String(), stderr.String(), true
+	}
+	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == -1 {
+		return stdout.String(), stderr.String(), false // killed
+	}
+	t.Fatalf("weir failed: %v\n%s", err, stderr.String())
+	return "", "", false
+}
