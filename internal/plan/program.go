@@ -84,6 +84,9 @@ func (p *Planner) Plan(stmts []sql.Statement) (*Program, error) {
 			}
 			markStreamingSink(job) // partitions.go
 			job.Settings = settings
+			if err := checkKafkaSink(st, job); err != nil {
+				return nil, err
+			}
 			prog.Jobs = append(prog.Jobs, job)
 		case *sql.SelectStmt:
 			settings, params, err := jobOptions(opts, st.Pos())

@@ -230,9 +230,6 @@ func endless(t *Table) bool {
 // checkSink refuses an updating result for a sink that takes only inserts,
 // as Flink does, naming the operator that produces the updates.
 func checkSink(st *sql.Insert, sink *Table, job *Job) error {
-	if err := checkKafkaSink(st, sink, job); err != nil {
-		return err
-	}
 	if !job.Updating || sink == nil || changelogSinks[sink.Connector()] {
 		return nil
 	}
