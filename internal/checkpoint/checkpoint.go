@@ -52,6 +52,16 @@ type Operator interface {
 	Restore(r io.Reader) error
 }
 
+// Snapshotter is a stage that does not see barriers itself (a Python
+// stage: the job ends its run at each barrier and starts a new one after
+// it) but keeps state across runs: the job calls Snapshot, with the stage
+// idle, after the run before the barrier ended. Such a stage implements
+// Operator too (Restore).
+type Snapshotter interface {
+	Operator
+	Snapshot(w io.Writer) error
+}
+
 // Sink is a sink that commits its output with checkpoints (two-phase). A
 // sink without these methods is at-least-once: after a restart it sees
 // again the rows after the last checkpoint. All methods are called from the

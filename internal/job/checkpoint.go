@@ -46,6 +46,16 @@ func sinkName(j *plan.Job) string {
 // its state (the operator itself, or the streaming join inside a join step).
 func stateOps(steps []plan.Step, f func(op plan.Operator, key any) error) error {
 	for _, st := range steps {
+		if st.Python != nil {
+			// A Python stage with state in the engine (checkpoint.Snapshotter)
+			// saves it when its run is cut at a barrier (runPython).
+			if _, ok := any(st.Python).(checkpoint.Snapshotter); ok {
+				if err := f(pythonOp{st.Python}, st.Python); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		if st.Op == nil {
 			continue
 		}
@@ -64,6 +74,15 @@ func stateOps(steps []plan.Step, f func(op plan.Operator, key any) error) error 
 	}
 	return nil
 }
+
+// pythonOp names a Python stage in messages.
+type pythonOp struct{ s *pyexec.Stage }
+
+func (p pythonOp) Run(context.Context, memory.Allocator, <-chan arrow.RecordBatch, chan<- arrow.RecordBatch) error {
+	return fmt.Errorf("job: not an operator")
+}
+
+func (p pythonOp) String() string { return "Python stage " + p.s.Spec.GetName() }
 
 // sourceOrder lists the job's sources: its own, then those of the second
 // inputs of its joins in the plan's order.
@@ -303,8 +322,10 @@ func position(src exec.Source) ([]byte, error) {
 
 // runPython runs a Python stage. In a job that takes checkpoints its input
 // is cut at each barrier: the stage's run over the batches before it ends
-// (its bundles finish and their results are sent), then the barrier is
-// sent, and a new run takes the batches after it. So a checkpoint never
+// (its bundles finish and their results are sent), the stage's state is
+// saved if it keeps any (checkpoint.Snapshotter), then the barrier is
+// sent, and a new run takes the batches after it (Pool.Run is called once
+// per checkpoint: a stage keeps its state across runs). So a checkpoint never
 // holds rows inside a Python worker (Flink finishes its bundles on a
 // checkpoint too).
 func runPython(ctx context.Context, pool *pyexec.Pool, s *pyexec.Stage, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch, checkpointing bool) error {
@@ -341,6 +362,12 @@ func runPython(ctx context.Context, pool *pyexec.Pool, s *pyexec.Stage, mem memo
 		if br == nil {
 			drain(in)
 			return nil
+		}
+		if sn, ok := any(s).(checkpoint.Snapshotter); ok {
+			if err := br.Save(s, sn.Snapshot); err != nil {
+				drain(in)
+				return err
+			}
 		}
 		select {
 		case out <- br:
