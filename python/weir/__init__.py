@@ -18,6 +18,8 @@ _EXPORTS = {
     "AggregateFunction": "weir._aggregate",
     "ListView": "weir._aggregate",
     "MapView": "weir._aggregate",
+    "udtaf": "weir._table_aggregate",
+    "TableAggregateFunction": "weir._table_aggregate",
     "MetricGroup": "weir.metrics",
     "DataTypes": "weir.types",
     "DataType": "weir.types",

@@ -249,6 +249,8 @@ def user_traceback(err):
 
 
 def function_error(fn, args, row, err, tb):
+    if getattr(err, "weir_aggregate", False):
+        return err  # an aggregate's evaluator named the group and the row itself
     return FunctionError(
         f"Python function {fn.name!r} ({fn.module}.{fn.attr}) raised {type(err).__name__}: {err}\n"
         f"  arguments: {tuple(args)!r}\n"

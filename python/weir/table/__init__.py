@@ -17,9 +17,9 @@ from weir.types import DataTypes
 from weir.table import expressions
 from weir.table.expressions import Expression
 from weir.table.udf import (AggregateFunction, FunctionContext, ListView, MapView, ScalarFunction,
-                            TableFunction)
+                            TableAggregateFunction, TableFunction)
 
 __all__ = ["EnvironmentSettings", "TableEnvironment", "TableConfig", "Table", "GroupedTable", "StatementSet",
            "TableResult", "TableSchema", "ResultKind", "CloseableIterator", "DataTypes", "Row", "RowKind",
            "EngineError", "expressions", "Expression", "ScalarFunction", "TableFunction", "AggregateFunction",
-           "FunctionContext", "ListView", "MapView"]
+           "TableAggregateFunction", "FunctionContext", "ListView", "MapView"]

@@ -307,8 +307,12 @@ class TableEnvironment:
             # As PyFlink, an AggregateFunction instance declares its own types.
             from weir.table.udf import udaf
             function = udaf(function)
+        from weir._table_aggregate import TableAggregateFunction
+        if isinstance(function, TableAggregateFunction):
+            from weir.table.udf import udtaf
+            function = udtaf(function)
         if not isinstance(function, UserDefinedFunctionWrapper):
-            raise TypeError(f"{name}: want a function made with udf(...), udtf(...) or udaf(...), got {type(function).__name__}")
+            raise TypeError(f"{name}: want a function made with udf(...), udtf(...), udaf(...) or udtaf(...), got {type(function).__name__}")
         self._gw.request({"op": "register_function", "name": name}, cloudpickle.dumps(function))
 
     def drop_temporary_function(self, path):
@@ -423,6 +427,15 @@ class Table:
 
     def _field_names(self):
         return self.get_schema().get_field_names()
+
+    def __getattr__(self, name):
+        # PyFlink's t.a: the column named a.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        names = self._field_names()
+        if name not in names:
+            raise AttributeError(f"the table has no column {name!r}; its columns are {names}")
+        return _Column(name)
 
     # -- operations ---------------------------------------------------------
 
@@ -549,6 +562,11 @@ class Table:
         on = "TRUE" if join_predicate is None else self._x(join_predicate)
         return self._new(f"SELECT * FROM {self._from()} LEFT JOIN {lat} ON {on}")
 
+    def flat_aggregate(self, func):
+        """A table aggregate function over the whole table (PyFlink's
+        flat_aggregate without group_by); close it with select(...)."""
+        return FlatAggregateTable(self, [], func)
+
     def _set(self, op, right):
         return self._new(f"SELECT * FROM {self._from()} {op} SELECT * FROM {right._from()}")
 
@@ -612,3 +630,47 @@ class GroupedTable:
         t = self._table
         fields = t._expand(fields)
         return t._new(f"SELECT {', '.join(t._x(f) for f in fields)} FROM {t._from()} GROUP BY {', '.join(self._keys)}")
+
+    def flat_aggregate(self, func):
+        """A table aggregate function (udtaf) per group: the group keys, then
+        the columns of the rows the function yields; close it with
+        select(...). Given the function itself, it takes each row whole (a
+        Row of every column), as in PyFlink; given a call, its arguments."""
+        return FlatAggregateTable(self._table, self._keys, func)
+
+
+class FlatAggregateTable:
+    """The result of flat_aggregate, to be closed with select(...)."""
+
+    def __init__(self, table, keys, func):
+        from weir._table_aggregate import UserDefinedTableAggregateFunctionWrapper as Wrapper
+
+        env = table._env
+        call, names = func, None
+        if isinstance(call, _Alias):
+            call, names = call.e, call.names
+        if isinstance(call, Wrapper):
+            wrapper = call
+            cols = ", ".join(quote(c) for c in table._field_names())
+            item = f"{quote('$flat_aggregate_row')}({env._function_name(wrapper)}({cols}))"
+        elif isinstance(call, _Call):
+            wrapper = call.func if isinstance(call.func, Wrapper) else None
+            item = f"{quote('$flat_aggregate')}({call._sql(env)})"
+        else:
+            raise TypeError(f"flat_aggregate takes a table aggregate function made with udtaf, or a call of one "
+                            f"(e.g. top2(col('a'))), got {type(func).__name__}")
+        if names is None and wrapper is not None:
+            names = wrapper._alias_names
+        q = f"SELECT {', '.join(list(keys) + [item])} FROM {table._from()}"
+        if keys:
+            q += f" GROUP BY {', '.join(keys)}"
+        self._result = table._new(q)
+        if names:
+            have = self._result._field_names()
+            if len(names) != len(have) - len(keys):
+                raise ValueError(f"flat_aggregate: {len(names)} alias name(s) for the function's "
+                                 f"{len(have) - len(keys)} column(s) ({', '.join(have[len(keys):])})")
+            self._result = self._result.alias(*(have[:len(keys)] + list(names)))
+
+    def select(self, *fields):
+        return self._result.select(*fields)

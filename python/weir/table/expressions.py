@@ -269,7 +269,8 @@ class _Column(Expression):
         self.name = name
 
     def _sql(self, env):
-        return quote(self.name)
+        # col('*') is every column, as in PyFlink.
+        return "*" if self.name == "*" else quote(self.name)
 
     def _name(self):
         return self.name

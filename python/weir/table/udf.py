@@ -9,12 +9,14 @@ unit tests).
 import functools
 
 from weir import _aggregate, _udf
+from weir import _table_aggregate
 from weir._aggregate import AggregateFunction, ListView, MapView, UserDefinedAggregateFunctionWrapper
+from weir._table_aggregate import TableAggregateFunction, UserDefinedTableAggregateFunctionWrapper
 from weir._udf import (FunctionContext, ScalarFunction, TableFunction, UserDefinedFunction,
                        UserDefinedScalarFunctionWrapper, UserDefinedTableFunctionWrapper)
 
-__all__ = ["udf", "udtf", "udaf", "ScalarFunction", "TableFunction", "AggregateFunction", "FunctionContext",
-           "UserDefinedFunction", "ListView", "MapView"]
+__all__ = ["udf", "udtf", "udaf", "udtaf", "ScalarFunction", "TableFunction", "AggregateFunction",
+           "TableAggregateFunction", "FunctionContext", "UserDefinedFunction", "ListView", "MapView"]
 
 
 def _has_expression(args):
@@ -41,6 +43,10 @@ class TableFunctionWrapper(_ExpressionCalls, UserDefinedTableFunctionWrapper):
 
 
 class AggregateFunctionWrapper(_ExpressionCalls, UserDefinedAggregateFunctionWrapper):
+    pass
+
+
+class TableAggregateFunctionWrapper(_ExpressionCalls, UserDefinedTableAggregateFunctionWrapper):
     pass
 
 
@@ -77,4 +83,19 @@ def udaf(f=None, input_types=None, result_type=None, accumulator_type=None, dete
     w = _aggregate.udaf(f, input_types=input_types, result_type=result_type, accumulator_type=accumulator_type,
                         deterministic=deterministic, name=name, func_type=func_type)
     w.__class__ = AggregateFunctionWrapper
+    return w
+
+
+def udtaf(f=None, input_types=None, result_type=None, accumulator_type=None, deterministic=None, name=None,
+          func_type="general"):
+    """Declare a Python table aggregate function, as weir.udtaf; pass it (or
+    a call of it with expressions) to flat_aggregate."""
+    if f is None:
+        return functools.partial(udtaf, input_types=input_types, result_type=result_type,
+                                 accumulator_type=accumulator_type, deterministic=deterministic, name=name,
+                                 func_type=func_type)
+    w = _table_aggregate.udtaf(f, input_types=input_types, result_type=result_type,
+                               accumulator_type=accumulator_type, deterministic=deterministic, name=name,
+                               func_type=func_type)
+    w.__class__ = TableAggregateFunctionWrapper
     return w
