@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -148,7 +149,11 @@ func setupCheckpoints(ctx context.Context, j *plan.Job, s Settings, log *slog.Lo
 	if s.CheckpointInterval <= 0 || store == nil {
 		return ck, nil
 	}
-	ck.coord, err = checkpoint.NewCoordinator(store, fp, j.SQL, s.CheckpointInterval, log)
+	text := j.SQL
+	if text == "" {
+		text = fmt.Sprintf("INSERT INTO %s: %s", sinkName(j), strings.SplitN(j.Explain(), "\n", 2)[0])
+	}
+	ck.coord, err = checkpoint.NewCoordinator(store, fp, text, s.CheckpointInterval, log)
 	if err != nil {
 		return nil, err
 	}
