@@ -113,7 +113,11 @@ func (r ckptResult) report() string {
 		if run.killed {
 			how = "killed"
 		}
-		fmt.Fprintf(&b, "run\t%d\t%s\t%.1f s\tfrom %s\tnewest checkpoint chk-%d\n", i+1, how, run.seconds, run.resumed, run.chk)
+		last := fmt.Sprintf("newest checkpoint chk-%d", run.chk)
+		if !run.killed && run.chk == 0 {
+			last = "checkpoints removed at the job's end"
+		}
+		fmt.Fprintf(&b, "run\t%d\t%s\t%.1f s\tfrom %s\t%s\n", i+1, how, run.seconds, run.resumed, last)
 	}
 	fmt.Fprintf(&b, "# %.0f s in all (broker start, input and reading the output included)\n", r.total.Seconds())
 	return b.String()
