@@ -259,3 +259,27 @@ func jsonNames(names []string) string {
 	b, _ := json.Marshal(names)
 	return string(b)
 }
+
+// callsUDAF reports whether q, rewritten over an aggregation, calls the
+// evaluator of a Python aggregate function. The collection of a table
+// aggregate function's arguments calls none: in streaming mode it runs as
+// in batch mode over bounded input (addGroupAgg), not as a keyed stage.
+func callsUDAF(q *sql.Select) bool {
+	found := false
+	visit := func(x sql.Expr) {
+		walkAST(x, func(e sql.Expr) {
+			if c, ok := e.(*sql.FuncCall); ok && strings.HasPrefix(c.Name, udafPrefix) {
+				found = true
+			}
+		})
+	}
+	for _, it := range q.Items {
+		visit(it.Expr)
+	}
+	visit(q.Where)
+	visit(q.Having)
+	for _, o := range q.OrderBy {
+		visit(o.X)
+	}
+	return found
+}
