@@ -154,7 +154,11 @@ func openFileSink(o *options, schema types.Schema, overwrite bool) (exec.Sink, e
 		if overwrite {
 			return nil, fmt.Errorf("table '%s': INSERT OVERWRITE is not supported in streaming mode (as in Flink); run it in batch mode (SET 'execution.runtime-mode' = 'batch')", o.table)
 		}
-		return openStreamingFileSink(o, part, schema, policy) // filesystem_rolling.go
+		s, err := openStreamingFileSink(o, part, schema, policy) // filesystem_rolling.go
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
 	if part != nil {
 		return openPartitionedSink(o, part, schema, overwrite) // filesystem_partition.go
@@ -486,6 +490,9 @@ func openFileSource(o *options, schema types.Schema, batchSize int, mem memory.A
 // itself when it is a file) and opens the first ones.
 func listTableFiles(table, path string) (files []string, opened []*os.File, err error) {
 	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) && strings.ContainsAny(path, "*?[") {
+		return listGlob(table, path) // filesystem_glob.go
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("table '%s': filesystem 'path' = '%s' does not exist; fix the path, or write the table first", table, path)
 	}

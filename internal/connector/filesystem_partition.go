@@ -705,9 +705,13 @@ func openPartitionedSource(o *options, part *partitioning, schema types.Schema, 
 	if err := checkFormatOptions(o, data); err != nil {
 		return nil, err
 	}
-	return newPartitionedSource(o.table, root, schema, part, mem, func(dir string, data types.Schema) (exec.Source, error) {
+	s, err := newPartitionedSource(o.table, root, schema, part, mem, func(dir string, data types.Schema) (exec.Source, error) {
 		return openFileSource(innerOptions(o, dir), data, batchSize, mem)
 	})
+	if err != nil {
+		return nil, err // not a nil *partitionedSource in an interface
+	}
+	return s, nil
 }
 
 // openPartitionedSink opens the sink of a partitioned table.
