@@ -133,12 +133,21 @@ func (c *Coordinator) Run(ctx context.Context) {
 	}
 }
 
+// Timeout is how long a checkpoint may take before it is abandoned (Flink's
+// execution.checkpointing.timeout default).
+const Timeout = 10 * time.Minute
+
 // trigger starts the next checkpoint unless one is on its way.
 func (c *Coordinator) trigger() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cur != nil {
-		return nil
+		if time.Since(c.started) < Timeout {
+			return nil
+		}
+		c.log.Warn("checkpoint abandoned: its barrier did not reach the sink in time", "id", c.cur.ID, "timeout", Timeout)
+		c.pending.Abort()
+		c.cur, c.pending = nil, nil
 	}
 	live := 0
 	for _, s := range c.sources {
@@ -155,7 +164,8 @@ func (c *Coordinator) trigger() error {
 		return err
 	}
 	c.next++
-	b := NewBarrier(id, c.save)
+	var b *Barrier
+	b = NewBarrier(id, func(op any, write func(w io.Writer) error) error { return c.save(b, op, write) })
 	c.cur, c.pending, c.saved, c.saveErr, c.started = b, p, nil, nil, time.Now()
 	for _, s := range c.sources {
 		if s.done {
@@ -168,21 +178,25 @@ func (c *Coordinator) trigger() error {
 	return nil
 }
 
-// save is Barrier.Save.
-func (c *Coordinator) save(op any, write func(w io.Writer) error) error {
+// save is Barrier.Save of barrier b.
+func (c *Coordinator) save(b *Barrier, op any, write func(w io.Writer) error) error {
 	c.mu.Lock()
 	name, ok := c.ops[op]
 	p := c.pending
+	current := c.cur == b
 	c.mu.Unlock()
 	if !ok {
-		return fmt.Errorf("checkpoint: operator %v saved state but is not registered", op)
+		return fmt.Errorf("checkpoint: operator %T saved state but is not registered", op)
 	}
-	if p == nil {
-		return nil // the job is ending
+	if p == nil || !current {
+		return nil // abandoned, or the job is ending
 	}
 	err := p.WriteFile(name, write)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.cur != b {
+		return nil // abandoned meanwhile
+	}
 	if err != nil {
 		if c.saveErr == nil {
 			c.saveErr = err
