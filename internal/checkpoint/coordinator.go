@@ -172,6 +172,10 @@ func (c *Coordinator) trigger() error {
 			s.pos, s.has = s.final, true
 		} else {
 			s.has = false
+			select { // a barrier of an abandoned checkpoint not yet taken
+			case <-s.trigger:
+			default:
+			}
 			s.trigger <- b
 		}
 	}
