@@ -370,6 +370,21 @@ func (k *keyedRun) add(rec arrow.RecordBatch) error {
 	return nil
 }
 
+// bundleCut returns the byte length and number of the first rows of
+// pending (encoded rows) that make one bundle: at most maxRows rows, and
+// rows up to maxBytes (at least one).
+func bundleCut(pending []byte, maxRows, maxBytes int) (end, rows int) {
+	for end < len(pending) && rows < maxRows {
+		l, w := binary.Uvarint(pending[end:])
+		next := end + w + int(l)
+		if next > maxBytes && rows > 0 {
+			break
+		}
+		end, rows = next, rows+1
+	}
+	return end, rows
+}
+
 // fnv64 is FNV-1a over b: the partition of a key.
 func fnv64(b []byte) uint64 {
 	h := uint64(14695981039346656037)
@@ -403,8 +418,12 @@ func (k *keyedRun) startReady(ctx context.Context, ended bool) error {
 func (k *keyedRun) start(ctx context.Context, i int) error {
 	part := &k.parts[i]
 	k.seq++
-	b := &bundle{seq: k.seq, rows: part.rows, attempts: 1}
-	rows := part.pending
+	b := &bundle{seq: k.seq, attempts: 1}
+	// At most BundleRows rows and about maxBundleBytes; the rest waits for
+	// the next bundle of the partition.
+	taken, n := bundleCut(part.pending, k.p.cfg.BundleRows, maxBundleBytes)
+	rows := part.pending[:taken]
+	b.rows = n
 	for len(rows) > 0 {
 		end, m := rowsWithin(rows, maxElementBytes)
 		buf := make([]byte, elementReserve, elementReserve+end)
@@ -414,8 +433,16 @@ func (k *keyedRun) start(ctx context.Context, i int) error {
 		b.bytes += end
 		rows = rows[end:]
 	}
-	k.pending -= len(part.pending)
-	part.pending, part.rows, part.busy = nil, 0, true
+	k.pending -= taken
+	if taken == len(part.pending) {
+		part.pending = nil
+	} else {
+		// The bundle's elements are copies: the rest stays in place (append
+		// moves it when the buffer grows).
+		part.pending = part.pending[taken:]
+	}
+	part.rows -= n
+	part.busy = true
 	k.running++
 	go func() {
 		data, err := k.p.runBundle(ctx, k.s, b)
