@@ -76,6 +76,25 @@ func stateOps(steps []plan.Step, f func(op plan.Operator, key any) error) error 
 	return nil
 }
 
+// keyedStages refuses a keyed Python stage (Python aggregate functions,
+// state in the engine) that cannot save its state: its run is cut at
+// every barrier, which would start its state over.
+func keyedStages(steps []plan.Step, where string) error {
+	for _, st := range steps {
+		if st.Python != nil && st.Python.Keyed != nil {
+			if _, ok := any(st.Python).(checkpoint.Snapshotter); !ok {
+				return fmt.Errorf("%s: the Python aggregate functions of stage %s do not take part in checkpoints yet; unset %s to run the job without checkpoints", where, st.Python.Spec.GetName(), where)
+			}
+		}
+		if jo, ok := st.Op.(plan.TwoInput); ok {
+			if err := keyedStages(jo.Second().Steps, where); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // pythonOp names a Python stage in messages.
 type pythonOp struct{ s *pyexec.Stage }
 
@@ -119,6 +138,9 @@ func setupCheckpoints(ctx context.Context, j *plan.Job, s Settings, log *slog.Lo
 		if _, ok := src.(checkpoint.Source); !ok {
 			return nil, fmt.Errorf("%s: source %d of the job (%T) cannot resume from a checkpoint; unset %s to run it without checkpoints", where, i+1, src, where)
 		}
+	}
+	if err := keyedStages(j.Steps, where); err != nil {
+		return nil, err
 	}
 	err := stateOps(j.Steps, func(op plan.Operator, key any) error {
 		if _, ok := key.(checkpoint.Operator); !ok {
