@@ -48,9 +48,10 @@ func sinkName(j *plan.Job) string {
 func stateOps(steps []plan.Step, f func(op plan.Operator, key any) error) error {
 	for _, st := range steps {
 		if st.Python != nil {
-			// A Python stage with state in the engine (checkpoint.Snapshotter)
-			// saves it when its run is cut at a barrier (runPython).
-			if _, ok := any(st.Python).(checkpoint.Snapshotter); ok {
+			// A keyed Python stage, with state in the engine
+			// (checkpoint.Snapshotter), saves it when its run is cut at a
+			// barrier (runPython).
+			if _, ok := any(st.Python).(checkpoint.Snapshotter); ok && st.Python.Keyed != nil {
 				if err := f(pythonOp{st.Python}, st.Python); err != nil {
 					return err
 				}
@@ -390,7 +391,7 @@ func runPython(ctx context.Context, pool *pyexec.Pool, s *pyexec.Stage, mem memo
 			drain(in)
 			return nil
 		}
-		if sn, ok := any(s).(checkpoint.Snapshotter); ok {
+		if sn, ok := any(s).(checkpoint.Snapshotter); ok && s.Keyed != nil {
 			if err := br.Save(s, sn.Snapshot); err != nil {
 				drain(in)
 				return err
