@@ -53,6 +53,14 @@ func NewCoordinator(store *Store, job, text string, interval time.Duration, log 
 		ops: map[any]string{}, next: max + 1}, nil
 }
 
+// IDsAfter makes new checkpoints take ids above id (that of a checkpoint
+// resumed from elsewhere): ids only grow, which sinks rely on.
+func (c *Coordinator) IDsAfter(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.next = max(c.next, id+1)
+}
+
 // AddOperator registers a stateful operator and returns the name its
 // state is stored under: op-<n> in the order of registration, which the
 // job keeps from run to run (the plan's order).

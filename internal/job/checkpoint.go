@@ -25,6 +25,9 @@ type checkpoints struct {
 	coord   *checkpoint.Coordinator
 	sources map[exec.Source]int
 	sink    checkpoint.Sink // nil: at-least-once
+	// resumedID is the checkpoint the job resumed from (0: none); new
+	// ids follow it.
+	resumedID int64
 }
 
 // fingerprint identifies a job by its plan: a checkpoint resumes only the
@@ -180,6 +183,7 @@ func setupCheckpoints(ctx context.Context, j *plan.Job, s Settings, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
+	ck.coord.IDsAfter(ck.resumedID)
 	for _, src := range srcs {
 		i, _ := ck.coord.AddSource()
 		ck.sources[src] = i
@@ -211,8 +215,12 @@ func (ck *checkpoints) resume(ctx context.Context, j *plan.Job, s Settings, log 
 			return err
 		}
 		if ck.sink != nil {
-			if _, err := ck.sink.Recover(ctx, m.ID, m.Sink); err != nil {
+			committed, err := ck.sink.Recover(ctx, m.ID, m.Sink)
+			if err != nil {
 				return fmt.Errorf("resuming from %s: sink: %w", dir, err)
+			}
+			if !committed {
+				return fmt.Errorf("execution.state-recovery.path: the sink's output of checkpoint %s was never committed (the engine died between writing it and committing), so resuming from it would lose rows; name the checkpoint before it (chk-<id> with a smaller id)", dir)
 			}
 		}
 		meta = m
@@ -250,6 +258,7 @@ func (ck *checkpoints) resume(ctx context.Context, j *plan.Job, s Settings, log 
 	if meta == nil {
 		return nil
 	}
+	ck.resumedID = meta.ID
 	if len(meta.Sources) != len(srcs) {
 		return fmt.Errorf("checkpoint %s has %d source positions, the job has %d sources", dir, len(meta.Sources), len(srcs))
 	}
