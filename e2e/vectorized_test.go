@@ -322,3 +322,63 @@ INSERT INTO snk SELECT vinc(c0) FROM src;`
 		t.Errorf("want 10 or more batches: %s", r.stderr)
 	}
 }
+
+// TestVectorizedStreamingChangelog: in streaming mode a vectorized stage
+// over an updating query (a GROUP BY's changelog) passes every row's kind
+// through: the pandas, Arrow and per-row forms of the same function print
+// the same changelog, row for row and kind for kind, on two workers.
+func TestVectorizedStreamingChangelog(t *testing.T) {
+	udfs := `import pyarrow.compute as pc
+from weir import udf
+pinc = udf(lambda x: x * 10 + 1, result_type='BIGINT', func_type='pandas')
+ainc = udf(lambda x: pc.add(pc.multiply(x, 10), 1), result_type='BIGINT', func_type='arrow')
+inc = udf(lambda x: x * 10 + 1, result_type='BIGINT')
+`
+	run := func(fn string) []string {
+		script := fmt.Sprintf(`SET 'execution.runtime-mode' = 'streaming';
+CREATE TABLE src (a BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '3000',
+  'fields.a.kind' = 'sequence', 'fields.a.start' = '1', 'fields.a.end' = '3000');
+CREATE TEMPORARY FUNCTION %[1]s AS 'udfs.%[1]s' LANGUAGE PYTHON;
+SELECT k, %[1]s(n) FROM (SELECT a %% 7 AS k, COUNT(*) AS n FROM src GROUP BY a %% 7);`, fn)
+		r := job(t, script, map[string]string{"udfs.py": udfs}, "-D", "parallelism.default=2",
+			"-D", "python.fn-execution.arrow.batch.size=50").mustSucceed(t)
+		return r.lines()
+	}
+	want := run("inc")
+	kinds := map[string]int{}
+	for _, l := range want {
+		if len(l) > 2 {
+			kinds[l[:2]]++
+		}
+	}
+	// 3000 rows over 7 keys: each key's first row is +I, later ones -U/+U.
+	if kinds["+I"] != 7 || kinds["-U"] != 3000-7 || kinds["+U"] != 3000-7 {
+		t.Fatalf("per-row changelog has kinds %v, want 7 +I and 2993 -U and +U:\n%s", kinds, strings.Join(want[:min(len(want), 20)], "\n"))
+	}
+	for _, fn := range []string{"pinc", "ainc"} {
+		got := run(fn)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s's changelog differs from the per-row function's:\n--- %s\n%s\n--- inc\n%s", fn, fn,
+				strings.Join(got[:min(len(got), 30)], "\n"), strings.Join(want[:min(len(want), 30)], "\n"))
+		}
+	}
+}
+
+// TestVectorizedBatchSize: a pandas function sees batches of at most
+// python.fn-execution.arrow.batch.size rows, also when the stage's input
+// batches (made small by a WHERE) are merged into larger elements, and
+// every row is answered once.
+func TestVectorizedBatchSize(t *testing.T) {
+	udfs := `import pandas as pd
+from weir import udf
+size = udf(lambda x: pd.Series([len(x)] * len(x)), result_type='INT NOT NULL', func_type='pandas')
+`
+	script := `CREATE TABLE src (a BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '200000',
+  'fields.a.kind' = 'sequence', 'fields.a.start' = '1', 'fields.a.end' = '200000');
+CREATE TEMPORARY FUNCTION size AS 'udfs.size' LANGUAGE PYTHON;
+SELECT MAX(s) <= 777, MIN(s) >= 1, COUNT(*), SUM(a) FROM (SELECT a, size(a) AS s FROM src WHERE a % 3 = 0);`
+	r := job(t, script, map[string]string{"udfs.py": udfs}, "-D", "python.fn-execution.arrow.batch.size=777").mustSucceed(t)
+	if got := strings.Join(r.lines(), "\n"); !strings.Contains(got, "true, true, 66666, 6666633333") {
+		t.Errorf("got %q, want batches of 1 to 777 rows and all 66666 rows", got)
+	}
+}
