@@ -35,6 +35,7 @@ func TestKafka(t *testing.T) {
 	t.Run("BatchRefusesUnbounded", k.batchRefusesUnbounded)
 	t.Run("StreamingUnbounded", k.streamingUnbounded)
 	t.Run("StreamingExactlyOnceRefused", k.streamingExactlyOnceRefused)
+	t.Run("StreamingExactlyOnceCheckpoints", k.streamingExactlyOnceCheckpoints)
 	t.Run("KilledEngineRerun", k.killedEngineRerun)
 }
 
@@ -439,5 +440,89 @@ func (k *kafkaCluster) streamingExactlyOnceRefused(t *testing.T) {
 	want := "table snk is written with 'sink.delivery-guarantee' = 'exactly-once', which commits its Kafka transaction when the job ends, but src never ends"
 	if r.code == 0 || !strings.Contains(r.stderr, want) {
 		t.Fatalf("exit %d, stderr:\n%s\nwant it to contain %q", r.code, r.stderr, want)
+	}
+}
+
+// streamingExactlyOnceCheckpoints: with checkpoints an exactly-once sink
+// after a source that never ends commits a transaction per checkpoint, so
+// read_committed readers see the results while the job runs; records
+// produced later follow; SIGINT stops the job (exit 130) leaving no open
+// transaction, and the output holds each result once.
+func (k *kafkaCluster) streamingExactlyOnceCheckpoints(t *testing.T) {
+	k.createTopic(t, "unb-ck-in", 2)
+	k.createTopic(t, "unb-ck-out", 2)
+	recs, want := inputRecords(2000, 6)
+	k.produce(t, "unb-ck-in", recs[:1000])
+	sqlText := "SET 'execution.checkpointing.interval' = '200 ms';\nSET 'execution.checkpointing.dir' = '$DIR/ckpt';\n" +
+		strings.Replace(k.kafkaJob("unb-ck-in", "unb-ck-out"), ", 'scan.bounded.mode' = 'latest-offset'", "", 1)
+	args, _ := writeJob(t, sqlText, map[string]string{"udfs.py": fmt.Sprintf(kafkaUDFs, -1)})
+	cmd := exec.Command(weirBin, append(args, "-D", "execution.runtime-mode=streaming", "-D", "python.fn-execution.bundle.time=50 ms")...)
+	cmd.Env = append(os.Environ(), testMark)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	// committed counts the results visible to read_committed readers.
+	consumer := k.client(t, kgo.ConsumeTopics("unb-ck-out"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	defer consumer.Close()
+	seen := map[int64]int{}
+	waitCommitted := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(90 * time.Second)
+		for len(seen) < n {
+			select {
+			case err := <-done:
+				t.Fatalf("the unbounded job ended by itself (%v):\n%s", err, stderr.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d results visible to read_committed after 90 s, want %d; stderr:\n%s", len(seen), n, stderr.String())
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			f := consumer.PollFetches(ctx)
+			cancel()
+			f.EachRecord(func(r *kgo.Record) {
+				var row struct {
+					ID    int64  `json:"id"`
+					Label string `json:"label"`
+				}
+				if err := json.Unmarshal(r.Value, &row); err != nil || row.Label != want[row.ID] {
+					t.Fatalf("output record %s: %v, want label %q", r.Value, err, want[row.ID])
+				}
+				seen[row.ID]++
+			})
+		}
+	}
+	waitCommitted(1000)
+	k.produce(t, "unb-ck-in", recs[1000:])
+	waitCommitted(2000)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("weir did not stop within 20 s of SIGINT")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Errorf("exit code %d after SIGINT, want 130", code)
+	}
+	got := map[int64]int{}
+	for _, rec := range k.readAll(t, "unb-ck-out", true) { // waits until no transaction is open
+		var row struct {
+			ID int64 `json:"id"`
+		}
+		json.Unmarshal(rec, &row)
+		got[row.ID]++
+	}
+	for id := range int64(2000) {
+		if got[id] != 1 {
+			t.Fatalf("id %d is in the output %d times, want exactly once", id, got[id])
+		}
 	}
 }
