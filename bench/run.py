@@ -930,7 +930,16 @@ def run_vectorized(args, S, res, data, tmp, run_pf):
     if x["seconds"] > small["seconds"]:
         x["steady_rows_per_s"] = (n - small["rows"]) / (x["seconds"] - small["seconds"])
         x["steady_ns_per_call"] = 1e9 / x["steady_rows_per_s"]
-    x["small_run"] = {"rows": small["rows"], "seconds": small["seconds"]}
+    x["small_run"] = {"rows": small["rows"], "seconds": small["seconds"],
+                      "engine_cpu_s": small["rss"]["engine_cpu_s"], "workers_cpu_s": small["rss"]["workers_cpu_s"]}
+    # CPU per row of the engine and the worker: of the whole job, and after
+    # start-up (the difference between the two runs over their rows' difference).
+    x["cpu_ns_per_row"] = {k: x["rss"][k + "_cpu_s"] * 1e9 / n for k in ("engine", "workers")}
+    if n > small["rows"]:
+        x["steady_cpu_ns_per_row"] = {
+            k: (x["rss"][k + "_cpu_s"] - small["rss"][k + "_cpu_s"]) * 1e9 / (n - small["rows"])
+            for k in ("engine", "workers")}
+    x["loadavg"] = open("/proc/loadavg").read().split()[:3]
     res.append(x)
     log(f"bench: weir vectorized x + 1: {x['rows_per_s']:,.0f} rows/s, {x['ns_per_call']:.2f} ns/row, "
         f"{x['ns_per_call'] / fl['ns_per_row']:.1f}x numpy's batches, engine {x['rss']['engine_mb']} MB, "
@@ -955,6 +964,12 @@ def vectorized_lines(data, res):
            f"({w['seconds']:.2f} s, start-up included)"
            + (f"; {st:.2f} ns/row after start-up (against a run of {w['small_run']['rows']:,} rows "
               f"in {w['small_run']['seconds']:.2f} s)" if st else "")]
+    cpu, steady = w.get("cpu_ns_per_row"), w.get("steady_cpu_ns_per_row")
+    if cpu:
+        out.append(f"  CPU per row: engine {cpu['engine']:.1f} ns, worker {cpu['workers']:.1f} ns (whole job)"
+                   + (f"; after start-up engine {steady['engine']:.1f} ns, worker {steady['workers']:.1f} ns"
+                      if steady else "")
+                   + f"; load average {' '.join(w.get('loadavg', []))} on {os.cpu_count()} CPUs")
     if fl:
         out.append(f"  numpy x + 1 over the same values: {fl['ns_per_row']:.2f} ns/row in batches of {fl['batch']:,} "
                    f"({fl['whole_array_ns_per_row']:.2f} as one array): weir takes {w['ns_per_call'] / fl['ns_per_row']:.1f}x")
@@ -986,9 +1001,15 @@ def run_vectorized_only(args):
     data["vectorized_lines"] = lines
     data["machine"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     os.makedirs(RESULTS, exist_ok=True)
-    path = os.path.join(RESULTS, f"{data['date']}-{socket.gethostname()}-vectorized.json")
+    stem = f"{data['date']}-{socket.gethostname()}-vectorized" + ("-quick" if args.quick else "")
+    path = os.path.join(RESULTS, stem + ".json")
     with open(path, "w") as f:
         json.dump(data, f, indent=1)
+    with open(os.path.join(RESULTS, stem + ".md"), "w") as f:
+        f.write(f"# Vectorized functions benchmark ({data['date']})\n\n"
+                f"weir {data['machine']['weir_commit']}, {data['machine']['nproc']} CPUs, load average "
+                f"{' '.join(data['machine']['loadavg_start'])} at the start, "
+                f"{' '.join(data['machine']['loadavg_end'])} at the end.\n\n```\n" + "\n".join(lines) + "\n```\n")
     print("\n".join(lines))
     print(f"load average at the end: {' '.join(data['machine']['loadavg_end'])}; results: {os.path.relpath(path, ROOT)}")
 
