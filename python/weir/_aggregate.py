@@ -14,6 +14,8 @@ errors use.
 """
 
 import functools
+import operator
+import os
 import traceback
 
 from weir._udf import UserDefinedFunction, UserDefinedFunctionWrapper, _arity, _to_type
@@ -204,7 +206,7 @@ class UserDefinedAggregateFunctionWrapper(UserDefinedFunctionWrapper):
         """The per-group call: ``ev(nargs, *lists, *keys)`` -> the group's value."""
         if self._func_type == "pandas":
             return functools.partial(_pandas_group, self._name, self._func)
-        return functools.partial(_general_group, self._name, self._func)
+        return functools.partial(group_loop(), self._name, self._func)
 
     def __call__(self, *args):
         raise TypeError(f"udaf {self._name!r} is an aggregate function; call it in SQL over a GROUP BY")
@@ -255,7 +257,24 @@ class _RowAccumulator(list):
             super().__setattr__(name, value)
 
 
+def group_loop():
+    """The per-group loop of general aggregate functions: the Cython one
+    (weir._aggregate_fast), or its pure-Python twin below when WEIR_CYTHON=0
+    or the extension is missing."""
+    if os.environ.get("WEIR_CYTHON", "1") != "0":
+        try:
+            from weir._aggregate_fast import general_group
+
+            return general_group
+        except ImportError:
+            pass
+    return _general_group
+
+
 def _general_group(name, agg, nargs, *cols):
+    """One group of a general aggregate function: create_accumulator,
+    accumulate per row, get_value. The pure-Python twin of
+    ``weir._aggregate_fast.general_group``, which must behave the same."""
     lists, keys = cols[:nargs], cols[nargs:]
     try:
         acc = agg.create_accumulator()
@@ -264,17 +283,21 @@ def _general_group(name, agg, nargs, *cols):
     if isinstance(acc, Row):
         acc = _RowAccumulator(acc)
     accumulate = agg.accumulate
-    i = 0
+    # No counter per row: the row that failed is found from what is left
+    # of the iterator (a list iterator knows its length).
+    it = iter(lists[0]) if nargs == 1 else zip(*lists)
     try:
         if nargs == 1:
-            for v in lists[0]:
+            for v in it:
                 accumulate(acc, v)
-                i += 1
         else:
-            for row in zip(*lists):
+            for row in it:
                 accumulate(acc, *row)
-                i += 1
     except Exception as err:
+        # Only here: a list iterator knows how many rows are left; a zip is
+        # counted out.
+        left = operator.length_hint(it) if nargs == 1 else sum(1 for _ in it)
+        i = len(lists[0]) - left - 1
         raise _group_error(name, "accumulate", keys, err, i, [col[i] for col in lists]) from None
     try:
         return agg.get_value(acc)
