@@ -41,6 +41,7 @@ TOOLS_PY = os.path.join(TOOLS_VENV, "bin", "python")
 sys.path.insert(0, BENCH)
 import kafka_pipeline  # noqa: E402
 import relational  # noqa: E402
+import udaf  # noqa: E402
 import workloads  # noqa: E402
 
 # PyFlink's settings for the throughput jobs, chosen by `run.py --sweep` on
@@ -1014,6 +1015,34 @@ def run_vectorized_only(args):
     print(f"load average at the end: {' '.join(data['machine']['loadavg_end'])}; results: {os.path.relpath(path, ROOT)}")
 
 
+def run_udaf_only(args):
+    """A sum-like Python UDAF over 10M rows / 100k keys (bench/udaf.py): ns per accumulate call against the
+    CPython floor in the same run, and rows/s against PyFlink's streaming mode."""
+    if not os.path.exists(WEIR) or not os.path.exists(WEIR_PY):
+        sys.exit("bench: bin/weir or .venv missing: run `make setup` first")
+    rows = args.udaf_rows or (1_000_000 if args.quick else 10_000_000)
+    pf_rows = args.udaf_pyflink_rows or (50_000 if args.quick else 500_000)
+    run_pf = not args.skip_pyflink and java_home() is not None and ensure_venv(
+        PF_VENV, os.path.join(BENCH, "requirements-pyflink.txt"), "PyFlink")
+    data = {"date": datetime.date.today().isoformat(), "machine": machine_facts(), "args": vars(args)}
+    tmp = tempfile.mkdtemp(prefix="weir-bench-")
+    t0 = time.time()
+    try:
+        data["udaf"] = udaf.run(sys.modules[__name__], rows, 100_000, pf_rows, tmp, run_pf, args.quick, log=log)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    data["udaf_seconds"] = time.time() - t0
+    os.makedirs(RESULTS, exist_ok=True)
+    stem = f"{data['date']}-{socket.gethostname()}-udaf" + ("-quick" if args.quick else "")
+    path = os.path.join(RESULTS, stem + ".json")
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1)
+    with open(os.path.join(RESULTS, stem + ".md"), "w") as f:
+        f.write(udaf.markdown(data["udaf"]))
+    print("\n".join(data["udaf"]["lines"]))
+    print(f"{data['udaf_seconds']:.0f} s; results: {os.path.relpath(path, ROOT)}")
+
+
 def run_kafka_only(args):
     """Kafka JSON -> UDF -> Kafka (bench/kafka_pipeline.py): rows/s and end-to-end p50/p99 per sink mode."""
     if not os.path.exists(WEIR) or not os.path.exists(WEIR_PY):
@@ -1304,8 +1333,17 @@ def main():
                     help="records of the Kafka pipeline's throughput jobs (default 500,000; --quick 50,000)")
     ap.add_argument("--kafka-rate", type=int, default=None,
                     help="records/s of the Kafka pipeline's latency runs (default: half the at-least-once rows/s)")
+    ap.add_argument("--udaf-only", action="store_true",
+                    help="run the Python UDAF benchmark alone (sum-like UDAF, 10M rows / 100k keys: ns per "
+                         "accumulate call vs the CPython floor, rows/s vs PyFlink's streaming mode)")
+    ap.add_argument("--udaf-rows", type=int, default=None,
+                    help="rows of weir's UDAF job (default 10,000,000; --quick 1,000,000)")
+    ap.add_argument("--udaf-pyflink-rows", type=int, default=None,
+                    help="rows of PyFlink's UDAF job (default 500,000; --quick 50,000)")
     args = ap.parse_args()
-    if args.kafka_only:
+    if args.udaf_only:
+        run_udaf_only(args)
+    elif args.kafka_only:
         run_kafka_only(args)
     elif args.vectorized_only:
         run_vectorized_only(args)
