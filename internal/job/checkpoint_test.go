@@ -104,8 +104,9 @@ func (s *rowSink) Write(_ context.Context, b arrow.RecordBatch) error {
 	}
 	return nil
 }
-func (s *rowSink) Commit() error { return nil }
-func (s *rowSink) Abort(error)   {}
+func (s *rowSink) Commit() error    { return nil }
+func (s *rowSink) ConsumesChanges() {}
+func (s *rowSink) Abort(error)      {}
 
 // TestCheckpointWindowRestart: a streaming window aggregation (TUMBLE and
 // HOP, out-of-order event times, late rows) with a GROUP BY over its
@@ -169,7 +170,7 @@ INSERT INTO out ` + q + ";"
 				t.Fatal(err)
 			}
 			stops++
-			if ids, _ := filepath.Glob(filepath.Join(dir, "chk-*")); len(ids) == 0 {
+			if ids, _ := store(dir); len(ids) == 0 {
 				t.Logf("stopped before the first checkpoint")
 			}
 		}
@@ -202,4 +203,113 @@ func firstDiff(a, b []string) string {
 		}
 	}
 	return "one is a prefix of the other"
+}
+
+// TestCheckpointRefusals: an interval without a directory, another job's
+// checkpoints, a recovery path that is not a checkpoint, and operators that
+// cannot take part are refused with what to do; a recovery path resumes.
+func TestCheckpointRefusals(t *testing.T) {
+	plan1 := func(q string, settings map[string]string) *plan.Job {
+		stmts, err := sql.Parse(`CREATE TABLE ev (id BIGINT, k INT, ts TIMESTAMP(3)) WITH ('connector' = 'datagen', 'number-of-rows' = '3000');
+CREATE TABLE out (k INT, c BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO out ` + q + ";")
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := (&plan.Planner{Settings: settings}).Plan(stmts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return prog.Jobs[0]
+	}
+	run := func(ctx context.Context, q string, settings map[string]string) ([]string, error) {
+		j := plan1(q, settings)
+		sink := &rowSink{}
+		_, err := Run(ctx, j, settings, Options{Sink: sink, Log: slog.New(slog.DiscardHandler),
+			OpenSource: func(*plan.Table) (exec.Source, bool) { return newEventSource(j.Source.Schema, 3000), true }})
+		return sink.rows, err
+	}
+	dir := t.TempDir()
+	st := func(kv ...string) map[string]string {
+		m := map[string]string{"execution.runtime-mode": "streaming"}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	q1 := "SELECT k, COUNT(*) FROM ev GROUP BY k"
+	q2 := "SELECT k, SUM(id) FROM ev GROUP BY k"
+	mustFail := func(err error, want string) {
+		t.Helper()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want one saying %q", err, want)
+		}
+	}
+	_, err := run(context.Background(), q1, st("execution.checkpointing.interval", "1 s"))
+	mustFail(err, "set execution.checkpointing.dir")
+	_, err = run(context.Background(), "SELECT k, c FROM (SELECT k, COUNT(*) AS c FROM ev GROUP BY k) ORDER BY c LIMIT 2", st("execution.checkpointing.interval", "1 s", "execution.checkpointing.dir", dir))
+	mustFail(err, "does not take part in checkpoints yet; unset execution.checkpointing.interval")
+	// A run stopped after its first checkpoint.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for {
+			if ids, _ := filepath.Glob(filepath.Join(dir, "chk-*", "_metadata")); len(ids) > 0 {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	ckOpts := st("execution.checkpointing.interval", "20 ms", "execution.checkpointing.dir", "file://"+dir)
+	if _, err := run(ctx, q1, ckOpts); !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopped run: %v", err)
+	}
+	_, err = run(context.Background(), q2, ckOpts)
+	mustFail(err, "was written by another job")
+	_, err = run(context.Background(), q1, st("execution.state-recovery.path", dir))
+	mustFail(err, "name a complete checkpoint directory")
+	// Resume explicitly, without taking checkpoints.
+	ids, _ := store(dir)
+	sort.Strings(ids)
+	if len(ids) == 0 {
+		ents, _ := os.ReadDir(dir)
+		t.Fatalf("no checkpoint left: %v", ents)
+	}
+	rows, err := run(context.Background(), q1, st("execution.state-recovery.path", ids[len(ids)-1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 {
+		t.Fatal("the resumed run sent nothing")
+	}
+	// Counts continue from the checkpoint: each key's last count is that
+	// of the whole input (3000 rows, k = id % 7).
+	last := map[string]string{}
+	for _, r := range rows {
+		f := strings.Split(r, ", ") // k, count, row kind
+		last[f[0]] = f[1]
+	}
+	for k, c := range last {
+		n := 3000 / 7
+		if kk := k[0] - '0'; int(kk) < 3000%7 {
+			n++
+		}
+		if c != fmt.Sprint(n) {
+			t.Errorf("key %s: last count %s, want %d", k, c, n)
+		}
+	}
+}
+
+// store lists the complete checkpoints of dir, oldest first.
+func store(dir string) ([]string, error) {
+	s, err := checkpoint.OpenStore(dir)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.Complete()
+	var out []string
+	for _, id := range ids {
+		out = append(out, s.Path(id))
+	}
+	return out, err
 }
