@@ -32,7 +32,7 @@ import (
 
 func TestCheckpointKafka(t *testing.T) {
 	needPython(t)
-	res := checkpointKafkaRun(t, 50_000, 1, "300 ms", 20)
+	res := checkpointKafkaRun(t, 50_000, 1, "300 ms", 10)
 	t.Logf("%+v", res)
 }
 
@@ -74,15 +74,27 @@ type ckptRun struct {
 	chk     int    // newest complete checkpoint in the directory when it ended
 }
 
-// resumedFrom reads the checkpoint a run resumed from in its -v log.
+// resumedFrom reads the checkpoint a run resumed from in its -v log:
+// "chk-<id>", "start", or "start (chk-<id> not committed)" when the only
+// checkpoint's transaction did not commit (the kill came between the
+// checkpoint's write and its commit).
 func resumedFrom(stderr string) string {
+	notCommitted := ""
 	for _, l := range strings.Split(stderr, "\n") {
-		if !strings.Contains(l, "resuming from checkpoint") {
+		i := strings.Index(l, "chk-")
+		if i < 0 {
 			continue
 		}
-		if i := strings.Index(l, "chk-"); i >= 0 {
-			return strings.TrimRight(strings.Fields(l[i:])[0], `"`)
+		chk := strings.TrimRight(strings.Fields(l[i:])[0], `"`)
+		switch {
+		case strings.Contains(l, "resuming from checkpoint"):
+			return chk
+		case strings.Contains(l, "output was not committed"):
+			notCommitted = chk
 		}
+	}
+	if notCommitted != "" {
+		return "start (" + notCommitted + " not committed)"
 	}
 	return "start"
 }
@@ -249,7 +261,7 @@ INSERT INTO snk SELECT id, label(id, name, v) FROM src;
 		break
 	}
 	// Every run after the first resumed from a checkpoint (each kill came
-	// after a new one was complete).
+	// after a new one was complete), or found its transaction uncommitted.
 	for i, r := range res.runs[1:] {
 		if r.resumed == "start" {
 			t.Errorf("run %d started from the beginning, not from a checkpoint (the one before it was killed after chk-%d)", i+2, res.runs[i].chk)
@@ -323,7 +335,7 @@ func TestCheckpointKafkaResults(t *testing.T) {
 		f := strings.Split(l, "\t")
 		if f[0] == "run" {
 			runs++
-			if len(f) != 6 || (f[2] != "killed" && f[2] != "finished") || (f[1] != "1" && !strings.HasPrefix(f[4], "from chk-")) {
+			if len(f) != 6 || (f[2] != "killed" && f[2] != "finished") || (f[1] != "1" && !strings.HasPrefix(f[4], "from chk-") && !strings.HasPrefix(f[4], "from start (chk-")) {
 				t.Errorf("line %d: %q: want run, number, killed or finished, seconds, the checkpoint it resumed from (every run but the first), the newest checkpoint", i+1, l)
 				continue
 			}
@@ -353,5 +365,19 @@ func TestCheckpointKafkaResults(t *testing.T) {
 	}
 	if int64(killed) != v["kills"] || finished != 1 || int64(runs) != v["runs"] {
 		t.Errorf("%d run lines (%d killed, %d finished), runs %d, kills %d: want the kills and one finished run", runs, killed, finished, v["runs"], v["kills"])
+	}
+}
+
+func TestResumedFrom(t *testing.T) {
+	for log, want := range map[string]string{
+		"": "start",
+		`level=INFO msg="resuming from checkpoint" checkpoint=/tmp/x/chk-7 taken=2026-12-01T13:00:00Z`:                      "chk-7",
+		`level=INFO msg="checkpoint's sink output was not committed; resuming from the one before" checkpoint=/tmp/x/chk-1`: "start (chk-1 not committed)",
+		"level=INFO msg=\"checkpoint's sink output was not committed; resuming from the one before\" checkpoint=/tmp/x/chk-4\n" +
+			`level=INFO msg="resuming from checkpoint" checkpoint="/tmp/x y/chk-3" taken=2026-12-01T13:00:00Z`: "chk-3",
+	} {
+		if got := resumedFrom(log); got != want {
+			t.Errorf("resumedFrom(%q) = %q, want %q", log, got, want)
+		}
 	}
 }
