@@ -227,6 +227,8 @@ func checkUDTAFArgs(cat *catalog, fn *expr.PyFunc, c *sql.FuncCall) error {
 		return errAt(c.At, "%s(*) is not allowed; pass the function itself to flat_aggregate to give it whole rows", fn.Name)
 	case c.Distinct:
 		return errAt(c.At, "DISTINCT in a table aggregate function (%s) is not supported", fn.Name)
+	case len(c.Args) == 0:
+		return errAt(c.At, "%s() in flat_aggregate needs an argument; pass the function itself to give it whole rows", fn.Name)
 	}
 	if fn.InputTypes != nil && len(c.Args) != len(fn.InputTypes) {
 		return errAt(c.At, "function %s expects %d argument(s) but got %d", fn.Name, len(fn.InputTypes), len(c.Args))

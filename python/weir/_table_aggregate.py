@@ -16,6 +16,7 @@ only errors use. It returns the list of the rows ``emit_value`` yielded.
 
 import functools
 import json
+import operator
 
 from weir._aggregate import _group_error, _RowAccumulator
 from weir._udf import UserDefinedFunction, UserDefinedFunctionWrapper, _arity, _to_type
@@ -167,31 +168,43 @@ def _table_group(name, agg, nargs, names, *cols):
     if isinstance(acc, Row):
         acc = _RowAccumulator(acc)
     accumulate = agg.accumulate
-    i = 0
-    try:
-        if names != "null":
-            # The function takes whole rows: one Row per input row, with
-            # the columns' names.
-            fields = tuple(json.loads(names))
-            for values in zip(*lists):
+    # No counter per row: on an error the row is found from what is left of
+    # the iterator (as in weir._aggregate).
+    if names != "null":
+        # The function takes whole rows: one Row per input row, with the
+        # columns' names.
+        fields = tuple(json.loads(names))
+        it = zip(*lists)
+        try:
+            for values in it:
                 accumulate(acc, _make_row(values, fields))
-                i += 1
-        elif nargs == 1:
-            for v in lists[0]:
+        except Exception as err:
+            raise _accumulate_error(name, keys, err, lists, sum(1 for _ in it)) from None
+    elif nargs == 1:
+        it = iter(lists[0])
+        try:
+            for v in it:
                 accumulate(acc, v)
-                i += 1
-        else:
-            for row in zip(*lists):
+        except Exception as err:
+            raise _accumulate_error(name, keys, err, lists, operator.length_hint(it)) from None
+    else:
+        it = zip(*lists)
+        try:
+            for row in it:
                 accumulate(acc, *row)
-                i += 1
-    except Exception as err:
-        raise _group_error(name, "accumulate", keys, err, i, [col[i] for col in lists]) from None
+        except Exception as err:
+            raise _accumulate_error(name, keys, err, lists, sum(1 for _ in it)) from None
     try:
         out = agg.emit_value(acc)
         # Drawn here, so that a failing emit_value names its group.
         return [] if out is None else list(out)
     except Exception as err:
         raise _group_error(name, "emit_value", keys, err) from None
+
+
+def _accumulate_error(name, keys, err, lists, left):
+    i = len(lists[0]) - left - 1
+    return _group_error(name, "accumulate", keys, err, i, [col[i] for col in lists])
 
 
 def udtaf(f=None, input_types=None, result_type=None, accumulator_type=None, deterministic=None, name=None,
