@@ -369,6 +369,7 @@ func runPython(ctx context.Context, pool *pyexec.Pool, s *pyexec.Stage, mem memo
 	if !checkpointing {
 		return pool.Run(ctx, s, mem, in, out)
 	}
+	s.KeepEstimates()
 	for {
 		part := make(chan arrow.RecordBatch)
 		done := make(chan struct{})

@@ -42,8 +42,19 @@ type Stage struct {
 	Keyed *Keyed
 
 	id        string
-	keyed     *keyedState // the state of a keyed stage's run
-	batchRows int         // rows per call of a vectorized stage's functions (arrowstage.go)
+	keyed     *keyedState     // the state of a keyed stage's run
+	batchRows int             // rows per call of a vectorized stage's functions (arrowstage.go)
+	est       *outputEstimate // kept across runs (KeepEstimates), else nil
+}
+
+// KeepEstimates makes the stage's later runs go on from what its runs so
+// far learned of its results' size, instead of starting bundles at one row
+// again: a job taking checkpoints runs a stage once per checkpoint
+// (internal/job), and a ramp-up after each would cost time each second.
+func (s *Stage) KeepEstimates() {
+	if s.est == nil {
+		s.est = &outputEstimate{}
+	}
 }
 
 // Table reports whether s runs a table function.
@@ -114,7 +125,10 @@ func (p *Pool) Run(ctx context.Context, s *Stage, mem memory.Allocator, in <-cha
 		in = coalesce(ctx, mem, in, p.cfg.BundleRows, maxElementBytes)
 	}
 	inflight := make(chan *bundle, p.cfg.Workers*p.cfg.InFlight)
-	est := &outputEstimate{}
+	est := s.est
+	if est == nil {
+		est = &outputEstimate{}
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
