@@ -460,6 +460,7 @@ type fileSource struct {
 	batchSize int
 	rows      int64
 	closed    bool
+	pos       filePos // where the source is (filesystem_position.go)
 }
 
 func openFileSource(o *options, schema types.Schema, batchSize int, mem memory.Allocator) (exec.Source, error) {
@@ -593,8 +594,12 @@ func (s *fileSource) record() ([]csvField, int, error) {
 			}
 			s.f = f
 			s.r = &csvReader{r: bufio.NewReaderSize(f, 256<<10), delim: s.cfg.delim, cols: len(s.schema)}
+			s.pos.enter(s.path)
 		}
 		fields, line, err := s.r.record()
+		if err != io.EOF && s.pos.skipping(s.r.line) {
+			continue // before the checkpoint's position
+		}
 		if err == io.EOF {
 			if err := s.closeFile(); err != nil {
 				return nil, 0, fmt.Errorf("table '%s': %w", s.table, err)

@@ -148,6 +148,7 @@ type jsonFileSource struct {
 	ignoreErrors bool
 	rows         int64
 	closed       bool
+	pos          filePos // where the source is (filesystem_position.go)
 }
 
 func (s *jsonFileSource) Schema() types.Schema { return s.schema }
@@ -186,6 +187,7 @@ func (s *jsonFileSource) Next(ctx context.Context) (arrow.RecordBatch, error) {
 				return nil, err
 			}
 			s.f, s.r, s.line = f, bufio.NewReaderSize(f, 256<<10), 0
+			s.pos.enter(s.path)
 		}
 		raw, err := s.r.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -203,7 +205,7 @@ func (s *jsonFileSource) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		if len(raw) > 0 {
 			s.line++
 			rec := bytes.TrimRight(raw, "\r\n")
-			if len(bytes.TrimSpace(rec)) > 0 {
+			if len(bytes.TrimSpace(rec)) > 0 && !s.pos.skipping(s.line) {
 				if derr := s.dec.Decode(rec, s.b); derr != nil {
 					hint := "; fix the file, or set 'json.ignore-parse-errors' = 'true' to skip such lines"
 					if s.ignoreErrors {

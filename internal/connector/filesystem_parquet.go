@@ -245,6 +245,7 @@ type parquetSource struct {
 	batchSize int
 	rows      int64
 	closed    bool
+	pos       filePos // where the source is (filesystem_position.go)
 }
 
 func openParquetSource(o *options, path string, schema types.Schema, batchSize int, mem memory.Allocator) (*parquetSource, error) {
@@ -308,6 +309,7 @@ func (s *parquetSource) openFile(ctx context.Context) error {
 		return err
 	}
 	s.f = f
+	s.pos.enter(path)
 	pf, err := file.NewParquetReader(f)
 	if err != nil {
 		return s.badFile(err)
@@ -384,6 +386,9 @@ func (s *parquetSource) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		out, err := s.convert(rec)
 		if err != nil {
 			return nil, err
+		}
+		if out = s.pos.skipRows(out); out == nil {
+			continue // before the checkpoint's position
 		}
 		s.rows += out.NumRows()
 		return out, nil

@@ -336,7 +336,8 @@ type partitionedSource struct {
 	dataCols []int // for each column of schema, its column in the inner batches, or -1 for a key
 	keyOf    []int // for each column of schema, its key's index, or -1
 	cur      exec.Source
-	curVals  []any // the current partition's value for each column of schema that is a key
+	curPath  string // the current (or last) partition's directory
+	curVals  []any  // the current partition's value for each column of schema that is a key
 	mem      memory.Allocator
 	rows     int64
 	closed   bool
@@ -368,27 +369,9 @@ func (s *partitionedSource) Next(ctx context.Context) (arrow.RecordBatch, error)
 			if len(s.parts) == 0 {
 				return nil, io.EOF
 			}
-			pd := s.parts[0]
-			s.parts = s.parts[1:]
-			vals := make([]any, len(s.schema))
-			for j, k := range s.keyOf {
-				if k < 0 {
-					continue
-				}
-				v, err := s.part.partitionValue(pd.values[k], s.schema[j].Type)
-				if err != nil {
-					return nil, fmt.Errorf("table '%s': partition directory '%s': column '%s': %v", s.table, pd.path, s.schema[j].Name, err)
-				}
-				if v == nil && !s.schema[j].Type.Nullable {
-					return nil, fmt.Errorf("table '%s': partition directory '%s' is the default partition (NULL), but column '%s' is declared NOT NULL; declare it without NOT NULL", s.table, pd.path, s.schema[j].Name)
-				}
-				vals[j] = v
-			}
-			src, err := s.open(pd.path)
-			if err != nil {
+			if err := s.openPart(); err != nil {
 				return nil, err
 			}
-			s.cur, s.curVals = src, vals
 		}
 		b, err := s.cur.Next(ctx)
 		if err == io.EOF {
@@ -410,6 +393,32 @@ func (s *partitionedSource) Next(ctx context.Context) (arrow.RecordBatch, error)
 		s.rows += out.NumRows()
 		return out, nil
 	}
+}
+
+// openPart opens the source of the next partition directory.
+func (s *partitionedSource) openPart() error {
+	pd := s.parts[0]
+	s.parts = s.parts[1:]
+	vals := make([]any, len(s.schema))
+	for j, k := range s.keyOf {
+		if k < 0 {
+			continue
+		}
+		v, err := s.part.partitionValue(pd.values[k], s.schema[j].Type)
+		if err != nil {
+			return fmt.Errorf("table '%s': partition directory '%s': column '%s': %v", s.table, pd.path, s.schema[j].Name, err)
+		}
+		if v == nil && !s.schema[j].Type.Nullable {
+			return fmt.Errorf("table '%s': partition directory '%s' is the default partition (NULL), but column '%s' is declared NOT NULL; declare it without NOT NULL", s.table, pd.path, s.schema[j].Name)
+		}
+		vals[j] = v
+	}
+	src, err := s.open(pd.path)
+	if err != nil {
+		return err
+	}
+	s.cur, s.curVals, s.curPath = src, vals, pd.path
+	return nil
 }
 
 // withKeys puts the partition columns beside a batch of data columns.
