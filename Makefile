@@ -18,7 +18,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PY_SOURCES := $(shell find python/weir -name '*.py' -o -name '*.pyx' -o -name '*.pxd') python/pyproject.toml python/setup.py python/constraints.txt
 GO_SOURCES := $(shell find cmd internal -name '*.go') go.mod go.sum
 
-.PHONY: all setup build venv run kafka test test-go test-python test-e2e test-flink test-spill test-checkpoint wheel test-wheel bench bench-table-api fuzz lint proto clean conformance-record expressions-record
+.PHONY: all setup build venv run kafka test test-go test-python test-e2e test-flink test-spill test-state-big test-checkpoint wheel test-wheel bench bench-parquet bench-table-api fuzz lint proto clean conformance-record expressions-record
 
 all: setup
 
@@ -60,6 +60,12 @@ test-go: kafka
 test-spill:
 	WEIR_SPILL_TEST=1 $(GO) test -count=1 -timeout 60m -v -run '^TestSpillLarge$$' ./internal/job
 
+# The on-disk state test: the sum accumulators of 10M groups in Pebble, each read and written twice, exact
+# values, the process's peak RSS under 256 MB (internal/state/big_test.go); writes
+# internal/state/testdata/big-results.txt, checked by `make test`. WEIR_STATE_BIG=N runs N groups.
+test-state-big:
+	WEIR_STATE_BIG=$${WEIR_STATE_BIG:-1} $(GO) test -count=1 -timeout 60m -v -run '^TestBigOnDisk$$' ./internal/state
+
 # The Kafka checkpoint proof: 1M JSON records -> Python function -> exactly-once Kafka sink with checkpoints,
 # the engine SIGKILLed at least 3 times at random moments and resumed, each result read back exactly once
 # (e2e/checkpoint_kafka_test.go; a few minutes); writes testdata/checkpoint-kafka/results.txt, checked by `make test`.
@@ -85,6 +91,11 @@ test-wheel: wheel
 # Options go in BENCH_ARGS, e.g. make bench BENCH_ARGS="--quick" or "--skip-pyflink --rows 20000000".
 bench: setup
 	$(VPY) bench/run.py $(BENCH_ARGS)
+
+# Parquet 10M rows -> Python udf -> Parquet: weir vs DuckDB (with a Python UDF, and native) on the same files,
+# one run, ratios printed (bench/parquet.py); options in BENCH_PARQUET_ARGS, e.g. "--rows 1000000".
+bench-parquet: build setup
+	$(VPY) bench/parquet.py $(BENCH_PARQUET_ARGS)
 
 # A PyFlink Table API program (from_pandas -> Python udf -> to_pandas) on weir and on PyFlink, in one run.
 bench-table-api: build setup
