@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -32,9 +33,43 @@ type checkpoints struct {
 
 // fingerprint identifies a job by its plan: a checkpoint resumes only the
 // job that wrote it.
+//
+// The tables' options count too (another topic or path is another job),
+// but not those a restart may change without changing what the job
+// reads: the clients' properties (brokers move), where a source starts
+// (a checkpoint's positions win) and pacing.
 func fingerprint(j *plan.Job) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "weir job v1\n%s\nsink %s\n", j.Explain(), sinkName(j))
+	tables := []*plan.Table{j.Sink, j.Source.Table}
+	var walk func([]plan.Step)
+	walk = func(steps []plan.Step) {
+		for _, st := range steps {
+			if jo, ok := st.Op.(plan.TwoInput); ok {
+				tables = append(tables, jo.Second().Source.Table)
+				walk(jo.Second().Steps)
+			}
+		}
+	}
+	walk(j.Steps)
+	for _, t := range tables {
+		if t == nil {
+			fmt.Fprintf(h, "values\n")
+			continue
+		}
+		keys := make([]string, 0, len(t.Options))
+		for k := range t.Options {
+			if strings.HasPrefix(k, "properties.") || strings.HasPrefix(k, "scan.startup.") || k == "rows-per-second" {
+				continue
+			}
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(h, "table %q\n", t.Name)
+		for _, k := range keys {
+			fmt.Fprintf(h, "%q=%q\n", k, t.Options[k])
+		}
+	}
 	return hex.EncodeToString(h.Sum(nil))[:24]
 }
 

@@ -313,3 +313,30 @@ func store(dir string) ([]string, error) {
 	}
 	return out, err
 }
+
+// TestFingerprint: a job's fingerprint is the same when planned again and
+// when only what a restart may change differs (pacing, where to start,
+// client properties), and differs for another query or another table.
+func TestFingerprint(t *testing.T) {
+	fp := func(opts, q string) string {
+		stmts, err := sql.Parse(`CREATE TABLE ev (id BIGINT, k INT) WITH ('connector' = 'datagen'` + opts + `);
+CREATE TABLE out (k INT, c BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO out ` + q + ";")
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := (&plan.Planner{Settings: map[string]string{"execution.runtime-mode": "streaming"}}).Plan(stmts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fingerprint(prog.Jobs[0])
+	}
+	q := "SELECT k, COUNT(*) FROM ev GROUP BY k"
+	base := fp("", q)
+	if fp("", q) != base || fp(", 'rows-per-second' = '10'", q) != base {
+		t.Error("the same job has another fingerprint")
+	}
+	if fp(", 'number-of-rows' = '10'", q) == base || fp("", "SELECT k, SUM(id) FROM ev GROUP BY k") == base || fp(", 'fields.k.max' = '3'", q) == base {
+		t.Error("another job has the same fingerprint")
+	}
+}
