@@ -1021,7 +1021,7 @@ def run_udaf_only(args):
     if not os.path.exists(WEIR) or not os.path.exists(WEIR_PY):
         sys.exit("bench: bin/weir or .venv missing: run `make setup` first")
     rows = args.udaf_rows or (1_000_000 if args.quick else 10_000_000)
-    pf_rows = args.udaf_pyflink_rows or (50_000 if args.quick else 500_000)
+    pf_rows = args.udaf_pyflink_rows or (20_000 if args.quick else 200_000)
     run_pf = not args.skip_pyflink and java_home() is not None and ensure_venv(
         PF_VENV, os.path.join(BENCH, "requirements-pyflink.txt"), "PyFlink")
     data = {"date": datetime.date.today().isoformat(), "machine": machine_facts(), "args": vars(args)}
@@ -1339,7 +1339,7 @@ def main():
     ap.add_argument("--udaf-rows", type=int, default=None,
                     help="rows of weir's UDAF job (default 10,000,000; --quick 1,000,000)")
     ap.add_argument("--udaf-pyflink-rows", type=int, default=None,
-                    help="rows of PyFlink's UDAF job (default 500,000; --quick 50,000)")
+                    help="rows of PyFlink's UDAF job (default 200,000; --quick 20,000)")
     args = ap.parse_args()
     if args.udaf_only:
         run_udaf_only(args)
