@@ -188,7 +188,7 @@ INSERT INTO snk SELECT a %% %d, wsum(a %% %d, a, a %% 13) FROM src GROUP BY a %%
 	start := time.Now()
 	r := runWeirJob(t, q, map[string]string{"udfs.py": udafStreamingKillUDFs},
 		[]string{"WEIR_UDAF_MARKS=" + marks, "WEIR_UDAF_KILL=" + strings.Join(kill, ",")},
-		"-D", "parallelism.default=2", "-D", "python.fn-execution.bundle.size=50000",
+		"-D", "parallelism.default=2", "-D", "python.fn-execution.bundle.size=200000",
 		"-D", "python.fn-execution.max-attempts=8")
 	r.mustSucceed(t)
 	t.Logf("%d rows, %d groups, %d kills: %s", rows, groups, kills, time.Since(start).Round(time.Millisecond))

@@ -34,6 +34,9 @@ import (
 // the functions see).
 const keyTypesParam = "weir.keyed.key-types"
 
+// retractingParam is "false" when the stage's input holds insertions only.
+const retractingParam = "weir.keyed.retracting"
+
 // hasCollect reports whether op collects the arguments of Python aggregate
 // functions.
 func hasCollect(op *aggregate.Op) bool {
@@ -116,6 +119,10 @@ func (p *pipeline) addStreamingUDAFs(cat *catalog, op *aggregate.Op, out *sql.Se
 	}
 	kt, _ := json.Marshal(keyTypes)
 	params[keyTypesParam] = string(kt)
+	if keyed.RowKind < 0 {
+		// Insert-only input: the workers skip the row-kind checks.
+		params[retractingParam] = "false"
+	}
 	k.spec.JobParameters = params
 	k.spec.Kind = weirpb.Stage_SCALAR
 	inputTypes := []types.T{types.TINYINT.NotNull(), types.BYTES.NotNull()}

@@ -24,6 +24,7 @@ An accumulator is stored pickled with the group's row count.
 import json
 import pickle
 import traceback
+from collections import defaultdict
 
 from apache_beam.portability.api import beam_fn_api_pb2
 from apache_beam.runners.worker import bundle_processor
@@ -41,11 +42,16 @@ KEYED_AGGREGATE_URN = "weir:transform:keyed_aggregate:v1"
 # The job parameter that carries the key columns' types (for error messages);
 # the functions do not see it.
 KEY_TYPES_PARAM = "weir.keyed.key-types"
+# "false" when the input holds insertions only.
+RETRACTING_PARAM = "weir.keyed.retracting"
 
 INSERT, UPDATE_BEFORE, UPDATE_AFTER, DELETE = 0, 1, 2, 3
 
 
 def _varint(out, n):
+    if n < 0x80:
+        out.append(n)
+        return
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)
         n >>= 7
@@ -71,6 +77,7 @@ class KeyedAggregate:
         self.state = state  # get(payload) -> bytes, put(data) -> None
         params = dict(stage.job_parameters)
         key_types = json.loads(params.pop(KEY_TYPES_PARAM, "[]"))
+        retracting = params.pop(RETRACTING_PARAM, "true")
         self.key_decoder = RowDecoder([parse_type(t) for t in key_types])
         self.decoder = RowDecoder([parse_type(t) for t in stage.input_types])
         self.encoder = _Sized(RowEncoder([parse_type("BYTES NOT NULL"), parse_type("TINYINT NOT NULL")]
@@ -82,22 +89,23 @@ class KeyedAggregate:
             if getattr(w, "func_type", "general") != "general":
                 raise FunctionError(f"aggregate function {fn.name!r} is a {w.func_type} function: weir runs "
                                     "those in batch mode only, as Flink does")
-            self.calls.append((fn.name, w._func, [a.column for a in o.call.args]))
-        self.buffer = {}
+            cols = [a.column for a in o.call.args]
+            # Arguments in consecutive columns are sliced out of the row.
+            lo, hi = (cols[0], cols[-1] + 1) if cols and cols == list(range(cols[0], cols[-1] + 1)) else (-1, -1)
+            self.calls.append((fn.name, w._func, cols, lo, hi))
+        # Insert-only input (the engine says so) needs no row-kind checks.
+        self.retracting = retracting != "false"
+        self.buffer = defaultdict(list)
         self.rows_done = 0
 
     def add(self, data):
         buf = self.buffer
         for row in self.decoder.decode(data):
-            rows = buf.get(row[1])
-            if rows is None:
-                buf[row[1]] = [row]
-            else:
-                rows.append(row)
+            buf[row[1]].append(row)
 
     def finish(self, emit):
         """Apply the buffered rows; emit(batch) sends output rows."""
-        buf, self.buffer = self.buffer, {}
+        buf, self.buffer = self.buffer, defaultdict(list)
         if not buf:
             return
         keys = list(buf)
@@ -109,48 +117,46 @@ class KeyedAggregate:
         writes = bytearray()
         enc = self.encoder
         calls = self.calls
+        loads, dump = pickle.loads, self._dump
         pos = 0
         for key in keys:
-            n, pos = _read_varint(data, pos)
-            stored = None
-            if n:
-                stored = data[pos:pos + n - 1]
-                pos += n - 1
+            n = data[pos]
+            if n < 0x80:
+                pos += 1
+            else:
+                n, pos = _read_varint(data, pos)
             rows = buf[key]
             first = False
-            if stored is None:
+            if n == 0:
                 # Retractions of a group without state are ignored (Flink).
                 start = 0
-                while start < len(rows) and rows[start][0] in (UPDATE_BEFORE, DELETE):
+                while start < len(rows) and rows[start][0] & 1:
                     start += 1
                 if start == len(rows):
                     continue
-                rows = rows[start:]
+                if start:
+                    rows = rows[start:]
                 accs = [self._create(c, key) for c in calls]
                 count = 0
                 first = True
+                prev = None
             else:
-                accs, count = pickle.loads(stored)
-            prev = None if first else [self._value(c, a, key) for c, a in zip(calls, accs)]
-            for row in rows:
-                kind = row[0]
-                if kind == INSERT or kind == UPDATE_AFTER:
-                    count += 1
-                    for c, acc in zip(calls, accs):
-                        self._apply(c, c[1].accumulate, "accumulate", acc, row, key)
-                else:
-                    count -= 1
-                    for c, acc in zip(calls, accs):
-                        self._apply(c, c[1].retract, "retract", acc, row, key)
-                self.rows_done += 1
+                accs, count = loads(data[pos:pos + n - 1])
+                pos += n - 1
+                prev = [self._value(c, a, key) for c, a in zip(calls, accs)]
+            retracts = 0
+            for c, acc in zip(calls, accs):
+                retracts = self._fold(c, acc, rows, key)
+            count += len(rows) - 2 * retracts
+            self.rows_done += len(rows)
             _varint(writes, len(key))
             writes += key
             if count <= 0:
-                _varint(writes, 0)
+                writes.append(0)
                 if not first:
                     enc.encode_row([key, DELETE] + prev)
                 continue
-            value = self._dump(accs, count, key)
+            value = dump(accs, count, key)
             _varint(writes, len(value) + 1)
             writes += value
             new = [self._value(c, a, key) for c, a in zip(calls, accs)]
@@ -166,6 +172,37 @@ class KeyedAggregate:
         out = enc.take()
         if out:
             emit(out)
+
+    def _fold(self, call, acc, rows, key):
+        """Accumulate or retract rows into acc; returns the retractions."""
+        name, agg, cols, lo, hi = call
+        accumulate = agg.accumulate
+        retracts = 0
+        row = None
+        try:
+            if not self.retracting:
+                if hi == lo + 1:
+                    for row in rows:
+                        accumulate(acc, row[lo])
+                elif lo >= 0:
+                    for row in rows:
+                        accumulate(acc, *row[lo:hi])
+                else:
+                    for row in rows:
+                        accumulate(acc, *[row[i] for i in cols])
+                return 0
+            retract = agg.retract
+            for row in rows:
+                args = [row[i] for i in cols]
+                if row[0] & 1:
+                    retracts += 1
+                    retract(acc, *args)
+                else:
+                    accumulate(acc, *args)
+        except Exception as err:
+            what = "retract" if row is not None and row[0] & 1 else "accumulate"
+            raise self._error(name, what, key, err, row) from None
+        return retracts
 
     # -- errors name the function, the group key and the row --
 
@@ -196,12 +233,6 @@ class KeyedAggregate:
         if isinstance(acc, Row):
             acc = _RowAccumulator(acc)
         return acc
-
-    def _apply(self, call, method, what, acc, row, key):
-        try:
-            method(acc, *[row[i] for i in call[2]])
-        except Exception as err:
-            raise self._error(call[0], what, key, err, row) from None
 
     def _value(self, call, acc, key):
         try:
