@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,7 @@ import (
 const (
 	partitionKeysOption   = "$partition-keys"
 	staticPartitionOption = "$static-partition"
+	partitionFilterOption = "$partition-filter" // the values a query's filter allows, per key
 	defaultPartitionName  = "__DEFAULT_PARTITION__"
 )
 
@@ -55,6 +57,8 @@ type partitioning struct {
 	keyCols     []int             // each key's column in the table's schema
 	static      map[string]string // key -> value as the statement spells it
 	defaultName string
+	// allowed are the values a query's filter allows (as text), per key.
+	allowed map[string][]string
 }
 
 // readPartitioning reads the partition options; nil for a table without
@@ -79,6 +83,13 @@ func readPartitioning(o *options, schema types.Schema) (*partitioning, error) {
 	for _, k := range p.keys {
 		// -1 for a key a source does not read (the planner's projection).
 		p.keyCols = append(p.keyCols, schema.Index(k))
+	}
+	if f, ok := o.get(partitionFilterOption); ok && f != "" {
+		q, err := url.ParseQuery(f)
+		if err != nil {
+			return nil, fmt.Errorf("table '%s': malformed partition filter %q", o.table, f)
+		}
+		p.allowed = q
 	}
 	if s, ok := o.get(staticPartitionOption); ok && s != "" {
 		sq, err := url.ParseQuery(s)
@@ -478,7 +489,9 @@ func newPartitionedSource(table, root string, schema types.Schema, part *partiti
 	if err != nil {
 		return nil, err
 	}
-	s.parts = parts
+	if s.parts, err = part.prune(parts, schema); err != nil {
+		return nil, fmt.Errorf("table '%s': %w", table, err)
+	}
 	s.open = func(dir string) (exec.Source, error) { return open(dir, data) }
 	return s, nil
 }
@@ -672,7 +685,7 @@ func innerOptions(o *options, dir string) *options {
 	m := make(map[string]string, len(o.m))
 	for k, v := range o.m {
 		switch k {
-		case partitionKeysOption, staticPartitionOption, "partition.default-name", streamingOption,
+		case partitionKeysOption, staticPartitionOption, partitionFilterOption, "partition.default-name", streamingOption,
 			rollingOptions[0], rollingOptions[1], rollingOptions[2], rollingOptions[3]:
 		default:
 			m[k] = v
@@ -751,4 +764,49 @@ func openPartitionedSink(o *options, part *partitioning, schema types.Schema, ov
 		return w.(partWriter), nil
 	}
 	return s, nil
+}
+
+// prune keeps the partitions whose values the query's filter allows (keys
+// the source does not read are not pruned on).
+func (p *partitioning) prune(parts []partitionDir, schema types.Schema) ([]partitionDir, error) {
+	if len(p.allowed) == 0 {
+		return parts, nil
+	}
+	type rule struct {
+		k    int
+		t    types.T
+		vals []any
+	}
+	var rules []rule
+	for k, key := range p.keys {
+		texts, ok := p.allowed[key]
+		c := schema.Index(key)
+		if !ok || c < 0 {
+			continue
+		}
+		r := rule{k: k, t: schema[c].Type}
+		for _, text := range texts {
+			v, err := p.partitionValue(escapePartitionValue(text), r.t)
+			if err != nil || v == nil {
+				return parts, nil // a value that is not one: read everything, the filter decides
+			}
+			r.vals = append(r.vals, v)
+		}
+		rules = append(rules, r)
+	}
+	var out []partitionDir
+next:
+	for _, pd := range parts {
+		for _, r := range rules {
+			v, err := p.partitionValue(pd.values[r.k], r.t)
+			if err != nil {
+				return nil, fmt.Errorf("partition directory '%s': column '%s': %v", pd.path, p.keys[r.k], err)
+			}
+			if v == nil || !slices.ContainsFunc(r.vals, func(x any) bool { return x == v }) {
+				continue next
+			}
+		}
+		out = append(out, pd)
+	}
+	return out, nil
 }

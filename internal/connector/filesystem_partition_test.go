@@ -296,3 +296,49 @@ func TestPartitionLayoutErrors(t *testing.T) {
 		os.RemoveAll(filepath.Join(dir, strings.Split(c.make, "/")[0]))
 	}
 }
+
+// TestPartitionPrune: a partition filter skips the other directories
+// (their files, here not CSV at all, are never opened) and keys given as
+// text match the directories' values as typed.
+func TestPartitionPrune(t *testing.T) {
+	pt := partitionTable{name: "p", format: "csv", keys: []string{"d", "hr"},
+		schema: types.Schema{{Name: "a", Type: types.INT}, {Name: "d", Type: types.DATE}, {Name: "hr", Type: types.INT}}}
+	dir := t.TempDir()
+	writePartitioned(t, pt, dir, pt.values(t)[:0])
+	for _, r := range [][]string{{"1", "2024-01-01", "1"}, {"2", "2024-01-01", "2"}, {"3", "2024-01-02", "1"}, {"4", "2024-01-01", "NULL"}} {
+		pt.rows = [][]string{r}
+		writePartitioned(t, pt, dir, pt.values(t))
+	}
+	must(t, os.MkdirAll(filepath.Join(dir, "d=19999", "hr=1"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "d=19999", "hr=1", "junk"), []byte("\"not csv\n"), 0o644))
+	read := func(filter string) string {
+		opts := pt.options(dir)
+		opts[partitionFilterOption] = filter
+		src, err := OpenSource("p", pt.schema, opts, 10, newMem(t))
+		must(t, err)
+		defer src.Close()
+		rows, _ := drain(t, src)
+		return asText(t, pt.schema, rows)
+	}
+	if got, want := read("d=2024-01-01&hr=1&hr=2"), "1|2024-01-01|1\n2|2024-01-01|2\n"; got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	// Without pruning on d, hr=01 (the INT 1) reaches the broken file.
+	opts := pt.options(dir)
+	opts[partitionFilterOption] = "hr=01"
+	src, err := OpenSource("p", pt.schema, opts, 10, newMem(t))
+	must(t, err)
+	for err == nil {
+		var b arrow.RecordBatch
+		if b, err = src.Next(context.Background()); err == nil {
+			b.Release()
+		}
+	}
+	src.Close()
+	if !strings.Contains(err.Error(), "junk") {
+		t.Errorf("hr=01 should read d=19999/hr=1/junk: %v", err)
+	}
+	if got, want := read("d=2024-01-02"), "3|2024-01-02|1\n"; got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

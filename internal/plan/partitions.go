@@ -176,3 +176,93 @@ func markStreamingSink(job *Job) {
 	t.Options[StreamingSinkOption] = "true"
 	job.Sink = &t
 }
+
+// PartitionFilterOption holds the partition values a query's filter allows,
+// URL-encoded as "k1=v1&k1=v2&k2=v3" (each value CAST to STRING): the
+// source reads only the partition directories whose values are among them
+// (for every key named). The filter still runs over the rows read.
+const PartitionFilterOption = "$partition-filter"
+
+// pushPartitionFilter finds, among the AND-ed conditions of the first
+// step's WHERE, those of the form key = constant or key IN (constants) over
+// a partition key, and gives them to the source: partition pruning.
+func pushPartitionFilter(job *Job) {
+	t := job.Source.Table
+	if t == nil || len(t.PartitionKeys) == 0 || len(job.Steps) == 0 || job.Steps[0].Calc == nil || job.Steps[0].Calc.Filter == nil {
+		return
+	}
+	schema := job.Source.Schema
+	seen := map[string]bool{}
+	var spec []string
+	for _, c := range conjuncts(job.Steps[0].Calc.Filter) {
+		key, vals, ok := keyValues(c, schema, t)
+		if !ok || seen[key] {
+			continue // another condition on the key: the first one prunes enough
+		}
+		seen[key] = true
+		for _, v := range vals {
+			spec = append(spec, url.QueryEscape(key)+"="+url.QueryEscape(v))
+		}
+	}
+	if len(spec) == 0 {
+		return
+	}
+	pruned := *t
+	pruned.Options = make(map[string]string, len(t.Options)+1)
+	for k, v := range t.Options {
+		pruned.Options[k] = v
+	}
+	pruned.Options[PartitionFilterOption] = strings.Join(spec, "&")
+	job.Source.Table = &pruned
+}
+
+// keyValues reads key = c1 OR key = c2 ... over one partition key; the
+// constants as text.
+func keyValues(x expr.Expr, schema types.Schema, t *Table) (string, []string, bool) {
+	var terms []expr.Expr
+	var flatten func(e expr.Expr)
+	flatten = func(e expr.Expr) {
+		if c, ok := e.(*expr.Call); ok && c.Name == "OR" {
+			flatten(c.Args[0])
+			flatten(c.Args[1])
+			return
+		}
+		terms = append(terms, e)
+	}
+	flatten(x)
+	key := ""
+	var vals []string
+	for _, term := range terms {
+		eq, ok := term.(*expr.Call)
+		if !ok || eq.Name != "=" || len(eq.Args) != 2 {
+			return "", nil, false
+		}
+		col, ok := eq.Args[0].(*expr.Column)
+		other := eq.Args[1]
+		if !ok {
+			col, ok = eq.Args[1].(*expr.Column)
+			other = eq.Args[0]
+		}
+		if !ok || col.Index >= len(schema) || !isPartitionKey(t, schema[col.Index].Name) || !isConstant(other) {
+			return "", nil, false
+		}
+		name := schema[col.Index].Name
+		if key != "" && key != name {
+			return "", nil, false
+		}
+		key = name
+		v, err := fold(coerce(other, col.T))
+		if err != nil {
+			return "", nil, false
+		}
+		if v == nil {
+			continue // = NULL matches nothing
+		}
+		s, err := exec.CastValue(v, col.T, types.STRING)
+		if err != nil || s == nil {
+			return "", nil, false
+		}
+		vals = append(vals, s.(string))
+	}
+	return key, vals, key != ""
+}

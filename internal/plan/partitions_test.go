@@ -98,3 +98,20 @@ INSERT INTO outsi SELECT b, a FROM pj;`)
 		}
 	}
 }
+
+func TestPartitionFilter(t *testing.T) {
+	prog := mustPlan(t, partTables+`INSERT INTO out1 SELECT a FROM pt WHERE dt = '2024-01-01' AND hr IN (1, 2) AND a > 0;
+INSERT INTO out1 SELECT a FROM pt WHERE dt = 'x' OR a = 1;
+INSERT INTO out1 SELECT a FROM pt WHERE hr > 3;`)
+	if got := prog.Jobs[0].Source.Table.Options[PartitionFilterOption]; got != "dt=2024-01-01&hr=1&hr=2" {
+		t.Errorf("filter option %q", got)
+	}
+	for _, j := range prog.Jobs[1:] {
+		if got, ok := j.Source.Table.Options[PartitionFilterOption]; ok {
+			t.Errorf("%s: filter option %q, want none", j.Explain(), got)
+		}
+	}
+	if _, ok := prog.Tables["pt"].Options[PartitionFilterOption]; ok {
+		t.Error("one query's partition filter leaked into the table")
+	}
+}

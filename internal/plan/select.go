@@ -211,7 +211,8 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 	if err := checkSink(st, sink, job); err != nil {
 		return nil, err
 	}
-	pushProjection(job) // projection.go
+	pushPartitionFilter(job) // partitions.go
+	pushProjection(job)      // projection.go
 	return job, nil
 }
 
