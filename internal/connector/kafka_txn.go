@@ -74,6 +74,7 @@ type kafkaTxns struct {
 	free    *sync.Cond
 	pending map[int64]*txnProducer
 	closed  bool
+	tid     *[16]byte // the topic's id, once read
 }
 
 // openKafkaTxns starts the pool's producers, which fences the producers of
@@ -274,8 +275,12 @@ func (t *kafkaTxns) txnMarker(ctx context.Context, p *txnProducer, id int64, tok
 	})
 }
 
-// topicID is the sink topic's id (TxnOffsetCommit v6 names topics by id).
+// topicID is the sink topic's id (newer OffsetCommit and TxnOffsetCommit
+// versions name topics by id).
 func (t *kafkaTxns) topicID(ctx context.Context) ([16]byte, error) {
+	if t.tid != nil {
+		return *t.tid, nil
+	}
 	var md kadm.Metadata
 	err := retry(ctx, func() error {
 		var err error
@@ -287,15 +292,21 @@ func (t *kafkaTxns) topicID(ctx context.Context) ([16]byte, error) {
 	if err != nil {
 		return [16]byte{}, fmt.Errorf("reading topic '%s''s metadata: %w", t.c.topic, err)
 	}
-	return md.Topics[t.c.topic].ID, nil
+	id := [16]byte(md.Topics[t.c.topic].ID)
+	t.tid = &id
+	return id, nil
 }
 
 // commitMarker sets the marker to id outside a transaction: a checkpoint
 // without records.
 func (t *kafkaTxns) commitMarker(ctx context.Context, id int64, token string) error {
+	topicID, err := t.topicID(ctx)
+	if err != nil {
+		return fmt.Errorf("table '%s': kafka: committing checkpoint %d's marker (group '%s'): %w", t.c.table, id, t.group, err)
+	}
 	var os kadm.Offsets
-	os.Add(kadm.Offset{Topic: t.c.topic, Partition: 0, At: id, LeaderEpoch: -1, Metadata: token})
-	err := retry(ctx, func() error {
+	os.Add(kadm.Offset{Topic: t.c.topic, TopicID: topicID, Partition: 0, At: id, LeaderEpoch: -1, Metadata: token})
+	err = retry(ctx, func() error {
 		resp, err := t.adm.CommitOffsets(ctx, t.group, os)
 		if err == nil {
 			err = resp.Error()
