@@ -29,11 +29,15 @@ import (
 // id of the last checkpoint whose records are visible. A checkpoint without
 // records has no transaction; its marker is a plain offset commit.
 //
-// Records written after a barrier go to the next transaction while the
-// previous one waits for its commit, so the sink has a small pool of
-// producers with transactional ids '<prefix>-0', '<prefix>-1', ...; a new
-// sink starts all of them, which aborts any transaction a killed run left
-// open on them.
+// The sink has a small pool of producers with transactional ids
+// '<prefix>-0', '<prefix>-1', ...: records written after a barrier go to
+// another producer's transaction while the one before waits for its commit
+// (weir's job commits a checkpoint before it writes on, but the sink does
+// not rely on that). A new sink starts all of them, which aborts any
+// transaction a killed run left open on them.
+//
+// Without checkpoints the job's records are one transaction, committed by
+// the sink's Commit (finish).
 
 // kafkaTxnPool is the number of producers (transactional ids) of a sink
 // with checkpoints: one takes writes while the others' transactions wait
@@ -45,12 +49,11 @@ const markerGroupSuffix = "-weir-checkpoints"
 
 // txnProducer is one transactional producer of the pool.
 type txnProducer struct {
-	client  *kgo.Client
-	txnID   string
-	records int64 // records produced in the open transaction
-	inTxn   bool
-	mu      sync.Mutex
-	err     error // the first failed record's
+	client *kgo.Client
+	txnID  string
+	inTxn  bool
+	mu     sync.Mutex
+	err    error // the first failed record's
 }
 
 func (p *txnProducer) failure() error {
@@ -59,15 +62,14 @@ func (p *txnProducer) failure() error {
 	return p.err
 }
 
-// kafkaTxns runs the transactions of an exactly-once sink with checkpoints.
+// kafkaTxns runs the transactions of an exactly-once sink.
 type kafkaTxns struct {
-	c      *kafkaConfig
-	prefix string
-	group  string
-	admin  *kgo.Client // not transactional: markers outside transactions, reads
-	adm    *kadm.Client
-	pool   []*txnProducer
-	cur    *txnProducer // takes writes; nil until the first write after a barrier
+	c     *kafkaConfig
+	group string
+	admin *kgo.Client // not transactional: markers outside transactions, reads
+	adm   *kadm.Client
+	pool  []*txnProducer
+	cur   *txnProducer // takes writes; nil until the first write after a barrier
 	// pending are the producers whose transaction is flushed and waits for
 	// its checkpoint's commit, by checkpoint id.
 	mu      sync.Mutex
@@ -80,7 +82,7 @@ type kafkaTxns struct {
 // openKafkaTxns starts the pool's producers, which fences the producers of
 // an earlier run with the same prefix and aborts their open transactions.
 func openKafkaTxns(ctx context.Context, c *kafkaConfig, prefix string, opts []kgo.Opt) (*kafkaTxns, error) {
-	t := &kafkaTxns{c: c, prefix: prefix, group: prefix + markerGroupSuffix, pending: map[int64]*txnProducer{}}
+	t := &kafkaTxns{c: c, group: prefix + markerGroupSuffix, pending: map[int64]*txnProducer{}}
 	t.free = sync.NewCond(&t.mu)
 	var err error
 	if t.admin, err = kgo.NewClient(c.clientOpts()...); err != nil {
@@ -118,7 +120,7 @@ func (t *kafkaTxns) producer(ctx context.Context) (*txnProducer, error) {
 				if err := p.client.BeginTransaction(); err != nil {
 					return nil, fmt.Errorf("table '%s': kafka: beginning a transaction of '%s': %w", t.c.table, p.txnID, err)
 				}
-				p.inTxn, p.records = true, 0
+				p.inTxn = true
 				t.cur = p
 				return p, nil
 			}
@@ -153,7 +155,6 @@ func (t *kafkaTxns) produce(ctx context.Context, r *kgo.Record) error {
 	if err := p.failure(); err != nil {
 		return err
 	}
-	p.records++
 	p.client.Produce(context.Background(), r, func(r *kgo.Record, err error) {
 		if err == nil {
 			return
