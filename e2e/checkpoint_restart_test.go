@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -67,7 +68,7 @@ func TestCheckpointRestart(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	r := rand.New(rand.NewPCG(seed, 1))
-	rounds := 2
+	rounds := 1
 	if os.Getenv("WEIR_LONG_TESTS") != "" {
 		rounds = 10
 	}
@@ -85,12 +86,11 @@ func TestCheckpointRestart(t *testing.T) {
 				after := time.Duration(r.IntN(1500)) * time.Millisecond
 				anyTime := r.IntN(4) == 0
 				var since time.Time
+				before := checkpointsIn(ckdir)
 				kill = func() bool {
 					if since.IsZero() {
-						if !anyTime {
-							if ids, _ := filepath.Glob(filepath.Join(ckdir, "chk-*")); len(ids) == 0 {
-								return false
-							}
+						if !anyTime && checkpointsIn(ckdir) == before {
+							return false
 						}
 						since = time.Now()
 					}
@@ -102,6 +102,7 @@ func TestCheckpointRestart(t *testing.T) {
 			if strings.Contains(stderr, "resuming from checkpoint") {
 				resumed++
 			}
+			t.Logf("round %d run %d: finished %v, resumed %v, newest checkpoint %s", round, attempt, finished, strings.Contains(stderr, "resuming from checkpoint"), checkpointsIn(ckdir))
 			if finished {
 				break
 			}
@@ -164,4 +165,18 @@ wait:
 	}
 	t.Fatalf("weir failed: %v\n%s", err, stderr.String())
 	return "", "", false
+}
+
+// checkpointsIn names the newest complete checkpoint of dir ("" if none).
+func checkpointsIn(dir string) string {
+	ms, _ := filepath.Glob(filepath.Join(dir, "chk-*", "_metadata"))
+	newest, id := "", -1
+	for _, m := range ms {
+		name := filepath.Base(filepath.Dir(m))
+		var n int
+		if _, err := fmt.Sscanf(name, "chk-%d", &n); err == nil && n > id {
+			newest, id = name, n
+		}
+	}
+	return newest
 }

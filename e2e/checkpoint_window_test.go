@@ -62,10 +62,11 @@ FROM TABLE(TUMBLE(TABLE ev, DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY windo
 		if attempt < 3 {
 			after := time.Duration(r.IntN(800)) * time.Millisecond
 			var since time.Time
+			before := checkpointsIn(ckdir)
 			kill = func() bool {
 				if since.IsZero() {
-					if ids, _ := filepath.Glob(filepath.Join(ckdir, "chk-*", "_metadata")); len(ids) == 0 {
-						return false
+					if checkpointsIn(ckdir) == before {
+						return false // a checkpoint of this run first
 					}
 					since = time.Now()
 				}
