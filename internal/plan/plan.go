@@ -30,6 +30,8 @@ type Table struct {
 	Watermark *Watermark
 	// PartitionKeys are the columns of PARTITIONED BY (partitions.go).
 	PartitionKeys []string
+	// ProcTime is the column declared AS PROCTIME() (proctime.go), or "".
+	ProcTime string
 }
 
 // MemoryConnector is the connector of tables whose rows a client of the

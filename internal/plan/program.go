@@ -222,6 +222,9 @@ func createTable(cat *catalog, st *sql.CreateTable) error {
 	if err := addPartitionKeys(t, st); err != nil { // partitions.go
 		return err
 	}
+	if err := addProcTime(t, st); err != nil { // proctime.go
+		return err
+	}
 	cat.tables[name] = t
 	return nil
 }

@@ -16,6 +16,9 @@ func planInsert(cat *catalog, st *sql.Insert, params map[string]string) (*Job, e
 	if sink == nil {
 		return nil, errAt(st.At, "unknown table %s; declare it with CREATE TABLE %s (...) WITH ('connector' = ...)", st.Table, st.Table)
 	}
+	if sink.ProcTime != "" {
+		return nil, errAt(st.At, "table %s has a processing-time column (%s AS PROCTIME()), which weir cannot write yet; insert into a table declared without it", sink.Name, sink.ProcTime)
+	}
 	if st.Overwrite && sink.Connector() != "filesystem" {
 		// Flink: the sink must implement SupportsOverwrite; of weir's, only filesystem does.
 		return nil, errAt(st.At, "INSERT OVERWRITE needs a table whose connector can replace its rows ('filesystem'); table %s uses '%s': use INSERT INTO", st.Table, sink.Connector())
@@ -257,6 +260,10 @@ func planFrom(cat *catalog, f sql.From, job *Job, p *pipeline) (scope, error) {
 		}
 		job.Source = Source{Table: t, Schema: t.Schema}
 		p.schema = t.Schema
+		if phys, at := t.physical(); at >= 0 { // proctime.go
+			job.Source.Schema = phys
+			p.steps = append(p.steps, Step{Op: &ProcTime{At: at, Schema: t.Schema}})
+		}
 		qual := f.Alias
 		if qual == "" {
 			qual = t.Name

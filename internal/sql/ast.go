@@ -30,6 +30,9 @@ type ColumnDef struct {
 	At   Pos
 	Name string
 	Type types.T
+	// ProcTime marks name AS PROCTIME(), a processing-time attribute (Type
+	// is then TIMESTAMP_LTZ(3) NOT NULL).
+	ProcTime bool
 }
 
 // Option is one 'key' = 'value' pair of a WITH clause. At is the position of

@@ -3,6 +3,8 @@ package sql
 import (
 	"fmt"
 	"strings"
+
+	"github.com/weir-dev/weir/internal/types"
 )
 
 // maxDepth bounds the nesting of expressions, queries and types, so that a
@@ -389,7 +391,21 @@ func (p *parser) parseCreateTable(at Pos) *CreateTable {
 		var c ColumnDef
 		c.Name, c.At = p.parseName("a column name")
 		if p.isKw("AS") && isKw(p.peek(1), "PROCTIME") {
-			p.fail(p.tok.pos, "processing-time attributes (name AS PROCTIME()) are not supported by weir yet; windows run on event time: declare WATERMARK FOR a TIMESTAMP(3) column")
+			// name AS PROCTIME(): the processing-time attribute.
+			p.next()
+			p.next()
+			p.expectOp("(")
+			p.expectOp(")")
+			c.ProcTime = true
+			c.Type = types.TIMESTAMP_LTZ(3).WithNullable(false)
+			if p.acceptKw("COMMENT") {
+				p.parseString("the comment as a string")
+			}
+			s.Columns = append(s.Columns, c)
+			if !p.acceptOp(",") {
+				break
+			}
+			continue
 		}
 		if p.isKw("AS") {
 			p.fail(p.tok.pos, "computed columns (name AS expression) are not supported by weir; compute the value in the query instead")

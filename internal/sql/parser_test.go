@@ -538,7 +538,7 @@ var errorTests = []struct {
 	{"SELECT * FROM TABLE(SESSION(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE))", 1, 21, "SESSION windows are not supported"},
 	{"SELECT * FROM TABLE(TUMBLE(t, DESCRIPTOR(ts), INTERVAL '1' MINUTE))", 1, 28, "TABLE name as the first argument of TUMBLE"},
 	{"CREATE TABLE t (a AS b + 1)", 1, 19, "computed columns"},
-	{"CREATE TABLE t (a INT, pt AS PROCTIME())", 1, 27, "PROCTIME()) are not supported"},
+	{"CREATE TABLE t (a INT, pt AS PROCTIME(1))", 1, 39, "expected ')'"},
 	{"CREATE TABLE t (a INT) WITH (connector = 'x')", 1, 30, "option keys must be quoted strings: write 'connector' = '...'"},
 	{"CREATE TABLE t (a INT) WITH ('n' = 5)", 1, 36, "option values must be quoted strings: write 'n' = '5'"},
 	{"CREATE TABLE t (a INT) WITH ('k' = 'a', 'k' = 'b')", 1, 41, "option 'k' is set twice (first at line 1, column 30)"},
