@@ -101,21 +101,6 @@ func (p *pipeline) addGroupAgg(cat *catalog, op *aggregate.Op, at sql.Pos, job *
 		p.schema = op.Schema
 		return nil
 	}
-	for _, s := range op.Aggs {
-		if s.Func != aggregate.Collect {
-			continue
-		}
-		// Python aggregate functions keep no state in the engine yet: over
-		// an insert-only, bounded input they run as in batch mode, each
-		// group's final row emitted once (+I), which is the materialized
-		// result of Flink's changelog.
-		if !p.hasRowKind() && bounded(job.Source.Table) && joinBounded(p.steps) {
-			p.steps = append(p.steps, Step{Op: op})
-			p.schema = op.Schema
-			return nil
-		}
-		return errAt(at, "Python aggregate functions run in weir's streaming mode only over bounded, insert-only input (their state is not kept as a changelog yet); SET 'execution.runtime-mode' = 'batch', or aggregate a bounded table")
-	}
 	g := &stream.GroupAgg{Keys: op.Keys, Aggs: op.Aggs, Schema: op.Schema, Retracting: p.hasRowKind(), Name: "GroupAggregate"}
 	// Flink's planner folds a global aggregation over VALUES that filter
 	// out every row into its one result row; over other sources an empty

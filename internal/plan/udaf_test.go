@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/weir-dev/weir/internal/pyexec"
 	"github.com/weir-dev/weir/internal/sql"
 )
 
@@ -92,20 +93,49 @@ func TestUDAFErrors(t *testing.T) {
 	}
 }
 
-// TestUDAFStreaming: in streaming mode a Python aggregate over a bounded,
-// insert-only input runs as in batch (one final row per group, no row
-// kinds); over a source that never ends it is refused with the way out.
+// TestUDAFStreaming: in streaming mode a Python aggregate runs in a keyed
+// Python stage with its state in the engine, emitting a changelog, over
+// bounded and unbounded input alike; a pandas aggregate, a built-in beside
+// it, FILTER and GROUPING SETS are refused with the way out.
 func TestUDAFStreaming(t *testing.T) {
-	prog, err := planUDAF(t, "SET 'execution.runtime-mode' = 'streaming';\nSELECT c0 % 3 AS k, wavg(c0, c1) FROM g GROUP BY c0 % 3")
+	for _, src := range []string{"g", "s"} {
+		prog, err := planUDAF(t, "SET 'execution.runtime-mode' = 'streaming';\nSELECT c0 % 3 AS k, wavg(c0, c1) + 1 FROM "+src+" GROUP BY c0 % 3 HAVING wavg(c0, c1) > 2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := prog.Jobs[0]
+		got := j.Explain()
+		if !strings.Contains(got, "PythonGroupAggregate[wavg(") || strings.Contains(got, "HashAggregate:") || strings.Contains(got, "$udaf$") || !j.Updating || !j.RowKinds {
+			t.Errorf("streaming UDAF over %s: updating %v, kinds %v, plan:\n%s", src, j.Updating, j.RowKinds, got)
+		}
+		var keyed *pyexec.Stage
+		for _, st := range j.Steps {
+			if st.Python != nil && st.Python.Keyed != nil {
+				keyed = st.Python
+			}
+		}
+		if keyed == nil || len(keyed.Spec.GetOutputs()) != 1 || keyed.Keyed.RowKind != -1 || len(keyed.Keyed.Args) != 2 {
+			t.Fatalf("streaming UDAF over %s: keyed stage %+v (the same call in SELECT and HAVING is computed once)", src, keyed)
+		}
+	}
+	for q, want := range map[string]string{
+		"SELECT c0 % 3, pmean(CAST(c1 AS DOUBLE)) FROM g GROUP BY c0 % 3":          "runs in batch mode only",
+		"SELECT c0 % 3, wavg(c0, c1), COUNT(*) FROM g GROUP BY c0 % 3":             "the built-in aggregate COUNT(*) beside Python aggregate functions",
+		"SELECT c0 % 3, wavg(c0, c1) FILTER (WHERE c1 > 0) FROM g GROUP BY c0 % 3": "FILTER (WHERE ...) on a Python aggregate function",
+	} {
+		_, err := planUDAF(t, "SET 'execution.runtime-mode' = 'streaming';\n"+q)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", q, err, want)
+		}
+	}
+	// Over the updates of another GROUP BY, the stage reads the row kinds.
+	prog, err := planUDAF(t, "SET 'execution.runtime-mode' = 'streaming';\nSELECT n, wavg(k, n) FROM (SELECT c0 % 5 AS k, COUNT(*) AS n FROM g GROUP BY c0 % 5) GROUP BY n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := prog.Jobs[0]
-	if got := j.Explain(); !strings.Contains(got, "HashAggregate:") || strings.Contains(got, "GroupAggregate:") || j.Updating || j.RowKinds {
-		t.Errorf("bounded streaming UDAF: updating %v, kinds %v, plan:\n%s", j.Updating, j.RowKinds, got)
-	}
-	_, err = planUDAF(t, "SET 'execution.runtime-mode' = 'streaming';\nSELECT c0 % 3 AS k, wavg(c0, c1) FROM s GROUP BY c0 % 3")
-	if err == nil || !strings.Contains(err.Error(), "only over bounded, insert-only input") {
-		t.Errorf("unbounded streaming UDAF: error %v, want the bounded-input refusal", err)
+	for _, st := range prog.Jobs[0].Steps {
+		if st.Python != nil && st.Python.Keyed != nil && st.Python.Keyed.RowKind < 0 {
+			t.Errorf("a keyed stage over updates ignores their row kinds")
+		}
 	}
 }
