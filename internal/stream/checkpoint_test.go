@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -320,4 +321,46 @@ func net(rows []string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestJoinBarrierEndedInput: an input that ended counts as having brought
+// the barrier: the join saves its state and passes the barrier on when it
+// has come on the other input only, and reads on.
+func TestJoinBarrierEndedInput(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	schema := types.Schema{{Name: "k", Type: types.INT.NotNull()}, {Name: "v", Type: types.INT}, {Name: "k2", Type: types.INT.NotNull()}, {Name: "v2", Type: types.INT}}
+	op := &Join{LeftKeys: []int{0}, RightKeys: []int{0}, LeftWidth: 2, Schema: schema, Text: "k = k2"}
+	saved := 0
+	br := checkpoint.NewBarrier(1, func(any, func(io.Writer) error) error { saved++; return nil })
+	left := make(chan arrow.RecordBatch, 3)
+	right := make(chan arrow.RecordBatch, 1)
+	right <- batch(mem, []int32{1}, []int32{10}, nil)
+	close(right)
+	left <- br
+	left <- batch(mem, []int32{1}, []int32{20}, nil)
+	close(left)
+	out := make(chan arrow.RecordBatch, 10)
+	done := make(chan error, 1)
+	go func() { done <- op.Run(context.Background(), mem, left, right, out) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the join waits for a barrier from an input that ended")
+	}
+	close(out)
+	var barriers, rows int
+	for b := range out {
+		if checkpoint.IsBarrier(b) != nil {
+			barriers++
+		} else {
+			rows += int(b.NumRows())
+		}
+		b.Release()
+	}
+	if barriers != 1 || saved != 1 || rows != 1 {
+		t.Errorf("barriers %d, saves %d, rows %d; want 1, 1, 1", barriers, saved, rows)
+	}
 }
