@@ -110,3 +110,14 @@ func (o *ProcTime) Run(ctx context.Context, mem memory.Allocator, in <-chan arro
 	}
 	return nil
 }
+
+// isProcTime reports whether column tc of the pipeline so far is the
+// processing-time column of the job's table, as its ProcTime step made it.
+func isProcTime(job *Job, p *pipeline, tc int) bool {
+	t := job.Source.Table
+	if t == nil || t.ProcTime == "" || len(p.steps) != 1 {
+		return false
+	}
+	op, ok := p.steps[0].Op.(*ProcTime)
+	return ok && op.At == tc
+}

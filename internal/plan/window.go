@@ -115,15 +115,16 @@ func planWindowTVF(cat *catalog, f *sql.WindowTVF, job *Job, p *pipeline) (scope
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTimeColumn(f.TimeColAt, p.schema[tc]); err != nil {
+	procTime := isProcTime(job, p, tc) // proctime.go
+	if err := checkTimeColumn(f.TimeColAt, p.schema[tc]); err != nil && !procTime {
 		return nil, err
 	}
 	var wm *Watermark
 	if t := job.Source.Table; t != nil && len(p.steps) == 0 && t.Watermark != nil && t.Watermark.Column == tc {
 		wm = t.Watermark
 	}
-	if cat.streaming && wm == nil {
-		return nil, errAt(f.TimeColAt, "in streaming mode the window's time column must be a time attribute: declare WATERMARK FOR %s AS %s - INTERVAL ... in table %s", f.TimeCol, f.TimeCol, f.Input.Name)
+	if cat.streaming && wm == nil && !procTime {
+		return nil, errAt(f.TimeColAt, "in streaming mode the window's time column must be a time attribute: declare WATERMARK FOR %s AS %s - INTERVAL ... in table %s, or use a column AS PROCTIME()", f.TimeCol, f.TimeCol, f.Input.Name)
 	}
 	if p.hasRowKind() {
 		return nil, errAt(f.At, "a window table function over rows that are updated as they arrive is not supported, as in Flink")
@@ -177,7 +178,7 @@ func planWindowTVF(cat *catalog, f *sql.WindowTVF, job *Job, p *pipeline) (scope
 		schema = append(schema, types.Field{Name: n, Type: window.ColumnType})
 		out = append(out, column{qual: qual, name: n, t: window.ColumnType})
 	}
-	op := &window.Assign{Spec: spec, Time: tc, Schema: schema}
+	op := &window.Assign{Spec: spec, Time: tc, Schema: schema, ProcTime: procTime}
 	if wm != nil {
 		op.Delay = wm.Delay
 	}

@@ -127,6 +127,10 @@ type Assign struct {
 	Delay  int64
 	// Late counts the (row, window) pairs dropped as late.
 	Late int64
+	// ProcTime makes held windows processing-time ones, fired by the wall
+	// clock (proctime.go); Now is that clock in milliseconds (nil: time.Now).
+	ProcTime bool
+	Now      func() int64
 
 	restored *assignState // by Restore, for Run (checkpoint.go)
 }
@@ -140,7 +144,10 @@ func (a *Assign) String() string {
 		s += fmt.Sprintf(", offset=[%d ms]", a.Spec.Offset)
 	}
 	s += ")"
-	if a.Hold {
+	switch {
+	case a.Hold && a.ProcTime:
+		s += " emit=[processing time]"
+	case a.Hold:
 		s += fmt.Sprintf(" emit=[watermark, delay %d ms]", a.Delay)
 	}
 	return s
@@ -176,6 +183,9 @@ func floorDiv(a, b int64) int64 {
 
 // Run assigns the rows of in to their windows.
 func (a *Assign) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
+	if a.ProcTime && a.Hold {
+		return a.runProcTime(ctx, mem, in, out)
+	}
 	wm := int64(math.MinInt64)
 	maxSeen := int64(math.MinInt64)
 	// Held rows (Hold), window columns included, and the earliest end among
