@@ -16,6 +16,7 @@ const idlePoll = 200 * time.Millisecond
 // startClient starts the client reading each partition of s.next from its
 // offset (none when there is nothing to read).
 func (s *kafkaSource) startClient() error {
+	s.cur = -1
 	if s.client != nil {
 		s.client.Close()
 		s.client = nil
@@ -46,11 +47,19 @@ func (s *kafkaSource) startClient() error {
 	return nil
 }
 
+// flushNext puts the latest partition's offset into next.
+func (s *kafkaSource) flushNext() {
+	if s.cur >= 0 {
+		s.next[s.cur] = s.curNext
+	}
+}
+
 // Position is, per partition, the offset after the last record in a batch
 // Next returned (the checkpoint encoding: a count, then partition and
 // offset pairs, varints, by partition).
 func (s *kafkaSource) Position() ([]byte, error) {
 	s.idle = true
+	s.flushNext()
 	ps := make([]int32, 0, len(s.next))
 	for p := range s.next {
 		ps = append(ps, p)

@@ -42,6 +42,11 @@ type kafkaSource struct {
 	// next is, per partition read, the offset after the last record taken
 	// into a batch: the checkpoint position (kafka_checkpoint.go).
 	next map[int32]int64
+	// cur and curNext hold the latest partition's entry of next until
+	// another partition's record comes (records come by partition): no
+	// map write per record.
+	cur     int32
+	curNext int64
 	// idle makes poll return after idlePoll without records: set once the
 	// job asks for a position (it takes checkpoints).
 	idle     bool
@@ -339,7 +344,11 @@ func (s *kafkaSource) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 		r := s.pending[0]
 		s.pending = s.pending[1:]
-		s.next[r.Partition] = r.Offset + 1
+		if r.Partition != s.cur {
+			s.flushNext()
+			s.cur = r.Partition
+		}
+		s.curNext = r.Offset + 1
 		if s.bounded {
 			end, ok := s.end[r.Partition]
 			if !ok || r.Offset >= end {
