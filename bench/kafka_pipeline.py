@@ -23,15 +23,15 @@ def run(root, weir_py, rows, seconds, rate=0, log=print):
            f"-kafka-pipeline-rate={rate}"]
     log("bench: kafka pipeline: " + " ".join(cmd))
     p = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
-    for line in p.stderr.splitlines():
-        if line.startswith("kafka pipeline"):
-            log("bench:   " + line)
+    runs = [l for l in (p.stdout + "\n" + p.stderr).splitlines() if l.startswith("kafka pipeline")]
+    for line in runs:
+        log("bench:   " + line)
     line = next((l for l in p.stdout.splitlines() if l.startswith("BenchmarkKafkaPipeline")), None)
     if p.returncode != 0 or line is None:
         raise RuntimeError(f"BenchmarkKafkaPipeline failed ({p.returncode}):\n{p.stdout[-4000:]}\n{p.stderr[-4000:]}")
     metrics = {unit: float(v) for v, unit in re.findall(r"([0-9.e+-]+) (\S+)", line.split(None, 2)[2])}
     out = {"rows": rows, "latency_seconds": seconds, "latency_rate": metrics.get("latency-rate-rows/s"),
-           "modes": {}, "raw": line}
+           "modes": {}, "raw": line, "runs": runs}
     for m in MODES:
         out["modes"][m] = {
             "rows_per_s": metrics.get(f"{m}-rows/s"),
