@@ -101,7 +101,7 @@ func (p *pipeline) addStreamingUDAFs(cat *catalog, op *aggregate.Op, out *sql.Se
 		return nil, nil, errAt(at, "internal error: a streaming aggregation of Python aggregate functions without their calls")
 	}
 	// The stage's input: row kind, key bytes, then the arguments.
-	var keyTypes []string
+	keyTypes := []string{}
 	keyed := &pyexec.Keyed{Keys: op.Keys, RowKind: -1, Args: k.args}
 	for _, c := range op.Keys {
 		keyed.KeyTypes = append(keyed.KeyTypes, p.schema[c].Type)

@@ -76,7 +76,7 @@ class KeyedAggregate:
         self.stage = stage
         self.state = state  # get(payload) -> bytes, put(data) -> None
         params = dict(stage.job_parameters)
-        key_types = json.loads(params.pop(KEY_TYPES_PARAM, "[]"))
+        key_types = json.loads(params.pop(KEY_TYPES_PARAM, "[]")) or []
         retracting = params.pop(RETRACTING_PARAM, "true")
         self.key_decoder = RowDecoder([parse_type(t) for t in key_types])
         self.decoder = RowDecoder([parse_type(t) for t in stage.input_types])
