@@ -18,36 +18,73 @@ import (
 // signed varints, length-prefixed bytes, and tagged values (the Go values
 // of weir's rows: integers, floats, booleans, strings, bytes, DECIMAL,
 // DATE, TIME, TIMESTAMP, NULL, and ARRAY/ROW ([]any) and MAP ([][2]any) of
-// them). Errors stick: the first one is returned by Err.
+// them). It gathers what it encodes and writes it to its writer in large
+// pieces; Err writes what is left. Errors stick: the first one is returned
+// by Err.
 type Encoder struct {
 	w   io.Writer
-	buf [binary.MaxVarintLen64]byte
+	buf []byte
 	err error
 }
 
+// encoderBuffer is how much an Encoder gathers before writing.
+const encoderBuffer = 64 << 10
+
 // NewEncoder returns an encoder writing to w.
-func NewEncoder(w io.Writer) *Encoder { return &Encoder{w: w} }
+func NewEncoder(w io.Writer) *Encoder {
+	return &Encoder{w: w, buf: make([]byte, 0, encoderBuffer+1024)}
+}
 
-// Err is the first write error.
-func (e *Encoder) Err() error { return e.err }
+// Err writes what the encoder holds and returns the first error: call it
+// once everything is encoded.
+func (e *Encoder) Err() error {
+	e.flush()
+	return e.err
+}
 
-func (e *Encoder) write(p []byte) {
-	if e.err == nil {
-		_, e.err = e.w.Write(p)
+func (e *Encoder) flush() {
+	if e.err == nil && len(e.buf) > 0 {
+		_, e.err = e.w.Write(e.buf)
+	}
+	e.buf = e.buf[:0]
+}
+
+// more writes the buffer out once it is full.
+func (e *Encoder) more() {
+	if len(e.buf) >= encoderBuffer {
+		e.flush()
 	}
 }
 
+func (e *Encoder) write(p []byte) {
+	if len(p) >= encoderBuffer {
+		e.flush()
+		if e.err == nil {
+			_, e.err = e.w.Write(p)
+		}
+		return
+	}
+	e.buf = append(e.buf, p...)
+	e.more()
+}
+
+func (e *Encoder) tag(t byte) { e.buf = append(e.buf, t) }
+
 // Uvarint writes x.
-func (e *Encoder) Uvarint(x uint64) { e.write(binary.AppendUvarint(e.buf[:0], x)) }
+func (e *Encoder) Uvarint(x uint64) { e.buf = binary.AppendUvarint(e.buf, x); e.more() }
 
 // Varint writes x.
-func (e *Encoder) Varint(x int64) { e.write(binary.AppendVarint(e.buf[:0], x)) }
+func (e *Encoder) Varint(x int64) { e.buf = binary.AppendVarint(e.buf, x); e.more() }
 
 // Bytes writes p with its length.
 func (e *Encoder) Bytes(p []byte) { e.Uvarint(uint64(len(p))); e.write(p) }
 
 // String writes s with its length.
-func (e *Encoder) String(s string) { e.Uvarint(uint64(len(s))); e.write([]byte(s)) }
+func (e *Encoder) String(s string) {
+	e.Uvarint(uint64(len(s)))
+	e.buf = append(e.buf, s...)
+	e.more()
+}
 
 // Bool writes b.
 func (e *Encoder) Bool(b bool) {
@@ -60,7 +97,8 @@ func (e *Encoder) Bool(b bool) {
 
 // Float64 writes x's bits.
 func (e *Encoder) Float64(x float64) {
-	e.write(binary.LittleEndian.AppendUint64(e.buf[:0], math.Float64bits(x)))
+	e.buf = binary.LittleEndian.AppendUint64(e.buf, math.Float64bits(x))
+	e.more()
 }
 
 // Value tags of the encoding (part of the format: never renumber).
@@ -88,7 +126,7 @@ const (
 
 // Value writes v, one of the Go values of weir's rows.
 func (e *Encoder) Value(v any) {
-	tag := func(t byte) { e.write([]byte{t}) }
+	tag := e.tag
 	switch v := v.(type) {
 	case nil:
 		tag(tagNull)
