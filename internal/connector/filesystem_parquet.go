@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/klauspost/compress/s2"
 
 	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/types"
@@ -49,6 +50,22 @@ import (
 // columns the source's schema names (see parquetSource.project).
 
 var parquetOptions = []string{"path", "format", "parquet.utc-timezone", "parquet.compression"}
+
+// fastSnappy writes Snappy blocks at s2's standard speed: arrow-go's codec
+// calls klauspost's snappy package, whose Encode uses its slower "better"
+// mode (a fifth of the engine's CPU writing Parquet in a profile of
+// bench/parquet.py; about 20% less write CPU with this). The output is
+// plain Snappy; reading is unchanged.
+type fastSnappy struct{ compress.Codec }
+
+func (fastSnappy) Encode(dst, src []byte) []byte             { return s2.EncodeSnappy(dst, src) }
+func (fastSnappy) EncodeLevel(dst, src []byte, _ int) []byte { return s2.EncodeSnappy(dst, src) }
+
+func init() {
+	if c, err := compress.GetCodec(compress.Codecs.Snappy); err == nil {
+		compress.RegisterCodec(compress.Codecs.Snappy, fastSnappy{c})
+	}
+}
 
 type parquetConfig struct {
 	zone  *time.Location // TIMESTAMP's wall times are in zone; nil for UTC
