@@ -7,7 +7,8 @@
 // (exec.Counter).
 //
 // connector imports the weir packages internal/README.md lists for it,
-// arrow-go (with its parquet files) and franz-go, the Kafka client.
+// arrow-go (with its parquet files; klauspost's s2 writes their Snappy) and
+// franz-go, the Kafka client.
 package connector
 
 import (
