@@ -234,3 +234,47 @@ def test_flat_aggregate_errors(t_env):
     msg = str(ei.value)
     assert "'picky' raised ValueError in accumulate: unlucky" in msg and "group key: (1,)" in msg, msg
     assert "row 2 of the group, arguments: (13,)" in msg, msg
+
+
+class DiesOnce(TableAggregateFunction):
+    """TopK(2) whose worker process dies (os._exit) the first time it sees a chosen value."""
+
+    def __init__(self, marker, fatal):
+        self.marker, self.fatal = marker, fatal
+
+    def create_accumulator(self):
+        return []
+
+    def accumulate(self, accumulator, value):
+        if value == self.fatal and not os.path.exists(self.marker):
+            open(self.marker, "w").close()
+            os._exit(1)
+        accumulator.append(value)
+        accumulator.sort(reverse=True)
+        del accumulator[2:]
+
+    def emit_value(self, accumulator):
+        for i, v in enumerate(accumulator):
+            yield Row(v, i + 1)
+
+    def get_result_type(self):
+        return "ROW<v BIGINT, `rank` INT>"
+
+
+def test_flat_aggregate_worker_death_is_replayed(t_env, tmp_path):
+    """A worker that dies in the middle of a group's accumulate: the bundle is
+    replayed on a new worker and the result is exact."""
+    from weir.table.expressions import col
+    from weir.table.udf import udtaf as table_udtaf
+
+    rnd = random.Random(5)
+    rows = [(rnd.randint(0, 30), rnd.randint(0, 10_000)) for _ in range(2000)] + [(7, 123_456)]
+    t = t_env.from_elements(rows, ["k", "v"])
+    f = table_udtaf(DiesOnce(str(tmp_path / "died"), 123_456))
+    got = sorted(tuple(r) for r in t.group_by(col("k")).flat_aggregate(f(col("v"))).select(col("*"))
+                 .execute().collect())
+    assert (tmp_path / "died").exists(), "the worker never died: the test tests nothing"
+    groups = {}
+    for k, v in rows:
+        groups.setdefault(k, []).append(v)
+    assert got == sorted((k, v, r) for k, vs in groups.items() for v, r in top_k(vs, 2))
