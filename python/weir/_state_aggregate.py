@@ -31,8 +31,6 @@ from apache_beam.runners.worker import bundle_processor
 
 from weir import _functions
 from weir._aggregate import _RowAccumulator, _short
-from weir._limits import PART_BYTES
-from weir._operations_slow import _Sized
 from weir.coder import RowDecoder, RowEncoder
 from weir.errors import FunctionError
 from weir.row import Row
@@ -46,6 +44,9 @@ KEY_TYPES_PARAM = "weir.keyed.key-types"
 RETRACTING_PARAM = "weir.keyed.retracting"
 
 INSERT, UPDATE_BEFORE, UPDATE_AFTER, DELETE = 0, 1, 2, 3
+# Changelog rows per output element: results leave in parts, so that no
+# message nears gRPC's limit whatever the number of groups in a bundle.
+PART_ROWS = 20000
 
 
 def _varint(out, n):
@@ -80,8 +81,8 @@ class KeyedAggregate:
         retracting = params.pop(RETRACTING_PARAM, "true")
         self.key_decoder = RowDecoder([parse_type(t) for t in key_types])
         self.decoder = RowDecoder([parse_type(t) for t in stage.input_types])
-        self.encoder = _Sized(RowEncoder([parse_type("BYTES NOT NULL"), parse_type("TINYINT NOT NULL")]
-                                         + [parse_type(o.type) for o in stage.outputs]))
+        self.encoder = RowEncoder([parse_type("BYTES NOT NULL"), parse_type("TINYINT NOT NULL")]
+                                  + [parse_type(o.type) for o in stage.outputs])
         self.calls = []
         for o in stage.outputs:
             fn = stage.functions[o.call.function]
@@ -116,8 +117,12 @@ class KeyedAggregate:
         data = self.state.get(bytes(payload))
         writes = bytearray()
         enc = self.encoder
+        encode_row = enc.encode_row
         calls = self.calls
-        loads, dump = pickle.loads, self._dump
+        loads, dumps, proto = pickle.loads, pickle.dumps, pickle.HIGHEST_PROTOCOL
+        value_of = self._values
+        fold = self._fold
+        out_rows = 0
         pos = 0
         for key in keys:
             n = data[pos]
@@ -143,10 +148,10 @@ class KeyedAggregate:
             else:
                 accs, count = loads(data[pos:pos + n - 1])
                 pos += n - 1
-                prev = [self._value(c, a, key) for c, a in zip(calls, accs)]
+                prev = value_of(accs, key)
             retracts = 0
             for c, acc in zip(calls, accs):
-                retracts = self._fold(c, acc, rows, key)
+                retracts = fold(c, acc, rows, key)
             count += len(rows) - 2 * retracts
             self.rows_done += len(rows)
             _varint(writes, len(key))
@@ -154,19 +159,27 @@ class KeyedAggregate:
             if count <= 0:
                 writes.append(0)
                 if not first:
-                    enc.encode_row([key, DELETE] + prev)
+                    encode_row([key, DELETE] + prev)
+                    out_rows += 1
                 continue
-            value = dump(accs, count, key)
+            try:
+                value = dumps((accs, count), proto)
+            except Exception as err:
+                raise self._dump_error(accs, key, err) from None
             _varint(writes, len(value) + 1)
             writes += value
-            new = [self._value(c, a, key) for c, a in zip(calls, accs)]
+            new = value_of(accs, key)
             if first:
-                enc.encode_row([key, INSERT] + new)
+                encode_row([key, INSERT] + new)
+                out_rows += 1
             elif prev != new:
-                enc.encode_row([key, UPDATE_BEFORE] + prev)
-                enc.encode_row([key, UPDATE_AFTER] + new)
-            if enc.size() >= PART_BYTES:
+                encode_row([key, UPDATE_BEFORE] + prev)
+                encode_row([key, UPDATE_AFTER] + new)
+                out_rows += 2
+            if out_rows >= PART_ROWS:
+                # Results leave in parts, so no message nears gRPC's limit.
                 emit(enc.take())
+                out_rows = 0
         if writes:
             self.state.put(bytes(writes))
         out = enc.take()
@@ -234,26 +247,31 @@ class KeyedAggregate:
             acc = _RowAccumulator(acc)
         return acc
 
-    def _value(self, call, acc, key):
+    def _values(self, accs, key):
+        """The functions' values of a group's accumulators."""
+        call = None
         try:
-            return call[1].get_value(acc)
+            if len(accs) == 1:
+                call = self.calls[0]
+                return [call[1].get_value(accs[0])]
+            out = []
+            for call, acc in zip(self.calls, accs):
+                out.append(call[1].get_value(acc))
+            return out
         except Exception as err:
             raise self._error(call[0], "get_value", key, err) from None
 
-    def _dump(self, accs, count, key):
-        try:
-            return pickle.dumps((accs, count), protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as err:
-            names = ", ".join(repr(c[0]) for c in self.calls)
-            e = FunctionError(
-                f"the accumulator of Python aggregate function(s) {names} cannot be stored: "
-                f"{type(err).__name__}: {err}\n  group key: {self.key_text(key)}\n"
-                f"  accumulators: {_short(accs)}\n"
-                "weir keeps accumulators in the engine between bundles in streaming mode (pickled): use "
-                "values that pickle (numbers, strings, lists, dicts, Row, ListView, MapView), not open "
-                "files, locks or generators.")
-            e.weir_aggregate = True
-            raise e from None
+    def _dump_error(self, accs, key, err):
+        names = ", ".join(repr(c[0]) for c in self.calls)
+        e = FunctionError(
+            f"the accumulator of Python aggregate function(s) {names} cannot be stored: "
+            f"{type(err).__name__}: {err}\n  group key: {self.key_text(key)}\n"
+            f"  accumulators: {_short(accs)}\n"
+            "weir keeps accumulators in the engine between bundles in streaming mode (pickled): use "
+            "values that pickle (numbers, strings, lists, dicts, Row, ListView, MapView), not open "
+            "files, locks or generators.")
+        e.weir_aggregate = True
+        return e
 
 
 class _BeamState:
