@@ -94,6 +94,13 @@ func TestUDAFStreamingChangelog(t *testing.T) {
 			t.Errorf("run %s (%s): weir's changelog differs from PyFlink's\n--- weir\n%s\n--- PyFlink 2.3\n%s", name, inserts[stmt-1], strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	}
+	// The on-disk state backend (Pebble, state.backend.type 'rocksdb')
+	// gives the same changelog over updates on two workers.
+	q := "SET 'execution.runtime-mode' = 'streaming';\nSET 'state.backend.type' = 'rocksdb';\n" + ddl + inserts[4]
+	r := job(t, q, map[string]string{"udfs.py": py}, "-D", "python.fn-execution.bundle.size=1", "-D", "parallelism.default=2")
+	if got, want := foldLines(t, r.mustSucceed(t).lines()), foldLines(t, golden["5 bundle=1"]); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("on-disk state, two workers: final rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
 
 // udafStreamingKillUDFs: a weighted sum whose accumulate SIGKILLs its own

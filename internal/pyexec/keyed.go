@@ -101,7 +101,6 @@ type keyedAttempt struct {
 	mu     sync.Mutex
 	writes state.Batch
 	reads  int // get requests answered
-	err    error
 }
 
 // HandleState implements fnapi.StateHandler.
