@@ -179,3 +179,29 @@ def test_errors_name_function_key_and_row():
         run(bad, [(INSERT, "x", 1)])
     assert "the accumulator of Python aggregate function(s) 'bad' cannot be stored" in str(e.value)
     assert "group key: ('x',)" in str(e.value)
+
+
+class Typed(Sum):
+    def create_accumulator(self):
+        return ["zero"]
+
+    def accumulate(self, acc, v):
+        pass
+
+    def get_value(self, acc):
+        return 0
+
+
+mod.typed = udaf(Typed(), result_type=DataTypes.BIGINT(), accumulator_type=DataTypes.ARRAY(DataTypes.BIGINT()),
+                 name="typed")
+mod.typed_ok = udaf(Sum(), result_type=DataTypes.BIGINT(), accumulator_type=DataTypes.ARRAY(DataTypes.BIGINT()),
+                    name="typed_ok")
+
+
+def test_accumulator_of_another_type_than_declared():
+    with pytest.raises(FunctionError) as e:
+        run(KeyedAggregate(stage("typed"), DictState()), [(INSERT, "x", 1)])
+    msg = str(e.value)
+    assert "the accumulator of Python aggregate function 'typed' cannot be encoded as its declared" in msg
+    assert "ARRAY<BIGINT>" in msg and "group key: ('x',)" in msg and "'zero'" in msg
+    assert run(KeyedAggregate(stage("typed_ok"), DictState()), [(INSERT, "x", 1)]) == [(INSERT, "('x',)", 1)]

@@ -84,12 +84,22 @@ class KeyedAggregate:
         self.encoder = RowEncoder([parse_type("BYTES NOT NULL"), parse_type("TINYINT NOT NULL")]
                                   + [parse_type(o.type) for o in stage.outputs])
         self.calls = []
+        self.acc_checks = []
         for o in stage.outputs:
             fn = stage.functions[o.call.function]
             w = _functions.open_function(fn, params)
             if getattr(w, "func_type", "general") != "general":
                 raise FunctionError(f"aggregate function {fn.name!r} is a {w.func_type} function: weir runs "
                                     "those in batch mode only, as Flink does")
+            # A declared accumulator type is checked on the first group of
+            # each bundle (the state itself is pickled).
+            acc_enc = None
+            if getattr(w, "accumulator_type", None) is not None:
+                try:
+                    acc_enc = RowEncoder([parse_type(str(w.accumulator_type))])
+                except Exception:
+                    acc_enc = None  # a type weir's coder does not know (e.g. a view)
+            self.acc_checks.append((fn.name, w.accumulator_type, acc_enc))
             cols = [a.column for a in o.call.args]
             # Arguments in consecutive columns are sliced out of the row.
             lo, hi = (cols[0], cols[-1] + 1) if cols and cols == list(range(cols[0], cols[-1] + 1)) else (-1, -1)
@@ -123,6 +133,7 @@ class KeyedAggregate:
         value_of = self._values
         fold = self._fold
         out_rows = 0
+        checked = False
         pos = 0
         for key in keys:
             n = data[pos]
@@ -162,6 +173,8 @@ class KeyedAggregate:
                     encode_row([key, DELETE] + prev)
                     out_rows += 1
                 continue
+            if checked is False:
+                checked = self._check_accumulators(accs, key)
             try:
                 value = dumps((accs, count), proto)
             except Exception as err:
@@ -260,6 +273,26 @@ class KeyedAggregate:
             return out
         except Exception as err:
             raise self._error(call[0], "get_value", key, err) from None
+
+    def _check_accumulators(self, accs, key):
+        """Fail when an accumulator does not fit its declared type."""
+        for (name, declared, enc), acc in zip(self.acc_checks, accs):
+            if enc is None:
+                continue
+            try:
+                enc.encode_row([acc])
+            except (TypeError, ValueError) as err:
+                e = FunctionError(
+                    f"the accumulator of Python aggregate function {name!r} cannot be encoded as its declared "
+                    f"accumulator_type {declared}: {err}\n  group key: {self.key_text(key)}\n"
+                    f"  accumulator: {_short(acc)}\n"
+                    "Make create_accumulator and accumulate keep values of that type, or declare the type "
+                    "the accumulator has.")
+                e.weir_aggregate = True
+                raise e from None
+            finally:
+                enc.take()
+        return True
 
     def _dump_error(self, accs, key, err):
         names = ", ".join(repr(c[0]) for c in self.calls)
