@@ -55,16 +55,20 @@ func (p *pipeline) addStreamingUDAFs(cat *catalog, op *aggregate.Op, out *sql.Se
 	if sets {
 		return nil, nil, errAt(at, "GROUPING SETS, ROLLUP or CUBE with Python aggregate functions are not supported in weir's streaming mode yet; run the query in batch mode (SET 'execution.runtime-mode' = 'batch')")
 	}
-	for _, s := range op.Aggs {
-		if s.Func != aggregate.Collect {
-			return nil, nil, errAt(at, "the built-in aggregate %s beside Python aggregate functions in one GROUP BY is not supported in weir's streaming mode yet; compute it in a query of its own and join the two on the keys, or run the query in batch mode (SET 'execution.runtime-mode' = 'batch')", s.Label)
-		}
-		if s.HasFilter {
-			return nil, nil, errAt(at, "FILTER (WHERE ...) on a Python aggregate function is not supported in weir's streaming mode yet; filter the rows in WHERE, or run the query in batch mode (SET 'execution.runtime-mode' = 'batch')")
-		}
-	}
 	nk := len(op.Keys)
 	k := &udafStage{cat: cat, op: op, p: p, spec: &weirpb.Stage{}, argIndex: map[int]int{}, callIndex: map[string]int{}}
+	for i, s := range op.Aggs {
+		if s.HasFilter {
+			return nil, nil, errAt(at, "FILTER (WHERE ...) beside Python aggregate functions is not supported in weir's streaming mode yet; filter the rows in WHERE, or run the query in batch mode (SET 'execution.runtime-mode' = 'batch')")
+		}
+		if s.Func != aggregate.Collect {
+			// Built-in aggregates run in the same stage, as PyFlink runs
+			// them in Python beside Python aggregate functions.
+			if err := k.builtin(i, s, at); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
 	var err error
 	rw := func(x sql.Expr) sql.Expr {
 		if x == nil {
@@ -231,4 +235,50 @@ func (k *udafStage) call(c *sql.FuncCall) (string, error) {
 	k.results = append(k.results, types.Field{Name: res, Type: t})
 	k.labels = append(k.labels, name+"("+strings.Join(argText, ", ")+")")
 	return res, nil
+}
+
+// builtinAggs are the built-in aggregates a keyed stage computes, by the
+// attribute of their implementation in weir._state_aggregate.
+var builtinAggs = map[aggregate.Func]string{
+	aggregate.CountStar: "builtin_count", aggregate.Count: "builtin_count", aggregate.Sum: "builtin_sum",
+	aggregate.Avg: "builtin_avg", aggregate.Min: "builtin_min", aggregate.Max: "builtin_max",
+}
+
+// builtin adds the built-in aggregate op.Aggs[i] to the stage; its result
+// column keeps the aggregation's name, $agg<i>, which the query reads.
+func (k *udafStage) builtin(i int, s aggregate.Spec, at sql.Pos) error {
+	attr, ok := builtinAggs[s.Func]
+	switch {
+	case !ok || s.Distinct:
+		return errAt(at, "the built-in aggregate %s beside Python aggregate functions in one GROUP BY is not supported in weir's streaming mode yet (COUNT, SUM, AVG, MIN and MAX are); compute it in a query of its own and join the two on the keys, or run the query in batch mode (SET 'execution.runtime-mode' = 'batch')", s.Label)
+	case s.Func == aggregate.Avg && s.In.Kind == types.Decimal:
+		return errAt(at, "AVG of a DECIMAL beside Python aggregate functions is not supported in weir's streaming mode yet; CAST the argument to DOUBLE, or run the query in batch mode (SET 'execution.runtime-mode' = 'batch')")
+	case s.Func == aggregate.Avg && s.In.Kind != types.Float && s.In.Kind != types.Double:
+		attr = "builtin_avg_integral"
+	}
+	key := "builtin:" + attr
+	fi, ok := k.funcs[key]
+	if !ok {
+		if k.funcs == nil {
+			k.funcs = map[string]int32{}
+		}
+		fi = int32(len(k.spec.Functions))
+		k.funcs[key] = fi
+		k.spec.Functions = append(k.spec.Functions, &weirpb.Function{Name: s.Label, Module: "weir._state_aggregate", Attr: attr, Deterministic: true, ResultTypes: []string{s.Out.String()}})
+	}
+	call := &weirpb.Call{Function: fi}
+	label := s.Label
+	if s.Func != aggregate.CountStar {
+		j, ok := k.argIndex[s.Arg]
+		if !ok {
+			j = len(k.args)
+			k.argIndex[s.Arg] = j
+			k.args = append(k.args, s.Arg)
+		}
+		call.Args = append(call.Args, &weirpb.Expr{Kind: &weirpb.Expr_Column{Column: int32(2 + j)}, Type: k.p.schema[s.Arg].Type.String()})
+	}
+	k.spec.Outputs = append(k.spec.Outputs, &weirpb.Expr{Kind: &weirpb.Expr_Call{Call: call}, Type: s.Out.String()})
+	k.results = append(k.results, types.Field{Name: fmt.Sprintf("$agg%d", i), Type: s.Out})
+	k.labels = append(k.labels, label)
+	return nil
 }

@@ -95,8 +95,9 @@ func TestUDAFErrors(t *testing.T) {
 
 // TestUDAFStreaming: in streaming mode a Python aggregate runs in a keyed
 // Python stage with its state in the engine, emitting a changelog, over
-// bounded and unbounded input alike; a pandas aggregate, a built-in beside
-// it, FILTER and GROUPING SETS are refused with the way out.
+// bounded and unbounded input alike, with COUNT, SUM, AVG, MIN and MAX
+// beside them in the same stage; a pandas aggregate, other built-ins
+// (DISTINCT), FILTER and GROUPING SETS are refused with the way out.
 func TestUDAFStreaming(t *testing.T) {
 	for _, src := range []string{"g", "s"} {
 		prog, err := planUDAF(t, "SET 'execution.runtime-mode' = 'streaming';\nSELECT c0 % 3 AS k, wavg(c0, c1) + 1 FROM "+src+" GROUP BY c0 % 3 HAVING wavg(c0, c1) > 2")
@@ -120,16 +121,23 @@ func TestUDAFStreaming(t *testing.T) {
 	}
 	for q, want := range map[string]string{
 		"SELECT c0 % 3, pmean(CAST(c1 AS DOUBLE)) FROM g GROUP BY c0 % 3":          "runs in batch mode only",
-		"SELECT c0 % 3, wavg(c0, c1), COUNT(*) FROM g GROUP BY c0 % 3":             "the built-in aggregate COUNT(*) beside Python aggregate functions",
-		"SELECT c0 % 3, wavg(c0, c1) FILTER (WHERE c1 > 0) FROM g GROUP BY c0 % 3": "FILTER (WHERE ...) on a Python aggregate function",
+		"SELECT c0 % 3, wavg(c0, c1), COUNT(DISTINCT c1) FROM g GROUP BY c0 % 3":   "the built-in aggregate COUNT(DISTINCT",
+		"SELECT c0 % 3, wavg(c0, c1) FILTER (WHERE c1 > 0) FROM g GROUP BY c0 % 3": "FILTER (WHERE ...) beside Python aggregate functions",
 	} {
 		_, err := planUDAF(t, "SET 'execution.runtime-mode' = 'streaming';\n"+q)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", q, err, want)
 		}
 	}
+	prog, err := planUDAF(t, "SET 'execution.runtime-mode' = 'streaming';\nSELECT c0 % 3, wavg(c0, c1), COUNT(*), AVG(c1), MAX(c1) FROM g GROUP BY c0 % 3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := prog.Jobs[0].Explain(); !strings.Contains(got, "PythonGroupAggregate[COUNT(*), AVG(c1), MAX(c1), wavg(") || strings.Contains(got, "HashAggregate") {
+		t.Errorf("mixed streaming aggregation, plan:\n%s", got)
+	}
 	// Over the updates of another GROUP BY, the stage reads the row kinds.
-	prog, err := planUDAF(t, "SET 'execution.runtime-mode' = 'streaming';\nSELECT n, wavg(k, n) FROM (SELECT c0 % 5 AS k, COUNT(*) AS n FROM g GROUP BY c0 % 5) GROUP BY n")
+	prog, err = planUDAF(t, "SET 'execution.runtime-mode' = 'streaming';\nSELECT n, wavg(k, n) FROM (SELECT c0 % 5 AS k, COUNT(*) AS n FROM g GROUP BY c0 % 5) GROUP BY n")
 	if err != nil {
 		t.Fatal(err)
 	}

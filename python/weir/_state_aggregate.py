@@ -30,6 +30,7 @@ from apache_beam.portability.api import beam_fn_api_pb2
 from apache_beam.runners.worker import bundle_processor
 
 from weir import _functions
+from weir._aggregate import AggregateFunction, udaf
 from weir._aggregate import _RowAccumulator, _short
 from weir.coder import RowDecoder, RowEncoder
 from weir.errors import FunctionError
@@ -376,3 +377,91 @@ def _register():
 
 
 _register()
+
+
+# Built-in aggregates planned into a keyed stage beside Python aggregate
+# functions (a GROUP BY that mixes them, in streaming mode), as PyFlink runs
+# them in Python too. Their SQL result types come from the engine's plan;
+# each retracts.
+
+class _Count(AggregateFunction):
+    """COUNT(x) (NULLs not counted) and COUNT(*) (no argument)."""
+
+    def create_accumulator(self):
+        return [0]
+
+    def accumulate(self, acc, *v):
+        if not v or v[0] is not None:
+            acc[0] += 1
+
+    def retract(self, acc, *v):
+        if not v or v[0] is not None:
+            acc[0] -= 1
+
+    def get_value(self, acc):
+        return acc[0]
+
+
+class _Sum(AggregateFunction):
+    """SUM and AVG: the sum and count of the non-NULL values."""
+
+    def __init__(self, avg=False, integral=False):
+        self.avg, self.integral = avg, integral
+
+    def create_accumulator(self):
+        return [0, 0]
+
+    def accumulate(self, acc, v):
+        if v is not None:
+            acc[0] += v
+            acc[1] += 1
+
+    def retract(self, acc, v):
+        if v is not None:
+            acc[0] -= v
+            acc[1] -= 1
+
+    def get_value(self, acc):
+        if acc[1] == 0:
+            return None
+        if not self.avg:
+            return acc[0]
+        if self.integral:
+            q = abs(acc[0]) // acc[1]  # Java's division: toward zero
+            return q if acc[0] >= 0 else -q
+        return acc[0] / acc[1]
+
+
+class _Extreme(AggregateFunction):
+    """MIN and MAX over the multiset of the values (count per value)."""
+
+    def __init__(self, largest):
+        self.largest = largest
+
+    def create_accumulator(self):
+        return [{}]
+
+    def accumulate(self, acc, v):
+        if v is not None:
+            acc[0][v] = acc[0].get(v, 0) + 1
+
+    def retract(self, acc, v):
+        if v is not None:
+            n = acc[0].get(v, 0) - 1
+            if n > 0:
+                acc[0][v] = n
+            else:
+                acc[0].pop(v, None)
+
+    def get_value(self, acc):
+        if not acc[0]:
+            return None
+        return max(acc[0]) if self.largest else min(acc[0])
+
+
+builtin_count = udaf(_Count(), result_type="BIGINT", name="COUNT")
+builtin_sum = udaf(_Sum(), result_type="BIGINT", name="SUM")
+builtin_avg = udaf(_Sum(avg=True), result_type="DOUBLE", name="AVG")
+builtin_avg_integral = udaf(_Sum(avg=True, integral=True), result_type="BIGINT", name="AVG")
+builtin_min = udaf(_Extreme(False), result_type="BIGINT", name="MIN")
+builtin_max = udaf(_Extreme(True), result_type="BIGINT", name="MAX")

@@ -6,6 +6,7 @@ CREATE TABLE snk_kd (k BIGINT, v DOUBLE) WITH ('connector' = 'print');
 CREATE TABLE snk_ks (k BIGINT, v STRING) WITH ('connector' = 'print');
 CREATE TABLE snk_kvv (k BIGINT, v BIGINT, w BIGINT) WITH ('connector' = 'print');
 CREATE TABLE snk_v (v BIGINT) WITH ('connector' = 'print');
+CREATE TABLE snk_mix (k BIGINT, u BIGINT, c BIGINT, s BIGINT, mn BIGINT, mx BIGINT, av BIGINT) WITH ('connector' = 'print');
 CREATE TEMPORARY FUNCTION usum AS 'udfs.usum' LANGUAGE PYTHON;
 CREATE TEMPORARY FUNCTION largest AS 'udfs.largest' LANGUAGE PYTHON;
 CREATE TEMPORARY FUNCTION wavg AS 'udfs.wavg' LANGUAGE PYTHON;
@@ -18,3 +19,5 @@ INSERT INTO snk_kv SELECT c, usum(k) FROM (SELECT a % 5 AS k, COUNT(*) AS c FROM
 INSERT INTO snk_kvv SELECT c, largest(k), usum(k) FROM (SELECT a % 4 AS k, COUNT(*) AS c FROM src GROUP BY a % 4) GROUP BY c;
 INSERT INTO snk_ks SELECT c, concat_agg(CAST(k AS STRING)) FROM (SELECT a % 6 AS k, SUM(b) % 3 AS c FROM src GROUP BY a % 6) GROUP BY c;
 INSERT INTO snk_kv SELECT k, usum(v) FROM (SELECT a % 3 AS k, usum(b) AS v FROM src GROUP BY a % 3) GROUP BY k HAVING usum(v) > 400;
+INSERT INTO snk_mix SELECT a % 3, usum(b), COUNT(*), SUM(b), MIN(b), MAX(a), AVG(a) FROM src GROUP BY a % 3;
+INSERT INTO snk_mix SELECT c, usum(k), COUNT(*), SUM(k), MIN(k), MAX(k), AVG(k) FROM (SELECT a % 5 AS k, COUNT(*) AS c FROM src GROUP BY a % 5) GROUP BY c;

@@ -50,13 +50,30 @@ t.execute_sql({insert!r}).wait()
 
 
 def main():
+    """Arguments, if any, are the statements (from 1) to record again; the
+    others keep their recorded runs."""
     with open(os.path.join(HERE, "queries.sql")) as f:
         stmts = statements(f.read())
     ddl = [s for s in stmts if not s.upper().startswith("INSERT")]
+    only = {int(a) for a in sys.argv[1:]}
+    old = {}
+    if only:
+        with open(os.path.join(HERE, "changelog.golden")) as f:
+            cur = None
+            for l in f.read().splitlines():
+                if l.startswith("-- "):
+                    cur = l
+                    old[cur] = []
+                elif l:
+                    old[cur].append(l)
     lines = []
     for i, s in enumerate(x for x in stmts if x.upper().startswith("INSERT")):
         for b in BUNDLES:
-            lines.append(f"-- {i + 1} bundle={b}")
+            head = f"-- {i + 1} bundle={b}"
+            lines.append(head)
+            if only and i + 1 not in only:
+                lines.extend(old[head])
+                continue
             lines.extend(run_one(ddl, s, b))
             print(lines[-1], file=sys.stderr)
     with open(os.path.join(HERE, "changelog.golden"), "w") as f:
