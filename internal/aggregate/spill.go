@@ -45,22 +45,56 @@ func (o *Op) runBounded(ctx context.Context, mem memory.Allocator, budget *spill
 			parts.Abort()
 		}
 	}()
-	grown := int64(0) // what LISTAGG and $COLLECT keep of the input
+	grown := int64(0) // what LISTAGG keeps of the input
 	var strs strSizes
+	// With a $COLLECT the input so far is kept (its columns are held
+	// anyway), and beyond the budget every row spills, these included: a
+	// group's collected values grow with its rows, so groups that stayed
+	// in memory would take the rest of their rows past any budget.
+	collects := o.collects() && depth < aggDepth
+	var held []arrow.RecordBatch
+	heldBytes := int64(0)
+	defer func() {
+		for _, b := range held {
+			b.Release()
+		}
+	}()
+	all := false // every row spills
 	for b := range in {
 		if ctx.Err() != nil {
 			b.Release()
 			continue
 		}
-		if parts == nil {
+		switch {
+		case parts == nil:
 			grown += o.keptBytes(b)
 			strs.see(o, b)
 			err = st.add(b)
-			if err == nil && depth < aggDepth && st.bytes()+grown+strs.kept(st.groups.n) > budget.Bytes() {
+			if collects {
+				b.Retain()
+				held = append(held, b)
+				heldBytes += spill.BatchBytes(b)
+			}
+			if err == nil && depth < aggDepth && st.bytes()+grown+strs.kept(st.groups.n)+heldBytes > budget.Bytes() {
 				seed := uint64(depth+1) * 0xBF58476D1CE4E5B9
 				parts = budget.NewPartitions("aggregate", b.Schema(), o.Keys, seed, aggParts, mem)
+				if collects {
+					all = true
+					st.discard()
+					st = nil
+					for i, h := range held {
+						if err == nil {
+							err = parts.Add(ctx, h)
+						}
+						h.Release()
+						held[i] = nil
+					}
+					held = nil
+				}
 			}
-		} else {
+		case all:
+			err = parts.Add(ctx, b)
+		default:
 			err = st.addResident(ctx, b, parts)
 		}
 		b.Release()
@@ -72,8 +106,10 @@ func (o *Op) runBounded(ctx context.Context, mem memory.Allocator, budget *spill
 	if ctx.Err() != nil {
 		return nil
 	}
-	if err := o.emit(ctx, st, out); err != nil {
-		return err
+	if !all {
+		if err := o.emit(ctx, st, out); err != nil {
+			return err
+		}
 	}
 	st = nil
 	if parts == nil {
@@ -230,8 +266,8 @@ func (s *strSizes) kept(n int32) int64 {
 	return int64(n) * s.bytes / s.rows
 }
 
-// keptBytes is what LISTAGG and $COLLECT keep of b: the strings LISTAGG
-// copies, the columns $COLLECT retains.
+// keptBytes is what LISTAGG keeps of b: the strings it copies. ($COLLECT
+// counts what it keeps itself: collectAcc.bytes.)
 func (o *Op) keptBytes(b arrow.RecordBatch) int64 {
 	n := int64(0)
 	for _, a := range o.Aggs {
@@ -240,8 +276,6 @@ func (o *Op) keptBytes(b arrow.RecordBatch) int64 {
 			if s, ok := b.Column(a.Arg).(*array.String); ok && s.Len() > 0 {
 				n += int64(s.ValueOffset(s.Len()-1) + len(s.Value(s.Len()-1)) - s.ValueOffset(0))
 			}
-		case Collect:
-			n += spill.DataBytes(b.Column(a.Arg).Data())
 		}
 	}
 	return n
@@ -301,4 +335,25 @@ func (a *varAcc) bytes() int64 { return int64(cap(a.sum)+cap(a.sumSq)+cap(a.cnt)
 
 func (a *listAggAcc) bytes() int64 { return int64(cap(a.buf))*24 + int64(cap(a.seen)) }
 
-func (a *collectAcc) bytes() int64 { return int64(cap(a.ids)) * 4 }
+// collects reports whether o has a $COLLECT.
+func (o *Op) collects() bool {
+	for _, a := range o.Aggs {
+		if a.Func == Collect {
+			return true
+		}
+	}
+	return false
+}
+
+// discard releases the memory of s's groups without results.
+func (s *state) discard() {
+	for _, b := range s.groups.keyOut {
+		b.Release()
+	}
+	s.groups.keyOut = nil
+	for _, a := range s.accs {
+		if c, ok := a.(*collectAcc); ok {
+			c.release()
+		}
+	}
+}
