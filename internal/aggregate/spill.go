@@ -22,6 +22,11 @@ import (
 // thus aggregated in one place and in input order, so every aggregate,
 // order-sensitive ones (FIRST_VALUE, LISTAGG, $COLLECT) and DISTINCT
 // included, gives exactly its in-memory result.
+//
+// An aggregation with a $COLLECT is the exception: its groups grow with
+// every row, so resident groups would pass any budget. It keeps its input
+// batches while within the budget, and when it passes it drops its groups
+// and writes every row, those kept included, to the partitions.
 
 const (
 	// aggParts is the number of partitions of each spill.
