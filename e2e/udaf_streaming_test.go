@@ -216,7 +216,9 @@ INSERT INTO snk SELECT a %% %d, wsum(a %% %d, a, a %% 13) FROM src GROUP BY a %%
 	r := runWeirJob(t, q, map[string]string{"udfs.py": udafStreamingKillUDFs},
 		[]string{"WEIR_UDAF_MARKS=" + marks, "WEIR_UDAF_KILL=" + strings.Join(kill, ",")},
 		"-D", "parallelism.default=2", "-D", "python.fn-execution.bundle.size=200000",
-		"-D", "python.fn-execution.max-attempts=8")
+		// Kills may fall in one bundle (and a death replays its worker's
+		// other bundle too): attempts enough for every kill.
+		"-D", fmt.Sprintf("python.fn-execution.max-attempts=%d", kills+4))
 	r.mustSucceed(t)
 	t.Logf("%d rows, %d groups, %d kills: %s", rows, groups, kills, time.Since(start).Round(time.Millisecond))
 	entries, _ := os.ReadDir(marks)
