@@ -1,10 +1,12 @@
 package pyexec
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -197,13 +199,12 @@ type keyedDone struct {
 
 // runKeyed runs keyed stage s over in: see the comment at the top.
 func (p *Pool) runKeyed(ctx context.Context, s *Stage, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
-	store, err := state.Open(state.Options{Backend: s.Keyed.Backend})
-	if err != nil {
+	// The store outlives a run: a job that takes checkpoints runs the stage
+	// once per checkpoint (internal/job); the pool closes it.
+	if err := p.openKeyed(s); err != nil {
 		drainBatches(in)
-		return fmt.Errorf("pyexec: %s: %w", s.Spec.GetName(), err)
+		return err
 	}
-	defer store.Close()
-	s.keyed = &keyedState{store: store}
 	if s.id == "" {
 		if err := p.Register(s); err != nil {
 			drainBatches(in)
@@ -222,7 +223,7 @@ func (p *Pool) runKeyed(ctx context.Context, s *Stage, mem memory.Allocator, in 
 	}
 	defer k.outDec.Release()
 	defer k.keyDec.Release()
-	err = k.loop(ctx, in)
+	err := k.loop(ctx, in)
 	if err != nil {
 		cancel(err)
 	}
@@ -536,4 +537,105 @@ func (k *keyedRun) decode(data [][]byte) (arrow.RecordBatch, error) {
 	cols = append(cols, arrs[2:]...)
 	cols = append(cols, arrs[1])
 	return array.NewRecordBatch(k.s.Output.Arrow(), cols, int64(n)), nil
+}
+
+// openKeyed opens the state store of keyed stage s, once; the pool closes
+// it when it closes.
+func (p *Pool) openKeyed(s *Stage) error {
+	if s.keyed != nil {
+		if s.ownStore {
+			// Opened by Restore: from now on the pool's to close.
+			s.ownStore = false
+			p.mu.Lock()
+			p.stores = append(p.stores, s.keyed.store)
+			p.mu.Unlock()
+		}
+		return nil
+	}
+	store, err := state.Open(state.Options{Backend: s.Keyed.Backend})
+	if err != nil {
+		return fmt.Errorf("pyexec: %s: %w", s.Spec.GetName(), err)
+	}
+	s.keyed = &keyedState{store: store}
+	p.mu.Lock()
+	p.stores = append(p.stores, store)
+	p.mu.Unlock()
+	return nil
+}
+
+// Snapshot writes the state of a keyed stage between two of its runs
+// (checkpoint.Snapshotter): each key and value as uvarint length and bytes.
+func (s *Stage) Snapshot(w io.Writer) error {
+	if s.Keyed == nil || s.keyed == nil {
+		return nil // nothing kept yet
+	}
+	bw := bufio.NewWriter(w)
+	var n [binary.MaxVarintLen64]byte
+	put := func(b []byte) error {
+		if _, err := bw.Write(n[:binary.PutUvarint(n[:], uint64(len(b)))]); err != nil {
+			return err
+		}
+		_, err := bw.Write(b)
+		return err
+	}
+	s.keyed.mu.Lock()
+	err := s.keyed.store.Scan(func(k, v []byte) error {
+		if err := put(k); err != nil {
+			return err
+		}
+		return put(v)
+	})
+	s.keyed.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("pyexec: snapshot of %s: %w", s.Spec.GetName(), err)
+	}
+	return bw.Flush()
+}
+
+// Restore loads a Snapshot into the keyed stage's store before its first
+// run (checkpoint.Operator); the pool that runs the stage closes the store.
+func (s *Stage) Restore(r io.Reader) error {
+	if s.Keyed == nil {
+		return fmt.Errorf("pyexec: %s keeps no state to restore", s.Spec.GetName())
+	}
+	if s.keyed == nil {
+		store, err := state.Open(state.Options{Backend: s.Keyed.Backend})
+		if err != nil {
+			return fmt.Errorf("pyexec: %s: %w", s.Spec.GetName(), err)
+		}
+		s.keyed = &keyedState{store: store}
+		s.ownStore = true
+	}
+	br := bufio.NewReader(r)
+	read := func() ([]byte, error) {
+		n, err := binary.ReadUvarint(br)
+		if err != nil {
+			return nil, err
+		}
+		b := make([]byte, n)
+		_, err = io.ReadFull(br, b)
+		return b, err
+	}
+	var b state.Batch
+	for {
+		k, err := read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("pyexec: restore %s: %w", s.Spec.GetName(), err)
+		}
+		v, err := read()
+		if err != nil {
+			return fmt.Errorf("pyexec: restore %s: truncated snapshot: %w", s.Spec.GetName(), err)
+		}
+		b.Put(k, v)
+		if b.Len() >= 4096 {
+			if err := s.keyed.apply(&b); err != nil {
+				return err
+			}
+			b.Reset()
+		}
+	}
+	return s.keyed.apply(&b)
 }

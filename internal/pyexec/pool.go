@@ -23,6 +23,7 @@ import (
 
 	"github.com/weir-dev/weir/internal/config"
 	"github.com/weir-dev/weir/internal/fnapi"
+	"github.com/weir-dev/weir/internal/state"
 	"github.com/weir-dev/weir/internal/tmpdir"
 	"github.com/weir-dev/weir/internal/worker"
 )
@@ -140,6 +141,8 @@ type Pool struct {
 	// stuck; brokenErr says why.
 	broken    chan struct{}
 	brokenErr error
+	// stores are the state stores of keyed stages, closed with the pool.
+	stores []state.Store
 }
 
 // slot is one worker position; its process is replaced when it dies.
@@ -699,4 +702,11 @@ func (p *Pool) Close() {
 	wg.Wait()
 	p.srv.Stop(time.Second)
 	os.RemoveAll(p.tmp)
+	p.mu.Lock()
+	stores := p.stores
+	p.stores = nil
+	p.mu.Unlock()
+	for _, st := range stores {
+		st.Close()
+	}
 }

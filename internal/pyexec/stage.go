@@ -42,7 +42,8 @@ type Stage struct {
 	Keyed *Keyed
 
 	id        string
-	keyed     *keyedState     // the state of a keyed stage's run
+	keyed     *keyedState     // the state of a keyed stage, kept across runs (keyed.go)
+	ownStore  bool            // keyed's store was opened by Restore, not yet by a pool
 	batchRows int             // rows per call of a vectorized stage's functions (arrowstage.go)
 	est       *outputEstimate // kept across runs (KeepEstimates), else nil
 }
