@@ -111,6 +111,12 @@ func (o *Op) runBounded(ctx context.Context, mem memory.Allocator, budget *spill
 	if ctx.Err() != nil {
 		return nil
 	}
+	// The input is in the groups now: let $COLLECT free each column once
+	// its values are placed.
+	for _, b := range held {
+		b.Release()
+	}
+	held = nil
 	if !all {
 		if err := o.emit(ctx, st, out); err != nil {
 			return err
