@@ -59,11 +59,66 @@ func upsert(rows map[string]string, out string) {
 // those of an uninterrupted run (the aggregation's state and the source's
 // position come back exactly), and a finished job leaves no checkpoint.
 func TestCheckpointRestart(t *testing.T) {
-	args, dir := writeJob(t, checkpointJob, map[string]string{"udfs.py": nullableIncUDF})
+	checkpointRestart(t, checkpointJob, map[string]string{"udfs.py": nullableIncUDF}, 41)
+}
+
+// checkpointUDAFJob is checkpointJob's aggregation by a Python aggregate
+// function, whose accumulators the engine keeps in its state store.
+const checkpointUDAFJob = `SET 'execution.runtime-mode' = 'streaming';
+CREATE TABLE src (id BIGINT, k INT, v INT) WITH ('connector' = 'datagen', 'number-of-rows' = '240000', 'rows-per-second' = '80000',
+  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '1000000',
+  'fields.k.min' = '0', 'fields.k.max' = '40', 'fields.v.min' = '0', 'fields.v.max' = '1000', 'fields.v.null-rate' = '0.1');
+CREATE TABLE snk (k INT, s BIGINT, c BIGINT) WITH ('connector' = 'print');
+CREATE TEMPORARY FUNCTION inc AS 'udfs.inc' LANGUAGE PYTHON;
+CREATE TEMPORARY FUNCTION py_sum AS 'udfs.py_sum' LANGUAGE PYTHON;
+INSERT INTO snk SELECT k, py_sum(w), COUNT(*)
+FROM (SELECT k, inc(v) AS w FROM src) GROUP BY k;
+`
+
+const pySumUDAF = nullableIncUDF + `
+
+from weir import udaf, AggregateFunction
+
+
+class PySum(AggregateFunction):
+    def create_accumulator(self):
+        return [0, 0]
+
+    def accumulate(self, acc, x):
+        if x is not None:
+            acc[0] += x
+            acc[1] += 1
+
+    def retract(self, acc, x):
+        if x is not None:
+            acc[0] -= x
+            acc[1] -= 1
+
+    def get_value(self, acc):
+        return acc[0] * 1000 + acc[1]
+
+
+py_sum = udaf(PySum(), result_type=DataTypes.BIGINT(), accumulator_type=DataTypes.ARRAY(DataTypes.BIGINT()))
+`
+
+// TestCheckpointRestartUDAF: TestCheckpointRestart's kills and restarts
+// with the aggregation done by a Python aggregate function: its
+// accumulators, saved with the checkpoints from the engine's state store,
+// come back exactly.
+func TestCheckpointRestartUDAF(t *testing.T) {
+	checkpointRestart(t, checkpointUDAFJob, map[string]string{"udfs.py": pySumUDAF}, 41)
+}
+
+// checkpointRestart runs sql with checkpoints every 200 ms, SIGKILLs it at
+// random moments (three times) and restarts it with the same directory
+// until it finishes; the rows its printed changelog amounts to (groups
+// keyed by the first field) must be those of an uninterrupted run.
+func checkpointRestart(t *testing.T, sql string, files map[string]string, groups int) {
+	args, dir := writeJob(t, sql, files)
 	want := map[string]string{}
-	upsert(want, job(t, checkpointJob, map[string]string{"udfs.py": nullableIncUDF}).mustSucceed(t).stdout)
-	if len(want) != 41 {
-		t.Fatalf("the uninterrupted run gave %d groups, want 41", len(want))
+	upsert(want, job(t, sql, files).mustSucceed(t).stdout)
+	if len(want) != groups {
+		t.Fatalf("the uninterrupted run gave %d groups, want %d", len(want), groups)
 	}
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
