@@ -44,13 +44,13 @@ func (c *control) Control(stream fnpb.BeamFnControl_ControlServer) error {
 			if err == io.EOF {
 				err = nil
 			}
-			w.fail(fmt.Errorf("%w: control stream closed by the worker", ErrWorkerGone))
+			w.failAfterData(fmt.Errorf("%w: control stream closed by the worker", ErrWorkerGone))
 			return err
 		case <-w.gone:
 			// Returning ends the stream; the harness then shuts down.
 			return nil
 		case <-stream.Context().Done():
-			w.fail(fmt.Errorf("%w: %v", ErrWorkerGone, stream.Context().Err()))
+			w.failAfterData(fmt.Errorf("%w: %v", ErrWorkerGone, stream.Context().Err()))
 			return nil
 		}
 	}
@@ -89,6 +89,7 @@ type data struct {
 func (d *data) Data(stream fnpb.BeamFnData_DataServer) error {
 	w := workerFrom(stream.Context())
 	w.dataOnce.Do(func() { close(w.dataUp) })
+	defer w.downOnce.Do(func() { close(w.dataDown) })
 	recvErr := make(chan error, 1)
 	go func() {
 		for {

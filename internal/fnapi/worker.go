@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
 )
@@ -20,8 +21,10 @@ type Worker struct {
 	dataOut   chan *fnpb.Elements
 	ctrlUp    chan struct{} // closed when the control stream connects
 	dataUp    chan struct{} // closed when the data stream connects
+	dataDown  chan struct{} // closed when the data stream's handler returns
 	ctrlOnce  sync.Once
 	dataOnce  sync.Once
+	downOnce  sync.Once
 	gone      chan struct{} // closed on the first failure
 	failOnce  sync.Once
 	mu        sync.Mutex
@@ -38,6 +41,7 @@ func newWorker(s *Server, id string) *Worker {
 		dataOut:   make(chan *fnpb.Elements, 4),
 		ctrlUp:    make(chan struct{}),
 		dataUp:    make(chan struct{}),
+		dataDown:  make(chan struct{}),
 		gone:      make(chan struct{}),
 		bundles:   map[string]*Bundle{},
 		responses: map[string]chan *fnpb.InstructionResponse{},
@@ -90,6 +94,23 @@ func (w *Worker) fail(err error) {
 			b.finish(fmt.Errorf("bundle %s: %w", b.id, err))
 		}
 	})
+}
+
+// failAfterData fails w with err, the control stream's end, once the data
+// stream (if it connected) has ended too or a second has passed: a message
+// over the limit ends both streams, and the data stream's cause
+// (TooLargeError, not to be replayed) must win over a lost connection.
+func (w *Worker) failAfterData(err error) {
+	select {
+	case <-w.dataUp:
+		select {
+		case <-w.dataDown:
+		case <-w.gone:
+		case <-time.After(time.Second):
+		}
+	default:
+	}
+	w.fail(err)
 }
 
 // Instruct sends a control request and waits for its response.
