@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"kafkatest":   {},
 	"changelog":   {},
 	"checkpoint":  {},
-	"connector":   {"types", "expr", "exec", "suggest", "config", "format", "changelog", "checkpoint"},
+	"connector":   {"types", "expr", "exec", "suggest", "config", "format", "changelog", "checkpoint", "spill"},
 	"weirpb":      {},
 	"tmpdir":      {},
 	"fnapi":       {"tmpdir"},

@@ -16,10 +16,10 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/weir-dev/weir/internal/exec"
+	"github.com/weir-dev/weir/internal/spill"
 	"github.com/weir-dev/weir/internal/types"
 )
 
@@ -607,7 +607,7 @@ func (s *partitionedSink) Write(ctx context.Context, b arrow.RecordBatch) error 
 		idx := groups[d]
 		part := whole
 		if len(idx) != n {
-			if part, err = takeRows(ctx, s.mem, whole, idx); err != nil {
+			if part, err = spill.Take(ctx, s.mem, whole, idx); err != nil {
 				return fmt.Errorf("table '%s': %w", s.table, err)
 			}
 		}
@@ -621,31 +621,6 @@ func (s *partitionedSink) Write(ctx context.Context, b arrow.RecordBatch) error 
 	}
 	s.rows += int64(n)
 	return nil
-}
-
-// takeRows returns the rows idx of b.
-func takeRows(ctx context.Context, mem memory.Allocator, b arrow.RecordBatch, idx []int32) (arrow.RecordBatch, error) {
-	ib := array.NewInt32Builder(mem)
-	ib.AppendValues(idx, nil)
-	ia := ib.NewArray()
-	ib.Release()
-	defer ia.Release()
-	cols := make([]arrow.Array, b.NumCols())
-	for c := range cols {
-		t, err := compute.TakeArray(ctx, b.Column(c), ia)
-		if err != nil {
-			for _, x := range cols[:c] {
-				x.Release()
-			}
-			return nil, err
-		}
-		cols[c] = t
-	}
-	rec := array.NewRecordBatch(b.Schema(), cols, int64(len(idx)))
-	for _, x := range cols {
-		x.Release()
-	}
-	return rec, nil
 }
 
 // Commit commits every partition's files. An INSERT OVERWRITE replaces
