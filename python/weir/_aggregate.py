@@ -23,15 +23,17 @@ from weir.errors import FunctionError
 from weir.row import Row
 
 
-class AggregateFunction(UserDefinedFunction):
-    """A user-defined aggregate function, as PyFlink's ``AggregateFunction``.
+class ImperativeAggregateFunction(UserDefinedFunction):
+    """What aggregate and table aggregate functions share, as PyFlink's
+    ``ImperativeAggregateFunction``: an accumulator per group, built by
+    ``create_accumulator`` and fed by ``accumulate``.
 
     ``retract`` and ``merge`` are optional: batch mode does not call them
     (each group is accumulated in one place).
     """
 
-    def get_value(self, accumulator):
-        raise NotImplementedError(f"{type(self).__name__} must define get_value(accumulator)")
+    # The function that declares this kind's types, named in errors.
+    _declared_by = "udaf"
 
     def create_accumulator(self):
         raise NotImplementedError(f"{type(self).__name__} must define create_accumulator()")
@@ -46,11 +48,21 @@ class AggregateFunction(UserDefinedFunction):
         raise NotImplementedError(f"{type(self).__name__} does not define merge(accumulator, accumulators)")
 
     def get_result_type(self):
-        raise NotImplementedError(f"{type(self).__name__}: declare result_type in udaf(...) or define get_result_type()")
+        raise NotImplementedError(
+            f"{type(self).__name__}: declare result_type in {self._declared_by}(...) or define get_result_type()")
 
     def get_accumulator_type(self):
         raise NotImplementedError(
-            f"{type(self).__name__}: declare accumulator_type in udaf(...) or define get_accumulator_type()")
+            f"{type(self).__name__}: declare accumulator_type in {self._declared_by}(...) "
+            "or define get_accumulator_type()")
+
+
+class AggregateFunction(ImperativeAggregateFunction):
+    """A user-defined aggregate function, as PyFlink's ``AggregateFunction``:
+    ``get_value`` turns a group's accumulator into its value."""
+
+    def get_value(self, accumulator):
+        raise NotImplementedError(f"{type(self).__name__} must define get_value(accumulator)")
 
 
 class ListView:

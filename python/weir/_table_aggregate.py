@@ -18,41 +18,20 @@ import functools
 import json
 import operator
 
-from weir._aggregate import _group_error, _RowAccumulator
-from weir._udf import UserDefinedFunction, UserDefinedFunctionWrapper, _arity, _to_type
+from weir._aggregate import ImperativeAggregateFunction, _group_error, _RowAccumulator
+from weir._udf import UserDefinedFunctionWrapper, _arity, _to_type
 from weir.row import Row, _make_row
 from weir.types import DataType
 
 
-class TableAggregateFunction(UserDefinedFunction):
-    """A user-defined table aggregate function, as PyFlink's ``TableAggregateFunction``.
+class TableAggregateFunction(ImperativeAggregateFunction):
+    """A user-defined table aggregate function, as PyFlink's ``TableAggregateFunction``:
+    ``emit_value`` yields a group's rows from its accumulator."""
 
-    ``retract`` and ``merge`` are optional: batch mode does not call them
-    (each group is accumulated in one place).
-    """
+    _declared_by = "udtaf"
 
     def emit_value(self, accumulator):
         raise NotImplementedError(f"{type(self).__name__} must define emit_value(accumulator), yielding rows")
-
-    def create_accumulator(self):
-        raise NotImplementedError(f"{type(self).__name__} must define create_accumulator()")
-
-    def accumulate(self, accumulator, *args):
-        raise NotImplementedError(f"{type(self).__name__} must define accumulate(accumulator, *args)")
-
-    def retract(self, accumulator, *args):
-        raise NotImplementedError(f"{type(self).__name__} does not define retract(accumulator, *args)")
-
-    def merge(self, accumulator, accumulators):
-        raise NotImplementedError(f"{type(self).__name__} does not define merge(accumulator, accumulators)")
-
-    def get_result_type(self):
-        raise NotImplementedError(
-            f"{type(self).__name__}: declare result_type in udtaf(...) or define get_result_type()")
-
-    def get_accumulator_type(self):
-        raise NotImplementedError(
-            f"{type(self).__name__}: declare accumulator_type in udtaf(...) or define get_accumulator_type()")
 
 
 class UserDefinedTableAggregateFunctionWrapper(UserDefinedFunctionWrapper):
