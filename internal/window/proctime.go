@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/weir-dev/weir/internal/checkpoint"
@@ -30,56 +29,19 @@ func (a *Assign) runProcTime(ctx context.Context, mem memory.Allocator, in <-cha
 	if now == nil {
 		now = func() int64 { return time.Now().UnixMilli() }
 	}
-	var pending []arrow.RecordBatch
-	minEnd := int64(math.MaxInt64)
+	h := &held{endCol: len(a.Schema) - 2, minEnd: math.MaxInt64}
 	if st := a.restored; st != nil {
 		a.restored = nil
-		pending = st.pending
-		for _, p := range pending {
-			for _, e := range p.Column(len(a.Schema) - 2).(*array.Timestamp).TimestampValues() {
-				minEnd = min(minEnd, int64(e))
-			}
-		}
+		h.add(st.pending...)
 	}
-	defer func() {
-		for _, p := range pending {
-			p.Release()
-		}
-	}()
-	send := func(b arrow.RecordBatch) bool {
-		if b.NumRows() == 0 {
-			b.Release()
-			return true
-		}
-		select {
-		case out <- b:
-			return true
-		case <-ctx.Done():
-			b.Release()
-			return false
-		}
-	}
+	defer h.release()
 	// fire sends the held rows of the windows that end by wm.
 	fire := func(wm int64) (bool, error) {
-		if len(pending) == 0 || wm < minEnd-1 {
-			return true, nil
+		fired, err := h.fire(ctx, mem, a, wm)
+		if err != nil || fired == nil {
+			return err == nil, err
 		}
-		all, err := concat(mem, pending)
-		pending = nil
-		if err != nil {
-			return false, err
-		}
-		fired, kept, err := a.split(ctx, mem, all, wm)
-		all.Release()
-		if err != nil {
-			return false, err
-		}
-		minEnd = math.MaxInt64
-		for _, e := range kept.Column(len(a.Schema) - 2).(*array.Timestamp).TimestampValues() {
-			minEnd = min(minEnd, int64(e))
-		}
-		pending = append(pending, kept)
-		return send(fired), nil
+		return sendBatch(ctx, out, fired), nil
 	}
 	tick := time.NewTicker(procTick)
 	defer tick.Stop()
@@ -102,7 +64,7 @@ func (a *Assign) runProcTime(ctx context.Context, mem memory.Allocator, in <-cha
 			break
 		}
 		if br := checkpoint.IsBarrier(b); br != nil {
-			st := &assignState{wm: now(), maxSeen: math.MinInt64, pending: pending}
+			st := &assignState{wm: now(), maxSeen: math.MinInt64, pending: h.batches}
 			if err := br.Save(a, func(w io.Writer) error { return a.save(st, w) }); err != nil {
 				drain(in)
 				return err
@@ -132,7 +94,6 @@ func (a *Assign) runProcTime(ctx context.Context, mem memory.Allocator, in <-cha
 				rows = append(rows, int32(i))
 				starts = append(starts, start)
 				ends = append(ends, end)
-				minEnd = min(minEnd, end)
 			})
 		}
 		expanded, err := a.expand(ctx, mem, b, rows, starts, ends)
@@ -141,20 +102,19 @@ func (a *Assign) runProcTime(ctx context.Context, mem memory.Allocator, in <-cha
 			drain(in)
 			return err
 		}
-		pending = append(pending, expanded)
+		h.add(expanded)
 		if cont, err := fire(now()); err != nil || !cont {
 			drain(in)
 			return err
 		}
 	}
-	if ctx.Err() != nil || len(pending) == 0 {
+	if ctx.Err() != nil {
 		return nil
 	}
-	last, err := concat(mem, pending)
-	pending = nil
-	if err != nil {
+	last, err := h.rest(mem)
+	if err != nil || last == nil {
 		return err
 	}
-	send(last)
+	sendBatch(ctx, out, last)
 	return nil
 }

@@ -188,45 +188,21 @@ func (a *Assign) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.
 	}
 	wm := int64(math.MinInt64)
 	maxSeen := int64(math.MinInt64)
-	// Held rows (Hold), window columns included, and the earliest end among
-	// them: until the watermark reaches it nothing fires and the batches
-	// are only kept.
-	var pending []arrow.RecordBatch
-	minEnd := int64(math.MaxInt64)
+	h := &held{endCol: len(a.Schema) - 2, minEnd: math.MaxInt64}
 	if st := a.restored; st != nil {
 		a.restored = nil
-		wm, maxSeen, pending, a.Late = st.wm, st.maxSeen, st.pending, st.late
-		for _, p := range pending {
-			for _, e := range p.Column(len(a.Schema) - 2).(*array.Timestamp).TimestampValues() {
-				minEnd = min(minEnd, int64(e))
-			}
-		}
+		wm, maxSeen, a.Late = st.wm, st.maxSeen, st.late
+		h.add(st.pending...)
 	}
-	defer func() {
-		for _, p := range pending {
-			p.Release()
-		}
-	}()
-	send := func(b arrow.RecordBatch) bool {
-		if b.NumRows() == 0 {
-			b.Release()
-			return true
-		}
-		select {
-		case out <- b:
-			return true
-		case <-ctx.Done():
-			b.Release()
-			return false
-		}
-	}
+	defer h.release()
+	send := func(b arrow.RecordBatch) bool { return sendBatch(ctx, out, b) }
 	for b := range in {
 		if ctx.Err() != nil {
 			b.Release()
 			continue
 		}
 		if br := checkpoint.IsBarrier(b); br != nil {
-			st := &assignState{wm: wm, maxSeen: maxSeen, pending: pending, late: a.Late}
+			st := &assignState{wm: wm, maxSeen: maxSeen, pending: h.batches, late: a.Late}
 			if err := br.Save(a, func(w io.Writer) error { return a.save(st, w) }); err != nil {
 				drain(in)
 				return err
@@ -285,45 +261,100 @@ func (a *Assign) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.
 			}
 			continue
 		}
-		for _, e := range ends {
-			minEnd = min(minEnd, e)
-		}
-		pending = append(pending, expanded)
-		if wm < minEnd-1 {
-			continue
-		}
-		all, err := concat(mem, pending)
-		pending = nil
+		h.add(expanded)
+		fired, err := h.fire(ctx, mem, a, wm)
 		if err != nil {
 			drain(in)
 			return err
 		}
-		fired, kept, err := a.split(ctx, mem, all, wm)
-		all.Release()
-		if err != nil {
-			drain(in)
-			return err
-		}
-		minEnd = math.MaxInt64
-		for _, e := range kept.Column(len(a.Schema) - 2).(*array.Timestamp).TimestampValues() {
-			minEnd = min(minEnd, int64(e))
-		}
-		pending = append(pending, kept)
-		if !send(fired) {
+		if fired != nil && !send(fired) {
 			return nil
 		}
 	}
-	if ctx.Err() != nil || len(pending) == 0 {
+	if ctx.Err() != nil {
 		return nil
 	}
 	// End of input: the watermark goes to +inf.
-	last, err := concat(mem, pending)
-	pending = nil
-	if err != nil {
+	last, err := h.rest(mem)
+	if err != nil || last == nil {
 		return err
 	}
 	send(last)
 	return nil
+}
+
+// held are the rows a window aggregation in streaming mode keeps until their
+// windows fire (window columns included), and the earliest end among them:
+// until the watermark reaches it nothing fires and batches are only kept.
+type held struct {
+	endCol  int // the window_end column
+	batches []arrow.RecordBatch
+	minEnd  int64
+}
+
+// add holds bs.
+func (h *held) add(bs ...arrow.RecordBatch) {
+	for _, b := range bs {
+		h.batches = append(h.batches, b)
+		for _, e := range b.Column(h.endCol).(*array.Timestamp).TimestampValues() {
+			h.minEnd = min(h.minEnd, int64(e))
+		}
+	}
+}
+
+// fire returns the held rows of the windows that end by the watermark wm,
+// keeping the others; nil when none ends yet.
+func (h *held) fire(ctx context.Context, mem memory.Allocator, a *Assign, wm int64) (arrow.RecordBatch, error) {
+	if len(h.batches) == 0 || wm < h.minEnd-1 {
+		return nil, nil
+	}
+	all, err := concat(mem, h.batches)
+	h.batches = nil
+	if err != nil {
+		return nil, err
+	}
+	fired, kept, err := a.split(ctx, mem, all, wm)
+	all.Release()
+	if err != nil {
+		return nil, err
+	}
+	h.minEnd = math.MaxInt64
+	h.add(kept)
+	return fired, nil
+}
+
+// rest returns every held row (the end of the input fires all windows), nil
+// when none is held.
+func (h *held) rest(mem memory.Allocator) (arrow.RecordBatch, error) {
+	if len(h.batches) == 0 {
+		return nil, nil
+	}
+	all, err := concat(mem, h.batches)
+	h.batches = nil
+	return all, err
+}
+
+func (h *held) release() {
+	for _, b := range h.batches {
+		b.Release()
+	}
+	h.batches = nil
+}
+
+// sendBatch sends b to out unless it is empty (then released) or ctx ends
+// first (then released, and false).
+func sendBatch(ctx context.Context, out chan<- arrow.RecordBatch, b arrow.RecordBatch) bool {
+	if b.NumRows() == 0 {
+		b.Release()
+		return true
+	}
+	select {
+	case out <- b:
+		return true
+	case <-ctx.Done():
+		b.Release()
+		return false
+	}
 }
 
 // expand takes rows of b (one per window) and appends the window columns.
