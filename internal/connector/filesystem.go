@@ -513,17 +513,26 @@ func listTableFiles(table, path string) (files []string, opened []*os.File, err 
 	}
 	// Open the files now, while the listing holds: a later INSERT OVERWRITE
 	// then removes names, not the data this job reads.
+	if opened, err = openUpfront(table, files); err != nil {
+		return nil, nil, err
+	}
+	return files, opened, nil
+}
+
+// openUpfront opens the first maxOpenFiles of files (none when one fails).
+func openUpfront(table string, files []string) ([]*os.File, error) {
+	var opened []*os.File
 	for _, p := range files[:min(len(files), maxOpenFiles)] {
 		f, err := os.Open(p)
 		if err != nil {
 			for _, f := range opened {
 				f.Close()
 			}
-			return nil, nil, fmt.Errorf("table '%s': %w", table, err)
+			return nil, fmt.Errorf("table '%s': %w", table, err)
 		}
 		opened = append(opened, f)
 	}
-	return files, opened, nil
+	return opened, nil
 }
 
 // openNextFile opens the first of files (taking it from opened when it was

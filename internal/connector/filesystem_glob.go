@@ -43,16 +43,9 @@ func listGlob(table, pattern string) ([]string, []*os.File, error) {
 	}
 	slices.Sort(files)
 	files = slices.Compact(files)
-	var opened []*os.File
-	for _, p := range files[:min(len(files), maxOpenFiles)] {
-		f, err := os.Open(p)
-		if err != nil {
-			for _, f := range opened {
-				f.Close()
-			}
-			return nil, nil, fmt.Errorf("table '%s': %w", table, err)
-		}
-		opened = append(opened, f)
+	opened, err := openUpfront(table, files)
+	if err != nil {
+		return nil, nil, err
 	}
 	return files, opened, nil
 }
