@@ -31,6 +31,10 @@ type checkpoints struct {
 	resumedID int64
 }
 
+// taking reports whether the job takes checkpoints: c is nil when it takes
+// none, and a job resumed without an interval restores but takes none.
+func (c *checkpoints) taking() bool { return c != nil && c.coord != nil }
+
 // fingerprint identifies a job by its plan: a checkpoint resumes only the
 // job that wrote it.
 //

@@ -239,7 +239,7 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 		wg.Add(1)
 		var trigger <-chan *checkpoint.Barrier
 		idx := 0
-		if ck != nil && ck.coord != nil {
+		if ck.taking() {
 			idx = ck.sources[src]
 			trigger = ck.coord.Trigger(idx)
 		}
@@ -352,7 +352,7 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 				go func(stage *pyexec.Stage, in <-chan arrow.RecordBatch) {
 					defer wg.Done()
 					defer close(out)
-					fail(runPython(ctx, pool, stage, mem, in, out, ck != nil && ck.coord != nil))
+					fail(runPython(ctx, pool, stage, mem, in, out, ck.taking()))
 				}(st.Python, in)
 				inCount = outCount
 			}
@@ -361,7 +361,7 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 		return in, inCount
 	}
 	stopCoord := func() {}
-	if ck != nil && ck.coord != nil {
+	if ck.taking() {
 		cctx, stop := context.WithCancel(ctx)
 		stopCoord = stop
 		wg.Add(1)
@@ -375,7 +375,7 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 	var rows int64
 	for b := range in {
 		if br := checkpoint.IsBarrier(b); br != nil {
-			if ctx.Err() == nil && ck != nil && ck.coord != nil {
+			if ctx.Err() == nil && ck.taking() {
 				fail(ck.atSink(ctx, br))
 			}
 			continue
@@ -403,7 +403,7 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 	if err := sink.Commit(); err != nil {
 		return nil, fmt.Errorf("sink %s: commit: %w", j.Sink.Name, err)
 	}
-	if ck != nil && ck.coord != nil {
+	if ck.taking() {
 		if err := ck.coord.Finished(); err != nil {
 			log.Warn("checkpoints of the finished job not removed", "err", err)
 		}
