@@ -39,6 +39,10 @@ import (
 // rows, which easily exceeds gRPC's default of 4 MB.
 const maxMessage = 256 << 20
 
+// socketBuffer is the size of the server's buffered reads and writes of each
+// worker's connection.
+const socketBuffer = 512 << 10
+
 // Server hosts the Fn API services for the workers of one job.
 type Server struct {
 	dir  string
@@ -79,6 +83,12 @@ func NewServer(log *slog.Logger) (*Server, error) {
 	s.srv = grpc.NewServer(
 		grpc.MaxRecvMsgSize(maxMessage),
 		grpc.MaxSendMsgSize(maxMessage),
+		grpc.ForceServerCodecV2(codec{}), // codec.go
+		// Larger socket reads and writes than gRPC's 32 KiB: the data
+		// stream carries a job's rows, and each read or write is a system
+		// call (the worker's messages are of about 4 MiB).
+		grpc.ReadBufferSize(socketBuffer),
+		grpc.WriteBufferSize(socketBuffer),
 		// The Beam harness pings every 20 s; allow that instead of closing
 		// the connection with "too_many_pings".
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),

@@ -197,6 +197,8 @@ func (w *Worker) startBundle(desc, source, sink string, h StateHandler) (*Bundle
 func (b *Bundle) ID() string { return b.id }
 
 // Send sends encoded elements to the bundle's source; last ends its input.
+// The elements are sent from where they are, after Send returns: the caller
+// must not change them afterwards.
 func (b *Bundle) Send(ctx context.Context, elements []byte, last bool) error {
 	msg := &fnpb.Elements{Data: []*fnpb.Elements_Data{{
 		InstructionId: b.id, TransformId: b.source, Data: elements, IsLast: last,

@@ -1,0 +1,163 @@
+package fnapi
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+
+	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+)
+
+// randomElements is an Elements of random data entries: empty and non-empty
+// ids, data of sizes around inlineData, is_last or not.
+func randomElements(r *rand.Rand) *fnpb.Elements {
+	m := &fnpb.Elements{}
+	for range r.IntN(4) {
+		d := &fnpb.Elements_Data{IsLast: r.IntN(2) == 0}
+		if r.IntN(4) > 0 {
+			d.InstructionId = "i" + string(rune('0'+r.IntN(10)))
+		}
+		if r.IntN(4) > 0 {
+			d.TransformId = "transform-" + string(bytes.Repeat([]byte{'x'}, r.IntN(200)))
+		}
+		var n int
+		switch r.IntN(4) {
+		case 0:
+			n = 0
+		case 1:
+			n = r.IntN(100)
+		case 2:
+			n = inlineData - 2 + r.IntN(4)
+		default:
+			n = r.IntN(300_000)
+		}
+		if n > 0 {
+			d.Data = make([]byte, n)
+			for i := range d.Data {
+				d.Data[i] = byte(r.Uint32())
+			}
+		}
+		m.Data = append(m.Data, d)
+	}
+	return m
+}
+
+// split cuts b into a BufferSlice of random pieces (some empty), as gRPC
+// holds a message in the frames it arrived in.
+func split(r *rand.Rand, b []byte) mem.BufferSlice {
+	var out mem.BufferSlice
+	for len(b) > 0 {
+		k := min(len(b), r.IntN(20_000))
+		if r.IntN(10) == 0 {
+			k = min(len(b), r.IntN(3))
+		}
+		out = append(out, mem.SliceBuffer(b[:k]))
+		b = b[k:]
+	}
+	return out
+}
+
+func TestCodecElementsMatchesProto(t *testing.T) {
+	r := rand.New(rand.NewPCG(rand.Uint64(), 7))
+	for i := range 300 {
+		m := randomElements(r)
+		want, err := proto.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, ok := marshalElements(m)
+		if !ok {
+			t.Fatalf("case %d: fast path declined %v", i, m)
+		}
+		got := out.Materialize()
+		if !bytes.Equal(got, want) {
+			t.Fatalf("case %d: marshalled %d bytes, proto.Marshal %d; they differ", i, len(got), len(want))
+		}
+		// The codec, from the wire split anywhere.
+		back := &fnpb.Elements{}
+		if err := (codec{}).Unmarshal(split(r, want), back); err != nil {
+			t.Fatalf("case %d: unmarshal: %v", i, err)
+		}
+		if !proto.Equal(back, m) {
+			t.Fatalf("case %d: decoded message differs from the original", i)
+		}
+		// And the fast path alone accepts everything it sends.
+		fast := &fnpb.Elements{}
+		if err := unmarshalElements(split(r, want), fast); err != nil || !proto.Equal(fast, m) {
+			t.Fatalf("case %d: the fast path declined or differs (%v)", i, err)
+		}
+	}
+}
+
+func TestCodecDataIsNotCopiedOnSend(t *testing.T) {
+	data := bytes.Repeat([]byte{7}, 3*inlineData)
+	m := &fnpb.Elements{Data: []*fnpb.Elements_Data{{InstructionId: "i1", TransformId: "src", Data: data}}}
+	out, err := (codec{}).Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, b := range out {
+		found = found || (b.Len() == len(data) && &b.ReadOnlyData()[0] == &data[0])
+	}
+	if !found {
+		t.Fatal("the element's data was copied into the message")
+	}
+}
+
+// Messages the fast path does not handle are decoded, or refused, as the
+// proto codec does.
+func TestCodecFallsBack(t *testing.T) {
+	timers := &fnpb.Elements{
+		Data:   []*fnpb.Elements_Data{{InstructionId: "i1", TransformId: "sink", Data: []byte("abc")}},
+		Timers: []*fnpb.Elements_Timers{{InstructionId: "i1", TransformId: "t", TimerFamilyId: "f", Timers: []byte("xyz")}},
+	}
+	unknown := &fnpb.Elements{Data: []*fnpb.Elements_Data{{InstructionId: "i2", Data: []byte("d")}}}
+	unknown.Data[0].ProtoReflect().SetUnknown(protowire.AppendVarint(protowire.AppendTag(nil, 9, protowire.VarintType), 5))
+	for _, m := range []*fnpb.Elements{timers, unknown} {
+		if _, ok := marshalElements(m); ok {
+			t.Fatalf("fast path took %v", m)
+		}
+		out, err := (codec{}).Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wire := out.Materialize()
+		if err := unmarshalElements(mem.BufferSlice{mem.SliceBuffer(wire)}, &fnpb.Elements{}); err == nil {
+			t.Fatalf("fast path decoded %v", m)
+		}
+		back := &fnpb.Elements{}
+		if err := (codec{}).Unmarshal(mem.BufferSlice{mem.SliceBuffer(wire)}, back); err != nil || !proto.Equal(back, m) {
+			t.Fatalf("fallback: %v, or %v differs from %v", err, back, m)
+		}
+	}
+	// Malformed input: every truncation of a valid message is an error for
+	// both codecs, or decodes to the same message.
+	good, _ := proto.Marshal(&fnpb.Elements{Data: []*fnpb.Elements_Data{{InstructionId: "i3", TransformId: "s", Data: bytes.Repeat([]byte{1}, 300), IsLast: true}}})
+	for n := range len(good) {
+		b := good[:n]
+		want := &fnpb.Elements{}
+		wantErr := proto.Unmarshal(b, want)
+		got := &fnpb.Elements{}
+		gotErr := (codec{}).Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, got)
+		if (wantErr == nil) != (gotErr == nil) || (wantErr == nil && !proto.Equal(got, want)) {
+			t.Fatalf("truncated to %d bytes: proto %v, codec %v", n, wantErr, gotErr)
+		}
+	}
+}
+
+func BenchmarkCodecUnmarshal(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	m := &fnpb.Elements{Data: []*fnpb.Elements_Data{{InstructionId: "i1", TransformId: "sink", Data: make([]byte, 4<<20)}}}
+	wire, _ := proto.Marshal(m)
+	data := split(r, wire)
+	b.SetBytes(int64(len(wire)))
+	for b.Loop() {
+		if err := (codec{}).Unmarshal(data, &fnpb.Elements{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
