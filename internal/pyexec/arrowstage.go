@@ -79,16 +79,17 @@ func arrowSchema(ts []types.T) *arrow.Schema {
 // encodeArrowRows writes rows [from, to) of cols as one Arrow IPC stream of
 // record batches of at most batchRows rows (all in one when batchRows <= 0),
 // wrapped as a data element. The IPC writer reads the columns' buffers in
-// place (a slice is written without first being copied); rows that encode
-// to more than maxElementBytes are halved until they fit or one is left.
+// place (a slice is written without first being copied) and the element is
+// assembled from them in one copy (ipcParts); rows that encode to more than
+// maxElementBytes are halved until they fit or one is left.
 func encodeArrowRows(schema *arrow.Schema, cols []arrow.Array, from, to, batchRows int) ([]byte, int, error) {
 	for {
 		rows := to - from
-		buf := bytes.NewBuffer(make([]byte, elementReserve, elementReserve+arrowSizeHint(cols, rows, batchRows)))
-		if err := writeIPC(buf, schema, cols, from, to, batchRows); err != nil {
+		var w ipcParts
+		if err := writeIPC(&w, schema, cols, from, to, batchRows); err != nil {
 			return nil, 0, fmt.Errorf("encode input rows as Arrow: %w", err)
 		}
-		size := buf.Len() - elementReserve
+		size := w.size
 		if size > maxElementBytes && rows > 1 {
 			to = from + rows/2
 			continue
@@ -99,14 +100,55 @@ func encodeArrowRows(schema *arrow.Schema, cols []arrow.Array, from, to, batchRo
 					"This fails the same way on every try, so the job stops here. Send smaller values to the function: split a large value over several rows, or store it elsewhere and pass a reference to it.",
 				from+1, size, maxRowBytes, maxRowBytes>>20)}
 		}
-		return wrapElement(buf.Bytes()), rows, nil
+		return wrapElement(w.element()), rows, nil
 	}
+}
+
+// ipcParts is an io.Writer that keeps what an IPC writer writes as a list of
+// parts, referring to large writes instead of copying them: those are the
+// columns' buffers and the buffers the writer allocates for a message (from
+// ipcAlloc, whose memory is the garbage collector's, so a released buffer
+// stays valid while referred to). Small writes (message prefixes, padding)
+// may come from memory the writer reuses, and are copied.
+type ipcParts struct {
+	parts [][]byte
+	own   bool // the last part is a copy, which small writes extend
+	size  int
+}
+
+// ipcReference is the size from which a write is referred to.
+const ipcReference = 256
+
+// ipcAlloc allocates the IPC writer's own buffers (see ipcParts).
+var ipcAlloc = memory.NewGoAllocator()
+
+func (w *ipcParts) Write(p []byte) (int, error) {
+	w.size += len(p)
+	switch {
+	case len(p) >= ipcReference:
+		w.parts = append(w.parts, p)
+		w.own = false
+	case w.own:
+		w.parts[len(w.parts)-1] = append(w.parts[len(w.parts)-1], p...)
+	default:
+		w.parts = append(w.parts, append(make([]byte, 0, 2*ipcReference), p...))
+		w.own = true
+	}
+	return len(p), nil
+}
+
+// element joins the parts after elementReserve free bytes, in one copy
+// (bytes.Join does not clear its buffer first, as make would).
+func (w *ipcParts) element() []byte {
+	all := make([][]byte, 0, len(w.parts)+1)
+	all = append(all, make([]byte, elementReserve))
+	return bytes.Join(append(all, w.parts...), nil)
 }
 
 // writeIPC writes rows [from, to) of cols to buf as an IPC stream of batches
 // of at most batchRows rows (one batch when batchRows <= 0).
-func writeIPC(buf *bytes.Buffer, schema *arrow.Schema, cols []arrow.Array, from, to, batchRows int) error {
-	w := ipc.NewWriter(buf, ipc.WithSchema(schema))
+func writeIPC(buf io.Writer, schema *arrow.Schema, cols []arrow.Array, from, to, batchRows int) error {
+	w := ipc.NewWriter(buf, ipc.WithSchema(schema), ipc.WithAllocator(ipcAlloc))
 	step := to - from
 	if batchRows > 0 {
 		step = min(step, batchRows)
@@ -138,27 +180,6 @@ func writeBatch(w *ipc.Writer, schema *arrow.Schema, cols []arrow.Array, from, t
 	release(slices)
 	defer rec.Release()
 	return w.Write(rec)
-}
-
-// arrowSizeHint estimates the IPC size of rows of cols: their buffers'
-// share plus room for the schema and the metadata of batches of batchRows.
-func arrowSizeHint(cols []arrow.Array, rows, batchRows int) int {
-	n := 1024
-	if batchRows > 0 {
-		n += (rows/batchRows + 1) * (256 + 64*len(cols))
-	}
-	for _, c := range cols {
-		size := 0
-		for _, b := range c.Data().Buffers() {
-			if b != nil {
-				size += b.Len()
-			}
-		}
-		if l := c.Len(); l > 0 {
-			n += size/l*rows + 64
-		}
-	}
-	return n
 }
 
 // readArrowBatches reads one part of a vectorized stage's results: an Arrow
@@ -283,11 +304,11 @@ func (s *Stage) encodeRange(enc *coder.Encoder, cols []arrow.Array, from, to int
 		}
 		return wrapElement(buf), nil
 	}
-	buf := bytes.NewBuffer(make([]byte, elementReserve, elementReserve+arrowSizeHint(cols, to-from, s.batchRows)))
-	if err := writeIPC(buf, arrowSchema(s.InputTypes), cols, from, to, s.batchRows); err != nil {
+	var w ipcParts
+	if err := writeIPC(&w, arrowSchema(s.InputTypes), cols, from, to, s.batchRows); err != nil {
 		return nil, err
 	}
-	return wrapElement(buf.Bytes()), nil
+	return wrapElement(w.element()), nil
 }
 
 // decodeInput decodes an input element's value (for the crash search's
@@ -407,6 +428,10 @@ func concatBatches(mem memory.Allocator, recs []arrow.RecordBatch) (arrow.Record
 		for k, r := range recs {
 			parts[k] = r.Column(i)
 		}
+		if c := concatValues(parts); c != nil {
+			cols[i] = c
+			continue
+		}
 		c, err := array.Concatenate(parts, mem)
 		if err != nil {
 			release(cols[:i])
@@ -417,6 +442,46 @@ func concatBatches(mem memory.Allocator, recs []arrow.RecordBatch) (arrow.Record
 	rec := array.NewRecordBatch(schema, cols, n)
 	release(cols)
 	return rec, nil
+}
+
+// concatValues concatenates arrays of a fixed-width type of whole bytes
+// without NULLs (the common case of numbers from a source) in one copy of
+// their values, into memory that is not cleared first, as the allocator's
+// would be; nil for other arrays, which array.Concatenate joins.
+func concatValues(parts []arrow.Array) arrow.Array {
+	dt, ok := parts[0].DataType().(arrow.FixedWidthDataType)
+	if !ok || !plainValues[dt.ID()] || dt.BitWidth()%8 != 0 {
+		return nil
+	}
+	width := dt.BitWidth() / 8
+	vals := make([][]byte, len(parts))
+	n := 0
+	for k, a := range parts {
+		d := a.Data()
+		if a.NullN() != 0 || len(d.Buffers()) != 2 || len(d.Children()) != 0 {
+			return nil
+		}
+		if a.Len() > 0 {
+			vals[k] = d.Buffers()[1].Bytes()[d.Offset()*width : (d.Offset()+a.Len())*width]
+		}
+		n += a.Len()
+	}
+	buf := memory.NewBufferBytes(bytes.Join(vals, nil))
+	d := array.NewData(dt, n, []*memory.Buffer{nil, buf}, nil, 0, 0)
+	defer d.Release()
+	return array.MakeFromData(d)
+}
+
+// plainValues are the types whose arrays are a validity bitmap and a buffer
+// of values of a fixed number of bytes, and nothing else (no dictionary).
+var plainValues = map[arrow.Type]bool{
+	arrow.INT8: true, arrow.INT16: true, arrow.INT32: true, arrow.INT64: true,
+	arrow.UINT8: true, arrow.UINT16: true, arrow.UINT32: true, arrow.UINT64: true,
+	arrow.FLOAT16: true, arrow.FLOAT32: true, arrow.FLOAT64: true,
+	arrow.DATE32: true, arrow.DATE64: true, arrow.TIME32: true, arrow.TIME64: true,
+	arrow.TIMESTAMP: true, arrow.DURATION: true, arrow.DECIMAL128: true, arrow.DECIMAL256: true,
+	arrow.INTERVAL_MONTHS: true, arrow.INTERVAL_DAY_TIME: true, arrow.INTERVAL_MONTH_DAY_NANO: true,
+	arrow.FIXED_SIZE_BINARY: true,
 }
 
 // sliceMessages reads the IPC messages of a stream held in memory, its

@@ -1,7 +1,9 @@
 package pyexec
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"math/rand"
 	"strings"
 	"testing"
@@ -112,6 +114,42 @@ func TestArrowElementRoundTrip(t *testing.T) {
 			want.Release()
 		}
 		release(got)
+	}
+}
+
+// TestArrowElementSameAsBuffered: an element assembled from the IPC
+// writer's parts (ipcParts) holds the same bytes as the stream written into
+// one buffer, as the plain ipc.Writer does, for random ranges and batch
+// sizes, with large and small values (written as references or copied).
+func TestArrowElementSameAsBuffered(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewSource(rand.Int63()))
+	for _, strLen := range []int{0, 3, 200} {
+		ts, cols := arrowColumns(t, mem, rng, 3000, strLen)
+		schema := arrowSchema(ts)
+		for trial := 0; trial < 20; trial++ {
+			from := rng.Intn(3000)
+			to := from + 1 + rng.Intn(3000-from)
+			batchRows := rng.Intn(3) * rng.Intn(1000)
+			var plain bytes.Buffer
+			if err := writeIPC(&plain, schema, cols, from, to, batchRows); err != nil {
+				t.Fatal(err)
+			}
+			el, m, err := encodeArrowRows(schema, cols, from, to, batchRows)
+			if err != nil || m != to-from {
+				t.Fatalf("encoded %d of %d rows: %v", m, to-from, err)
+			}
+			vals, err := splitElements(el)
+			if err != nil || len(vals) != 1 {
+				t.Fatalf("splitElements: %d values, %v", len(vals), err)
+			}
+			if !bytes.Equal(vals[0], plain.Bytes()) {
+				t.Fatalf("rows [%d, %d) in batches of %d: the element's %d bytes differ from the %d written in one buffer",
+					from, to, batchRows, len(vals[0]), plain.Len())
+			}
+		}
+		release(cols)
 	}
 }
 
@@ -358,4 +396,93 @@ func check(t *testing.T, rec arrow.RecordBatch, next int) int {
 		next++
 	}
 	return next
+}
+
+// TestConcatValues: the fast concatenation of NULL-free fixed-width columns
+// gives what array.Concatenate gives, for slices at any offset; columns it
+// does not handle (NULLs, strings, booleans, dictionaries) are left to
+// array.Concatenate.
+func TestConcatValues(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewSource(rand.Int63()))
+	ts := []types.T{types.TINYINT, types.SMALLINT, types.INT, types.BIGINT, types.FLOAT, types.DOUBLE,
+		types.DATE, types.TIMESTAMP(6), types.DECIMAL(20, 3), types.STRING, types.BOOLEAN}
+	for _, tp := range ts {
+		for trial := 0; trial < 10; trial++ {
+			nulls := trial%3 == 0
+			var parts []arrow.Array
+			for k := 1 + rng.Intn(5); k > 0; k-- {
+				b := array.NewBuilder(mem, tp.Arrow())
+				n := rng.Intn(40)
+				for i := 0; i < n; i++ {
+					if nulls && rng.Intn(4) == 0 {
+						b.AppendNull()
+						continue
+					}
+					if err := b.AppendValueFromString(randomValue(tp, rng)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				a := b.NewArray()
+				b.Release()
+				from := rng.Intn(n + 1)
+				to := from + rng.Intn(n-from+1)
+				parts = append(parts, array.NewSlice(a, int64(from), int64(to)))
+				a.Release()
+			}
+			want, err := array.Concatenate(parts, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := concatValues(parts)
+			anyNull := false
+			for _, p := range parts {
+				anyNull = anyNull || p.NullN() > 0
+			}
+			handled := !anyNull && tp.Kind != types.Varchar && tp.Kind != types.Boolean
+			switch {
+			case handled != (got != nil):
+				t.Errorf("%s (NULLs %v): fast path taken %v, want %v", tp, anyNull, got != nil, handled)
+			case got != nil && !array.Equal(got, want):
+				t.Errorf("%s: got %v, want %v", tp, got, want)
+			}
+			if got != nil {
+				got.Release()
+			}
+			want.Release()
+			release(parts)
+		}
+	}
+	// A dictionary column has fixed-width indexes, and is not for it.
+	b := array.NewDictionaryBuilder(mem, &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String})
+	defer b.Release()
+	b.(*array.BinaryDictionaryBuilder).AppendString("a")
+	d := b.NewArray()
+	defer d.Release()
+	if c := concatValues([]arrow.Array{d, d}); c != nil {
+		c.Release()
+		t.Error("a dictionary column was concatenated by the fast path")
+	}
+}
+
+// randomValue is a random value of tp as text.
+func randomValue(tp types.T, rng *rand.Rand) string {
+	switch tp.Kind {
+	case types.TinyInt:
+		return fmt.Sprint(rng.Intn(256) - 128)
+	case types.SmallInt, types.Int, types.BigInt:
+		return fmt.Sprint(rng.Intn(60000) - 30000)
+	case types.Float, types.Double:
+		return fmt.Sprint(rng.Float64() * 100)
+	case types.Date:
+		return fmt.Sprintf("2026-%02d-%02d", 1+rng.Intn(12), 1+rng.Intn(28))
+	case types.Timestamp:
+		return fmt.Sprintf("2026-01-02T03:04:%02d.%06d", rng.Intn(60), rng.Intn(1000000))
+	case types.Decimal:
+		return fmt.Sprintf("%d.%03d", rng.Intn(100000), rng.Intn(1000))
+	case types.Boolean:
+		return fmt.Sprint(rng.Intn(2) == 0)
+	}
+	return strings.Repeat("s", rng.Intn(5))
 }
