@@ -555,8 +555,17 @@ func (c *genColumn) next(mem memory.Allocator, n int) arrow.Array {
 type rng struct{ s uint64 }
 
 func (r *rng) next() uint64 {
-	r.s += 0x9E3779B97F4A7C15
-	z := r.s
+	r.s += splitmixGamma
+	return splitmix(r.s)
+}
+
+const splitmixGamma = 0x9E3779B97F4A7C15
+
+// splitmix is the output of SplitMix64 for state s. Loops that keep the
+// state in a local variable (s += splitmixGamma; splitmix(s)) keep it in a
+// register, where r.next() in a loop keeps it in memory: a store and a load
+// in the chain from one value to the next.
+func splitmix(z uint64) uint64 {
 	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
 	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
 	return z ^ (z >> 31)
@@ -607,18 +616,20 @@ func (g *intRand[T]) left() int64 { return -1 }
 
 func (g *intRand[T]) fill(mem memory.Allocator, n int) []*memory.Buffer {
 	buf, out := exec.AllocValues[T](mem, n)
-	r, lo, span := g.r, g.lo, g.span
+	st, lo, span := g.r.s, g.lo, g.span
 	if span == 0 {
 		for i := range out {
-			out[i] = T(r.next())
+			st += splitmixGamma
+			out[i] = T(splitmix(st))
 		}
 	} else {
 		for i := range out {
-			hi, _ := bits.Mul64(r.next(), span)
+			st += splitmixGamma
+			hi, _ := bits.Mul64(splitmix(st), span)
 			out[i] = T(lo + int64(hi))
 		}
 	}
-	g.r = r
+	g.r.s = st
 	return []*memory.Buffer{buf}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"github.com/weir-dev/weir/internal/suggest"
 	"io"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -421,5 +422,35 @@ func TestSuggest(t *testing.T) {
 	}
 	if got := closestName("zzz", []string{"number-of-rows"}); got != "" {
 		t.Errorf("suggest = %q", got)
+	}
+}
+
+// TestDatagenIntFillMatchesRng: the INT generators' loops (the state kept in
+// a local variable) give the values of rng.next, value by value, across
+// batches, bounded or over the whole range.
+func TestDatagenIntFillMatchesRng(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	seed := rand.Uint64()
+	for _, span := range []uint64{0, 1, 1000001, 1 << 40} {
+		g := &intRand[int64]{r: rng{s: seed}, lo: -5, span: span}
+		ref := rng{s: seed}
+		for _, n := range []int{0, 1, 7, 8192, 333} {
+			bufs := g.fill(mem, n)
+			got := arrow.Int64Traits.CastFromBytes(bufs[0].Bytes())[:n]
+			for i, v := range got {
+				x := ref.bounded(span)
+				want := -5 + int64(x)
+				if span == 0 {
+					want = int64(x) // the whole range: lo is not added
+				}
+				if v != want {
+					t.Fatalf("span %d, batch of %d: value %d is %d, want %d", span, n, i, v, want)
+				}
+			}
+			for _, b := range bufs {
+				b.Release()
+			}
+		}
 	}
 }
