@@ -40,6 +40,9 @@ type Stage struct {
 	// Keyed, when set, makes the stage a keyed stage of Python aggregate
 	// functions with state in the engine (keyed.go).
 	Keyed *Keyed
+	// TableAggregate makes a keyed stage run a Python table aggregate
+	// function (KeyedTableAggregateURN) instead of aggregate functions.
+	TableAggregate bool
 
 	id        string
 	keyed     *keyedState     // the state of a keyed stage, kept across runs (keyed.go)
@@ -68,7 +71,10 @@ func (p *Pool) Register(s *Stage) error {
 	if err != nil {
 		return err
 	}
-	if s.Keyed != nil {
+	switch {
+	case s.Keyed != nil && s.TableAggregate:
+		d.Transforms[stageID].Spec.Urn = KeyedTableAggregateURN
+	case s.Keyed != nil:
 		d.Transforms[stageID].Spec.Urn = KeyedAggregateURN
 	}
 	p.srv.AddDescriptor(d)
