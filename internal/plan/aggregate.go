@@ -241,6 +241,11 @@ func planAggregate(cat *catalog, q *sql.Select, in scope, p *pipeline, job *Job)
 		return nil, nil, err
 	}
 	switch {
+	case !windowed && cat.streaming && hasCollect(op) && callsStreamingUDTAF(out):
+		// A Python table aggregate function's keyed stage (udtaf_streaming.go).
+		if out, post, err = p.addStreamingUDTAF(cat, op, out, post, sets != nil, q.At); err != nil {
+			return nil, nil, err
+		}
 	case !windowed && cat.streaming && hasCollect(op) && callsUDAF(out):
 		// Python aggregate functions with state in the engine (udaf_streaming.go).
 		if out, post, err = p.addStreamingUDAFs(cat, op, out, post, sets != nil, q.At); err != nil {

@@ -102,16 +102,9 @@ func (p *pipeline) addGroupAgg(cat *catalog, op *aggregate.Op, at sql.Pos, job *
 		return nil
 	}
 	if hasCollect(op) {
-		// Collected arguments without a Python aggregate call over them are
-		// a table aggregate function's (udtaf.go; aggregate functions take
-		// the keyed stage of udaf_streaming.go): over an insert-only,
-		// bounded input they run as in batch mode, each group's rows once.
-		if !p.hasRowKind() && bounded(job.Source.Table) && joinBounded(p.steps) {
-			p.steps = append(p.steps, Step{Op: op})
-			p.schema = op.Schema
-			return nil
-		}
-		return errAt(at, "Python table aggregate functions run in weir's streaming mode only over bounded, insert-only input (their state is not kept as a changelog yet); SET 'execution.runtime-mode' = 'batch', or aggregate a bounded table")
+		// Python aggregate and table aggregate functions take keyed stages
+		// in streaming mode (udaf_streaming.go, udtaf_streaming.go).
+		return errAt(at, "internal error: collected arguments of a Python aggregate in streaming mode outside a keyed stage")
 	}
 	g := &stream.GroupAgg{Keys: op.Keys, Aggs: op.Aggs, Schema: op.Schema, Retracting: p.hasRowKind(), Name: "GroupAggregate"}
 	// Flink's planner folds a global aggregation over VALUES that filter

@@ -10,7 +10,8 @@ import (
 	"github.com/weir-dev/weir/internal/types"
 )
 
-// Python table aggregate functions (udtaf) in batch mode.
+// Python table aggregate functions (udtaf) in batch mode (streaming mode:
+// udtaf_streaming.go).
 //
 // Flink has no SQL syntax for table aggregates; its Table API's
 // flat_aggregate calls them. weir's Table API (python/weir/table) writes
@@ -158,6 +159,10 @@ func rewriteUDTAFs(cat *catalog, q *sql.Select) (*sql.Select, error) {
 	if len(fields) == 0 {
 		return nil, errAt(call.At, "table aggregate function %s declares no result type", fn.Name)
 	}
+	if cat.streaming {
+		// A keyed stage keeps the groups' accumulators (udtaf_streaming.go).
+		return rewriteStreamingUDTAF(q, marker, fn, call, names, fields, row)
+	}
 
 	// The grouped subquery: keys, then the collected arguments.
 	inner := &sql.Select{At: q.At, From: q.From, Where: q.Where, GroupBy: q.GroupBy, Limit: -1}
@@ -263,9 +268,7 @@ func jsonNames(names []string) string {
 }
 
 // callsUDAF reports whether q, rewritten over an aggregation, calls the
-// evaluator of a Python aggregate function. The collection of a table
-// aggregate function's arguments calls none: in streaming mode it runs as
-// in batch mode over bounded input (addGroupAgg), not as a keyed stage.
+// evaluator of a Python aggregate function.
 func callsUDAF(q *sql.Select) bool {
 	found := false
 	visit := func(x sql.Expr) {
