@@ -106,3 +106,5 @@ bundle_processor.BeamTransformFactory.register_urn(TABLE_FUNCTION_URN, weir_pb2.
 bundle_processor.BeamTransformFactory.register_urn(ARROW_FUNCTION_URN, weir_pb2.Stage)(_create)
 # Python aggregate functions in streaming mode, with state in the engine.
 import weir._state_aggregate  # noqa: E402,F401  registers weir:transform:keyed_aggregate:v1
+# Python table aggregate functions in streaming mode, likewise.
+import weir._state_table_aggregate  # noqa: E402,F401  registers weir:transform:keyed_table_aggregate:v1
