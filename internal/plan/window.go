@@ -1,9 +1,15 @@
 package plan
 
 import (
+	"fmt"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/weir-dev/weir/internal/aggregate"
+	"github.com/weir-dev/weir/internal/exec"
 	"github.com/weir-dev/weir/internal/expr"
 	"github.com/weir-dev/weir/internal/sql"
 	"github.com/weir-dev/weir/internal/types"
@@ -129,40 +135,21 @@ func planWindowTVF(cat *catalog, f *sql.WindowTVF, job *Job, p *pipeline) (scope
 	if p.hasRowKind() {
 		return nil, errAt(f.At, "a window table function over rows that are updated as they arrive is not supported, as in Flink")
 	}
-	spec := window.Spec{}
-	var names []string
-	switch f.Func {
-	case "TUMBLE":
-		spec.Kind, names = window.Tumble, []string{"the window size"}
-	case "HOP":
-		spec.Kind, names = window.Hop, []string{"the slide", "the window size"}
-	case "CUMULATE":
-		spec.Kind, names = window.Cumulate, []string{"the step", "the max window size"}
-	}
-	if len(f.Args) != len(names) && len(f.Args) != len(names)+1 {
-		return nil, errAt(f.FuncAt, "%s takes TABLE t, DESCRIPTOR(time column), %s [, offset]: %d interval arguments given", f.Func, strings.Join(names, ", "), len(f.Args))
-	}
-	ms := make([]int64, len(f.Args))
-	for i, a := range f.Args {
-		what := "the offset"
-		if i < len(names) {
-			what = f.Func + "'s " + strings.TrimPrefix(names[i], "the ")
-		}
-		if ms[i], err = intervalMillis(a, what); err != nil {
+	var spec window.Spec
+	if f.Func == "SESSION" {
+		if spec, err = sessionSpec(cat, f); err != nil {
 			return nil, err
 		}
+	} else if spec, err = alignedSpec(cat, f); err != nil {
+		return nil, err
 	}
-	switch spec.Kind {
-	case window.Tumble:
-		spec.Size = ms[0]
-	default:
-		spec.Step, spec.Size = ms[0], ms[1]
-	}
-	if len(ms) > len(names) {
-		spec.Offset = ms[len(names)]
-	}
-	if err := spec.Check(cat.streaming); err != nil {
-		return nil, errAt(f.FuncAt, "%v", err)
+	var keys []int
+	for i, k := range f.PartitionBy {
+		c, err := in.resolve(&sql.Ident{At: f.PartitionByAt[i], Parts: []string{k}})
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, c)
 	}
 	schema := append(types.Schema(nil), p.schema...)
 	qual := f.Alias
@@ -178,7 +165,9 @@ func planWindowTVF(cat *catalog, f *sql.WindowTVF, job *Job, p *pipeline) (scope
 		schema = append(schema, types.Field{Name: n, Type: window.ColumnType})
 		out = append(out, column{qual: qual, name: n, t: window.ColumnType})
 	}
-	op := &window.Assign{Spec: spec, Time: tc, Schema: schema, ProcTime: procTime}
+	// A session's rows are held until it closes, with or without a window
+	// aggregation after it, as in Flink.
+	op := &window.Assign{Spec: spec, Time: tc, Schema: schema, ProcTime: procTime, Keys: keys, Hold: spec.Kind == window.Session}
 	if wm != nil {
 		op.Delay = wm.Delay
 	}
@@ -258,4 +247,117 @@ func refuseWindowJoin(cat *catalog, j *sql.Join) error {
 		return errAt(w.At, "joins of window table functions (window joins) are not supported by weir yet in streaming mode; run the query in batch mode (SET 'execution.runtime-mode' = 'batch')")
 	}
 	return nil
+}
+
+// alignedSpec reads the intervals of TUMBLE, HOP and CUMULATE.
+func alignedSpec(cat *catalog, f *sql.WindowTVF) (window.Spec, error) {
+	spec := window.Spec{}
+	var err error
+	var names []string
+	switch f.Func {
+	case "TUMBLE":
+		spec.Kind, names = window.Tumble, []string{"the window size"}
+	case "HOP":
+		spec.Kind, names = window.Hop, []string{"the slide", "the window size"}
+	case "CUMULATE":
+		spec.Kind, names = window.Cumulate, []string{"the step", "the max window size"}
+	}
+	if len(f.Args) != len(names) && len(f.Args) != len(names)+1 {
+		return spec, errAt(f.FuncAt, "%s takes TABLE t, DESCRIPTOR(time column), %s [, offset]: %d interval arguments given", f.Func, strings.Join(names, ", "), len(f.Args))
+	}
+	ms := make([]int64, len(f.Args))
+	for i, a := range f.Args {
+		what := "the offset"
+		if i < len(names) {
+			what = f.Func + "'s " + strings.TrimPrefix(names[i], "the ")
+		}
+		if ms[i], err = intervalMillis(a, what); err != nil {
+			return spec, err
+		}
+	}
+	switch spec.Kind {
+	case window.Tumble:
+		spec.Size = ms[0]
+	default:
+		spec.Step, spec.Size = ms[0], ms[1]
+	}
+	if len(ms) > len(names) {
+		spec.Offset = ms[len(names)]
+	}
+	if err := spec.Check(cat.streaming); err != nil {
+		return spec, errAt(f.FuncAt, "%v", err)
+	}
+	return spec, nil
+}
+
+// sessionSpec reads SESSION's gap. Flink 2.3 runs session windows in
+// streaming mode only, and so does weir.
+func sessionSpec(cat *catalog, f *sql.WindowTVF) (window.Spec, error) {
+	spec := window.Spec{Kind: window.Session}
+	if !cat.streaming {
+		return spec, errAt(f.FuncAt, "SESSION windows are not supported in batch mode, as in Flink 2.3 (unaligned windows like session are not supported in batch mode yet); run the query in streaming mode (SET 'execution.runtime-mode' = 'streaming')")
+	}
+	if len(f.Args) != 1 {
+		return spec, errAt(f.FuncAt, "SESSION takes TABLE t [PARTITION BY k], DESCRIPTOR(time column), gap: %d interval arguments given", len(f.Args))
+	}
+	gap, err := intervalMillis(f.Args[0], "SESSION's gap")
+	if err != nil {
+		return spec, err
+	}
+	spec.Size = gap
+	if err := spec.Check(true); err != nil {
+		return spec, errAt(f.Args[0].Pos(), "%v", err)
+	}
+	return spec, nil
+}
+
+// pushSessionFilter gives a SESSION window the WHERE of the calculation
+// right after it, when that filter reads only the input's columns and calls
+// no Python function: Flink filters the rows before its session windows
+// assign them (a filtered row bridges no sessions), while the watermark
+// still comes from every row. The calculation keeps the filter (a no-op
+// then).
+func (p *pipeline) pushSessionFilter() {
+	w := p.window
+	if w == nil || w.Spec.Kind != window.Session {
+		return
+	}
+	for i, s := range p.steps {
+		if s.Op != w {
+			continue
+		}
+		if i+1 == len(p.steps) || p.steps[i+1].Calc == nil || p.steps[i+1].Calc.Filter == nil {
+			return
+		}
+		f := p.steps[i+1].Calc.Filter
+		nIn := len(w.Schema) - len(window.Columns)
+		ok := !expr.HasPyCall(f)
+		expr.Walk(f, func(x expr.Expr) bool {
+			if c, isCol := x.(*expr.Column); isCol && c.Index >= nIn {
+				ok = false
+			}
+			return ok
+		})
+		if !ok {
+			return
+		}
+		calc := &exec.Calc{Projections: []expr.Expr{f}, Schema: types.Schema{{Name: "$where", Type: f.Type()}}}
+		w.Filter = func(mem memory.Allocator, b arrow.RecordBatch) ([]bool, error) {
+			out, err := calc.Apply(mem, b)
+			if err != nil {
+				return nil, err
+			}
+			defer out.Release()
+			col, isBool := out.Column(0).(*array.Boolean)
+			if !isBool {
+				return nil, fmt.Errorf("WHERE gave %s, not BOOLEAN", out.Column(0).DataType())
+			}
+			pass := make([]bool, col.Len())
+			for r := range pass {
+				pass[r] = col.IsValid(r) && col.Value(r)
+			}
+			return pass, nil
+		}
+		return
+	}
 }

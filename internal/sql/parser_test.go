@@ -535,7 +535,7 @@ var errorTests = []struct {
 	{"CREATE TABLE t (a INT,\n  PRIMARY KEY (a) NOT ENFORCED)", 2, 3, "PRIMARY KEY are not supported"},
 	{"CREATE TABLE t (a INT, CONSTRAINT pk PRIMARY KEY (a) NOT ENFORCED)", 1, 24, "PRIMARY KEY are not supported"},
 	{"CREATE TABLE t (a INT, WATERMARK FOR a AS a, WATERMARK FOR a AS a)", 1, 46, "at most one WATERMARK"},
-	{"SELECT * FROM TABLE(SESSION(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE))", 1, 21, "SESSION windows are not supported"},
+	{"SELECT * FROM TABLE(TUMBLE(TABLE t PARTITION BY k, DESCRIPTOR(ts), INTERVAL '1' MINUTE))", 1, 36, "TUMBLE takes no PARTITION BY"},
 	{"SELECT * FROM TABLE(TUMBLE(t, DESCRIPTOR(ts), INTERVAL '1' MINUTE))", 1, 28, "TABLE name as the first argument of TUMBLE"},
 	{"CREATE TABLE t (a AS b + 1)", 1, 19, "computed columns"},
 	{"CREATE TABLE t (a INT, pt AS PROCTIME(1))", 1, 39, "expected ')'"},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -27,15 +28,17 @@ const (
 	Tumble Kind = iota
 	Hop
 	Cumulate
+	Session // session.go
 )
 
 func (k Kind) String() string {
-	return [...]string{"TUMBLE", "HOP", "CUMULATE"}[k]
+	return [...]string{"TUMBLE", "HOP", "CUMULATE", "SESSION"}[k]
 }
 
 // Spec is a window function with its intervals in milliseconds: Size is
 // TUMBLE's size, HOP's size and CUMULATE's max size; Step is HOP's slide and
 // CUMULATE's step; Offset shifts the windows' starts (TUMBLE, HOP, CUMULATE).
+// SESSION's gap is its Size.
 type Spec struct {
 	Kind               Kind
 	Size, Step, Offset int64
@@ -45,6 +48,12 @@ type Spec struct {
 // A streaming window aggregation (sliced, as Flink's) needs HOP's size to be
 // a multiple of its slide; batch mode takes any.
 func (s Spec) Check(streaming bool) error {
+	if s.Kind == Session {
+		if s.Size <= 0 {
+			return fmt.Errorf("SESSION needs a positive gap")
+		}
+		return nil
+	}
 	if s.Size <= 0 {
 		return fmt.Errorf("%s needs a positive window size", s.Kind)
 	}
@@ -77,7 +86,7 @@ func floorMod(a, b int64) int64 {
 }
 
 // Windows calls fn with the [start, end) of every window holding event
-// time ts (milliseconds).
+// time ts (milliseconds). Sessions depend on the other rows: none here.
 func (s Spec) Windows(ts int64, fn func(start, end int64)) {
 	switch s.Kind {
 	case Tumble:
@@ -131,13 +140,26 @@ type Assign struct {
 	// clock (proctime.go); Now is that clock in milliseconds (nil: time.Now).
 	ProcTime bool
 	Now      func() int64
+	// Keys are SESSION's PARTITION BY columns (session.go).
+	Keys []int
+	// Filter, when set, gives the rows of an input batch that join
+	// sessions (the query's WHERE over the input's columns, which Flink
+	// applies before its session windows); the other rows still raise the
+	// watermark, as the table's watermark is computed before the WHERE.
+	Filter func(mem memory.Allocator, b arrow.RecordBatch) ([]bool, error)
 
 	restored *assignState // by Restore, for Run (checkpoint.go)
 }
 
 func (a *Assign) String() string {
 	s := fmt.Sprintf("WindowTableFunction: %s(time=[%s], size=[%d ms]", a.Spec.Kind, a.Schema[a.Time].Name, a.Spec.Size)
-	if a.Spec.Kind != Tumble {
+	if a.Spec.Kind == Session {
+		var keys []string
+		for _, k := range a.Keys {
+			keys = append(keys, a.Schema[k].Name)
+		}
+		s = fmt.Sprintf("WindowTableFunction: SESSION(time=[%s], gap=[%d ms], partition=[%s]", a.Schema[a.Time].Name, a.Spec.Size, strings.Join(keys, ", "))
+	} else if a.Spec.Kind != Tumble {
 		s += fmt.Sprintf(", step=[%d ms]", a.Spec.Step)
 	}
 	if a.Spec.Offset != 0 {
@@ -183,6 +205,9 @@ func floorDiv(a, b int64) int64 {
 
 // Run assigns the rows of in to their windows.
 func (a *Assign) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
+	if a.Spec.Kind == Session {
+		return a.runSession(ctx, mem, in, out)
+	}
 	if a.ProcTime && a.Hold {
 		return a.runProcTime(ctx, mem, in, out)
 	}
