@@ -108,8 +108,8 @@ func (s *rowSink) Commit() error    { return nil }
 func (s *rowSink) ConsumesChanges() {}
 func (s *rowSink) Abort(error)      {}
 
-// TestCheckpointWindowRestart: a streaming window aggregation (TUMBLE and
-// HOP, out-of-order event times, late rows) with a GROUP BY over its
+// TestCheckpointWindowRestart: a streaming window aggregation (TUMBLE, HOP
+// and SESSION, out-of-order event times, late rows) with a GROUP BY over its
 // result, stopped at random moments and started again from its checkpoint
 // directory until it finishes, gives every window's row, each with the
 // values of an uninterrupted run (rows after the last checkpoint come
@@ -118,6 +118,7 @@ func TestCheckpointWindowRestart(t *testing.T) {
 	for _, q := range []string{
 		"SELECT window_start, window_end, k, COUNT(*) AS c, SUM(id) AS s FROM TABLE(TUMBLE(TABLE ev, DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY window_start, window_end, k",
 		"SELECT window_start, window_end, k, COUNT(*) AS c, MAX(id) AS s FROM TABLE(HOP(TABLE ev, DESCRIPTOR(ts), INTERVAL '0.5' SECOND, INTERVAL '2' SECOND)) GROUP BY window_start, window_end, k",
+		"SELECT window_start, window_end, k, COUNT(*) AS c, SUM(id) AS s FROM TABLE(SESSION(TABLE ev PARTITION BY k, DESCRIPTOR(ts), INTERVAL '0.02' SECOND)) GROUP BY window_start, window_end, k",
 	} {
 		script := `CREATE TABLE ev (id BIGINT, k INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '0.02' SECOND) WITH ('connector' = 'datagen');
 CREATE TABLE out (ws TIMESTAMP(3), we TIMESTAMP(3), k INT, c BIGINT, s BIGINT) WITH ('connector' = 'blackhole');
