@@ -114,21 +114,32 @@ func readParquetConfig(o *options, schema types.Schema) (parquetConfig, error) {
 	return c, nil
 }
 
-// parquetRowGroupBytes is when a writer starts a new row group (Flink's
-// 'parquet.block.size' default).
-const parquetRowGroupBytes = 128 << 20
+// parquetRowGroupBytes is when a writer starts a new row group. A row
+// group is held in memory until it is complete, and the engine keeps its
+// Go heap near 96 MB (cmd/weir): Flink's 'parquet.block.size' default of
+// 128 MB made the garbage collector run without pause once a file grew
+// past a few tens of MB (half the engine's CPU writing 2M rows in
+// bench/parquet.py). Smaller row groups are read alike by every reader.
+const parquetRowGroupBytes = 16 << 20
 
-// parquetEncoder writes one Parquet file.
+// parquetEncoder writes one Parquet file. It holds the file's first rows
+// until it has decided which columns to dictionary-encode
+// (filesystem_parquet_dict.go), then opens its Parquet writer.
 type parquetEncoder struct {
 	schema types.Schema
 	file   *arrow.Schema // schema.Arrow() with timestamps in nanoseconds
-	fw     *pqarrow.FileWriter
+	w      io.Writer
+	codec  compress.Compression
+	fw     *pqarrow.FileWriter // nil until the dictionary decision
 	zone   *time.Location
 	mem    memory.Allocator
+	held   []arrow.RecordBatch // the rows before fw opens
+	heldN  int64
+	heldB  int64 // their buffers' bytes
 }
 
 func newParquetEncoder(w io.Writer, schema types.Schema, c parquetConfig) (*parquetEncoder, error) {
-	e := &parquetEncoder{schema: schema, zone: c.zone, mem: memory.DefaultAllocator}
+	e := &parquetEncoder{schema: schema, zone: c.zone, mem: memory.DefaultAllocator, w: w, codec: c.codec}
 	fields := make([]arrow.Field, len(schema))
 	for i, f := range schema {
 		t := f.Type.Arrow()
@@ -138,20 +149,37 @@ func newParquetEncoder(w io.Writer, schema types.Schema, c parquetConfig) (*parq
 		fields[i] = arrow.Field{Name: f.Name, Type: t, Nullable: f.Type.Nullable}
 	}
 	e.file = arrow.NewSchema(fields, nil)
-	popts := []parquet.WriterProperty{parquet.WithCompression(c.codec), parquet.WithCreatedBy("weir")}
-	for _, f := range schema {
-		if f.Type.Kind == types.Decimal {
-			// Flink's reader fails on dictionary-encoded decimals.
+	return e, nil
+}
+
+// open opens the Parquet writer, deciding each column's dictionary
+// encoding on the rows held, and writes them.
+func (e *parquetEncoder) open() error {
+	popts := []parquet.WriterProperty{parquet.WithCompression(e.codec), parquet.WithCreatedBy("weir")}
+	for j, f := range e.schema {
+		if f.Type.Kind == types.Decimal || len(e.held) > 0 && !dictionaryPays(e.held, j, f.Type) {
+			// (Flink's reader fails on dictionary-encoded decimals.)
 			popts = append(popts, parquet.WithDictionaryFor(f.Name, false))
 		}
 	}
 	props := parquet.NewWriterProperties(popts...)
-	fw, err := pqarrow.NewFileWriter(e.file, w, props, pqarrow.NewArrowWriterProperties(pqarrow.WithDeprecatedInt96Timestamps(true)))
+	fw, err := pqarrow.NewFileWriter(e.file, e.w, props, pqarrow.NewArrowWriterProperties(pqarrow.WithDeprecatedInt96Timestamps(true)))
 	if err != nil {
-		return nil, fmt.Errorf("parquet writer: %w", err)
+		return fmt.Errorf("parquet writer: %w", err)
 	}
 	e.fw = fw
-	return e, nil
+	held := e.held
+	e.held, e.heldN, e.heldB = nil, 0, 0
+	for i, rec := range held {
+		if err := e.writeFile(rec); err != nil {
+			for _, r := range held[i:] {
+				r.Release()
+			}
+			return err
+		}
+		rec.Release()
+	}
+	return nil
 }
 
 func (e *parquetEncoder) write(b arrow.RecordBatch) error {
@@ -180,7 +208,30 @@ func (e *parquetEncoder) write(b arrow.RecordBatch) error {
 	for _, a := range cols {
 		a.Release()
 	}
+	if e.fw == nil {
+		// Held in copies of Go's memory: nothing of the caller's allocator
+		// is kept if the file is aborted, and a slice does not pin the
+		// batch it was cut from.
+		held, err := copyBatch(rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+		rec = held
+		e.held = append(e.held, rec)
+		e.heldN += rec.NumRows()
+		e.heldB += batchBytes(rec)
+		if e.heldN < parquetDictSampleRows && e.heldB < parquetDictSampleBytes {
+			return nil
+		}
+		return e.open()
+	}
 	defer rec.Release()
+	return e.writeFile(rec)
+}
+
+// writeFile writes rec with the open Parquet writer.
+func (e *parquetEncoder) writeFile(rec arrow.RecordBatch) error {
 	if err := e.fw.WriteBuffered(rec); err != nil {
 		return err
 	}
@@ -190,7 +241,23 @@ func (e *parquetEncoder) write(b arrow.RecordBatch) error {
 	return nil
 }
 
-func (e *parquetEncoder) finish() error { return e.fw.Close() }
+// size is what the file holds so far: its row group's bytes or, before
+// the writer opens, the held rows' memory.
+func (e *parquetEncoder) size() int64 {
+	if e.fw == nil {
+		return e.heldB
+	}
+	return e.fw.RowGroupTotalBytesWritten()
+}
+
+func (e *parquetEncoder) finish() error {
+	if e.fw == nil {
+		if err := e.open(); err != nil {
+			return err
+		}
+	}
+	return e.fw.Close()
+}
 
 // unitsPerSecond of an Arrow time unit.
 func unitsPerSecond(u arrow.TimeUnit) int64 {
@@ -242,6 +309,18 @@ func zoneOffset(v int64, unit arrow.TimeUnit, zone *time.Location, wall bool) in
 	}
 	_, off := t.Zone()
 	return int64(off)
+}
+
+// parquetReadBuffer is how much of a column chunk a reader reads at a
+// time: it streams pages rather than reading a whole chunk (tens of MB in
+// a large row group) into memory.
+const parquetReadBuffer = 1 << 20
+
+func parquetReadProps() *parquet.ReaderProperties {
+	p := parquet.NewReaderProperties(nil) // Go's memory: arrow-go does not release every page buffer
+	p.BufferedStreamEnabled = true
+	p.BufferSize = parquetReadBuffer
+	return p
 }
 
 // parquetSource reads a table's Parquet files one after the other, one row
@@ -327,7 +406,7 @@ func (s *parquetSource) openFile(ctx context.Context) error {
 	}
 	s.f = f
 	s.pos.enter(path)
-	pf, err := file.NewParquetReader(f)
+	pf, err := file.NewParquetReader(f, file.WithReadProps(parquetReadProps()))
 	if err != nil {
 		return s.badFile(err)
 	}

@@ -405,7 +405,7 @@ func (s *fileSink) size() int64 {
 	n, _ := s.f.Seek(0, io.SeekCurrent)
 	n += int64(s.w.Buffered())
 	if pe, ok := s.enc.(*parquetEncoder); ok {
-		n += pe.fw.RowGroupTotalBytesWritten()
+		n += pe.size()
 	}
 	return n
 }
