@@ -209,7 +209,6 @@ func planQuery(cat *catalog, st *sql.Insert, sink *Table, params map[string]stri
 			p.addCalc(nil, identity(p.schema[:visible]), p.schema[:visible])
 		}
 	}
-	p.pushSessionFilter() // window.go
 	job.Steps = p.steps
 	job.Streaming, job.Updating, job.RowKinds = cat.streaming, p.changes, p.hasRowKind()
 	if err := checkSink(st, sink, job); err != nil {

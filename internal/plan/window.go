@@ -214,6 +214,7 @@ func (p *pipeline) addWindowAgg(cat *catalog, op *aggregate.Op, groupingSets boo
 		}
 	}
 	p.window.Hold = true
+	p.pushSessionFilter()
 	p.steps = append(p.steps, Step{Op: &window.Aggregate{Agg: op}})
 	p.schema = op.Schema
 	return true, nil
@@ -311,12 +312,13 @@ func sessionSpec(cat *catalog, f *sql.WindowTVF) (window.Spec, error) {
 	return spec, nil
 }
 
-// pushSessionFilter gives a SESSION window the WHERE of the calculation
-// right after it, when that filter reads only the input's columns and calls
-// no Python function: Flink filters the rows before its session windows
-// assign them (a filtered row bridges no sessions), while the watermark
-// still comes from every row. The calculation keeps the filter (a no-op
-// then).
+// pushSessionFilter gives a SESSION window aggregation's window the WHERE
+// of the calculation right after it, when that filter reads only the
+// input's columns and calls no Python function: Flink's window aggregation
+// filters its input before it assigns sessions (a filtered row bridges no
+// sessions), while the watermark still comes from every row. (Without a
+// window aggregation Flink filters the window function's output, as weir
+// does.) The calculation keeps the filter, a no-op then.
 func (p *pipeline) pushSessionFilter() {
 	w := p.window
 	if w == nil || w.Spec.Kind != window.Session {
