@@ -9,7 +9,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -327,5 +329,54 @@ func TestSessionNullTime(t *testing.T) {
 	err := a.Run(context.Background(), mem, in, make(chan arrow.RecordBatch, 1))
 	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("event time ts of a row is NULL")) {
 		t.Errorf("err = %v, want the NULL event time named", err)
+	}
+}
+
+// TestSessionProcTime: processing-time sessions close when the clock
+// reaches their end less 1 ms, though no row comes after; a row touching a
+// closed session opens another; the rest close at the end of the input.
+func TestSessionProcTime(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	var clock atomic.Int64
+	clock.Store(1010)
+	a := &Assign{Spec: Spec{Kind: Session, Size: 100}, Time: 2, Schema: sessionSchema(), Hold: true, ProcTime: true, Keys: []int{1},
+		Now: func() int64 { return clock.Load() }}
+	in := make(chan arrow.RecordBatch, 2)
+	out := make(chan arrow.RecordBatch, 10)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(context.Background(), mem, in, out); close(out) }()
+	read := func() string {
+		select {
+		case b := <-out:
+			defer b.Release()
+			ids := b.Column(0).(*array.Int32).Int32Values()
+			starts := b.Column(3).(*array.Timestamp).TimestampValues()
+			ends := b.Column(4).(*array.Timestamp).TimestampValues()
+			var s []string
+			for i := range ids {
+				s = append(s, fmt.Sprintf("%d@%d-%d", ids[i], starts[i], ends[i]))
+			}
+			sort.Strings(s)
+			return fmt.Sprint(s)
+		case <-time.After(5 * procTick):
+			return "nothing"
+		}
+	}
+	in <- sessionBatch(mem, []sessionRow{{1, "a", 1000}, {2, "b", 1005}, {3, "a", 1060}})
+	if got := read(); got != "nothing" {
+		t.Fatalf("before the clock reached a session's end: %s", got)
+	}
+	clock.Store(1104) // b [1005,1105) closes; a [1000,1160) stays open
+	if got := read(); got != "[2@1005-1105]" {
+		t.Fatalf("at 1104: %s", got)
+	}
+	in <- sessionBatch(mem, []sessionRow{{4, "b", 1105}, {5, "a", 1150}})
+	close(in)
+	if got := read(); got != "[1@1000-1250 3@1000-1250 4@1105-1205 5@1000-1250]" {
+		t.Fatalf("at the end of the input: %s", got)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
