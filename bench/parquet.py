@@ -13,7 +13,8 @@ One run, run by `make bench-parquet` (options in BENCH_PARQUET_ARGS):
 
 rows/s is N over the wall-clock time of the whole job (read, function, write, commit; weir's from its
 own log of the job, DuckDB's around COPY). CPU seconds (the engine's and workers' for weir, the
-process's for DuckDB) are printed beside, since the machine may be shared. Each output is checked:
+process's for DuckDB) and CPU µs per row are printed beside, since the machine may be shared, and weir's
+engine and Python worker apart (sampled from /proc by bench/run.py's ProcSampler). Each output is checked:
 its row count and SUM(f(x)) read by DuckDB must equal the input's, so DuckDB reads weir's files and
 weir reads DuckDB's. DuckDB runs with `--threads` threads (default 1: the UDF holds the GIL, and weir
 runs one Python worker).
@@ -37,6 +38,8 @@ import time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
+sys.path.insert(0, BENCH)
+import run  # noqa: E402  (bench/run.py: its venv helper and process sampler)
 
 UDFS = '''
 from weir import udf, DataTypes
@@ -94,15 +97,22 @@ INSERT INTO snk SELECT id, f(x), s FROM src;
 """)
     env = dict(os.environ, WEIR_PYTHON=python)
     c0, t0 = children_cpu(), time.perf_counter()
-    p = subprocess.run([weir, "sql", "-f", job, "--pyfiles", tmp, "--progress=off"], env=env,
-                       capture_output=True, text=True)
+    p = subprocess.Popen([weir, "sql", "-f", job, "--pyfiles", tmp, "--progress=off"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = run.ProcSampler(p.pid)  # the engine's and the worker's CPU apart
+    sampler.start()
+    out, err = p.communicate()
+    sampler.stop()
     wall, cpu = time.perf_counter() - t0, children_cpu() - c0
     if p.returncode != 0:
-        sys.exit(f"weir failed ({p.returncode}):\n{p.stderr[-3000:]}")
+        sys.exit(f"weir failed ({p.returncode}):\n{err[-3000:]}")
+    rss = run.summarize_rss(sampler.peaks())
     # "weir: job finished: N rows in S s" is the job's own time (no planning, no start-up of the CLI).
-    m = re.search(r"job finished: (\d+) rows in ([0-9.]+) s", p.stderr)
+    m = re.search(r"job finished: (\d+) rows in ([0-9.]+) s", err)
     job_s = float(m.group(2)) if m else wall
-    return {"seconds": job_s, "wall_s": wall, "cpu_s": cpu, "rows_out": int(m.group(1)) if m else None}
+    return {"seconds": job_s, "wall_s": wall, "cpu_s": cpu, "engine_cpu_s": rss["engine_cpu_s"],
+            "worker_cpu_s": rss["workers_cpu_s"], "engine_mb": rss["engine_mb"],
+            "rows_out": int(m.group(1)) if m else None}
 
 
 def run_duckdb(duckdb, indir, out, threads, udf):
@@ -135,8 +145,6 @@ def main():
     try:
         import duckdb
     except ImportError:  # run by the project's venv: go on in the tools venv, which has DuckDB
-        sys.path.insert(0, BENCH)
-        import run
         run.ensure_venv(run.TOOLS_VENV, os.path.join(BENCH, "requirements-tools.txt"), "duckdb and matplotlib")
         py = os.path.join(run.TOOLS_VENV, "bin", "python")
         os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:])
@@ -176,20 +184,26 @@ def main():
         "ratios": {"weir_vs_duckdb_udf": w / res["duckdb_udf"]["rows_per_s"],
                    "weir_vs_duckdb_native": w / res["duckdb_native"]["rows_per_s"]},
     }
+    n = args.rows
     lines = [
         f"# Parquet -> Python UDF -> Parquet ({data['date']}, {args.rows:,} rows, bench/parquet.py)",
         "",
         f"DuckDB {data['duckdb']} with {args.threads} thread(s); weir with 1 Python worker; {data['cpus']} CPUs; "
         f"load average {' '.join(load0)} at the start, {' '.join(load1)} at the end.",
         "",
-        "| engine | seconds | rows/s | CPU s | weir's rows/s / this | output checked |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| engine | seconds | rows/s | CPU s | CPU µs/row | weir's rows/s / this | output checked |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, label in (("weir", "weir (filesystem parquet, @udf)"), ("duckdb_udf", "DuckDB + create_function UDF"),
                         ("duckdb_native", "DuckDB native (no Python)")):
         r = res[name]
         lines.append(f"| {label} | {r['seconds']:.2f} | {r['rows_per_s'] / 1e6:.2f} M | {r['cpu_s']:.1f} | "
+                     f"{r['cpu_s'] / n * 1e6:.2f} | "
                      f"{w / r['rows_per_s']:.2f}x | {'yes' if r['check']['ok'] else 'NO: ' + str(r['check'])} |")
+    r = res["weir"]
+    lines += ["", f"weir's CPU apart (sampled from /proc, a little short): engine {r['engine_cpu_s']:.1f} s "
+              f"({r['engine_cpu_s'] / n * 1e6:.2f} µs/row, peak {r['engine_mb']} MB), Python worker "
+              f"{r['worker_cpu_s']:.1f} s ({r['worker_cpu_s'] / n * 1e6:.2f} µs/row)."]
     md = "\n".join(lines) + "\n"
     print(md)
     os.makedirs(args.out, exist_ok=True)
