@@ -22,7 +22,7 @@ from setuptools.command.build_py import build_py
 from setuptools.command.sdist import sdist
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FAST_MODULES = ["weir._coder_fast", "weir._operations_fast", "weir._aggregate_fast"]
+FAST_MODULES = ["weir._coder_fast", "weir._operations_fast", "weir._aggregate_fast", "weir._state_aggregate_fast"]
 GO_MODULE = "github.com/weir-dev/weir"
 # What the engine's build needs from the Go module; tests and test data stay out of the sdist.
 GO_FILES = ["go.mod", "go.sum"]

@@ -3,11 +3,13 @@ package pyexec
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -43,6 +45,16 @@ import (
 //
 //	get:    'G' then per key uvarint(len) key  -> per key uvarint(0) (none) or uvarint(len+1) value
 //	append: 'P', data per write uvarint(len) key then uvarint(0) (delete) or uvarint(len+1) value
+//	get:    'V' -> uvarint(len) own version, then the parent version (may be empty)
+//
+// Versions let a worker keep live accumulators between the bundles of a
+// partition, as Beam's cache tokens do: each attempt of a bundle has its
+// own version, never reused; its parent is the version of the attempt whose
+// writes the partition's state last received, or empty when that is not
+// known (the first bundle of a run, a replay). A worker may use what it
+// kept after its attempt V only for a bundle whose parent is V: then the
+// state is exactly what that attempt left. A failed or replayed attempt's
+// version never becomes a parent, and a worker that restarts keeps nothing.
 //
 // Each attempt of a bundle has its own handler: reads come from the store
 // as committed, writes are staged in the attempt and applied to the store,
@@ -99,10 +111,38 @@ func (k *keyedState) apply(b *state.Batch) error {
 // keyedAttempt answers the state requests of one attempt of a bundle and
 // holds its writes until the bundle has completed.
 type keyedAttempt struct {
-	st     *keyedState
-	mu     sync.Mutex
-	writes state.Batch
-	reads  int // get requests answered
+	st      *keyedState
+	version []byte // this attempt's state version (see the top)
+	mu      sync.Mutex
+	parent  []byte // the version it starts from, set before its input is sent
+	writes  state.Batch
+	reads   int // get requests answered
+}
+
+// keyedVersions numbers attempts; keyedRunID tells this engine process's
+// versions from another's.
+var (
+	keyedVersions atomic.Uint64
+	keyedRunID    = func() uint64 {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return uint64(time.Now().UnixNano())
+		}
+		return binary.LittleEndian.Uint64(b[:])
+	}()
+)
+
+// newVersion is a state version never handed out before.
+func newVersion() []byte {
+	v := binary.LittleEndian.AppendUint64(make([]byte, 0, 16), keyedRunID)
+	return binary.LittleEndian.AppendUint64(v, keyedVersions.Add(1))
+}
+
+// setParent records the version attempt a starts from.
+func (a *keyedAttempt) setParent(v []byte) {
+	a.mu.Lock()
+	a.parent = v
+	a.mu.Unlock()
 }
 
 // HandleState implements fnapi.StateHandler.
@@ -117,6 +157,12 @@ func (a *keyedAttempt) HandleState(req *fnpb.StateRequest) *fnpb.StateResponse {
 		if err != nil {
 			return &fnpb.StateResponse{Error: "weir: " + err.Error()}
 		}
+		return &fnpb.StateResponse{Response: &fnpb.StateResponse_Get{Get: &fnpb.StateGetResponse{Data: data}}}
+	case req.GetGet() != nil && key[0] == 'V' && len(key) == 1:
+		a.mu.Lock()
+		data := binary.AppendUvarint(nil, uint64(len(a.version)))
+		data = append(append(data, a.version...), a.parent...)
+		a.mu.Unlock()
 		return &fnpb.StateResponse{Response: &fnpb.StateResponse_Get{Get: &fnpb.StateGetResponse{Data: data}}}
 	case req.GetAppend() != nil && key[0] == 'P':
 		if err := a.stage(req.GetAppend().GetData()); err != nil {
@@ -179,7 +225,7 @@ func (s *Stage) newAttempt() fnapi.StateHandler {
 	if s.Keyed == nil || s.keyed == nil {
 		return nil
 	}
-	return &keyedAttempt{st: s.keyed}
+	return &keyedAttempt{st: s.keyed, version: newVersion()}
 }
 
 // keyedPart is one partition's rows waiting for a bundle.
@@ -188,6 +234,7 @@ type keyedPart struct {
 	rows    int
 	since   time.Time // when the first pending row arrived
 	busy    bool      // a bundle of the partition is running
+	version []byte    // of the attempt whose writes were applied last
 }
 
 type keyedDone struct {
@@ -444,19 +491,24 @@ func (k *keyedRun) start(ctx context.Context, i int) error {
 	part.rows -= n
 	part.busy = true
 	k.running++
+	parent := part.version
 	go func() {
-		data, err := k.p.runBundle(ctx, k.s, b)
+		data, err := k.p.runBundle(ctx, k.s, b, parent)
 		k.done <- keyedDone{part: i, b: b, data: data, err: err}
 	}()
 	return nil
 }
 
 // runBundle starts b on a worker, sends its elements and waits for its
-// output, replaying it when its worker dies (await).
-func (p *Pool) runBundle(ctx context.Context, s *Stage, b *bundle) ([][]byte, error) {
+// output, replaying it when its worker dies (await). The first attempt
+// starts from state version parent; a replay's parent is unknown.
+func (p *Pool) runBundle(ctx context.Context, s *Stage, b *bundle, parent []byte) ([][]byte, error) {
 	t, fb, err := p.begin(ctx, s)
 	if err != nil {
 		return nil, err
+	}
+	if a, ok := fb.State().(*keyedAttempt); ok {
+		a.setParent(parent)
 	}
 	b.t, b.b = t, fb
 	for _, el := range b.elements {
@@ -488,6 +540,7 @@ func (k *keyedRun) finish(ctx context.Context, d keyedDone) error {
 		return fmt.Errorf("pyexec: %s: apply the state of a bundle: %w", k.s.Spec.GetName(), err)
 	}
 	k.parts[d.part].busy = false
+	k.parts[d.part].version = a.version
 	rec, err := k.decode(d.data)
 	if err != nil {
 		return fmt.Errorf("pyexec: results of %s: %w", k.s.Spec.GetName(), err)

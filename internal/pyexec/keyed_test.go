@@ -44,6 +44,9 @@ const (
 	fakeKillDirEnv = "WEIR_TEST_FAKE_KILL_DIR"
 	fakeKillPctEnv = "WEIR_TEST_FAKE_KILL_PCT"
 	fakeKillMaxEnv = "WEIR_TEST_FAKE_KILL_MAX"
+	// fakeHitDirEnv: a directory where a fake keyed worker leaves a mark
+	// when it found a key's sum in what it kept from its last bundle.
+	fakeHitDirEnv = "WEIR_TEST_FAKE_HIT_DIR"
 )
 
 func init() {
@@ -304,11 +307,17 @@ func TestKeyedStageSums(t *testing.T) {
 // state writes were acknowledged but before the bundle's answer; the
 // replays start from the state as of the bundle's start (a dead attempt's
 // writes applied would double values), and later bundles of a partition
-// wait for the replay (else they would read stale sums).
+// wait for the replay (else they would read stale sums). The workers keep
+// their sums between bundles as far as state versions allow and check what
+// they kept against the state: a version chain that outlived a replay or
+// crossed workers would fail.
 func TestKeyedStageKills(t *testing.T) {
-	dir := t.TempDir()
-	p := keyedTestPool(t, 2, map[string]string{fakeKillDirEnv: dir, fakeKillPctEnv: "15", fakeKillMaxEnv: "6"}, nil)
+	dir, hits := t.TempDir(), t.TempDir()
+	p := keyedTestPool(t, 2, map[string]string{fakeKillDirEnv: dir, fakeKillPctEnv: "15", fakeKillMaxEnv: "6", fakeHitDirEnv: hits}, nil)
 	runKeyedSum(t, p, 30_000, 300, 500, 2)
+	if _, err := os.Stat(filepath.Join(hits, "hit")); err != nil {
+		t.Fatalf("no worker used what it kept from its previous bundle (state versions never chained): %v", err)
+	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) < 3 {
 		t.Fatalf("only %d workers were killed; the test needs kills to mean anything", len(entries))
@@ -345,7 +354,8 @@ func fakeKeyedWorker() error {
 	if err != nil {
 		return err
 	}
-	f := &fakeKeyed{ctrl: ctrl, data: data, st: st, in: map[string]chan *fnpb.Elements_Data{}, waiting: map[string]chan *fnpb.StateResponse{}}
+	f := &fakeKeyed{ctrl: ctrl, data: data, st: st, in: map[string]chan *fnpb.Elements_Data{}, waiting: map[string]chan *fnpb.StateResponse{},
+		kept: map[string]map[string][2]int64{}}
 	go f.readData()
 	go f.readState()
 	for {
@@ -371,6 +381,9 @@ type fakeKeyed struct {
 	waiting map[string]chan *fnpb.StateResponse
 	next    int
 	sendMu  sync.Mutex
+	// kept: per state version, the sums and counts this worker left after
+	// the attempt of that version (see keyed.go on versions).
+	kept map[string]map[string][2]int64
 }
 
 func (f *fakeKeyed) inbox(id string) chan *fnpb.Elements_Data {
@@ -470,6 +483,24 @@ func (f *fakeKeyed) process(id string) {
 		sums[k] = append(sums[k], vs.Value(r))
 	}
 	release(arrs)
+	// What this worker kept after the attempt whose version is this one's
+	// parent must be the state: the engine's answer is checked against it.
+	vr, err := f.state(&fnpb.StateRequest{InstructionId: id, StateKey: runnerKey([]byte{'V'}), Request: &fnpb.StateRequest_Get{Get: &fnpb.StateGetRequest{}}})
+	if err != nil {
+		fail(err)
+		return
+	}
+	vd := vr.GetGet().GetData()
+	vn, vw := binary.Uvarint(vd)
+	own, parent := string(vd[vw:vw+int(vn)]), string(vd[vw+int(vn):])
+	f.mu.Lock()
+	kept := f.kept[parent]
+	delete(f.kept, parent)
+	if parent == "" {
+		kept = nil
+	}
+	f.mu.Unlock()
+	left := map[string][2]int64{}
 	req := []byte{'G'}
 	for _, k := range order {
 		req = binary.AppendUvarint(req, uint64(len(k)))
@@ -495,6 +526,15 @@ func (f *fakeKeyed) process(id string) {
 			count = int64(binary.BigEndian.Uint64(got[8:]))
 			got = got[n-1:]
 		}
+		if c, ok := kept[k]; ok {
+			if c != [2]int64{sum, count} {
+				fail(fmt.Errorf("key %x: kept sum and count %v after version %x, but the state has %v", k, c, parent, [2]int64{sum, count}))
+				return
+			}
+			if dir := os.Getenv(fakeHitDirEnv); dir != "" {
+				_ = os.WriteFile(filepath.Join(dir, "hit"), nil, 0o600)
+			}
+		}
 		prev := sum
 		for _, v := range sums[k] {
 			sum += v
@@ -505,6 +545,7 @@ func (f *fakeKeyed) process(id string) {
 		writes = binary.AppendUvarint(writes, 17)
 		writes = binary.BigEndian.AppendUint64(writes, uint64(sum))
 		writes = binary.BigEndian.AppendUint64(writes, uint64(count))
+		left[k] = [2]int64{sum, count}
 		switch {
 		case first:
 			kb.Append([]byte(k))
@@ -523,6 +564,18 @@ func (f *fakeKeyed) process(id string) {
 		fail(err)
 		return
 	}
+	if len(own) != 16 {
+		fail(fmt.Errorf("state version %x: want 16 bytes", own))
+		return
+	}
+	f.mu.Lock()
+	for k, c := range kept {
+		if _, ok := left[k]; !ok {
+			left[k] = c
+		}
+	}
+	f.kept[own] = left
+	f.mu.Unlock()
 	fakeMaybeKill()
 	cols := []arrow.Array{kb.NewArray(), nb.NewArray(), sb.NewArray()}
 	defer release(cols)

@@ -4,27 +4,36 @@ The engine partitions rows by group key and sends each partition's bundles
 one after another (``internal/pyexec/keyed.go``). An input row is ``(row
 kind, key, arguments...)``: the key is the engine's encoding of the group's
 key columns, opaque here but for error messages. The operation buffers a
-bundle's rows by key, and at the bundle's end:
+bundle's rows by key, each key's rows in one flat list (the row kind when
+needed, then the arguments: no container per row), and at the bundle's end:
 
-1. fetches the accumulators of all the bundle's keys in ONE state request
+1. asks the engine for the bundle's state version and its parent (a
+   ``'V'`` request): when this worker's last bundle of the partition wrote
+   the parent version, the live accumulators it kept are the state;
+2. fetches the accumulators of the bundle's other keys in ONE state request
    (``StateKey.runner``, weir's own payload);
-2. per key, in order of first appearance, accumulates (+I, +U) or retracts
+3. per key, in order of first appearance, accumulates (+I, +U) or retracts
    (-U, -D) each row, as Flink's ``GroupAggFunction`` does, and emits +I for a
    new group, -U old / +U new for a changed value, nothing for an unchanged
    one, -D for a group whose rows were all taken back;
-3. writes the changed accumulators back in ONE request and waits for its
+4. writes the changed accumulators back in ONE request and waits for its
    answer, so the engine holds them before the bundle is reported complete.
 
 The engine applies the writes only when the bundle has completed, so a
-bundle replayed after its worker died starts from the same state.
+bundle replayed after its worker died starts from the same state; its
+version never becomes a parent, so nothing kept from it is used.
 
-An accumulator is stored pickled with the group's row count.
+An accumulator is stored pickled with the group's row count. The per-row
+work (grouping, the fold loop) is in weir._state_aggregate_fast, with
+pure-Python twins here (``WEIR_CYTHON=0``).
 """
 
+import datetime
+import decimal
 import json
+import os
 import pickle
 import traceback
-from collections import defaultdict
 
 from apache_beam.portability.api import beam_fn_api_pb2
 from apache_beam.runners.worker import bundle_processor
@@ -71,12 +80,82 @@ def _read_varint(buf, pos):
         shift += 7
 
 
+def _group_py(dec, data, buf, nvals, kinds):
+    """Appends each row of data (kind, key, values...) to buf[key]: its kind
+    if kinds, then its nvals values. Returns the number of rows. The twin of
+    weir._state_aggregate_fast.group."""
+    rows = dec.decode(data)
+    for row in rows:
+        lst = buf.get(row[1])
+        if lst is None:
+            lst = buf[row[1]] = []
+        if kinds:
+            lst.append(row[0])
+        lst.extend(row[2:])
+    return len(rows)
+
+
+def _fold_py(accumulate, retract, acc, vals, start, stride, kinds, offs, where):
+    """Accumulates (or, kinds set, retracts the rows of odd kind) the rows of
+    vals from index start into acc; offs are the function's arguments among
+    a row's values. Returns the retractions; where[0] is the failing row's
+    index. The twin of weir._state_aggregate_fast.fold."""
+    retracts = 0
+    b = 1 if kinds else 0
+    for i in range(start, len(vals), stride):
+        where[0] = i
+        f = accumulate
+        if kinds and vals[i] & 1:
+            f = retract
+            retracts += 1
+        f(acc, *[vals[i + b + o] for o in offs])
+    return retracts
+
+
+# The files of this module and its fast twin, whose frames tracebacks skip.
+_OWN_FILES = ("_state_aggregate.py", "_state_aggregate_fast.pyx")
+
+IMPLEMENTATION = "slow"
+_group, _fold_rows, _Grouper = _group_py, _fold_py, None
+if os.environ.get("WEIR_CYTHON", "1") != "0":
+    try:
+        from weir._state_aggregate_fast import Grouper as _Grouper, fold as _fold_rows, group as _group  # noqa: F811
+
+        IMPLEMENTATION = "fast"
+    except ImportError:
+        pass
+
+# Argument types that weir._state_aggregate_fast.Grouper reads itself.
+FIXED_CODES = {"TinyIntType": 1, "SmallIntType": 2, "IntType": 3, "BigIntType": 4, "BooleanType": 5,
+               "FloatType": 6, "DoubleType": 7}
+
+
+def _fixed_codes(input_types):
+    """The Grouper's codes of a stage's argument types, or None if it cannot read them."""
+    ts = [parse_type(t) for t in input_types]
+    if len(ts) < 2 or [type(t).__name__ for t in ts[:2]] != ["TinyIntType", "VarBinaryType"] or any(
+            t.nullable for t in ts[:2]):
+        return None
+    codes = [FIXED_CODES.get(type(t).__name__) for t in ts[2:]]
+    return None if None in codes else codes
+
+# Live accumulators kept by a worker between the bundles of a partition, at
+# most this many groups (beyond, the bundle's are not kept).
+CACHE_GROUPS = 500_000
+# Chains of bundles (partitions) a worker keeps accumulators of.
+CACHE_CHAINS = 8
+# Types of results that a cache may keep as a group's last value: others may
+# be mutated by the next accumulate, so get_value is asked again.
+_IMMUTABLE = (int, float, str, bytes, bool, type(None), decimal.Decimal, datetime.date, datetime.time,
+              datetime.timedelta)
+
+
 class KeyedAggregate:
     """The per-bundle work of a keyed stage, apart from Beam."""
 
     def __init__(self, stage, state):
         self.stage = stage
-        self.state = state  # get(payload) -> bytes, put(data) -> None
+        self.state = state  # get(payload) -> bytes, put(data) -> None, version() -> (own, parent)
         params = dict(stage.job_parameters)
         key_types = json.loads(params.pop(KEY_TYPES_PARAM, "[]")) or []
         retracting = params.pop(RETRACTING_PARAM, "true")
@@ -101,31 +180,80 @@ class KeyedAggregate:
                 except Exception:
                     acc_enc = None  # a type weir's coder does not know (e.g. a view)
             self.acc_checks.append((fn.name, w.accumulator_type, acc_enc))
-            cols = [a.column for a in o.call.args]
-            # Arguments in consecutive columns are sliced out of the row.
-            lo, hi = (cols[0], cols[-1] + 1) if cols and cols == list(range(cols[0], cols[-1] + 1)) else (-1, -1)
-            self.calls.append((fn.name, w._func, cols, lo, hi))
-        # Insert-only input (the engine says so) needs no row-kind checks.
+            offs = tuple(a.column - 2 for a in o.call.args)
+            self.calls.append((fn.name, w._func, offs))
+        # Insert-only input (the engine says so) needs no row kinds; a stage
+        # without arguments (COUNT(*) alone) keeps them to count its rows.
         self.retracting = retracting != "false"
-        self.buffer = defaultdict(list)
+        self.nvals = len(stage.input_types) - 2
+        self.kinds = self.retracting or self.nvals == 0
+        self.stride = self.nvals + self.kinds
+        group = _group
+        if IMPLEMENTATION == "fast" and type(self.decoder).__module__ != "weir._coder_fast":
+            group = _group_py  # the fast grouping reads with the Cython decoder
+        self._group = group
+        self.buffer = {}
+        # Arguments of fixed width: rows read straight from the bytes, keys
+        # found without a bytes object per row.
+        codes = _fixed_codes(stage.input_types) if _Grouper is not None and self._group is not _group_py else None
+        self.grouper = _Grouper(codes, self.kinds) if codes is not None else None
+        if self.grouper is not None:
+            self.grouper.reset(self.buffer)
+        self.rows_in = 0
         self.rows_done = 0
+        # version -> {key: [accs, count, last values or None]}: the live
+        # accumulators after this worker's bundle whose state version that
+        # is; valid for a bundle whose parent version it is (see finish).
+        self.caches = {}
 
     def add(self, data):
-        buf = self.buffer
-        for row in self.decoder.decode(data):
-            buf[row[1]].append(row)
+        if self.grouper is not None:
+            self.rows_in += self.grouper.add(data)
+        else:
+            self.rows_in += self._group(self.decoder, data, self.buffer, self.nvals, self.kinds)
 
     def finish(self, emit):
         """Apply the buffered rows; emit(batch) sends output rows."""
-        buf, self.buffer = self.buffer, defaultdict(list)
+        buf, self.buffer = self.buffer, {}
+        if self.grouper is not None:
+            self.grouper.reset(self.buffer)
         if not buf:
             return
+        # The engine names this attempt's state version and the version it
+        # starts from (the last bundle of the partition it applied): the
+        # live accumulators of the bundle that wrote that version are the
+        # state, any others may not be.
+        version = getattr(self.state, "version", None)
+        own, parent = version() if version is not None else (None, None)
+        cache = self.caches.pop(parent, None) if parent else None
+        if own is None:
+            self.caches.clear()
+        keep = own is not None
+        if cache is None:
+            cache = {}
+        try:
+            self._finish(buf, cache, emit)
+        except BaseException:
+            # Accumulators changed by a bundle that did not complete.
+            self.caches.clear()
+            raise
+        if keep and len(cache) <= CACHE_GROUPS:
+            while len(self.caches) >= CACHE_CHAINS or sum(len(c) for c in self.caches.values()) + len(cache) > CACHE_GROUPS:
+                if not self.caches:
+                    break
+                del self.caches[next(iter(self.caches))]
+            self.caches[own] = cache
+
+    def _finish(self, buf, cache, emit):
         keys = list(buf)
         payload = bytearray(b"G")
+        miss = 0
         for k in keys:
-            _varint(payload, len(k))
-            payload += k
-        data = self.state.get(bytes(payload))
+            if k not in cache:
+                _varint(payload, len(k))
+                payload += k
+                miss += 1
+        data = self.state.get(bytes(payload)) if miss else b""
         writes = bytearray()
         enc = self.encoder
         encode_row = enc.encode_row
@@ -133,43 +261,52 @@ class KeyedAggregate:
         loads, dumps, proto = pickle.loads, pickle.dumps, pickle.HIGHEST_PROTOCOL
         value_of = self._values
         fold = self._fold
+        stride, kinds, retracting = self.stride, self.kinds, self.retracting
+        immutable = _IMMUTABLE
         out_rows = 0
         checked = False
         pos = 0
         for key in keys:
-            n = data[pos]
-            if n < 0x80:
-                pos += 1
-            else:
-                n, pos = _read_varint(data, pos)
-            rows = buf[key]
+            vals = buf[key]
+            start = 0
             first = False
-            if n == 0:
-                # Retractions of a group without state are ignored (Flink).
-                start = 0
-                while start < len(rows) and rows[start][0] & 1:
-                    start += 1
-                if start == len(rows):
-                    continue
-                if start:
-                    rows = rows[start:]
-                accs = [self._create(c, key) for c in calls]
-                count = 0
-                first = True
-                prev = None
+            entry = cache.get(key)
+            if entry is not None:
+                accs, count, prev = entry
+                if prev is None:
+                    prev = value_of(accs, key)
             else:
-                accs, count = loads(data[pos:pos + n - 1])
-                pos += n - 1
-                prev = value_of(accs, key)
+                n = data[pos]
+                if n < 0x80:
+                    pos += 1
+                else:
+                    n, pos = _read_varint(data, pos)
+                if n == 0:
+                    # Retractions of a group without state are ignored (Flink).
+                    if retracting:
+                        while start < len(vals) and vals[start] & 1:
+                            start += stride
+                        if start == len(vals):
+                            continue
+                    accs = [self._create(c, key) for c in calls]
+                    count = 0
+                    first = True
+                    prev = None
+                else:
+                    accs, count = loads(data[pos:pos + n - 1])
+                    pos += n - 1
+                    prev = value_of(accs, key)
             retracts = 0
             for c, acc in zip(calls, accs):
-                retracts = fold(c, acc, rows, key)
-            count += len(rows) - 2 * retracts
-            self.rows_done += len(rows)
+                retracts = fold(c, acc, vals, start, key)
+            rows = (len(vals) - start) // stride
+            count += rows - 2 * retracts
+            self.rows_done += rows
             _varint(writes, len(key))
             writes += key
             if count <= 0:
                 writes.append(0)
+                cache.pop(key, None)
                 if not first:
                     encode_row([key, DELETE] + prev)
                     out_rows += 1
@@ -183,13 +320,25 @@ class KeyedAggregate:
             _varint(writes, len(value) + 1)
             writes += value
             new = value_of(accs, key)
-            if first:
-                encode_row([key, INSERT] + new)
-                out_rows += 1
-            elif prev != new:
-                encode_row([key, UPDATE_BEFORE] + prev)
-                encode_row([key, UPDATE_AFTER] + new)
-                out_rows += 2
+            try:
+                if first:
+                    encode_row([key, INSERT] + new)
+                    out_rows += 1
+                elif prev != new:
+                    encode_row([key, UPDATE_BEFORE] + prev)
+                    encode_row([key, UPDATE_AFTER] + new)
+                    out_rows += 2
+            except (TypeError, ValueError) as err:
+                raise self._result_error(new, key, err) from None
+            for v in new:
+                if not isinstance(v, immutable):
+                    new = None
+                    break
+            if entry is not None:
+                entry[1] = count
+                entry[2] = new
+            else:
+                cache[key] = [accs, count, new]
             if out_rows >= PART_ROWS:
                 # Results leave in parts, so no message nears gRPC's limit.
                 emit(enc.take())
@@ -200,36 +349,19 @@ class KeyedAggregate:
         if out:
             emit(out)
 
-    def _fold(self, call, acc, rows, key):
-        """Accumulate or retract rows into acc; returns the retractions."""
-        name, agg, cols, lo, hi = call
-        accumulate = agg.accumulate
-        retracts = 0
-        row = None
+    def _fold(self, call, acc, vals, start, key):
+        """Accumulate or retract the rows of vals into acc; returns the retractions."""
+        name, agg, offs = call
+        where = [start]
         try:
-            if not self.retracting:
-                if hi == lo + 1:
-                    for row in rows:
-                        accumulate(acc, row[lo])
-                elif lo >= 0:
-                    for row in rows:
-                        accumulate(acc, *row[lo:hi])
-                else:
-                    for row in rows:
-                        accumulate(acc, *[row[i] for i in cols])
-                return 0
-            retract = agg.retract
-            for row in rows:
-                args = [row[i] for i in cols]
-                if row[0] & 1:
-                    retracts += 1
-                    retract(acc, *args)
-                else:
-                    accumulate(acc, *args)
+            return _fold_rows(agg.accumulate, getattr(agg, "retract", None), acc, vals, start, self.stride,
+                              self.kinds, offs, where)
         except Exception as err:
-            what = "retract" if row is not None and row[0] & 1 else "accumulate"
-            raise self._error(name, what, key, err, row) from None
-        return retracts
+            i = where[0]
+            row = vals[i:i + self.stride]
+            kind = row[0] if self.kinds else INSERT
+            what = "retract" if kind & 1 else "accumulate"
+            raise self._error(name, what, key, err, kind, tuple(row[1:] if self.kinds else row)) from None
 
     # -- errors name the function, the group key and the row --
 
@@ -239,15 +371,18 @@ class KeyedAggregate:
         except Exception:
             return repr(key)
 
-    def _error(self, name, what, key, err, row=None):
-        frames = traceback.extract_tb(err.__traceback__)[1:]
+    def _error(self, name, what, key, err, kind=None, args=None):
+        # The user's frames only: weir's own come first.
+        frames = traceback.extract_tb(err.__traceback__)
+        while frames and os.path.basename(frames[0].filename) in _OWN_FILES:
+            frames = frames[1:]
         tb = ("Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
               + "".join(traceback.format_exception_only(type(err), err)))
         msg = (f"Python aggregate function {name!r} raised {type(err).__name__} in {what}: {err}\n"
                f"  group key: {self.key_text(key)}\n")
-        if row is not None:
+        if args is not None:
             kinds = {INSERT: "+I", UPDATE_BEFORE: "-U", UPDATE_AFTER: "+U", DELETE: "-D"}
-            msg += f"  input row ({kinds.get(row[0], row[0])}), arguments: {_short(tuple(row[2:]))}\n"
+            msg += f"  input row ({kinds.get(kind, kind)}), arguments: {_short(args)}\n"
         e = FunctionError(msg + f"Python traceback:\n{tb}")
         e.weir_aggregate = True
         return e
@@ -295,6 +430,27 @@ class KeyedAggregate:
                 enc.take()
         return True
 
+    def _result_error(self, values, key, err):
+        """A value that its SQL result type cannot hold (e.g. a SUM beyond INT)."""
+        name, detail = ", ".join(repr(c[0]) for c in self.calls), str(err)
+        for (fname, agg, _), o, v in zip(self.calls, self.stage.outputs, values):
+            enc = RowEncoder([parse_type(o.type)])
+            try:
+                enc.encode_row([v])
+            except (TypeError, ValueError) as e:
+                msg = str(e)
+                name, detail = repr(fname), msg[len("field 0: "):] if msg.startswith("field 0: ") else msg
+                if isinstance(agg, _Sum):
+                    detail += ("\nweir runs built-in aggregates beside Python aggregate functions in Python, as "
+                               "PyFlink 2.3 does (which fails likewise; Java's SUM would wrap around): CAST the "
+                               "argument to BIGINT or DECIMAL, or compute the built-in in a query of its own "
+                               "and join the two on the keys.")
+                break
+        e = FunctionError(f"the value of aggregate function {name} does not fit its result type: {detail}\n"
+                          f"  group key: {self.key_text(key)}")
+        e.weir_aggregate = True
+        return e
+
     def _dump_error(self, accs, key, err):
         names = ", ".join(repr(c[0]) for c in self.calls)
         e = FunctionError(
@@ -320,6 +476,12 @@ class _BeamState:
     def get(self, payload):
         data, _ = self._handler.get_raw(self._key(payload))
         return data
+
+    def version(self):
+        """This attempt's state version and the one it starts from (or None)."""
+        data, _ = self._handler.get_raw(self._key(b"V"))
+        n, pos = _read_varint(data, 0)
+        return bytes(data[pos:pos + n]) or None, bytes(data[pos + n:]) or None
 
     def put(self, data):
         resp = self._handler.append_raw(self._key(b"P"), data).get()
@@ -427,8 +589,9 @@ class _Sum(AggregateFunction):
         if not self.avg:
             return acc[0]
         if self.integral:
-            q = abs(acc[0]) // acc[1]  # Java's division: toward zero
-            return q if acc[0] >= 0 else -q
+            # PyFlink 2.3 divides with Python's true division and its coder
+            # truncates the quotient (not Java's long division).
+            return int(acc[0] / acc[1])
         return acc[0] / acc[1]
 
 
