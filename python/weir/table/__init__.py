@@ -16,10 +16,12 @@ from weir.table._result import CloseableIterator, ResultKind, TableResult, Table
 from weir.types import DataTypes
 from weir.table import expressions
 from weir.table.expressions import Expression
+from weir.table.window import AggregatedTable, GroupWindowedTable, OverWindowedTable, WindowGroupedTable
 from weir.table.udf import (AggregateFunction, FunctionContext, ListView, MapView, ScalarFunction,
                             TableAggregateFunction, TableFunction)
 
 __all__ = ["EnvironmentSettings", "TableEnvironment", "TableConfig", "Table", "GroupedTable", "StatementSet",
            "TableResult", "TableSchema", "ResultKind", "CloseableIterator", "DataTypes", "Row", "RowKind",
            "EngineError", "expressions", "Expression", "ScalarFunction", "TableFunction", "AggregateFunction",
-           "TableAggregateFunction", "FunctionContext", "ListView", "MapView"]
+           "TableAggregateFunction", "FunctionContext", "ListView", "MapView", "GroupWindowedTable",
+           "WindowGroupedTable", "OverWindowedTable", "AggregatedTable"]

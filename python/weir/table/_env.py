@@ -562,6 +562,24 @@ class Table:
         on = "TRUE" if join_predicate is None else self._x(join_predicate)
         return self._new(f"SELECT * FROM {self._from()} LEFT JOIN {lat} ON {on}")
 
+    def window(self, window):
+        """Group the rows by a group window (weir.table.window's Tumble,
+        Slide or Session ... .alias('w')); continue with group_by(col('w'), ...)."""
+        from weir.table.window import GroupWindowedTable
+        return GroupWindowedTable(self, window)
+
+    def over_window(self, *over_windows):
+        """Define over windows (weir.table.window's Over ... .alias('w'))
+        for aggregates in select(...) with .over(col('w'))."""
+        from weir.table.window import OverWindowedTable
+        return OverWindowedTable(self, over_windows)
+
+    def aggregate(self, func):
+        """An aggregate function over the whole table, its result's fields
+        as columns; close it with select(...)."""
+        from weir.table.window import AggregatedTable
+        return AggregatedTable(self, [], func)
+
     def flat_aggregate(self, func):
         """A table aggregate function over the whole table (PyFlink's
         flat_aggregate without group_by); close it with select(...)."""
@@ -604,7 +622,10 @@ class Table:
             import pandas as pd
             return pd.DataFrame(columns=[c["name"] for c in resp["columns"]])
         if resp.get("row_kind"):
+            kinds = t.column(0).to_pylist()
             t = t.drop_columns([t.column_names[0]])
+            if any(k in (1, 3) for k in kinds):
+                t = _fold_changelog(t, kinds)
         return t.to_pandas()
 
     def get_schema(self):
@@ -619,6 +640,24 @@ class Table:
         return self._env.explain_sql(self._sql())
 
 
+def _fold_changelog(t, kinds):
+    """The rows of an Arrow table of changes (kinds: 0 +I, 1 -U, 2 +U, 3 -D)
+    left when the retractions (-U, -D) remove the rows they name, in the
+    order the remaining rows came, as PyFlink's to_pandas gives them."""
+    alive = {}  # row's repr -> indices of its live copies
+    keep = set()
+    for i, (k, r) in enumerate(zip(kinds, t.to_pylist())):
+        key = repr(r)
+        if k in (1, 3):
+            copies = alive.get(key)
+            if copies:  # a retraction of a row never inserted removes nothing
+                keep.discard(copies.pop(0))
+        else:
+            alive.setdefault(key, []).append(i)
+            keep.add(i)
+    return t.take(sorted(keep))
+
+
 class GroupedTable:
     """A table grouped by keys; select gives one row per group."""
 
@@ -627,9 +666,16 @@ class GroupedTable:
         self._keys = keys
 
     def select(self, *fields):
+        from weir.table.window import _named
         t = self._table
-        fields = t._expand(fields)
-        return t._new(f"SELECT {', '.join(t._x(f) for f in fields)} FROM {t._from()} GROUP BY {', '.join(self._keys)}")
+        # Unaliased aggregates are named EXPR$<n>, other expressions _c<i>, as Flink's Table API names them.
+        return t._new(f"SELECT {', '.join(_named(t, fields))} FROM {t._from()} GROUP BY {', '.join(self._keys)}")
+
+    def aggregate(self, func):
+        """An aggregate function per group, its result's fields as columns
+        after the keys; close it with select(...)."""
+        from weir.table.window import AggregatedTable
+        return AggregatedTable(self._table, self._keys, func)
 
     def flat_aggregate(self, func):
         """A table aggregate function (udtaf) per group: the group keys, then

@@ -12,7 +12,8 @@ import re
 
 __all__ = ["Expression", "col", "lit", "call", "call_sql", "row", "array", "map_", "null_of", "if_then_else",
            "coalesce", "concat", "concat_ws", "and_", "or_", "not_", "current_date", "current_timestamp", "rand",
-           "uuid", "with_columns", "without_columns", "range_", "pi", "e"]
+           "uuid", "with_columns", "without_columns", "range_", "pi", "e", "row_interval", "UNBOUNDED_ROW",
+           "UNBOUNDED_RANGE", "CURRENT_ROW", "CURRENT_RANGE"]
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -133,6 +134,28 @@ class Expression:
     # Ordering.
     asc = property(lambda self: _Raw("{0} ASC", [self]))
     desc = property(lambda self: _Raw("{0} DESC", [self]))
+
+    # Time intervals: lit(10).minutes is INTERVAL '10' MINUTE.
+    year = years = property(lambda self: _Interval(self, "year"))
+    quarter = quarters = property(lambda self: _Interval(self, "quarter"))
+    month = months = property(lambda self: _Interval(self, "month"))
+    week = weeks = property(lambda self: _Interval(self, "week"))
+    day = days = property(lambda self: _Interval(self, "day"))
+    hour = hours = property(lambda self: _Interval(self, "hour"))
+    minute = minutes = property(lambda self: _Interval(self, "minute"))
+    second = seconds = property(lambda self: _Interval(self, "second"))
+    milli = millis = property(lambda self: _Interval(self, "milli"))
+    # Window properties of a group window's alias: col('w').start, in the
+    # select of table.window(...).group_by(col('w'), ...) (weir.table.window).
+    start = property(lambda self: _WindowProperty(self, "start"))
+    end = property(lambda self: _WindowProperty(self, "end"))
+    rowtime = property(lambda self: _WindowProperty(self, "rowtime"))
+    proctime = property(lambda self: _WindowProperty(self, "proctime"))
+
+    def over(self, alias):
+        """This aggregate over the over window named alias (col('w') or
+        'w'), defined by table.over_window(Over....alias('w'))."""
+        return _Over(self, alias)
 
     def list_agg(self, separator=None):
         return _Call("LISTAGG", [self] + ([] if separator is None else [_expr(separator)]))
@@ -269,6 +292,10 @@ class _Column(Expression):
         self.name = name
 
     def _sql(self, env):
+        scope = getattr(env, "_window_scope", None)
+        if scope is not None and self.name == scope.alias:
+            raise ValueError(f"col({self.name!r}) is the group window's alias: select its properties "
+                             f"col({self.name!r}).start, .end, .rowtime or .proctime")
         # col('*') is every column, as in PyFlink.
         return "*" if self.name == "*" else quote(self.name)
 
@@ -520,3 +547,140 @@ def with_columns(head, *tails):
 
 def without_columns(head, *tails):
     return _Columns(False, [head] + list(tails))
+
+
+# Units of Expression's interval properties: (SQL unit, how many of it).
+_INTERVAL_UNITS = {"year": ("YEAR", 1), "quarter": ("MONTH", 3), "month": ("MONTH", 1), "week": ("DAY", 7),
+                   "day": ("DAY", 1), "hour": ("HOUR", 1), "minute": ("MINUTE", 1), "second": ("SECOND", 1),
+                   "milli": ("SECOND", decimal.Decimal("0.001"))}
+_DAY_TIME_MS = {"DAY": 86_400_000, "HOUR": 3_600_000, "MINUTE": 60_000, "SECOND": 1000}
+
+
+class _Interval(Expression):
+    """lit(n).<unit>: an interval of n units."""
+
+    def __init__(self, value, unit):
+        self.value, self.unit = value, unit
+
+    def _count(self):
+        """(SQL unit, count) when the value is a literal number, else None."""
+        v = self.value.value if isinstance(self.value, _Literal) and self.value.data_type is None else None
+        if isinstance(v, bool) or not isinstance(v, (int, decimal.Decimal)):
+            return None
+        unit, times = _INTERVAL_UNITS[self.unit]
+        return unit, decimal.Decimal(v) * times
+
+    def _ms(self):
+        """The interval in milliseconds, or None when it is not a literal
+        day-time interval (months and years have no fixed length)."""
+        c = self._count()
+        if c is None or c[0] not in _DAY_TIME_MS:
+            return None
+        return int(c[1] * _DAY_TIME_MS[c[0]])
+
+    def _sql(self, env):
+        c = self._count()
+        if c is not None:
+            n = c[1]
+            text = str(n.normalize()) if n != n.to_integral_value() else str(int(n))
+            return f"INTERVAL '{text}' {c[0]}"
+        unit, times = _INTERVAL_UNITS[self.unit]
+        return f"({self.value._sql(env)} * INTERVAL '{times}' {unit})"
+
+    def __repr__(self):
+        return f"{self.value!r}.{self.unit}s"
+
+    __str__ = __repr__
+
+
+class _RowInterval(Expression):
+    """row_interval(n): n rows, for Over.preceding."""
+
+    def __init__(self, rows):
+        if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
+            raise ValueError(f"row_interval takes a number of rows (an int >= 0), got {rows!r}")
+        self.rows = rows
+
+    def _sql(self, env):
+        raise ValueError(f"row_interval({self.rows}) is an over window's bound: pass it to Over...preceding(...)")
+
+    def __repr__(self):
+        return f"row_interval({self.rows})"
+
+    __str__ = __repr__
+
+
+def row_interval(rows):
+    """An interval of rows, for Over.partition_by(...).order_by(...).preceding(row_interval(2))."""
+    return _RowInterval(rows)
+
+
+class _Bound(Expression):
+    """UNBOUNDED_ROW, UNBOUNDED_RANGE, CURRENT_ROW and CURRENT_RANGE."""
+
+    def __init__(self, name):
+        self.bound = name
+
+    def _sql(self, env):
+        raise ValueError(f"{self.bound} is an over window's bound: pass it to Over...preceding(...) or .following(...)")
+
+    def __repr__(self):
+        return self.bound
+
+    __str__ = __repr__
+
+
+# The bounds of over windows, as in PyFlink: unbounded or current, counted
+# in rows or in the range of the order key.
+UNBOUNDED_ROW = _Bound("UNBOUNDED_ROW")
+UNBOUNDED_RANGE = _Bound("UNBOUNDED_RANGE")
+CURRENT_ROW = _Bound("CURRENT_ROW")
+CURRENT_RANGE = _Bound("CURRENT_RANGE")
+
+_WINDOW_COLUMNS = {"start": "window_start", "end": "window_end", "rowtime": "window_time", "proctime": "window_time"}
+
+
+class _WindowProperty(Expression):
+    """col('w').start, .end, .rowtime or .proctime of a group window."""
+
+    def __init__(self, base, prop):
+        self.base, self.prop = base, prop
+
+    def _sql(self, env):
+        scope = getattr(env, "_window_scope", None)
+        name = self.base._name() if isinstance(self.base, _Column) else None
+        if scope is None or name != scope.alias:
+            where = (f"the group window is named {scope.alias!r}" if scope is not None else
+                     "no group window is defined here (table.window(Tumble...alias('w')).group_by(col('w'))...)")
+            base = f"col({name!r})" if name is not None else repr(self.base)
+            raise ValueError(f"{base}.{self.prop}: a window property of an unknown window alias; {where}")
+        scope.check_property(self.prop)
+        return _WINDOW_COLUMNS[self.prop]
+
+    def _name(self):
+        return None
+
+    def __repr__(self):
+        return f"{self.base!r}.{self.prop}"
+
+    __str__ = __repr__
+
+
+class _Over(Expression):
+    """agg.over(col('w')): an aggregate over a window of over_window."""
+
+    def __init__(self, agg, alias):
+        if isinstance(alias, _Column):
+            alias = alias.name
+        if not isinstance(alias, str):
+            raise TypeError(f"over takes the alias of an over window, e.g. col('w'), got {alias!r}")
+        self.agg, self.window = agg, alias
+
+    def _sql(self, env):
+        scope = getattr(env, "_over_scope", None) or {}
+        w = scope.get(self.window)
+        if w is None:
+            known = ", ".join(repr(a) for a in scope) or "none"
+            raise ValueError(f"{self.agg!r}.over(col({self.window!r})): no over window is named {self.window!r} "
+                             f"(over windows of this over_window: {known})")
+        return f"{self.agg._sql(env)} OVER ({w._spec_sql(env)})"
