@@ -47,7 +47,10 @@ import (
 //     'zstd' for written files.
 //
 // A reader streams the files one row group at a time, decoding only the
-// columns the source's schema names (see parquetSource.project).
+// columns the source's schema names (see parquetSource.project). A writer
+// buffers a row group of up to 16 MB (parquetRowGroupBytes) and
+// dictionary-encodes a column only where its first rows show that it pays
+// (filesystem_parquet_dict.go).
 
 var parquetOptions = []string{"path", "format", "parquet.utc-timezone", "parquet.compression"}
 
