@@ -1,13 +1,11 @@
 package window
 
 import (
-	"container/heap"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -43,23 +41,32 @@ import (
 // while it is a root).
 type sessionWin struct {
 	start, end int64
-	key        string
+	key        *keySessions
 	closed     bool
 	parent     int32
+}
+
+// keySessions are the open root sessions of one partition key.
+type keySessions struct {
+	key string
+	ids []int32
 }
 
 // sessionSet tracks the open sessions of every partition key.
 type sessionSet struct {
 	gap  int64
 	wins []sessionWin
-	open map[string][]int32 // key -> its open root sessions
-	ends endHeap            // (end, id) of roots, stale entries skipped
+	open map[string]*keySessions
+	// ends holds an (end, id) entry per session made, ordered by end: a
+	// session that grew or merged away leaves its entry, checked when it
+	// comes up (closeUntil), so a row costs no heap operation.
+	ends endHeap
 	// closedAny reports that a session closed since the last emission.
 	closedAny bool
 }
 
 func newSessionSet(gap int64) *sessionSet {
-	return &sessionSet{gap: gap, open: map[string][]int32{}}
+	return &sessionSet{gap: gap, open: map[string]*keySessions{}}
 }
 
 // find returns the root session of id, compressing the path.
@@ -76,42 +83,46 @@ func (s *sessionSet) find(id int32) int32 {
 	return root
 }
 
-// add places a row of partition key key at event time ts and returns its
-// session, or -1 when the row is late for watermark wm (lateness checks
-// off: late false).
-func (s *sessionSet) add(key string, ts, wm int64, late bool) int32 {
+// add places a row of partition key key (bytes the call does not keep) at
+// event time ts and returns its session, or -1 when the row is late for
+// watermark wm (lateness checks off: late false).
+func (s *sessionSet) add(key []byte, ts, wm int64, late bool) int32 {
 	start, end := ts, ts+s.gap
-	list := s.open[key]
+	ks := s.open[string(key)]
 	into := int32(-1)
-	kept := list[:0]
-	for _, id := range list {
-		w := &s.wins[id]
-		if w.start > end || w.end < start {
-			kept = append(kept, id)
-			continue
+	if ks != nil {
+		kept := ks.ids[:0]
+		for _, id := range ks.ids {
+			w := &s.wins[id]
+			if w.start > end || w.end < start {
+				kept = append(kept, id)
+				continue
+			}
+			start, end = min(start, w.start), max(end, w.end)
+			if into < 0 {
+				into = id
+				kept = append(kept, id)
+				continue
+			}
+			w.parent = into
 		}
-		start, end = min(start, w.start), max(end, w.end)
-		if into < 0 {
-			into = id
-			kept = append(kept, id)
-			continue
-		}
-		w.parent = into
+		ks.ids = kept
 	}
-	created := into < 0
-	if created {
-		if late && end-1 <= wm {
-			return -1
-		}
-		into = int32(len(s.wins))
-		s.wins = append(s.wins, sessionWin{start: start, end: end, key: key, parent: into})
-		kept = append(kept, into)
+	if into >= 0 {
+		s.wins[into].start, s.wins[into].end = start, end
+		return into
 	}
-	s.open[key] = kept
-	if w := &s.wins[into]; created || w.end != end {
-		heap.Push(&s.ends, endEntry{end: end, id: into})
+	if late && end-1 <= wm {
+		return -1
 	}
-	s.wins[into].start, s.wins[into].end = start, end
+	if ks == nil {
+		ks = &keySessions{key: string(key)}
+		s.open[ks.key] = ks
+	}
+	into = int32(len(s.wins))
+	s.wins = append(s.wins, sessionWin{start: start, end: end, key: ks, parent: into})
+	ks.ids = append(ks.ids, into)
+	s.ends.push(endEntry{end: end, id: into})
 	return into
 }
 
@@ -119,24 +130,27 @@ func (s *sessionSet) add(key string, ts, wm int64, late bool) int32 {
 // watermark wm has reached.
 func (s *sessionSet) closeUntil(wm int64) {
 	for len(s.ends) > 0 && s.ends[0].end-1 <= wm {
-		e := heap.Pop(&s.ends).(endEntry)
+		e := s.ends.pop()
 		w := &s.wins[e.id]
-		if w.parent != e.id || w.closed || w.end != e.end {
-			continue // merged away or extended since
+		if w.parent != e.id || w.closed {
+			continue // merged away
+		}
+		if w.end != e.end {
+			// It grew since: its entry goes back at its end.
+			s.ends.push(endEntry{end: w.end, id: e.id})
+			continue
 		}
 		w.closed = true
 		s.closedAny = true
-		list := s.open[w.key]
-		for i, id := range list {
+		ks := w.key
+		for i, id := range ks.ids {
 			if id == e.id {
-				list = append(list[:i], list[i+1:]...)
+				ks.ids = append(ks.ids[:i], ks.ids[i+1:]...)
 				break
 			}
 		}
-		if len(list) == 0 {
-			delete(s.open, w.key)
-		} else {
-			s.open[w.key] = list
+		if len(ks.ids) == 0 {
+			delete(s.open, ks.key)
 		}
 	}
 }
@@ -146,59 +160,123 @@ type endEntry struct {
 	id  int32
 }
 
-// endHeap is a min-heap of session ends.
+// endHeap is a binary min-heap of session ends.
 type endHeap []endEntry
 
-func (h endHeap) Len() int           { return len(h) }
-func (h endHeap) Less(i, j int) bool { return h[i].end < h[j].end }
-func (h endHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *endHeap) Push(x any)        { *h = append(*h, x.(endEntry)) }
-func (h *endHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+func (h *endHeap) push(e endEntry) {
+	*h = append(*h, e)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		p := (i - 1) / 2
+		if q[p].end <= q[i].end {
+			break
+		}
+		q[p], q[i] = q[i], q[p]
+		i = p
+	}
+}
+
+func (h *endHeap) pop() endEntry {
+	q := *h
+	top := q[0]
+	last := len(q) - 1
+	q[0] = q[last]
+	q = q[:last]
+	for i := 0; ; {
+		l, small := 2*i+1, i
+		if l < len(q) && q[l].end < q[small].end {
+			small = l
+		}
+		if r := l + 1; r < len(q) && q[r].end < q[small].end {
+			small = r
+		}
+		if small == i {
+			break
+		}
+		q[i], q[small] = q[small], q[i]
+		i = small
+	}
+	*h = q
+	return top
 }
 
 // sessionRows are the rows held in sessions: input batches (the input's
 // columns only) with each row's session.
 type sessionRows struct {
 	batches []arrow.RecordBatch
-	ids     [][]int32
+	ids     [][]int32 // per row its session, or -1 once it has left
+	live    []int     // per batch the rows not left yet
 }
 
 func (h *sessionRows) release() {
 	for _, b := range h.batches {
 		b.Release()
 	}
-	h.batches, h.ids = nil, nil
+	h.batches, h.ids, h.live = nil, nil, nil
 }
 
-// keyOf returns a function giving the partition key of a row of b: its key
-// columns' values, NULL distinct from every value.
-func (a *Assign) keyOf(b arrow.RecordBatch) func(i int) string {
+// keyOf returns a function giving the partition key of a row of b as
+// bytes (valid until its next call): its key columns' values, each tagged,
+// NULL distinct from every value.
+func (a *Assign) keyOf(b arrow.RecordBatch) func(i int) []byte {
 	if len(a.Keys) == 0 {
-		return func(int) string { return "" }
+		return func(int) []byte { return nil }
 	}
-	cols := make([]arrow.Array, len(a.Keys))
+	parts := make([]func(buf []byte, i int) []byte, len(a.Keys))
 	for j, k := range a.Keys {
-		cols[j] = b.Column(k)
+		parts[j] = keyPart(b.Column(k))
 	}
-	var sb strings.Builder
-	return func(i int) string {
-		sb.Reset()
-		for _, c := range cols {
-			if c.IsNull(i) {
-				sb.WriteString("N")
-				continue
-			}
-			v := c.ValueStr(i)
-			sb.WriteString("V")
-			sb.WriteString(strconv.Itoa(len(v)))
-			sb.WriteByte(':')
-			sb.WriteString(v)
+	var buf []byte
+	return func(i int) []byte {
+		buf = buf[:0]
+		for _, p := range parts {
+			buf = p(buf, i)
 		}
-		return sb.String()
+		return buf
+	}
+}
+
+// keyPart appends a tagged value of c (length-prefixed) or a NULL tag.
+func keyPart(c arrow.Array) func(buf []byte, i int) []byte {
+	value := func(buf []byte, v string) []byte {
+		buf = append(buf, 'V')
+		buf = binary.AppendUvarint(buf, uint64(len(v)))
+		return append(buf, v...)
+	}
+	null := func(buf []byte, i int) ([]byte, bool) {
+		if c.IsNull(i) {
+			return append(buf, 'N'), true
+		}
+		return buf, false
+	}
+	switch t := c.(type) {
+	case *array.String:
+		return func(buf []byte, i int) []byte {
+			if buf, isNull := null(buf, i); isNull {
+				return buf
+			}
+			return value(buf, t.Value(i))
+		}
+	case *array.Int32:
+		return func(buf []byte, i int) []byte {
+			if buf, isNull := null(buf, i); isNull {
+				return buf
+			}
+			return binary.AppendVarint(append(buf, 'V'), int64(t.Value(i)))
+		}
+	case *array.Int64:
+		return func(buf []byte, i int) []byte {
+			if buf, isNull := null(buf, i); isNull {
+				return buf
+			}
+			return binary.AppendVarint(append(buf, 'V'), t.Value(i))
+		}
+	}
+	return func(buf []byte, i int) []byte {
+		if buf, isNull := null(buf, i); isNull {
+			return buf
+		}
+		return value(buf, c.ValueStr(i))
 	}
 }
 
@@ -411,37 +489,41 @@ func (h *sessionRows) hold(ctx context.Context, mem memory.Allocator, b arrow.Re
 	if len(keep) == 0 {
 		return nil
 	}
+	h.ids = append(h.ids, ids)
+	h.live = append(h.live, len(ids))
 	if len(keep) == int(b.NumRows()) {
 		b.Retain()
 		h.batches = append(h.batches, b)
-		h.ids = append(h.ids, ids)
 		return nil
 	}
 	t, err := takeRows(ctx, mem, b, keep)
 	if err != nil {
+		h.ids, h.live = h.ids[:len(h.ids)-1], h.live[:len(h.live)-1]
 		return err
 	}
 	h.batches = append(h.batches, t)
-	h.ids = append(h.ids, ids)
 	return nil
 }
 
 // takeClosed removes the rows of closed sessions from rows and returns
 // them, in arrival order, with their window columns (nil when none); the
-// sessions still open are renumbered and the closed ones forgotten.
+// sessions still open are renumbered and the closed ones forgotten. A held
+// batch keeps its rows that left (marked -1) until fewer than half of its
+// rows are left: then it is compacted, so an emission costs a scan of the
+// held sessions' ids, not a copy of their rows.
 func (a *Assign) takeClosed(ctx context.Context, mem memory.Allocator, set *sessionSet, rows *sessionRows) (arrow.RecordBatch, error) {
 	set.closedAny = false
 	// Renumber the open roots 0..n-1.
-	renum := make(map[int32]int32)
+	renum := make([]int32, len(set.wins))
 	var wins []sessionWin
-	for _, list := range set.open {
-		for i, id := range list {
+	for _, ks := range set.open {
+		for i, id := range ks.ids {
 			nid := int32(len(wins))
 			renum[id] = nid
 			w := set.wins[id]
 			w.parent = nid
 			wins = append(wins, w)
-			list[i] = nid
+			ks.ids[i] = nid
 		}
 	}
 	var fired []arrow.RecordBatch
@@ -450,23 +532,26 @@ func (a *Assign) takeClosed(ctx context.Context, mem memory.Allocator, set *sess
 			f.Release()
 		}
 	}
-	var keptB []arrow.RecordBatch
-	var keptIDs [][]int32
+	var f []int32
+	var starts, ends []int64
+	n := 0
 	for bi, b := range rows.batches {
-		var f, k []int32
-		var starts, ends []int64
-		var kids []int32
-		for i, id := range rows.ids[bi] {
-			r := set.find(id)
-			w := set.wins[r]
-			if w.closed {
-				f = append(f, int32(i))
-				starts = append(starts, w.start)
-				ends = append(ends, w.end)
+		ids := rows.ids[bi]
+		f, starts, ends = f[:0], starts[:0], ends[:0]
+		for i, id := range ids {
+			if id < 0 {
 				continue
 			}
-			k = append(k, int32(i))
-			kids = append(kids, renum[r])
+			r := set.find(id)
+			w := &set.wins[r]
+			if !w.closed {
+				ids[i] = renum[r]
+				continue
+			}
+			f = append(f, int32(i))
+			starts = append(starts, w.start)
+			ends = append(ends, w.end)
+			ids[i] = -1
 		}
 		if len(f) > 0 {
 			e, err := a.expand(ctx, mem, b, f, starts, ends)
@@ -475,30 +560,41 @@ func (a *Assign) takeClosed(ctx context.Context, mem memory.Allocator, set *sess
 				return nil, err
 			}
 			fired = append(fired, e)
+			rows.live[bi] -= len(f)
 		}
-		switch {
-		case len(k) == int(b.NumRows()):
-			b.Retain()
-			keptB = append(keptB, b)
-			keptIDs = append(keptIDs, kids)
-		case len(k) > 0:
-			t, err := takeRows(ctx, mem, b, k)
+		switch live := rows.live[bi]; {
+		case live == 0:
+			b.Release()
+			continue
+		case live < len(ids)/2:
+			keep := make([]int32, 0, live)
+			kids := make([]int32, 0, live)
+			for i, id := range ids {
+				if id >= 0 {
+					keep = append(keep, int32(i))
+					kids = append(kids, id)
+				}
+			}
+			t, err := takeRows(ctx, mem, b, keep)
 			if err != nil {
 				release()
 				return nil, err
 			}
-			keptB = append(keptB, t)
-			keptIDs = append(keptIDs, kids)
+			b.Release()
+			b, ids = t, kids
 		}
+		rows.batches[n], rows.ids[n], rows.live[n] = b, ids, rows.live[bi]
+		n++
 	}
-	rows.release()
-	rows.batches, rows.ids = keptB, keptIDs
+	for i := n; i < len(rows.batches); i++ {
+		rows.batches[i], rows.ids[i] = nil, nil
+	}
+	rows.batches, rows.ids, rows.live = rows.batches[:n], rows.ids[:n], rows.live[:n]
 	set.wins = wins
 	set.ends = set.ends[:0]
 	for id, w := range wins {
-		set.ends = append(set.ends, endEntry{end: w.end, id: int32(id)})
+		set.ends.push(endEntry{end: w.end, id: int32(id)})
 	}
-	heap.Init(&set.ends)
 	if len(fired) == 0 {
 		return nil, nil
 	}
@@ -510,12 +606,14 @@ func (a *Assign) takeClosed(ctx context.Context, mem memory.Allocator, set *sess
 func (a *Assign) heldWithWindows(ctx context.Context, mem memory.Allocator, set *sessionSet, rows *sessionRows) ([]arrow.RecordBatch, error) {
 	var out []arrow.RecordBatch
 	for bi, b := range rows.batches {
-		idx := make([]int32, b.NumRows())
-		starts := make([]int64, len(idx))
-		ends := make([]int64, len(idx))
+		var idx []int32
+		var starts, ends []int64
 		for i, id := range rows.ids[bi] {
+			if id < 0 {
+				continue // left already
+			}
 			w := set.wins[set.find(id)]
-			idx[i], starts[i], ends[i] = int32(i), w.start, w.end
+			idx, starts, ends = append(idx, int32(i)), append(starts, w.start), append(ends, w.end)
 		}
 		e, err := a.expand(ctx, mem, b, idx, starts, ends)
 		if err != nil {
