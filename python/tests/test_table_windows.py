@@ -173,3 +173,22 @@ def test_to_pandas_applies_the_changelog():
     got = [tuple(x.values()) for x in _fold_changelog(t, kinds).to_pylist()]
     assert sorted(got) == sorted(live)
     assert _fold_changelog(pa.table({"k": ["a", "b"], "v": [1, 2]}), [1, 0]).to_pylist() == [{"k": "b", "v": 2}]
+
+
+def test_processing_time_window(cases, envs):
+    """A window on a PROCTIME() column: col('w').proctime is its time,
+    .rowtime is refused, and every row lands in one window."""
+    from weir.table.expressions import col, lit
+    from weir.table.window import Tumble
+
+    env = envs("streaming")
+    env.execute_sql("CREATE TABLE gen (a BIGINT, k INT, p AS PROCTIME()) WITH ('connector' = 'datagen', "
+                    "'number-of-rows' = '200', 'fields.k.min' = '1', 'fields.k.max' = '3')")
+    w = Tumble.over(lit(1).days).on(col("p")).alias("w")
+    t = env.from_path("gen")
+    with pytest.raises(ValueError, match=r"processing time.*use col\('w'\)\.proctime"):
+        t.window(w).group_by(col("w")).select(col("w").rowtime)
+    got = t.window(w).group_by(col("w"), col("k")).select(col("k"), col("a").count.alias("n"),
+                                                           col("w").proctime.alias("pt")).to_pandas()
+    assert got["n"].sum() == 200 and set(got["k"]) <= {1, 2, 3}, got
+    assert (got["pt"].dt.hour == 23).all() and (got["pt"].dt.minute == 59).all(), got

@@ -104,7 +104,8 @@ class GroupWindow:
             if n in names:
                 raise ValueError(f"{self!r}: the table has a column {n!r}, which weir's window table functions "
                                  "add; rename it first")
-        self._proctime = "PROCTIME" in t
+        # The engine's event time is TIMESTAMP(p); its processing time (PROCTIME()) is TIMESTAMP_LTZ(3).
+        self._proctime = "PROCTIME" in t or "TIMESTAMP_LTZ" in t or "LOCAL TIME ZONE" in t
 
     def _from_sql(self, table, keys):
         """The FROM item: a window table function over table."""
@@ -115,8 +116,10 @@ class GroupWindow:
         if self._kind == "HOP":
             return f"TABLE(HOP(TABLE {source}, DESCRIPTOR({ts}), {self._slide}, {self._size}))"
         partition = ""
-        if keys:
-            partition = " PARTITION BY " + ", ".join(keys)
+        if len(keys) == 1:
+            partition = " PARTITION BY " + keys[0]
+        elif keys:
+            partition = " PARTITION BY (" + ", ".join(keys) + ")"
         return f"TABLE(SESSION(TABLE {source}{partition}, DESCRIPTOR({ts}), {self._gap}))"
 
     def check_property(self, prop):
