@@ -297,14 +297,16 @@ func (a *Assign) runSession(ctx context.Context, mem memory.Allocator, in <-chan
 		wm, maxSeen, a.Late = st.wm, st.maxSeen, st.late
 		// The sessions are the runs of the held rows: placing them again,
 		// without lateness, rebuilds them.
-		for _, b := range st.pending {
+		for i, b := range st.pending {
 			in, err := dropColumns(b, len(inSchema))
 			b.Release()
-			if err != nil {
-				return err
+			if err == nil {
+				err = a.placeRows(ctx, mem, in, set, rows, false)
 			}
-			if err := a.placeRows(ctx, mem, in, set, rows, false); err != nil {
-				in.Release()
+			if err != nil {
+				for _, rest := range st.pending[i+1:] {
+					rest.Release()
+				}
 				return err
 			}
 		}
@@ -377,7 +379,6 @@ func (a *Assign) runSession(ctx context.Context, mem memory.Allocator, in <-chan
 			err = a.placeEventRows(ctx, mem, b, set, rows, &wm, &maxSeen)
 		}
 		if err != nil {
-			b.Release()
 			drain(in)
 			return err
 		}
@@ -400,6 +401,7 @@ func (a *Assign) runSession(ctx context.Context, mem memory.Allocator, in <-chan
 // closing the sessions it reaches, as Flink's operators see a watermark
 // after the row that raised it.
 func (a *Assign) placeEventRows(ctx context.Context, mem memory.Allocator, b arrow.RecordBatch, set *sessionSet, rows *sessionRows, wm, maxSeen *int64) error {
+	defer b.Release()
 	at, err := millis(b.Column(a.Time))
 	if err != nil {
 		return err
@@ -453,6 +455,7 @@ func (a *Assign) filter(mem memory.Allocator, b arrow.RecordBatch) ([]bool, erro
 // placeRows places the rows of b (owned by the call) in their sessions,
 // without lateness: processing time (filtered) and rows restored (not).
 func (a *Assign) placeRows(ctx context.Context, mem memory.Allocator, b arrow.RecordBatch, set *sessionSet, rows *sessionRows, filter bool) error {
+	defer b.Release()
 	at, err := millis(b.Column(a.Time))
 	if err != nil {
 		return err
@@ -483,9 +486,9 @@ func (a *Assign) placeRows(ctx context.Context, mem memory.Allocator, b arrow.Re
 	return rows.hold(ctx, mem, b, keep, ids)
 }
 
-// hold keeps rows keep of b with their sessions ids, and releases b.
+// hold keeps rows keep of b with their sessions ids (b itself, retained,
+// when it keeps all).
 func (h *sessionRows) hold(ctx context.Context, mem memory.Allocator, b arrow.RecordBatch, keep, ids []int32) error {
-	defer b.Release()
 	if len(keep) == 0 {
 		return nil
 	}
