@@ -175,3 +175,40 @@ def test_errors_name_function_group_and_row():
     assert "table aggregate function 'top2' raised ValueError in accumulate: unlucky" in msg
     assert "group key: ('k9',)" in msg and "input row (+I), arguments: (13,)" in msg
     assert 'raise ValueError("unlucky")' in msg
+
+
+class Many(TableAggregateFunction):
+    """A group's count, then as many rows as it has rows times 10,000."""
+
+    def create_accumulator(self):
+        return [0]
+
+    def accumulate(self, acc, v):
+        acc[0] += 1
+
+    def emit_value(self, acc):
+        for i in range(acc[0] * 10_000):
+            yield Row(i, acc[0])
+
+
+mod.many = udtaf(Many(), result_type=DataTypes.ROW([DataTypes.FIELD("v", DataTypes.BIGINT()),
+                                                    DataTypes.FIELD("r", DataTypes.INT())]), name="many")
+
+
+def test_a_group_with_many_rows_leaves_in_parts():
+    from weir._state_table_aggregate import PART_ROWS
+
+    st = stage(retracting=False)
+    st.functions[0].attr = "many"
+    op = KeyedTableAggregate(st, DictState())
+    run(op, [(INSERT, "a", 1)] * 2)
+    for kind, k, v in [(INSERT, "a", 1)]:
+        IN_ENC.encode_row([kind, key(k), v])
+    op.add(IN_ENC.take())
+    parts = []
+    op.finish(parts.append)
+    rows = [r for b in parts for r in OUT_DEC.decode(b)]
+    # The group's 20,000 rows taken back, then its 30,000 rows now, in order.
+    assert len(parts) == -(-50_000 // PART_ROWS) and all(len(list(OUT_DEC.decode(b))) <= PART_ROWS for b in parts)
+    assert [(r[1], r[2], r[3]) for r in rows] == ([(DELETE, i, 2) for i in range(20_000)]
+                                                  + [(INSERT, i, 3) for i in range(30_000)])

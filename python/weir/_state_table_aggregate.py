@@ -72,6 +72,7 @@ class KeyedTableAggregate:
         self.retracting = retracting != "false"
         self.buffer = defaultdict(list)
         self.rows_done = 0
+        self._send, self._rows = None, 0  # finish's emit, and the rows encoded since it was last called
 
     def add(self, data):
         buf = self.buffer
@@ -92,7 +93,7 @@ class KeyedTableAggregate:
         writes = bytearray()
         enc = self.encoder
         loads, dumps, proto = pickle.loads, pickle.dumps, pickle.HIGHEST_PROTOCOL
-        out_rows = 0
+        self._send, self._rows = emit, 0
         pos = 0
         for key in keys:
             n, pos = _read_varint(data, pos)
@@ -110,7 +111,7 @@ class KeyedTableAggregate:
             else:
                 acc, count = loads(data[pos:pos + n - 1])
                 pos += n - 1
-                out_rows += self._emit(acc, key, DELETE)
+                self._emit(acc, key, DELETE)
             count += len(rows) - 2 * self._fold(acc, rows, key)
             self.rows_done += len(rows)
             _varint(writes, len(key))
@@ -124,11 +125,7 @@ class KeyedTableAggregate:
                 raise self._dump_error(acc, key, err) from None
             _varint(writes, len(value) + 1)
             writes += value
-            out_rows += self._emit(acc, key, INSERT)
-            if out_rows >= PART_ROWS:
-                # Results leave in parts, so no message nears gRPC's limit.
-                emit(enc.take())
-                out_rows = 0
+            self._emit(acc, key, INSERT)
         if writes:
             self.state.put(bytes(writes))
         out = enc.take()
@@ -159,7 +156,7 @@ class KeyedTableAggregate:
         return retracts
 
     def _emit(self, acc, key, kind):
-        """Encode the rows emit_value yields from acc with kind; returns their number."""
+        """Encode the rows emit_value yields from acc with kind."""
         try:
             out = self.func.emit_value(acc)
             # Drawn here, before acc changes, so that a failure names its group.
@@ -177,7 +174,12 @@ class KeyedTableAggregate:
             except (TypeError, ValueError, OverflowError) as err:
                 self.encoder.take()  # drop the half-encoded bundle: the job fails
                 raise self._row_error(key, r, f"{type(err).__name__}: {err}") from None
-        return len(rows)
+            self._rows += 1
+            if self._rows >= PART_ROWS:
+                # Results leave in parts, even within a group's rows, so
+                # that no message nears gRPC's limit.
+                self._send(self.encoder.take())
+                self._rows = 0
 
     # -- errors name the function, the group key and the row --
 
