@@ -276,6 +276,15 @@ def all_batches(data):
     return list(pa.ipc.open_stream(pa.py_buffer(data)))
 
 
+def test_empty_batch_of_arrow_backed_strings(helpers):
+    """A batch of no rows: a result of pandas' Arrow-backed strings converts
+    to no chunks, and is an empty column."""
+    name, _ = helpers
+    st = stage(name, [(0, [column(0, "INT")], "STRING")], ["INT"], [("big", "STRING", "pandas")])
+    out = all_batches(VectorizedOperation(st).process(batches_element(["INT"], [[[]], [[1, 2]]])))
+    assert [b.column(0).to_pylist() for b in out] == [[], ["1".ljust(3000, "x"), "2".ljust(3000, "x")]]
+
+
 @pytest.mark.parametrize("part_bytes", [None, 2_000])
 def test_element_of_several_batches(helpers, part_bytes):
     """Each record batch of an element is one call; the answer holds one

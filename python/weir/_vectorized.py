@@ -23,6 +23,7 @@ is a FunctionError that names the function and the type it declared.
 
 import traceback
 
+import numpy as np
 import pyarrow as pa
 
 from weir import _functions
@@ -111,6 +112,8 @@ class _Type:
         self.sql = parse_type(text)
         self.wire = arrow_type(self.sql)
         self.named = arrow_type(self.sql, names=True) if _has_row(self.sql) else self.wire
+        # The numpy dtype of numbers, whose results take a shorter way back.
+        self.numbers = np.dtype(self.wire.to_pandas_dtype()) if isinstance(self.sql, _NUMBERS) else None
 
     def to_named(self, arr):
         return arr if self.named is self.wire else arr.view(self.named)
@@ -157,7 +160,7 @@ def _series(arr, t):
             # to_pandas gives it), without to_pandas' general machinery.
             import pandas as pd
 
-            return pd.Series(arr.to_numpy(zero_copy_only=True), copy=False)
+            return pd.Series(arr.to_numpy(zero_copy_only=True), index=pd.RangeIndex(len(arr)), copy=False)
         if not isinstance(t, (FloatType, DoubleType)):
             return arr.to_pandas(types_mapper=_nullable_ints())
     return arr.to_pandas(date_as_object=True, integer_object_nulls=True)
@@ -200,9 +203,44 @@ def from_pandas(value, t, at, top=True):
             value = value.dt.tz_convert("UTC").dt.tz_localize(None)
         # In from_pandas mode NaN, NaT, None and pd.NA are NULL, as PyFlink's
         # mask=s.isnull() makes them, without computing the mask.
-        return pa.Array.from_pandas(value, type=at, safe=False)
+        arr = pa.Array.from_pandas(value, type=at, safe=False)
+        if isinstance(arr, pa.ChunkedArray):
+            # pandas' Arrow-backed strings convert to their chunks (none
+            # when the Series is empty).
+            arr = arr.combine_chunks()
+        return arr
     except (pa.ArrowException, TypeError, ValueError, OverflowError) as e:
         raise _ResultError(f"a Series of dtype {value.dtype} cannot be converted to {t}: {type(e).__name__}: {e}") from None
+
+
+def numbers_from_pandas(value, t):
+    """The Arrow array of a pandas UDF's result when it is a Series of
+    exactly the numpy dtype of its declared number type t (a _Type), or None:
+    integers are taken without a copy; floats as from_pandas takes them (NaN
+    is NULL). The general from_pandas handles every other case the same."""
+    pd = _pandas()
+    if type(value) is not pd.Series or value.dtype != t.numbers:
+        return None
+    values = value.to_numpy()
+    if values.dtype != t.numbers or values.ndim != 1:
+        return None
+    if t.numbers.kind == "f":
+        return pa.Array.from_pandas(values, type=t.wire, safe=False)
+    if not values.flags.c_contiguous:
+        values = np.ascontiguousarray(values)
+    return pa.Array.from_buffers(t.wire, len(values), [None, pa.py_buffer(values)])
+
+
+_pd = None
+
+
+def _pandas():
+    global _pd
+    if _pd is None:
+        import pandas
+
+        _pd = pandas
+    return _pd
 
 
 def from_arrow(value, t, at):
@@ -327,16 +365,32 @@ class VectorizedOperation:
         python.fn-execution.arrow.batch.size rows), answered by as many
         result batches in one IPC stream, or in several (parts) when they are
         over part_bytes and emit is given."""
+        if emit is None:
+            return self._stream(self._results(data))
+        parts = self.process_parts(data)
+        for part in parts[:-1]:
+            emit(CONTINUED + self._stream(part))
+        return self._stream(parts[-1])
+
+    def process_parts(self, data):
+        """The answer to one element as lists of result batches, one list per
+        part (an IPC stream of its own, every one but the last sent with the
+        CONTINUED prefix). data is bytes or a memoryview: the input batches
+        are read in place."""
+        return self._parts(self._results(data))
+
+    def _results(self, data):
         results = []
         for batch in pa.ipc.open_stream(pa.py_buffer(data)):
             results.append(self._batch(batch))
             self.rows_done += batch.num_rows
-        if emit is not None:
-            parts = self._parts(results)
-            for part in parts[:-1]:
-                emit(CONTINUED + self._stream(part))
-            results = parts[-1]
-        return self._stream(results)
+        return results
+
+    def schema_bytes(self):
+        """The serialized schema of the answers (the start of each stream)."""
+        if self._schema_bytes is None:
+            self._schema_bytes = self.schema.serialize().to_pybytes()
+        return self._schema_bytes
 
     def _batch(self, batch):
         """The result batch of one input batch."""
@@ -374,9 +428,7 @@ class VectorizedOperation:
     def _stream(self, batches):
         """An IPC stream of batches: the schema (serialized once), the
         batches, the end-of-stream marker, joined in one copy."""
-        if self._schema_bytes is None:
-            self._schema_bytes = self.schema.serialize()
-        return b"".join([self._schema_bytes, *(b.serialize() for b in batches), _EOS])
+        return b"".join([self.schema_bytes(), *(b.serialize() for b in batches), _EOS])
 
     def _arrow(self, node, batch, rows, memo, pandas_memo):
         """The value of node as an Arrow array (with ROW field names), or None
@@ -415,7 +467,9 @@ class VectorizedOperation:
         t = node.type
         try:
             if node.func_type == "pandas":
-                arr = from_pandas(value, t.sql, t.named)
+                arr = numbers_from_pandas(value, t) if t.numbers is not None else None
+                if arr is None:
+                    arr = from_pandas(value, t.sql, t.named)
             else:
                 arr = from_arrow(value, t.sql, t.named)
         except _ResultError as e:

@@ -178,6 +178,10 @@ def main():
             "named by python.executable.\n")
         sys.exit(3)
     import weir._beam  # noqa: F401  registers weir's URNs
+    from weir import _vectorized_io
+
+    # Vectorized stages' data around Beam's copies.
+    _vectorized_io.install()
     from weir import coder, operations
 
     log = logging.getLogger("weir")

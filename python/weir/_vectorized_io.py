@@ -1,0 +1,262 @@
+"""The Fn API data path of vectorized stages inside the Beam harness.
+
+A vectorized stage's elements are Arrow IPC streams of megabytes. Through
+Beam's own data path each byte of them was copied about a dozen times: the
+input coder copies the element's value out of the received message, and an
+answer went through a bytes join, the output coder, the output stream's
+buffer, a Data message, the Elements message around it and its
+serialization. Here, in the worker only (installed by weir.worker):
+
+- the input operation of a vectorized stage hands the stage a memoryview of
+  each element's value inside the received message (pyarrow reads the
+  record batches in place);
+- the stage writes each answer straight into the serialized Elements message
+  that gRPC sends (the IPC stream written by pyarrow into its final place,
+  behind the message's and the windowed value's headers), and the data
+  channel passes such ready messages to gRPC as they are.
+
+The bytes on the wire are the same as Beam's: the engine cannot tell the
+difference. Anything unexpected (another window or pane encoding, a stage
+whose output goes elsewhere than the data channel) takes Beam's own path.
+"""
+
+
+import pyarrow as pa
+from apache_beam.coders import coder_impl
+from apache_beam.portability.api import beam_fn_api_pb2, beam_fn_api_pb2_grpc
+from apache_beam.runners.worker import bundle_processor, data_plane
+
+from weir import _beam
+from weir._limits import CONTINUED
+from weir.proto import weir_pb2
+
+_DATA_METHOD = "/org.apache.beam.model.fn_execution.v1.BeamFnData/Data"
+_installed = False
+
+
+def install():
+    """Route the data of vectorized stages around Beam's copies (once per
+    process, before the harness opens its data channels)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    beam_fn_api_pb2_grpc.BeamFnDataStub = _DataStub
+    data_plane.GrpcClientDataChannel = _DataChannel
+    source, param = bundle_processor.BeamTransformFactory._known_urns[bundle_processor.DATA_INPUT_URN]
+
+    def create_source(factory, transform_id, transform_proto, grpc_port, consumers):
+        op = source(factory, transform_id, transform_proto, grpc_port, consumers)
+        targets = [c for cs in consumers.values() for c in cs]
+        if (type(op) is bundle_processor.DataInputOperation and len(targets) == 1
+                and isinstance(targets[0], ArrowStageOperation)):
+            op.__class__ = _ArrowInput
+            op.weir_stage = targets[0]
+        return op
+
+    bundle_processor.BeamTransformFactory.register_urn(bundle_processor.DATA_INPUT_URN, param)(create_source)
+    bundle_processor.BeamTransformFactory.register_urn(_beam.ARROW_FUNCTION_URN, weir_pb2.Stage)(_create)
+
+
+def _serialize(message):
+    # An answer of a vectorized stage is already a serialized Elements message.
+    return message if type(message) is bytes else message.SerializeToString()
+
+
+class _DataStub:
+    """Beam's BeamFnData stub, but one that sends ready messages as they are."""
+
+    def __init__(self, channel):
+        self.Data = channel.stream_stream(_DATA_METHOD, request_serializer=_serialize,
+                                          response_deserializer=beam_fn_api_pb2.Elements.FromString)
+
+
+class _DataChannel(data_plane.GrpcClientDataChannel):
+    """Beam's client data channel, whose send queue also takes serialized
+    Elements messages (bytes), sent alone, in order with the rest."""
+
+    def output_stream(self, instruction_id, transform_id):
+        stream = super().output_stream(instruction_id, transform_id)
+        stream.weir_target = (self, instruction_id, transform_id)
+        return stream
+
+    def _get_element_size_bytes(self, element):
+        if type(element) is bytes:
+            return len(element)
+        return super()._get_element_size_bytes(element)
+
+    def send_ready(self, message):
+        """Queue a serialized Elements message."""
+        self._enqueue_to_send(message)
+
+    def _write_outputs(self):
+        done = False
+        while not done:
+            items = [self._to_send.get()]
+            size = len(items[0]) if type(items[0]) is bytes else items[0].ByteSize()
+            try:
+                # As Beam: up to 100 more queued items, up to its flush size.
+                while size < data_plane._DEFAULT_SIZE_FLUSH_THRESHOLD and len(items) <= 100:
+                    item = self._to_send.get_nowait()
+                    size += len(item) if type(item) is bytes else item.ByteSize()
+                    items.append(item)
+            except data_plane.queue.Empty:
+                pass
+            if items[-1] is self._WRITES_FINISHED:
+                done = True
+                items.pop()
+            data, timers = [], []
+            for item in items:
+                if type(item) is bytes:
+                    if data or timers:
+                        yield beam_fn_api_pb2.Elements(data=data, timers=timers)
+                        data, timers = [], []
+                    yield item
+                elif isinstance(item, beam_fn_api_pb2.Elements.Timers):
+                    timers.append(item)
+                elif isinstance(item, beam_fn_api_pb2.Elements.Data):
+                    data.append(item)
+                else:
+                    raise ValueError(f"unexpected output element type {type(item)}")
+            if data or timers:
+                yield beam_fn_api_pb2.Elements(data=data, timers=timers)
+
+
+def _varint(n):
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _read_varint(view, pos):
+    shift = value = 0
+    while True:
+        b = view[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            return value, pos
+        shift += 7
+
+
+def split_elements(view):
+    """The windowed values of a Data message's bytes (a memoryview) as pairs
+    (header, value): the header's 13 bytes (a timestamp of 8, a count of one
+    window in 4 - the global window has no bytes - and a pane of one byte
+    without indices) and a memoryview of the value. At the first element
+    with another header it yields (None, offset) and stops: the rest is
+    Beam's to decode."""
+    end = len(view)
+    pos = 0
+    while pos < end:
+        if end - pos < 14 or view[pos + 8:pos + 12] != b"\x00\x00\x00\x01" or view[pos + 12] >> 4:
+            yield None, pos
+            return
+        n, start = _read_varint(view, pos + 13)
+        if start + n > end:
+            raise ValueError(f"an input element is cut short: {n} bytes stated, {end - start} received")
+        yield bytes(view[pos:pos + 13]), view[start:start + n]
+        pos = start + n
+
+
+class _ArrowInput(bundle_processor.DataInputOperation):
+    """The input of a vectorized stage: each element's value is a memoryview
+    of the received bytes, not a copy."""
+
+    weir_stage = None
+
+    def process_encoded(self, encoded):
+        view = memoryview(encoded)
+        headers = self.__dict__.setdefault("_weir_headers", {})
+        for header, value in split_elements(view):
+            if header is None:  # not the engine's header: Beam decodes the rest
+                return super().process_encoded(bytes(view[value:]))
+            wv = headers.get(header)
+            if wv is None:
+                wv = self.windowed_coder_impl.decode_from_stream(coder_impl.create_InputStream(header + b"\x00"), True)
+                headers[header] = wv
+            with self.splitting_lock:
+                if self.index == self.stop - 1:
+                    return
+                self.index += 1
+            self.weir_stage.process(wv.with_value(value))
+
+
+class ArrowStageOperation(_beam.StageOperation):
+    """A vectorized stage that writes its answers into ready Elements
+    messages when its output goes straight to the data channel."""
+
+    weir_consumers = ()
+
+    def start(self):
+        super().start()
+        self._target = None
+        if len(self.weir_consumers) == 1 and isinstance(self.weir_consumers[0], bundle_processor.DataOutputOperation):
+            out = self.weir_consumers[0]
+            target = getattr(out.output_stream, "weir_target", None)
+            if target is not None:
+                channel, instruction_id, transform_id = target
+                ids = data_ids(instruction_id, transform_id)
+                self._target = (channel, ids, out.windowed_coder_impl)
+
+    def process(self, o):
+        if self._target is None:
+            return super().process(o)
+        channel, ids, wv_coder = self._target
+        with self.scoped_process_state:
+            stream = coder_impl.create_OutputStream()
+            wv_coder.encode_to_stream(o.with_value(b""), stream, True)
+            header = stream.get()[:-1]  # without the empty value's length
+            parts = self._op.process_parts(o.value)
+            for i, part in enumerate(parts):
+                channel.send_ready(answer_message(self._op, ids, header, part, i < len(parts) - 1))
+
+
+def data_ids(instruction_id, transform_id):
+    """The start of a serialized Elements.Data message: its instruction_id
+    and transform_id fields and the tag of its data field."""
+    iid, tid = instruction_id.encode(), transform_id.encode()
+    return b"\x0a" + _varint(len(iid)) + iid + b"\x12" + _varint(len(tid)) + tid + b"\x1a"
+
+
+def answer_message(op, ids, header, batches, continued):
+    """The serialized Elements message of one answer of op (a
+    VectorizedOperation): Elements(data=[Data(instruction_id, transform_id,
+    data=the windowed value of the IPC stream of batches)]), with ids from
+    data_ids and header the windowed value's encoding up to its value. The
+    stream is written by pyarrow into its place in the message."""
+    schema = op.schema_bytes()
+    size = len(schema) + sum(pa.ipc.get_record_batch_size(b) for b in batches) + len(_EOS)
+    value_size = size + (1 if continued else 0)
+    payload = len(header) + len(_varint(value_size)) + value_size
+    data = len(ids) + len(_varint(payload)) + payload
+    head = b"".join([b"\x0a", _varint(data), ids, _varint(payload), header, _varint(value_size),
+                     CONTINUED if continued else b""])
+    buf = bytearray(len(head) + size)
+    buf[:len(head)] = head
+    sink = pa.FixedSizeBufferWriter(pa.py_buffer(memoryview(buf)[len(head):]))
+    with pa.ipc.new_stream(sink, op.schema) as writer:
+        for b in batches:
+            writer.write_batch(b)
+    if sink.tell() != size:
+        raise AssertionError(f"a vectorized answer of {sink.tell()} bytes where {size} were expected")
+    return bytes(buf)
+
+
+_EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"
+
+
+def _create(factory, transform_id, transform_proto, stage, consumers):
+    output_coders = factory.get_output_coders(transform_proto)
+    tags = list(transform_proto.outputs.keys())
+    spec = bundle_processor.operation_specs.WorkerDoFn(
+        serialized_fn=None, output_tags=tags, input=None, side_inputs=None,
+        output_coders=[output_coders[t] for t in tags])
+    op = ArrowStageOperation(
+        bundle_processor.common.NameContext(transform_proto.unique_name, transform_id),
+        spec, factory.counter_factory, factory.state_sampler, stage)
+    op.weir_consumers = [c for t in tags for c in consumers.get(t, ())]
+    return factory.augment_oldstyle_op(op, transform_proto.unique_name, consumers, tags)
