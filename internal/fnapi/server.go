@@ -50,6 +50,8 @@ type Server struct {
 	lis  net.Listener
 	srv  *grpc.Server
 	log  *slog.Logger
+	// limit bounds one message: maxMessage, or less in tests.
+	limit int
 
 	mu          sync.Mutex
 	descriptors map[string]*fnpb.ProcessBundleDescriptor
@@ -61,6 +63,12 @@ type Server struct {
 
 // NewServer starts the services on a Unix socket in a new private directory.
 func NewServer(log *slog.Logger) (*Server, error) {
+	return newServer(log, maxMessage)
+}
+
+// newServer is NewServer with limit bytes as the bound of one message, so
+// that tests of the limit can send small messages.
+func newServer(log *slog.Logger, limit int) (*Server, error) {
 	dir, err := tmpdir.Make("weir-fn-")
 	if err != nil {
 		return nil, fmt.Errorf("fnapi: create socket directory: %w", err)
@@ -76,13 +84,13 @@ func NewServer(log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("fnapi: listen on %s: %w", sock, err)
 	}
 	s := &Server{
-		dir: dir, sock: sock, lis: lis, log: log,
+		dir: dir, sock: sock, lis: lis, log: log, limit: limit,
 		descriptors: map[string]*fnpb.ProcessBundleDescriptor{},
 		workers:     map[string]*Worker{},
 	}
 	s.srv = grpc.NewServer(
-		grpc.MaxRecvMsgSize(maxMessage),
-		grpc.MaxSendMsgSize(maxMessage),
+		grpc.MaxRecvMsgSize(limit),
+		grpc.MaxSendMsgSize(limit),
 		grpc.ForceServerCodecV2(codec{}), // codec.go
 		// Larger socket reads and writes than gRPC's 32 KiB: the data
 		// stream carries a job's rows, and each read or write is a system

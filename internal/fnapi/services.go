@@ -114,9 +114,9 @@ func (d *data) Data(stream fnpb.BeamFnData_DataServer) error {
 			}
 		case err := <-recvErr:
 			if status.Code(err) == codes.ResourceExhausted {
-				// A message over maxMessage fails the same way on every
+				// A message over the limit fails the same way on every
 				// try: not a lost worker, whose bundles would be replayed.
-				w.fail(&TooLargeError{Detail: status.Convert(err).Message()})
+				w.fail(&TooLargeError{Limit: w.s.limit, Detail: status.Convert(err).Message()})
 				return err
 			}
 			w.fail(fmt.Errorf("%w: data stream closed by the worker", ErrWorkerGone))
@@ -130,7 +130,7 @@ func (d *data) Data(stream fnpb.BeamFnData_DataServer) error {
 			// Recv ends too, and its error may tell why: a message over
 			// the limit ends the stream as well.
 			if err := <-recvErr; status.Code(err) == codes.ResourceExhausted {
-				w.fail(&TooLargeError{Detail: status.Convert(err).Message()})
+				w.fail(&TooLargeError{Limit: w.s.limit, Detail: status.Convert(err).Message()})
 				return nil
 			}
 			w.fail(fmt.Errorf("%w: %v", ErrWorkerGone, stream.Context().Err()))
@@ -142,12 +142,14 @@ func (d *data) Data(stream fnpb.BeamFnData_DataServer) error {
 // TooLargeError is a message from a worker over the server's limit. It is
 // not ErrWorkerGone: the bundle would fail the same way again.
 type TooLargeError struct {
+	// Limit is the server's limit in bytes.
+	Limit int
 	// Detail is gRPC's description, with the message's size.
 	Detail string
 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("a Python worker sent a message over the engine's gRPC limit of %d MiB (%s); weir's worker sends results in parts of about 4 MiB and refuses rows over 200 MiB, so this is a bug to report, with the job that shows it", maxMessage>>20, e.Detail)
+	return fmt.Sprintf("a Python worker sent a message over the engine's gRPC limit of %d MiB (%s); weir's worker sends results in parts of about 4 MiB and refuses rows over 200 MiB, so this is a bug to report, with the job that shows it", e.Limit>>20, e.Detail)
 }
 
 // logging implements BeamFnLogging: worker log records go to weir's log
