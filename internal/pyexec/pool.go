@@ -123,7 +123,9 @@ type Pool struct {
 	mu     sync.Mutex
 	slots  []*slot
 	closed bool
-	starts int
+	// restarts counts workers replaced, from the moment the pool sees the
+	// death (see Restarts), and starts tried again after a kill.
+	restarts int
 	// running counts bundles started on a worker and not yet finished
 	// (dispatched bundles, replays and crash probes).
 	running int
@@ -235,7 +237,6 @@ func (p *Pool) start(ctx context.Context, s *slot) error {
 		p.mu.Unlock()
 		return errPoolClosed
 	}
-	p.starts++
 	s.gen++
 	gen := s.gen
 	name := fmt.Sprintf("worker-%d", s.index)
@@ -348,6 +349,9 @@ func (p *Pool) watch(s *slot, gen int, w *fnapi.Worker, proc *worker.Process) {
 		s.w, s.p = nil, nil
 		s.free, s.running = 0, 0
 		s.starting = !closed
+		if !closed {
+			p.restarts++
+		}
 	}
 	p.notifyLocked()
 	p.mu.Unlock()
@@ -383,6 +387,11 @@ func (p *Pool) startRetrying(ctx context.Context, s *slot) error {
 		case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
 		case <-p.stopped:
 			return errPoolClosed
+		}
+		if attempt < p.cfg.MaxAttempts {
+			p.mu.Lock()
+			p.restarts++
+			p.mu.Unlock()
 		}
 	}
 	return err
@@ -645,11 +654,24 @@ func (p *Pool) stateLocked() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// Restarts is how many workers were started beyond the initial ones.
+// Restarts is how many workers were replaced or are being replaced, and
+// starts tried again after a kill. A worker counts from the moment its
+// bundles fail: a job whose last bundle was replayed on another worker may
+// end before the replacement starts, or even before watch sees the death,
+// and the worker still counts (its connection is gone before its bundles
+// fail).
 func (p *Pool) Restarts() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.starts - len(p.slots)
+	n := p.restarts
+	if !p.closed {
+		for _, s := range p.slots {
+			if s.w != nil && !liveLocked(s) {
+				n++ // dead, not yet seen by watch
+			}
+		}
+	}
+	return n
 }
 
 // Pids returns the process ids of the current workers.
