@@ -93,7 +93,9 @@ def weir_job(s, rows, keys, tmp, mode="batch"):
     if r["rc"] != 0 or not m:
         raise RuntimeError(f"weir UDAF job ({mode}, {rows:,} rows) failed (rc {r['rc']}):\n{r['stderr'][-3000:]}")
     return {"mode": mode, "rows": rows, "groups": int(m.group(1)), "seconds": float(m.group(2)),
-            "wall_s": r["wall_s"], "cpu_s": cpu, "rss": r["rss"]}
+            "wall_s": r["wall_s"], "cpu_s": cpu, "rss": r["rss"],
+            # sampled from /proc while the job ran: a little short of the totals
+            "engine_cpu_s": r["rss"].get("engine_cpu_s"), "workers_cpu_s": r["rss"].get("workers_cpu_s")}
 
 
 def steady(big, small):
@@ -102,6 +104,9 @@ def steady(big, small):
     out = {"rows": n, "ns_per_row": (big["seconds"] - small["seconds"]) * 1e9 / n,
            "cpu_ns_per_row": (big["cpu_s"] - small["cpu_s"]) * 1e9 / n}
     out["rows_per_s"] = 1e9 / out["ns_per_row"] if out["ns_per_row"] > 0 else None
+    if big.get("engine_cpu_s") is not None and small.get("engine_cpu_s") is not None:
+        out["engine_cpu_ns_per_row"] = (big["engine_cpu_s"] - small["engine_cpu_s"]) * 1e9 / n
+        out["workers_cpu_ns_per_row"] = (big["workers_cpu_s"] - small["workers_cpu_s"]) * 1e9 / n
     return out
 
 
@@ -171,19 +176,26 @@ def lines(data):
     st, big = w["steady"], w["big"]
     fns = min(f["ns_per_call"], data["floor_after"]["ns_per_call"])
     fcpu = min(f["cpu_ns_per_call"], data["floor_after"]["cpu_ns_per_call"])
+    def split(s):
+        if s.get("engine_cpu_ns_per_row") is None:
+            return ""
+        return f": engine {s['engine_cpu_ns_per_row']:.1f}, worker {s['workers_cpu_ns_per_row']:.1f}"
+
     out = [f"UDAF py_sum(v) GROUP BY k, {data['rows']:,} rows, {data['keys']:,} keys, batch mode, 1 worker: "
            f"weir {big['seconds']:.2f} s ({data['rows'] / big['seconds']:,.0f} rows/s, start-up included), "
            f"engine {big['rss']['engine_mb']} MB",
            f"  after start-up: {st['ns_per_row']:.1f} ns per accumulate call wall-clock, "
-           f"{st['cpu_ns_per_row']:.1f} ns CPU (engine + worker)",
+           f"{st['cpu_ns_per_row']:.1f} ns CPU (engine + worker{split(st)})",
            f"  floor, accumulate in a CPython loop (Python {f['python']}): {fns:.1f} ns/call wall-clock, "
            f"{fcpu:.1f} ns CPU: weir / floor = {data['ratio_wall']:.2f}x wall-clock, {data['ratio_cpu']:.2f}x CPU "
            f"(target at most 2x)"]
     ws = data.get("weir_streaming")
     if ws:
-        out.append(f"  weir streaming mode (accumulators in the engine's state store), {ws['big']['rows']:,} rows: "
-                   f"{ws['big']['seconds']:.2f} s, after start-up {ws['steady']['ns_per_row']:.1f} ns/row "
-                   f"({ws['steady']['cpu_ns_per_row']:.1f} CPU)")
+        ss = ws["steady"]
+        out.append(f"  weir streaming mode (accumulators in the engine's state store), {ws['big']['rows']:,} rows, "
+                   f"{ws['big']['groups']:,} changelog rows: {ws['big']['seconds']:.2f} s, after start-up "
+                   f"{ss['ns_per_row']:.1f} ns/row wall-clock ({ss['ns_per_row'] / fns:.2f}x the floor), "
+                   f"{ss['cpu_ns_per_row']:.1f} ns CPU ({ss['cpu_ns_per_row'] / fcpu:.2f}x the floor{split(ss)})")
     elif data.get("weir_streaming_error"):
         out.append(f"  weir streaming mode: not run ({data['weir_streaming_error']})")
     p = data.get("pyflink")

@@ -370,13 +370,19 @@ func (k *keyedRun) add(rec arrow.RecordBatch) error {
 	defer kb.Release()
 	kb.Reserve(n)
 	kb.ReserveData(len(keyBuf))
-	hashes := make([]uint64, n)
+	// One partition (one worker) needs no hashes.
+	var hashes []uint64
+	if len(k.parts) > 1 {
+		hashes = make([]uint64, n)
+	}
 	for r, pos := 0, 0; r < n; r++ {
 		l, w := binary.Uvarint(keyBuf[pos:])
 		end := pos + w + int(l)
 		key := keyBuf[pos:end]
 		kb.Append(key)
-		hashes[r] = fnv64(key)
+		if hashes != nil {
+			hashes[r] = fnv64(key)
+		}
 		pos = end
 	}
 	keys := kb.NewArray()
@@ -399,13 +405,28 @@ func (k *keyedRun) add(rec arrow.RecordBatch) error {
 		return fmt.Errorf("pyexec: %s: encode input rows: %w", k.s.Spec.GetName(), err)
 	}
 	now := time.Now()
+	if hashes == nil && len(buf) <= maxRowBytes {
+		// One partition, and no row can be over the limit: the batch's rows
+		// join it as they are.
+		part := &k.parts[0]
+		if part.rows == 0 {
+			part.since = now
+		}
+		part.pending = append(part.pending, buf...)
+		part.rows += n
+		k.pending += len(buf)
+		return nil
+	}
 	for r, pos := 0, 0; r < n; r++ {
 		l, w := binary.Uvarint(buf[pos:])
 		end := pos + w + int(l)
 		if end-pos > maxRowBytes {
 			return &LimitError{Message: fmt.Sprintf("pyexec: %s: an input row is %d bytes encoded, over weir's limit of %d MiB for one row sent to a Python worker", k.s.Spec.GetName(), end-pos, maxRowBytes>>20)}
 		}
-		part := &k.parts[hashes[r]%uint64(len(k.parts))]
+		part := &k.parts[0]
+		if hashes != nil {
+			part = &k.parts[hashes[r]%uint64(len(k.parts))]
+		}
 		if part.rows == 0 {
 			part.since = now
 		}

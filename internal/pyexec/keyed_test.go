@@ -303,6 +303,12 @@ func TestKeyedStageSums(t *testing.T) {
 	runKeyedSum(t, p, 20_000, 500, 777, 1)
 }
 
+// TestKeyedStageOneWorker: one partition, whose batches join it whole.
+func TestKeyedStageOneWorker(t *testing.T) {
+	p := keyedTestPool(t, 1, nil, nil)
+	runKeyedSum(t, p, 10_000, 300, 613, 3)
+}
+
 // TestKeyedStageKills: workers SIGKILL themselves at random after their
 // state writes were acknowledged but before the bundle's answer; the
 // replays start from the state as of the bundle's start (a dead attempt's
