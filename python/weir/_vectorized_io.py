@@ -22,7 +22,7 @@ whose output goes elsewhere than the data channel) takes Beam's own path.
 
 
 import pyarrow as pa
-from apache_beam.coders import coder_impl
+from apache_beam.coders import coder_impl, coders
 from apache_beam.portability.api import beam_fn_api_pb2, beam_fn_api_pb2_grpc
 from apache_beam.runners.worker import bundle_processor, data_plane
 
@@ -48,8 +48,12 @@ def install():
     def create_source(factory, transform_id, transform_proto, grpc_port, consumers):
         op = source(factory, transform_id, transform_proto, grpc_port, consumers)
         targets = [c for cs in consumers.values() for c in cs]
+        wv = op.windowed_coder
+        # Only what split_elements reads: bytes in the global window.
         if (type(op) is bundle_processor.DataInputOperation and len(targets) == 1
-                and isinstance(targets[0], ArrowStageOperation)):
+                and isinstance(targets[0], ArrowStageOperation)
+                and isinstance(getattr(wv, "window_coder", None), coders.GlobalWindowCoder)
+                and isinstance(getattr(wv, "wrapped_value_coder", None), coders.BytesCoder)):
             op.__class__ = _ArrowInput
             op.weir_stage = targets[0]
         return op
@@ -176,6 +180,8 @@ class _ArrowInput(bundle_processor.DataInputOperation):
                 return super().process_encoded(bytes(view[value:]))
             wv = headers.get(header)
             if wv is None:
+                if len(headers) >= 64:  # the engine sends one header; others are not kept long
+                    headers.clear()
                 wv = self.windowed_coder_impl.decode_from_stream(coder_impl.create_InputStream(header + b"\x00"), True)
                 headers[header] = wv
             with self.splitting_lock:
