@@ -754,6 +754,9 @@ func (b *binder) call(e *sql.FuncCall) (expr.Expr, error) {
 		}
 	}
 	typeOf, ok := builtins[name]
+	if !ok && isGroupWindowFunc(name) { // window.go
+		return nil, errAt(e.At, "%s: group window functions (GROUP BY TUMBLE/HOP/SESSION(time, ...), TUMBLE_START, ...) are not supported by weir; use the window table functions, e.g. FROM TABLE(SESSION(TABLE t PARTITION BY k, DESCRIPTOR(ts), INTERVAL '10' MINUTE)) GROUP BY k, window_start, window_end", e.Name)
+	}
 	if !ok {
 		return nil, errAt(e.At, "unknown function %s; declare a Python function with CREATE TEMPORARY FUNCTION %s AS 'module.%s' LANGUAGE PYTHON", e.Name, e.Name, e.Name)
 	}

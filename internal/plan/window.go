@@ -363,3 +363,16 @@ func (p *pipeline) pushSessionFilter() {
 		return
 	}
 }
+
+// isGroupWindowFunc reports whether name is one of Flink's group window
+// functions (GROUP BY TUMBLE(ts, size), SESSION_START(...), ...), which weir
+// does not run: it runs the window table functions.
+func isGroupWindowFunc(name string) bool {
+	for _, w := range []string{"TUMBLE", "HOP", "SESSION", "CUMULATE"} {
+		switch name {
+		case w, w + "_START", w + "_END", w + "_ROWTIME", w + "_PROCTIME":
+			return true
+		}
+	}
+	return false
+}
