@@ -140,6 +140,17 @@ class KeyedTableAggregate:
         retracts = 0
         row = None
         try:
+            if not self.retracting and fields is None:
+                # Insert-only rows: no row-kind checks, arguments picked
+                # without building a list when there is one.
+                if len(cols) == 1:
+                    c = cols[0]
+                    for row in rows:
+                        accumulate(acc, row[c])
+                else:
+                    for row in rows:
+                        accumulate(acc, *[row[i] for i in cols])
+                return 0
             for row in rows:
                 if fields is not None:
                     args = (_make_row(row[2:], fields),)
