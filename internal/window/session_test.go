@@ -346,7 +346,9 @@ func TestSessionProcTime(t *testing.T) {
 	out := make(chan arrow.RecordBatch, 10)
 	done := make(chan error, 1)
 	go func() { done <- a.Run(context.Background(), mem, in, out); close(out) }()
-	read := func() string {
+	// read waits up to wait for a batch: long for one that must come (the
+	// machine may be loaded), a few clock checks for one that must not.
+	read := func(wait time.Duration) string {
 		select {
 		case b := <-out:
 			defer b.Release()
@@ -359,21 +361,21 @@ func TestSessionProcTime(t *testing.T) {
 			}
 			sort.Strings(s)
 			return fmt.Sprint(s)
-		case <-time.After(5 * procTick):
+		case <-time.After(wait):
 			return "nothing"
 		}
 	}
 	in <- sessionBatch(mem, []sessionRow{{1, "a", 1000}, {2, "b", 1005}, {3, "a", 1060}})
-	if got := read(); got != "nothing" {
+	if got := read(5 * procTick); got != "nothing" {
 		t.Fatalf("before the clock reached a session's end: %s", got)
 	}
 	clock.Store(1104) // b [1005,1105) closes; a [1000,1160) stays open
-	if got := read(); got != "[2@1005-1105]" {
+	if got := read(10 * time.Second); got != "[2@1005-1105]" {
 		t.Fatalf("at 1104: %s", got)
 	}
 	in <- sessionBatch(mem, []sessionRow{{4, "b", 1105}, {5, "a", 1150}})
 	close(in)
-	if got := read(); got != "[1@1000-1250 3@1000-1250 4@1105-1205 5@1000-1250]" {
+	if got := read(10 * time.Second); got != "[1@1000-1250 3@1000-1250 4@1105-1205 5@1000-1250]" {
 		t.Fatalf("at the end of the input: %s", got)
 	}
 	if err := <-done; err != nil {
