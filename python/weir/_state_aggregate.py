@@ -30,6 +30,7 @@ pure-Python twins here (``WEIR_CYTHON=0``).
 
 import datetime
 import decimal
+import gc
 import json
 import os
 import pickle
@@ -181,7 +182,8 @@ class KeyedAggregate:
                     acc_enc = None  # a type weir's coder does not know (e.g. a view)
             self.acc_checks.append((fn.name, w.accumulator_type, acc_enc))
             offs = tuple(a.column - 2 for a in o.call.args)
-            self.calls.append((fn.name, w._func, offs))
+            agg = w._func
+            self.calls.append((fn.name, agg, offs, agg.accumulate, getattr(agg, "retract", None), agg.get_value))
         # Insert-only input (the engine says so) needs no row kinds; a stage
         # without arguments (COUNT(*) alone) keeps them to count its rows.
         self.retracting = retracting != "false"
@@ -260,7 +262,8 @@ class KeyedAggregate:
         calls = self.calls
         loads, dumps, proto = pickle.loads, pickle.dumps, pickle.HIGHEST_PROTOCOL
         value_of = self._values
-        fold = self._fold
+        fold_rows = _fold_rows
+        where = [0]
         stride, kinds, retracting = self.stride, self.kinds, self.retracting
         immutable = _IMMUTABLE
         out_rows = 0
@@ -297,12 +300,20 @@ class KeyedAggregate:
                     pos += n - 1
                     prev = value_of(accs, key)
             retracts = 0
-            for c, acc in zip(calls, accs):
-                retracts = fold(c, acc, vals, start, key)
+            c = None
+            try:
+                for c, acc in zip(calls, accs):
+                    retracts = fold_rows(c[3], c[4], acc, vals, start, stride, kinds, c[2], where)
+            except Exception as err:
+                raise self._fold_error(c, vals, where[0], key, err) from None
             rows = (len(vals) - start) // stride
             count += rows - 2 * retracts
             self.rows_done += rows
-            _varint(writes, len(key))
+            n = len(key)
+            if n < 0x80:
+                writes.append(n)
+            else:
+                _varint(writes, n)
             writes += key
             if count <= 0:
                 writes.append(0)
@@ -349,19 +360,12 @@ class KeyedAggregate:
         if out:
             emit(out)
 
-    def _fold(self, call, acc, vals, start, key):
-        """Accumulate or retract the rows of vals into acc; returns the retractions."""
-        name, agg, offs = call
-        where = [start]
-        try:
-            return _fold_rows(agg.accumulate, getattr(agg, "retract", None), acc, vals, start, self.stride,
-                              self.kinds, offs, where)
-        except Exception as err:
-            i = where[0]
-            row = vals[i:i + self.stride]
-            kind = row[0] if self.kinds else INSERT
-            what = "retract" if kind & 1 else "accumulate"
-            raise self._error(name, what, key, err, kind, tuple(row[1:] if self.kinds else row)) from None
+    def _fold_error(self, call, vals, i, key, err):
+        """The error of accumulate or retract on the row at vals[i]."""
+        row = vals[i:i + self.stride]
+        kind = row[0] if self.kinds else INSERT
+        what = "retract" if kind & 1 else "accumulate"
+        return self._error(call[0], what, key, err, kind, tuple(row[1:] if self.kinds else row))
 
     # -- errors name the function, the group key and the row --
 
@@ -402,10 +406,10 @@ class KeyedAggregate:
         try:
             if len(accs) == 1:
                 call = self.calls[0]
-                return [call[1].get_value(accs[0])]
+                return [call[5](accs[0])]
             out = []
             for call, acc in zip(self.calls, accs):
-                out.append(call[1].get_value(acc))
+                out.append(call[5](acc))
             return out
         except Exception as err:
             raise self._error(call[0], "get_value", key, err) from None
@@ -433,7 +437,7 @@ class KeyedAggregate:
     def _result_error(self, values, key, err):
         """A value that its SQL result type cannot hold (e.g. a SUM beyond INT)."""
         name, detail = ", ".join(repr(c[0]) for c in self.calls), str(err)
-        for (fname, agg, _), o, v in zip(self.calls, self.stage.outputs, values):
+        for (fname, agg, *_), o, v in zip(self.calls, self.stage.outputs, values):
             enc = RowEncoder([parse_type(o.type)])
             try:
                 enc.encode_row([v])
@@ -489,6 +493,35 @@ class _BeamState:
             raise RuntimeError(f"weir: the engine refused the state write: {resp.error}")
 
 
+_frozen = False
+
+
+def _freeze_worker_heap():
+    """Moves the objects of the worker's start-up (Beam, gRPC, pandas: a few
+    hundred thousand) out of the garbage collector's sight, once: they live
+    as long as the worker, and each full collection during a bundle would
+    walk them all (a third of a bundle's time in profiles). No collection
+    first: it would cost a second of start-up under load for little."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
+
+
+class _NoCycleCollection:
+    """No cycle collection while a bundle's rows are grouped and folded:
+    its lists and new accumulators would start collections that find
+    nothing (reference counting frees them); one runs after, as due."""
+
+    def __enter__(self):
+        self.enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            gc.enable()
+
+
 def _register():
     from weir import _beam
 
@@ -505,17 +538,18 @@ def _register():
             _beam.mark_user_output()
             handler = getattr(self._state_handler, "_underlying", self._state_handler)
             self._op = KeyedAggregate(self._stage, _BeamState(handler))
+            _freeze_worker_heap()
 
         def process(self, o):
             self._last = o
-            with self.scoped_process_state:
+            with self.scoped_process_state, _NoCycleCollection():
                 self._op.add(o.value)
 
         def finish(self):
             if self._last is not None:
                 o, self._last = self._last, None
                 receive = self.receivers[0].receive
-                with self.scoped_process_state:
+                with self.scoped_process_state, _NoCycleCollection():
                     self._op.finish(lambda part: receive(o.with_value(part)))
             super().finish()
 
