@@ -65,6 +65,28 @@ class WeightedAvg(AggregateFunction):
             acc[1] += a[1]
 
 
+class MinMax(AggregateFunction):
+    """A general aggregate function of a ROW result, for aggregate(...)."""
+
+    def create_accumulator(self):
+        return Row(None, None)
+
+    def accumulate(self, acc, value):
+        acc[0] = value if acc[0] is None else min(acc[0], value)
+        acc[1] = value if acc[1] is None else max(acc[1], value)
+
+    def merge(self, acc, accs):
+        for a in accs:
+            if a[0] is not None:
+                self.accumulate(acc, a[0])
+                self.accumulate(acc, a[1])
+
+    def get_value(self, acc):
+        return Row(acc[0], acc[1])
+
+
+_lo_hi = DataTypes.ROW([DataTypes.FIELD("lo", DataTypes.BIGINT()), DataTypes.FIELD("hi", DataTypes.BIGINT())])
+min_max = udaf(MinMax(), result_type=_lo_hi, accumulator_type=_lo_hi)
 weighted_avg = udaf(WeightedAvg(), result_type=DataTypes.DOUBLE(),
                     accumulator_type=DataTypes.ROW([DataTypes.FIELD("s", DataTypes.BIGINT()),
                                                     DataTypes.FIELD("n", DataTypes.BIGINT())]))
@@ -95,6 +117,10 @@ CASES = {
         col("k"), col("w").end, mean(col("v")).alias("m"), spread(col("c")))),
     "tumble_aggregate": (BOTH, lambda t: t.window(tumble).group_by(col("w"), col("k")).aggregate(
         mean(col("v")).alias("m")).select(col("k"), col("m"))),
+    "tumble_aggregate_row": (STREAMING, lambda t: t.window(tumble).group_by(col("w"), col("k")).aggregate(
+        min_max(col("v")).alias("x", "y")).select(col("k"), col("w").start, col("x"), col("y") - col("x"))),
+    "group_aggregate_row": (STREAMING, lambda t: t.group_by(col("k")).aggregate(
+        min_max(col("v")).alias("lo", "hi")).select(col("k"), col("lo"), col("hi"))),
     "slide_builtin": (BOTH, lambda t: t.window(slide).group_by(col("w"), col("k")).select(
         col("k"), col("w").start, col("w").end, col("v").sum.alias("s"), col("c").max)),
     "slide_general_udaf": (STREAMING, lambda t: t.window(slide).group_by(col("w")).select(
@@ -103,6 +129,8 @@ CASES = {
         col("w").start, col("w").end, mean(col("v")))),
     "session_builtin": (BOTH, lambda t: t.window(session).group_by(col("w"), col("k")).select(
         col("k"), col("w").start, col("w").end, col("v").sum)),
+    "session_general_udaf": (STREAMING, lambda t: t.window(session).group_by(col("k"), col("w")).select(
+        col("k"), col("w").end, weighted_avg(col("v"), col("c")))),
     "over_rows": (STREAMING, lambda t: t.over_window(by_key(row_interval(2))).select(
         col("k"), col("ts"), col("v").sum.over(col("o")), col("v").max.over(col("o")).alias("mx"))),
     "over_unbounded_range": (STREAMING, lambda t: t.over_window(by_key(UNBOUNDED_RANGE)).select(
@@ -154,9 +182,10 @@ def run(name, mode, env):
 
 if __name__ == "__main__":
     path = csv_file()
+    only = sys.argv[1:]  # case names, to record a few
     for mode in ("batch", "streaming"):
         env = environment(mode, path)
         for name, (modes, _) in CASES.items():
-            if mode in modes:
+            if mode in modes and (not only or name in only):
                 print(run(name, mode, env))
                 sys.stdout.flush()

@@ -450,6 +450,16 @@ def _named(t, fields, grouped=True):
     return items
 
 
+class _Field:
+    """Field i of a ROW value (None for a NULL row)."""
+
+    def __init__(self, i):
+        self.i = i
+
+    def __call__(self, row):
+        return None if row is None else row[self.i]
+
+
 class AggregatedTable:
     """The result of aggregate(...), to be closed with select(...)."""
 
@@ -480,7 +490,13 @@ class AggregatedTable:
             if len(out_names) != len(fields):
                 raise ValueError(f"aggregate: {len(out_names)} alias name(s) for the function's {len(fields)} "
                                  f"result field(s) ({', '.join(f.name for f in fields)})")
-            cols = [f"{quote('$agg')}.{quote(f.name)} AS {quote(n)}" for f, n in zip(fields, out_names)]
+            # weir's SQL has no field access on ROW values: a small Python
+            # function takes each field of the aggregated rows.
+            from weir.table.udf import udf
+            cols = []
+            for i, (f, n) in enumerate(zip(fields, out_names)):
+                get = udf(_Field(i), result_type=f.data_type, name=f"field_{f.name}")
+                cols.append(f"{env._function_name(get)}({quote('$agg')}) AS {quote(n)}")
         else:
             out_names = names or [getattr(wrapper, "name", None) or "EXPR$0"]
             if len(out_names) != 1:
