@@ -21,6 +21,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/weir-dev/weir/internal/exec"
+	"github.com/weir-dev/weir/internal/format"
 	"github.com/weir-dev/weir/internal/types"
 )
 
@@ -48,13 +49,14 @@ import (
 // writers' in-progress files when the sink opens, before the job does any
 // work. A 'path' that is a file cannot be written (Flink refuses it too).
 
-var fileOptions = []string{"path", "format", "csv.field-delimiter", "csv.ignore-parse-errors"}
+// fileOptions are the options of a filesystem csv table: Flink's csv.*
+// options, parsed (and meant) as internal/format's csv format parses them.
+var fileOptions = append([]string{"path", "format"}, format.CSVOptionKeys()...)
 
 // csvConfig is a filesystem table's options.
 type csvConfig struct {
-	path         string
-	delim        byte
-	ignoreErrors bool
+	format.CSVOptions
+	path string
 }
 
 // readFilePath reads the 'path' option: a local path, or a file: URI.
@@ -82,28 +84,19 @@ func readCSVConfig(o *options, schema types.Schema) (csvConfig, error) {
 		return c, err
 	}
 	c.path = path
-	format, ok := o.get("format")
+	name, ok := o.get("format")
 	if !ok {
 		return c, o.errorf("option 'format' is required; weir supports %s", fileFormatList)
 	}
-	if format != "csv" {
+	if name != "csv" {
 		return c, o.bad("format", "weir's filesystem connector supports %s", fileFormatList)
 	}
-	c.delim = ','
-	if v, ok := o.get("csv.field-delimiter"); ok {
-		if len(v) != 1 || v[0] == '"' || v[0] == '\n' || v[0] == '\r' {
-			return c, o.bad("csv.field-delimiter", "must be a single character other than '\"' and line breaks")
+	if c.CSVOptions, err = format.ParseCSVOptions(o.get); err != nil {
+		var oe *format.OptionError
+		if errors.As(err, &oe) {
+			return c, o.bad(oe.Key, "%s", oe.Msg)
 		}
-		c.delim = v[0]
-	}
-	if v, ok := o.get("csv.ignore-parse-errors"); ok {
-		switch strings.ToLower(v) {
-		case "true":
-			c.ignoreErrors = true
-		case "false":
-		default:
-			return c, o.bad("csv.ignore-parse-errors", "must be 'true' or 'false'")
-		}
+		return c, fmt.Errorf("table '%s': %w", o.table, err)
 	}
 	for _, f := range schema {
 		switch f.Type.Kind {
@@ -126,8 +119,9 @@ type fileSink struct {
 	part, tmp string // names in dir: the part once committed, and while written
 	f         *os.File
 	w         *bufio.Writer
-	delim     byte
+	csv       format.CSVOptions
 	line      []byte
+	field     []byte
 	enc       partEncoder // the format's writer; nil for csv
 	rows      int64
 	closed    bool
@@ -174,7 +168,7 @@ func openFileSink(o *options, schema types.Schema, overwrite bool) (exec.Sink, e
 	if err != nil {
 		return nil, err
 	}
-	s.delim = c.delim
+	s.csv = c.CSVOptions
 	return s, nil
 }
 
@@ -283,13 +277,17 @@ func (s *fileSink) Write(ctx context.Context, b arrow.RecordBatch) error {
 		line := s.line[:0]
 		for j, c := range cols {
 			if j > 0 {
-				line = append(line, s.delim)
+				line = append(line, s.csv.Delim)
 			}
 			v := exec.ValueAt(c, i)
 			if v == nil {
+				if s.csv.HasNull {
+					line = append(line, s.csv.Null...)
+				}
 				continue
 			}
-			line = appendCSVField(line, csvText(v, s.schema[j].Type), s.delim)
+			s.field = append(s.field[:0], csvText(v, s.schema[j].Type)...)
+			line = s.csv.AppendField(line, s.field)
 		}
 		line = append(line, '\n')
 		s.line = line
@@ -314,24 +312,6 @@ func csvText(v any, t types.T) string {
 		return fmt.Sprint(v)
 	}
 	return s.(string)
-}
-
-// appendCSVField appends a field, quoted when it is empty or holds the
-// delimiter, a quote, a line break or surrounding spaces.
-func appendCSVField(b []byte, s string, delim byte) []byte {
-	quote := s == "" || strings.ContainsAny(s, "\"\r\n") || strings.IndexByte(s, delim) >= 0 ||
-		s[0] == ' ' || s[len(s)-1] == ' '
-	if !quote {
-		return append(b, s...)
-	}
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		if s[i] == '"' {
-			b = append(b, '"')
-		}
-		b = append(b, s[i])
-	}
-	return append(b, '"')
 }
 
 // Commit publishes the part file: a rename within the directory, so readers
@@ -602,7 +582,7 @@ func (s *fileSource) record() ([]csvField, int, error) {
 				return nil, 0, fmt.Errorf("table '%s': %w", s.table, err)
 			}
 			s.f = f
-			s.r = &csvReader{r: bufio.NewReaderSize(f, 256<<10), delim: s.cfg.delim, cols: len(s.schema)}
+			s.r = &csvReader{r: bufio.NewReaderSize(f, 256<<10), opts: &s.cfg.CSVOptions, cols: len(s.schema)}
 			s.pos.enter(s.path)
 		}
 		fields, line, err := s.r.record()
@@ -650,7 +630,7 @@ rows:
 		switch {
 		case errors.As(err, &se) && se.encoding:
 			return nil, fmt.Errorf("%s: %s; weir reads CSV files as UTF-8: convert the file (e.g. iconv -f latin1 -t utf-8)", at(line, se.col), se.msg)
-		case se != nil && s.cfg.ignoreErrors:
+		case se != nil && s.cfg.IgnoreErrors:
 			continue
 		case se != nil:
 			return nil, fmt.Errorf("%s: %s%s", at(line, se.col), se.msg, parseHint)
@@ -659,9 +639,9 @@ rows:
 		}
 		if len(fields) != len(s.schema) {
 			switch {
-			case s.cfg.ignoreErrors && len(fields) > len(s.schema):
+			case s.cfg.IgnoreErrors && len(fields) > len(s.schema):
 				continue
-			case s.cfg.ignoreErrors:
+			case s.cfg.IgnoreErrors:
 				// The missing fields read as empty: NULL, or the row is skipped below.
 			case len(fields) > len(s.schema):
 				return nil, fmt.Errorf("%s: extra field %q: the line has %d fields, the table has %d columns%s",
@@ -676,15 +656,15 @@ rows:
 			if j < len(fields) {
 				fl = fields[j]
 			}
-			v, err := csvValue(fl, s.schema[j].Type)
+			v, err := csvValue(&s.cfg.CSVOptions, fl, s.schema[j].Type)
 			if err == errNotNull {
-				if s.cfg.ignoreErrors {
+				if s.cfg.IgnoreErrors {
 					continue rows
 				}
 				return nil, fmt.Errorf("%s: empty field (NULL) in a NOT NULL column; fill it in, declare the column without NOT NULL, or set 'csv.ignore-parse-errors' = 'true' to skip such rows", at(line, j+1))
 			}
 			if err != nil {
-				if !s.cfg.ignoreErrors {
+				if !s.cfg.IgnoreErrors {
 					return nil, fmt.Errorf("%s: %w%s", at(line, j+1), err, parseHint)
 				}
 				if !s.schema[j].Type.Nullable {
@@ -742,14 +722,17 @@ func clip(s string) string {
 
 var errNotNull = errors.New("NULL in a NOT NULL column")
 
-// csvValue converts a field to a value of t: an empty unquoted field is
-// NULL, as is an empty quoted one for types other than strings and binaries.
-func csvValue(fl csvField, t types.T) (any, error) {
-	if fl.text == "" && (!fl.quoted || !t.IsString() && !t.IsBinary()) {
+// csvValue converts a field to a value of t; opts.IsNull says which fields
+// are NULL.
+func csvValue(opts *format.CSVOptions, fl csvField, t types.T) (any, error) {
+	if opts.IsNull(fl.text, fl.quoted, t) {
 		if !t.Nullable {
 			return nil, errNotNull
 		}
 		return nil, nil
+	}
+	if fl.text == "" && !t.IsString() && !t.IsBinary() {
+		return nil, opts.EmptyFieldError(t)
 	}
 	if t.IsBinary() {
 		b, err := base64.StdEncoding.DecodeString(fl.text)
@@ -783,16 +766,17 @@ func (e *csvSyntaxError) Error() string { return fmt.Sprintf("column %d: %s", e.
 
 // csvReader reads RFC 4180 records, telling quoted fields from unquoted ones.
 type csvReader struct {
-	r     *bufio.Reader
-	delim byte
-	cols  int // a blank line is a record (one NULL) only for one column
-	line  int // lines read so far
+	r    *bufio.Reader
+	opts *format.CSVOptions // delimiter, quote and escape characters, comments
+	cols int                // a blank line is a record (one NULL) only for one column
+	line int                // lines read so far
 }
 
 // record returns the next record and the line it starts on; io.EOF at the
 // end. Blank lines are skipped, unless the table has one column. After a
 // *csvSyntaxError the reader goes on at the next line.
 func (c *csvReader) record() ([]csvField, int, error) {
+	delim, quote, esc := c.opts.Delim, c.opts.Quote, c.opts.Escape
 	for {
 		raw, err := c.r.ReadString('\n')
 		if raw == "" && err != nil {
@@ -801,6 +785,9 @@ func (c *csvReader) record() ([]csvField, int, error) {
 		c.line++
 		start := c.line
 		text := strings.TrimSuffix(strings.TrimSuffix(raw, "\n"), "\r")
+		if c.opts.Comments && strings.HasPrefix(text, "#") {
+			continue
+		}
 		if text == "" {
 			if c.cols == 1 {
 				return []csvField{{}}, start, nil
@@ -813,7 +800,7 @@ func (c *csvReader) record() ([]csvField, int, error) {
 		}
 		i := 0
 		for {
-			if i < len(text) && text[i] == '"' {
+			if quote != 0 && i < len(text) && text[i] == quote {
 				var b strings.Builder
 				i++
 				for {
@@ -829,9 +816,14 @@ func (c *csvReader) record() ([]csvField, int, error) {
 						i = 0
 						continue
 					}
-					if text[i] == '"' {
-						if i+1 < len(text) && text[i+1] == '"' {
-							b.WriteByte('"')
+					if esc != 0 && text[i] == esc && i+1 < len(text) {
+						b.WriteByte(text[i+1])
+						i += 2
+						continue
+					}
+					if text[i] == quote {
+						if i+1 < len(text) && text[i+1] == quote {
+							b.WriteByte(quote)
 							i += 2
 							continue
 						}
@@ -841,17 +833,20 @@ func (c *csvReader) record() ([]csvField, int, error) {
 					b.WriteByte(text[i])
 					i++
 				}
-				if i < len(text) && text[i] != c.delim {
+				if i < len(text) && text[i] != delim {
 					return fail("unexpected %q after a quoted field", text[i])
 				}
 				fields = append(fields, csvField{text: b.String(), quoted: true})
 			} else {
-				j := strings.IndexByte(text[i:], c.delim)
+				j := strings.IndexByte(text[i:], delim)
 				if j < 0 {
 					j = len(text) - i
 				}
 				f := text[i : i+j]
-				if strings.IndexByte(f, '"') >= 0 {
+				if esc != 0 && strings.IndexByte(f, esc) >= 0 {
+					f, j = unescapeField(text[i:], delim, esc)
+				}
+				if quote != 0 && strings.IndexByte(f, quote) >= 0 {
 					return fail("quote in unquoted field %q", clip(f))
 				}
 				fields = append(fields, csvField{text: f})
@@ -878,4 +873,20 @@ func (c *csvReader) record() ([]csvField, int, error) {
 			}
 		}
 	}
+}
+
+// unescapeField reads an unquoted field at the start of s whose escape
+// character esc makes the next character literal: the field's text and how
+// many bytes of s it takes (up to the delimiter).
+func unescapeField(s string, delim, esc byte) (string, int) {
+	var b strings.Builder
+	i := 0
+	for i < len(s) && s[i] != delim {
+		if s[i] == esc && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String(), i
 }

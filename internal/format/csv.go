@@ -3,6 +3,7 @@ package format
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -19,10 +20,13 @@ import (
 // strings quoted (""); NULL is an empty unquoted field (or
 // 'csv.null-literal'); BINARY/BYTES are base64; DECIMAL as Flink writes it
 // (1E-8, 1E+2: Java's notation without trailing zeros); the temporal types
-// as in text.go. Reading takes an empty unquoted field as NULL, and an
-// empty quoted one too for types other than strings and binaries (Flink
-// writes both NULL and '' as an empty field, and reads an empty field as ''
-// for strings: weir keeps the two apart).
+// as in text.go. Reading takes an empty unquoted field of a string or binary
+// column as NULL (Flink writes both NULL and '' as an empty field, and
+// reads an empty field as '' for strings: weir keeps the two apart); an
+// empty field of another type fails the record, as in Flink. With a
+// 'csv.null-literal' NULL is that text, quoted or not, and nothing else
+// (as in Flink). CSVOptions holds the options for the filesystem connector
+// too.
 //
 // Options (Flink's): csv.field-delimiter (','), csv.quote-character ('"'),
 // csv.disable-quote-character (false), csv.null-literal (none),
@@ -41,15 +45,88 @@ var csvOptions = []string{
 	"csv.array-element-delimiter", "csv.write-bigdecimal-in-scientific-notation",
 }
 
+// CSVOptions are Flink's csv.* options, as both the csv format (Kafka and
+// other message connectors) and the filesystem connector's csv files read
+// them, so the two cannot differ in what an option means.
+type CSVOptions struct {
+	Delim        byte   // csv.field-delimiter
+	Quote        byte   // csv.quote-character; 0: quoting disabled
+	Escape       byte   // csv.escape-character; 0: none
+	Null         string // csv.null-literal, when HasNull
+	HasNull      bool
+	IgnoreErrors bool // csv.ignore-parse-errors
+	Comments     bool // csv.allow-comments: lines starting with '#' are skipped
+}
+
+// CSVOptionKeys are the csv format's option keys.
+func CSVOptionKeys() []string { return slices.Clone(csvOptions) }
+
+// ParseCSVOptions reads the csv.* options through get (unset ones take
+// Flink's defaults) and checks them.
+func ParseCSVOptions(get Getter) (CSVOptions, error) {
+	var c CSVOptions
+	var err error
+	if c.Delim, err = singleChar(get, "csv.field-delimiter", ','); err != nil {
+		return c, err
+	}
+	if c.Quote, err = singleChar(get, "csv.quote-character", '"'); err != nil {
+		return c, err
+	}
+	disable, err := boolOption(get, "csv.disable-quote-character", false)
+	if err != nil {
+		return c, err
+	}
+	if disable {
+		c.Quote = 0
+	}
+	if c.Escape, err = singleChar(get, "csv.escape-character", 0); err != nil {
+		return c, err
+	}
+	if c.Quote != 0 && c.Quote == c.Delim {
+		return c, &OptionError{Key: "csv.quote-character", Value: string(c.Quote), Msg: "must differ from 'csv.field-delimiter'"}
+	}
+	if c.Escape != 0 && (c.Escape == c.Delim || c.Escape == c.Quote) {
+		return c, &OptionError{Key: "csv.escape-character", Value: string(c.Escape), Msg: "must differ from 'csv.field-delimiter' and 'csv.quote-character'"}
+	}
+	c.Null, c.HasNull = get("csv.null-literal")
+	if c.IgnoreErrors, err = boolOption(get, "csv.ignore-parse-errors", false); err != nil {
+		return c, err
+	}
+	if c.Comments, err = boolOption(get, "csv.allow-comments", false); err != nil {
+		return c, err
+	}
+	get("csv.array-element-delimiter")
+	if _, err := boolOption(get, "csv.write-bigdecimal-in-scientific-notation", true); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// IsNull reports whether a field reads as NULL for a column of type t: a
+// field equal to the null literal (quoted or not, as in Flink), and without
+// a null literal an empty unquoted field of a string or binary column (weir
+// writes an empty string as "", so the two stay apart; Flink reads both as
+// ”). An empty field of another type is not NULL but a parse error (see
+// EmptyFieldError), as in Flink.
+func (c *CSVOptions) IsNull(text string, quoted bool, t types.T) bool {
+	if c.HasNull {
+		return text == c.Null
+	}
+	return text == "" && !quoted && (t.IsString() || t.IsBinary())
+}
+
+// EmptyFieldError is the error of an empty field in a column of type t,
+// which is neither a string nor a binary (Flink fails on it too).
+func (c *CSVOptions) EmptyFieldError(t types.T) error {
+	if c.HasNull {
+		return fmt.Errorf("empty field in a column of type %s (NULL is '%s' by 'csv.null-literal')", t.WithNullable(true), c.Null)
+	}
+	return fmt.Errorf("empty field in a column of type %s (Flink fails on it too); write NULL as a 'csv.null-literal' such as 'NULL' and set that option", t.WithNullable(true))
+}
+
 type csvConfig struct {
-	schema       types.Schema
-	delim        byte
-	quote        byte // 0: no quoting
-	escape       byte // 0: none
-	null         string
-	hasNull      bool
-	ignoreErrors bool
-	comments     bool
+	CSVOptions
+	schema types.Schema
 }
 
 func singleChar(get Getter, key string, def byte) (byte, error) {
@@ -65,38 +142,11 @@ func singleChar(get Getter, key string, def byte) (byte, error) {
 }
 
 func openCSV(f *Format, get Getter) error {
-	c := &csvConfig{schema: f.schema}
-	var err error
-	if c.delim, err = singleChar(get, "csv.field-delimiter", ','); err != nil {
-		return err
-	}
-	if c.quote, err = singleChar(get, "csv.quote-character", '"'); err != nil {
-		return err
-	}
-	disable, err := boolOption(get, "csv.disable-quote-character", false)
+	o, err := ParseCSVOptions(get)
 	if err != nil {
 		return err
 	}
-	if disable {
-		c.quote = 0
-	}
-	if c.escape, err = singleChar(get, "csv.escape-character", 0); err != nil {
-		return err
-	}
-	if c.quote != 0 && c.quote == c.delim {
-		return &OptionError{Key: "csv.quote-character", Value: string(c.quote), Msg: "must differ from 'csv.field-delimiter'"}
-	}
-	c.null, c.hasNull = get("csv.null-literal")
-	if c.ignoreErrors, err = boolOption(get, "csv.ignore-parse-errors", false); err != nil {
-		return err
-	}
-	if c.comments, err = boolOption(get, "csv.allow-comments", false); err != nil {
-		return err
-	}
-	get("csv.array-element-delimiter")
-	if _, err := boolOption(get, "csv.write-bigdecimal-in-scientific-notation", true); err != nil {
-		return err
-	}
+	c := &csvConfig{CSVOptions: o, schema: f.schema}
 	f.newEnc = func() Encoder { return &csvEncoder{c: c} }
 	f.newDec = func() Decoder { return &csvDecoder{c: c, row: make([]any, len(c.schema))} }
 	return nil
@@ -113,12 +163,12 @@ func (e *csvEncoder) Append(dst []byte, cols []arrow.Array, i int) ([]byte, erro
 	}
 	for j, col := range cols {
 		if j > 0 {
-			dst = append(dst, e.c.delim)
+			dst = append(dst, e.c.Delim)
 		}
 		v := exec.ValueAt(col, i)
 		if v == nil {
-			if e.c.hasNull {
-				dst = append(dst, e.c.null...)
+			if e.c.HasNull {
+				dst = append(dst, e.c.Null...)
 			}
 			continue
 		}
@@ -129,16 +179,20 @@ func (e *csvEncoder) Append(dst []byte, cols []arrow.Array, i int) ([]byte, erro
 		} else {
 			e.field = appendText(e.field[:0], v, e.c.schema[j].Type, standardSQL)
 		}
-		dst = e.c.appendField(dst, e.field)
+		dst = e.c.AppendField(dst, e.field)
 	}
 	return dst, nil
 }
 
-// appendField appends a field, quoted when it must be.
-func (c *csvConfig) appendField(dst, s []byte) []byte {
-	needs := len(s) == 0 || s[0] == ' ' || s[len(s)-1] == ' ' || (c.hasNull && string(s) == c.null) || c.comments && s[0] == '#'
+// AppendField appends a field as Flink writes it: quoted when it is empty
+// (where Flink writes nothing) or holds the delimiter, the quote or escape
+// character or a line break, has edge spaces or, with comments allowed,
+// starts with '#'; inside quotes a quote is doubled and the escape character
+// escaped. Without quoting it is written as it is.
+func (c *CSVOptions) AppendField(dst, s []byte) []byte {
+	needs := len(s) == 0 || s[0] == ' ' || s[len(s)-1] == ' ' || c.Comments && s[0] == '#'
 	for _, b := range s {
-		if b == c.delim || b == '\n' || b == '\r' || c.quote != 0 && b == c.quote || c.escape != 0 && b == c.escape {
+		if b == c.Delim || b == '\n' || b == '\r' || c.Quote != 0 && b == c.Quote || c.Escape != 0 && b == c.Escape {
 			needs = true
 			break
 		}
@@ -146,27 +200,21 @@ func (c *csvConfig) appendField(dst, s []byte) []byte {
 	if !needs {
 		return append(dst, s...)
 	}
-	if c.quote == 0 {
-		// Without quoting, special characters are escaped, or (with no
-		// escape character either) written as they are, as Flink does.
-		for _, b := range s {
-			if c.escape != 0 && (b == c.delim || b == c.escape) {
-				dst = append(dst, c.escape)
-			}
-			dst = append(dst, b)
-		}
-		return dst
+	if c.Quote == 0 {
+		// Without quoting, a field is written as it is, as Flink does
+		// (even with an escape character).
+		return append(dst, s...)
 	}
-	dst = append(dst, c.quote)
+	dst = append(dst, c.Quote)
 	for _, b := range s {
-		if b == c.quote {
-			dst = append(dst, c.quote)
-		} else if c.escape != 0 && b == c.escape {
-			dst = append(dst, c.escape)
+		if b == c.Quote {
+			dst = append(dst, c.Quote)
+		} else if c.Escape != 0 && b == c.Escape {
+			dst = append(dst, c.Escape)
 		}
 		dst = append(dst, b)
 	}
-	return append(dst, c.quote)
+	return append(dst, c.Quote)
 }
 
 type csvDecoder struct {
@@ -186,7 +234,7 @@ func (d *csvDecoder) Decode(rec []byte, b *Builder) error {
 	}
 	s := string(rec)
 	s = strings.TrimSuffix(strings.TrimSuffix(s, "\n"), "\r")
-	if d.c.comments && strings.HasPrefix(s, "#") {
+	if d.c.Comments && strings.HasPrefix(s, "#") {
 		return nil
 	}
 	var fields []csvField
@@ -200,7 +248,7 @@ func (d *csvDecoder) Decode(rec []byte, b *Builder) error {
 		err = recordErr("the record has %d fields, the table has %d columns", len(fields), len(d.c.schema))
 	}
 	if err != nil {
-		if d.c.ignoreErrors {
+		if d.c.IgnoreErrors {
 			return nil
 		}
 		return err
@@ -208,13 +256,13 @@ func (d *csvDecoder) Decode(rec []byte, b *Builder) error {
 	for j, fl := range d.c.schema {
 		v, err := d.value(fields[j], fl.Type)
 		if err == errNotNull {
-			if d.c.ignoreErrors {
+			if d.c.IgnoreErrors {
 				return nil
 			}
 			return &RecordError{Field: fl.Name, Err: err}
 		}
 		if err != nil {
-			if !d.c.ignoreErrors {
+			if !d.c.IgnoreErrors {
 				return &RecordError{Field: fl.Name, Err: err}
 			}
 			if !fl.Type.Nullable {
@@ -229,11 +277,14 @@ func (d *csvDecoder) Decode(rec []byte, b *Builder) error {
 }
 
 func (d *csvDecoder) value(f csvField, t types.T) (any, error) {
-	if f.text == "" && (!f.quoted || !t.IsString() && !t.IsBinary()) || !f.quoted && d.c.hasNull && f.text == d.c.null {
+	if d.c.IsNull(f.text, f.quoted, t) {
 		if !t.Nullable {
 			return nil, errNotNull
 		}
 		return nil, nil
+	}
+	if f.text == "" && !t.IsString() && !t.IsBinary() {
+		return nil, d.c.EmptyFieldError(t)
 	}
 	if t.IsBinary() {
 		b, err := base64.StdEncoding.DecodeString(f.text)
@@ -254,22 +305,22 @@ func (d *csvDecoder) split(s string) ([]csvField, error) {
 	for {
 		b.Reset()
 		quoted := false
-		if c.quote != 0 && i < len(s) && s[i] == c.quote {
+		if c.Quote != 0 && i < len(s) && s[i] == c.Quote {
 			quoted = true
 			i++
 			closed := false
 			for i < len(s) {
 				ch := s[i]
 				switch {
-				case c.escape != 0 && ch == c.escape && i+1 < len(s):
+				case c.Escape != 0 && ch == c.Escape && i+1 < len(s):
 					b.WriteByte(s[i+1])
 					i += 2
 					continue
-				case ch == c.quote && i+1 < len(s) && s[i+1] == c.quote:
+				case ch == c.Quote && i+1 < len(s) && s[i+1] == c.Quote:
 					b.WriteByte(ch)
 					i += 2
 					continue
-				case ch == c.quote:
+				case ch == c.Quote:
 					closed = true
 					i++
 				default:
@@ -282,14 +333,14 @@ func (d *csvDecoder) split(s string) ([]csvField, error) {
 			if !closed {
 				return nil, &RecordError{Err: fmt.Errorf("field %d: quoted field is not closed", len(fields)+1)}
 			}
-			if i < len(s) && s[i] != c.delim {
+			if i < len(s) && s[i] != c.Delim {
 				return nil, &RecordError{Err: fmt.Errorf("field %d: unexpected %q after a quoted field", len(fields)+1, s[i])}
 			}
 		} else {
-			for i < len(s) && s[i] != c.delim {
-				if c.escape != 0 && s[i] == c.escape && i+1 < len(s) {
+			for i < len(s) && s[i] != c.Delim {
+				if c.Escape != 0 && s[i] == c.Escape && i+1 < len(s) {
 					i++
-				} else if c.quote != 0 && s[i] == c.quote {
+				} else if c.Quote != 0 && s[i] == c.Quote {
 					return nil, &RecordError{Err: fmt.Errorf("field %d: quote in an unquoted field", len(fields)+1)}
 				}
 				b.WriteByte(s[i])
