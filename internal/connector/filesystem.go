@@ -29,17 +29,25 @@ import (
 // and 'parquet' (filesystem_format.go, filesystem_parquet.go), with 'path'
 // and 'format' both required, as Flink's does: 'path' is a directory of part
 // files (see filesystem_dir.go for its layout). A source reads every visible
-// file under it, or the one file 'path' names. The format is header-less RFC
-// 4180 records, one per row, fields separated by 'csv.field-delimiter'
-// (default ','). A NULL is an empty unquoted field; an empty string is
-// written "" (quoted). Values are written as CAST(... AS STRING) writes them,
-// except BOOLEAN (true, false) and BINARY/BYTES (base64), and read back as
-// CAST from a string reads them. Files must be UTF-8.
+// file under it, or the one file 'path' names. The format is header-less CSV
+// records, one per row (a quoted field may span lines), with Flink's csv.*
+// options parsed and meant as internal/format's csv format (Kafka) takes
+// them (format.CSVOptions): 'csv.field-delimiter' (','),
+// 'csv.quote-character' ('"'), 'csv.disable-quote-character',
+// 'csv.escape-character', 'csv.null-literal', 'csv.allow-comments' (lines
+// starting with '#' are skipped), 'csv.ignore-parse-errors'. Without a null
+// literal a NULL is written as an empty field and an empty string as ""
+// (quoted); an empty unquoted field of a string column reads as NULL (Flink
+// reads ''), and an empty field of another type fails the job naming file,
+// line and column, as Flink does. Values are written as CAST(... AS STRING)
+// writes them, except BOOLEAN (true, false) and BINARY/BYTES (base64), and
+// read back as CAST from a string reads them. Files must be UTF-8.
 //
 // 'csv.ignore-parse-errors' = 'true' reads, as Flink does, a field that does
-// not parse as NULL and the missing fields of a short line as NULL, and skips
-// lines with extra fields or broken quoting (and rows that would put a NULL
-// in a NOT NULL column). Invalid UTF-8 fails the job either way.
+// not parse (an empty INT among them) as NULL and the missing fields of a
+// short line as NULL, and skips lines with extra fields or broken quoting
+// (and rows that would put a NULL in a NOT NULL column). Invalid UTF-8 fails
+// the job either way.
 //
 // A sink writes one new part file per job (none for no rows), hidden while
 // it is written and renamed into place by Commit; Abort removes it. INSERT
