@@ -258,3 +258,47 @@ func TestFilesystemCSVFlink(t *testing.T) {
 		})
 	}
 }
+
+func TestFilesystemCSVOptionErrors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in.csv")
+	if err := os.WriteFile(path, []byte("1,x,y\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	schema := types.Schema{{Name: "a", Type: types.INT}, {Name: "b", Type: types.STRING}, {Name: "c", Type: types.STRING}}
+	for _, c := range []struct{ key, value, want string }{
+		{"csv.quote-character", ",", "table 't': filesystem option 'csv.quote-character' = ',': must differ from 'csv.field-delimiter'"},
+		{"csv.escape-character", ",", "table 't': filesystem option 'csv.escape-character' = ',': must differ from 'csv.field-delimiter' and 'csv.quote-character'"},
+		{"csv.field-delimiter", "ab", "table 't': filesystem option 'csv.field-delimiter' = 'ab': must be a single character other than a line break"},
+		{"csv.allow-comments", "yes", "table 't': filesystem option 'csv.allow-comments' = 'yes': must be 'true' or 'false'"},
+		{"csv.null-litteral", "NULL", "table 't': filesystem option 'csv.null-litteral' is unknown; did you mean 'csv.null-literal'?"},
+	} {
+		opts := map[string]string{"connector": "filesystem", "path": path, "format": "csv", c.key: c.value}
+		for _, open := range []func() error{
+			func() error { _, err := OpenSource("t", schema, opts, 10, newMem(t)); return err },
+			func() error {
+				_, err := OpenSink("t", schema, map[string]string{"connector": "filesystem", "path": t.TempDir(), "format": "csv", c.key: c.value}, nil)
+				return err
+			},
+		} {
+			if err := open(); err == nil || err.Error() != c.want {
+				t.Errorf("%s = %s: %v, want %s", c.key, c.value, err, c.want)
+			}
+		}
+	}
+	// Every Flink csv option is accepted, by a source and a sink.
+	opts := map[string]string{"connector": "filesystem", "path": path, "format": "csv", "csv.field-delimiter": ",",
+		"csv.quote-character": "'", "csv.disable-quote-character": "false", "csv.allow-comments": "true",
+		"csv.ignore-parse-errors": "false", "csv.array-element-delimiter": ";", "csv.escape-character": "\\",
+		"csv.null-literal": "NULL", "csv.write-bigdecimal-in-scientific-notation": "false"}
+	src, err := OpenSource("t", schema, opts, 10, newMem(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.Close()
+	opts["path"] = t.TempDir()
+	sink, err := OpenSink("t", schema, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink.Abort(nil)
+}
