@@ -27,11 +27,8 @@ HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aggregate_progr
 KNOWN_GAPS = {
     "udaf_weighted_avg": "WeightedAvg's get_value returns a float for its BIGINT result: PyFlink truncates it "
                          "(5.8 -> 5), weir refuses the value with the function's name and input row",
-    "pandas_udaf_class": "an AggregateFunction class as a pandas aggregate function (func_type='pandas'): "
-                         "weir's udaf takes only plain callables there",
     "pandas_udaf_over": "a Python aggregate function over an OVER window: the engine runs only built-in "
                         "aggregates there",
-    "listview_doc": "DataTypes.LIST_VIEW (accumulator types with ListView fields) is not in weir.types",
 }
 
 PROGRAMS = [pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_GAPS[n], strict=True)) if n in KNOWN_GAPS else n

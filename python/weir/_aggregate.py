@@ -4,7 +4,9 @@ An ``AggregateFunction`` builds an accumulator per group
 (``create_accumulator``), folds the group's rows into it (``accumulate``)
 and turns it into the group's value (``get_value``). ``@udaf(...,
 func_type="pandas")`` wraps a function that gets one ``pandas.Series`` per
-argument with all the rows of a group and returns one scalar.
+argument with all the rows of a group and returns one scalar; an
+``AggregateFunction`` with ``func_type="pandas"`` gets those Series in one
+``accumulate`` per group, as in PyFlink.
 
 In batch mode the engine collects each group's arguments and calls the
 wrapper's evaluator once per group (``internal/plan/udaf.go``): the
@@ -21,6 +23,7 @@ import traceback
 from weir._udf import UserDefinedFunction, UserDefinedFunctionWrapper, _arity, _to_type
 from weir.errors import FunctionError
 from weir.row import Row
+from weir.types import check_no_view
 
 
 class ImperativeAggregateFunction(UserDefinedFunction):
@@ -155,21 +158,33 @@ class UserDefinedAggregateFunctionWrapper(UserDefinedFunctionWrapper):
         if func_type not in ("general", "pandas"):
             raise ValueError(f"udaf: func_type={func_type!r} is not supported; use 'general' (an "
                              "AggregateFunction) or 'pandas' (a function of pandas.Series returning a scalar)")
+        if isinstance(func, type) and issubclass(func, AggregateFunction):
+            func = func()
         if func_type == "general":
-            if isinstance(func, type) and issubclass(func, AggregateFunction):
-                func = func()
             if not isinstance(func, AggregateFunction):
                 raise TypeError(f"udaf: a general aggregate function must be an AggregateFunction, got {func!r}; "
                                 "for a function of pandas.Series use func_type='pandas'")
-        elif not callable(func) or isinstance(func, UserDefinedFunction):
-            raise TypeError(f"udaf: a pandas aggregate function must be a plain callable, got {func!r}")
+        elif not callable(func) and not isinstance(func, AggregateFunction) or (
+                isinstance(func, UserDefinedFunction) and not isinstance(func, AggregateFunction)):
+            raise TypeError(f"udaf: a pandas aggregate function must be a plain callable or an AggregateFunction "
+                            f"whose accumulate gets one pandas.Series per argument, got {func!r}")
         super().__init__(func, input_types, deterministic, name)
         self._func_type = func_type
-        if result_type is None and func_type == "general":
-            result_type = func.get_result_type()
+        # An AggregateFunction class, in either mode; PyFlink's pandas one
+        # is called once per group: create_accumulator, accumulate(acc,
+        # *series), get_value.
+        self._is_class = isinstance(func, AggregateFunction)
+        if result_type is None and self._is_class:
+            try:
+                result_type = func.get_result_type()
+            except NotImplementedError:
+                if func_type == "general":
+                    raise
         if result_type is None:
             raise TypeError(f"udaf {self._name!r}: result_type is required, e.g. result_type=DataTypes.FLOAT()")
-        self._result_type = _to_type(result_type, "result_type")
+        self._result_type = check_no_view(_to_type(result_type, "result_type"), f"udaf {self._name!r}: result_type")
+        for t in self._input_types or ():
+            check_no_view(t, f"udaf {self._name!r}: input type")
         if accumulator_type is None and func_type == "general":
             try:
                 accumulator_type = func.get_accumulator_type()
@@ -195,8 +210,8 @@ class UserDefinedAggregateFunctionWrapper(UserDefinedFunctionWrapper):
 
     def _arity(self):
         """(min, max) arguments of the SQL call; max is -1 for *args."""
-        f = self._func if self._func_type == "pandas" else self._func.accumulate
-        skip = 0 if self._func_type == "pandas" else 1  # the accumulator
+        f = self._func.accumulate if self._is_class else self._func
+        skip = 1 if self._is_class else 0  # the accumulator
         lo, hi = _arity(f)
         return max(lo - skip, 0), (hi - skip if hi >= 0 else -1)
 
@@ -217,6 +232,8 @@ class UserDefinedAggregateFunctionWrapper(UserDefinedFunctionWrapper):
     def evaluator(self):
         """The per-group call: ``ev(nargs, *lists, *keys)`` -> the group's value."""
         if self._func_type == "pandas":
+            if self._is_class:
+                return functools.partial(_pandas_class_group, self._name, self._func)
             return functools.partial(_pandas_group, self._name, self._func)
         return functools.partial(group_loop(), self._name, self._func)
 
@@ -325,6 +342,37 @@ def _pandas_group(name, f, nargs, *cols):
         r = f(*[pd.Series(c) for c in lists])
     except Exception as err:
         raise _group_error(name, "its call", keys, err) from None
+    return _pandas_value(name, r, keys)
+
+
+def _pandas_class_group(name, agg, nargs, *cols):
+    """One group of an AggregateFunction declared with func_type='pandas',
+    as PyFlink calls it: a new accumulator, one accumulate with a
+    pandas.Series per argument (all the group's rows), get_value."""
+    import pandas as pd
+
+    lists, keys = cols[:nargs], cols[nargs:]
+    try:
+        acc = agg.create_accumulator()
+    except Exception as err:
+        raise _group_error(name, "create_accumulator", keys, err) from None
+    if isinstance(acc, Row):
+        acc = _RowAccumulator(acc)
+    try:
+        agg.accumulate(acc, *[pd.Series(c) for c in lists])
+    except Exception as err:
+        raise _group_error(name, "accumulate (one pandas.Series per argument)", keys, err) from None
+    try:
+        r = agg.get_value(acc)
+    except Exception as err:
+        raise _group_error(name, "get_value", keys, err) from None
+    return _pandas_value(name, r, keys)
+
+
+def _pandas_value(name, r, keys):
+    """A pandas aggregate function's value for a group: one scalar, numpy's as Python's."""
+    import pandas as pd
+
     if isinstance(r, (pd.Series, pd.DataFrame, list, tuple, dict)) or getattr(r, "ndim", 0) != 0:
         e = FunctionError(
             f"pandas aggregate function {name!r} returned a {type(r).__name__}{_length(r)} for group key "
@@ -343,7 +391,8 @@ def udaf(f=None, input_types=None, result_type=None, accumulator_type=None, dete
     ``udaf(WeightedAvg(), result_type=...)`` wraps an ``AggregateFunction``
     (instance or class); ``@udaf(result_type='FLOAT', func_type='pandas')``
     wraps a function of one ``pandas.Series`` per argument that returns a
-    scalar.
+    scalar, or an ``AggregateFunction`` whose ``accumulate`` gets those
+    Series once per group.
     """
     if f is None:
         return functools.partial(udaf, input_types=input_types, result_type=result_type,

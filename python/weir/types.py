@@ -38,6 +38,8 @@ __all__ = [
     "LocalZonedTimestampType",
     "ArrayType",
     "MapType",
+    "ListViewType",
+    "MapViewType",
     "RowField",
     "RowType",
     "DataTypes",
@@ -308,6 +310,94 @@ class MapType(DataType):
         return [repr(self.key_type), repr(self.value_type)]
 
 
+class _ViewType(DataType):
+    """The type of a ListView or MapView in an accumulator, as PyFlink's
+    view types: it may appear only in an aggregate function's
+    accumulator_type (alone or in a ROW), never as a column, argument or
+    result type. Views are NOT NULL, as in PyFlink. The spelling is weir's
+    own (no SQL has it), so ``parse_type`` does not read it back."""
+
+    def __init__(self):
+        super().__init__(False)
+
+    def with_nullable(self, nullable: bool) -> "DataType":
+        if nullable:
+            raise ValueError(f"{self} cannot be nullable: a view in an accumulator is never NULL")
+        return self
+
+
+class ListViewType(_ViewType):
+    """LIST_VIEW<element_type>: a :class:`weir.ListView` in an accumulator."""
+
+    _keyword = "LIST_VIEW"
+
+    def __init__(self, element_type: DataType):
+        super().__init__()
+        self.element_type = _check_type("LIST_VIEW element type", element_type)
+
+    def _body(self) -> str:
+        return f"LIST_VIEW<{self.element_type}>"
+
+    def __str__(self) -> str:
+        return self._body()
+
+    def _args(self) -> List[str]:
+        return [repr(self.element_type)]
+
+    def __repr__(self) -> str:
+        return f"ListViewType({repr(self.element_type)})"
+
+
+class MapViewType(_ViewType):
+    """MAP_VIEW<key_type, value_type>: a :class:`weir.MapView` in an accumulator."""
+
+    _keyword = "MAP_VIEW"
+
+    def __init__(self, key_type: DataType, value_type: DataType):
+        super().__init__()
+        self.key_type = _check_type("MAP_VIEW key type", key_type)
+        self.value_type = _check_type("MAP_VIEW value type", value_type)
+
+    def _body(self) -> str:
+        return f"MAP_VIEW<{self.key_type}, {self.value_type}>"
+
+    def __str__(self) -> str:
+        return self._body()
+
+    def __repr__(self) -> str:
+        return f"MapViewType({repr(self.key_type)}, {repr(self.value_type)})"
+
+
+def find_view(t: DataType) -> Optional[DataType]:
+    """The first LIST_VIEW or MAP_VIEW in t (t itself, or inside a ROW,
+    ARRAY or MAP), or None."""
+    if isinstance(t, _ViewType):
+        return t
+    inner: List[DataType] = []
+    if isinstance(t, ArrayType):
+        inner = [t.element_type]
+    elif isinstance(t, MapType):
+        inner = [t.key_type, t.value_type]
+    elif isinstance(t, RowType):
+        inner = t.field_types()
+    for i in inner:
+        v = find_view(i)
+        if v is not None:
+            return v
+    return None
+
+
+def check_no_view(t: Optional[DataType], what: str) -> Optional[DataType]:
+    """t, or a ValueError when t holds a view type, which only an
+    accumulator_type may."""
+    v = None if t is None else find_view(t)
+    if v is not None:
+        raise ValueError(f"{what} {t} holds {v}: LIST_VIEW and MAP_VIEW can only be used in the "
+                         "accumulator_type of an aggregate function (a ListView / MapView in its accumulator); "
+                         "declare a column or result as ARRAY or MAP instead")
+    return t
+
+
 def _quote_name(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
@@ -482,6 +572,16 @@ class DataTypes:
     @staticmethod
     def MAP(key_type: DataType, value_type: DataType, nullable: bool = True) -> MapType:
         return MapType(key_type, value_type, nullable)
+
+    @staticmethod
+    def LIST_VIEW(element_type: DataType) -> ListViewType:
+        """The type of a :class:`weir.ListView`, only for accumulator types."""
+        return ListViewType(element_type)
+
+    @staticmethod
+    def MAP_VIEW(key_type: DataType, value_type: DataType) -> MapViewType:
+        """The type of a :class:`weir.MapView`, only for accumulator types."""
+        return MapViewType(key_type, value_type)
 
     @staticmethod
     def ROW(row_fields: Optional[Sequence[RowField]] = None, nullable: bool = True) -> RowType:
