@@ -522,11 +522,15 @@ class _NoCycleCollection:
             gc.enable()
 
 
-def _register():
+def register_keyed_stage(urn, make, tune_gc):
+    """Registers the worker transform urn of a keyed stage: an operation
+    that buffers a bundle's rows in make(stage, state) (add, finish) and
+    applies them at the bundle's end. With tune_gc the worker's heap is
+    frozen once and cycle collection paused while a bundle is worked on."""
     from weir import _beam
 
     class KeyedStageOperation(_beam.StageOperation):
-        """Buffers a bundle's rows and aggregates them at its end."""
+        """Buffers a bundle's rows and applies them at its end."""
 
         def __init__(self, name_context, spec, counter_factory, state_sampler, stage, state_handler):
             super().__init__(name_context, spec, counter_factory, state_sampler, stage)
@@ -537,19 +541,23 @@ def _register():
             super(_beam.StageOperation, self).setup(data_sampler)
             _beam.mark_user_output()
             handler = getattr(self._state_handler, "_underlying", self._state_handler)
-            self._op = KeyedAggregate(self._stage, _BeamState(handler))
-            _freeze_worker_heap()
+            self._op = make(self._stage, _BeamState(handler))
+            if tune_gc:
+                _freeze_worker_heap()
+
+        def _pause(self):
+            return _NoCycleCollection() if tune_gc else _Nothing()
 
         def process(self, o):
             self._last = o
-            with self.scoped_process_state, _NoCycleCollection():
+            with self.scoped_process_state, self._pause():
                 self._op.add(o.value)
 
         def finish(self):
             if self._last is not None:
                 o, self._last = self._last, None
                 receive = self.receivers[0].receive
-                with self.scoped_process_state, _NoCycleCollection():
+                with self.scoped_process_state, self._pause():
                     self._op.finish(lambda part: receive(o.with_value(part)))
             super().finish()
 
@@ -569,10 +577,18 @@ def _register():
 
     from weir.proto import weir_pb2
 
-    bundle_processor.BeamTransformFactory.register_urn(KEYED_AGGREGATE_URN, weir_pb2.Stage)(create)
+    bundle_processor.BeamTransformFactory.register_urn(urn, weir_pb2.Stage)(create)
 
 
-_register()
+class _Nothing:
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        pass
+
+
+register_keyed_stage(KEYED_AGGREGATE_URN, KeyedAggregate, tune_gc=True)
 
 
 # Built-in aggregates planned into a keyed stage beside Python aggregate

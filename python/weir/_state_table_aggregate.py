@@ -29,12 +29,10 @@ import pickle
 import traceback
 from collections import defaultdict
 
-from apache_beam.runners.worker import bundle_processor
-
 from weir import _functions
 from weir._aggregate import _RowAccumulator, _short
 from weir._state_aggregate import (DELETE, INSERT, KEY_TYPES_PARAM, PART_ROWS, RETRACTING_PARAM, UPDATE_AFTER,
-                                   UPDATE_BEFORE, _BeamState, _read_varint, _varint)
+                                   UPDATE_BEFORE, _read_varint, _varint, register_keyed_stage)
 from weir.coder import RowDecoder, RowEncoder
 from weir.errors import FunctionError
 from weir.row import Row, _make_row
@@ -244,53 +242,4 @@ class KeyedTableAggregate:
         return e
 
 
-def _register():
-    from weir import _beam
-
-    class KeyedTableStageOperation(_beam.StageOperation):
-        """Buffers a bundle's rows and aggregates them at its end."""
-
-        def __init__(self, name_context, spec, counter_factory, state_sampler, stage, state_handler):
-            super().__init__(name_context, spec, counter_factory, state_sampler, stage)
-            self._state_handler = state_handler
-            self._last = None
-
-        def setup(self, data_sampler=None):
-            super(_beam.StageOperation, self).setup(data_sampler)
-            _beam.mark_user_output()
-            handler = getattr(self._state_handler, "_underlying", self._state_handler)
-            self._op = KeyedTableAggregate(self._stage, _BeamState(handler))
-
-        def process(self, o):
-            self._last = o
-            with self.scoped_process_state:
-                self._op.add(o.value)
-
-        def finish(self):
-            if self._last is not None:
-                o, self._last = self._last, None
-                receive = self.receivers[0].receive
-                with self.scoped_process_state:
-                    self._op.finish(lambda part: receive(o.with_value(part)))
-            super().finish()
-
-    def create(factory, transform_id, transform_proto, stage, consumers):
-        from apache_beam.runners import common
-        from apache_beam.runners.worker import operation_specs
-
-        output_coders = factory.get_output_coders(transform_proto)
-        tags = list(transform_proto.outputs.keys())
-        spec = operation_specs.WorkerDoFn(
-            serialized_fn=None, output_tags=tags, input=None, side_inputs=None,
-            output_coders=[output_coders[t] for t in tags])
-        op = KeyedTableStageOperation(
-            common.NameContext(transform_proto.unique_name, transform_id),
-            spec, factory.counter_factory, factory.state_sampler, stage, factory.state_handler)
-        return factory.augment_oldstyle_op(op, transform_proto.unique_name, consumers, tags)
-
-    from weir.proto import weir_pb2
-
-    bundle_processor.BeamTransformFactory.register_urn(KEYED_TABLE_AGGREGATE_URN, weir_pb2.Stage)(create)
-
-
-_register()
+register_keyed_stage(KEYED_TABLE_AGGREGATE_URN, KeyedTableAggregate, tune_gc=False)
