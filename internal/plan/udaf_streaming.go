@@ -104,35 +104,16 @@ func (p *pipeline) addStreamingUDAFs(cat *catalog, op *aggregate.Op, out *sql.Se
 	if len(k.spec.GetOutputs()) == 0 {
 		return nil, nil, errAt(at, "internal error: a streaming aggregation of Python aggregate functions without their calls")
 	}
-	// The stage's input: row kind, key bytes, then the arguments.
-	keyTypes := []string{}
-	keyed := &pyexec.Keyed{Keys: op.Keys, RowKind: -1, Args: k.args}
-	for _, c := range op.Keys {
-		keyed.KeyTypes = append(keyed.KeyTypes, p.schema[c].Type)
-		keyTypes = append(keyTypes, p.schema[c].Type.String())
-	}
-	if p.hasRowKind() {
-		keyed.RowKind = len(p.schema) - 1
-	}
-	if c, _, err := config.Resolve(cat.opts.Map()); err == nil {
-		keyed.Backend = c.String(config.StateBackend)
-	}
+	keyed, inputTypes, keyParams := p.keyedInput(cat, op.Keys, k.args)
 	params := map[string]string{}
 	for key, v := range p.params {
 		params[key] = v
 	}
-	kt, _ := json.Marshal(keyTypes)
-	params[keyTypesParam] = string(kt)
-	if keyed.RowKind < 0 {
-		// Insert-only input: the workers skip the row-kind checks.
-		params[retractingParam] = "false"
+	for key, v := range keyParams {
+		params[key] = v
 	}
 	k.spec.JobParameters = params
 	k.spec.Kind = weirpb.Stage_SCALAR
-	inputTypes := []types.T{types.TINYINT.NotNull(), types.BYTES.NotNull()}
-	for _, c := range k.args {
-		inputTypes = append(inputTypes, p.schema[c].Type)
-	}
 	for _, t := range inputTypes {
 		k.spec.InputTypes = append(k.spec.InputTypes, t.String())
 	}
@@ -281,4 +262,33 @@ func (k *udafStage) builtin(i int, s aggregate.Spec, at sql.Pos) error {
 	k.results = append(k.results, types.Field{Name: fmt.Sprintf("$agg%d", i), Type: s.Out})
 	k.labels = append(k.labels, label)
 	return nil
+}
+
+// keyedInput describes the input of a keyed stage over the group keys and
+// the argument columns args of p: the row kind, the key bytes, then the
+// arguments. params are the job parameters the workers read of it.
+func (p *pipeline) keyedInput(cat *catalog, keys, args []int) (keyed *pyexec.Keyed, inputTypes []types.T, params map[string]string) {
+	keyed = &pyexec.Keyed{Keys: keys, RowKind: -1, Args: args}
+	keyTypes := []string{}
+	for _, c := range keys {
+		keyed.KeyTypes = append(keyed.KeyTypes, p.schema[c].Type)
+		keyTypes = append(keyTypes, p.schema[c].Type.String())
+	}
+	if p.hasRowKind() {
+		keyed.RowKind = len(p.schema) - 1
+	}
+	if c, _, err := config.Resolve(cat.opts.Map()); err == nil {
+		keyed.Backend = c.String(config.StateBackend)
+	}
+	kt, _ := json.Marshal(keyTypes)
+	params = map[string]string{keyTypesParam: string(kt)}
+	if keyed.RowKind < 0 {
+		// Insert-only input: the workers skip the row-kind checks.
+		params[retractingParam] = "false"
+	}
+	inputTypes = []types.T{types.TINYINT.NotNull(), types.BYTES.NotNull()}
+	for _, c := range args {
+		inputTypes = append(inputTypes, p.schema[c].Type)
+	}
+	return keyed, inputTypes, params
 }

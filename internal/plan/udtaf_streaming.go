@@ -1,14 +1,12 @@
 package plan
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/weir-dev/weir/internal/aggregate"
 	"github.com/weir-dev/weir/internal/changelog"
-	"github.com/weir-dev/weir/internal/config"
 	"github.com/weir-dev/weir/internal/expr"
 	"github.com/weir-dev/weir/internal/pyexec"
 	"github.com/weir-dev/weir/internal/sql"
@@ -215,26 +213,9 @@ func (p *pipeline) addStreamingUDTAF(cat *catalog, op *aggregate.Op, out *sql.Se
 	res := *out
 	res.Items = items
 
-	keyed := &pyexec.Keyed{Keys: op.Keys, RowKind: -1, Args: args}
-	keyTypes := []string{}
-	for _, c := range op.Keys {
-		keyed.KeyTypes = append(keyed.KeyTypes, p.schema[c].Type)
-		keyTypes = append(keyTypes, p.schema[c].Type.String())
-	}
-	if p.hasRowKind() {
-		keyed.RowKind = len(p.schema) - 1
-	}
-	if c, _, err := config.Resolve(cat.opts.Map()); err == nil {
-		keyed.Backend = c.String(config.StateBackend)
-	}
-	kt, _ := json.Marshal(keyTypes)
-	spec.JobParameters[keyTypesParam] = string(kt)
-	if keyed.RowKind < 0 {
-		spec.JobParameters[retractingParam] = "false"
-	}
-	inputTypes := []types.T{types.TINYINT.NotNull(), types.BYTES.NotNull()}
-	for _, c := range args {
-		inputTypes = append(inputTypes, p.schema[c].Type)
+	keyed, inputTypes, keyParams := p.keyedInput(cat, op.Keys, args)
+	for key, v := range keyParams {
+		spec.JobParameters[key] = v
 	}
 	for _, t := range inputTypes {
 		spec.InputTypes = append(spec.InputTypes, t.String())
