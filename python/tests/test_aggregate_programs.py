@@ -25,8 +25,6 @@ HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aggregate_progr
 # Programs weir cannot run yet, with why; they stay here so that the gap
 # shows (docs/TABLE_API.md lists them too).
 KNOWN_GAPS = {
-    "udaf_weighted_avg": "WeightedAvg's get_value returns a float for its BIGINT result: PyFlink truncates it "
-                         "(5.8 -> 5), weir refuses the value with the function's name and input row",
     "pandas_udaf_over": "a Python aggregate function over an OVER window: the engine runs only built-in "
                         "aggregates there",
 }

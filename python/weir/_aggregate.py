@@ -23,7 +23,9 @@ import traceback
 from weir._udf import UserDefinedFunction, UserDefinedFunctionWrapper, _arity, _to_type
 from weir.errors import FunctionError
 from weir.row import Row
-from weir.types import check_no_view
+from weir.types import BigIntType, IntType, SmallIntType, TinyIntType, check_no_view
+
+_INT_TYPES = (TinyIntType, SmallIntType, IntType, BigIntType)
 
 
 class ImperativeAggregateFunction(UserDefinedFunction):
@@ -232,9 +234,13 @@ class UserDefinedAggregateFunctionWrapper(UserDefinedFunctionWrapper):
     def evaluator(self):
         """The per-group call: ``ev(nargs, *lists, *keys)`` -> the group's value."""
         if self._func_type == "pandas":
+            # PyFlink converts a pandas function's value with pyarrow, which
+            # refuses a float with a fraction for an integer type (a general
+            # function's is truncated by the row coder).
+            ints = str(self._result_type) if isinstance(self._result_type, _INT_TYPES) else None
             if self._is_class:
-                return functools.partial(_pandas_class_group, self._name, self._func)
-            return functools.partial(_pandas_group, self._name, self._func)
+                return functools.partial(_pandas_class_group, self._name, ints, self._func)
+            return functools.partial(_pandas_group, self._name, ints, self._func)
         return functools.partial(group_loop(), self._name, self._func)
 
     def __call__(self, *args):
@@ -334,7 +340,7 @@ def _general_group(name, agg, nargs, *cols):
         raise _group_error(name, "get_value", keys, err) from None
 
 
-def _pandas_group(name, f, nargs, *cols):
+def _pandas_group(name, ints, f, nargs, *cols):
     import pandas as pd
 
     lists, keys = cols[:nargs], cols[nargs:]
@@ -342,10 +348,10 @@ def _pandas_group(name, f, nargs, *cols):
         r = f(*[pd.Series(c) for c in lists])
     except Exception as err:
         raise _group_error(name, "its call", keys, err) from None
-    return _pandas_value(name, r, keys)
+    return _pandas_value(name, ints, r, keys)
 
 
-def _pandas_class_group(name, agg, nargs, *cols):
+def _pandas_class_group(name, ints, agg, nargs, *cols):
     """One group of an AggregateFunction declared with func_type='pandas',
     as PyFlink calls it: a new accumulator, one accumulate with a
     pandas.Series per argument (all the group's rows), get_value."""
@@ -366,11 +372,13 @@ def _pandas_class_group(name, agg, nargs, *cols):
         r = agg.get_value(acc)
     except Exception as err:
         raise _group_error(name, "get_value", keys, err) from None
-    return _pandas_value(name, r, keys)
+    return _pandas_value(name, ints, r, keys)
 
 
-def _pandas_value(name, r, keys):
-    """A pandas aggregate function's value for a group: one scalar, numpy's as Python's."""
+def _pandas_value(name, ints, r, keys):
+    """A pandas aggregate function's value for a group: one scalar, numpy's
+    as Python's; for an integer result type (ints), not a float with a
+    fraction."""
     import pandas as pd
 
     if isinstance(r, (pd.Series, pd.DataFrame, list, tuple, dict)) or getattr(r, "ndim", 0) != 0:
@@ -381,6 +389,15 @@ def _pandas_value(name, r, keys):
         raise e
     if hasattr(r, "item"):
         r = r.item()  # numpy scalar -> Python
+    if ints is not None and isinstance(r, float) and not r.is_integer():
+        e = FunctionError(
+            f"pandas aggregate function {name!r} returned float {r!r} for its {ints} result for group key "
+            f"{_short(tuple(keys))}: a float with a fraction is not converted to an integer type (as in "
+            "PyFlink); round it (e.g. int(x), round(x)) or declare a FLOAT or DOUBLE result")
+        e.weir_aggregate = True
+        raise e
+    if ints is not None and isinstance(r, float):
+        r = int(r)  # a whole float, which pyarrow converts silently
     return r
 
 

@@ -5,7 +5,8 @@ flatten-row format). Python values per SQL type:
 
 ======================  ==========================================================
 TINYINT..BIGINT         int (bool is refused; int subclasses and objects with
-                        ``__index__``, e.g. numpy integers, are accepted)
+                        ``__index__``, e.g. numpy integers, are accepted; floats
+                        are truncated toward zero, with a warning)
 BOOLEAN                 bool (numpy.bool_ accepted)
 FLOAT, DOUBLE           float (int, numpy floating and integer scalars accepted)
 DECIMAL(p, s)           decimal.Decimal (int accepted; float via Decimal(str(f)));
@@ -28,7 +29,10 @@ ROW                     weir.Row with the field names and row kind (tuple, list
 
 numpy values are accepted where the Python values they stand for are (a numpy
 integer where an int is, numpy.bool_ where a bool is, a 0-d array as its
-scalar), never as numbers where bool is refused, nor floats as integers. numpy
+scalar), never as numbers where bool is refused. A float (Python's or numpy's)
+for an integer type is truncated toward zero with a logged warning, as PyFlink
+truncates a general Python function's float result (NaN and infinities are
+refused). numpy
 is optional: it is not imported here; its values are recognised through the
 module they came from.
 
@@ -143,17 +147,46 @@ def contains_map(t: DataType) -> bool:
 
 
 def coerce_int(v, tstr: str) -> int:
-    """An int from a non-exact-int value, or EncodeTypeError."""
+    """An int from a non-exact-int value, or EncodeTypeError. A float
+    (Python's or numpy's) is truncated toward zero, as PyFlink does with a
+    general Python function's float result for an integer type, and
+    logged once per type (see truncate_float)."""
     if isinstance(v, bool):
         raise E.enc_type("int", tstr, v)
     if isinstance(v, int):
         return int(v)
-    if isinstance(v, (float, str, bytes, _decimal.Decimal)) or not hasattr(type(v), "__index__"):
+    if isinstance(v, float) or numpy_scalar_kind(type(v)) == "float":
+        return truncate_float(v, tstr)
+    if isinstance(v, (str, bytes, _decimal.Decimal)) or not hasattr(type(v), "__index__"):
         raise E.enc_type("int", tstr, v)
     try:
         return _operator.index(v)
     except Exception:
         raise E.enc_type("int", tstr, v) from None
+
+
+# (declared type, value type) pairs already logged by truncate_float.
+_TRUNCATED = set()
+
+
+def truncate_float(v, tstr: str) -> int:
+    """v (a float) truncated toward zero for the integer type tstr, with a
+    warning the first time this process does it for tstr and v's type; an
+    EncodeError for NaN and infinities."""
+    f = float(v)
+    if f != f or f in (float("inf"), float("-inf")):
+        raise E.enc_range(v, tstr, "NaN and infinities are not integers")
+    r = int(f)
+    key = (tstr, type(v))
+    if key not in _TRUNCATED:
+        _TRUNCATED.add(key)
+        import logging
+
+        logging.getLogger("weir").warning(
+            "a Python function returned %s %r for a result of type %s: truncated toward zero to %d, as PyFlink "
+            "does (logged once per result type and value type in this worker). Return an int (int(x), "
+            "round(x)) or declare a FLOAT or DOUBLE result.", type(v).__name__, v, tstr, r)
+    return r
 
 
 def coerce_float(v, tstr: str) -> float:
