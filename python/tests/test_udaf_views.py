@@ -67,6 +67,17 @@ def test_view_types_only_in_accumulators():
     assert w.describe()["accumulator_type"] == "ROW<`f0` LIST_VIEW<STRING>>"
 
 
+
+def test_view_types_refused_in_scalar_and_table_functions():
+    from weir import udf, udtf
+    with pytest.raises(ValueError, match=r"result_type LIST_VIEW<INT> holds .* only be used in the accumulator_type"):
+        udf(lambda x: x, result_type=DataTypes.LIST_VIEW(DataTypes.INT()))
+    with pytest.raises(ValueError, match=r"input_types MAP_VIEW<INT, INT> holds"):
+        udf(lambda x: x, result_type="INT", input_types=[DataTypes.MAP_VIEW(DataTypes.INT(), DataTypes.INT())])
+    with pytest.raises(ValueError, match=r"result_types .* holds LIST_VIEW<STRING>"):
+        udtf(lambda x: [x], result_types=[DataTypes.ROW([DataTypes.FIELD("a", DataTypes.LIST_VIEW(DataTypes.STRING()))])])
+
+
 class MaxAdd(AggregateFunction):
     """PyFlink's documentation's class-based pandas aggregate function."""
 

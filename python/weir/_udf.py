@@ -9,7 +9,7 @@ can be unit-tested as plain Python.
 import functools
 import inspect
 
-from weir.types import DataType, parse_type
+from weir.types import DataType, check_no_view, parse_type
 
 
 class FunctionContext:
@@ -96,6 +96,10 @@ class UserDefinedFunctionWrapper:
             if isinstance(input_types, (DataType, str)):
                 input_types = [input_types]
             input_types = [_to_type(t, "input_types") for t in input_types]
+            if self.kind in ("scalar", "table"):
+                # Aggregate functions check theirs, naming the function.
+                for t in input_types:
+                    check_no_view(t, "input_types")
         self._input_types = input_types
         if deterministic is None:
             deterministic = func.is_deterministic() if isinstance(func, UserDefinedFunction) else True
@@ -175,7 +179,7 @@ class UserDefinedScalarFunctionWrapper(UserDefinedFunctionWrapper):
         super().__init__(func, input_types, deterministic, name)
         if result_type is None:
             raise TypeError(f"udf {self._name!r}: result_type is required, e.g. result_type=DataTypes.INT()")
-        self._result_type = _to_type(result_type, "result_type")
+        self._result_type = check_no_view(_to_type(result_type, "result_type"), "result_type")
         if func_type not in _FUNC_TYPES:
             raise ValueError(f"func_type={func_type!r} is not supported; use 'general' (called once per row), "
                              "'pandas' (pandas.Series in and out, once per batch) or 'arrow' (pyarrow arrays "
@@ -215,7 +219,7 @@ class UserDefinedTableFunctionWrapper(UserDefinedFunctionWrapper):
                 f"udtf {self._name!r}: result_types is required, e.g. result_types=[DataTypes.STRING()]")
         if isinstance(result_types, (DataType, str)):
             result_types = [result_types]
-        self._result_types = [_to_type(t, "result_types") for t in result_types]
+        self._result_types = [check_no_view(_to_type(t, "result_types"), "result_types") for t in result_types]
         if not self._result_types:
             raise TypeError(f"udtf {self._name!r}: result_types must name at least one column")
 
