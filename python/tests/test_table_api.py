@@ -353,6 +353,17 @@ INTERRUPTED_PROGRAM = textwrap.dedent("""
 """)
 
 
+def _output(p):
+    """The program's output; a program still running after 120 s fails the
+    test and is killed (its engine exits with the closed pipe)."""
+    try:
+        return p.communicate(timeout=120)[0]
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out = p.communicate()[0]
+        pytest.fail(f"the program did not end within 120 s after Ctrl-C; its output: {out!r}")
+
+
 def test_ctrl_c_cancels_the_statement_and_ends_the_session(tmp_path):
     prog = tmp_path / "prog.py"
     prog.write_text(INTERRUPTED_PROGRAM)
@@ -360,8 +371,33 @@ def test_ctrl_c_cancels_the_statement_and_ends_the_session(tmp_path):
     assert p.stdout.readline() == "running\n"
     time.sleep(random.uniform(1.5, 3))
     p.send_signal(signal.SIGINT)
-    out, _ = p.communicate(timeout=120)
+    out = _output(p)
     assert out.splitlines() == ["interrupted False", "closed: True", "[(42,)]"], out
+
+
+@pytest.mark.parametrize("read", ["wait", "print"])
+def test_ctrl_c_while_rows_are_decoded_ends_the_session(tmp_path, read):
+    """A Ctrl-C that lands while a result's batch is decoded (outside the
+    gateway's exchange) ends the session too: without that, the next
+    statement waited behind the rest of the running job."""
+    call = random.randint(1, 4)
+    prog = tmp_path / "prog.py"
+    prog.write_text(INTERRUPTED_PROGRAM.replace(
+        "print(\"running\", flush=True)",
+        "print(\"running\", flush=True)\n"
+        "from weir.table import _arrow\n"
+        "_calls = [0]\n"
+        "_from_ipc = _arrow.from_ipc\n"
+        "def _interrupting(body):\n"
+        "    _calls[0] += 1\n"
+        f"    if _calls[0] == {call}:\n"
+        "        raise KeyboardInterrupt\n"
+        "    return _from_ipc(body)\n"
+        "_arrow.from_ipc = _interrupting").replace(
+        ".execute().wait()", ".execute().wait()" if read == "wait" else ".execute().print()"))
+    p = subprocess.Popen([sys.executable, str(prog)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = _output(p)
+    assert out.splitlines() == ["running", "interrupted False", "closed: True", "[(42,)]"], (call, out)
 
 
 def test_vectorized_udf_in_table_api(t_env):

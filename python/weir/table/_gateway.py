@@ -236,7 +236,7 @@ class Stream:
                 except BaseException:
                     # Interrupted (Ctrl-C) mid-message: end the session, as
                     # for a request; the engine cancels the job.
-                    threading.Thread(target=self._gw.close, daemon=True).start()
+                    self.end_session()
                     raise
             if data is not None:
                 return data
@@ -244,6 +244,11 @@ class Stream:
             err, self._error = self._error, None
             raise err
         return None
+
+    def end_session(self):
+        """End the session from another thread (the caller was interrupted);
+        the engine cancels the job."""
+        threading.Thread(target=self._gw.close, daemon=True).start()
 
     def cancel(self):
         """Stop the statement: the engine cancels its job; what it sent

@@ -116,11 +116,12 @@ class TableResult:
         """Wait until the statement's job has finished; its rows are kept
         for collect and print."""
         if self._stream is not None:
-            while True:
-                t = self._next_table()
-                if t is None:
-                    break
-                self._fetched.append(t)
+            with _ends_session_when_interrupted(self._stream):
+                while True:
+                    t = self._next_table()
+                    if t is None:
+                        break
+                    self._fetched.append(t)
             self._stream = None
         return None
 
@@ -142,7 +143,8 @@ class TableResult:
             t, self._arrow = self._arrow, None
             yield t
         while self._stream is not None:
-            t = self._next_table()
+            with _ends_session_when_interrupted(self._stream):
+                t = self._next_table()
             if t is None:
                 self._stream = None
                 return
@@ -298,3 +300,21 @@ def _show(v):
     if isinstance(v, list):
         return "[" + ", ".join(_show(x) for x in v) + "]"
     return str(v)
+
+
+class _ends_session_when_interrupted:
+    """Ctrl-C (or SystemExit) while a result's rows are read or decoded,
+    outside the gateway's own exchange, ends the session as an interrupted
+    request does: the engine cancels the job, so that no later request
+    waits behind the rest of a job nobody reads."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, err, tb):
+        if kind is not None and not issubclass(kind, Exception):
+            self._stream.end_session()
+        return False
