@@ -321,7 +321,10 @@ def test_function_needing_a_module_the_workers_lack(tmp_path, monkeypatch):
 
 
 INTERRUPTED_PROGRAM = textwrap.dedent("""
-    import os, sys, time
+    import os, signal, sys, time
+    # Ctrl-C raises KeyboardInterrupt as at a terminal, even when the tests
+    # run in a background job, where the shell starts them with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from weir.table import DataTypes, EngineError, EnvironmentSettings, TableEnvironment
     from weir.table.expressions import col
     from weir.table.udf import udf
