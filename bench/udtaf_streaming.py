@@ -23,11 +23,13 @@ import time
 from collections import defaultdict
 
 from weir import DataTypes, Row, TableAggregateFunction, udtaf
-from weir._state_aggregate import _read_varint, _varint
 from weir._state_table_aggregate import KeyedTableAggregate
 from weir.coder import RowEncoder
 from weir.proto import weir_pb2
 from weir.types import parse_type
+
+# The engine's state requests answered from a dict, as in the udaf benchmark.
+from udaf_streaming import DictState
 
 
 class Top2(TableAggregateFunction):
@@ -47,39 +49,6 @@ class Top2(TableAggregateFunction):
 
 top2 = udtaf(Top2(), result_type=DataTypes.ROW([DataTypes.FIELD("v", DataTypes.BIGINT()),
                                                 DataTypes.FIELD("r", DataTypes.INT())]))
-
-
-class DictState:
-    """The engine's state requests, answered from a dict."""
-
-    def __init__(self):
-        self.d = {}
-
-    def get(self, payload):
-        out, pos = bytearray(), 1
-        while pos < len(payload):
-            n, pos = _read_varint(payload, pos)
-            v = self.d.get(payload[pos:pos + n])
-            pos += n
-            if v is None:
-                out.append(0)
-            else:
-                _varint(out, len(v) + 1)
-                out += v
-        return bytes(out)
-
-    def put(self, data):
-        pos = 0
-        while pos < len(data):
-            n, pos = _read_varint(data, pos)
-            k = data[pos:pos + n]
-            pos += n
-            m, pos = _read_varint(data, pos)
-            if m == 0:
-                self.d.pop(k, None)
-            else:
-                self.d[k] = data[pos:pos + m - 1]
-                pos += m - 1
 
 
 def stage():
