@@ -31,7 +31,10 @@ var protoCodec = encoding.GetCodecV2("proto")
 func (codec) Name() string { return "proto" }
 
 func (codec) Marshal(v any) (mem.BufferSlice, error) {
-	if m, ok := v.(*fnpb.Elements); ok {
+	switch m := v.(type) {
+	case *outData:
+		return m.marshal(), nil
+	case *fnpb.Elements:
 		if out, ok := marshalElements(m); ok {
 			return out, nil
 		}
@@ -49,9 +52,35 @@ func (codec) Unmarshal(data mem.BufferSlice, v any) error {
 	return protoCodec.Unmarshal(data, v)
 }
 
-// inlineData is the size up to which an element's data is copied into the
-// message's other bytes rather than sent as a buffer of its own.
+// inlineData is the size up to which a part of an element's data is copied
+// into the message's other bytes rather than sent as a buffer of its own.
 const inlineData = 4 << 10
+
+// outData is an Elements message with one Data entry whose data is its parts
+// one after the other: what Bundle.SendParts sends, encoded by the codec as
+// the Elements message with the parts joined, without joining them (an
+// Arrow element is its batches' buffers as they are, with the IPC headers
+// between them).
+type outData struct {
+	instruction, transform string
+	parts                  [][]byte
+	last                   bool
+}
+
+// message is the Elements message d encodes as.
+func (d *outData) message() *fnpb.Elements {
+	return &fnpb.Elements{Data: []*fnpb.Elements_Data{{
+		InstructionId: d.instruction, TransformId: d.transform, Data: bytes.Join(d.parts, nil), IsLast: d.last,
+	}}}
+}
+
+func (d *outData) marshal() mem.BufferSlice {
+	out, head := appendData(nil, nil, d.instruction, d.transform, d.parts, d.last)
+	if len(head) > 0 {
+		out = append(out, mem.SliceBuffer(head))
+	}
+	return out
+}
 
 // marshalElements encodes m as proto.Marshal does (fields in order, proto3
 // defaults left out), referring to its large data fields instead of copying
@@ -66,49 +95,67 @@ func marshalElements(m *fnpb.Elements) (mem.BufferSlice, bool) {
 		if d == nil || len(d.ProtoReflect().GetUnknown()) > 0 {
 			return nil, false
 		}
-		id, tr, data := d.GetInstructionId(), d.GetTransformId(), d.GetData()
-		n := 0
-		if id != "" {
-			n += 1 + protowire.SizeBytes(len(id))
-		}
-		if tr != "" {
-			n += 1 + protowire.SizeBytes(len(tr))
-		}
-		if len(data) > 0 {
-			n += 1 + protowire.SizeBytes(len(data))
-		}
-		if d.GetIsLast() {
-			n += 2
-		}
-		head = protowire.AppendTag(head, 1, protowire.BytesType)
-		head = protowire.AppendVarint(head, uint64(n))
-		if id != "" {
-			head = protowire.AppendTag(head, 1, protowire.BytesType)
-			head = protowire.AppendString(head, id)
-		}
-		if tr != "" {
-			head = protowire.AppendTag(head, 2, protowire.BytesType)
-			head = protowire.AppendString(head, tr)
-		}
-		if len(data) > 0 {
-			head = protowire.AppendTag(head, 3, protowire.BytesType)
-			head = protowire.AppendVarint(head, uint64(len(data)))
-			if len(data) <= inlineData {
-				head = append(head, data...)
-			} else {
-				out = append(out, mem.SliceBuffer(head), mem.SliceBuffer(data))
-				head = nil
-			}
-		}
-		if d.GetIsLast() {
-			head = protowire.AppendTag(head, 4, protowire.VarintType)
-			head = protowire.AppendVarint(head, 1)
-		}
+		out, head = appendData(out, head, d.GetInstructionId(), d.GetTransformId(), [][]byte{d.GetData()}, d.GetIsLast())
 	}
 	if len(head) > 0 {
 		out = append(out, mem.SliceBuffer(head))
 	}
 	return out, true
+}
+
+// appendData encodes one Elements.Data entry (field 1 of Elements) whose data
+// is parts joined: small bytes are appended to head, the message's bytes not
+// yet in out; a large part goes to out as a buffer of its own, after head.
+// It returns out and what is left of head.
+func appendData(out mem.BufferSlice, head []byte, id, tr string, parts [][]byte, last bool) (mem.BufferSlice, []byte) {
+	size := 0
+	for _, p := range parts {
+		size += len(p)
+	}
+	n := 0
+	if id != "" {
+		n += 1 + protowire.SizeBytes(len(id))
+	}
+	if tr != "" {
+		n += 1 + protowire.SizeBytes(len(tr))
+	}
+	if size > 0 {
+		n += 1 + protowire.SizeBytes(size)
+	}
+	if last {
+		n += 2
+	}
+	head = protowire.AppendTag(head, 1, protowire.BytesType)
+	head = protowire.AppendVarint(head, uint64(n))
+	if id != "" {
+		head = protowire.AppendTag(head, 1, protowire.BytesType)
+		head = protowire.AppendString(head, id)
+	}
+	if tr != "" {
+		head = protowire.AppendTag(head, 2, protowire.BytesType)
+		head = protowire.AppendString(head, tr)
+	}
+	if size > 0 {
+		head = protowire.AppendTag(head, 3, protowire.BytesType)
+		head = protowire.AppendVarint(head, uint64(size))
+		for _, p := range parts {
+			if len(p) <= inlineData {
+				head = append(head, p...)
+				continue
+			}
+			if len(head) > 0 {
+				out = append(out, mem.SliceBuffer(head))
+			}
+			out = append(out, mem.SliceBuffer(p))
+			// A new head: the one in out is gRPC's to read.
+			head = nil
+		}
+	}
+	if last {
+		head = protowire.AppendTag(head, 4, protowire.VarintType)
+		head = protowire.AppendVarint(head, 1)
+	}
+	return out, head
 }
 
 // errDecline makes Unmarshal use the proto codec, which decodes what this

@@ -92,6 +92,73 @@ func TestCodecElementsMatchesProto(t *testing.T) {
 	}
 }
 
+// randomParts cuts data into random parts, small and large, some empty.
+func randomParts(r *rand.Rand, data []byte) [][]byte {
+	var parts [][]byte
+	for len(data) > 0 || r.IntN(3) == 0 {
+		var k int
+		switch r.IntN(3) {
+		case 0:
+			k = r.IntN(10)
+		case 1:
+			k = inlineData - 2 + r.IntN(4)
+		default:
+			k = r.IntN(100_000)
+		}
+		k = min(k, len(data))
+		parts = append(parts, data[:k])
+		data = data[k:]
+	}
+	return parts
+}
+
+// TestCodecPartsMatchProto: data sent in parts (Bundle.SendParts) is
+// marshalled to the bytes proto.Marshal gives for the Elements message with
+// the parts joined, and decodes to that message; large parts are sent from
+// where they are.
+func TestCodecPartsMatchProto(t *testing.T) {
+	r := rand.New(rand.NewPCG(rand.Uint64(), 11))
+	for i := range 300 {
+		m := randomElements(r)
+		if len(m.Data) == 0 {
+			continue
+		}
+		d := m.Data[0]
+		m.Data = m.Data[:1]
+		o := &outData{instruction: d.InstructionId, transform: d.TransformId, parts: randomParts(r, d.Data), last: d.IsLast}
+		if !proto.Equal(o.message(), m) {
+			t.Fatalf("case %d: outData.message differs from the message it was made from", i)
+		}
+		want, err := proto.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := (codec{}).Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := out.Materialize(); !bytes.Equal(got, want) {
+			t.Fatalf("case %d: marshalled %d bytes, proto.Marshal %d; they differ", i, len(got), len(want))
+		}
+		for _, p := range o.parts {
+			if len(p) <= inlineData {
+				continue
+			}
+			found := false
+			for _, b := range out {
+				found = found || (b.Len() == len(p) && &b.ReadOnlyData()[0] == &p[0])
+			}
+			if !found {
+				t.Fatalf("case %d: a part of %d bytes was copied into the message", i, len(p))
+			}
+		}
+		back := &fnpb.Elements{}
+		if err := (codec{}).Unmarshal(split(r, want), back); err != nil || !proto.Equal(back, m) {
+			t.Fatalf("case %d: decoded message differs (%v)", i, err)
+		}
+	}
+}
+
 func TestCodecDataIsNotCopiedOnSend(t *testing.T) {
 	data := bytes.Repeat([]byte{7}, 3*inlineData)
 	m := &fnpb.Elements{Data: []*fnpb.Elements_Data{{InstructionId: "i1", TransformId: "src", Data: data}}}

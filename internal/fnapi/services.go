@@ -108,7 +108,9 @@ func (d *data) Data(stream fnpb.BeamFnData_DataServer) error {
 	for {
 		select {
 		case msg := <-w.dataOut:
-			if err := stream.Send(msg); err != nil {
+			// SendMsg, not Send: the codec encodes outData as the
+			// Elements message it stands for (codec.go).
+			if err := stream.SendMsg(msg); err != nil {
 				w.fail(fmt.Errorf("%w: data stream: %v", ErrWorkerGone, err))
 				return err
 			}

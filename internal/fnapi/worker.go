@@ -18,7 +18,7 @@ type Worker struct {
 	id string
 
 	ctrl      chan *fnpb.InstructionRequest
-	dataOut   chan *fnpb.Elements
+	dataOut   chan *outData
 	ctrlUp    chan struct{} // closed when the control stream connects
 	dataUp    chan struct{} // closed when the data stream connects
 	dataDown  chan struct{} // closed when the data stream's handler returns
@@ -38,7 +38,7 @@ func newWorker(s *Server, id string) *Worker {
 	return &Worker{
 		s: s, id: id,
 		ctrl:      make(chan *fnpb.InstructionRequest, 16),
-		dataOut:   make(chan *fnpb.Elements, 4),
+		dataOut:   make(chan *outData, 4),
 		ctrlUp:    make(chan struct{}),
 		dataUp:    make(chan struct{}),
 		dataDown:  make(chan struct{}),
@@ -200,9 +200,19 @@ func (b *Bundle) ID() string { return b.id }
 // The elements are sent from where they are, after Send returns: the caller
 // must not change them afterwards.
 func (b *Bundle) Send(ctx context.Context, elements []byte, last bool) error {
-	msg := &fnpb.Elements{Data: []*fnpb.Elements_Data{{
-		InstructionId: b.id, TransformId: b.source, Data: elements, IsLast: last,
-	}}}
+	var parts [][]byte
+	if len(elements) > 0 {
+		parts = [][]byte{elements}
+	}
+	return b.SendParts(ctx, parts, last)
+}
+
+// SendParts is Send of the elements that are parts one after the other
+// (the parts need not hold whole elements). They are sent from where they
+// are, without being joined, after SendParts returns: the caller must not
+// change them afterwards.
+func (b *Bundle) SendParts(ctx context.Context, parts [][]byte, last bool) error {
+	msg := &outData{instruction: b.id, transform: b.source, parts: parts, last: last}
 	select {
 	case b.w.dataOut <- msg:
 		return nil
