@@ -47,13 +47,15 @@ const (
 	Min
 	Max
 	ListAgg
+	// PythonAgg is a Python aggregate function over the frame (python.go).
+	PythonAgg
 )
 
 var funcNames = [...]string{
 	RowNumber: "ROW_NUMBER", Rank: "RANK", DenseRank: "DENSE_RANK", PercentRank: "PERCENT_RANK",
 	CumeDist: "CUME_DIST", Ntile: "NTILE", Lag: "LAG", Lead: "LEAD", FirstValue: "FIRST_VALUE",
 	LastValue: "LAST_VALUE", Count: "COUNT", CountStar: "COUNT", Sum: "SUM", Avg: "AVG", Min: "MIN", Max: "MAX",
-	ListAgg: "LISTAGG",
+	ListAgg: "LISTAGG", PythonAgg: "$PYTHON",
 }
 
 // String returns the SQL name of f.
@@ -112,8 +114,10 @@ type Call struct {
 	Arg, Default int
 	// N is LAG/LEAD's offset or NTILE's bucket count; Sep is LISTAGG's
 	// separator.
-	N     int64
-	Sep   string
+	N   int64
+	Sep string
+	// Args are the argument columns of a Python aggregate function.
+	Args  []int
 	Frame Frame
 	Out   types.T
 	// Label describes the call for EXPLAIN.
@@ -139,13 +143,14 @@ type Op struct {
 // outRows bounds the rows of each output batch.
 const outRows = 65536
 
-// OutSchema is the schema of the output: the input's and the calls'.
+// OutSchema is the schema of the output: the input's and the calls', or,
+// with Python calls, the packs' (python.go).
 func (o *Op) OutSchema() types.Schema {
-	s := append(types.Schema(nil), o.Schema...)
-	for i, c := range o.Calls {
-		s = append(s, types.Field{Name: fmt.Sprintf("w%d$%d", i, len(o.Schema)+i), Type: c.Out})
+	if o.HasPython() {
+		_, s := o.PackLayout()
+		return s
 	}
-	return s
+	return o.ResultSchema()
 }
 
 // String describes the operator for EXPLAIN.
@@ -268,9 +273,20 @@ func (o *Op) compute(ctx context.Context, mem memory.Allocator, rec arrow.Record
 		}
 	}()
 	for i, c := range o.Calls {
+		if c.Func == PythonAgg {
+			continue
+		}
 		if results[i], err = o.call(ctx, mem, w, cols, c); err != nil {
 			return nil, err
 		}
+	}
+	if o.HasPython() {
+		sorted, err := sortop.Take(ctx, mem, rec, idx, o.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("over: %w", err)
+		}
+		defer sorted.Release()
+		return o.pack(ctx, mem, w, sorted.Columns(), results)
 	}
 	keep := idx
 	var sel []int32 // positions kept, when Limit filters

@@ -153,8 +153,12 @@ func planWindows(cat *catalog, q *sql.Select, in scope, p *pipeline) (*sql.Selec
 	for _, key := range order {
 		op := w.ops[key]
 		op.Schema = p.schema
-		p.steps = append(p.steps, Step{Op: op})
-		p.schema = op.OutSchema()
+		if op.HasPython() {
+			p.overPython(op, w.pyFns[op]) // over_python.go
+		} else {
+			p.steps = append(p.steps, Step{Op: op})
+			p.schema = op.OutSchema()
+		}
 		for i := range op.Calls {
 			f := p.schema[len(op.Schema)+i]
 			p.schema[len(op.Schema)+i].Name = w.results[op][i]
@@ -178,6 +182,10 @@ type windowPlan struct {
 	order   []string
 	results map[*over.Op][]string
 	n       int
+	// pyFns are the functions of the Python calls of each operator, by
+	// call index; pyFn is the one pythonCall planned last.
+	pyFns map[*over.Op]map[int]*expr.PyFunc
+	pyFn  *expr.PyFunc
 }
 
 // column returns the index of x among the computed columns, adding it.
@@ -272,6 +280,15 @@ func (w *windowPlan) add(o *sql.Over, limit int64) (string, error) {
 		existing.Limit, existing.TopCall = limit, len(existing.Calls)
 	}
 	existing.Calls = append(existing.Calls, call)
+	if call.Func == over.PythonAgg {
+		if w.pyFns == nil {
+			w.pyFns = map[*over.Op]map[int]*expr.PyFunc{}
+		}
+		if w.pyFns[existing] == nil {
+			w.pyFns[existing] = map[int]*expr.PyFunc{}
+		}
+		w.pyFns[existing][len(existing.Calls)-1] = w.pyFn
+	}
 	name := fmt.Sprintf("$over%d", w.n)
 	w.n++
 	w.results[existing] = append(w.results[existing], name)
@@ -330,6 +347,9 @@ func namedWindows(ws []sql.NamedWindow) (map[string]*sql.Window, error) {
 func (w *windowPlan) call(o *sql.Over, win *sql.Window, orderTypes []types.T) (over.Call, error) {
 	c := o.Call
 	up := strings.ToUpper(c.Name)
+	if py := udafOf(w.b.cat, c.Name); py != nil {
+		return w.pythonCall(py, c, win, orderTypes) // over_python.go
+	}
 	fn, ok := over.Lookup(c.Name)
 	if !ok {
 		if _, agg := aggregate.Lookup(c.Name); agg {

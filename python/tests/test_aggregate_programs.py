@@ -24,10 +24,7 @@ HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aggregate_progr
 
 # Programs weir cannot run yet, with why; they stay here so that the gap
 # shows (docs/TABLE_API.md lists them too).
-KNOWN_GAPS = {
-    "pandas_udaf_over": "a Python aggregate function over an OVER window: the engine runs only built-in "
-                        "aggregates there",
-}
+KNOWN_GAPS = {}
 
 PROGRAMS = [pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_GAPS[n], strict=True)) if n in KNOWN_GAPS else n
             for n in sorted(f[:-3] for f in os.listdir(HERE) if f.endswith(".py") and f != "record.py")]

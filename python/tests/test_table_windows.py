@@ -21,10 +21,7 @@ from test_table_programs import engine, to_weir
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "table_windows")
 
 # Cases weir cannot run yet, with why (docs/TABLE_API.md lists them too).
-KNOWN_GAPS = {
-    "over_pandas_udaf": "Python aggregate functions in OVER windows: weir's engine runs only built-in "
-                        "aggregates over windows",
-}
+KNOWN_GAPS = {}
 
 
 def _cases():
