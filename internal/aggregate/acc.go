@@ -540,8 +540,12 @@ func newAcc(s Spec) (acc, error) {
 		return &countAcc{star: true}, nil
 	case Count:
 		return &countAcc{}, nil
-	case Collect:
-		return &collectAcc{out: s.Out}, nil
+	case Collect, CollectPacked:
+		a := &collectAcc{out: s.Out, elem: s.In.WithNullable(true).Arrow()}
+		if s.Func == CollectPacked && s.Out.IsBinary() {
+			a.tag = packTag(s.In)
+		}
+		return a, nil
 	case Sum, Avg:
 		avg := s.Func == Avg
 		switch {

@@ -56,13 +56,19 @@ const (
 	// as one ARRAY: the input of a Python aggregate function. Its SQL name
 	// "$COLLECT" cannot be written in SQL; the planner makes the calls.
 	Collect
+	// CollectPacked is Collect for the Python aggregate functions of batch
+	// mode: over an integer, FLOAT or DOUBLE argument each group's values
+	// come packed in one BYTES value (see PackCollected), which the worker
+	// reads without a Python list; over other types it is Collect. Its SQL
+	// name is "$COLLECT_PACKED".
+	CollectPacked
 )
 
 var funcNames = map[string]Func{"COUNT": Count, "SUM": Sum, "AVG": Avg, "MIN": Min, "MAX": Max,
 	"FIRST_VALUE": FirstValue, "LAST_VALUE": LastValue, "LISTAGG": ListAgg,
 	"VAR_POP": VarPop, "VAR_SAMP": VarSamp, "VARIANCE": VarSamp,
 	"STDDEV_POP": StddevPop, "STDDEV_SAMP": StddevSamp, "STDDEV": StddevSamp,
-	"$COLLECT": Collect}
+	"$COLLECT": Collect, "$COLLECT_PACKED": CollectPacked}
 
 // Lookup returns the aggregate function of a SQL name (any case).
 func Lookup(name string) (Func, bool) {
@@ -76,7 +82,7 @@ func (f Func) String() string {
 		return "COUNT"
 	}
 	for _, n := range []string{"COUNT", "SUM", "AVG", "MIN", "MAX", "FIRST_VALUE", "LAST_VALUE", "LISTAGG",
-		"VAR_POP", "VAR_SAMP", "STDDEV_POP", "STDDEV_SAMP", "$COLLECT"} {
+		"VAR_POP", "VAR_SAMP", "STDDEV_POP", "STDDEV_SAMP", "$COLLECT", "$COLLECT_PACKED"} {
 		if funcNames[n] == f {
 			return n
 		}
@@ -94,7 +100,10 @@ func ResultType(f Func, in types.T, global bool) (types.T, error) {
 	if f == CountStar || f == Count {
 		return types.BIGINT.NotNull(), nil
 	}
-	if f == Collect {
+	if f == CollectPacked && packTag(in) != 0 {
+		return types.BYTES.NotNull(), nil
+	}
+	if f == Collect || f == CollectPacked {
 		return types.ARRAY(in.WithNullable(true)).NotNull(), nil
 	}
 	out := in

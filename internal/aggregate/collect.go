@@ -2,7 +2,9 @@ package aggregate
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -23,6 +25,8 @@ import (
 // (gather, the slow path, which the tests compare with the fast one).
 type collectAcc struct {
 	out    types.T
+	elem   arrow.DataType // of the values
+	tag    byte           // CollectPacked over a packable type: packTag, else 0
 	chunks []arrow.Array
 	ids    [][]int32 // ids[c][r]: the group of row r of chunks[c]
 	rows   int
@@ -79,7 +83,7 @@ func (a *collectAcc) collect(mem memory.Allocator, n int) (arrow.Array, error) {
 	for g := 0; g < n; g++ {
 		offsets[g+1] += offsets[g]
 	}
-	elem := a.out.Elem.Arrow()
+	elem := a.elem
 	var values arrow.Array
 	var err error
 	switch {
@@ -94,6 +98,9 @@ func (a *collectAcc) collect(mem memory.Allocator, n int) (arrow.Array, error) {
 		return nil, err
 	}
 	defer values.Release()
+	if a.tag != 0 {
+		return pack(mem, a.tag, values, offsets)
+	}
 	offBuf := memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets))
 	data := array.NewData(a.out.Arrow(), n, []*memory.Buffer{nil, offBuf}, []arrow.ArrayData{values.Data()}, 0, 0)
 	defer data.Release()
@@ -224,4 +231,123 @@ func (a *collectAcc) gather(mem memory.Allocator, starts []int32) (arrow.Array, 
 		return nil, fmt.Errorf("aggregate: COLLECT: %w", err)
 	}
 	return values, nil
+}
+
+// packTag is the tag of the packed values of t (see pack): the format
+// character of Python's struct module for its C type, or 0 when t's values
+// are not packed.
+func packTag(t types.T) byte {
+	switch t.Kind {
+	case types.TinyInt:
+		return 'b'
+	case types.SmallInt:
+		return 'h'
+	case types.Int:
+		return 'i'
+	case types.BigInt:
+		return 'q'
+	case types.Float:
+		return 'f'
+	case types.Double:
+		return 'd'
+	}
+	return 0
+}
+
+// pack makes the BYTES value of each group of CollectPacked: values holds
+// the groups' values back to back, group g's from offsets[g] to
+// offsets[g+1]. A group's value is its tag (packTag) and its n values,
+// little-endian; when some of them are NULL, the tag is upper case and n
+// bytes follow the values, 1 for a value and 0 for a NULL (whose value
+// bytes are 0). The worker reads it (weir._aggregate._unpack) without the
+// Python list per group of an ARRAY.
+func pack(mem memory.Allocator, tag byte, values arrow.Array, offsets []int32) (arrow.Array, error) {
+	n := len(offsets) - 1
+	w := values.DataType().(arrow.FixedWidthDataType).BitWidth() / 8
+	hasNulls := values.NullN() > 0
+	total := int64(n) + int64(values.Len())*int64(w)
+	if hasNulls {
+		total += int64(values.Len())
+	}
+	if total > math.MaxInt32 {
+		return nil, fmt.Errorf("aggregate: the collected values of a Python aggregate function, %d bytes, are over "+
+			"the limit of 2 GiB in one aggregation; give it more memory partitions (fewer rows in memory at once) "+
+			"or fewer rows per group", total)
+	}
+	var src []byte
+	if d := values.Data(); values.Len() > 0 {
+		src = d.Buffers()[1].Bytes()[d.Offset()*w : (d.Offset()+values.Len())*w]
+	}
+	offBuf := memory.NewResizableBuffer(mem)
+	offBuf.Resize((n + 1) * 4)
+	offs := arrow.Int32Traits.CastFromBytes(offBuf.Bytes())
+	dataBuf := memory.NewResizableBuffer(mem)
+	dataBuf.Resize(int(total))
+	dst := dataBuf.Bytes()
+	pos := 0
+	for g := 0; g < n; g++ {
+		offs[g] = int32(pos)
+		s, e := int(offsets[g]), int(offsets[g+1])
+		nulls := hasNulls && groupHasNull(values, s, e)
+		dst[pos] = tag
+		if nulls {
+			dst[pos] = tag - 'a' + 'A'
+		}
+		pos++
+		vals := dst[pos : pos+(e-s)*w]
+		pos += copy(vals, src[s*w:e*w])
+		if nulls {
+			for r := s; r < e; r++ {
+				if values.IsValid(r) {
+					dst[pos] = 1
+				} else {
+					// The value bytes of a NULL are not defined in Arrow.
+					clear(vals[(r-s)*w : (r-s+1)*w])
+					dst[pos] = 0
+				}
+				pos++
+			}
+		}
+	}
+	offs[n] = int32(pos)
+	dataBuf.Resize(pos)
+	if !littleEndian {
+		swapValues(dst, offs, w)
+	}
+	data := array.NewData(arrow.BinaryTypes.Binary, n, []*memory.Buffer{nil, offBuf, dataBuf}, nil, 0, 0)
+	offBuf.Release()
+	dataBuf.Release()
+	defer data.Release()
+	return array.NewBinaryData(data), nil
+}
+
+func groupHasNull(values arrow.Array, s, e int) bool {
+	for r := s; r < e; r++ {
+		if values.IsNull(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// littleEndian: Arrow's buffers hold values in the machine's byte order,
+// packed values are little-endian.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// swapValues reverses the bytes of each w-byte value of the packed groups
+// in dst (on a big-endian machine).
+func swapValues(dst []byte, offs []int32, w int) {
+	for g := 0; g+1 < len(offs); g++ {
+		b := dst[offs[g]:offs[g+1]]
+		cnt := (len(b) - 1) / w
+		if b[0] < 'a' {
+			cnt = (len(b) - 1) / (w + 1)
+		}
+		for i := 0; i < cnt; i++ {
+			v := b[1+i*w : 1+(i+1)*w]
+			for l, r := 0, w-1; l < r; l, r = l+1, r-1 {
+				v[l], v[r] = v[r], v[l]
+			}
+		}
+	}
 }

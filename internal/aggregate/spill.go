@@ -349,7 +349,7 @@ func (a *listAggAcc) bytes() int64 { return int64(cap(a.buf))*24 + int64(cap(a.s
 // collects reports whether o has a $COLLECT.
 func (o *Op) collects() bool {
 	for _, a := range o.Aggs {
-		if a.Func == Collect {
+		if a.Func == Collect || a.Func == CollectPacked {
 			return true
 		}
 	}

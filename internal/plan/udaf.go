@@ -17,7 +17,11 @@ import (
 // function once per group with those arrays, the number of them and the
 // group's keys:
 //
-//	f(a, b)  ->  $udaf$f(2, $COLLECT(a), $COLLECT(b), key1, key2, ...)
+//	f(a, b)  ->  $udaf$f(2, $COLLECT_PACKED(a), $COLLECT_PACKED(b), key1, key2, ...)
+//
+// $COLLECT_PACKED is $COLLECT but for integer, FLOAT and DOUBLE arguments,
+// whose values come packed in one BYTES value per group (cheaper to encode
+// and to read than an ARRAY). Streaming mode plans $COLLECT.
 //
 // The worker's evaluator (weir._aggregate) runs create_accumulator,
 // accumulate per row and get_value, or, for a pandas function, one call with
@@ -143,7 +147,14 @@ func udafCall(cat *catalog, fn *expr.PyFunc, c *sql.FuncCall, groupBy []sql.Expr
 		if fn.InputTypes != nil {
 			a = &sql.Cast{At: a.Pos(), X: a, Type: fn.InputTypes[i], TypeAt: a.Pos()}
 		}
-		args = append(args, &sql.FuncCall{At: a.Pos(), Name: "$COLLECT", Args: []sql.Expr{a}, Filter: c.Filter})
+		// In batch mode numbers come packed (aggregate.CollectPacked): the
+		// worker reads them without a Python list per group. Streaming mode's
+		// keyed stages take $COLLECT's arguments themselves.
+		collect := "$COLLECT_PACKED"
+		if cat.streaming {
+			collect = "$COLLECT"
+		}
+		args = append(args, &sql.FuncCall{At: a.Pos(), Name: collect, Args: []sql.Expr{a}, Filter: c.Filter})
 	}
 	// The group's keys, for errors that name the group.
 	args = append(args, groupBy...)

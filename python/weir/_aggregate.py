@@ -12,12 +12,15 @@ In batch mode the engine collects each group's arguments and calls the
 wrapper's evaluator once per group (``internal/plan/udaf.go``): the
 evaluator gets the number of arguments, one list per argument (the group's
 values in input order, NULLs as None) and then the group's keys, which only
-errors use.
+errors use. The values of an integer, FLOAT or DOUBLE argument come packed
+in one ``bytes`` instead of a list (see ``_unpack``).
 """
 
+import array
 import functools
 import operator
 import os
+import sys
 import traceback
 
 from weir._udf import UserDefinedFunction, UserDefinedFunctionWrapper, _arity, _to_type
@@ -306,11 +309,50 @@ def group_loop():
     return _general_group
 
 
+# The byte width of each tag of packed values (the format characters of
+# Python's struct and array modules for the C types).
+_PACKED_WIDTH = {"b": 1, "h": 2, "i": 4, "q": 8, "f": 4, "d": 8}
+
+
+def _unpack(b):
+    """The list of a group's values packed by the engine (``$COLLECT_PACKED``,
+    internal/aggregate/collect.go): a tag (a format character: b, h, i, q, f,
+    d) and the values, little-endian; with an upper-case tag, one byte per
+    value follows them, 0 for NULL (None)."""
+    if not b:
+        raise ValueError("packed aggregate values: empty, with no tag")
+    tag = chr(b[0])
+    fmt = tag.lower()
+    w = _PACKED_WIDTH.get(fmt)
+    if w is None:
+        raise ValueError(f"packed aggregate values: unknown tag {tag!r}")
+    nulls = tag != fmt
+    n, rest = divmod(len(b) - 1, w + 1 if nulls else w)
+    if rest:
+        raise ValueError(f"packed aggregate values with tag {tag!r}: {len(b) - 1} bytes is not a whole number of values")
+    vals = array.array(fmt)
+    vals.frombytes(b[1:1 + n * w])
+    if sys.byteorder != "little":
+        vals.byteswap()
+    out = vals.tolist()
+    if nulls:
+        valid = b[1 + n * w:]
+        out = [v if ok else None for v, ok in zip(out, valid)]
+    return out
+
+
+def _lists(cols):
+    """cols with each packed argument (bytes) as its list of values."""
+    if any(type(c) is bytes for c in cols):
+        return tuple(_unpack(c) if type(c) is bytes else c for c in cols)
+    return cols
+
+
 def _general_group(name, agg, nargs, *cols):
     """One group of a general aggregate function: create_accumulator,
     accumulate per row, get_value. The pure-Python twin of
     ``weir._aggregate_fast.general_group``, which must behave the same."""
-    lists, keys = cols[:nargs], cols[nargs:]
+    lists, keys = _lists(cols[:nargs]), cols[nargs:]
     try:
         acc = agg.create_accumulator()
     except Exception as err:
@@ -343,7 +385,7 @@ def _general_group(name, agg, nargs, *cols):
 def _pandas_group(name, ints, f, nargs, *cols):
     import pandas as pd
 
-    lists, keys = cols[:nargs], cols[nargs:]
+    lists, keys = _lists(cols[:nargs]), cols[nargs:]
     try:
         r = f(*[pd.Series(c) for c in lists])
     except Exception as err:
@@ -357,7 +399,7 @@ def _pandas_class_group(name, ints, agg, nargs, *cols):
     pandas.Series per argument (all the group's rows), get_value."""
     import pandas as pd
 
-    lists, keys = cols[:nargs], cols[nargs:]
+    lists, keys = _lists(cols[:nargs]), cols[nargs:]
     try:
         acc = agg.create_accumulator()
     except Exception as err:
