@@ -350,6 +350,47 @@ def test_to_pandas_keeps_large_integers():
     assert str(s.dtype) == "Int64" and s[0] == 9223372036854775807
 
 
+NUMBER_TYPES = ["TINYINT", "SMALLINT", "INT", "BIGINT", "FLOAT", "DOUBLE"]
+
+
+@pytest.mark.parametrize("sql_type", NUMBER_TYPES)
+def test_number_series_as_pyarrow_makes_them(sql_type):
+    """The quick Series of NULL-free numbers (a numpy view and a shared
+    RangeIndex) equals pyarrow's to_pandas on random batches; with NULLs the
+    general path runs."""
+    rng = random.Random()
+    t = _Type(sql_type)
+    for _ in range(20):
+        n = rng.choice([0, 1, 2, 7, 1000])
+        nulls = rng.random() < 0.3
+        values = [None if nulls and rng.random() < 0.2 else rng.randint(-100, 100) for _ in range(n)]
+        if t.numbers.kind == "f":
+            values = [None if v is None else v / 7 for v in values]
+        arr = pa.array(values, type=t.wire)
+        got = to_pandas(arr, t.sql)
+        want = arr.to_pandas(types_mapper=None if t.numbers.kind == "f" or not arr.null_count else
+                             {t.wire: got.dtype}.get)
+        assert got.dtype == want.dtype and got.index.equals(want.index) and got.name is None
+        assert got.equals(want), (values, got.tolist())
+
+
+def test_shared_index_renamed_by_a_function_is_not_reused(helpers):
+    """Batches of one length share a RangeIndex; a function that names its
+    argument's index does not pass that name to later batches."""
+    name, mod = helpers
+    def pd_index_name(x):
+        seen = x.index.name
+        x.index.name = "mine"
+        return x.map(lambda _: str(seen))
+
+    mod.named = udf(pd_index_name, result_type="STRING", func_type="pandas")
+    st = stage(name, [(0, [column(0, "INT NOT NULL")], "STRING")], ["INT NOT NULL"], [("named", "STRING", "pandas")])
+    op = VectorizedOperation(st)
+    for _ in range(3):
+        got = results(op.process(element(["INT NOT NULL"], [[1, 2, 3]]))).column(0).to_pylist()
+        assert got == ["None"] * 3
+
+
 def test_table_api_runs_pandas_functions():
     """A pandas function of weir.table.udf runs in the engine from the Table
     API's select and from SQL (the engine's binary: WEIR_BIN or bin/weir)."""

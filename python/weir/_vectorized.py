@@ -158,9 +158,7 @@ def _series(arr, t):
         if not arr.null_count:
             # A numpy view of the element's buffer (read-only, as pyarrow's
             # to_pandas gives it), without to_pandas' general machinery.
-            import pandas as pd
-
-            return pd.Series(arr.to_numpy(zero_copy_only=True), index=pd.RangeIndex(len(arr)), copy=False)
+            return _pandas().Series(arr.to_numpy(zero_copy_only=True), index=range_index(len(arr)), copy=False)
         if not isinstance(t, (FloatType, DoubleType)):
             return arr.to_pandas(types_mapper=_nullable_ints())
     return arr.to_pandas(date_as_object=True, integer_object_nulls=True)
@@ -232,6 +230,19 @@ def numbers_from_pandas(value, t):
 
 
 _pd = None
+_ranges = {}  # length -> a RangeIndex(length), shared by the Series of batches of that length
+
+
+def range_index(n):
+    """pandas.RangeIndex(n), made once per length: building one took as long
+    as the rest of a Series. An index is immutable but for its name, so one
+    whose name a function has set is not reused."""
+    idx = _ranges.get(n)
+    if idx is None or idx.name is not None:
+        if len(_ranges) >= 8:
+            _ranges.clear()
+        idx = _ranges[n] = _pandas().RangeIndex(n)
+    return idx
 
 
 def _pandas():
