@@ -38,8 +38,8 @@ CREATE TEMPORARY FUNCTION pmean AS 'udfs.pmean' LANGUAGE PYTHON;
 	return (&Planner{Describe: udafDescriber, Settings: map[string]string{}}).Plan(stmts)
 }
 
-// TestUDAFPlan: a Python aggregate call becomes $COLLECT aggregates of its
-// arguments (cast to declared input types) beside the built-ins, and one
+// TestUDAFPlan: a Python aggregate call becomes $COLLECT_PACKED aggregates
+// of its arguments (numbers packed in BYTES) (cast to declared input types) beside the built-ins, and one
 // per-row Python call after the aggregation with the number of arguments,
 // the collected arrays and the group keys; HAVING and ORDER BY use it too.
 func TestUDAFPlan(t *testing.T) {
@@ -50,7 +50,8 @@ func TestUDAFPlan(t *testing.T) {
 	}
 	got := render(prog)
 	for _, want := range []string{
-		"HashAggregate: groupBy=[$key0] select=[$COLLECT(c0), $COLLECT(c1), $COLLECT(CAST(c1 AS DOUBLE)) FILTER (WHERE (c1 > 0)), COUNT(*)]",
+		"HashAggregate: groupBy=[$key0] select=[$COLLECT_PACKED(c0), $COLLECT_PACKED(c1), $COLLECT_PACKED(CAST(c1 AS DOUBLE)) FILTER (WHERE (c1 > 0)), COUNT(*)]",
+		"inputs: [#0=col1 BYTES NOT NULL, #1=col2 BYTES NOT NULL, #2=col0 INT NOT NULL, #3=col3 BYTES]",
 		"f0: wavg = udfs.wavg -> DOUBLE",
 		"f1: pmean = udfs.pmean -> FLOAT",
 		"Sort: orderBy=[EXPR$1 DESC",
