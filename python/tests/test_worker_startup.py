@@ -5,6 +5,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 SCRIPT = textwrap.dedent('''
     import sys
     from weir import worker
@@ -42,3 +44,36 @@ def test_connectors_load_when_used():
         "True",
         "missing: module 'apache_beam.io' has no attribute 'NoSuchThing'",
     ]
+
+
+LAZY = textwrap.dedent('''
+    import sys
+    from weir import worker
+
+    sys.meta_path.insert(0, worker._LazyModules(worker._LAZY_MODULES))
+    import apache_beam
+    from apache_beam.runners.worker import sdk_worker_main
+    import weir._beam
+    print("loaded before use:", "pyparsing" in sys.modules)
+    import httplib2
+    print("stand-in:", "pyparsing" in sys.modules)
+    if sys.argv[1] == "attribute":
+        from apache_beam.internal import http_client
+        print(type(http_client.get_new_http()) is httplib2.Http)
+    elif sys.argv[1] == "from":
+        from httplib2 import ProxyInfo
+        print(ProxyInfo is sys.modules["httplib2"].ProxyInfo)
+    else:
+        import httplib2.auth
+        print(httplib2.auth.__name__ == "httplib2.auth")
+    print("loaded:", "pyparsing" in sys.modules, worker._LazyModules not in map(type, sys.meta_path))
+''')
+
+
+@pytest.mark.parametrize("use", ["attribute", "from", "submodule"])
+def test_httplib2_loads_when_used(use):
+    """httplib2 (Beam's stager's, unused by the harness) is a stand-in until
+    an attribute, a name or a submodule of it is asked for."""
+    r = subprocess.run([sys.executable, "-c", LAZY, use], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["loaded before use: False", "stand-in: False", "True", "loaded: True True"]
