@@ -21,7 +21,8 @@ Per key, in order of first appearance in the bundle, as PyFlink's
    ``emit_value`` yields now as +I and keeps its accumulator; otherwise its
    state is deleted.
 
-An accumulator is stored pickled with the group's row count.
+An accumulator is stored pickled with the group's row count; a declared
+accumulator type is checked before it is stored.
 """
 
 import json
@@ -33,6 +34,7 @@ from weir import _functions
 from weir._aggregate import _RowAccumulator, _short
 from weir._state_aggregate import (DELETE, INSERT, KEY_TYPES_PARAM, PART_ROWS, RETRACTING_PARAM, UPDATE_AFTER,
                                    UPDATE_BEFORE, _read_varint, _varint, register_keyed_stage)
+from weir._table_aggregate import accumulator_check
 from weir.coder import RowDecoder, RowEncoder
 from weir.errors import FunctionError
 from weir.row import Row, _make_row
@@ -64,7 +66,11 @@ class KeyedTableAggregate:
         self.width = len(stage.outputs)
         fn = stage.functions[stage.outputs[0].call.function]
         self.name = fn.name
-        self.func = _functions.open_function(fn, params)._func
+        w = _functions.open_function(fn, params)
+        self.func = w._func
+        # A declared accumulator type is checked on every group written back
+        # (the state itself is pickled, as PyFlink's is).
+        self.check = accumulator_check(self.name, w.accumulator_type, self.key_text)
         self.cols = [a.column for a in stage.outputs[0].call.args]
         # Insert-only input (the engine says so) needs no row-kind checks.
         self.retracting = retracting != "false"
@@ -93,6 +99,7 @@ class KeyedTableAggregate:
         loads, dumps, proto = pickle.loads, pickle.dumps, pickle.HIGHEST_PROTOCOL
         self._send, self._rows = emit, 0
         pos = 0
+        check = self.check
         for key in keys:
             n, pos = _read_varint(data, pos)
             rows = buf[key]
@@ -117,6 +124,8 @@ class KeyedTableAggregate:
             if count <= 0 and self.retracting:
                 writes.append(0)
                 continue
+            if check is not None:
+                check(acc, key)
             try:
                 value = dumps((acc, count), proto)
             except Exception as err:

@@ -18,8 +18,9 @@ import functools
 import json
 import operator
 
-from weir._aggregate import ImperativeAggregateFunction, _group_error, _RowAccumulator
+from weir._aggregate import ImperativeAggregateFunction, _group_error, _RowAccumulator, _short
 from weir._udf import UserDefinedFunctionWrapper, _arity, _to_type
+from weir.errors import FunctionError
 from weir.row import Row, _make_row
 from weir.types import DataType
 
@@ -124,7 +125,10 @@ class UserDefinedTableAggregateFunctionWrapper(UserDefinedFunctionWrapper):
 
     def evaluator(self):
         """The per-group call: ``ev(nargs, names, *lists, *keys)`` -> the group's rows."""
-        return functools.partial(_table_group, self._name, self._func)
+        # A declared accumulator type is checked on every group (one
+        # encoding per group, beside the group's calls).
+        check = accumulator_check(self._name, self._accumulator_type)
+        return functools.partial(_table_group, self._name, self._func, check)
 
     def __call__(self, *args):
         raise TypeError(f"udtaf {self._name!r} is a table aggregate function; call it with the Table API's "
@@ -134,7 +138,40 @@ class UserDefinedTableAggregateFunctionWrapper(UserDefinedFunctionWrapper):
         return f"<weir udtaf {self._name} -> {self._result_type}>"
 
 
-def _table_group(name, agg, nargs, names, *cols):
+def accumulator_check(name, declared, key_text=None):
+    """check(acc, key) raising a FunctionError when acc cannot be encoded as
+    the declared accumulator type, naming the group by key_text(key) (or by
+    key itself); None when there is nothing to
+    check (no declared type, or one holding a ListView / MapView, which the
+    row coder does not encode)."""
+    if declared is None:
+        return None
+    from weir.coder import RowEncoder
+    from weir.types import parse_type
+
+    try:
+        enc = RowEncoder([parse_type(str(declared))])
+    except Exception:
+        return None
+
+    def check(acc, key):
+        try:
+            enc.encode_row([list(acc) if isinstance(acc, _RowAccumulator) else acc])
+        except (TypeError, ValueError) as err:
+            e = FunctionError(
+                f"the accumulator of Python table aggregate function {name!r} cannot be encoded as its declared "
+                f"accumulator_type {declared}: {err}\n  group key: {key if key_text is None else key_text(key)}\n  accumulator: {_short(acc)}\n"
+                "Make create_accumulator and accumulate keep values of that type, or declare the type the "
+                "accumulator has (udtaf(..., accumulator_type=...) or get_accumulator_type()).")
+            e.weir_aggregate = True
+            raise e from None
+        finally:
+            enc.take()
+
+    return check
+
+
+def _table_group(name, agg, check, nargs, names, *cols):
     lists, keys = cols[:nargs], cols[nargs:]
     if nargs and not lists[0] and not keys:
         # flat_aggregate without group_by over no rows yields nothing, as
@@ -173,6 +210,8 @@ def _table_group(name, agg, nargs, names, *cols):
                 accumulate(acc, *row)
         except Exception as err:
             raise _accumulate_error(name, keys, err, lists, sum(1 for _ in it)) from None
+    if check is not None:
+        check(acc, _short(tuple(keys)))
     try:
         out = agg.emit_value(acc)
         # Drawn here, so that a failing emit_value names its group.
