@@ -31,7 +31,7 @@ import (
 // chunkRows is the number of rows after which a chunk closes where the
 // frames move on (the next chunk re-sends at most the frames' overlap).
 // Frames that all start with the partition (or equal ones) keep one chunk.
-const chunkRows = 4096
+var chunkRows = 4096 // a variable for tests
 
 // Pack is the layout of the batches an Op with Python calls sends.
 type Pack struct {
@@ -141,7 +141,7 @@ func (w *window) frameRange(f Frame, p int) (int, int) {
 
 // chunks splits the partitions of w into chunks: a chunk closes after
 // chunkRows rows where every Python call's frame moves on from the row
-// before and the next chunk would re-send at most chunkRows values.
+// before and the next chunk would re-send fewer than chunkRows values.
 func (o *Op) chunks(w *window, py []int) []chunk {
 	var out []chunk
 	for p := 0; p < w.n; {
@@ -154,7 +154,7 @@ func (o *Op) chunks(w *window, py []int) []chunk {
 				fs, fe := w.frameRange(o.Calls[i].Frame, q)
 				if split && q > a {
 					ps, pe := w.frameRange(o.Calls[i].Frame, q-1)
-					if (ps == fs && pe == fe) || (fs < fe && ends[k]-fs > chunkRows) {
+					if (ps == fs && pe == fe) || (fs < fe && ends[k]-fs >= chunkRows) {
 						split = false
 					}
 				}

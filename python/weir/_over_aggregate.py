@@ -143,6 +143,8 @@ def _scalar(name, ints, r, keys, row):
         raise e
     if hasattr(r, "item"):
         r = r.item()
+    if isinstance(r, float) and r != r:
+        return None  # NaN is NULL, as pyarrow converts PyFlink's pandas results
     if ints is not None and isinstance(r, float):
         if not r.is_integer():
             e = FunctionError(f"pandas aggregate function {name!r} returned float {r!r} for its {ints} result for "
