@@ -230,11 +230,75 @@ func (s *Stage) newAttempt() fnapi.StateHandler {
 
 // keyedPart is one partition's rows waiting for a bundle.
 type keyedPart struct {
-	pending []byte // encoded input rows, back to back
+	// pending are encoded input rows, back to back, in chunks of whole rows
+	// (an input batch's rows, kept as encoded: no copy until a bundle
+	// takes them).
+	pending [][]byte
+	bytes   int // in pending
 	rows    int
 	since   time.Time // when the first pending row arrived
 	busy    bool      // a bundle of the partition is running
 	version []byte    // of the attempt whose writes were applied last
+}
+
+// push adds a chunk of n encoded rows to the partition.
+func (p *keyedPart) push(rows []byte, n int, now time.Time) {
+	if p.rows == 0 {
+		p.since = now
+	}
+	p.pending = append(p.pending, rows)
+	p.bytes += len(rows)
+	p.rows += n
+}
+
+// take removes the first pending rows that make one bundle: at most maxRows
+// rows and rows up to maxBytes (at least one), copied into elements of rows
+// up to maxElement bytes (at least one row each) after elementReserve
+// bytes. counts are the elements' rows; bytes the rows' bytes taken.
+func (p *keyedPart) take(maxRows, maxBytes, maxElement int) (elements [][]byte, counts []int, bytes int) {
+	rows := 0
+	elSize := min(p.bytes, maxBytes, maxElement)
+	el := make([]byte, elementReserve, elementReserve+elSize)
+	elBytes, elRows := 0, 0
+	full := false
+	for !full && rows < maxRows && len(p.pending) > 0 {
+		c := p.pending[0]
+		start, end := 0, 0
+		for end < len(c) && rows < maxRows {
+			l, w := binary.Uvarint(c[end:])
+			size := w + int(l)
+			if bytes+size > maxBytes && rows > 0 {
+				full = true
+				break
+			}
+			if elBytes+size > maxElement && elRows > 0 {
+				// The element is full: the rows before this one close it.
+				el = append(el, c[start:end]...)
+				elements, counts = append(elements, el), append(counts, elRows)
+				el = make([]byte, elementReserve, elementReserve+min(p.bytes-bytes, maxBytes-bytes, maxElement))
+				elBytes, elRows, start = 0, 0, end
+			}
+			end += size
+			rows, bytes, elBytes, elRows = rows+1, bytes+size, elBytes+size, elRows+1
+		}
+		el = append(el, c[start:end]...)
+		if end == len(c) {
+			p.pending[0] = nil
+			p.pending = p.pending[1:]
+		} else {
+			// The rest stays in place (its chunk's memory with it).
+			p.pending[0] = c[end:]
+		}
+	}
+	if elRows > 0 {
+		elements, counts = append(elements, el), append(counts, elRows)
+	}
+	if len(p.pending) == 0 {
+		p.pending = nil
+	}
+	p.bytes -= bytes
+	p.rows -= rows
+	return elements, counts, bytes
 }
 
 type keyedDone struct {
@@ -405,52 +469,44 @@ func (k *keyedRun) add(rec arrow.RecordBatch) error {
 		return fmt.Errorf("pyexec: %s: encode input rows: %w", k.s.Spec.GetName(), err)
 	}
 	now := time.Now()
+	k.pending += len(buf)
 	if hashes == nil && len(buf) <= maxRowBytes {
 		// One partition, and no row can be over the limit: the batch's rows
 		// join it as they are.
-		part := &k.parts[0]
-		if part.rows == 0 {
-			part.since = now
-		}
-		part.pending = append(part.pending, buf...)
-		part.rows += n
-		k.pending += len(buf)
+		k.parts[0].push(buf, n, now)
 		return nil
 	}
+	// Each partition's rows of the batch, in one chunk per partition.
+	chunks := make([][]byte, len(k.parts))
+	counts := make([]int, len(k.parts))
+	guess := len(buf)/len(k.parts) + len(buf)/(4*len(k.parts)) + 64
 	for r, pos := 0, 0; r < n; r++ {
 		l, w := binary.Uvarint(buf[pos:])
 		end := pos + w + int(l)
 		if end-pos > maxRowBytes {
 			return &LimitError{Message: fmt.Sprintf("pyexec: %s: an input row is %d bytes encoded, over weir's limit of %d MiB for one row sent to a Python worker", k.s.Spec.GetName(), end-pos, maxRowBytes>>20)}
 		}
-		part := &k.parts[0]
+		i := 0
 		if hashes != nil {
-			part = &k.parts[hashes[r]%uint64(len(k.parts))]
+			i = int(hashes[r] % uint64(len(k.parts)))
 		}
-		if part.rows == 0 {
-			part.since = now
+		if chunks[i] == nil && hashes != nil {
+			chunks[i] = make([]byte, 0, guess)
 		}
-		part.pending = append(part.pending, buf[pos:end]...)
-		part.rows++
-		k.pending += end - pos
+		if hashes == nil {
+			chunks[i] = buf[:end] // one partition: rows in place
+		} else {
+			chunks[i] = append(chunks[i], buf[pos:end]...)
+		}
+		counts[i]++
 		pos = end
 	}
-	return nil
-}
-
-// bundleCut returns the byte length and number of the first rows of
-// pending (encoded rows) that make one bundle: at most maxRows rows, and
-// rows up to maxBytes (at least one).
-func bundleCut(pending []byte, maxRows, maxBytes int) (end, rows int) {
-	for end < len(pending) && rows < maxRows {
-		l, w := binary.Uvarint(pending[end:])
-		next := end + w + int(l)
-		if next > maxBytes && rows > 0 {
-			break
+	for i, c := range chunks {
+		if counts[i] > 0 {
+			k.parts[i].push(c, counts[i], now)
 		}
-		end, rows = next, rows+1
 	}
-	return end, rows
+	return nil
 }
 
 // fnv64 is FNV-1a over b: the partition of a key.
@@ -471,7 +527,7 @@ func (k *keyedRun) startReady(ctx context.Context, ended bool) error {
 		if part.busy || part.rows == 0 {
 			continue
 		}
-		if !ended && part.rows < k.p.cfg.BundleRows && len(part.pending) < maxBundleBytes && time.Since(part.since) < k.p.cfg.BundleTime {
+		if !ended && part.rows < k.p.cfg.BundleRows && part.bytes < maxBundleBytes && time.Since(part.since) < k.p.cfg.BundleTime {
 			continue
 		}
 		if err := k.start(ctx, i); err != nil {
@@ -489,27 +545,14 @@ func (k *keyedRun) start(ctx context.Context, i int) error {
 	b := &bundle{seq: k.seq, attempts: 1}
 	// At most BundleRows rows and about maxBundleBytes; the rest waits for
 	// the next bundle of the partition.
-	taken, n := bundleCut(part.pending, k.p.cfg.BundleRows, maxBundleBytes)
-	rows := part.pending[:taken]
-	b.rows = n
-	for len(rows) > 0 {
-		end, m := rowsWithin(rows, maxElementBytes)
-		buf := make([]byte, elementReserve, elementReserve+end)
-		buf = append(buf, rows[:end]...)
-		b.elements = append(b.elements, wrapElement(buf))
-		b.batches = append(b.batches, array.NewRecordBatch(emptySchema, nil, int64(m)))
-		b.bytes += end
-		rows = rows[end:]
+	elements, counts, taken := part.take(k.p.cfg.BundleRows, maxBundleBytes, maxElementBytes)
+	for j, el := range elements {
+		b.elements = append(b.elements, wrapElement(el))
+		b.batches = append(b.batches, array.NewRecordBatch(emptySchema, nil, int64(counts[j])))
+		b.bytes += len(el) - elementReserve
+		b.rows += counts[j]
 	}
 	k.pending -= taken
-	if taken == len(part.pending) {
-		part.pending = nil
-	} else {
-		// The bundle's elements are copies: the rest stays in place (append
-		// moves it when the buffer grows).
-		part.pending = part.pending[taken:]
-	}
-	part.rows -= n
 	part.busy = true
 	k.running++
 	parent := part.version

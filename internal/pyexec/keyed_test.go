@@ -164,20 +164,51 @@ func TestKeyedStateRequests(t *testing.T) {
 	}
 }
 
-// TestBundleCut: a bundle takes at most the row limit and about the byte
-// limit, at least one row.
-func TestBundleCut(t *testing.T) {
+// TestKeyedPartTake: a bundle takes at most the row limit and about the
+// byte limit (at least one row), in elements of about the element limit (at
+// least one row each), whatever chunks the rows came in; the rest stays.
+func TestKeyedPartTake(t *testing.T) {
 	var rows []byte
 	for i := 0; i < 10; i++ {
 		rows = binary.AppendUvarint(rows, 10)
-		rows = append(rows, make([]byte, 10)...)
+		rows = append(rows, bytes.Repeat([]byte{byte(i)}, 10)...)
 	}
-	for _, c := range []struct{ maxRows, maxBytes, end, n int }{
-		{3, 1000, 33, 3}, {100, 1000, 110, 10}, {100, 50, 44, 4}, {100, 5, 11, 1}, {1, 1, 11, 1},
-	} {
-		end, n := bundleCut(rows, c.maxRows, c.maxBytes)
-		if end != c.end || n != c.n {
-			t.Errorf("bundleCut(%d rows, %d bytes) = %d, %d; want %d, %d", c.maxRows, c.maxBytes, end, n, c.end, c.n)
+	for _, cuts := range [][]int{nil, {3}, {1, 2, 3, 4, 5, 6, 7, 8, 9}, {5, 9}} {
+		for _, c := range []struct{ maxRows, maxBytes, maxElement, n int }{
+			{3, 1000, 1000, 3}, {100, 1000, 1000, 10}, {100, 50, 1000, 4}, {100, 5, 1000, 1}, {1, 1, 1, 1},
+			{100, 1000, 30, 10}, {100, 1000, 1, 10}, {7, 1000, 25, 7},
+		} {
+			var p keyedPart
+			from := 0
+			for _, cut := range append(cuts, 10) {
+				p.push(rows[from*11:cut*11], cut-from, time.Now())
+				from = cut
+			}
+			els, counts, n := p.take(c.maxRows, c.maxBytes, c.maxElement)
+			what := fmt.Sprintf("chunks cut at %v, take(%d rows, %d bytes, %d per element)", cuts, c.maxRows, c.maxBytes, c.maxElement)
+			if n != c.n*11 {
+				t.Errorf("%s: %d bytes taken, want %d", what, n, c.n*11)
+			}
+			var got []byte
+			total := 0
+			for j, el := range els {
+				body := el[elementReserve:]
+				if counts[j] < 1 || len(body) != counts[j]*11 || (counts[j] > 1 && len(body) > c.maxElement) {
+					t.Errorf("%s: element %d has %d bytes for %d rows", what, j, len(body), counts[j])
+				}
+				got = append(got, body...)
+				total += counts[j]
+			}
+			if total != c.n || !bytes.Equal(got, rows[:c.n*11]) {
+				t.Errorf("%s: took %d rows %x, want the first %d", what, total, got, c.n)
+			}
+			var rest []byte
+			for _, ch := range p.pending {
+				rest = append(rest, ch...)
+			}
+			if p.rows != 10-c.n || p.bytes != len(rest) || !bytes.Equal(rest, rows[c.n*11:]) {
+				t.Errorf("%s: left %d rows, %d bytes %x; want the last %d", what, p.rows, p.bytes, rest, 10-c.n)
+			}
 		}
 	}
 }

@@ -164,6 +164,7 @@ class KeyedAggregate:
         self.decoder = RowDecoder([parse_type(t) for t in stage.input_types])
         self.encoder = RowEncoder([parse_type("BYTES NOT NULL"), parse_type("TINYINT NOT NULL")]
                                   + [parse_type(o.type) for o in stage.outputs])
+        self.encoder.label([None, None] + _functions.result_labels(stage))  # for a truncated float's warning
         self.calls = []
         self.acc_checks = []
         for o in stage.outputs:
@@ -508,25 +509,35 @@ def _freeze_worker_heap():
         gc.freeze()
 
 
-class _NoCycleCollection:
-    """No cycle collection while a bundle's rows are grouped and folded:
-    its lists and new accumulators would start collections that find
-    nothing (reference counting frees them); one runs after, as due."""
+# Whether a bundle of this worker paused cycle collection (see
+# _pause_collection); module-wide, as the collector is.
+_paused = False
 
-    def __enter__(self):
-        self.enabled = gc.isenabled()
+
+def _pause_collection():
+    """No cycle collection from a bundle's first rows to its end: its lists
+    and new accumulators would start collections that find nothing
+    (reference counting frees them), and each would walk the rows buffered
+    so far. One runs after, as due."""
+    global _paused
+    if gc.isenabled():
         gc.disable()
+        _paused = True
 
-    def __exit__(self, *exc):
-        if self.enabled:
-            gc.enable()
+
+def _resume_collection():
+    global _paused
+    if _paused:
+        _paused = False
+        gc.enable()
 
 
 def register_keyed_stage(urn, make, tune_gc):
     """Registers the worker transform urn of a keyed stage: an operation
     that buffers a bundle's rows in make(stage, state) (add, finish) and
     applies them at the bundle's end. With tune_gc the worker's heap is
-    frozen once and cycle collection paused while a bundle is worked on."""
+    frozen once and cycle collection paused from a bundle's first rows to
+    its end."""
     from weir import _beam
 
     class KeyedStageOperation(_beam.StageOperation):
@@ -545,21 +556,35 @@ def register_keyed_stage(urn, make, tune_gc):
             if tune_gc:
                 _freeze_worker_heap()
 
-        def _pause(self):
-            return _NoCycleCollection() if tune_gc else _Nothing()
-
         def process(self, o):
+            if self._last is None and tune_gc:
+                _pause_collection()
             self._last = o
-            with self.scoped_process_state, self._pause():
-                self._op.add(o.value)
+            try:
+                with self.scoped_process_state:
+                    self._op.add(o.value)
+            except BaseException:
+                _resume_collection()
+                raise
 
         def finish(self):
-            if self._last is not None:
-                o, self._last = self._last, None
-                receive = self.receivers[0].receive
-                with self.scoped_process_state, self._pause():
-                    self._op.finish(lambda part: receive(o.with_value(part)))
+            try:
+                if self._last is not None:
+                    o, self._last = self._last, None
+                    receive = self.receivers[0].receive
+                    with self.scoped_process_state:
+                        self._op.finish(lambda part: receive(o.with_value(part)))
+            finally:
+                if tune_gc:
+                    _resume_collection()
             super().finish()
+
+        def teardown(self):
+            # A bundle that failed outside process ends here (Beam discards
+            # its processor) without finish.
+            if tune_gc:
+                _resume_collection()
+            super().teardown()
 
     def create(factory, transform_id, transform_proto, stage, consumers):
         from apache_beam.runners import common
@@ -578,14 +603,6 @@ def register_keyed_stage(urn, make, tune_gc):
     from weir.proto import weir_pb2
 
     bundle_processor.BeamTransformFactory.register_urn(urn, weir_pb2.Stage)(create)
-
-
-class _Nothing:
-    def __enter__(self):
-        pass
-
-    def __exit__(self, *exc):
-        pass
 
 
 register_keyed_stage(KEYED_AGGREGATE_URN, KeyedAggregate, tune_gc=True)
