@@ -226,26 +226,7 @@ func (o *Op) Run(ctx context.Context, mem memory.Allocator, in <-chan arrow.Reco
 	if ctx.Err() != nil {
 		return nil
 	}
-	res, err := st.finish()
-	if err != nil {
-		return err
-	}
-	defer res.Release()
-	size := o.BatchRows
-	if size <= 0 {
-		size = 65536
-	}
-	n := res.NumRows()
-	for lo := int64(0); lo < n; lo += int64(size) {
-		part := res.NewSlice(lo, min(n, lo+int64(size)))
-		select {
-		case out <- part:
-		case <-ctx.Done():
-			part.Release()
-			return nil
-		}
-	}
-	return nil
+	return o.emit(ctx, st, out)
 }
 
 func drain(in <-chan arrow.RecordBatch) {
@@ -415,4 +396,104 @@ func (s *state) finish() (arrow.RecordBatch, error) {
 		c.Release()
 	}
 	return rec, nil
+}
+
+// emitParts sends the results of s's groups when its $COLLECTs build them a
+// part at a time (collectAcc.lazy): parts of at most size groups and about
+// collectPartRows values, each built and sent before the next is built. It
+// reports false when there is no such $COLLECT (s is untouched then).
+func (s *state) emitParts(ctx context.Context, size int, out chan<- arrow.RecordBatch) (bool, error) {
+	n := int(s.groups.n)
+	var lazy []*collectAcc
+	for _, a := range s.accs {
+		if c, ok := a.(*collectAcc); ok && c.lazy() {
+			lazy = append(lazy, c)
+		}
+	}
+	if len(lazy) == 0 || len(s.op.Keys) == 0 || n == 0 {
+		return false, nil
+	}
+	offsets := make([][]int32, len(lazy))
+	for i, c := range lazy {
+		var err error
+		if offsets[i], err = c.offsetsOf(n); err != nil {
+			s.discard()
+			return true, err
+		}
+	}
+	// The parts: by the values of the first $COLLECT (the others' differ
+	// only by their FILTERs).
+	bounds := []int{0}
+	partOf := make([]int32, n)
+	for g := 0; g < n; g++ {
+		lo := bounds[len(bounds)-1]
+		if g > lo && (g-lo >= size || offsets[0][g+1]-offsets[0][lo] > collectPartRows) {
+			bounds = append(bounds, g)
+		}
+		partOf[g] = int32(len(bounds) - 1)
+	}
+	bounds = append(bounds, n)
+	for i, c := range lazy {
+		c.partition(offsets[i], bounds, partOf)
+	}
+	// The keys and the other aggregates whole, then sliced.
+	var whole []arrow.Array
+	defer func() {
+		for _, c := range whole {
+			if c != nil {
+				c.Release()
+			}
+		}
+		for _, c := range lazy {
+			c.release()
+		}
+	}()
+	for _, b := range s.groups.keyOut {
+		whole = append(whole, b.NewArray())
+		b.Release()
+	}
+	s.groups.keyOut = nil
+	for _, a := range s.accs {
+		if c, ok := a.(*collectAcc); ok && c.parts != nil {
+			whole = append(whole, nil)
+			continue
+		}
+		whole = append(whole, a.build(s.mem, n))
+		if c, ok := a.(*collectAcc); ok && c.err != nil {
+			return true, c.err
+		}
+	}
+	for i := 0; i+1 < len(bounds); i++ {
+		lo, hi := bounds[i], bounds[i+1]
+		cols := make([]arrow.Array, len(whole))
+		var err error
+		for j, c := range whole {
+			if c != nil {
+				cols[j] = array.NewSlice(c, int64(lo), int64(hi))
+				continue
+			}
+			if cols[j], err = s.accs[j-len(s.op.Keys)].(*collectAcc).buildPart(s.mem, i, lo, hi); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			for _, c := range cols {
+				if c != nil {
+					c.Release()
+				}
+			}
+			return true, err
+		}
+		rec := array.NewRecordBatch(s.op.Schema.Arrow(), cols, int64(hi-lo))
+		for _, c := range cols {
+			c.Release()
+		}
+		select {
+		case out <- rec:
+		case <-ctx.Done():
+			rec.Release()
+			return true, nil
+		}
+	}
+	return true, nil
 }

@@ -32,6 +32,7 @@ type collectAcc struct {
 	rows   int
 	held   int64 // bytes of the kept columns and ids
 	err    error
+	parts  *collectParts // between partition and the last buildPart
 }
 
 // collectGather makes every $COLLECT take the slow path (tests compare it
@@ -66,26 +67,17 @@ func (a *collectAcc) release() {
 	for _, c := range a.chunks {
 		c.Release()
 	}
-	a.chunks, a.ids, a.rows, a.held = nil, nil, 0, 0
+	a.chunks, a.ids, a.rows, a.held, a.parts = nil, nil, 0, 0, nil
 }
 
 func (a *collectAcc) collect(mem memory.Allocator, n int) (arrow.Array, error) {
 	defer a.release()
-	if a.rows > int(^uint32(0)>>1) {
-		return nil, fmt.Errorf("aggregate: COLLECT of %d rows is over the limit of 2^31-1", a.rows)
-	}
-	offsets := make([]int32, n+1)
-	for _, ids := range a.ids {
-		for _, g := range ids {
-			offsets[g+1]++
-		}
-	}
-	for g := 0; g < n; g++ {
-		offsets[g+1] += offsets[g]
+	offsets, err := a.offsetsOf(n)
+	if err != nil {
+		return nil, err
 	}
 	elem := a.elem
 	var values arrow.Array
-	var err error
 	switch {
 	case len(a.chunks) == 0:
 		values = array.MakeArrayOfNull(mem, elem, 0)
@@ -350,4 +342,194 @@ func swapValues(dst []byte, offs []int32, w int) {
 			}
 		}
 	}
+}
+
+// collectPartRows is about how many values of a $COLLECT a part of the
+// output holds when it is built a part at a time (see emitParts): the part's
+// values fit in the CPU's cache while they are moved to their places, and
+// the first parts go downstream (to a Python stage) while the next are
+// built.
+var collectPartRows int32 = 1 << 16 // a variable for tests
+
+// lazy reports whether a builds its result a part at a time (partition,
+// buildPart): fixed-width values of the fast path.
+func (a *collectAcc) lazy() bool {
+	return !collectGather && len(a.chunks) > 0 && scatterWidth(a.elem, a.chunks) > 0
+}
+
+// offsetsOf returns where each of the n groups' values start, and their end
+// (n+1 offsets), in group order.
+func (a *collectAcc) offsetsOf(n int) ([]int32, error) {
+	if a.rows > int(^uint32(0)>>1) {
+		return nil, fmt.Errorf("aggregate: COLLECT of %d rows is over the limit of 2^31-1", a.rows)
+	}
+	offsets := make([]int32, n+1)
+	for _, ids := range a.ids {
+		for _, g := range ids {
+			offsets[g+1]++
+		}
+	}
+	for g := 0; g < n; g++ {
+		offsets[g+1] += offsets[g]
+	}
+	return offsets, nil
+}
+
+// collectParts holds the values of a $COLLECT moved into parts of the
+// groups (partition), each built into its groups' arrays when its turn
+// comes (buildPart).
+type collectParts struct {
+	w       int
+	offsets []int32  // of all groups, from offsetsOf
+	vals    [][]byte // per part, its values in input order
+	gids    [][]int32
+	valid   [][]byte // per part, 1 for a value, 0 for NULL; nil without NULLs
+}
+
+// partition moves a's values into the parts whose first groups are bounds
+// (the last bound is the number of groups), releasing each input column
+// once moved: one pass in input order, whose writes go to few places at a
+// time, instead of one write per value anywhere in the result.
+func (a *collectAcc) partition(offsets []int32, bounds []int, partOf []int32) {
+	w := scatterWidth(a.elem, a.chunks)
+	np := len(bounds) - 1
+	p := &collectParts{w: w, offsets: offsets, vals: make([][]byte, np), gids: make([][]int32, np)}
+	nulls := 0
+	for _, c := range a.chunks {
+		nulls += c.NullN()
+	}
+	if nulls > 0 {
+		p.valid = make([][]byte, np)
+	}
+	for i := range np {
+		rows := offsets[bounds[i+1]] - offsets[bounds[i]]
+		p.vals[i] = make([]byte, int(rows)*w)
+		p.gids[i] = make([]int32, rows)
+		if nulls > 0 {
+			p.valid[i] = make([]byte, rows)
+		}
+	}
+	pos := make([]int32, np)
+	for ci, c := range a.chunks {
+		ids := a.ids[ci]
+		d := c.Data()
+		src := d.Buffers()[1].Bytes()[d.Offset()*w:]
+		if nulls > 0 {
+			// The validity first, from the same positions as the values.
+			for r, g := range ids {
+				pt := partOf[g]
+				if c.IsValid(r) {
+					p.valid[pt][pos[pt]] = 1
+				}
+				pos[pt]++
+			}
+			for r := len(ids) - 1; r >= 0; r-- {
+				pos[partOf[ids[r]]]--
+			}
+		}
+		switch w {
+		case 1:
+			partitionInto(p.vals, src, ids, partOf, bounds, p.gids, pos)
+		case 2:
+			partitionInto(castParts[uint16](p.vals), castSlice[uint16](src), ids, partOf, bounds, p.gids, pos)
+		case 4:
+			partitionInto(castParts[uint32](p.vals), castSlice[uint32](src), ids, partOf, bounds, p.gids, pos)
+		case 8:
+			partitionInto(castParts[uint64](p.vals), castSlice[uint64](src), ids, partOf, bounds, p.gids, pos)
+		}
+		c.Release()
+		a.chunks[ci] = nil
+		a.ids[ci] = nil
+	}
+	a.chunks, a.ids = nil, nil
+	a.parts = p
+}
+
+// partitionInto moves each value to the end of its group's part so far,
+// with its group's number within the part.
+func partitionInto[T any](dst [][]T, src []T, ids, partOf []int32, bounds []int, gids [][]int32, pos []int32) {
+	src = src[:len(ids)]
+	for r, g := range ids {
+		pt := partOf[g]
+		p := pos[pt]
+		dst[pt][p] = src[r]
+		gids[pt][p] = g - int32(bounds[pt])
+		pos[pt] = p + 1
+	}
+}
+
+func castParts[T any](parts [][]byte) [][]T {
+	out := make([][]T, len(parts))
+	for i, b := range parts {
+		out[i] = castSlice[T](b)
+	}
+	return out
+}
+
+// buildPart returns the result of the groups lo to hi, part i of partition,
+// and frees the part's values.
+func (a *collectAcc) buildPart(mem memory.Allocator, i, lo, hi int) (arrow.Array, error) {
+	p := a.parts
+	base := p.offsets[lo]
+	offsets := make([]int32, hi-lo+1)
+	for g := lo; g <= hi; g++ {
+		offsets[g-lo] = p.offsets[g] - base
+	}
+	rows := int(offsets[hi-lo])
+	w := p.w
+	next := append([]int32(nil), offsets[:hi-lo]...)
+	valBuf := memory.NewResizableBuffer(mem)
+	valBuf.Resize(rows * w)
+	dst := valBuf.Bytes()
+	gids := p.gids[i]
+	var valid *memory.Buffer
+	nulls := 0
+	if p.valid != nil {
+		for _, v := range p.valid[i] {
+			nulls += int(1 - v)
+		}
+	}
+	if nulls > 0 {
+		valid = memory.NewResizableBuffer(mem)
+		valid.Resize(int(bitutil.BytesForBits(int64(rows))))
+		clear(valid.Bytes())
+		vb := valid.Bytes()
+		for r, g := range gids {
+			if p.valid[i][r] == 1 {
+				bitutil.SetBit(vb, int(next[g]))
+			}
+			next[g]++
+		}
+		copy(next, offsets[:hi-lo])
+	}
+	src := p.vals[i]
+	switch w {
+	case 1:
+		scatterInto(dst, src, gids, next)
+	case 2:
+		scatterInto(castSlice[uint16](dst), castSlice[uint16](src), gids, next)
+	case 4:
+		scatterInto(castSlice[uint32](dst), castSlice[uint32](src), gids, next)
+	case 8:
+		scatterInto(castSlice[uint64](dst), castSlice[uint64](src), gids, next)
+	}
+	p.vals[i], p.gids[i] = nil, nil
+	if p.valid != nil {
+		p.valid[i] = nil
+	}
+	data := array.NewData(a.elem, rows, []*memory.Buffer{valid, valBuf}, nil, nulls, 0)
+	valBuf.Release()
+	if valid != nil {
+		valid.Release()
+	}
+	values := array.MakeFromData(data)
+	data.Release()
+	defer values.Release()
+	if a.tag != 0 {
+		return pack(mem, a.tag, values, offsets)
+	}
+	offBuf := memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets))
+	ld := array.NewData(a.out.Arrow(), hi-lo, []*memory.Buffer{nil, offBuf}, []arrow.ArrayData{values.Data()}, 0, 0)
+	defer ld.Release()
+	return array.NewListData(ld), nil
 }

@@ -102,8 +102,8 @@ func collectOp(t *testing.T) *Op {
 }
 
 // TestCollectScatterAgainstGather: the fast path of $COLLECT (values of 1,
-// 2, 4 and 8 bytes moved straight to their group's place) gives the slow
-// path's arrays (concatenate, then take in group order), for every such
+// 2, 4 and 8 bytes moved to their part of the groups, then to their
+// group's place, a part at a time) gives the slow path's arrays (concatenate, then take in group order), for every such
 // type, with and without NULLs, from sliced batches, and leaks nothing.
 func TestCollectScatterAgainstGather(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
@@ -111,7 +111,11 @@ func TestCollectScatterAgainstGather(t *testing.T) {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		batches := collectBatches(rng, mem, 1+rng.IntN(20_000), 1+rng.IntN([]int{1, 10, 1000, 30_000}[trial]))
 		op := collectOp(t)
+		// Built a part at a time: parts of a few values, of a few groups, whole.
+		collectPartRows = []int32{1 + rng.Int32N(300), 1 << 16, 1 << 16, 1 + rng.Int32N(30)}[trial]
+		op.BatchRows = []int{0, 1 + rng.IntN(50), 0, 0}[trial]
 		fast := groupRows(t, context.Background(), op, mem, batches)
+		collectPartRows = 1 << 16
 		collectGather = true
 		slow := groupRows(t, context.Background(), op, mem, batches)
 		collectGather = false
@@ -194,6 +198,7 @@ func TestCollectPacked(t *testing.T) {
 		batches := collectBatches(rng, mem, 1+rng.IntN(20_000), 1+rng.IntN([]int{1, 10, 1000, 30_000}[trial]))
 		op := collectOp(t)
 		collectGather = trial == 3
+		collectPartRows = []int32{1 << 16, 1 + rng.Int32N(200), 1 << 16, 1 << 16}[trial]
 		for _, b := range runOp(t, op, mem, batches) {
 			for c := 1; c <= nc; c++ {
 				lists, packed := b.Column(c).(*array.List), b.Column(c+nc)
@@ -239,6 +244,7 @@ func TestCollectPacked(t *testing.T) {
 			b.Release()
 		}
 		collectGather = false
+		collectPartRows = 1 << 16
 		for _, b := range batches {
 			b.Release()
 		}

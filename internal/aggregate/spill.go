@@ -146,15 +146,18 @@ func (o *Op) runBounded(ctx context.Context, mem memory.Allocator, budget *spill
 
 // emit sends the results of st's groups in batches of BatchRows.
 func (o *Op) emit(ctx context.Context, st *state, out chan<- arrow.RecordBatch) error {
+	size := o.BatchRows
+	if size <= 0 {
+		size = 65536
+	}
+	if done, err := st.emitParts(ctx, size, out); done || err != nil {
+		return err
+	}
 	res, err := st.finish()
 	if err != nil {
 		return err
 	}
 	defer res.Release()
-	size := o.BatchRows
-	if size <= 0 {
-		size = 65536
-	}
 	n := res.NumRows()
 	for lo := int64(0); lo < n; lo += int64(size) {
 		part := res.NewSlice(lo, min(n, lo+int64(size)))
