@@ -57,14 +57,16 @@ func (s *Stage) bundleRows(est *outputEstimate, limit int) int {
 	return est.bundleRows(limit)
 }
 
-// encodeInput encodes rows [from, to) of cols as one input element in the
+// encodeInput encodes rows [from, to) of q as one input element in the
 // stage's format, or as many of the first of them as fit maxElementBytes
-// (at least one); it returns the element and the number of rows in it.
-func (s *Stage) encodeInput(enc *coder.Encoder, cols []arrow.Array, from, to int) ([]byte, int, error) {
+// (at least one); it returns the element and the number of rows in it. A
+// stage of per-row functions is given one batch at a time.
+func (s *Stage) encodeInput(enc *coder.Encoder, q columnSeq, from, to int) (encoded, int, error) {
 	if !s.Vectorized() {
-		return encodeRows(enc, cols, from, to)
+		buf, m, err := encodeRows(enc, q.parts[0], from, to)
+		return encoded{buf}, m, err
 	}
-	return encodeArrowRows(arrowSchema(s.InputTypes), cols, from, to, s.batchRows)
+	return encodeArrowRows(arrowSchema(s.InputTypes), q, from, to, s.batchRows)
 }
 
 // arrowSchema is the schema of an Arrow element carrying values of ts.
@@ -76,17 +78,104 @@ func arrowSchema(ts []types.T) *arrow.Schema {
 	return arrow.NewSchema(fs, nil)
 }
 
-// encodeArrowRows writes rows [from, to) of cols as one Arrow IPC stream of
+// columnSeq is the columns of consecutive batches taken as one set of
+// columns: the batches coalesce grouped while the stage was busy, or one.
+type columnSeq struct {
+	parts [][]arrow.Array // each batch's columns
+	ends  []int           // ends[i] is the number of rows in parts[:i+1]
+}
+
+// oneBatch is the columns of one batch of n rows.
+func oneBatch(cols []arrow.Array, n int) columnSeq {
+	return columnSeq{parts: [][]arrow.Array{cols}, ends: []int{n}}
+}
+
+func (q *columnSeq) add(cols []arrow.Array, n int) {
+	q.parts = append(q.parts, cols)
+	q.ends = append(q.ends, q.rows()+n)
+}
+
+func (q columnSeq) rows() int {
+	if len(q.ends) == 0 {
+		return 0
+	}
+	return q.ends[len(q.ends)-1]
+}
+
+// start is the first row of batch i.
+func (q columnSeq) start(i int) int {
+	if i == 0 {
+		return 0
+	}
+	return q.ends[i-1]
+}
+
+// batchOf is the batch that holds row r.
+func (q columnSeq) batchOf(r int) int {
+	i := 0
+	for q.ends[i] <= r {
+		i++
+	}
+	return i
+}
+
+// spanned is the batches that hold rows [from, to) (to > from).
+func (q columnSeq) spanned(from, to int) (first, last int) {
+	return q.batchOf(from), q.batchOf(to - 1)
+}
+
+// slice is rows [from, to) (to > from) as one set of columns, which the
+// caller releases: slices of one batch's columns (no copy), or, across
+// batches, the slices concatenated (a copy, in memory of the garbage
+// collector, so that what refers to it keeps it).
+func (q columnSeq) slice(from, to int) ([]arrow.Array, error) {
+	first, last := q.spanned(from, to)
+	out := make([]arrow.Array, len(q.parts[first]))
+	if first == last {
+		lo, hi := from-q.start(first), to-q.start(first)
+		for j, c := range q.parts[first] {
+			if lo == 0 && hi == c.Len() {
+				c.Retain()
+				out[j] = c
+			} else {
+				out[j] = array.NewSlice(c, int64(lo), int64(hi))
+			}
+		}
+		return out, nil
+	}
+	pieces := make([]arrow.Array, last-first+1)
+	for j := range out {
+		for i := first; i <= last; i++ {
+			lo, hi := max(from, q.start(i))-q.start(i), min(to, q.ends[i])-q.start(i)
+			pieces[i-first] = array.NewSlice(q.parts[i][j], int64(lo), int64(hi))
+		}
+		c := concatValues(pieces)
+		var err error
+		if c == nil {
+			c, err = array.Concatenate(pieces, ipcAlloc)
+		}
+		release(pieces)
+		if err != nil {
+			release(out[:j])
+			return nil, err
+		}
+		out[j] = c
+	}
+	return out, nil
+}
+
+// encodeArrowRows writes rows [from, to) of q as one Arrow IPC stream of
 // record batches of at most batchRows rows (all in one when batchRows <= 0),
-// wrapped as a data element. The IPC writer reads the columns' buffers in
-// place (a slice is written without first being copied) and the element is
-// assembled from them in one copy (ipcParts); rows that encode to more than
-// maxElementBytes are halved until they fit or one is left.
-func encodeArrowRows(schema *arrow.Schema, cols []arrow.Array, from, to, batchRows int) ([]byte, int, error) {
+// wrapped as a data element. The element refers to the columns' buffers
+// (ipcParts): a batch of the stream within one of q's batches is written
+// from where its values are; only one across two of them is copied (joined).
+// Rows that encode to more than maxElementBytes are halved until they fit
+// or one is left.
+func encodeArrowRows(schema *arrow.Schema, q columnSeq, from, to, batchRows int) (encoded, int, error) {
 	for {
 		rows := to - from
-		var w ipcParts
-		if err := writeIPC(&w, schema, cols, from, to, batchRows); err != nil {
+		w := newIPCParts()
+		if err := writeIPC(w, schema, q, from, to, batchRows); err != nil {
 			return nil, 0, fmt.Errorf("encode input rows as Arrow: %w", err)
 		}
 		size := w.size
@@ -100,20 +189,21 @@ func encodeArrowRows(schema *arrow.Schema, cols []arrow.Array, from, to, batchRo
 					"This fails the same way on every try, so the job stops here. Send smaller values to the function: split a large value over several rows, or store it elsewhere and pass a reference to it.",
 				from+1, size, maxRowBytes, maxRowBytes>>20)}
 		}
-		return wrapElement(w.element()), rows, nil
+		return w.element(), rows, nil
 	}
 }
 
-// ipcParts is an io.Writer that keeps what an IPC writer writes as a list of
-// parts, referring to large writes instead of copying them: those are the
-// columns' buffers and the buffers the writer allocates for a message (from
-// ipcAlloc, whose memory is the garbage collector's, so a released buffer
-// stays valid while referred to). Small writes (message prefixes, padding)
-// may come from memory the writer reuses, and are copied.
+// ipcParts is an io.Writer that keeps what an IPC writer writes as parts of
+// an element, referring to large writes instead of copying them: those are
+// the columns' buffers and the buffers the writer allocates for a message
+// (from ipcAlloc, whose memory is the garbage collector's, so a released
+// buffer stays valid while referred to). Small writes (message prefixes,
+// padding) may come from memory the writer reuses, and are copied. The
+// first part starts with elementReserve free bytes for the element's header.
 type ipcParts struct {
 	parts [][]byte
 	own   bool // the last part is a copy, which small writes extend
-	size  int
+	size  int  // bytes written
 }
 
 // ipcReference is the size from which a write is referred to.
@@ -121,6 +211,10 @@ const ipcReference = 256
 
 // ipcAlloc allocates the IPC writer's own buffers (see ipcParts).
 var ipcAlloc = memory.NewGoAllocator()
+
+func newIPCParts() *ipcParts {
+	return &ipcParts{parts: [][]byte{make([]byte, elementReserve, elementReserve+2*ipcReference)}, own: true}
+}
 
 func (w *ipcParts) Write(p []byte) (int, error) {
 	w.size += len(p)
@@ -137,17 +231,15 @@ func (w *ipcParts) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// element joins the parts after elementReserve free bytes, in one copy
-// (bytes.Join does not clear its buffer first, as make would).
-func (w *ipcParts) element() []byte {
-	all := make([][]byte, 0, len(w.parts)+1)
-	all = append(all, make([]byte, elementReserve))
-	return bytes.Join(append(all, w.parts...), nil)
+// element is what was written as one element: the header, then the parts.
+func (w *ipcParts) element() encoded {
+	w.parts[0] = elementHead(w.parts[0], w.size)
+	return encoded(w.parts)
 }
 
-// writeIPC writes rows [from, to) of cols to buf as an IPC stream of batches
+// writeIPC writes rows [from, to) of q to buf as an IPC stream of batches
 // of at most batchRows rows (one batch when batchRows <= 0).
-func writeIPC(buf io.Writer, schema *arrow.Schema, cols []arrow.Array, from, to, batchRows int) error {
+func writeIPC(buf io.Writer, schema *arrow.Schema, q columnSeq, from, to, batchRows int) error {
 	w := ipc.NewWriter(buf, ipc.WithSchema(schema), ipc.WithAllocator(ipcAlloc))
 	step := to - from
 	if batchRows > 0 {
@@ -155,7 +247,7 @@ func writeIPC(buf io.Writer, schema *arrow.Schema, cols []arrow.Array, from, to,
 	}
 	for lo := from; ; {
 		hi := min(lo+step, to)
-		if err := writeBatch(w, schema, cols, lo, hi); err != nil {
+		if err := writeBatch(w, schema, q, lo, hi); err != nil {
 			w.Close()
 			return err
 		}
@@ -166,18 +258,22 @@ func writeIPC(buf io.Writer, schema *arrow.Schema, cols []arrow.Array, from, to,
 	return w.Close()
 }
 
-func writeBatch(w *ipc.Writer, schema *arrow.Schema, cols []arrow.Array, from, to int) error {
-	slices := make([]arrow.Array, len(cols))
-	for i, c := range cols {
-		if from == 0 && to == c.Len() {
-			c.Retain()
-			slices[i] = c
-		} else {
-			slices[i] = array.NewSlice(c, int64(from), int64(to))
+func writeBatch(w *ipc.Writer, schema *arrow.Schema, q columnSeq, from, to int) error {
+	var cols []arrow.Array
+	if to > from {
+		var err error
+		if cols, err = q.slice(from, to); err != nil {
+			return err
+		}
+	} else {
+		// No rows (an empty input): empty columns.
+		cols = make([]arrow.Array, schema.NumFields())
+		for i, c := range q.parts[0] {
+			cols[i] = array.NewSlice(c, 0, 0)
 		}
 	}
-	rec := array.NewRecordBatch(schema, slices, int64(to-from))
-	release(slices)
+	rec := array.NewRecordBatch(schema, cols, int64(to-from))
+	release(cols)
 	defer rec.Release()
 	return w.Write(rec)
 }
@@ -296,19 +392,19 @@ func (p *Pool) joinArrow(s *Stage, mem memory.Allocator, rec arrow.RecordBatch, 
 
 // encodeRange encodes rows [from, to) of cols as one input element in the
 // stage's format, whatever their size (for the crash search's probes).
-func (s *Stage) encodeRange(enc *coder.Encoder, cols []arrow.Array, from, to int) ([]byte, error) {
+func (s *Stage) encodeRange(enc *coder.Encoder, cols []arrow.Array, from, to int) (encoded, error) {
 	if !s.Vectorized() {
 		buf, err := enc.Encode(make([]byte, elementReserve), cols, from, to)
 		if err != nil {
 			return nil, err
 		}
-		return wrapElement(buf), nil
+		return encoded{wrapElement(buf)}, nil
 	}
-	var w ipcParts
-	if err := writeIPC(&w, arrowSchema(s.InputTypes), cols, from, to, s.batchRows); err != nil {
+	w := newIPCParts()
+	if err := writeIPC(w, arrowSchema(s.InputTypes), oneBatch(cols, cols0Len(cols)), from, to, s.batchRows); err != nil {
 		return nil, err
 	}
-	return wrapElement(w.element()), nil
+	return w.element(), nil
 }
 
 // decodeInput decodes an input element's value (for the crash search's
@@ -334,53 +430,35 @@ func arrowFields(ts []types.T) types.Schema {
 	return out
 }
 
-// coalesce merges the batches of in while the stage is busy: each batch is
-// passed on at once when the stage is ready for it, and those that arrive
-// while it is not are concatenated into one batch of up to maxRows rows and
-// maxBytes bytes, sent when it is ready again. So a stage that keeps up sees
-// the batches as they come (no added latency), and one that does not gets
-// large elements, whose fixed costs are shared by more rows. Batches received
-// from in are released; the returned channel is closed when in is, or when
-// ctx ends.
-func coalesce(ctx context.Context, mem memory.Allocator, in <-chan arrow.RecordBatch, maxRows, maxBytes int) <-chan arrow.RecordBatch {
-	out := make(chan arrow.RecordBatch)
+// coalesce groups the batches of in while the stage is busy: each batch is
+// passed on at once (a group of one) when the stage is ready for it, and
+// those that arrive while it is not are grouped, up to maxRows rows and
+// maxBytes bytes, and sent together when it is ready again. dispatch sends a
+// group's rows as elements of consecutive rows: so a stage that keeps up
+// sees the batches as they come (no added latency), and one that does not
+// gets large elements, whose fixed costs are shared by more rows, without
+// the batches being copied into one. The groups' batches are the receiver's
+// to release; the returned channel is closed when in is, or when ctx ends.
+func coalesce(ctx context.Context, in <-chan arrow.RecordBatch, maxRows, maxBytes int) <-chan []arrow.RecordBatch {
+	out := make(chan []arrow.RecordBatch)
 	go func() {
 		defer close(out)
-		var ready arrow.RecordBatch // offered to out
-		var pending []arrow.RecordBatch
-		rows, size := 0, 0
+		var ready, pending []arrow.RecordBatch // ready is offered to out
+		rows, size := 0, 0                     // of pending
 		defer func() {
-			if ready != nil {
-				ready.Release()
-			}
-			for _, r := range pending {
+			for _, r := range append(ready, pending...) {
 				r.Release()
 			}
 		}()
 		src := in
 		for {
 			if ready == nil && len(pending) > 0 {
-				merged, err := concatBatches(mem, pending)
-				if err != nil {
-					// Cannot happen for batches of one schema; pass them on
-					// one by one rather than lose them.
-					ready, pending = pending[0], pending[1:]
-				} else {
-					for _, r := range pending {
-						r.Release()
-					}
-					ready, pending = merged, nil
-				}
-				rows, size = 0, 0
-				for _, r := range pending {
-					rows += int(r.NumRows())
-					size += recordBytes(r)
-				}
+				ready, pending, rows, size = pending, nil, 0, 0
 			}
 			if ready == nil && src == nil {
 				return
 			}
-			var send chan<- arrow.RecordBatch
+			var send chan<- []arrow.RecordBatch
 			if ready != nil {
 				send = out
 			}

@@ -7,6 +7,7 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -70,11 +71,11 @@ func TestArrowElementRoundTrip(t *testing.T) {
 		from := rng.Intn(1000)
 		to := from + 1 + rng.Intn(1000-from)
 		batchRows := rng.Intn(3) * rng.Intn(300) // 0: one batch
-		el, m, err := encodeArrowRows(arrowSchema(ts), cols, from, to, batchRows)
+		el, m, err := encodeArrowRows(arrowSchema(ts), seqOf(cols), from, to, batchRows)
 		if err != nil {
 			t.Fatal(err)
 		}
-		whole, _ := splitElements(el)
+		whole, _ := splitElements(el.bytes())
 		batches := 0
 		err = readArrowBatches(mem, arrowFields(ts), whole[0], func(c []arrow.Array, n int) error {
 			release(c)
@@ -95,7 +96,7 @@ func TestArrowElementRoundTrip(t *testing.T) {
 		if m != to-from {
 			t.Fatalf("encoded %d rows of %d", m, to-from)
 		}
-		vals, err := splitElements(el)
+		vals, err := splitElements(el.bytes())
 		if err != nil || len(vals) != 1 {
 			t.Fatalf("splitElements: %d values, %v", len(vals), err)
 		}
@@ -133,14 +134,14 @@ func TestArrowElementSameAsBuffered(t *testing.T) {
 			to := from + 1 + rng.Intn(3000-from)
 			batchRows := rng.Intn(3) * rng.Intn(1000)
 			var plain bytes.Buffer
-			if err := writeIPC(&plain, schema, cols, from, to, batchRows); err != nil {
+			if err := writeIPC(&plain, schema, seqOf(cols), from, to, batchRows); err != nil {
 				t.Fatal(err)
 			}
-			el, m, err := encodeArrowRows(schema, cols, from, to, batchRows)
+			el, m, err := encodeArrowRows(schema, seqOf(cols), from, to, batchRows)
 			if err != nil || m != to-from {
 				t.Fatalf("encoded %d of %d rows: %v", m, to-from, err)
 			}
-			vals, err := splitElements(el)
+			vals, err := splitElements(el.bytes())
 			if err != nil || len(vals) != 1 {
 				t.Fatalf("splitElements: %d values, %v", len(vals), err)
 			}
@@ -164,12 +165,12 @@ func TestArrowElementBytesBound(t *testing.T) {
 	s := &Stage{Spec: &weirpb.Stage{Kind: weirpb.Stage_VECTORIZED}, InputTypes: ts}
 	elements := 0
 	for off := 0; off < 400; {
-		el, m, err := s.encodeInput(nil, cols, off, 400)
+		el, m, err := s.encodeInput(nil, seqOf(cols), off, 400)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m < 1 || len(el) > maxElementBytes+maxHeader {
-			t.Fatalf("element of %d rows is %d bytes", m, len(el))
+		if m < 1 || el.size() > maxElementBytes+maxHeader {
+			t.Fatalf("element of %d rows is %d bytes", m, el.size())
 		}
 		off += m
 		elements++
@@ -187,11 +188,11 @@ func TestArrowResultsChecked(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	ts, cols := arrowColumns(t, mem, rng, 10, 3)
 	defer release(cols)
-	el, _, err := encodeArrowRows(arrowSchema(ts[:1]), cols[:1], 0, 10, 0)
+	el, _, err := encodeArrowRows(arrowSchema(ts[:1]), seqOf(cols[:1]), 0, 10, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vals, _ := splitElements(el)
+	vals, _ := splitElements(el.bytes())
 	_, _, err = decodeArrowResults(mem, arrowFields([]types.T{types.BIGINT}), vals[0])
 	if err == nil || !strings.Contains(err.Error(), "result column 0 has Arrow type int32, want int64") {
 		t.Errorf("wrong type: %v", err)
@@ -219,11 +220,11 @@ func TestJoinArrowParts(t *testing.T) {
 	results := types.Schema{{Name: "r", Type: types.STRING}}
 	var parts [][]byte
 	for _, r := range [][2]int{{0, 30}, {30, 60}, {60, 100}} {
-		el, _, err := encodeArrowRows(arrowSchema(ts[1:2]), cols[1:2], r[0], r[1], 0)
+		el, _, err := encodeArrowRows(arrowSchema(ts[1:2]), seqOf(cols[1:2]), r[0], r[1], 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, _ := splitElements(el)
+		v, _ := splitElements(el.bytes())
 		parts = append(parts, v[0])
 	}
 	s := &Stage{Spec: &weirpb.Stage{Kind: weirpb.Stage_VECTORIZED}, Forward: []int{0}, Results: results,
@@ -273,11 +274,11 @@ func TestJoinArrowBatches(t *testing.T) {
 	batchRows := 1 + rng.Intn(40)
 	var parts [][]byte
 	for _, r := range [][2]int{{0, cut}, {cut, rows}} {
-		el, _, err := encodeArrowRows(arrowSchema(ts[1:2]), cols[1:2], r[0], r[1], batchRows)
+		el, _, err := encodeArrowRows(arrowSchema(ts[1:2]), seqOf(cols[1:2]), r[0], r[1], batchRows)
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, _ := splitElements(el)
+		v, _ := splitElements(el.bytes())
 		parts = append(parts, v[0])
 	}
 	s := &Stage{Spec: &weirpb.Stage{Kind: weirpb.Stage_VECTORIZED}, Forward: []int{0}, Results: results,
@@ -310,9 +311,9 @@ func TestJoinArrowBatches(t *testing.T) {
 	}
 }
 
-// TestCoalesce: batches that arrive while the stage is busy are merged, in
+// TestCoalesce: batches that arrive while the stage is busy are grouped, in
 // order, up to the row bound; every row comes out once; a stage that takes
-// each batch at once gets them unmerged.
+// each batch at once gets them one by one.
 func TestCoalesce(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
@@ -337,7 +338,7 @@ func TestCoalesce(t *testing.T) {
 			sizes = append(sizes, n)
 		}
 		maxRows := 60 + rng.Intn(100)
-		out := coalesce(context.Background(), mem, in, maxRows, 1<<20)
+		out := coalesce(context.Background(), in, maxRows, 1<<20)
 		if busy {
 			close(in) // all waiting before the stage takes any
 		}
@@ -345,34 +346,141 @@ func TestCoalesce(t *testing.T) {
 		for k := 0; ; k++ {
 			if !busy && k == 0 {
 				// The first batch passes alone, at once.
-				rec := <-out
-				if int(rec.NumRows()) != firstNonEmpty(sizes) {
-					t.Errorf("first batch has %d rows, want %d", rec.NumRows(), firstNonEmpty(sizes))
+				group := <-out
+				if len(group) != 1 || int(group[0].NumRows()) != firstNonEmpty(sizes) {
+					t.Errorf("first group has %d batches, want 1 of %d rows", len(group), firstNonEmpty(sizes))
 				}
-				next = check(t, rec, next)
+				for _, rec := range group {
+					next = check(t, rec, next)
+				}
 				close(in)
 				continue
 			}
-			rec, ok := <-out
+			group, ok := <-out
 			if !ok {
 				break
 			}
-			if busy && int(rec.NumRows()) > maxRows+50 {
-				t.Errorf("merged batch of %d rows, bound %d (+ one batch)", rec.NumRows(), maxRows)
+			rows := 0
+			for _, rec := range group {
+				if rec.NumRows() == 0 {
+					t.Error("an empty batch in a group")
+				}
+				rows += int(rec.NumRows())
+				next = check(t, rec, next)
 			}
-			if rec.NumRows() > 50 {
+			if busy && rows > maxRows+50 {
+				t.Errorf("group of %d rows, bound %d (+ one batch)", rows, maxRows)
+			}
+			if len(group) > 1 {
 				merged++
 			}
-			next = check(t, rec, next)
 		}
 		if next != total {
 			t.Errorf("busy=%v: %d rows out, want %d", busy, next, total)
 		}
 		if busy && merged == 0 && total > 100 {
-			t.Errorf("busy stage: nothing merged (%d rows)", total)
+			t.Errorf("busy stage: nothing grouped (%d rows)", total)
 		}
 	}
 }
+
+// TestArrowElementAcrossBatches: rows of a group of batches (columnSeq) are
+// encoded as the same stream batches as those rows of the batches
+// concatenated into one, for random batch sizes, ranges and batch sizes of the stream
+// (batches of the stream across two of the group are joined); a stream
+// batch within one of the group refers to its values instead of copying
+// them.
+func TestArrowElementAcrossBatches(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewSource(rand.Int63()))
+	ts, cols := arrowColumns(t, mem, rng, 3000, 20)
+	defer release(cols)
+	schema := arrowSchema(ts)
+	for trial := 0; trial < 30; trial++ {
+		// Cut the columns into batches of random sizes.
+		var q columnSeq
+		var cut [][]arrow.Array
+		for off := 0; off < 3000; {
+			n := min(3000-off, 1+rng.Intn(700))
+			part := make([]arrow.Array, len(cols))
+			for i, c := range cols {
+				part[i] = array.NewSlice(c, int64(off), int64(off+n))
+			}
+			q.add(part, n)
+			cut = append(cut, part)
+			off += n
+		}
+		from := rng.Intn(3000)
+		to := from + 1 + rng.Intn(3000-from)
+		batchRows := rng.Intn(3) * rng.Intn(1000)
+		var plain bytes.Buffer
+		if err := writeIPC(&plain, schema, seqOf(cols), from, to, batchRows); err != nil {
+			t.Fatal(err)
+		}
+		el, m, err := encodeArrowRows(schema, q, from, to, batchRows)
+		if err != nil || m != to-from {
+			t.Fatalf("encoded %d of %d rows: %v", m, to-from, err)
+		}
+		vals, err := splitElements(el.bytes())
+		if err != nil || len(vals) != 1 {
+			t.Fatalf("splitElements: %d values, %v", len(vals), err)
+		}
+		got, want := streamBatches(t, mem, ts, vals[0]), streamBatches(t, mem, ts, plain.Bytes())
+		if len(got) != len(want) {
+			t.Fatalf("rows [%d, %d) of %d batches in stream batches of %d: %d stream batches, want %d", from, to, len(cut), batchRows, len(got), len(want))
+		}
+		for k := range got {
+			if !array.RecordEqual(got[k], want[k]) {
+				t.Fatalf("rows [%d, %d) of %d batches in stream batches of %d: stream batch %d differs from the batches joined", from, to, len(cut), batchRows, k)
+			}
+			got[k].Release()
+			want[k].Release()
+		}
+		for _, part := range cut {
+			release(part)
+		}
+	}
+	// Batches of the group as large as the stream's: nothing copied.
+	var q columnSeq
+	ints := cols[0].(*array.Int32)
+	for off := 0; off < 3000; off += 1000 {
+		q.add([]arrow.Array{array.NewSlice(ints, int64(off), int64(off+1000))}, 1000)
+	}
+	el, _, err := encodeArrowRows(arrowSchema(ts[:1]), q, 0, 3000, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, part := range q.parts {
+		vals := part[0].(*array.Int32).Int32Values()
+		found := false
+		for _, p := range el {
+			found = found || (len(p) == 4*len(vals) && &p[0] == (*byte)(unsafe.Pointer(&vals[0])))
+		}
+		if !found {
+			t.Errorf("the values of batch %d were copied into the element", i)
+		}
+		release(part)
+	}
+}
+
+// streamBatches reads the record batches of an IPC stream of columns of ts.
+func streamBatches(t *testing.T, mem memory.Allocator, ts []types.T, stream []byte) []arrow.RecordBatch {
+	t.Helper()
+	var out []arrow.RecordBatch
+	err := readArrowBatches(mem, arrowFields(ts), stream, func(cols []arrow.Array, n int) error {
+		out = append(out, array.NewRecordBatch(arrowSchema(ts), cols, int64(n)))
+		release(cols)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// seqOf is cols as one batch.
+func seqOf(cols []arrow.Array) columnSeq { return oneBatch(cols, cols0Len(cols)) }
 
 func firstNonEmpty(sizes []int) int {
 	for _, n := range sizes {

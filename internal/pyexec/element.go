@@ -1,6 +1,7 @@
 package pyexec
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -19,13 +20,46 @@ const elementReserve = len(elementHeader) + binary.MaxVarintLen32
 // wrapElement turns buf, whose first elementReserve bytes are free and whose
 // rest is a batch, into one encoded element, and returns the element's slice.
 func wrapElement(buf []byte) []byte {
-	n := len(buf) - elementReserve
+	return elementHead(buf, len(buf)-elementReserve)
+}
+
+// elementHead writes the header of an element whose value is n bytes into
+// the free elementReserve bytes at the start of buf, just before what
+// follows them, and returns buf from the header on.
+func elementHead(buf []byte, n int) []byte {
 	var v [binary.MaxVarintLen64]byte
 	k := binary.PutUvarint(v[:], uint64(n))
 	start := elementReserve - k - len(elementHeader)
 	copy(buf[start:], elementHeader[:])
 	copy(buf[start+len(elementHeader):], v[:k])
 	return buf[start:]
+}
+
+// encoded is one input element as parts, its bytes one after the other: a
+// row-format element is one part; an Arrow element refers to the
+// buffers of the columns it was written from, with the IPC stream's headers
+// between them, and is sent so (fnapi.Bundle.SendParts), without being
+// joined. What an element refers to is kept by its bundle (bundle.keep)
+// until the bundle's results are complete, so that a replay sends the same
+// bytes.
+type encoded [][]byte
+
+// size is the element's length in bytes.
+func (e encoded) size() int {
+	n := 0
+	for _, p := range e {
+		n += len(p)
+	}
+	return n
+}
+
+// bytes is the element in one buffer: its only part, or a copy of the parts
+// joined (for the crash search, which reads elements back).
+func (e encoded) bytes() []byte {
+	if len(e) == 1 {
+		return e[0]
+	}
+	return bytes.Join(e, nil)
 }
 
 // splitChunks parses a bundle's output, which arrives in chunks, into the

@@ -83,8 +83,8 @@ func (p *Pool) resend(ctx context.Context, s *Stage, b *bundle) error {
 		b.t, b.b, b.err = t, fb, nil
 		break
 	}
-	for _, el := range b.elements {
-		if b.err = b.b.Send(ctx, el, false); b.err != nil {
+	for _, el := range b.input() {
+		if b.err = b.b.SendParts(ctx, el, false); b.err != nil {
 			return nil
 		}
 	}
@@ -289,7 +289,7 @@ const (
 
 // probe runs one bundle of stage s over elements on any live worker and
 // reports whether the worker died.
-func (p *Pool) probe(ctx context.Context, s *Stage, elements [][]byte, deadline time.Time) probeResult {
+func (p *Pool) probe(ctx context.Context, s *Stage, elements []encoded, deadline time.Time) probeResult {
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	var fb *fnapi.Bundle
@@ -301,7 +301,7 @@ func (p *Pool) probe(ctx context.Context, s *Stage, elements [][]byte, deadline 
 		fb, _ = p.startOn(t, s)
 	}
 	for _, el := range elements {
-		if fb.Send(ctx, el, false) != nil {
+		if fb.SendParts(ctx, el, false) != nil {
 			break
 		}
 	}
@@ -335,17 +335,18 @@ func (p *Pool) isolate(ctx context.Context, s *Stage, b *bundle, crash bool) str
 	bad := func(r probeResult) bool { return r == probeDied || (!crash && r == probeRaised) }
 	elem, offset := -1, 0
 	verified := false // a part of the bundle failed when run alone
-	if len(b.elements) == 1 {
+	elements := b.input()
+	if len(elements) == 1 {
 		// The bundle is the batch: it failed; its rows tell which part.
 		elem = 0
 	}
-	for i, el := range b.elements {
+	for i, el := range elements {
 		if elem >= 0 {
 			break
 		}
-		r := p.probe(ctx, s, [][]byte{el}, deadline)
+		r := p.probe(ctx, s, []encoded{el}, deadline)
 		if r == probeCut {
-			return fmt.Sprintf("The search for the input row that kills the worker was cut short (batch %d of %d of the bundle was next).", i+1, len(b.elements))
+			return fmt.Sprintf("The search for the input row that kills the worker was cut short (batch %d of %d of the bundle was next).", i+1, len(elements))
 		}
 		if bad(r) {
 			elem, verified = i, true
@@ -358,12 +359,12 @@ func (p *Pool) isolate(ctx context.Context, s *Stage, b *bundle, crash bool) str
 	}
 	if elem < 0 {
 		if !crash {
-			return fmt.Sprintf("Run alone, none of the bundle's %d batches (%d rows) fails: the failure depends on earlier input (state kept by the function).", len(b.elements), b.rows)
+			return fmt.Sprintf("Run alone, none of the bundle's %d batches (%d rows) fails: the failure depends on earlier input (state kept by the function).", len(elements), b.rows)
 		}
 		return fmt.Sprintf("Run alone, none of the bundle's %d batches (%d rows) killed a worker: the crash depends on earlier input (state kept by the function), or the worker was killed from outside (e.g. by the out-of-memory killer).",
-			len(b.elements), b.rows)
+			len(elements), b.rows)
 	}
-	vals, err := splitElements(b.elements[elem])
+	vals, err := splitElements(elements[elem].bytes())
 	if err != nil || len(vals) != 1 {
 		return fmt.Sprintf("Batch %d of the bundle %s when run alone.", elem+1, verb)
 	}
@@ -398,7 +399,7 @@ search:
 				note = fmt.Sprintf(" (cannot re-encode rows: %v)", err)
 				break search
 			}
-			switch r := p.probe(ctx, s, [][]byte{el}, deadline); {
+			switch r := p.probe(ctx, s, []encoded{el}, deadline); {
 			case bad(r):
 				if r == probeDied {
 					deaths++
@@ -422,10 +423,10 @@ search:
 	var out strings.Builder
 	if hi-lo == 1 {
 		fmt.Fprintf(&out, "The input row that %s (it did so again when run alone): row %d of the bundle's %d rows, batch %d of %d:\n",
-			verb, offset+lo+1, b.rows, elem+1, len(b.elements))
+			verb, offset+lo+1, b.rows, elem+1, len(elements))
 	} else {
 		fmt.Fprintf(&out, "Rows %d to %d of the bundle's %d rows (batch %d of %d) %s when run alone%s; the first of them:\n",
-			offset+lo+1, offset+hi, b.rows, elem+1, len(b.elements), verb, note)
+			offset+lo+1, offset+hi, b.rows, elem+1, len(elements), verb, note)
 	}
 	fmt.Fprintf(&out, "  input: (%s)", rowText(cols, lo))
 	for _, o := range s.Spec.GetOutputs() {

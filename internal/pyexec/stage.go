@@ -93,8 +93,10 @@ const maxBundleBytes = 8 << 20
 type bundle struct {
 	seq      int
 	batches  []arrow.RecordBatch
-	arrived  []time.Time // when each batch reached the stage
-	elements [][]byte    // encoded input elements, one per batch
+	arrived  []time.Time   // when each batch reached the stage
+	elements [][]byte      // encoded input elements, one per batch (keyed stages)
+	parts    []encoded     // or the elements as parts (other stages; see input)
+	keep     []arrow.Array // the input columns the parts refer to (vectorized stages)
 	rows     int
 	bytes    int // what the bundle holds: encoded input and forwarded columns
 	t        token
@@ -103,12 +105,27 @@ type bundle struct {
 	err      error
 }
 
+// input is the bundle's input elements, one per batch.
+func (b *bundle) input() []encoded {
+	if b.parts != nil {
+		return b.parts
+	}
+	out := make([]encoded, len(b.elements))
+	for i, el := range b.elements {
+		out[i] = encoded{el}
+	}
+	return out
+}
+
 func (b *bundle) release() {
 	for _, r := range b.batches {
 		r.Release()
 	}
 	b.batches = nil
 	b.elements = nil
+	b.parts = nil
+	release(b.keep)
+	b.keep = nil
 }
 
 // Run streams the batches of in through stage s and sends the output
@@ -126,10 +143,12 @@ func (p *Pool) Run(ctx context.Context, s *Stage, mem memory.Allocator, in <-cha
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	var groups <-chan []arrow.RecordBatch
 	if s.Vectorized() {
 		// Larger elements while the stage is busy (arrowstage.go).
 		s.batchRows = p.cfg.BatchRows
-		in = coalesce(ctx, mem, in, p.cfg.BundleRows, maxElementBytes)
+		groups = coalesce(ctx, in, p.cfg.BundleRows, maxElementBytes)
+		in = nil
 	}
 	inflight := make(chan *bundle, p.cfg.Workers*p.cfg.InFlight)
 	est := s.est
@@ -141,7 +160,7 @@ func (p *Pool) Run(ctx context.Context, s *Stage, mem memory.Allocator, in <-cha
 	go func() {
 		defer wg.Done()
 		defer close(inflight)
-		if err := p.dispatch(ctx, s, est, in, inflight); err != nil {
+		if err := p.dispatch(ctx, s, mem, est, in, groups, inflight); err != nil {
 			cancel(err)
 		}
 	}()
@@ -265,8 +284,10 @@ func (e *outputEstimate) bundleRows(limit int) int {
 // dispatch groups incoming batches into bundles and starts each on a worker.
 // A bundle closes at BundleRows rows, at maxBundleBytes of input, at the
 // rows whose results are expected to reach maxBundleBytes, or BundleTime
-// after its first row. Each input element is one batch, or a slice of one.
-func (p *Pool) dispatch(ctx context.Context, s *Stage, est *outputEstimate, in <-chan arrow.RecordBatch, inflight chan<- *bundle) error {
+// after its first row. Each input element is one batch, or a slice of one;
+// for a vectorized stage, the batches come in groups (from coalesce), and
+// an element holds rows of one group, across its batches.
+func (p *Pool) dispatch(ctx context.Context, s *Stage, mem memory.Allocator, est *outputEstimate, in <-chan arrow.RecordBatch, groups <-chan []arrow.RecordBatch, inflight chan<- *bundle) error {
 	enc := coder.NewEncoder(s.InputTypes)
 	seq := 0
 	var cur *bundle
@@ -289,15 +310,29 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, est *outputEstimate, in <
 			return context.Cause(ctx)
 		}
 	}
-	// add sends rec in one or more elements, closing bundles as they fill.
-	add := func(rec arrow.RecordBatch, arrived time.Time) error {
-		defer rec.Release()
-		cols := make([]arrow.Array, len(s.Inputs))
-		for i, c := range s.Inputs {
-			cols[i] = rec.Column(c)
+	// add sends the rows of recs (one batch, or a group of consecutive
+	// batches) in one or more elements, closing bundles as they fill.
+	add := func(recs []arrow.RecordBatch, arrived time.Time) error {
+		defer func() {
+			for _, r := range recs {
+				r.Release()
+			}
+		}()
+		var q columnSeq
+		hint, fwdBytes := 0, 0
+		for _, rec := range recs {
+			cols := make([]arrow.Array, len(s.Inputs))
+			for i, c := range s.Inputs {
+				cols[i] = rec.Column(c)
+			}
+			q.add(cols, int(rec.NumRows()))
+			hint += encodedSizeHint(cols, int(rec.NumRows()))
+			if len(s.Forward) > 0 {
+				fwdBytes += recordBytes(rec)
+			}
 		}
-		n := int(rec.NumRows())
-		perRow := max(1, encodedSizeHint(cols, n)/n)
+		n := q.rows()
+		perRow := max(1, hint/n)
 		for off := 0; off < n; {
 			if cur == nil {
 				if !s.Vectorized() {
@@ -315,37 +350,39 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, est *outputEstimate, in <
 				deadline = time.After(p.cfg.BundleTime)
 			}
 			k := min(n-off, max(1, limit-cur.rows), max(1, maxElementBytes/perRow))
-			el, m, err := s.encodeInput(enc, cols, off, off+k)
+			el, m, err := s.encodeInput(enc, q, off, off+k)
 			if err != nil {
 				return fmt.Errorf("pyexec: %s: %w", s.Spec.GetName(), err)
 			}
+			size := el.size()
 			if m < k {
 				// The rows were wider than their estimate: believe what they were.
-				perRow = max(perRow, (len(el)+m-1)/m, maxElementBytes/k+1)
+				perRow = max(perRow, (size+m-1)/m, maxElementBytes/k+1)
 			}
-			var part arrow.RecordBatch
-			switch {
-			case len(s.Forward) == 0:
-				// Nothing of the batch is joined with the results: keep only
-				// its row count, which halves what a bundle holds.
-				part = array.NewRecordBatch(emptySchema, nil, int64(m))
-			case off == 0 && m == n:
-				rec.Retain()
-				part = rec
-			default:
-				part = rec.NewSlice(int64(off), int64(off+m))
+			part, err := forwardRows(s, mem, recs, q, off, off+m)
+			if err != nil {
+				return fmt.Errorf("pyexec: %s: %w", s.Spec.GetName(), err)
+			}
+			if s.Vectorized() {
+				// The element refers to the input columns' buffers: they
+				// are kept until the bundle's results are complete, so
+				// that a replay sends them again unchanged.
+				first, last := q.spanned(off, off+m)
+				for _, cols := range q.parts[first : last+1] {
+					for _, c := range cols {
+						c.Retain()
+						cur.keep = append(cur.keep, c)
+					}
+				}
 			}
 			off += m
 			cur.batches = append(cur.batches, part)
 			cur.arrived = append(cur.arrived, arrived)
-			cur.elements = append(cur.elements, el)
+			cur.parts = append(cur.parts, el)
 			cur.rows += m
-			cur.bytes += len(el)
-			if len(s.Forward) > 0 {
-				cur.bytes += recordBytes(rec) * m / n
-			}
+			cur.bytes += size + fwdBytes*m/n
 			if cur.err == nil {
-				cur.err = cur.b.Send(ctx, el, false)
+				cur.err = cur.b.SendParts(ctx, el, false)
 			}
 			if cur.rows >= limit || cur.bytes >= maxBundleBytes {
 				if err := closeCur(); err != nil {
@@ -354,6 +391,12 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, est *outputEstimate, in <
 			}
 		}
 		return nil
+	}
+	fail := func(err error) error {
+		if cur != nil {
+			cur.release()
+		}
+		return err
 	}
 	for {
 		select {
@@ -365,23 +408,56 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, est *outputEstimate, in <
 				rec.Release()
 				continue
 			}
-			if err := add(rec, time.Now()); err != nil {
-				if cur != nil {
-					cur.release()
-				}
-				return err
+			if err := add([]arrow.RecordBatch{rec}, time.Now()); err != nil {
+				return fail(err)
+			}
+		case recs, ok := <-groups:
+			if !ok {
+				return closeCur()
+			}
+			if err := add(recs, time.Now()); err != nil {
+				return fail(err)
 			}
 		case <-deadline:
 			if err := closeCur(); err != nil {
 				return err
 			}
 		case <-ctx.Done():
-			if cur != nil {
-				cur.release()
-			}
-			return context.Cause(ctx)
+			return fail(context.Cause(ctx))
 		}
 	}
+}
+
+// forwardRows is what bundle.batches keeps of rows [from, to) of recs (whose
+// input columns are q) to join with their results: the rows, when the stage
+// forwards columns, else only their number.
+func forwardRows(s *Stage, mem memory.Allocator, recs []arrow.RecordBatch, q columnSeq, from, to int) (arrow.RecordBatch, error) {
+	if len(s.Forward) == 0 {
+		// Nothing of the batch is joined with the results: keep only its
+		// row count, which halves what a bundle holds.
+		return array.NewRecordBatch(emptySchema, nil, int64(to-from)), nil
+	}
+	first, last := q.spanned(from, to)
+	if first == last {
+		rec, lo, hi := recs[first], from-q.start(first), to-q.start(first)
+		if lo == 0 && hi == int(rec.NumRows()) {
+			rec.Retain()
+			return rec, nil
+		}
+		return rec.NewSlice(int64(lo), int64(hi)), nil
+	}
+	// Rows across batches of a group: joined into one batch.
+	slices := make([]arrow.RecordBatch, 0, last-first+1)
+	defer func() {
+		for _, r := range slices {
+			r.Release()
+		}
+	}()
+	for i := first; i <= last; i++ {
+		lo, hi := max(from, q.start(i))-q.start(i), min(to, q.ends[i])-q.start(i)
+		slices = append(slices, recs[i].NewSlice(int64(lo), int64(hi)))
+	}
+	return concatBatches(mem, slices)
 }
 
 // encodeRows encodes rows [from, to) of cols as one data element, or, when
