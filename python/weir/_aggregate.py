@@ -262,8 +262,15 @@ def _freeze_heap():
     is done, so they trigger full collections, each of which otherwise walks
     the whole heap of the worker (Beam, pyarrow, pandas): about a tenth of
     its time in the UDAF benchmark. Frozen objects are still freed by
-    reference counting; only cycles among them stay."""
-    gc.freeze()
+    reference counting; only cycles among them stay. Once per process: the
+    objects of a later batch are not left out."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
+
+
+_frozen = False
 
 
 def _length(r):
