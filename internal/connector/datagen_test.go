@@ -5,6 +5,7 @@ import (
 	"errors"
 	"github.com/weir-dev/weir/internal/suggest"
 	"io"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -446,6 +447,39 @@ func TestDatagenIntFillMatchesRng(t *testing.T) {
 				}
 				if v != want {
 					t.Fatalf("span %d, batch of %d: value %d is %d, want %d", span, n, i, v, want)
+				}
+			}
+			for _, b := range bufs {
+				b.Release()
+			}
+		}
+	}
+}
+
+// TestDatagenInt32FillMatchesRng: INT values (filled eight at a time with
+// AVX-512 where the CPU has it, datagen_amd64.s) are those of rng.bounded,
+// value by value across batches of every length around the blocks of eight,
+// for random bounds and spans up to the largest the fast path takes (2^32-1)
+// and beyond (2^32, the whole range, left to the scalar loop).
+func TestDatagenInt32FillMatchesRng(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	r := rand.New(rand.NewPCG(rand.Uint64(), 3))
+	spans := []uint64{1, 2, 1000001, 1<<31 + 1, 1<<32 - 1, 1 << 32}
+	for range 20 {
+		spans = append(spans, 1+r.Uint64N(1<<32-1))
+	}
+	for _, span := range spans {
+		lo := int64(math.MinInt32) + r.Int64N(int64(1<<32-span+1))
+		seed := r.Uint64()
+		g := &intRand[int32]{r: rng{s: seed}, lo: lo, span: span}
+		ref := rng{s: seed}
+		for _, n := range []int{0, 1, 7, 8, 9, 16, 25000, 333, 8191} {
+			bufs := g.fill(mem, n)
+			got := arrow.Int32Traits.CastFromBytes(bufs[0].Bytes())[:n]
+			for i, v := range got {
+				if want := int32(lo + int64(ref.bounded(span))); v != want {
+					t.Fatalf("span %d, lo %d, batch of %d (AVX-512 %v): value %d is %d, want %d", span, lo, n, hasAVX512, i, v, want)
 				}
 			}
 			for _, b := range bufs {
