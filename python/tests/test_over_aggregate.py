@@ -56,7 +56,8 @@ def test_python_and_builtin_aggregates_over_one_window(program):
     g = golden()
     builtin = {r[:3]: r[3:] for r in g["rows_preceding_builtin"]}
     want = sorted((r + builtin[r[:3]] for r in g["rows_preceding"]), key=repr)
-    q = program.QUERIES["rows_preceding"].replace("half_sum(b) OVER w", "half_sum(b) OVER w, SUM(b) OVER w, COUNT(c) OVER w")
+    q = program.QUERIES["rows_preceding"].replace("half_sum(b) OVER w",
+                                                  "half_sum(b) OVER w, SUM(b) OVER w, COUNT(c) OVER w")
     assert rows(program.table_env, q) == want
 
 
@@ -120,3 +121,27 @@ def test_streaming_mode_refuses_over_windows(program):
                       "CURRENT ROW) FROM s")
     finally:
         env.close()
+
+
+def test_evaluator_calls_once_per_run_with_partition_index():
+    """The worker's evaluator alone: one call per run of rows sharing a
+    frame, each frame a Series slice whose index is the position in the
+    partition; an empty frame gets an empty Series; NaN comes back NULL; a
+    fractional float for an integer result is refused naming the rows."""
+    from weir._over_aggregate import _chunk
+    from weir.errors import FunctionError
+
+    seen = []
+
+    def f(v):
+        seen.append(list(v.index))
+        return v.sum() if len(v) else float("nan")
+
+    # lists start at partition position 10; the chunk's first row is row 4 (position 3)
+    out = _chunk("f", None, f, False, 1, [1, 2, None, 4], [2, 0, 2, 1, 1, 4, 1, 4, 4], 10, 3, "k")
+    assert out == [3, 6.0, None]
+    assert seen == [[10, 11], [11, 12, 13], []]
+    with pytest.raises(FunctionError, match=r"'g' returned float 1.5 for its BIGINT result for the OVER window "
+                                            r"frame of row 6 of partition \('k',\)"):
+        _chunk("g", "BIGINT", lambda v: 1.0 if len(v) == 2 else 1.5, False, 1, [1, 2, 3, 4],
+               [2, 0, 2, 1, 1, 4], 10, 3, "k")

@@ -93,8 +93,9 @@ with open(path, "w") as f:
 table_env.execute_sql(f"""
     CREATE TABLE T (a STRING, b BIGINT, c DOUBLE, rowtime TIMESTAMP(3))
     WITH ('connector' = 'filesystem', 'path' = '{path}', 'format' = 'csv', 'csv.null-literal' = 'NULL')""")
-for name, f in [("mean_udaf", mean_udaf), ("half_sum", half_sum), ("wavg", wavg), ("n_rows", n_rows), ("labels", labels),
-                ("first_index", first_index), ("spread", spread), ("general_count", general_count)]:
+for name, f in [("mean_udaf", mean_udaf), ("half_sum", half_sum), ("wavg", wavg), ("n_rows", n_rows),
+                ("labels", labels), ("first_index", first_index), ("spread", spread),
+                ("general_count", general_count)]:
     table_env.create_temporary_function(name, f)
 
 # PyFlink refuses Python and built-in aggregates over one window ("Python UDAF and Java/Scala UDAF
