@@ -241,15 +241,16 @@ def answer_message(op, ids, header, batches, continued):
     data = len(ids) + len(_varint(payload)) + payload
     head = b"".join([b"\x0a", _varint(data), ids, _varint(payload), header, _varint(value_size),
                      CONTINUED if continued else b""])
-    buf = bytearray(len(head) + size)
-    buf[:len(head)] = head
-    sink = pa.FixedSizeBufferWriter(pa.py_buffer(memoryview(buf)[len(head):]))
+    # Arrow's allocation is not zeroed first, as a bytearray's is.
+    buf = pa.allocate_buffer(len(head) + size)
+    sink = pa.FixedSizeBufferWriter(buf)
+    sink.write(head)
     with pa.ipc.new_stream(sink, op.schema) as writer:
         for b in batches:
             writer.write_batch(b)
-    if sink.tell() != size:
-        raise AssertionError(f"a vectorized answer of {sink.tell()} bytes where {size} were expected")
-    return bytes(buf)
+    if sink.tell() != len(head) + size:
+        raise AssertionError(f"a vectorized answer of {sink.tell() - len(head)} bytes where {size} were expected")
+    return buf.to_pybytes()
 
 
 _EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"
