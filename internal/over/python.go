@@ -3,6 +3,7 @@ package over
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -307,7 +308,7 @@ func (u *Unpack) String() string {
 	for _, i := range u.Op.pythonCalls() {
 		calls = append(calls, u.Op.Calls[i].Label)
 	}
-	return fmt.Sprintf("OverAggregate (Python results): select=%v", calls)
+	return "OverAggregate (Python results): select=[" + strings.Join(calls, ", ") + "]"
 }
 
 // Run unpacks each batch of in to out.

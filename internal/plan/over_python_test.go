@@ -56,7 +56,7 @@ func TestOverUDAFPlan(t *testing.T) {
 	for _, want := range []string{
 		"OverAggregate: partitionBy=[s] orderBy=[c0 ASC NULLS FIRST] select=[pwavg(c0, c1), SUM(c1), pmean(CAST(c1 AS DOUBLE))]",
 		"PythonCalc: PythonOverAggregate[pwavg(c0, c1), pmean(CAST(c1 AS DOUBLE))]",
-		"OverAggregate (Python results): select=[pwavg(c0, c1) pmean(CAST(c1 AS DOUBLE))]",
+		"OverAggregate (Python results): select=[pwavg(c0, c1), pmean(CAST(c1 AS DOUBLE))]",
 		"OverAggregate: partitionBy=[] orderBy=[c0 ASC NULLS FIRST] select=[COUNT(*)]",
 		"f0: pwavg = weir._over_aggregate.udfs:pwavg -> ARRAY<DOUBLE> NOT NULL",
 		"f1: pmean = weir._over_aggregate.udfs:pmean -> ARRAY<FLOAT> NOT NULL",
