@@ -13,7 +13,8 @@ the same request format, which hands out state versions as the engine does
 its live accumulators between bundles; "no versions" is the same without
 them (every group read and unpickled each bundle). The bare side calls
 accumulate(acc, *args) on each row's accumulator from a list of argument
-tuples. They alternate, five times each, and the best of each is reported
+tuples. Cycle collection is paused during each bundle and the heap frozen,
+as the worker's operation does. They alternate, five times each, and the best of each is reported
 in CPU time of the thread (the machine may be shared).
 """
 
@@ -21,7 +22,8 @@ import argparse
 import sys
 import time
 
-from weir._state_aggregate import IMPLEMENTATION, KeyedAggregate, _read_varint, _varint
+from weir._state_aggregate import (IMPLEMENTATION, KeyedAggregate, _freeze_worker_heap, _pause_collection,
+                                   _read_varint, _resume_collection, _varint)
 from weir.coder import RowEncoder
 from weir.proto import weir_pb2
 from weir.types import parse_type
@@ -125,8 +127,13 @@ def main():
         out = []
         t0 = time.thread_time()
         for b in bundles:
-            op.add(b)
-            op.finish(out.append)
+            # As the worker's operation: no cycle collection during a bundle.
+            _pause_collection()
+            try:
+                op.add(b)
+                op.finish(out.append)
+            finally:
+                _resume_collection()
         return time.thread_time() - t0
 
     def bare():
@@ -137,6 +144,7 @@ def main():
             acc_f(accs[r % k], *x)
         return time.thread_time() - t0
 
+    _freeze_worker_heap()  # as the worker does once
     s, p, b = [], [], []
     for _ in range(5):
         s.append(streaming(VersionedState()))

@@ -269,9 +269,13 @@ class KeyedAggregate:
         immutable = _IMMUTABLE
         out_rows = 0
         checked = False
+        # One function (the usual case): its calls without the loops over
+        # the functions.
+        single = calls[0] if len(calls) == 1 else None
+        if single is not None:
+            _, _, offs0, acc_f0, ret_f0, value_f0 = single
         pos = 0
-        for key in keys:
-            vals = buf[key]
+        for key, vals in buf.items():
             start = 0
             first = False
             entry = cache.get(key)
@@ -301,10 +305,13 @@ class KeyedAggregate:
                     pos += n - 1
                     prev = value_of(accs, key)
             retracts = 0
-            c = None
+            c = single
             try:
-                for c, acc in zip(calls, accs):
-                    retracts = fold_rows(c[3], c[4], acc, vals, start, stride, kinds, c[2], where)
+                if single is not None:
+                    retracts = fold_rows(acc_f0, ret_f0, accs[0], vals, start, stride, kinds, offs0, where)
+                else:
+                    for c, acc in zip(calls, accs):
+                        retracts = fold_rows(c[3], c[4], acc, vals, start, stride, kinds, c[2], where)
             except Exception as err:
                 raise self._fold_error(c, vals, where[0], key, err) from None
             rows = (len(vals) - start) // stride
@@ -329,9 +336,19 @@ class KeyedAggregate:
                 value = dumps((accs, count), proto)
             except Exception as err:
                 raise self._dump_error(accs, key, err) from None
-            _varint(writes, len(value) + 1)
+            n = len(value) + 1
+            if n < 0x80:
+                writes.append(n)
+            else:
+                _varint(writes, n)
             writes += value
-            new = value_of(accs, key)
+            if single is not None:
+                try:
+                    new = [value_f0(accs[0])]
+                except Exception as err:
+                    raise self._error(single[0], "get_value", key, err) from None
+            else:
+                new = value_of(accs, key)
             try:
                 if first:
                     encode_row([key, INSERT] + new)
@@ -342,10 +359,14 @@ class KeyedAggregate:
                     out_rows += 2
             except (TypeError, ValueError) as err:
                 raise self._result_error(new, key, err) from None
-            for v in new:
-                if not isinstance(v, immutable):
+            if single is not None:
+                if not isinstance(new[0], immutable):
                     new = None
-                    break
+            else:
+                for v in new:
+                    if not isinstance(v, immutable):
+                        new = None
+                        break
             if entry is not None:
                 entry[1] = count
                 entry[2] = new
