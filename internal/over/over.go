@@ -136,6 +136,11 @@ type Op struct {
 	// RANK or DENSE_RANK) is at most Limit: the Top-N pattern.
 	Limit   int64
 	TopCall int
+	// MaxArgBytes > 0 bounds the argument values of one Python call that
+	// one chunk may carry (python.go): a frame over more is refused with
+	// the call and the partition named, before the Python stage would
+	// refuse the row it makes.
+	MaxArgBytes int64
 	// compactSlack overrides the Top-N path's slack (outRows) in tests.
 	compactSlack int64
 }

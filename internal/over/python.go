@@ -256,6 +256,10 @@ func (o *Op) pack(ctx context.Context, mem memory.Allocator, w *window, sorted [
 			if err != nil {
 				return nil, err
 			}
+			if err := o.checkArgBytes(v, argOffs, chunks, o.Calls[i], sorted, w); err != nil {
+				v.Release()
+				return nil, err
+			}
 			col := layout.Args[k][j]
 			cols[col] = listOf(schema[col].Type, v, argOffs)
 			v.Release()
@@ -283,6 +287,37 @@ func (o *Op) pack(ctx context.Context, mem memory.Allocator, w *window, sorted [
 		cols[layout.Keys[j]] = v
 	}
 	return array.NewRecordBatch(schema.Arrow(), cols, int64(len(chunks))), nil
+}
+
+// checkArgBytes refuses a chunk whose values v[argOffs[ci], argOffs[ci+1])
+// of an argument of c are over MaxArgBytes.
+func (o *Op) checkArgBytes(v arrow.Array, argOffs []int32, chunks []chunk, c Call, sorted []arrow.Array, w *window) error {
+	if o.MaxArgBytes <= 0 {
+		return nil
+	}
+	width := 0
+	if fw, ok := v.DataType().(arrow.FixedWidthDataType); ok {
+		width = max(1, fw.BitWidth()/8)
+	}
+	offsets, varLen := v.(interface{ ValueOffsets() []int32 })
+	for ci, ch := range chunks {
+		lo, hi := int64(argOffs[ci]), int64(argOffs[ci+1])
+		size := (hi - lo) * int64(width)
+		if varLen && hi > lo {
+			offs := offsets.ValueOffsets()
+			size = int64(offs[hi]-offs[lo]) + 4*(hi-lo)
+		}
+		if size <= o.MaxArgBytes {
+			continue
+		}
+		var key []string
+		for _, k := range o.Partition {
+			key = append(key, fmt.Sprint(sorted[k].GetOneForMarshal(int(ch.a))))
+		}
+		return fmt.Errorf("over: the frames of %s over rows %d to %d of partition (%s) cover %d values, %d MiB of one argument: over weir's limit of %d MiB for the values one call of a Python aggregate function gets (they are sent to the worker in one message); use a frame of fewer rows (ROWS or RANGE ... PRECEDING), partition the window finer, or aggregate the values before the window",
+			c.Label, ch.a-int(w.partLo[ch.a])+1, ch.b-int(w.partLo[ch.a]), strings.Join(key, ", "), hi-lo, size>>20, o.MaxArgBytes>>20)
+	}
+	return nil
 }
 
 // listOf makes the list array of type t (an ARRAY) whose row i holds the

@@ -243,3 +243,42 @@ func TestChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestArgBytesLimit: a chunk whose frames cover more argument bytes than
+// MaxArgBytes is refused naming the call, the rows and the partition.
+func TestArgBytesLimit(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewSource(4))
+	rows := randRows(rng, 200)
+	whole := Frame{Rows: true, Start: Bound{Kind: UnboundedPreceding}, End: Bound{Kind: UnboundedFollowing}}
+	for _, tc := range []struct {
+		arg   int
+		limit int64
+		fails bool
+	}{{2, 8 * 200, false}, {2, 8 * 30, true}, {4, 5 * 200, false}, {4, 50, true}} {
+		op := &Op{Schema: testSchema, Partition: []int{1}, Order: []sortop.Key{{Col: 0}}, MaxArgBytes: tc.limit,
+			Calls: []Call{{Func: PythonAgg, Args: []int{tc.arg}, Arg: -1, Default: -1, Out: types.BIGINT, Frame: whole, Label: "f(x)"}}}
+		ch := make(chan arrow.RecordBatch, 16)
+		for _, b := range batches(mem, rows, 50) {
+			ch <- b
+		}
+		close(ch)
+		out := make(chan arrow.RecordBatch, 1024)
+		err := op.Run(context.Background(), mem, ch, out)
+		close(out)
+		for b := range out {
+			b.Release()
+		}
+		if !tc.fails {
+			if err != nil {
+				t.Fatalf("limit %d: %v", tc.limit, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "the frames of f(x) over rows 1 to ") || !strings.Contains(err.Error(), "of partition (") ||
+			!strings.Contains(err.Error(), "use a frame of fewer rows") {
+			t.Fatalf("limit %d: error %v", tc.limit, err)
+		}
+	}
+}

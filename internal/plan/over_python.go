@@ -30,6 +30,12 @@ import (
 // overEvaluatorModule is the worker's module of over-window evaluators.
 const overEvaluatorModule = "weir._over_aggregate"
 
+// overMaxArgBytes bounds the argument values one call of a Python aggregate
+// over a window gets: pyexec refuses a row over 200 MiB encoded, and this
+// leaves room for the rest of the chunk's row, so that the over operator
+// refuses a too large frame naming the call and the partition.
+const overMaxArgBytes = 190 << 20
+
 // pythonCall plans a call of the Python aggregate function fn over win.
 func (w *windowPlan) pythonCall(fn *expr.PyFunc, c *sql.FuncCall, win *sql.Window, orderTypes []types.T) (over.Call, error) {
 	call := over.Call{Func: over.PythonAgg, Arg: -1, Default: -1}
@@ -100,6 +106,7 @@ func udafArity(cat *catalog, fn *expr.PyFunc, c *sql.FuncCall) error {
 // stage and the Unpack back to op's result rows.
 func (p *pipeline) overPython(op *over.Op, fns map[int]*expr.PyFunc) {
 	layout, schema := op.PackLayout()
+	op.MaxArgBytes = overMaxArgBytes
 	p.steps = append(p.steps, Step{Op: op})
 	p.schema = schema
 	col := func(j int) expr.Expr { return &expr.Column{Index: j, Name: schema[j].Name, T: schema[j].Type} }
