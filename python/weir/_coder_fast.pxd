@@ -35,6 +35,7 @@ cdef class _Node:
     cdef list segs              # ROW: ".name" per field
     cdef Py_ssize_t nfields     # ROW
     cdef Py_ssize_t hdr         # ROW header bytes
+    cdef str who                # the function whose result this is (RowEncoder.label), or None
 
 
 cdef class RowDecoder:

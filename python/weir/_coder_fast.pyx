@@ -1181,7 +1181,7 @@ cdef object _int_of(_Node nd, object v):
     # directly, the rest by the general coercion.
     if type(v) in _INDEX_TYPES:
         return PyNumber_Index(v)
-    r = _coerce_int(v, nd.tstr)
+    r = _coerce_int(v, nd.tstr, nd.who)
     if _numpy_scalar_kind(type(v)) == "int":
         _INDEX_TYPES.add(type(v))
     return r
@@ -1694,6 +1694,21 @@ cdef int (*_write_general_p)(RowEncoder, object) except -1
 _write_general_p = _write_general
 
 
+cdef int _label(_Node nd, str who) except -1:
+    # who on nd and the nodes inside it.
+    nd.who = who
+    if nd.elem is not None:
+        _label(nd.elem, who)
+    if nd.key is not None:
+        _label(nd.key, who)
+    if nd.value is not None:
+        _label(nd.value, who)
+    if nd.fields is not None:
+        for f in nd.fields:
+            _label(<_Node>f, who)
+    return 0
+
+
 cdef class RowEncoder:
     """Encodes rows of the given field types into one batch (see WIRE_FORMAT.md).
 
@@ -1776,6 +1791,17 @@ cdef class RowEncoder:
             self.buf = NULL
             self.cap = 0
         return b
+
+    def label(self, names):
+        """Name the function whose result each field is (a text such as
+        "Python function 'f'", or None), for the warning a truncated float
+        logs; returns self."""
+        names = list(names)
+        if len(names) != self.n:
+            raise ValueError(f"label: {len(names)} names for {self.n} fields")
+        for nd, w in zip(self.nodes, names):
+            _label(<_Node>nd, w)
+        return self
 
     def encode_row(self, values):
         """Append one length-prefixed row (a tuple, list or Row)."""

@@ -146,17 +146,17 @@ def contains_map(t: DataType) -> bool:
     return False
 
 
-def coerce_int(v, tstr: str) -> int:
+def coerce_int(v, tstr: str, who=None) -> int:
     """An int from a non-exact-int value, or EncodeTypeError. A float
     (Python's or numpy's) is truncated toward zero, as PyFlink does with a
     general Python function's float result for an integer type, and
-    logged once per type (see truncate_float)."""
+    logged once per type and function (see truncate_float)."""
     if isinstance(v, bool):
         raise E.enc_type("int", tstr, v)
     if isinstance(v, int):
         return int(v)
     if isinstance(v, float) or numpy_scalar_kind(type(v)) == "float":
-        return truncate_float(v, tstr)
+        return truncate_float(v, tstr, who)
     if isinstance(v, (str, bytes, _decimal.Decimal)) or not hasattr(type(v), "__index__"):
         raise E.enc_type("int", tstr, v)
     try:
@@ -165,27 +165,30 @@ def coerce_int(v, tstr: str) -> int:
         raise E.enc_type("int", tstr, v) from None
 
 
-# (declared type, value type) pairs already logged by truncate_float.
+# (declared type, value type, function) triples already logged by truncate_float.
 _TRUNCATED = set()
 
 
-def truncate_float(v, tstr: str) -> int:
+def truncate_float(v, tstr: str, who=None) -> int:
     """v (a float) truncated toward zero for the integer type tstr, with a
-    warning the first time this process does it for tstr and v's type; an
+    warning the first time this process does it for tstr, v's type and the
+    function who (a text naming the function whose result this is, given to
+    the encoder by RowEncoder.label; None when the encoder was not told); an
     EncodeError for NaN and infinities."""
     f = float(v)
     if f != f or f in (float("inf"), float("-inf")):
         raise E.enc_range(v, tstr, "NaN and infinities are not integers")
     r = int(f)
-    key = (tstr, type(v))
+    key = (tstr, type(v), who)
     if key not in _TRUNCATED:
         _TRUNCATED.add(key)
         import logging
 
         logging.getLogger("weir").warning(
-            "a Python function returned %s %r for a result of type %s: truncated toward zero to %d, as PyFlink "
-            "does (logged once per result type and value type in this worker). Return an int (int(x), "
-            "round(x)) or declare a FLOAT or DOUBLE result.", type(v).__name__, v, tstr, r)
+            "%s returned %s %r for a result of type %s: truncated toward zero to %d, as PyFlink "
+            "does (logged once per function, result type and value type in this worker). Return an int (int(x), "
+            "round(x)) or declare a FLOAT or DOUBLE result.", who or "a Python function", type(v).__name__, v,
+            tstr, r)
     return r
 
 
@@ -522,12 +525,12 @@ def read_varint(buf: bytes, pos: int, end: int):
 class _Node:
     __slots__ = ("t", "tstr", "nullable", "read", "write")
 
-    def __init__(self, t: DataType, key_mode: bool = False):
+    def __init__(self, t: DataType, key_mode: bool = False, who=None):
         self.t = t
         self.tstr = str(t)
         self.nullable = t.nullable
         self.read = _make_reader(t, self.tstr, key_mode)
-        self.write = _make_writer(t, self.tstr)
+        self.write = _make_writer(t, self.tstr, who)
 
 
 def _trunc(what, need, pos, end):
@@ -759,14 +762,14 @@ def _make_reader(t: DataType, tstr: str, key_mode: bool):
     raise TypeError(f"the row coder does not support {tstr}")
 
 
-def _int_writer(t, tstr):
+def _int_writer(t, tstr, who):
     lo, hi = INT_RANGES[type(t)]
     pack = {TinyIntType: _I8, SmallIntType: _I16, IntType: _I32, BigIntType: _I64}[type(t)].pack
     why = f"range {lo}..{hi}"
 
     def write_int(out, v):
         if type(v) is not int:
-            v = coerce_int(v, tstr)
+            v = coerce_int(v, tstr, who)
         if not lo <= v <= hi:
             raise E.enc_range(v, tstr, why)
         out += pack(v)
@@ -774,9 +777,9 @@ def _int_writer(t, tstr):
     return write_int
 
 
-def _make_writer(t: DataType, tstr: str):
+def _make_writer(t: DataType, tstr: str, who=None):
     if type(t) in INT_RANGES:
-        return _int_writer(t, tstr)
+        return _int_writer(t, tstr, who)
     if isinstance(t, DoubleType):
         pack = _F64.pack
 
@@ -868,7 +871,7 @@ def _make_writer(t: DataType, tstr: str):
 
         return write_ts_nano
     if isinstance(t, ArrayType):
-        elem = _Node(t.element_type)
+        elem = _Node(t.element_type, who=who)
         write_elem, elem_nullable, elem_tstr = elem.write, elem.nullable, elem.tstr
 
         def write_array(out, v):
@@ -889,8 +892,8 @@ def _make_writer(t: DataType, tstr: str):
 
         return write_array
     if isinstance(t, MapType):
-        key = _Node(t.key_type)
-        value = _Node(t.value_type)
+        key = _Node(t.key_type, who=who)
+        value = _Node(t.value_type, who=who)
         write_key, write_value = key.write, value.write
         value_nullable, value_tstr = value.nullable, value.tstr
 
@@ -918,7 +921,7 @@ def _make_writer(t: DataType, tstr: str):
 
         return write_map
     if isinstance(t, RowType):
-        fields = [_Node(f.data_type) for f in t.fields]
+        fields = [_Node(f.data_type, who=who) for f in t.fields]
         names = tuple(t.field_names())
         segs = [f".{n}" for n in names]
         nf = len(fields)
@@ -1062,6 +1065,16 @@ class RowEncoder:
         self._n = len(self._nodes)
         self._hdr = header_size(self._n)
         self._buf = bytearray()
+
+    def label(self, names):
+        """Name the function whose result each field is (a text such as
+        "Python function 'f'", or None), for the warning a truncated float
+        logs; returns self."""
+        names = list(names)
+        if len(names) != self._n:
+            raise ValueError(f"label: {len(names)} names for {self._n} fields")
+        self._nodes = [_Node(t, who=w) for t, w in zip(self.field_types, names)]
+        return self
 
     def encode_row(self, values) -> None:
         n = self._n

@@ -258,6 +258,20 @@ def function_error(fn, args, row, err, tb):
         f"Python traceback:\n{tb}")
 
 
+def function_label(fn):
+    """How warnings about a function's results name it."""
+    return f"Python function {fn.name!r} ({fn.module}.{fn.attr})"
+
+
+def result_labels(stage, outputs=None):
+    """The function_label of each output of a scalar stage (None for an
+    output that is a column or a constant), for RowEncoder.label."""
+    out = []
+    for e in stage.outputs if outputs is None else outputs:
+        out.append(function_label(stage.functions[e.call.function]) if e.WhichOneof("kind") == "call" else None)
+    return out
+
+
 def result_error(stage, field, row, err):
     """A result that does not fit its declared type.
 

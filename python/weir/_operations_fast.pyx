@@ -424,6 +424,7 @@ cdef class ScalarOperation:
         self.max_row_bytes = MAX_ROW_BYTES
         self.dec = RowDecoder([parse_type(t) for t in stage.input_types])
         self.enc = RowEncoder([parse_type(o.type) for o in stage.outputs])
+        self.enc.label(_functions.result_labels(stage))  # names the function in a truncated float's warning
         wrappers = [_functions.open_function(f, stage.job_parameters) for f in stage.functions]
         self.prog = _Program(stage, wrappers, stage.outputs, len(stage.input_types))
 
@@ -526,6 +527,7 @@ cdef class TableOperation:
         self.fn_proto = stage.functions[call.function]
         self.dec = RowDecoder([parse_type(t) for t in stage.input_types])
         self.enc = RowEncoder([parse_type(t) for t in self.fn_proto.result_types])
+        self.enc.label([_functions.function_label(self.fn_proto)] * len(self.fn_proto.result_types))
         wrappers = [_functions.open_function(f, stage.job_parameters) for f in stage.functions]
         self.prog = _Program(stage, wrappers, call.args, len(stage.input_types), len(call.args))
         self.table_fn = [w.evaluator() for w in wrappers][call.function]

@@ -67,7 +67,9 @@ class ScalarOperation:
         self.stage = stage
         self.rows_done = 0  # input rows processed, read by the engine's progress checks
         self.decoder = RowDecoder([parse_type(t) for t in stage.input_types])
-        self.encoder = _Sized(RowEncoder([parse_type(o.type) for o in stage.outputs]))
+        # Labelled: a truncated float's warning names the function.
+        self.encoder = _Sized(RowEncoder([parse_type(o.type) for o in stage.outputs])
+                              .label(_functions.result_labels(stage)))
         self.part_bytes = PART_BYTES  # results are sent in parts of about this size
         self.max_row_bytes = MAX_ROW_BYTES  # the largest result row
         wrappers = [_functions.open_function(f, stage.job_parameters) for f in stage.functions]
@@ -111,7 +113,8 @@ class TableOperation:
         call = stage.outputs[0].call
         self.fn_proto = stage.functions[call.function]
         self.decoder = RowDecoder([parse_type(t) for t in stage.input_types])
-        self.encoder = _Sized(RowEncoder([parse_type(t) for t in self.fn_proto.result_types]))
+        self.encoder = _Sized(RowEncoder([parse_type(t) for t in self.fn_proto.result_types])
+                              .label([_functions.function_label(self.fn_proto)] * len(self.fn_proto.result_types)))
         self.part_bytes = PART_BYTES  # results are sent in parts of about this size
         self.max_row_bytes = MAX_ROW_BYTES  # the largest result row
         wrappers = [_functions.open_function(f, stage.job_parameters) for f in stage.functions]

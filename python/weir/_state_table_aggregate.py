@@ -63,6 +63,7 @@ class KeyedTableAggregate:
         self.decoder = RowDecoder([parse_type(t) for t in stage.input_types])
         self.encoder = RowEncoder([parse_type("BYTES NOT NULL"), parse_type("TINYINT NOT NULL")]
                                   + [parse_type(o.type) for o in stage.outputs])
+        self.encoder.label([None, None] + [_functions.function_label(stage.functions[0])] * len(stage.outputs))
         self.width = len(stage.outputs)
         fn = stage.functions[stage.outputs[0].call.function]
         self.name = fn.name
