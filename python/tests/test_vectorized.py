@@ -9,6 +9,7 @@ elements.
 
 import datetime
 import importlib
+import platform
 import random
 import sys
 import textwrap
@@ -419,3 +420,14 @@ def test_table_api_runs_pandas_functions():
         assert got == [(3,), (7,), (None,)]
     finally:
         env.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc", reason="glibc only")
+def test_malloc_keeps_freed_memory_on_glibc(monkeypatch):
+    """glibc's mallopt is found among the process's symbols (no ldconfig
+    subprocess) and both settings take."""
+    from weir import _vectorized
+
+    monkeypatch.setattr(_vectorized, "_malloc_tuned", False)
+    assert _vectorized._keep_freed_memory() is True
+    assert _vectorized._keep_freed_memory() is None

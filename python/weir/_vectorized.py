@@ -310,23 +310,24 @@ def _keep_freed_memory():
     trimmed heap), so each new one is faulted in again page by page: that
     took as long as the function's own work. Keeping up to 64 MiB free in
     the heap makes the next element reuse the same pages. Elsewhere than
-    glibc this does nothing.
+    glibc this does nothing. Returns whether the settings took (None when
+    already done).
     """
     global _malloc_tuned
     if _malloc_tuned:
-        return
+        return None
     _malloc_tuned = True
     try:
         import ctypes
-        import ctypes.util
 
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return
+        # The process's own symbols, libc's among them: ctypes.util's
+        # find_library would run ldconfig in a subprocess (~10 ms) as the
+        # first batch waits.
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):
+        return False
     m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
-    mallopt(m_mmap_threshold, 32 << 20)
-    mallopt(m_trim_threshold, 64 << 20)
+    return mallopt(m_mmap_threshold, 32 << 20) == 1 and mallopt(m_trim_threshold, 64 << 20) == 1
 
 
 class VectorizedOperation:
