@@ -6,15 +6,28 @@ import (
 	"testing"
 )
 
-// TestIntTableAgainstMap checks the open-addressing table against a Go map
-// on random keys, extremes included, across many resizes.
+// TestIntTableAgainstMap checks the table against a Go map on random keys,
+// extremes included, across many resizes, with dense small keys (looked up
+// directly, their array growing over keys hashed before) or without.
 func TestIntTableAgainstMap(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
+	for _, dense := range []bool{false, true} {
+		testIntTable(t, rng, dense)
+	}
+}
+
+func testIntTable(t *testing.T, rng *rand.Rand, dense bool) {
 	tab := newIntTable()
 	ref := map[int64]int32{}
 	for i := 0; i < 200_000; i++ {
 		var k int64
-		switch rng.Intn(4) {
+		c := rng.Intn(4)
+		if dense && rng.Intn(4) > 0 {
+			c = 4
+		}
+		switch c {
+		case 4:
+			k = rng.Int63n(300_000)
 		case 0:
 			k = rng.Int63n(1000) - 500
 		case 1:
@@ -38,5 +51,15 @@ func TestIntTableAgainstMap(t *testing.T) {
 	}
 	if tab.count != len(ref) {
 		t.Errorf("count = %d, want %d", tab.count, len(ref))
+	}
+	hashed := 0
+	for _, id := range tab.ids {
+		if id >= 0 {
+			hashed++
+		}
+	}
+	if hashed != tab.hashed || (dense && len(tab.direct) < 1<<18) || (!dense && tab.hashed < len(ref)/2) {
+		t.Errorf("dense %v: %d keys, %d hashed (%d counted), %d direct slots", dense, len(ref), hashed, tab.hashed,
+			len(tab.direct))
 	}
 }

@@ -302,7 +302,7 @@ func (s *state) bytes() int64 {
 	n := int64(0)
 	switch {
 	case g.ints != nil:
-		n += int64(cap(g.ints.keys))*8 + int64(cap(g.ints.ids))*4
+		n += g.ints.bytes()
 	case g.strs != nil:
 		n += int64(len(g.strs)) * 48
 	default:
