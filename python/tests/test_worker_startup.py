@@ -77,3 +77,32 @@ def test_httplib2_loads_when_used(use):
     r = subprocess.run([sys.executable, "-c", LAZY, use], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == ["loaded before use: False", "stand-in: False", "True", "loaded: True True"]
+
+
+SAMPLER = textwrap.dedent('''
+    import threading
+    from apache_beam.utils.counters import CounterFactory
+    from apache_beam.runners.worker import statesampler
+    import weir._beam
+
+    weir._beam.no_sampling_threads()
+    weir._beam.no_sampling_threads()
+    s = statesampler.StateSampler("stage", CounterFactory())
+    for _ in range(2):
+        before = threading.active_count()
+        s.start()
+        print(threading.active_count() - before, statesampler.get_current_tracker() is s, s.started)
+        with s.scoped_state("step", "process"):
+            print(s.current_state().name.step_name)
+        s.stop_if_still_running()
+        print(statesampler.get_current_tracker(), s.finished, threading.active_count() - before)
+        s.reset()
+''')
+
+
+def test_bundles_start_no_sampling_thread():
+    """With no_sampling_threads, a bundle's state sampler starts no thread,
+    still tracks the current state and is the current tracker while it runs."""
+    r = subprocess.run([sys.executable, "-c", SAMPLER], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["0 True True", "step", "None True 0"] * 2

@@ -8,6 +8,7 @@ or several when they are large (see weir._limits and docs/WIRE_FORMAT.md).
 
 import os
 import sys
+import threading
 
 from apache_beam.runners.worker import bundle_processor, operation_specs, operations
 from apache_beam.metrics import monitoring_infos
@@ -42,6 +43,35 @@ def mark_user_output():
             os.write(fd, line)
         except (OSError, ValueError):
             pass
+
+
+def no_sampling_threads():
+    """Bundles run without Beam's state sampler thread.
+
+    Beam starts a thread per bundle that wakes every few milliseconds to
+    add the time spent in each state to its msec counters, and joins it at
+    the bundle's end (waiting out its sleep). weir reads none of those
+    counters (the engine watches element and row counts), so the sampler
+    here only keeps track of the current state, which metrics need; its
+    msec counters stay 0. Once per process, in the worker only.
+    """
+    from apache_beam.runners.worker import statesampler
+
+    if getattr(statesampler.StateSampler, "weir_no_thread", False):
+        return
+
+    def start(self):
+        self.tracked_thread = threading.current_thread()
+        statesampler.set_current_tracker(self)
+        self.started = True
+
+    def stop(self):
+        statesampler.set_current_tracker(None)
+        self.finished = True
+
+    statesampler.StateSampler.start = start
+    statesampler.StateSampler.stop = stop
+    statesampler.StateSampler.weir_no_thread = True
 
 
 class StageOperation(operations.Operation):

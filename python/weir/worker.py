@@ -307,7 +307,9 @@ def main():
             "Install weir with its dependencies (pip install weir) into the interpreter "
             "named by python.executable.\n")
         sys.exit(3)
-    import weir._beam  # noqa: F401  registers weir's URNs
+    import weir._beam  # registers weir's URNs
+
+    weir._beam.no_sampling_threads()
     from weir import _vectorized_io
 
     # Vectorized stages' data around Beam's copies.
