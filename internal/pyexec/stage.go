@@ -48,6 +48,7 @@ type Stage struct {
 	keyed     *keyedState     // the state of a keyed stage, kept across runs (keyed.go)
 	ownStore  bool            // keyed's store was opened by Restore, not yet by a pool
 	batchRows int             // rows per call of a vectorized stage's functions (arrowstage.go)
+	output    *arrow.Schema   // Output as Arrow, made once per run (joinRows)
 	est       *outputEstimate // kept across runs (KeepEstimates), else nil
 }
 
@@ -143,6 +144,7 @@ func (p *Pool) Run(ctx context.Context, s *Stage, mem memory.Allocator, in <-cha
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	s.output = s.Output.Arrow()
 	var groups <-chan []arrow.RecordBatch
 	if s.Vectorized() {
 		// Larger elements while the stage is busy (arrowstage.go).
@@ -727,7 +729,11 @@ func (s *Stage) joinRows(rec arrow.RecordBatch, from, n int, results []arrow.Arr
 		cols = append(cols, src.Column(c))
 	}
 	cols = append(cols, results...)
-	joined := array.NewRecordBatch(s.Output.Arrow(), cols, int64(n))
+	schema := s.output
+	if schema == nil {
+		schema = s.Output.Arrow()
+	}
+	joined := array.NewRecordBatch(schema, cols, int64(n))
 	release(results)
 	return joined
 }
