@@ -262,9 +262,7 @@ func pack(mem memory.Allocator, tag byte, values arrow.Array, offsets []int32) (
 		total += int64(values.Len())
 	}
 	if total > math.MaxInt32 {
-		return nil, fmt.Errorf("aggregate: the collected values of a Python aggregate function, %d bytes, are over "+
-			"the limit of 2 GiB in one aggregation; give it more memory partitions (fewer rows in memory at once) "+
-			"or fewer rows per group", total)
+		return nil, packLimitErr(total)
 	}
 	var src []byte
 	if d := values.Data(); values.Len() > 0 {
@@ -311,6 +309,12 @@ func pack(mem memory.Allocator, tag byte, values arrow.Array, offsets []int32) (
 	dataBuf.Release()
 	defer data.Release()
 	return array.NewBinaryData(data), nil
+}
+
+func packLimitErr(total int64) error {
+	return fmt.Errorf("aggregate: the collected values of a Python aggregate function, %d bytes in one batch of "+
+		"groups, are over the limit of 2 GiB; a group that large cannot be passed to Python at once: give it fewer "+
+		"rows (e.g. a finer GROUP BY)", total)
 }
 
 func groupHasNull(values arrow.Array, s, e int) bool {
@@ -477,18 +481,23 @@ func (a *collectAcc) buildPart(mem memory.Allocator, i, lo, hi int) (arrow.Array
 	}
 	rows := int(offsets[hi-lo])
 	w := p.w
-	next := append([]int32(nil), offsets[:hi-lo]...)
-	valBuf := memory.NewResizableBuffer(mem)
-	valBuf.Resize(rows * w)
-	dst := valBuf.Bytes()
 	gids := p.gids[i]
-	var valid *memory.Buffer
 	nulls := 0
 	if p.valid != nil {
 		for _, v := range p.valid[i] {
 			nulls += int(1 - v)
 		}
 	}
+	if nulls == 0 && a.tag != 0 {
+		arr, err := packPart(mem, a.tag, w, p.vals[i], gids, offsets)
+		p.vals[i], p.gids[i] = nil, nil
+		return arr, err
+	}
+	next := append([]int32(nil), offsets[:hi-lo]...)
+	valBuf := memory.NewResizableBuffer(mem)
+	valBuf.Resize(rows * w)
+	dst := valBuf.Bytes()
+	var valid *memory.Buffer
 	if nulls > 0 {
 		valid = memory.NewResizableBuffer(mem)
 		valid.Resize(int(bitutil.BytesForBits(int64(rows))))
@@ -532,4 +541,58 @@ func (a *collectAcc) buildPart(mem memory.Allocator, i, lo, hi int) (arrow.Array
 	ld := array.NewData(a.out.Arrow(), hi-lo, []*memory.Buffer{nil, offBuf}, []arrow.ArrayData{values.Data()}, 0, 0)
 	defer ld.Release()
 	return array.NewListData(ld), nil
+}
+
+// packPart is pack for a part without NULLs, straight from its values in
+// input order (vals, w bytes each, of the groups gids) to their places in
+// the packed groups: no array of the values in group order first.
+func packPart(mem memory.Allocator, tag byte, w int, vals []byte, gids, offsets []int32) (arrow.Array, error) {
+	n := len(offsets) - 1
+	if total := int64(n) + int64(offsets[n])*int64(w); total > math.MaxInt32 {
+		return nil, packLimitErr(total)
+	}
+	offBuf := memory.NewResizableBuffer(mem)
+	offBuf.Resize((n + 1) * 4)
+	offs := arrow.Int32Traits.CastFromBytes(offBuf.Bytes())
+	dataBuf := memory.NewResizableBuffer(mem)
+	dataBuf.Resize(n + int(offsets[n])*w)
+	dst := dataBuf.Bytes()
+	// next[g]: where group g's next value goes, in bytes.
+	next := make([]int32, n)
+	for g := range n {
+		offs[g] = int32(g) + offsets[g]*int32(w)
+		dst[offs[g]] = tag
+		next[g] = offs[g] + 1
+	}
+	offs[n] = int32(len(dst))
+	switch w {
+	case 1:
+		for r, g := range gids {
+			dst[next[g]] = vals[r]
+			next[g]++
+		}
+	case 2:
+		src := castSlice[uint16](vals)[:len(gids)]
+		for r, g := range gids {
+			binary.LittleEndian.PutUint16(dst[next[g]:], src[r])
+			next[g] += 2
+		}
+	case 4:
+		src := castSlice[uint32](vals)[:len(gids)]
+		for r, g := range gids {
+			binary.LittleEndian.PutUint32(dst[next[g]:], src[r])
+			next[g] += 4
+		}
+	case 8:
+		src := castSlice[uint64](vals)[:len(gids)]
+		for r, g := range gids {
+			binary.LittleEndian.PutUint64(dst[next[g]:], src[r])
+			next[g] += 8
+		}
+	}
+	data := array.NewData(arrow.BinaryTypes.Binary, n, []*memory.Buffer{nil, offBuf, dataBuf}, nil, 0, 0)
+	offBuf.Release()
+	dataBuf.Release()
+	defer data.Release()
+	return array.NewBinaryData(data), nil
 }

@@ -127,6 +127,22 @@ func TestCollectScatterAgainstGather(t *testing.T) {
 		}
 		mem.AssertSize(t, 0)
 	}
+	// Without GROUP BY: one group, built whole.
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	batches := collectBatches(rng, mem, 5000, 1)
+	op := collectOp(t)
+	op.Keys, op.Schema = nil, op.Schema[1:]
+	fast := groupRows(t, context.Background(), op, mem, batches)
+	collectGather = true
+	slow := groupRows(t, context.Background(), op, mem, batches)
+	collectGather = false
+	if len(fast) != 1 || !slices.Equal(fast, slow) {
+		t.Fatalf("without GROUP BY: %d groups by scatter, %d by gather, or different arrays", len(fast), len(slow))
+	}
+	for _, b := range batches {
+		b.Release()
+	}
+	mem.AssertSize(t, 0)
 }
 
 // peakAlloc records the most memory allocated through it at once.
