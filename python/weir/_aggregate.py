@@ -246,7 +246,14 @@ class UserDefinedAggregateFunctionWrapper(UserDefinedFunctionWrapper):
                 return functools.partial(_pandas_class_group, self._name, ints, self._func)
             return functools.partial(_pandas_group, self._name, ints, self._func)
         _freeze_heap()
-        return functools.partial(group_loop(), self._name, self._func)
+        agg = self._func
+        if self._accumulator_type is not None:
+            from weir._table_aggregate import accumulator_check
+
+            check = accumulator_check(self._name, self._accumulator_type, what="aggregate")
+            if check is not None:
+                agg = _FirstGroupChecked(agg, check)
+        return functools.partial(group_loop(), self._name, agg)
 
     def __call__(self, *args):
         raise TypeError(f"udaf {self._name!r} is an aggregate function; call it in SQL over a GROUP BY")
@@ -280,7 +287,31 @@ def _length(r):
         return ""
 
 
+class _FirstGroupChecked:
+    """An aggregate function whose first get_value checks the accumulator
+    against the declared accumulator type (as streaming mode checks the first
+    group of each bundle); later groups call the function's own get_value,
+    looked up on this object as on the function (no extra call per group)."""
+
+    def __init__(self, agg, check):
+        self._agg, self._check = agg, check
+        self.create_accumulator = agg.create_accumulator
+        self.accumulate = agg.accumulate
+        self.get_value = self._first_get_value
+
+    def _first_get_value(self, acc):
+        self.get_value = self._agg.get_value
+        self._check(acc, None)
+        return self._agg.get_value(acc)
+
+
 def _group_error(name, what, keys, err, index=None, args=None):
+    if getattr(err, "weir_accumulator", False):
+        # The accumulator does not fit its declared type: the check's own
+        # message, with the group.
+        e = FunctionError(f"{err}\n  group key: {_short(tuple(keys))}")
+        e.weir_aggregate = True
+        return e
     frames = traceback.extract_tb(err.__traceback__)[1:]
     tb = ("Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
           + "".join(traceback.format_exception_only(type(err), err)))

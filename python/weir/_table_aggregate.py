@@ -138,10 +138,11 @@ class UserDefinedTableAggregateFunctionWrapper(UserDefinedFunctionWrapper):
         return f"<weir udtaf {self._name} -> {self._result_type}>"
 
 
-def accumulator_check(name, declared, key_text=None):
+def accumulator_check(name, declared, key_text=None, what="table aggregate"):
     """check(acc, key) raising a FunctionError when acc cannot be encoded as
     the declared accumulator type, naming the group by key_text(key) (or by
-    key itself); None when there is nothing to
+    key itself; with key None the caller names it: the error has
+    weir_accumulator set); None when there is nothing to
     check (no declared type, or one holding a ListView / MapView, which the
     row coder does not encode)."""
     if declared is None:
@@ -158,12 +159,15 @@ def accumulator_check(name, declared, key_text=None):
         try:
             enc.encode_row([list(acc) if isinstance(acc, _RowAccumulator) else acc])
         except (TypeError, ValueError) as err:
+            group = "" if key is None else f"  group key: {key if key_text is None else key_text(key)}\n"
             e = FunctionError(
-                f"the accumulator of Python table aggregate function {name!r} cannot be encoded as its declared "
-                f"accumulator_type {declared}: {err}\n  group key: {key if key_text is None else key_text(key)}\n  accumulator: {_short(acc)}\n"
+                f"the accumulator of Python {what} function {name!r} cannot be encoded as its declared "
+                f"accumulator_type {declared}: {err}\n{group}  accumulator: {_short(acc)}\n"
                 "Make create_accumulator and accumulate keep values of that type, or declare the type the "
-                "accumulator has (udtaf(..., accumulator_type=...) or get_accumulator_type()).")
+                f"accumulator has ({'udtaf' if what == 'table aggregate' else 'udaf'}(..., accumulator_type=...) "
+                "or get_accumulator_type()).")
             e.weir_aggregate = True
+            e.weir_accumulator = key is None
             raise e from None
         finally:
             enc.take()
