@@ -368,9 +368,12 @@ type keyedRun struct {
 	seq     int
 	pending int // bytes pending over all partitions
 	keyEnc  *coder.Encoder
+	keyBuf  []byte // the last batch's keys encoded
 	rowEnc  *coder.Encoder
-	outDec  *coder.Decoder
-	keyDec  *coder.Decoder
+	// rowBytes is the last batch's encoded bytes per row.
+	rowBytes int
+	outDec   *coder.Decoder
+	keyDec   *coder.Decoder
 }
 
 // maxKeyedPending bounds the input rows a keyed stage holds per partition
@@ -426,7 +429,10 @@ func (k *keyedRun) add(rec arrow.RecordBatch) error {
 	for i, c := range kc.Keys {
 		keyCols[i] = rec.Column(c)
 	}
-	keyBuf, err := k.keyEnc.Encode(nil, keyCols, 0, n)
+	// The keys' encoding is copied into the key column: its buffer serves
+	// every batch.
+	keyBuf, err := k.keyEnc.Encode(k.keyBuf[:0], keyCols, 0, n)
+	k.keyBuf = keyBuf
 	if err != nil {
 		return fmt.Errorf("pyexec: %s: encode group keys: %w", k.s.Spec.GetName(), err)
 	}
@@ -464,10 +470,13 @@ func (k *keyedRun) add(rec arrow.RecordBatch) error {
 	for _, c := range kc.Args {
 		cols = append(cols, rec.Column(c))
 	}
-	buf, err := k.rowEnc.Encode(nil, cols, 0, n)
+	// Sized for the rows from the last batch's bytes per row, so that the
+	// encoder seldom grows it (a copy of all it holds each time).
+	buf, err := k.rowEnc.Encode(make([]byte, 0, n*k.rowBytes+n/8+64), cols, 0, n)
 	if err != nil {
 		return fmt.Errorf("pyexec: %s: encode input rows: %w", k.s.Spec.GetName(), err)
 	}
+	k.rowBytes = (len(buf) + n - 1) / n
 	now := time.Now()
 	k.pending += len(buf)
 	if hashes == nil && len(buf) <= maxRowBytes {
