@@ -4,8 +4,11 @@ import datetime
 import decimal
 from enum import Enum
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from weir.row import RowKind, _make_row
-from weir.types import ArrayType, MapType, RowType, parse_type
+from weir.types import ArrayType, FloatType, MapType, RowType, parse_type
 
 __all__ = ["TableResult", "ResultKind", "TableSchema", "CloseableIterator"]
 
@@ -159,6 +162,7 @@ class TableResult:
             kinds = columns[0].to_pylist()
             columns = columns[1:]
         for c, t in zip(columns, self._schema.get_field_data_types()):
+            c = _as_pyflink(c)
             vals = c.to_pylist()
             if _nested(t):
                 vals = [_python(v, t) for v in vals]
@@ -229,6 +233,66 @@ class TableResult:
         out.append(sep)
         out.append(f"{len(rows)} row in set" if len(rows) == 1 else f"{len(rows)} rows in set")
         return "\n".join(out)
+
+
+def _as_pyflink(col):
+    """A result column (pyarrow ChunkedArray) in the form whose Python
+    values are PyFlink's, vectorized, or col itself when it already is:
+    a FLOAT (float32) becomes the double of its shortest decimal form, as
+    PyFlink reads Java's Float.toString (5.3333335, not the float32's exact
+    5.333333492279053), nested ones too."""
+    if not _needs_change(col.type):
+        return col
+    return pa.chunked_array([_pyflink_chunk(a) for a in col.chunks], type=_pyflink_type(col.type))
+
+
+def _needs_change(at):
+    if pa.types.is_float32(at):
+        return True
+    if pa.types.is_map(at):
+        return _needs_change(at.key_type) or _needs_change(at.item_type)
+    if pa.types.is_list(at):
+        return _needs_change(at.value_type)
+    if pa.types.is_struct(at):
+        return any(_needs_change(f.type) for f in at)
+    return False
+
+
+def _pyflink_type(at):
+    if pa.types.is_float32(at):
+        return pa.float64()
+    if pa.types.is_map(at):
+        return pa.map_(_pyflink_type(at.key_type), _pyflink_type(at.item_type))
+    if pa.types.is_list(at):
+        return pa.list_(at.value_field.with_type(_pyflink_type(at.value_type)))
+    if pa.types.is_struct(at):
+        return pa.struct([f.with_type(_pyflink_type(f.type)) for f in at])
+    return at
+
+
+def _pyflink_chunk(a):
+    at = a.type
+    if not _needs_change(at):
+        return a
+    if pa.types.is_float32(at):
+        # Arrow writes a float32 in its shortest decimal form (as Java's
+        # Float.toString) and reads that back as a double, correctly rounded.
+        return a.cast(pa.string()).cast(pa.float64())
+    mask = a.is_null() if a.null_count else None
+    if pa.types.is_list(at) or pa.types.is_map(at):
+        # A list's or map's offsets index its whole child, not sliced with
+        # it; from_arrays takes nulls with offsets from 0 only.
+        offsets = a.offsets
+        first, end = offsets[0].as_py(), offsets[-1].as_py()
+        if first:
+            offsets = pc.subtract(offsets, pa.scalar(first, pa.int32()))
+        part = (lambda child: child.slice(first, end - first))
+        if pa.types.is_map(at):
+            return pa.MapArray.from_arrays(offsets, _pyflink_chunk(part(a.keys)), _pyflink_chunk(part(a.items)),
+                                           type=_pyflink_type(at), mask=mask)
+        return pa.ListArray.from_arrays(offsets, _pyflink_chunk(part(a.values)), type=_pyflink_type(at), mask=mask)
+    return pa.StructArray.from_arrays([_pyflink_chunk(a.field(i)) for i in range(at.num_fields)],
+                                      fields=list(_pyflink_type(at)), mask=mask)
 
 
 def _nested(t):
