@@ -262,12 +262,40 @@ def from_arrow(value, t, at):
     if not isinstance(value, pa.Array):
         raise _ResultError(f"expected a pyarrow.Array, got {type(value).__name__} {_short(value)}")
     if value.type != at:
+        # Arrow casts structs by field name, filling a missing field with
+        # NULLs and dropping an extra one: a result whose ROW fields are
+        # named otherwise would lose its values silently.
+        where = _struct_mismatch(value.type, at)
+        if where:
+            raise _ResultError(f"an array of Arrow type {value.type} does not have the fields of {t}: {where}")
         try:
             value = value.cast(at)
         except (pa.ArrowException, TypeError, ValueError) as e:
             raise _ResultError(f"an array of Arrow type {value.type} cannot be cast to {at} ({t}): "
                                f"{type(e).__name__}: {e}") from None
     return value
+
+
+def _struct_mismatch(src, dst, path="value"):
+    """Where the struct fields of Arrow type src (inside lists and maps too)
+    are not named as dst's, or ''."""
+    if pa.types.is_struct(src) and pa.types.is_struct(dst):
+        have = [src.field(i).name for i in range(src.num_fields)]
+        want = [dst.field(i).name for i in range(dst.num_fields)]
+        if sorted(have) != sorted(want):
+            return f"{path} has fields ({', '.join(have)}) where the ROW has ({', '.join(want)})"
+        for i in range(dst.num_fields):
+            f = dst.field(i)
+            w = _struct_mismatch(src.field(src.get_field_index(f.name)).type, f.type, f"{path}.{f.name}")
+            if w:
+                return w
+        return ""
+    if pa.types.is_map(src) and pa.types.is_map(dst):
+        return (_struct_mismatch(src.key_type, dst.key_type, f"{path} key")
+                or _struct_mismatch(src.item_type, dst.item_type, f"{path} value"))
+    if (pa.types.is_list(src) or pa.types.is_large_list(src)) and (pa.types.is_list(dst) or pa.types.is_large_list(dst)):
+        return _struct_mismatch(src.value_type, dst.value_type, f"{path}[]")
+    return ""
 
 
 def _null_where_not_null(arr, t, path=""):
