@@ -152,7 +152,8 @@ class TableEnvironment:
         resp = stream.header
         if resp.get("kind") == "select":
             return TableResult(TableSchema._of(resp["columns"]), stream=stream,
-                               streaming=self._settings.is_streaming_mode(), row_kind=bool(resp.get("row_kind")))
+                               streaming=self._settings.is_streaming_mode(), row_kind=bool(resp.get("row_kind")),
+                               zone=lambda: self._config.get("table.local-time-zone", "default"))
         return self._result(resp, None)
 
     def _result(self, resp, data):

@@ -2,13 +2,15 @@
 
 import datetime
 import decimal
+import unicodedata
 from enum import Enum
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from weir.row import RowKind, _make_row
-from weir.types import ArrayType, FloatType, MapType, RowType, parse_type
+from weir.types import (ArrayType, BinaryType, LocalZonedTimestampType, MapType, RowType, TimestampType, TimeType,
+                        VarBinaryType, parse_type)
 
 __all__ = ["TableResult", "ResultKind", "TableSchema", "CloseableIterator"]
 
@@ -92,8 +94,9 @@ class TableResult:
     iterated; ``wait`` waits for the job to finish (keeping its rows)."""
 
     def __init__(self, schema, arrow_table=None, rows=None, kind=ResultKind.SUCCESS_WITH_CONTENT,
-                 streaming=False, insert=False, stream=None, row_kind=False):
+                 streaming=False, insert=False, stream=None, row_kind=False, zone=None):
         self._insert = insert
+        self._zone = zone  # () -> the session's table.local-time-zone, for print
         self._schema = schema
         self._arrow = arrow_table
         self._rows = rows
@@ -153,8 +156,9 @@ class TableResult:
                 return
             yield t
 
-    def _rows_of(self, table):
-        """[(kind, values)] of an Arrow table of results."""
+    def _rows_of(self, table, nanos=False):
+        """[(kind, values)] of an Arrow table of results; with nanos,
+        nanosecond timestamps stay pandas Timestamps (for print)."""
         kinds = None
         cols = []
         columns = table.columns
@@ -162,10 +166,13 @@ class TableResult:
             kinds = columns[0].to_pylist()
             columns = columns[1:]
         for c, t in zip(columns, self._schema.get_field_data_types()):
-            c = _as_pyflink(c)
+            c = _as_pyflink(c, nanos)
             vals = c.to_pylist()
             if _nested(t):
                 vals = [_python(v, t) for v in vals]
+            elif isinstance(t, _BINARY):
+                vals = list(map(bytearray, vals)) if not c.null_count else \
+                    [v if v is None else bytearray(v) for v in vals]
             cols.append(vals)
         n = table.num_rows
         values = [list(v) for v in zip(*cols)] if cols else [[] for _ in range(n)]
@@ -173,12 +180,12 @@ class TableResult:
             return [(RowKind.INSERT, v) for v in values]
         return [(_KINDS[k], v) for k, v in zip(kinds, values)]
 
-    def _all(self):
+    def _all(self, nanos=False):
         if self._rows is not None:
             return [(RowKind.INSERT, list(r)) for r in self._rows]
         out = []
         for t in self._tables():
-            out += self._rows_of(t)
+            out += self._rows_of(t, nanos)
         self._rows_done = out
         return out
 
@@ -216,8 +223,11 @@ class TableResult:
             return "\n".join(" ".join(str(v) for v in r) for r in self._values())
         names = self._schema.get_field_names()
         types = self._schema.get_field_data_types()
-        all_rows = self._all()
-        rows = [[_show(v) for v in r] for _, r in all_rows]
+        all_rows = self._all(nanos=True)
+        zone = None
+        if self._rows is None and any(_has(t, LocalZonedTimestampType) for t in types):
+            zone = _zone(self._zone() if self._zone else "default")
+        rows = [[_show(v, t, zone) for v, t in zip(r, types)] for _, r in all_rows]
         if self._streaming and self._kind == ResultKind.SUCCESS_WITH_CONTENT and self._rows is None:
             names = ["op"] + names
             types = [None] + types
@@ -235,49 +245,58 @@ class TableResult:
         return "\n".join(out)
 
 
-def _as_pyflink(col):
+def _as_pyflink(col, nanos=False):
     """A result column (pyarrow ChunkedArray) in the form whose Python
     values are PyFlink's, vectorized, or col itself when it already is:
     a FLOAT (float32) becomes the double of its shortest decimal form, as
     PyFlink reads Java's Float.toString (5.3333335, not the float32's exact
-    5.333333492279053), nested ones too."""
-    if not _needs_change(col.type):
+    5.333333492279053), and a nanosecond timestamp one of microseconds
+    (datetime, not pandas.Timestamp); nested ones too."""
+    if not _needs_change(col.type, nanos):
         return col
-    return pa.chunked_array([_pyflink_chunk(a) for a in col.chunks], type=_pyflink_type(col.type))
+    return pa.chunked_array([_pyflink_chunk(a, nanos) for a in col.chunks], type=_pyflink_type(col.type, nanos))
 
 
-def _needs_change(at):
+def _needs_change(at, nanos=False):
     if pa.types.is_float32(at):
         return True
+    if pa.types.is_timestamp(at) and at.unit == "ns":
+        return not nanos
     if pa.types.is_map(at):
-        return _needs_change(at.key_type) or _needs_change(at.item_type)
+        return _needs_change(at.key_type, nanos) or _needs_change(at.item_type, nanos)
     if pa.types.is_list(at):
-        return _needs_change(at.value_type)
+        return _needs_change(at.value_type, nanos)
     if pa.types.is_struct(at):
-        return any(_needs_change(f.type) for f in at)
+        return any(_needs_change(f.type, nanos) for f in at)
     return False
 
 
-def _pyflink_type(at):
+def _pyflink_type(at, nanos=False):
     if pa.types.is_float32(at):
         return pa.float64()
+    if pa.types.is_timestamp(at) and at.unit == "ns" and not nanos:
+        return pa.timestamp("us", tz=at.tz)
     if pa.types.is_map(at):
-        return pa.map_(_pyflink_type(at.key_type), _pyflink_type(at.item_type))
+        return pa.map_(_pyflink_type(at.key_type, nanos), _pyflink_type(at.item_type, nanos))
     if pa.types.is_list(at):
-        return pa.list_(at.value_field.with_type(_pyflink_type(at.value_type)))
+        return pa.list_(at.value_field.with_type(_pyflink_type(at.value_type, nanos)))
     if pa.types.is_struct(at):
-        return pa.struct([f.with_type(_pyflink_type(f.type)) for f in at])
+        return pa.struct([f.with_type(_pyflink_type(f.type, nanos)) for f in at])
     return at
 
 
-def _pyflink_chunk(a):
+def _pyflink_chunk(a, nanos=False):
     at = a.type
-    if not _needs_change(at):
+    if not _needs_change(at, nanos):
         return a
     if pa.types.is_float32(at):
         # Arrow writes a float32 in its shortest decimal form (as Java's
         # Float.toString) and reads that back as a double, correctly rounded.
         return a.cast(pa.string()).cast(pa.float64())
+    if pa.types.is_timestamp(at):
+        # Nanoseconds (TIMESTAMP(7..9)) would come as pandas Timestamps: a
+        # datetime, floored to its microsecond, as other precisions give.
+        return pc.floor_temporal(a, 1, "microsecond").cast(_pyflink_type(at), safe=False)
     mask = a.is_null() if a.null_count else None
     if pa.types.is_list(at) or pa.types.is_map(at):
         # A list's or map's offsets index its whole child, not sliced with
@@ -288,11 +307,17 @@ def _pyflink_chunk(a):
             offsets = pc.subtract(offsets, pa.scalar(first, pa.int32()))
         part = (lambda child: child.slice(first, end - first))
         if pa.types.is_map(at):
-            return pa.MapArray.from_arrays(offsets, _pyflink_chunk(part(a.keys)), _pyflink_chunk(part(a.items)),
-                                           type=_pyflink_type(at), mask=mask)
-        return pa.ListArray.from_arrays(offsets, _pyflink_chunk(part(a.values)), type=_pyflink_type(at), mask=mask)
-    return pa.StructArray.from_arrays([_pyflink_chunk(a.field(i)) for i in range(at.num_fields)],
-                                      fields=list(_pyflink_type(at)), mask=mask)
+            return pa.MapArray.from_arrays(offsets, _pyflink_chunk(part(a.keys), nanos),
+                                           _pyflink_chunk(part(a.items), nanos), type=_pyflink_type(at, nanos),
+                                           mask=mask)
+        return pa.ListArray.from_arrays(offsets, _pyflink_chunk(part(a.values), nanos),
+                                        type=_pyflink_type(at, nanos), mask=mask)
+    return pa.StructArray.from_arrays([_pyflink_chunk(a.field(i), nanos) for i in range(at.num_fields)],
+                                      fields=list(_pyflink_type(at, nanos)), mask=mask)
+
+
+# PyFlink gives BINARY, VARBINARY and BYTES values as bytearray.
+_BINARY = (BinaryType, VarBinaryType)
 
 
 def _nested(t):
@@ -301,7 +326,8 @@ def _nested(t):
 
 def _python(v, t):
     """A value as PyFlink gives it: a ROW as a Row (without names), a MAP
-    as a dict (Arrow gives dicts of f0, f1, ... and lists of pairs)."""
+    as a dict (Arrow gives dicts of f0, f1, ... and lists of pairs), bytes
+    as a bytearray."""
     if v is None:
         return None
     if isinstance(t, RowType):
@@ -310,6 +336,8 @@ def _python(v, t):
         return {_python(k, t.key_type): _python(x, t.value_type) for k, x in v}
     if isinstance(t, ArrayType):
         return [_python(x, t.element_type) for x in v]
+    if isinstance(t, _BINARY):
+        return bytearray(v)
     return v
 
 
@@ -329,10 +357,10 @@ def _width(name, t):
         kind = body.split("(")[0]
         p = getattr(t, "precision", None)
         if kind == "DECIMAL":
-            w = t.precision + (2 if t.scale > 0 else 1)
+            w = t.precision + 2  # sign and point
         elif kind == "TIME":
             w = 8 + (p + 1 if p else 0)
-        elif kind == "TIMESTAMP":
+        elif kind in ("TIMESTAMP", "TIMESTAMP_LTZ"):
             w = 19 + (p + 1 if p else 0)
         else:
             w = _MAX_WIDTH
@@ -343,27 +371,105 @@ def _width(name, t):
 
 
 def _fit(s, w):
-    if len(s) > w:
-        return s[: w - 3] + "..."
-    return s.rjust(w)
+    if s.isascii():
+        if len(s) > w:
+            return s[: w - 3] + "..."
+        return s.rjust(w)
+    # East Asian wide and full-width characters take two columns, as Flink counts them.
+    widths = [2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s]
+    if sum(widths) > w:
+        n = used = 0
+        while used + widths[n] <= w - 3:
+            used += widths[n]
+            n += 1
+        return s[:n] + "..." + " " * (w - 3 - used)
+    return " " * (w - sum(widths)) + s
 
 
-def _show(v):
+def _show(v, t=None, zone=None, top=True):
+    """A value as Flink's tableau prints it (its SQL CAST to STRING): NULL
+    as <NULL> (NULL inside a value), strings bare inside ARRAY [a, b], MAP
+    {k=v} and ROW (a, b), times and timestamps with their precision's
+    digits, TIMESTAMP_LTZ in the session's time zone."""
     if v is None:
-        return "<NULL>"
+        return "<NULL>" if top else "NULL"
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     if isinstance(v, float):
-        return repr(v)
+        return _java_float(v)
+    if isinstance(t, TimeType):
+        return _fraction(v.strftime("%H:%M:%S"), v.microsecond * 1000, t.precision)
+    if isinstance(t, (TimestampType, LocalZonedTimestampType)):
+        if isinstance(t, LocalZonedTimestampType) and zone is not None:
+            v = v.astimezone(zone)
+        ns = v.microsecond * 1000 + getattr(v, "nanosecond", 0)
+        return _fraction(v.strftime("%Y-%m-%d %H:%M:%S"), ns, t.precision)
     if isinstance(v, datetime.datetime):
         return v.isoformat(sep=" ")
     if isinstance(v, decimal.Decimal):
         return str(v)
     if isinstance(v, (bytes, bytearray)):
         return "x'" + bytes(v).hex() + "'"
+    if isinstance(t, MapType):
+        return "{" + ", ".join(f"{_show(k, t.key_type, zone, False)}={_show(x, t.value_type, zone, False)}"
+                               for k, x in v.items()) + "}"
+    if isinstance(t, RowType):
+        return "(" + ", ".join(_show(x, f.data_type, zone, False) for x, f in zip(v, t.fields)) + ")"
     if isinstance(v, list):
-        return "[" + ", ".join(_show(x) for x in v) + "]"
+        e = t.element_type if isinstance(t, ArrayType) else None
+        return "[" + ", ".join(_show(x, e, zone, False) for x in v) + "]"
     return str(v)
+
+
+def _fraction(text, ns, precision):
+    return text + "." + f"{ns:09d}"[:precision] if precision else text
+
+
+def _has(t, kind):
+    """Whether type t is or holds a kind."""
+    if isinstance(t, kind):
+        return True
+    if isinstance(t, ArrayType):
+        return _has(t.element_type, kind)
+    if isinstance(t, MapType):
+        return _has(t.key_type, kind) or _has(t.value_type, kind)
+    if isinstance(t, RowType):
+        return any(_has(f.data_type, kind) for f in t.fields)
+    return False
+
+
+def _zone(name):
+    """The tzinfo of a table.local-time-zone value: a TZDB name, UTC,
+    GMT+08:00, or default (the system's zone)."""
+    import re
+    import zoneinfo
+
+    if not name or name == "default":
+        return datetime.datetime.now().astimezone().tzinfo
+    m = re.fullmatch(r"(?:GMT|UTC)([+-])(\d{1,2})(?::?(\d{2}))?", name)
+    if m:
+        d = datetime.timedelta(hours=int(m.group(2)), minutes=int(m.group(3) or 0))
+        return datetime.timezone(d if m.group(1) == "+" else -d)
+    return zoneinfo.ZoneInfo(name)
+
+
+def _java_float(v):
+    """A FLOAT or DOUBLE as Flink prints it (Java's Double.toString, of
+    the shortest decimal form): 0.001 <= |v| < 10^7 positional with at
+    least one decimal (100.0, 0.25), others as d.dddE<n> (1.0E-7,
+    1.23456789E7); NaN, Infinity, -Infinity."""
+    if v != v:
+        return "NaN"
+    if v in (float("inf"), float("-inf")):
+        return "Infinity" if v > 0 else "-Infinity"
+    r = repr(v)
+    if 1e-3 <= abs(v) < 1e7 or v == 0:
+        return r  # repr is positional in this range, with a decimal
+    sign, digits, exp = decimal.Decimal(r).as_tuple()
+    d = "".join(map(str, digits))
+    e = exp + len(d) - 1
+    d = d.rstrip("0") or "0"
+    return ("-" if sign else "") + d[0] + "." + (d[1:] or "0") + "E" + str(e)
 
 
 class _ends_session_when_interrupted:
