@@ -22,7 +22,7 @@ Per key, in order of first appearance in the bundle, as PyFlink's
    state is deleted.
 
 An accumulator is stored pickled with the group's row count; a declared
-accumulator type is checked before it is stored.
+accumulator type is checked on the first group of each bundle.
 """
 
 import json
@@ -69,8 +69,9 @@ class KeyedTableAggregate:
         self.name = fn.name
         w = _functions.open_function(fn, params)
         self.func = w._func
-        # A declared accumulator type is checked on every group written back
-        # (the state itself is pickled, as PyFlink's is).
+        # A declared accumulator type is checked on the first group of each
+        # bundle, as for aggregate functions (the state itself is pickled, as
+        # PyFlink's is).
         self.check = accumulator_check(self.name, w.accumulator_type, self.key_text)
         self.cols = [a.column for a in stage.outputs[0].call.args]
         # Insert-only input (the engine says so) needs no row-kind checks.
@@ -127,6 +128,7 @@ class KeyedTableAggregate:
                 continue
             if check is not None:
                 check(acc, key)
+                check = None
             try:
                 value = dumps((acc, count), proto)
             except Exception as err:
