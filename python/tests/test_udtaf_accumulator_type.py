@@ -57,8 +57,8 @@ class Listed(TableAggregateFunction):
 RESULT = DataTypes.ROW([DataTypes.FIELD("t", DataTypes.BIGINT())])
 mod = types.ModuleType("tagg_acc_udfs")
 mod.arr = udtaf(Total(), result_type=RESULT, accumulator_type=DataTypes.ARRAY(DataTypes.BIGINT()), name="arr")
-mod.row = udtaf(RowTotal(), result_type=RESULT, accumulator_type=DataTypes.ROW([DataTypes.FIELD("t", DataTypes.BIGINT())]),
-                name="row")
+mod.row = udtaf(RowTotal(), result_type=RESULT, name="row",
+                accumulator_type=DataTypes.ROW([DataTypes.FIELD("t", DataTypes.BIGINT())]))
 mod.undeclared = udtaf(Total(), result_type=RESULT, name="undeclared")
 mod.view = udtaf(Listed(), result_type=RESULT,
                  accumulator_type=DataTypes.ROW([DataTypes.FIELD("l", DataTypes.LIST_VIEW(DataTypes.BIGINT()))]),

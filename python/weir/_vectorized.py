@@ -293,7 +293,8 @@ def _struct_mismatch(src, dst, path="value"):
     if pa.types.is_map(src) and pa.types.is_map(dst):
         return (_struct_mismatch(src.key_type, dst.key_type, f"{path} key")
                 or _struct_mismatch(src.item_type, dst.item_type, f"{path} value"))
-    if (pa.types.is_list(src) or pa.types.is_large_list(src)) and (pa.types.is_list(dst) or pa.types.is_large_list(dst)):
+    lists = (pa.types.is_list, pa.types.is_large_list)
+    if any(f(src) for f in lists) and any(f(dst) for f in lists):
         return _struct_mismatch(src.value_type, dst.value_type, f"{path}[]")
     return ""
 
