@@ -113,6 +113,13 @@ def test_pandas_evaluator():
     r = wmean.evaluator()(2, [1.0, 2.0, 4.0], [1.0, 1.0, 2.0], "k")
     assert r == pytest.approx(11 / 4) and type(r) is float  # numpy scalar -> Python
 
+    # NaN is NULL, for an integer result too, as PyFlink 2.3 gives it
+    # (recorded: a batch GROUP BY with DOUBLE and BIGINT results).
+    nan = udaf(lambda v: v.mean() if v.sum() else float("nan"), result_type="DOUBLE", func_type="pandas")
+    assert nan.evaluator()(1, [0.0], "k") is None and nan.evaluator()(1, [3.0], "k") == 3.0
+    nan_int = udaf(lambda v: float("nan"), result_type="BIGINT", func_type="pandas")
+    assert nan_int.evaluator()(1, [1], "k") is None
+
     @udaf(result_type="DOUBLE", func_type="pandas")
     def twice(v):
         return v * 2

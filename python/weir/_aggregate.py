@@ -470,8 +470,8 @@ def _pandas_class_group(name, ints, agg, nargs, *cols):
 
 def _pandas_value(name, ints, r, keys):
     """A pandas aggregate function's value for a group: one scalar, numpy's
-    as Python's; for an integer result type (ints), not a float with a
-    fraction."""
+    as Python's, NaN as NULL; for an integer result type (ints), not a float
+    with a fraction."""
     import pandas as pd
 
     if isinstance(r, (pd.Series, pd.DataFrame, list, tuple, dict)) or getattr(r, "ndim", 0) != 0:
@@ -482,6 +482,8 @@ def _pandas_value(name, ints, r, keys):
         raise e
     if hasattr(r, "item"):
         r = r.item()  # numpy scalar -> Python
+    if r is pd.NA or (isinstance(r, float) and r != r):
+        return None  # NaN is NULL, as PyFlink's pyarrow (from_pandas) makes it, for every result type
     if ints is not None and isinstance(r, float) and not r.is_integer():
         e = FunctionError(
             f"pandas aggregate function {name!r} returned float {r!r} for its {ints} result for group key "
