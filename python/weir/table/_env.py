@@ -627,7 +627,8 @@ class Table:
             t = t.drop_columns([t.column_names[0]])
             if any(k in (1, 3) for k in kinds):
                 t = _fold_changelog(t, kinds)
-        return t.to_pandas()
+        from weir.table._result import _pandas_ready
+        return _pandas_ready(t, TableSchema._of(resp["columns"]).get_field_data_types()).to_pandas()
 
     def get_schema(self):
         return TableSchema._of(self._env._gw.request({"op": "schema", "sql": self._sql()})["columns"])

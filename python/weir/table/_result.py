@@ -320,6 +320,65 @@ def _pyflink_chunk(a, nanos=False):
 _BINARY = (BinaryType, VarBinaryType)
 
 
+def _pandas_ready(table, types):
+    """The Arrow table of a result as PyFlink's to_pandas frames it: ROW
+    fields by their names (the engine's layout names them f0, f1, ...) and
+    TIMESTAMP(0)/TIMESTAMP_LTZ(0) in seconds (datetime64[s])."""
+    cols, names = [], table.column_names
+    for c, t in zip(table.columns, types):
+        if _has(t, RowType) or _has_seconds(t):
+            c = pa.chunked_array([_framed(a, t) for a in c.chunks], type=_framed_type(c.type, t))
+        cols.append(c)
+    return pa.table(cols, names=names)
+
+
+def _has_seconds(t):
+    if isinstance(t, (TimestampType, LocalZonedTimestampType)):
+        return t.precision == 0
+    if isinstance(t, ArrayType):
+        return _has_seconds(t.element_type)
+    if isinstance(t, MapType):
+        return _has_seconds(t.key_type) or _has_seconds(t.value_type)
+    if isinstance(t, RowType):
+        return any(_has_seconds(f.data_type) for f in t.fields)
+    return False
+
+
+def _framed_type(at, t):
+    if isinstance(t, (TimestampType, LocalZonedTimestampType)) and t.precision == 0:
+        return pa.timestamp("s", tz=at.tz)
+    if isinstance(t, ArrayType):
+        return pa.list_(at.value_field.with_type(_framed_type(at.value_type, t.element_type)))
+    if isinstance(t, MapType):
+        return pa.map_(_framed_type(at.key_type, t.key_type), _framed_type(at.item_type, t.value_type))
+    if isinstance(t, RowType):
+        return pa.struct([pa.field(f.name, _framed_type(af.type, f.data_type), af.nullable)
+                          for af, f in zip(at, t.fields)])
+    return at
+
+
+def _framed(a, t):
+    at = a.type
+    if isinstance(t, (TimestampType, LocalZonedTimestampType)):
+        return a.cast(_framed_type(at, t), safe=False) if t.precision == 0 else a
+    if not isinstance(t, (ArrayType, MapType, RowType)):
+        return a
+    mask = a.is_null() if a.null_count else None
+    if isinstance(t, RowType):
+        return pa.StructArray.from_arrays([_framed(a.field(i), f.data_type) for i, f in enumerate(t.fields)],
+                                          fields=list(_framed_type(at, t)), mask=mask)
+    offsets = a.offsets
+    first, end = offsets[0].as_py(), offsets[-1].as_py()
+    if first:
+        offsets = pc.subtract(offsets, pa.scalar(first, pa.int32()))
+    if isinstance(t, MapType):
+        return pa.MapArray.from_arrays(offsets, _framed(a.keys.slice(first, end - first), t.key_type),
+                                       _framed(a.items.slice(first, end - first), t.value_type),
+                                       type=_framed_type(at, t), mask=mask)
+    return pa.ListArray.from_arrays(offsets, _framed(a.values.slice(first, end - first), t.element_type),
+                                    type=_framed_type(at, t), mask=mask)
+
+
 def _nested(t):
     return isinstance(t, (RowType, MapType, ArrayType))
 
