@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -368,7 +369,8 @@ type keyedRun struct {
 	seq     int
 	pending int // bytes pending over all partitions
 	keyEnc  *coder.Encoder
-	keyBuf  []byte // the last batch's keys encoded
+	keyBuf  []byte  // the last batch's keys encoded
+	keyOffs []int32 // and their offsets
 	rowEnc  *coder.Encoder
 	// rowBytes is the last batch's encoded bytes per row.
 	rowBytes int
@@ -436,26 +438,38 @@ func (k *keyedRun) add(rec arrow.RecordBatch) error {
 	if err != nil {
 		return fmt.Errorf("pyexec: %s: encode group keys: %w", k.s.Spec.GetName(), err)
 	}
-	kb := array.NewBinaryBuilder(k.mem, arrow.BinaryTypes.Binary)
-	defer kb.Release()
-	kb.Reserve(n)
-	kb.ReserveData(len(keyBuf))
+	if len(keyBuf) > math.MaxInt32 {
+		return &LimitError{Message: fmt.Sprintf("pyexec: %s: a batch's group keys are %d bytes encoded, over 2 GiB", k.s.Spec.GetName(), len(keyBuf))}
+	}
+	// The key column is the keys' encoding itself (each key with its
+	// length prefix), cut at the rows' offsets: no copy.
+	if cap(k.keyOffs) < n+1 {
+		k.keyOffs = make([]int32, n+1)
+	}
+	offs := k.keyOffs[:n+1]
 	// One partition (one worker) needs no hashes.
 	var hashes []uint64
 	if len(k.parts) > 1 {
 		hashes = make([]uint64, n)
 	}
-	for r, pos := 0, 0; r < n; r++ {
+	pos := 0
+	for r := 0; r < n; r++ {
 		l, w := binary.Uvarint(keyBuf[pos:])
 		end := pos + w + int(l)
-		key := keyBuf[pos:end]
-		kb.Append(key)
+		if w <= 0 || end > len(keyBuf) {
+			return fmt.Errorf("pyexec: %s: group key of row %d: malformed encoding", k.s.Spec.GetName(), r)
+		}
+		offs[r] = int32(pos)
 		if hashes != nil {
-			hashes[r] = fnv64(key)
+			hashes[r] = fnv64(keyBuf[pos:end])
 		}
 		pos = end
 	}
-	keys := kb.NewArray()
+	offs[n] = int32(pos)
+	keyData := array.NewData(arrow.BinaryTypes.Binary, n, []*memory.Buffer{nil,
+		memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offs)), memory.NewBufferBytes(keyBuf[:pos])}, nil, 0, 0)
+	keys := array.NewBinaryData(keyData)
+	keyData.Release()
 	defer keys.Release()
 	kinds := array.NewInt8Builder(k.mem)
 	defer kinds.Release()
