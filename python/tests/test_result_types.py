@@ -96,3 +96,36 @@ def test_floats_nested_in_sliced_lists_maps_and_rows():
     assert _as_pyflink(pa.chunked_array([rows])).to_pylist() == [None, {"a": [0.1, None], "b": None}]
     ints = pa.chunked_array([pa.array([1, 2])])
     assert _as_pyflink(ints) is ints
+
+
+def test_print_formats_floats_as_java_does():
+    from weir.table._result import _java_float
+
+    want = {5.3333335: "5.3333335", 1e-7: "1.0E-7", 12345678.9: "1.23456789E7", 100.0: "100.0", 0.001: "0.001",
+            0.00099: "9.9E-4", 1e7: "1.0E7", 9999999.0: "9999999.0", -0.0: "-0.0", 1e300: "1.0E300",
+            -1.5e-5: "-1.5E-5", float("nan"): "NaN", float("-inf"): "-Infinity"}
+    assert {v: _java_float(v) for v in want} == want
+
+
+def test_print_pads_and_cuts_wide_characters_by_their_columns():
+    from weir.table._result import _fit
+
+    assert _fit("日本語", 8) == "  日本語" and _fit("ab", 4) == "  ab"
+    assert _fit("日本語日本語", 8) == " 日本..." and _fit("abcdefgh", 6) == "abc..."
+
+
+def test_print_shows_nested_values_bare():
+    import datetime
+
+    from weir.row import Row
+    from weir.table._result import _show
+    from weir.types import DataTypes as T
+
+    t = T.ROW([T.FIELD("a", T.ARRAY(T.STRING())), T.FIELD("m", T.MAP(T.STRING(), T.FLOAT())),
+               T.FIELD("t", T.TIME(3)), T.FIELD("b", T.BYTES())])
+    v = Row(["x", None], {"k": 0.1, "n": None}, datetime.time(1, 2, 3, 4000), bytearray(b"\x01"))
+    assert _show(v, t) == "([x, NULL], {k=0.1, n=NULL}, 01:02:03.004, x'01')"
+    assert _show(None, t) == "<NULL>"
+    assert _show(datetime.datetime(2024, 1, 2, 3, 4, 5, 120000), T.TIMESTAMP(6)) == "2024-01-02 03:04:05.120000"
+    utc = datetime.datetime(2024, 1, 1, 19, 4, 5, tzinfo=datetime.timezone.utc)
+    assert _show(utc, T.TIMESTAMP_LTZ(0), datetime.timezone(datetime.timedelta(hours=8))) == "2024-01-02 03:04:05"

@@ -441,7 +441,7 @@ def _fit(s, w):
         while used + widths[n] <= w - 3:
             used += widths[n]
             n += 1
-        return s[:n] + "..." + " " * (w - 3 - used)
+        return " " * (w - 3 - used) + s[:n] + "..."
     return " " * (w - sum(widths)) + s
 
 
