@@ -38,7 +38,8 @@ def test_program_matches_pyflink(name, tmp_path):
     assert r.returncode == 0, f"{name}.py failed on weir:\n{r.stderr[-5000:]}"
     got_lines, want_lines = rows_in_order(r.stdout), rows_in_order(want)
     for i, (g, w) in enumerate(zip(got_lines, want_lines)):
-        assert g == w, f"{name}.py line {i + 1}: weir's output differs from PyFlink's\n--- weir:\n{g}\n--- PyFlink:\n{w}"
+        assert g == w, f"{name}.py line {i + 1}: weir's output differs from PyFlink's\n--- weir:\n{g}\n" \
+                       f"--- PyFlink:\n{w}"
     assert len(got_lines) == len(want_lines), f"{name}.py: {len(got_lines)} lines on weir, {len(want_lines)} on PyFlink"
 
 

@@ -35,7 +35,8 @@ QUERIES = [
      "CAST(12345678.9 AS DOUBLE)"),
     ("DECIMAL(10, 2)", "CAST(12345678.91 AS DECIMAL(10, 2))", "CAST(-0.5 AS DECIMAL(10, 2))",
      "CAST(0 AS DECIMAL(10, 2))"),
-    ("DECIMAL(38, 18)", "CAST(1.5 AS DECIMAL(38, 18))", "CAST('-12345678901234567890.123456789012345678' AS DECIMAL(38, 18))"),
+    ("DECIMAL(38, 18)", "CAST(1.5 AS DECIMAL(38, 18))",
+     "CAST('-12345678901234567890.123456789012345678' AS DECIMAL(38, 18))"),
     ("DECIMAL(5, 0)", "CAST(12345 AS DECIMAL(5, 0))", "CAST(-7 AS DECIMAL(5, 0))"),
     ("DECIMAL(3, 3)", "CAST(0.125 AS DECIMAL(3, 3))", "CAST(-0.001 AS DECIMAL(3, 3))"),
     ("BOOLEAN", "TRUE", "FALSE"),
@@ -146,10 +147,9 @@ for mode in ("batch", "streaming"):
     # TIMESTAMP_LTZ's UTC wall time labelled with the session's zone (another
     # instant): those are left out of to_pandas.
     nested = [j for j, (t, *_) in enumerate(QUERIES) if t.startswith(("ARRAY", "MAP", "ROW"))]
+    flat = [f"t{j}" for j in range(len(QUERIES)) if j not in nested]
     nested = [j for j in nested if QUERIES[j][0].count("ROW") < 2]
-    show(env, f"{mode} types", wide(QUERIES),
-         pandas_columns=[[f"t{j}" for j in range(len(QUERIES)) if not QUERIES[j][0].startswith(("ARRAY", "MAP", "ROW"))]]
-         + [[f"t{j}"] for j in nested])
+    show(env, f"{mode} types", wide(QUERIES), pandas_columns=[flat] + [[f"t{j}"] for j in nested])
     for j, (t, *_) in enumerate(NO_COLLECT):
         print(f"t{j}: {t}")
     show(env, f"{mode} timestamps", wide(NO_COLLECT), collect=False,
