@@ -111,10 +111,9 @@ func TestVectorizedTypesIdentityBothModes(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			script := fmt.Sprintf("SET 'execution.runtime-mode' = '%s';\n%s", mode, body)
-			r, _ := jobIn(t, "1", script, map[string]string{"udfs.py": udfs}, "-D", "parallelism.default=2",
-				"-D", "python.fn-execution.arrow.batch.size=2")
+			r, _ := jobIn(t, "1", script, map[string]string{"udfs.py": udfs}, "-D", "python.fn-execution.arrow.batch.size=2")
 			r.mustSucceed(t)
-			// sink -> its rows, sorted (two workers: any order).
+			// sink -> its rows, sorted (the pipelines' lines interleave).
 			bySink := map[string][]string{}
 			for _, l := range r.lines() {
 				id, row, ok := strings.Cut(l, "> ")
