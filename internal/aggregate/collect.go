@@ -154,16 +154,7 @@ func (a *collectAcc) scatter(mem memory.Allocator, elem arrow.DataType, starts [
 				next[ids[r]]--
 			}
 		}
-		switch w {
-		case 1:
-			scatterInto(dst, src, ids, next)
-		case 2:
-			scatterInto(castSlice[uint16](dst), castSlice[uint16](src), ids, next)
-		case 4:
-			scatterInto(castSlice[uint32](dst), castSlice[uint32](src), ids, next)
-		case 8:
-			scatterInto(castSlice[uint64](dst), castSlice[uint64](src), ids, next)
-		}
+		scatterBytes(w, dst, src, ids, next)
 		// Release each column once its values are placed.
 		c.Release()
 		a.chunks[ci] = nil
@@ -178,6 +169,20 @@ func (a *collectAcc) scatter(mem memory.Allocator, elem arrow.DataType, starts [
 	}
 	defer data.Release()
 	return array.MakeFromData(data)
+}
+
+// scatterBytes scatters values w bytes wide (1, 2, 4 or 8) as scatterInto.
+func scatterBytes(w int, dst, src []byte, ids, next []int32) {
+	switch w {
+	case 1:
+		scatterInto(dst, src, ids, next)
+	case 2:
+		scatterInto(castSlice[uint16](dst), castSlice[uint16](src), ids, next)
+	case 4:
+		scatterInto(castSlice[uint32](dst), castSlice[uint32](src), ids, next)
+	case 8:
+		scatterInto(castSlice[uint64](dst), castSlice[uint64](src), ids, next)
+	}
 }
 
 func scatterInto[T any](dst, src []T, ids, next []int32) {
@@ -512,16 +517,7 @@ func (a *collectAcc) buildPart(mem memory.Allocator, i, lo, hi int) (arrow.Array
 		copy(next, offsets[:hi-lo])
 	}
 	src := p.vals[i]
-	switch w {
-	case 1:
-		scatterInto(dst, src, gids, next)
-	case 2:
-		scatterInto(castSlice[uint16](dst), castSlice[uint16](src), gids, next)
-	case 4:
-		scatterInto(castSlice[uint32](dst), castSlice[uint32](src), gids, next)
-	case 8:
-		scatterInto(castSlice[uint64](dst), castSlice[uint64](src), gids, next)
-	}
+	scatterBytes(w, dst, src, gids, next)
 	p.vals[i], p.gids[i] = nil, nil
 	if p.valid != nil {
 		p.valid[i] = nil
