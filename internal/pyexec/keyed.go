@@ -89,18 +89,37 @@ type keyedState struct {
 	store state.Store
 }
 
-func (k *keyedState) get(key []byte, dst []byte) ([]byte, error) {
+// getAll appends the values of keys to dst in the keys' order, each as
+// uvarint(0) (none) or uvarint(len+1) and the value, read in one pass
+// (state.GetMany: the on-disk store reads them in key order).
+func (k *keyedState) getAll(keys [][]byte, dst []byte) ([]byte, error) {
+	// Where each key's value starts and ends in vals; start -1: none.
+	type span struct{ start, end int }
+	spans := make([]span, len(keys))
+	var vals []byte
 	k.mu.Lock()
-	defer k.mu.Unlock()
-	v, ok, err := k.store.Get(key)
+	err := state.GetMany(k.store, keys, func(i int, v []byte, ok bool) error {
+		if !ok {
+			spans[i] = span{-1, -1}
+			return nil
+		}
+		spans[i] = span{len(vals), len(vals) + len(v)}
+		vals = append(vals, v...)
+		return nil
+	})
+	k.mu.Unlock()
 	if err != nil {
 		return dst, err
 	}
-	if !ok {
-		return binary.AppendUvarint(dst, 0), nil
+	for _, sp := range spans {
+		if sp.start < 0 {
+			dst = binary.AppendUvarint(dst, 0)
+			continue
+		}
+		dst = binary.AppendUvarint(dst, uint64(sp.end-sp.start)+1)
+		dst = append(dst, vals[sp.start:sp.end]...)
 	}
-	dst = binary.AppendUvarint(dst, uint64(len(v))+1)
-	return append(dst, v...), nil
+	return dst, nil
 }
 
 func (k *keyedState) apply(b *state.Batch) error {
@@ -176,17 +195,21 @@ func (a *keyedAttempt) HandleState(req *fnpb.StateRequest) *fnpb.StateResponse {
 
 // read answers a get: the values of the keys in payload.
 func (a *keyedAttempt) read(payload []byte) ([]byte, error) {
-	var out []byte
+	var keys [][]byte
+	size := 0
 	for len(payload) > 0 {
 		n, k := binary.Uvarint(payload)
 		if k <= 0 || n > uint64(len(payload)-k) {
 			return nil, errors.New("malformed key list in a state get request")
 		}
-		var err error
-		if out, err = a.st.get(payload[k:k+int(n)], out); err != nil {
-			return nil, fmt.Errorf("state store: %w", err)
-		}
+		keys = append(keys, payload[k:k+int(n)])
+		size += k + int(n)
 		payload = payload[k+int(n):]
+	}
+	// The values are about as long as the keys: one allocation, mostly.
+	out, err := a.st.getAll(keys, make([]byte, 0, 2*size+16))
+	if err != nil {
+		return nil, fmt.Errorf("state store: %w", err)
 	}
 	a.mu.Lock()
 	a.reads++

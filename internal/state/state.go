@@ -72,6 +72,35 @@ type Options struct {
 	CacheBytes int64
 }
 
+// GetMany calls fn once for each of keys with its index in keys and its
+// value (ok false when it has none), in an order of the store's choosing;
+// value is valid only during the call. A non-nil error from fn stops it and
+// is returned. The on-disk backend reads the keys in ascending order with
+// one iterator, so that the keys of a batch that share blocks read each
+// block once; other stores call Get per key.
+func GetMany(s Store, keys [][]byte, fn func(i int, value []byte, ok bool) error) error {
+	if m, ok := s.(interface {
+		getMany([][]byte, func(int, []byte, bool) error) error
+	}); ok {
+		return m.getMany(keys, fn)
+	}
+	return getEach(s, keys, fn)
+}
+
+// getEach is GetMany by Get, key by key.
+func getEach(s Store, keys [][]byte, fn func(i int, value []byte, ok bool) error) error {
+	for i, k := range keys {
+		v, ok, err := s.Get(k)
+		if err != nil {
+			return err
+		}
+		if err := fn(i, v, ok); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ErrClosed is returned by calls on a closed store.
 var ErrClosed = errors.New("state: store is closed")
 
