@@ -35,6 +35,14 @@ type pebbleStore struct {
 	amu    sync.Mutex
 }
 
+// The memtables of an on-disk store: memTables of memTableSize at most
+// (writes wait while that many are full), reserved in its block cache.
+const (
+	memTableSize    = 16 << 20
+	memTables       = 2
+	memTableReserve = memTables * memTableSize
+)
+
 // quietLogger drops Pebble's informational messages (flushes and
 // compactions) and keeps its errors on stderr.
 type quietLogger struct{}
@@ -85,14 +93,20 @@ func openPebbleWith(o Options, fill func(dir string) error) (Store, error) {
 	if cacheBytes <= 0 {
 		cacheBytes = 32 << 20
 	}
-	cache := pebble.NewCache(cacheBytes)
+	// Pebble reserves the memory of its memtables (the one being written
+	// and the ones waiting for their flush) out of the block cache: a cache
+	// of cacheBytes alone left no room for blocks once two memtables were
+	// held, and every read went to the files (the filter block of each
+	// table read and checksummed again per key). The cache holds both.
+	cache := pebble.NewCache(cacheBytes + memTableReserve)
 	opts := &pebble.Options{
-		Cache:              cache,
-		DisableWAL:         true,
-		FormatMajorVersion: pebble.FormatNewest,
-		Logger:             quietLogger{},
-		MemTableSize:       16 << 20,
-		MaxOpenFiles:       256,
+		Cache:                       cache,
+		DisableWAL:                  true,
+		FormatMajorVersion:          pebble.FormatNewest,
+		Logger:                      quietLogger{},
+		MemTableSize:                memTableSize,
+		MemTableStopWritesThreshold: memTables,
+		MaxOpenFiles:                256,
 	}
 	// Bloom filters spare most reads of a key (a new group) the table files
 	// that cannot hold it. Blocks are not compressed: accumulators are small
