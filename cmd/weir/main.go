@@ -31,6 +31,7 @@ import (
 	"github.com/weir-dev/weir/internal/plan"
 	"github.com/weir-dev/weir/internal/pyexec"
 	"github.com/weir-dev/weir/internal/sql"
+	"github.com/weir-dev/weir/internal/state"
 	"github.com/weir-dev/weir/internal/suggest"
 )
 
@@ -49,6 +50,8 @@ const (
 // defaultMemoryLimit is the Go heap's soft limit unless GOMEMLIMIT is set:
 // the engine holds only the batches in flight, so a tight limit keeps its
 // resident memory flat (the GC works harder only if the live heap nears it).
+// Each on-disk state store raises it by its own cache and memtables while
+// open (state.RaiseMemoryLimit): they are held, not in flight.
 const defaultMemoryLimit = 96 << 20
 
 // defaultGCPercent is GOGC unless it is set. The engine's live heap is
@@ -64,6 +67,7 @@ const defaultGCPercent = 200
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
+		state.RaiseMemoryLimit()
 	}
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)

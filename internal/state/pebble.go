@@ -33,6 +33,7 @@ type pebbleStore struct {
 	closed bool
 	batch  *pebble.Batch // reused by Apply, under mu's write lock
 	amu    sync.Mutex
+	limit  int64 // added to the Go heap's memory limit while open
 }
 
 // The memtables of an on-disk store: memTables of memTableSize at most
@@ -123,6 +124,7 @@ func openPebbleWith(o Options, fill func(dir string) error) (Store, error) {
 	}
 	s.db = db
 	s.batch = db.NewBatch()
+	s.limit = addMemoryLimit(cacheBytes + memTableReserve)
 	return s, nil
 }
 
@@ -331,6 +333,7 @@ func (s *pebbleStore) Close() error {
 	s.closed = true
 	s.batch.Close()
 	err := s.db.Close()
+	addMemoryLimit(-s.limit)
 	if s.remove != "" {
 		if rerr := os.RemoveAll(s.remove); err == nil {
 			err = rerr
