@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // This file tests Python aggregate functions (udaf: AggregateFunction
@@ -137,13 +139,25 @@ wsum = udaf(WeightedSum(), result_type=DataTypes.BIGINT())
 
 // TestUDAFWorkerKills: 2,000,000 rows into 100,000 groups through a Python
 // aggregate function on two workers, whose workers are SIGKILLed 6 times in
-// the middle of bundles; every group's result is exact (it equals SUM of
+// the middle of bundles (in the accumulate of six groups picked at random);
+// every group's result is exact (it equals SUM of
 // the same products, computed in Go in the same query) and no group is
 // lost or doubled.
 func TestUDAFWorkerKills(t *testing.T) {
 	const rows, groups = 2_000_000, 100_000
 	marks := t.TempDir()
-	kill := []string{"7", "15007", "33333", "50001", "77777", "99998"}
+	// Six groups picked at random: their accumulate kills the worker once
+	// each, wherever their rows fall in the bundles.
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 7))
+	var kill []string
+	for picked := map[int]bool{}; len(kill) < 6; {
+		if k := rng.IntN(groups); !picked[k] {
+			picked[k] = true
+			kill = append(kill, strconv.Itoa(k))
+		}
+	}
+	t.Logf("seed %d: kills at keys %s", seed, strings.Join(kill, ","))
 	q := fmt.Sprintf(`
 CREATE TABLE src (a BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '%d',
   'fields.a.kind' = 'sequence', 'fields.a.start' = '0', 'fields.a.end' = '%d');
