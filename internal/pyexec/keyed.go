@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,6 +112,8 @@ func (k *keyedState) getAll(keys [][]byte, dst []byte) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
+	// Values, and a length of at most 3 bytes each (values under 2 MiB).
+	dst = slices.Grow(dst, len(vals)+3*len(spans))
 	for _, sp := range spans {
 		if sp.start < 0 {
 			dst = binary.AppendUvarint(dst, 0)
@@ -195,19 +198,21 @@ func (a *keyedAttempt) HandleState(req *fnpb.StateRequest) *fnpb.StateResponse {
 
 // read answers a get: the values of the keys in payload.
 func (a *keyedAttempt) read(payload []byte) ([]byte, error) {
-	var keys [][]byte
-	size := 0
-	for len(payload) > 0 {
-		n, k := binary.Uvarint(payload)
-		if k <= 0 || n > uint64(len(payload)-k) {
+	n := 0
+	for p := payload; len(p) > 0; n++ {
+		l, k := binary.Uvarint(p)
+		if k <= 0 || l > uint64(len(p)-k) {
 			return nil, errors.New("malformed key list in a state get request")
 		}
-		keys = append(keys, payload[k:k+int(n)])
-		size += k + int(n)
-		payload = payload[k+int(n):]
+		p = p[k+int(l):]
 	}
-	// The values are about as long as the keys: one allocation, mostly.
-	out, err := a.st.getAll(keys, make([]byte, 0, 2*size+16))
+	keys := make([][]byte, 0, n)
+	for len(payload) > 0 {
+		l, k := binary.Uvarint(payload)
+		keys = append(keys, payload[k:k+int(l)])
+		payload = payload[k+int(l):]
+	}
+	out, err := a.st.getAll(keys, nil)
 	if err != nil {
 		return nil, fmt.Errorf("state store: %w", err)
 	}
@@ -219,8 +224,30 @@ func (a *keyedAttempt) read(payload []byte) ([]byte, error) {
 
 // stage adds the writes of an append to the attempt's batch.
 func (a *keyedAttempt) stage(data []byte) error {
+	// A first pass checks the writes and counts them, so that the batch
+	// grows once (appends of millions of writes grew it step by step).
+	ops, size := 0, 0
+	err := eachWrite(data, func(key, value []byte, del bool) {
+		ops, size = ops+1, size+len(key)+len(value)
+	})
+	if err != nil {
+		return err
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.writes.Grow(ops, size)
+	return eachWrite(data, func(key, value []byte, del bool) {
+		if del {
+			a.writes.Delete(key)
+		} else {
+			a.writes.Put(key, value)
+		}
+	})
+}
+
+// eachWrite calls fn with each write of an append request's data: per write
+// uvarint(len) key, then uvarint(0) (delete) or uvarint(len+1) value.
+func eachWrite(data []byte, fn func(key, value []byte, del bool)) error {
 	for len(data) > 0 {
 		n, k := binary.Uvarint(data)
 		if k <= 0 || n > uint64(len(data)-k) {
@@ -233,11 +260,11 @@ func (a *keyedAttempt) stage(data []byte) error {
 			return errors.New("malformed value in a state append request")
 		}
 		if m == 0 {
-			a.writes.Delete(key)
+			fn(key, nil, true)
 			data = data[k:]
 			continue
 		}
-		a.writes.Put(key, data[k:k+int(m-1)])
+		fn(key, data[k:k+int(m-1)], false)
 		data = data[k+int(m-1):]
 	}
 	return nil

@@ -21,6 +21,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -210,6 +211,13 @@ func (b *Batch) Delete(key []byte) {
 	o := op{del: true, kOff: len(b.data), kLen: len(key)}
 	b.data = append(b.data, key...)
 	b.ops = append(b.ops, o)
+}
+
+// Grow makes room for ops more writes of bytes more key and value bytes,
+// so that a batch filled from a request of known size grows once.
+func (b *Batch) Grow(ops, bytes int) {
+	b.ops = slices.Grow(b.ops, ops)
+	b.data = slices.Grow(b.data, bytes)
 }
 
 // Len is the number of writes in the batch.
