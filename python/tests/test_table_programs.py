@@ -38,12 +38,9 @@ def to_weir(src):
 
 
 # Programs weir cannot run yet, with why; they stay here so that the gap shows.
-KNOWN_GAPS = {
-    "udf_aggregate": "WeightedAvg's get_value returns a float for its BIGINT result: PyFlink truncates it "
-                     "(5.8 -> 5), weir refuses the value with the function's name and input row",
-}
+KNOWN_GAPS = {}
 
-PROGRAMS = [pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_GAPS[n], strict=False)) if n in KNOWN_GAPS else n
+PROGRAMS = [pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_GAPS[n], strict=True)) if n in KNOWN_GAPS else n
             for n in sorted(f[:-3] for f in os.listdir(HERE) if f.endswith(".py") and f != "record.py")]
 
 
