@@ -92,7 +92,8 @@ class SdistWithGo(sdist):
             for d, dirs, names in os.walk(os.path.join(root, top)):
                 dirs[:] = sorted(x for x in dirs if x != "testdata")
                 for name in sorted(names):
-                    if name.endswith(".go") and not name.endswith("_test.go"):
+                    # Go sources and Go assembly (.s): a package's assembly is part of its build.
+                    if name.endswith((".go", ".s")) and not name.endswith("_test.go"):
                         src = os.path.join(d, name)
                         self._copy(src, os.path.join(dest, os.path.relpath(src, root)))
 
