@@ -55,12 +55,46 @@ FROM TABLE(TUMBLE(TABLE ev, DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY windo
 	}
 	ckdir := filepath.Join(dir, "checkpoints")
 	runArgs := append(append([]string(nil), args...), "-D", "execution.checkpointing.interval=200 ms", "-D", "execution.checkpointing.dir="+ckdir)
+	var got map[string]bool
+	resumed, killed := 0, 0
+	// A job may end before its first kill (the kill waits for a checkpoint,
+	// then up to maxAfter): then the whole job runs again with kills sooner.
+	for maxAfter := 800 * time.Millisecond; killed == 0; maxAfter /= 4 {
+		if maxAfter < 10*time.Millisecond {
+			t.Fatal("every run of the job ended before it could be killed after a checkpoint")
+		}
+		got, resumed, killed = killedRuns(t, r, runArgs, ckdir, maxAfter)
+	}
+	t.Logf("%d runs killed, %d resumed from a checkpoint; %d windows", killed, resumed, len(want))
+	for l := range got {
+		if !want[l] {
+			t.Errorf("a row the uninterrupted run does not give: %s", l)
+		}
+	}
+	for l := range want {
+		if !got[l] {
+			t.Errorf("a window lost: %s", l)
+		}
+	}
+	if resumed == 0 {
+		t.Error("no run resumed from a checkpoint")
+	}
+	if ents, _ := os.ReadDir(ckdir); len(ents) != 0 {
+		t.Errorf("the finished job left %d entries in its checkpoint directory", len(ents))
+	}
+}
+
+// killedRuns runs the job until it finishes, killing its first three runs at
+// a random moment up to maxAfter after a checkpoint of theirs; it returns the
+// lines printed by all runs, how many runs resumed from a checkpoint and how
+// many were killed.
+func killedRuns(t *testing.T, r *rand.Rand, runArgs []string, ckdir string, maxAfter time.Duration) (map[string]bool, int, int) {
 	got := map[string]bool{}
-	resumed := 0
+	resumed, killed := 0, 0
 	for attempt := 0; ; attempt++ {
 		var kill func() bool
 		if attempt < 3 {
-			after := time.Duration(r.IntN(800)) * time.Millisecond
+			after := time.Duration(r.Int64N(int64(maxAfter)))
 			var since time.Time
 			before := checkpointsIn(ckdir)
 			kill = func() bool {
@@ -83,27 +117,11 @@ FROM TABLE(TUMBLE(TABLE ev, DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY windo
 			resumed++
 		}
 		if finished {
-			break
+			return got, resumed, killed
 		}
+		killed++
 		if attempt > 6 {
 			t.Fatal("the job did not finish after 7 restarts")
 		}
-	}
-	t.Logf("%d runs resumed from a checkpoint; %d windows", resumed, len(want))
-	for l := range got {
-		if !want[l] {
-			t.Errorf("a row the uninterrupted run does not give: %s", l)
-		}
-	}
-	for l := range want {
-		if !got[l] {
-			t.Errorf("a window lost: %s", l)
-		}
-	}
-	if resumed == 0 {
-		t.Error("no run resumed from a checkpoint")
-	}
-	if ents, _ := os.ReadDir(ckdir); len(ents) != 0 {
-		t.Errorf("the finished job left %d entries in its checkpoint directory", len(ents))
 	}
 }
