@@ -13,12 +13,10 @@ in different orders, and to_pandas gives rows in the order they end.
 
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 
-from test_table_programs import engine, to_weir
+from test_table_programs import run_on_weir
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aggregate_programs")
 
@@ -55,15 +53,6 @@ def test_blocks_ignore_row_order_and_index():
 
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_program_matches_pyflink(name, tmp_path):
-    bin_ = engine()
-    with open(os.path.join(HERE, name + ".py")) as f:
-        src = to_weir(f.read())
-    with open(os.path.join(HERE, name + ".golden")) as f:
-        want = f.read()
-    prog = tmp_path / (name + ".py")
-    prog.write_text(src)
-    env = dict(os.environ, WEIR_BIN=bin_)
-    r = subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)
-    assert r.returncode == 0, f"{name}.py failed on weir:\n{r.stderr[-5000:]}"
+    r, want = run_on_weir(HERE, name, tmp_path)
     assert blocks(r.stdout) == blocks(want), \
         f"{name}.py: weir's output differs from PyFlink's\n--- weir:\n{r.stdout}\n--- PyFlink:\n{want}"

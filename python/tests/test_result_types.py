@@ -10,13 +10,11 @@ changed and compares line by line, rows in any order.
 
 import os
 import re
-import subprocess
-import sys
 
 import pyarrow as pa
 import pytest
 
-from test_table_programs import engine, to_weir
+from test_table_programs import run_on_weir
 from weir.table._result import _as_pyflink
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "result_types")
@@ -26,16 +24,7 @@ PROGRAMS = sorted(f[:-3] for f in os.listdir(HERE) if f.endswith(".py") and f !=
 
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_program_matches_pyflink(name, tmp_path):
-    bin_ = engine()
-    with open(os.path.join(HERE, name + ".py")) as f:
-        src = to_weir(f.read())
-    with open(os.path.join(HERE, name + ".golden")) as f:
-        want = f.read()
-    prog = tmp_path / (name + ".py")
-    prog.write_text(src)
-    env = dict(os.environ, WEIR_BIN=bin_)
-    r = subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)
-    assert r.returncode == 0, f"{name}.py failed on weir:\n{r.stderr[-5000:]}"
+    r, want = run_on_weir(HERE, name, tmp_path)
     got_lines, want_lines = rows_in_order(r.stdout), rows_in_order(want)
     for i, (g, w) in enumerate(zip(got_lines, want_lines)):
         assert g == w, f"{name}.py line {i + 1}: weir's output differs from PyFlink's\n--- weir:\n{g}\n" \

@@ -44,16 +44,23 @@ PROGRAMS = [pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_GAPS[n], strict
             for n in sorted(f[:-3] for f in os.listdir(HERE) if f.endswith(".py") and f != "record.py")]
 
 
-@pytest.mark.parametrize("name", PROGRAMS)
-def test_program_matches_pyflink(name, tmp_path):
-    bin_ = engine()
-    with open(os.path.join(HERE, name + ".py")) as f:
+def run_on_weir(here, name, tmp_path):
+    """Runs the PyFlink program here/<name>.py on weir, with its imports
+    changed and nothing else; returns the finished process and the golden
+    output recorded on PyFlink 2.3 (here/<name>.golden)."""
+    with open(os.path.join(here, name + ".py")) as f:
         src = to_weir(f.read())
-    with open(os.path.join(HERE, name + ".golden")) as f:
+    with open(os.path.join(here, name + ".golden")) as f:
         want = f.read()
     prog = tmp_path / (name + ".py")
     prog.write_text(src)
-    env = dict(os.environ, WEIR_BIN=bin_)
+    env = dict(os.environ, WEIR_BIN=engine())
     r = subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)
     assert r.returncode == 0, f"{name}.py failed on weir:\n{r.stderr[-5000:]}"
+    return r, want
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_program_matches_pyflink(name, tmp_path):
+    r, want = run_on_weir(HERE, name, tmp_path)
     assert r.stdout == want, f"{name}.py: weir's output differs from PyFlink's\n--- weir:\n{r.stdout}\n--- PyFlink:\n{want}"
