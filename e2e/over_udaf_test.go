@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,13 +56,7 @@ FROM src WINDOW w AS (PARTITION BY a %% %d ORDER BY a ROWS BETWEEN 3 PRECEDING A
 		"-D", "parallelism.default=2", "-D", "python.fn-execution.bundle.size=50",
 		"-D", "python.fn-execution.max-attempts=8")
 	r.mustSucceed(t)
-	entries, _ := os.ReadDir(marks)
-	if len(entries) != len(kill) {
-		t.Fatalf("%d of %d planned worker kills happened", len(entries), len(kill))
-	}
-	if !strings.Contains(r.stderr, "restarted") {
-		t.Errorf("the job summary does not mention restarted workers:\n%s", r.stderr)
-	}
+	mustHaveKilled(t, r, marks, len(kill))
 	seen := map[int]bool{}
 	for _, l := range r.lines() {
 		f := strings.Split(strings.TrimSuffix(strings.TrimPrefix(l, "+I["), "]"), ", ")

@@ -169,13 +169,7 @@ SELECT a %% %d AS k, wsum(a %% %d, a, a %% 13), SUM(a * (a %% 13)), COUNT(*) FRO
 		"-D", "parallelism.default=2", "-D", "python.fn-execution.bundle.size=4000",
 		"-D", "python.fn-execution.max-attempts=8")
 	r.mustSucceed(t)
-	entries, _ := os.ReadDir(marks)
-	if len(entries) != len(kill) {
-		t.Fatalf("%d of %d planned worker kills happened", len(entries), len(kill))
-	}
-	if !strings.Contains(r.stderr, "restarted") {
-		t.Errorf("the job summary does not mention restarted workers:\n%s", r.stderr)
-	}
+	mustHaveKilled(t, r, marks, len(kill))
 	seen := map[int]bool{}
 	for _, l := range r.lines() {
 		f := strings.Split(strings.TrimSuffix(strings.TrimPrefix(l, "+I["), "]"), ", ")
@@ -193,6 +187,19 @@ SELECT a %% %d AS k, wsum(a %% %d, a, a %% 13), SUM(a * (a %% 13)), COUNT(*) FRO
 	}
 	if len(seen) != groups {
 		t.Fatalf("%d groups in the output, want %d", len(seen), groups)
+	}
+}
+
+// mustHaveKilled checks that a job's planned worker kills all happened (a
+// mark file each in marks) and that its summary says workers restarted.
+func mustHaveKilled(t *testing.T, r result, marks string, planned int) {
+	t.Helper()
+	entries, _ := os.ReadDir(marks)
+	if len(entries) != planned {
+		t.Fatalf("%d of %d planned worker kills happened", len(entries), planned)
+	}
+	if !strings.Contains(r.stderr, "restarted") {
+		t.Errorf("the job summary does not mention restarted workers:\n%s", r.stderr)
 	}
 }
 
