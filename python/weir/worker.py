@@ -7,6 +7,7 @@ PIPELINE_OPTIONS, SEMI_PERSISTENT_DIRECTORY).
 
 import atexit
 import faulthandler
+import gc
 import importlib.abc
 import importlib.machinery
 import io
@@ -275,7 +276,23 @@ def _flush_output():
             stream.flush_all()
 
 
+def _collect_after_startup():
+    """Turn the garbage collector back on, leaving the start-up's objects out of it.
+
+    Imports make no garbage worth collecting, but their hundreds of
+    thousands of new objects start hundreds of collections, the last ones
+    traversing the whole heap: ~0.24 CPU s of a worker's start-up and first
+    bundle, against ~0.01 s so. The collector is off until the modules are
+    imported; frozen, their objects (the modules, classes and functions
+    that live as long as the worker) are not traversed by the collections
+    that follow either.
+    """
+    gc.freeze()
+    gc.enable()
+
+
 def main():
+    gc.disable()  # until _collect_after_startup
     from weir import _functions
 
     # Find the user's modules where weir.describe found them at planning.
@@ -325,6 +342,7 @@ def main():
              coder.IMPLEMENTATION, operations.IMPLEMENTATION, sys.version.split()[0])
     from apache_beam.runners.worker import sdk_worker_main
 
+    _collect_after_startup()
     sdk_worker_main.main(sys.argv)
 
 
