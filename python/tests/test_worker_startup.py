@@ -106,3 +106,49 @@ def test_bundles_start_no_sampling_thread():
     r = subprocess.run([sys.executable, "-c", SAMPLER], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == ["0 True True", "step", "None True 0"] * 2
+
+
+NO_PANDAS = textwrap.dedent('''
+    import gc
+    import sys
+    from weir import worker
+
+    io_getattr = worker._defer_connectors()
+    finder = worker._NoPandasForBeam()
+    sys.meta_path.insert(0, finder)
+    import apache_beam
+    import apache_beam.io
+    apache_beam.io.__getattr__ = io_getattr
+    sys.meta_path.remove(finder)
+    import weir._beam
+    from weir import _vectorized_io
+    from apache_beam.runners.worker import sdk_worker_main
+    from weir.proto import weir_pb2
+    print("loaded before use:", "pandas" in sys.modules)
+    stage = weir_pb2.Stage(kind=weir_pb2.Stage.VECTORIZED, functions=[weir_pb2.Function(func_type="arrow")])
+    weir._beam._import_pandas_for(stage)
+    print("arrow stage:", "pandas" in sys.modules)
+    stage.functions.add(func_type="pandas")
+    weir._beam._import_pandas_for(stage)
+    print("pandas stage:", "pandas" in sys.modules, gc.isenabled(), gc.get_freeze_count() > 0)
+    import pyarrow as pa
+    print(pa.table({"a": [1, 2]}).to_pandas()["a"].sum())
+    from apache_beam.io import ReadFromCsv
+    print(ReadFromCsv.__module__, ReadFromCsv.__name__)
+''')
+
+
+def test_pandas_loads_for_pandas_stages():
+    """Beam's own import of pandas is skipped in the worker: pandas is
+    imported for the first stage of pandas functions, and then works (with
+    pyarrow too); Beam's textio, which imports pandas, is deferred and still
+    has its pandas transforms."""
+    r = subprocess.run([sys.executable, "-c", NO_PANDAS], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "loaded before use: False",
+        "arrow stage: False",
+        "pandas stage: True True True",
+        "3",
+        "apache_beam.io.textio ReadFromCsv",
+    ]

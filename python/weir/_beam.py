@@ -6,6 +6,7 @@ in a windowed value); the stage answers with one element of encoded results,
 or several when they are large (see weir._limits and docs/WIRE_FORMAT.md).
 """
 
+import gc
 import os
 import sys
 import threading
@@ -74,6 +75,29 @@ def no_sampling_threads():
     statesampler.StateSampler.weir_no_thread = True
 
 
+def _import_pandas_for(stage):
+    """Import pandas for a stage of pandas functions, the collector paused.
+
+    The worker imports pandas only for such stages (weir.worker's
+    _NoPandasForBeam), after its start-up: the import makes hundreds of
+    thousands of objects, which would start collections traversing them
+    (~0.04 CPU s). As for the worker's start-up, they are imported with the
+    collector off and then frozen out of it, once per process.
+    """
+    if "pandas" in sys.modules or not any(f.func_type == "pandas" for f in stage.functions):
+        return
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        pass  # the operation reports it, with the function's name
+    finally:
+        if enabled:
+            gc.freeze()
+            gc.enable()
+
+
 class StageOperation(operations.Operation):
     """A Beam operation that runs a weir stage over each element."""
 
@@ -90,6 +114,7 @@ class StageOperation(operations.Operation):
         mark_user_output()
 
         if self._stage.kind == weir_pb2.Stage.VECTORIZED:
+            _import_pandas_for(self._stage)
             from weir._vectorized import VectorizedOperation as cls
         else:
             cls = ops.ScalarOperation if self._stage.kind == weir_pb2.Stage.SCALAR else ops.TableOperation

@@ -139,10 +139,11 @@ class _StartupLog(logging.StreamHandler):
 # Beam's I/O connectors that `import apache_beam` loads (apache_beam.io
 # re-exports them) and the harness never uses: about 300 modules (pymongo,
 # Google Cloud clients, avro, ...), ~0.2 CPU s of each worker's start-up.
+# textio imports pandas for its CSV and JSON transforms (see _NoPandasForBeam).
 _DEFERRED_CONNECTORS = (
     "apache_beam.io.avroio", "apache_beam.io.mongodbio", "apache_beam.io.parquetio",
     "apache_beam.io.tfrecordio", "apache_beam.io.gcp.bigquery", "apache_beam.io.gcp.pubsub",
-    "apache_beam.transforms.xlang.io",
+    "apache_beam.transforms.xlang.io", "apache_beam.io.textio",
 )
 
 
@@ -259,6 +260,31 @@ class _LazyModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return sys.modules[name]
 
 
+class _NoPandasForBeam(importlib.abc.MetaPathFinder):
+    """While apache_beam is imported, Beam's typehints package finds no pandas.
+
+    apache_beam.typehints imports pandas (~0.25 CPU s, a quarter of a
+    worker's start-up) only to load its pandas batch converters, which
+    export no names and serve Beam's batched DoFns, which the harness never
+    runs for weir. weir's vectorized operations import pandas themselves
+    when a stage needs it, so a worker of scalar functions does without.
+    Any other import of pandas, at any time, finds it as usual.
+    """
+
+    def find_spec(self, name, path, target=None):
+        if name == "pandas" and _importer() == "apache_beam.typehints":
+            raise ModuleNotFoundError("weir's worker imports pandas only for its own stages", name=name)
+        return None
+
+
+def _importer():
+    """The name of the module whose code runs the import under way."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
+        frame = frame.f_back
+    return frame.f_globals.get("__name__") if frame is not None else None
+
+
 def _stop(signum, frame):
     # A polite stop from the engine: close the functions, then leave without
     # the harness logging the interruption as a failure.
@@ -313,6 +339,8 @@ def main():
         logging.getLogger(name).addFilter(_DropNoise())
     io_getattr = _defer_connectors()
     sys.meta_path.insert(0, _LazyModules(_LAZY_MODULES))
+    no_pandas = _NoPandasForBeam()
+    sys.meta_path.insert(0, no_pandas)
     try:
         import apache_beam  # noqa: F401
         import apache_beam.io
@@ -324,6 +352,8 @@ def main():
             "Install weir with its dependencies (pip install weir) into the interpreter "
             "named by python.executable.\n")
         sys.exit(3)
+    finally:
+        sys.meta_path.remove(no_pandas)
     import weir._beam  # registers weir's URNs
 
     weir._beam.no_sampling_threads()
