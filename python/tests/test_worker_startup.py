@@ -50,7 +50,7 @@ LAZY = textwrap.dedent('''
     import sys
     from weir import worker
 
-    sys.meta_path.insert(0, worker._LazyModules(worker._LAZY_MODULES))
+    sys.meta_path.insert(0, worker._LazyModules(["httplib2"]))
     import apache_beam
     from apache_beam.runners.worker import sdk_worker_main
     import weir._beam
@@ -152,3 +152,48 @@ def test_pandas_loads_for_pandas_stages():
         "3",
         "apache_beam.io.textio ReadFromCsv",
     ]
+
+
+BEARTYPE = textwrap.dedent('''
+    import sys
+    import typing
+    from weir import worker
+
+    if sys.argv[1] == "stand-ins":
+        beam_only = [worker._NoPandasForBeam(), worker._BeartypeForBeam()]
+        sys.meta_path[:0] = beam_only
+        sys.meta_path.insert(0, worker._LazyModules(worker._LAZY_MODULES))
+    import apache_beam
+    from apache_beam.runners.worker import sdk_worker_main
+    if sys.argv[1] == "stand-ins":
+        for finder in beam_only:
+            sys.meta_path.remove(finder)
+        worker._BeartypeForBeam.forget()
+    import weir._beam
+    loaded = [m for m in ("beartype", "yaml.reader") if m in sys.modules]
+    from apache_beam.typehints import typehints
+    cases = [(int, float), (list, typing.Iterable), (int, str), (typing.List[int], typing.Iterable[int]),
+             (dict, typing.Mapping), (bool, int), (1, int), (str, typing.Sequence[str]), (typing.Optional[int], int)]
+    print([typehints.is_consistent_with(a, b) for a, b in cases])
+    import beartype.door
+    import yaml
+    print(beartype.door.is_subhint(int, object), beartype.door.is_subhint.__module__.startswith("beartype."),
+          yaml.safe_load("a: 1"))
+    print("loaded before use:", loaded)
+''')
+
+
+def test_beartype_and_yaml_load_when_used():
+    """Beam's typehints get beartype's is_subhint from a stand-in that
+    imports beartype at its first call: Beam's type checks give the same
+    answers as with the real one, and beartype imported by anyone else
+    afterwards is the real package; yaml loads at its first use."""
+    def run(how):
+        r = subprocess.run([sys.executable, "-c", BEARTYPE, how], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.splitlines()
+
+    real, lazy = run("real"), run("stand-ins")
+    assert lazy[:2] == real[:2]
+    assert lazy[2] == "loaded before use: []"
+    assert real[2] == "loaded before use: ['beartype', 'yaml.reader']"

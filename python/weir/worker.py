@@ -216,8 +216,10 @@ def _defer_connectors():
 
 # Imported by Beam's stager (through apache_beam.internal.http_client),
 # which the harness never runs: httplib2 and the pyparsing it imports were
-# ~0.1 of ~1.2 CPU s of a worker's start-up.
-_LAZY_MODULES = ("httplib2",)
+# ~0.1 of ~1.2 CPU s of a worker's start-up. yaml (~0.015 s) is imported by
+# Beam's cross-language and managed transforms, which use it only when such
+# a transform is built in a pipeline.
+_LAZY_MODULES = ("httplib2", "yaml")
 
 
 class _LazyModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -275,6 +277,62 @@ class _NoPandasForBeam(importlib.abc.MetaPathFinder):
         if name == "pandas" and _importer() == "apache_beam.typehints":
             raise ModuleNotFoundError("weir's worker imports pandas only for its own stages", name=name)
         return None
+
+
+class _BeartypeForBeam(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """While apache_beam is imported, Beam's typehints get beartype's two
+    names from stand-ins that import beartype at the first call.
+
+    apache_beam.typehints.typehints imports beartype (~0.1 CPU s: ~300
+    modules and importlib.metadata) for is_subhint, which is_consistent_with
+    calls when it checks the type hints of a pipeline being built, which
+    the harness does not do for weir's stages. The stand-in is_subhint
+    imports beartype and calls the real one, raising the stand-in
+    BeartypeDoorException (the one Beam catches) for the real one, so Beam
+    behaves the same. The stand-ins are Beam's alone: forget() takes them
+    out of sys.modules once Beam is imported, and any other import of
+    beartype gets the real package.
+    """
+
+    NAMES = ("beartype", "beartype.door", "beartype.roar")
+
+    def find_spec(self, name, path, target=None):
+        if name in self.NAMES and _importer() == "apache_beam.typehints.typehints":
+            return importlib.machinery.ModuleSpec(name, self, is_package=name == "beartype")
+        return None
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        if module.__name__ == "beartype.door":
+            module.is_subhint = _is_subhint
+        elif module.__name__ == "beartype.roar":
+            module.BeartypeDoorException = _BeartypeDoorException
+
+    @classmethod
+    def forget(cls):
+        """Take the stand-ins out of sys.modules."""
+        for name in cls.NAMES:
+            module = sys.modules.get(name)
+            if module is not None and isinstance(getattr(module.__spec__, "loader", None), cls):
+                del sys.modules[name]
+
+
+class _BeartypeDoorException(Exception):
+    """The stand-in of beartype.roar.BeartypeDoorException in Beam's typehints."""
+
+
+def _is_subhint(*args, **kwargs):
+    """beartype.door.is_subhint, imported at the first call."""
+    _BeartypeForBeam.forget()
+    from beartype.door import is_subhint
+    from beartype.roar import BeartypeDoorException
+
+    try:
+        return is_subhint(*args, **kwargs)
+    except BeartypeDoorException as e:
+        raise _BeartypeDoorException(str(e)) from e
 
 
 def _importer():
@@ -339,8 +397,8 @@ def main():
         logging.getLogger(name).addFilter(_DropNoise())
     io_getattr = _defer_connectors()
     sys.meta_path.insert(0, _LazyModules(_LAZY_MODULES))
-    no_pandas = _NoPandasForBeam()
-    sys.meta_path.insert(0, no_pandas)
+    beam_only = [_NoPandasForBeam(), _BeartypeForBeam()]
+    sys.meta_path[:0] = beam_only
     try:
         import apache_beam  # noqa: F401
         import apache_beam.io
@@ -353,7 +411,9 @@ def main():
             "named by python.executable.\n")
         sys.exit(3)
     finally:
-        sys.meta_path.remove(no_pandas)
+        for finder in beam_only:
+            sys.meta_path.remove(finder)
+        _BeartypeForBeam.forget()
     import weir._beam  # registers weir's URNs
 
     weir._beam.no_sampling_threads()
