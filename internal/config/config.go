@@ -75,6 +75,7 @@ const (
 	BundleTime          = "python.fn-execution.bundle.time"
 	ArrowBatchSize      = "python.fn-execution.arrow.batch.size"
 	BundlesInFlight     = "python.fn-execution.bundles-in-flight"
+	SharedMemory        = "python.fn-execution.shared-memory"
 	MaxAttempts         = "python.fn-execution.max-attempts"
 	ProgressTimeout     = "python.fn-execution.bundle.progress-timeout"
 	StartupTimeout      = "python.worker.startup-timeout"
@@ -114,6 +115,7 @@ var Options = []Option{
 	{Key: BundleTime, Kind: Duration, Default: "1 s", Min: 1, Meaning: "a bundle closes this long after its first row"},
 	{Key: ArrowBatchSize, Kind: Int, Default: "25000", Min: 1, Meaning: "rows per batch, one Fn API data element (at most the bundle size)", Flink: "10000"},
 	{Key: BundlesInFlight, Kind: Int, Default: "2", Min: 1, Meaning: "bundles in flight per worker (backpressure bound)", WeirOnly: true},
+	{Key: SharedMemory, Kind: Bool, Default: "true", Meaning: "vectorized (pandas, Arrow) functions read and write their Arrow batches in a shared-memory file (in /dev/shm) instead of the Fn API's gRPC messages, which then say only where; `false`, or where /dev/shm is missing, sends the batches in the messages", WeirOnly: true},
 	{Key: GlobalJobParameters, Kind: Map, Meaning: "`k1:v1,k2:v2`, read by `FunctionContext.get_job_parameter`"},
 	{Key: LocalTimeZone, Kind: String, Default: "default", Meaning: "session time zone of TIMESTAMP_LTZ, CURRENT_DATE, FROM_UNIXTIME, ...: a TZDB name (`America/New_York`), `GMT+08:00` or `UTC`; `default` is the system's zone"},
 	{Key: MaxAttempts, Kind: Int, Default: "3", Min: 1, Meaning: "tries of one bundle whose worker dies before the job fails", WeirOnly: true},

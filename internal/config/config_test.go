@@ -162,6 +162,10 @@ func TestTable(t *testing.T) {
 			if c.Bytes(o.Key) != 0 || c.ManagedBytes() <= 0 {
 				t.Errorf("Default().Bytes(%s) = %d, ManagedBytes() = %d", o.Key, c.Bytes(o.Key), c.ManagedBytes())
 			}
+		case Bool:
+			if want, err := ParseBool(o.Default); err != nil || c.Bool(o.Key) != want {
+				t.Errorf("Default().Bool(%s) = %v, default %q (%v)", o.Key, c.Bool(o.Key), o.Default, err)
+			}
 		case Enum:
 			if c.String(o.Key) != o.Default || !slices.Contains(o.Values, o.Default) {
 				t.Errorf("Default().String(%s) = %q, want %q, one of %q", o.Key, c.String(o.Key), o.Default, o.Values)

@@ -81,6 +81,9 @@ type Settings struct {
 	BatchRows   int
 	InFlight    int
 	MaxAttempts int
+	// InlineBatches sends vectorized stages' batches inside the Fn API's
+	// messages (python.fn-execution.shared-memory false).
+	InlineBatches bool
 	// StartupTimeout and ProgressTimeout bound a worker's start and a
 	// bundle's time without progress.
 	StartupTimeout  time.Duration
@@ -116,6 +119,7 @@ func FromConfig(c *config.Config) Settings {
 		BundleTime:      c.Duration(config.BundleTime),
 		BatchRows:       c.Int(config.ArrowBatchSize),
 		InFlight:        c.Int(config.BundlesInFlight),
+		InlineBatches:   !c.Bool(config.SharedMemory),
 		MaxAttempts:     c.Int(config.MaxAttempts),
 		StartupTimeout:  c.Duration(config.StartupTimeout),
 		ProgressTimeout: c.Duration(config.ProgressTimeout),
@@ -201,7 +205,8 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 		pool, err = pyexec.NewPool(ctx, pyexec.Config{
 			Python: s.Python, Workers: s.Parallelism, PyFiles: s.PyFiles,
 			BundleRows: s.BundleRows, BundleTime: s.BundleTime, InFlight: s.InFlight, BatchRows: s.BatchRows,
-			MaxAttempts: s.MaxAttempts, Log: log,
+			InlineBatches: s.InlineBatches,
+			MaxAttempts:   s.MaxAttempts, Log: log,
 			StartupTimeout: s.StartupTimeout, ProgressTimeout: s.ProgressTimeout,
 		})
 		if err != nil {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/weir-dev/weir/internal/config"
 	"github.com/weir-dev/weir/internal/fnapi"
+	"github.com/weir-dev/weir/internal/shm"
 	"github.com/weir-dev/weir/internal/state"
 	"github.com/weir-dev/weir/internal/tmpdir"
 	"github.com/weir-dev/weir/internal/worker"
@@ -47,6 +48,10 @@ type Config struct {
 	BatchRows int
 	// InFlight is the number of bundles in flight per worker.
 	InFlight int
+	// InlineBatches sends the Arrow batches of vectorized stages inside the
+	// Fn API's messages instead of through a shared-memory arena
+	// (python.fn-execution.shared-memory false; shmstage.go).
+	InlineBatches bool
 	// MaxAttempts is how often one bundle may be tried before the job fails.
 	MaxAttempts int
 	// StartupTimeout bounds how long a worker may take to connect.
@@ -145,6 +150,10 @@ type Pool struct {
 	brokenErr error
 	// stores are the state stores of keyed stages, closed with the pool.
 	stores []state.Store
+	// arena carries the batches of vectorized stages (shmstage.go): made
+	// by the first such stage, nil when batches go inline.
+	arenaOnce sync.Once
+	arena     *shm.Arena
 }
 
 // slot is one worker position; its process is replaced when it dies.
@@ -728,6 +737,10 @@ func (p *Pool) Close() {
 	stores := p.stores
 	p.stores = nil
 	p.mu.Unlock()
+	p.arenaOnce.Do(func() {}) // no arena is made after this
+	if p.arena != nil {
+		p.arena.Close()
+	}
 	for _, st := range stores {
 		st.Close()
 	}

@@ -368,7 +368,11 @@ func (p *Pool) isolate(ctx context.Context, s *Stage, b *bundle, crash bool) str
 	if err != nil || len(vals) != 1 {
 		return fmt.Sprintf("Batch %d of the bundle %s when run alone.", elem+1, verb)
 	}
-	cols, n, err := s.decodeInput(memory.DefaultAllocator, vals[0]) // row format or Arrow (arrowstage.go)
+	value, err := b.inputValue(vals[0]) // in the shared memory or not (shmstage.go)
+	if err != nil {
+		return fmt.Sprintf("Batch %d of the bundle %s when run alone (its rows cannot be shown: %v).", elem+1, verb, err)
+	}
+	cols, n, err := s.decodeInput(memory.DefaultAllocator, value) // row format or Arrow (arrowstage.go)
 	if err != nil {
 		return fmt.Sprintf("Batch %d of the bundle %s when run alone (its rows cannot be shown: %v).", elem+1, verb, err)
 	}

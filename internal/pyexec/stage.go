@@ -13,6 +13,7 @@ import (
 
 	"github.com/weir-dev/weir/internal/coder"
 	"github.com/weir-dev/weir/internal/fnapi"
+	"github.com/weir-dev/weir/internal/shm"
 	"github.com/weir-dev/weir/internal/types"
 	"github.com/weir-dev/weir/internal/weirpb"
 )
@@ -98,6 +99,12 @@ type bundle struct {
 	elements [][]byte      // encoded input elements, one per batch (keyed stages)
 	parts    []encoded     // or the elements as parts (other stages; see input)
 	keep     []arrow.Array // the input columns the parts refer to (vectorized stages)
+	// The regions of the pool's arena that the parts refer to (vectorized
+	// stages; shmstage.go): all of them, and the answer's of each element
+	// (zero for an element sent inline).
+	arena   *shm.Arena
+	regions []shm.Region
+	outs    []shm.Region
 	rows     int
 	bytes    int // what the bundle holds: encoded input and forwarded columns
 	t        token
@@ -127,6 +134,7 @@ func (b *bundle) release() {
 	b.parts = nil
 	release(b.keep)
 	b.keep = nil
+	b.freeRegions()
 }
 
 // Run streams the batches of in through stage s and sends the output
@@ -291,6 +299,10 @@ func (e *outputEstimate) bundleRows(limit int) int {
 // an element holds rows of one group, across its batches.
 func (p *Pool) dispatch(ctx context.Context, s *Stage, mem memory.Allocator, est *outputEstimate, in <-chan arrow.RecordBatch, groups <-chan []arrow.RecordBatch, inflight chan<- *bundle) error {
 	enc := coder.NewEncoder(s.InputTypes)
+	var arena *shm.Arena
+	if s.Vectorized() {
+		arena = p.arenaFor()
+	}
 	seq := 0
 	var cur *bundle
 	limit := 0 // rows at which cur closes
@@ -365,7 +377,19 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, mem memory.Allocator, est
 			if err != nil {
 				return fmt.Errorf("pyexec: %s: %w", s.Spec.GetName(), err)
 			}
-			if s.Vectorized() {
+			placed := false
+			if arena != nil {
+				// The batches go through shared memory (shmstage.go).
+				var in, answer shm.Region
+				var ref encoded
+				if ref, in, answer, placed = placeInArena(arena, el, answerRoom(est, m, size)); placed {
+					el = ref
+					cur.arena = arena
+					cur.regions = append(cur.regions, in, answer)
+				}
+				cur.outs = append(cur.outs, answer)
+			}
+			if s.Vectorized() && !placed {
 				// The element refers to the input columns' buffers: they
 				// are kept until the bundle's results are complete, so
 				// that a replay sends them again unchanged.
@@ -535,12 +559,7 @@ func (p *Pool) collect(ctx context.Context, s *Stage, est *outputEstimate, mem m
 			b.release()
 			return err
 		}
-		size := 0
-		for _, c := range data {
-			size += len(c)
-		}
-		est.observe(size, b.rows)
-		err = p.emit(ctx, s, mem, dec, b, data, o)
+		err = p.emit(ctx, s, mem, dec, est, b, data, o)
 		b.release()
 		if err != nil {
 			return err
@@ -617,7 +636,8 @@ func (o *output) discard() {
 
 // emit decodes the results of b and sends one joined batch per input
 // element, or per part of its results when the worker sent them in parts.
-func (p *Pool) emit(ctx context.Context, s *Stage, mem memory.Allocator, dec *coder.Decoder, b *bundle, data [][]byte, o *output) error {
+// The size of the results goes to est first.
+func (p *Pool) emit(ctx context.Context, s *Stage, mem memory.Allocator, dec *coder.Decoder, est *outputEstimate, b *bundle, data [][]byte, o *output) error {
 	values, err := splitChunks(data)
 	if err != nil {
 		return err
@@ -629,6 +649,18 @@ func (p *Pool) emit(ctx context.Context, s *Stage, mem memory.Allocator, dec *co
 	if len(groups) != len(b.batches) {
 		return fmt.Errorf("pyexec: %s answered %d elements for %d", s.Spec.GetName(), len(groups), len(b.batches))
 	}
+	if b.arena != nil {
+		if err := resolveAnswers(b, groups); err != nil { // shmstage.go
+			return fmt.Errorf("pyexec: results of %s: %w", s.Spec.GetName(), err)
+		}
+	}
+	size := 0
+	for _, g := range groups {
+		for _, part := range g {
+			size += len(part)
+		}
+	}
+	est.observe(size, b.rows)
 	send := func(joined arrow.RecordBatch) error { return o.send(ctx, joined) }
 	for i, rec := range b.batches {
 		var err error

@@ -33,21 +33,28 @@ import (
 // It first removes the directories of that prefix left by processes that are
 // gone (see Sweep); that clean-up is best effort and never fails Make.
 func Make(prefix string) (string, error) {
-	sweepOnce(prefix)
-	dir, err := os.MkdirTemp("", prefix+self()+"-")
+	return MakeIn(os.TempDir(), prefix)
+}
+
+// MakeIn is Make in directory base instead of os.TempDir() (e.g. /dev/shm,
+// for files shared in memory).
+func MakeIn(base, prefix string) (string, error) {
+	sweepOnce(base, prefix)
+	dir, err := os.MkdirTemp(base, prefix+self()+"-")
 	if err != nil {
 		return "", fmt.Errorf("tmpdir: %w", err)
 	}
 	return dir, nil
 }
 
-// swept records the prefixes already swept by this process: stale
-// directories appear only when a process dies, so once per run is enough.
+// swept records the directories and prefixes already swept by this process:
+// stale directories appear only when a process dies, so once per run is
+// enough.
 var swept sync.Map
 
-func sweepOnce(prefix string) {
-	if _, done := swept.LoadOrStore(prefix, true); !done {
-		Sweep(os.TempDir(), prefix)
+func sweepOnce(base, prefix string) {
+	if _, done := swept.LoadOrStore(base+"\x00"+prefix, true); !done {
+		Sweep(base, prefix)
 	}
 }
 

@@ -17,7 +17,9 @@ from apache_beam.utils.timestamp import MIN_TIMESTAMP, Timestamp
 from test_vectorized import batches_element, helpers, stage, column  # noqa: F401  (helpers is a fixture)
 from weir._limits import CONTINUED
 from weir._vectorized import VectorizedOperation
-from weir._vectorized_io import _DataChannel, _serialize, answer_message, data_ids, split_elements
+from weir._vectorized_io import (SHM_REF, ShmInput, _DataChannel, _serialize, _varint, answer_message,
+                                 answer_ref_message, data_ids, read_input_ref, split_elements, stream_size,
+                                 write_stream)
 
 WV = coders.WindowedValueCoder(coders.BytesCoder(), coders.GlobalWindowCoder()).get_impl()
 
@@ -121,3 +123,58 @@ def test_channel_sends_ready_messages_in_order():
     for m in stub.requests:
         got += [(d.transform_id, d.data) for d in beam_fn_api_pb2.Elements.FromString(_serialize(m)).data]
     assert got == want + [("end", b"")]
+
+
+def input_ref(path, in_off, in_len, out_off, out_len):
+    """An input reference value as the engine writes it (internal/pyexec/shmstage.go)."""
+    raw = path.encode()
+    return memoryview(bytes([SHM_REF]) + _varint(len(raw)) + raw
+                      + b"".join(_varint(n) for n in (in_off, in_len, out_off, out_len)))
+
+
+def test_shared_memory_round_trip(helpers, tmp_path):  # noqa: F811
+    """An element in the engine's arena file is read from where its
+    reference says (a copy, so that the region can be reused), and the answer
+    written into its region is the same IPC stream as the inline answer,
+    referred to by an Elements message in Beam's encoding."""
+    name, _ = helpers
+    rng = random.Random()
+    st = stage(name, [(0, [column(0, "BIGINT"), column(1, "BIGINT")], "BIGINT"),
+                      (1, [column(0, "BIGINT")], "STRING")],
+               ["BIGINT", "BIGINT"], [("add", "BIGINT", "pandas"), ("big", "STRING", "pandas")])
+    op = VectorizedOperation(st)
+    batches = [[[rng.randint(-9, 9) for _ in range(n)], [rng.randint(0, 99) for _ in range(n)]]
+               for n in (rng.randint(1, 30), rng.randint(0, 30))]
+    element = batches_element(st.input_types, batches)
+    path = tmp_path / "arena"
+    path.write_bytes(bytes(1 << 20))
+    in_off = 64 * rng.randint(1, 100)
+    with open(path, "r+b") as f:
+        f.seek(in_off)
+        f.write(element)
+    out_off = 64 * rng.randint(200, 300)
+    shm = read_input_ref(input_ref(str(path), in_off, len(element), out_off, 1 << 18))
+    assert isinstance(shm, ShmInput) and shm.data == element and (shm.out_off, shm.out_len) == (out_off, 1 << 18)
+    # The input is a copy: the region may change under it.
+    shm.arena[in_off:in_off + 8] = b"\x00" * 8
+    assert shm.data == element
+    results = op.results(shm.data)
+    size = stream_size(op, results)
+    write_stream(op, results, pa.py_buffer(shm.arena[out_off:out_off + size]), size)
+    assert path.read_bytes()[out_off:out_off + size] == op._stream(results)
+    header = encode(windowed_value.WindowedValue(b"", MIN_TIMESTAMP, [window.GlobalWindow()]))[:-1]
+    got = answer_ref_message(data_ids("i1", "t9"), header, out_off, size)
+    value = bytes([SHM_REF]) + _varint(out_off) + _varint(size)
+    assert got == beam_message("i1", "t9", encode(windowed_value.WindowedValue(value, MIN_TIMESTAMP,
+                                                                                [window.GlobalWindow()])))
+
+
+def test_shared_memory_bad_references(tmp_path):
+    path = tmp_path / "arena"
+    path.write_bytes(bytes(4096))
+    with pytest.raises(ValueError, match="beyond the arena"):
+        read_input_ref(input_ref(str(path), 4000, 200, 0, 64))
+    with pytest.raises(ValueError, match="too many"):
+        read_input_ref(memoryview(bytes(input_ref(str(path), 0, 10, 64, 64)) + b"\x00"))
+    with pytest.raises(RuntimeError, match="shared-memory file .*missing.*python.fn-execution.shared-memory"):
+        read_input_ref(input_ref(str(tmp_path / "missing"), 0, 10, 64, 64))

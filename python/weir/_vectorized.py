@@ -420,6 +420,16 @@ class VectorizedOperation:
         are read in place."""
         return self._parts(self._results(data))
 
+    def results(self, data):
+        """The result batches of one element's input batches (data: bytes or
+        a memoryview), one per input batch, in order."""
+        return self._results(data)
+
+    def parts(self, results):
+        """results (from results()) grouped into the parts of an answer, as
+        process_parts groups them."""
+        return self._parts(results)
+
     def _results(self, data):
         results = []
         for batch in pa.ipc.open_stream(pa.py_buffer(data)):

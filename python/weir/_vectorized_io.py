@@ -18,7 +18,19 @@ serialization. Here, in the worker only (installed by weir.worker):
 The bytes on the wire are the same as Beam's: the engine cannot tell the
 difference. Anything unexpected (another window or pane encoding, a stage
 whose output goes elsewhere than the data channel) takes Beam's own path.
+
+When the engine has a shared-memory arena (internal/shm), an element's value
+is a reference instead of the IPC stream (``ShmInput``): the file, where the
+input is and where the answer may go. The stage reads the input from the
+file (one copy into the worker's memory, so that nothing a function keeps
+refers to memory the engine reuses), writes the answer's IPC stream into its
+region and answers with a reference to it; an answer larger than its region
+goes inline. Through gRPC each byte cost the worker more than the pandas
+function's work on it.
 """
+
+import mmap
+import os
 
 
 import pyarrow as pa
@@ -166,6 +178,60 @@ def split_elements(view):
         pos = start + n
 
 
+# The first byte of a value that is a shared-memory reference (an IPC
+# stream starts with 0xFF, a continued part with 0x00).
+SHM_REF = 1
+
+_arenas = {}  # path -> a writable memoryview of the engine's arena file, mapped once
+
+
+def _arena(path):
+    view = _arenas.get(path)
+    if view is None:
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except OSError as e:
+            raise RuntimeError(f"cannot open weir's shared-memory file {path}: {e} (the engine and its workers "
+                               "must share /dev/shm; set python.fn-execution.shared-memory to false to send "
+                               "batches inside the Fn API's messages)") from None
+        try:
+            view = memoryview(mmap.mmap(fd, 0))
+        finally:
+            os.close(fd)
+        _arenas[path] = view
+    return view
+
+
+class ShmInput:
+    """An input element of a vectorized stage in the engine's arena: its IPC
+    stream (copied out of the arena), and the region for the answer."""
+
+    __slots__ = ("data", "arena", "out_off", "out_len")
+
+    def __init__(self, data, arena, out_off, out_len):
+        self.data, self.arena, self.out_off, self.out_len = data, arena, out_off, out_len
+
+
+def read_input_ref(value):
+    """The ShmInput of a reference value (a memoryview starting with
+    SHM_REF): the marker, the arena file's path, the input's offset and
+    length, the answer region's offset and length (varints)."""
+    n, pos = _read_varint(value, 1)
+    path = bytes(value[pos:pos + n]).decode()
+    pos += n
+    nums = []
+    for _ in range(4):
+        x, pos = _read_varint(value, pos)
+        nums.append(x)
+    if pos != len(value):
+        raise ValueError(f"a shared-memory reference of {len(value)} bytes has {len(value) - pos} bytes too many")
+    arena = _arena(path)
+    in_off, in_len, out_off, out_len = nums
+    if in_off + in_len > len(arena) or out_off + out_len > len(arena):
+        raise ValueError(f"a shared-memory reference beyond the arena's {len(arena)} bytes: {nums}")
+    return ShmInput(bytes(arena[in_off:in_off + in_len]), arena, out_off, out_len)
+
+
 class _ArrowInput(bundle_processor.DataInputOperation):
     """The input of a vectorized stage: each element's value is a memoryview
     of the received bytes, not a copy."""
@@ -184,6 +250,8 @@ class _ArrowInput(bundle_processor.DataInputOperation):
                     headers.clear()
                 wv = self.windowed_coder_impl.decode_from_stream(coder_impl.create_InputStream(header + b"\x00"), True)
                 headers[header] = wv
+            if len(value) and value[0] == SHM_REF:
+                value = read_input_ref(value)
             with self.splitting_lock:
                 if self.index == self.stop - 1:
                     return
@@ -209,14 +277,27 @@ class ArrowStageOperation(_beam.StageOperation):
                 self._target = (channel, ids, out.windowed_coder_impl)
 
     def process(self, o):
+        value = o.value
         if self._target is None:
+            if type(value) is ShmInput:
+                o = o.with_value(value.data)
             return super().process(o)
         channel, ids, wv_coder = self._target
         with self.scoped_process_state:
             stream = coder_impl.create_OutputStream()
             wv_coder.encode_to_stream(o.with_value(b""), stream, True)
             header = stream.get()[:-1]  # without the empty value's length
-            parts = self._op.process_parts(o.value)
+            if type(value) is ShmInput:
+                results = self._op.results(value.data)
+                size = stream_size(self._op, results)
+                if size <= value.out_len:
+                    region = value.arena[value.out_off:value.out_off + size]
+                    write_stream(self._op, results, pa.py_buffer(region), size)
+                    channel.send_ready(answer_ref_message(ids, header, value.out_off, size))
+                    return
+                parts = self._op.parts(results)
+            else:
+                parts = self._op.process_parts(value)
             for i, part in enumerate(parts):
                 channel.send_ready(answer_message(self._op, ids, header, part, i < len(parts) - 1))
 
@@ -234,8 +315,7 @@ def answer_message(op, ids, header, batches, continued):
     data=the windowed value of the IPC stream of batches)]), with ids from
     data_ids and header the windowed value's encoding up to its value. The
     stream is written by pyarrow into its place in the message."""
-    schema = op.schema_bytes()
-    size = len(schema) + sum(pa.ipc.get_record_batch_size(b) for b in batches) + len(_EOS)
+    size = stream_size(op, batches)
     value_size = size + (1 if continued else 0)
     payload = len(header) + len(_varint(value_size)) + value_size
     data = len(ids) + len(_varint(payload)) + payload
@@ -243,6 +323,19 @@ def answer_message(op, ids, header, batches, continued):
                      CONTINUED if continued else b""])
     # Arrow's allocation is not zeroed first, as a bytearray's is.
     buf = pa.allocate_buffer(len(head) + size)
+    write_stream(op, batches, buf, size, head)
+    return buf.to_pybytes()
+
+
+def stream_size(op, batches):
+    """The size of the IPC stream of batches (op's schema, the batches, the
+    end-of-stream marker)."""
+    return len(op.schema_bytes()) + sum(pa.ipc.get_record_batch_size(b) for b in batches) + len(_EOS)
+
+
+def write_stream(op, batches, buf, size, head=b""):
+    """Writes head, then the IPC stream of batches (size bytes, from
+    stream_size), into buf (a mutable pyarrow Buffer of that size)."""
     sink = pa.FixedSizeBufferWriter(buf)
     sink.write(head)
     with pa.ipc.new_stream(sink, op.schema) as writer:
@@ -250,7 +343,15 @@ def answer_message(op, ids, header, batches, continued):
             writer.write_batch(b)
     if sink.tell() != len(head) + size:
         raise AssertionError(f"a vectorized answer of {sink.tell() - len(head)} bytes where {size} were expected")
-    return buf.to_pybytes()
+
+
+def answer_ref_message(ids, header, off, size):
+    """The serialized Elements message of an answer written into the
+    engine's arena: its value is the marker, the offset and the size."""
+    value = bytes([SHM_REF]) + _varint(off) + _varint(size)
+    payload = header + _varint(len(value)) + value
+    data = ids + _varint(len(payload)) + payload
+    return b"\x0a" + _varint(len(data)) + data
 
 
 _EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"

@@ -11,6 +11,7 @@ WEIR_ONLY = (
     "python.fn-execution.bundle.progress-timeout",
     "python.fn-execution.bundles-in-flight",
     "python.fn-execution.max-attempts",
+    "python.fn-execution.shared-memory",
     "python.worker.startup-timeout",
 )
 

@@ -1,0 +1,161 @@
+package pyexec
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/weir-dev/weir/internal/shm"
+)
+
+func testArena(t *testing.T, size int) *shm.Arena {
+	t.Helper()
+	a, err := shm.New(size)
+	if errors.Is(err, shm.ErrUnsupported) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// randomElement is an element of n random bytes in parts, as
+// encodeArrowRows makes them: a header part, then referred parts.
+func randomElement(rng *rand.Rand, n int) (encoded, []byte) {
+	value := make([]byte, n)
+	for i := range value {
+		value[i] = byte(rng.IntN(256))
+	}
+	first := min(n, rng.IntN(40))
+	buf := append(make([]byte, elementReserve), value[:first]...)
+	parts := encoded{elementHead(buf, n)}
+	for rest := value[first:]; len(rest) > 0; {
+		k := min(len(rest), 1+rng.IntN(5000))
+		parts = append(parts, rest[:k])
+		rest = rest[k:]
+	}
+	return parts, value
+}
+
+// TestPlaceInArena: the reference element names the arena's file and
+// regions, the input region holds the element's value, and the regions
+// are distinct and large enough.
+func TestPlaceInArena(t *testing.T) {
+	a := testArena(t, 1<<20)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 63, 64, 65, 10_000, 100_000} {
+		el, value := randomElement(rng, n)
+		ref, in, out, ok := placeInArena(a, el, 5000)
+		if !ok {
+			t.Fatalf("%d bytes: not placed", n)
+		}
+		vals, err := splitElements(ref.bytes())
+		if err != nil || len(vals) != 1 {
+			t.Fatalf("%d bytes: reference element: %v", n, err)
+		}
+		path, rin, rout, err := parseInputRef(vals[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if path != a.Path() || rin.Off != in.Off || rin.Len != n || rout != out || out.Len < 5000 {
+			t.Fatalf("%d bytes: reference %s %+v %+v, placed %+v %+v", n, path, rin, rout, in, out)
+		}
+		if !bytes.Equal(a.Bytes(rin), value) {
+			t.Fatalf("%d bytes: the input region does not hold the value", n)
+		}
+		b := &bundle{arena: a, regions: []shm.Region{in, out}}
+		got, err := b.inputValue(vals[0])
+		if err != nil || !bytes.Equal(got, value) {
+			t.Fatalf("%d bytes: inputValue: %v", n, err)
+		}
+		b.freeRegions()
+	}
+	if a.Used() != 0 {
+		t.Fatalf("%d bytes still allocated after every bundle freed its regions", a.Used())
+	}
+}
+
+// TestPlaceInFullArena: without room the element goes inline and nothing
+// stays allocated.
+func TestPlaceInFullArena(t *testing.T) {
+	a := testArena(t, 64<<10)
+	rng := rand.New(rand.NewPCG(3, 4))
+	el, _ := randomElement(rng, 40<<10)
+	if _, _, _, ok := placeInArena(a, el, 40<<10); ok {
+		t.Fatal("placed 80 KiB in a 64 KiB arena")
+	}
+	if a.Used() != 0 {
+		t.Fatalf("%d bytes allocated after a failed placement", a.Used())
+	}
+}
+
+func answerRef(off, n int) []byte {
+	v := []byte{shmRef}
+	v = binary.AppendUvarint(v, uint64(off))
+	return binary.AppendUvarint(v, uint64(n))
+}
+
+// TestResolveAnswers: answers in the arena are copied out (later writes to
+// the region do not change them); inline answers stay; an answer outside its
+// element's region, or a reference for an element sent inline, is an error.
+func TestResolveAnswers(t *testing.T) {
+	a := testArena(t, 1<<20)
+	a.Alloc(100) // so that the answer's region does not start at 0
+	out, _ := a.Alloc(1024)
+	copy(a.Bytes(out)[100:], "answer one")
+	b := &bundle{arena: a, outs: []shm.Region{out, {}}}
+	groups := [][][]byte{{answerRef(out.Off+100, 10)}, {[]byte("\xffinline")}}
+	if err := resolveAnswers(b, groups); err != nil {
+		t.Fatal(err)
+	}
+	copy(a.Bytes(out)[100:], "overwritten")
+	if string(groups[0][0]) != "answer one" || string(groups[1][0]) != "\xffinline" {
+		t.Fatalf("resolved %q", groups)
+	}
+	for _, c := range []struct {
+		ref  []byte
+		want string
+	}{
+		{answerRef(out.Off+1020, 5), "outside its region"},
+		{answerRef(out.Off-64, 10), "outside its region"},
+		{[]byte{shmRef, 0x80}, "bad offset"},
+		{append(answerRef(out.Off, 1), 0), "bad length"},
+	} {
+		err := resolveAnswers(b, [][][]byte{{c.ref}, {[]byte("\xff")}})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("answer %x: error %v, want one with %q", c.ref, err, c.want)
+		}
+	}
+	err := resolveAnswers(b, [][][]byte{{[]byte("\xff")}, {answerRef(out.Off, 1)}})
+	if err == nil || !strings.Contains(err.Error(), "sent inline") {
+		t.Errorf("a reference answering an inline element: error %v", err)
+	}
+}
+
+// FuzzParseRefs: the reference parsers never panic, and what they accept
+// they read back as written.
+func FuzzParseRefs(f *testing.F) {
+	f.Add(appendInputRef(nil, "/dev/shm/weir-shm-1/arena", shm.Region{Off: 64, Len: 100}, shm.Region{Off: 192, Len: 4096}))
+	f.Add(answerRef(128, 77))
+	f.Add([]byte{shmRef})
+	f.Fuzz(func(t *testing.T, v []byte) {
+		if path, in, out, err := parseInputRef(v); err == nil {
+			if again := appendInputRef(nil, path, in, out); !bytes.Equal(again, v) {
+				// Varints have one shortest form; others are accepted too.
+				if _, in2, out2, err := parseInputRef(again); err != nil || in2 != in || out2 != out {
+					t.Fatalf("%x read as %q %+v %+v, which does not read back", v, path, in, out)
+				}
+			}
+		}
+		if off, n, err := parseAnswerRef(v); err == nil {
+			if o2, n2, err := parseAnswerRef(answerRef(off, n)); err != nil || o2 != off || n2 != n {
+				t.Fatalf("%x read as (%d, %d), which does not read back", v, off, n)
+			}
+		}
+	})
+}
