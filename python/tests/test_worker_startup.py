@@ -1,6 +1,8 @@
-"""The worker's start-up (``weir.worker``): Beam's unused I/O connectors are
-imported only when something uses them."""
+"""The worker's start-up (``weir.worker``): what Beam imports that the
+harness does not use (I/O connectors, httplib2, yaml, beartype, pandas) is
+imported only when something uses it, and numpy starts no BLAS threads."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -197,3 +199,27 @@ def test_beartype_and_yaml_load_when_used():
     assert lazy[:2] == real[:2]
     assert lazy[2] == "loaded before use: []"
     assert real[2] == "loaded before use: ['beartype', 'yaml.reader']"
+
+
+BLAS = textwrap.dedent('''
+    import os
+    from weir import worker
+
+    worker._one_blas_thread()
+    import numpy
+    print(os.environ.get("OPENBLAS_NUM_THREADS"), len(os.listdir("/proc/self/task")))
+''')
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads in /proc")
+def test_one_blas_thread_unless_set():
+    """The worker's numpy starts no OpenBLAS threads, unless the environment
+    asks for a number of them."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")}
+    r = subprocess.run([sys.executable, "-c", BLAS], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["1", "1"]
+    r = subprocess.run([sys.executable, "-c", BLAS], capture_output=True, text=True, timeout=120,
+                       env={**env, "OMP_NUM_THREADS": "2"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0] == "None"
