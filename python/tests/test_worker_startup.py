@@ -172,24 +172,25 @@ BEARTYPE = textwrap.dedent('''
             sys.meta_path.remove(finder)
         worker._BeartypeForBeam.forget()
     import weir._beam
-    loaded = [m for m in ("beartype", "yaml.reader") if m in sys.modules]
+    loaded = [m for m in ("beartype", "yaml.reader", "proto.message") if m in sys.modules]
     from apache_beam.typehints import typehints
     cases = [(int, float), (list, typing.Iterable), (int, str), (typing.List[int], typing.Iterable[int]),
              (dict, typing.Mapping), (bool, int), (1, int), (str, typing.Sequence[str]), (typing.Optional[int], int)]
     print([typehints.is_consistent_with(a, b) for a, b in cases])
     import beartype.door
+    import proto
     import yaml
     print(beartype.door.is_subhint(int, object), beartype.door.is_subhint.__module__.startswith("beartype."),
-          yaml.safe_load("a: 1"))
+          yaml.safe_load("a: 1"), proto.Message.__module__)
     print("loaded before use:", loaded)
 ''')
 
 
-def test_beartype_and_yaml_load_when_used():
+def test_beartype_yaml_and_proto_load_when_used():
     """Beam's typehints get beartype's is_subhint from a stand-in that
     imports beartype at its first call: Beam's type checks give the same
     answers as with the real one, and beartype imported by anyone else
-    afterwards is the real package; yaml loads at its first use."""
+    afterwards is the real package; yaml and proto load at their first use."""
     def run(how):
         r = subprocess.run([sys.executable, "-c", BEARTYPE, how], capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
@@ -198,7 +199,7 @@ def test_beartype_and_yaml_load_when_used():
     real, lazy = run("real"), run("stand-ins")
     assert lazy[:2] == real[:2]
     assert lazy[2] == "loaded before use: []"
-    assert real[2] == "loaded before use: ['beartype', 'yaml.reader']"
+    assert real[2] == "loaded before use: ['beartype', 'yaml.reader', 'proto.message']"
 
 
 BLAS = textwrap.dedent('''
