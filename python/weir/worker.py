@@ -367,7 +367,7 @@ def _collect_after_startup():
     Imports make no garbage worth collecting, but their hundreds of
     thousands of new objects start hundreds of collections, the last ones
     traversing the whole heap: ~0.24 CPU s of a worker's start-up and first
-    bundle, against ~0.01 s so. The collector is off until the modules are
+    bundle (~0.01 s this way). The collector is off until the modules are
     imported; frozen, their objects (the modules, classes and functions
     that live as long as the worker) are not traversed by the collections
     that follow either.
