@@ -74,7 +74,7 @@ func TestUDAFStreamingChangelog(t *testing.T) {
 		if _, err := fmt.Sscanf(name, "%d bundle=%s", &stmt, &bundle); err != nil {
 			t.Fatalf("golden run %q: %v", name, err)
 		}
-		size := "250000"
+		size := "1000000"
 		if bundle != "default" {
 			size = bundle
 		}

@@ -186,7 +186,7 @@ func TestResolve(t *testing.T) {
 	}
 	if c.Int(Parallelism) != 4 || c.Duration(BundleTime) != 250*time.Millisecond || c.Duration(ProgressTimeout) != 2*time.Minute ||
 		!equal(c.List(PythonFiles), []string{"a.py", "b"}) || c.Map(GlobalJobParameters)["k"] != "v" ||
-		c.Int(BundleSize) != 250000 || !c.IsSet(Parallelism) || c.IsSet(BundleSize) {
+		c.Int(BundleSize) != 1000000 || !c.IsSet(Parallelism) || c.IsSet(BundleSize) {
 		t.Errorf("Resolve gave %v", c.vals)
 	}
 	var got []string
