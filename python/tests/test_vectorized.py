@@ -431,3 +431,24 @@ def test_malloc_keeps_freed_memory_on_glibc(monkeypatch):
     monkeypatch.setattr(_vectorized, "_malloc_tuned", False)
     assert _vectorized._keep_freed_memory() is True
     assert _vectorized._keep_freed_memory() is None
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "float32", "float64"])
+def test_numbers_series_fast_and_slow_agree(dtype):
+    """A pandas function's Series of numbers, built through pandas' block
+    manager, is the Series the constructor builds: values (without a copy),
+    dtype, index, name, flags; and behaves the same."""
+    import numpy as np
+
+    from weir._vectorized import _check_fast_series, numbers_series, slow_numbers_series
+
+    assert _check_fast_series() is not False, "this pandas has no block-manager way: the fast path is off"
+    rng = random.Random()
+    values = np.array([rng.randint(-100, 100) for _ in range(rng.randint(0, 3000))], dtype=dtype)
+    values.flags.writeable = False
+    fast, slow = numbers_series(values), slow_numbers_series(values)
+    assert type(fast) is type(slow) and fast.dtype == slow.dtype and fast.index.equals(slow.index)
+    assert fast.name is None and fast.flags.allows_duplicate_labels == slow.flags.allows_duplicate_labels
+    assert np.shares_memory(fast.to_numpy(), values)
+    assert fast.equals(slow)
+    assert (fast * 3 + 1).equals(slow * 3 + 1) and fast.describe().equals(slow.describe())

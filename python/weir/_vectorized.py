@@ -158,7 +158,7 @@ def _series(arr, t):
         if not arr.null_count:
             # A numpy view of the element's buffer (read-only, as pyarrow's
             # to_pandas gives it), without to_pandas' general machinery.
-            return _pandas().Series(arr.to_numpy(zero_copy_only=True), index=range_index(len(arr)), copy=False)
+            return numbers_series(arr.to_numpy(zero_copy_only=True))
         if not isinstance(t, (FloatType, DoubleType)):
             return arr.to_pandas(types_mapper=_nullable_ints())
     return arr.to_pandas(date_as_object=True, integer_object_nulls=True)
@@ -227,6 +227,55 @@ def numbers_from_pandas(value, t):
     if not values.flags.c_contiguous:
         values = np.ascontiguousarray(values)
     return pa.Array.from_buffers(t.wire, len(values), [None, pa.py_buffer(values)])
+
+
+def numbers_series(values):
+    """pandas.Series(values, index=RangeIndex(len(values)), copy=False) of a
+    1-D numpy array of numbers: through pandas' own block manager, which
+    skips the constructor's checks of its arguments (a third of a batch's
+    cost for x + 1), where this pandas has it and builds the same Series;
+    through the constructor otherwise (slow_numbers_series)."""
+    global _fast_series
+    if _fast_series is None:
+        _fast_series = _check_fast_series()
+    if _fast_series is False:
+        return slow_numbers_series(values)
+    from_array, from_mgr = _fast_series
+    mgr = from_array(values, range_index(len(values)))
+    series = from_mgr(mgr, axes=mgr.axes)
+    series._name = None  # what the constructor sets besides
+    return series
+
+
+def slow_numbers_series(values):
+    """numbers_series through pandas.Series' constructor."""
+    return _pandas().Series(values, index=range_index(len(values)), copy=False)
+
+
+_fast_series = None  # (SingleBlockManager.from_array, Series._from_mgr), or False
+
+
+def _check_fast_series():
+    """The block-manager way to a Series, if this pandas has it and it gives
+    what the constructor gives (same values without a copy, dtype, index,
+    name, flags); else False."""
+    try:
+        from pandas.core.internals.managers import SingleBlockManager
+
+        pd = _pandas()
+        from_array, from_mgr = SingleBlockManager.from_array, pd.Series._from_mgr
+        values = np.arange(3, dtype=np.int32)
+        values.flags.writeable = False
+        mgr = from_array(values, range_index(3))
+        fast, slow = from_mgr(mgr, axes=mgr.axes), slow_numbers_series(values)
+        fast._name = None
+        same = (type(fast) is type(slow) and fast.dtype == slow.dtype and fast.index.equals(slow.index)
+                and fast.name is None and fast.attrs == slow.attrs
+                and fast.flags.allows_duplicate_labels == slow.flags.allows_duplicate_labels
+                and np.shares_memory(fast.to_numpy(), values) and fast.equals(slow))
+        return (from_array, from_mgr) if same else False
+    except Exception:  # another pandas: the constructor it is
+        return False
 
 
 _pd = None
