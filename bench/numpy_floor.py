@@ -2,7 +2,7 @@
 
 Run with weir's venv python. N random int32 values in [0, 1000000] (like
 weir's datagen), in arrays of ``batch`` values (weir's
-python.fn-execution.arrow.batch.size, 25,000), so that the floor works on
+python.fn-execution.arrow.batch.size, 100,000), so that the floor works on
 the same batch sizes as the function; also over one array of all N values.
 Best of 5. Prints one JSON object.
 """
@@ -16,7 +16,7 @@ import numpy as np
 
 def main():
     n = int(sys.argv[1])
-    batch = int(sys.argv[2]) if len(sys.argv) > 2 else 25_000
+    batch = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
     rng = np.random.default_rng(42)
     x = rng.integers(0, 1_000_001, size=n, dtype=np.int32)
     chunks = [x[i:i + batch] for i in range(0, n, batch)]

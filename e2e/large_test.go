@@ -71,8 +71,8 @@ func statusKB(pid int, field string) int {
 	return 0
 }
 
-// TestLargeResults: 30,000 results of 12 KB (368 MB, 300 MB from one
-// 25,000-row batch) reach the sink exactly, and the engine's memory stays
+// TestLargeResults: 30,000 results of 12 KB (368 MB, all from one batch)
+// reach the sink exactly, and the engine's memory stays
 // far below the results' size.
 func TestLargeResults(t *testing.T) {
 	const rows = 30000

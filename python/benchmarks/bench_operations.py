@@ -12,7 +12,7 @@ implementation (for fast: what the calls and the operation add to the row
 coder), then its ratio to the floor.
 
 Input rows come in batches of B rows (default 10000; weir's default
-python.fn-execution.arrow.batch.size is 25000). The machine may be shared, so
+python.fn-execution.arrow.batch.size is 100000). The machine may be shared, so
 each timing is the sum over the batches (for the floors: over chunks of B
 values) of the best of R runs of that batch, with the garbage collector off.
 """
