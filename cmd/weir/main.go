@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -73,9 +74,33 @@ func main() {
 		debug.SetGCPercent(defaultGCPercent)
 	}
 	stop := startProfile(os.Getenv("WEIR_CPUPROFILE"))
+	stopTrace := startTrace(os.Getenv("WEIR_TRACE"))
 	code := run(os.Args[1:], os.Stdout, os.Stderr)
+	stopTrace()
 	stop()
 	os.Exit(code)
+}
+
+// startTrace writes a Go execution trace of the whole command to path (the
+// WEIR_TRACE environment variable: where goroutines waited, e.g. with
+// 'go tool trace -pprof=sched'), unless path is empty; the returned
+// function ends it.
+func startTrace(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = trace.Start(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "weir: WEIR_TRACE: %v\n", err)
+		return func() {}
+	}
+	return func() {
+		trace.Stop()
+		f.Close()
+	}
 }
 
 // startProfile writes a Go CPU profile of the whole command to path (the
