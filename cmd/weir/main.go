@@ -81,45 +81,40 @@ func main() {
 	os.Exit(code)
 }
 
+// startProfile writes a Go CPU profile of the whole command to path (the
+// WEIR_CPUPROFILE environment variable, for profiling any job), unless path
+// is empty; the returned function ends it.
+func startProfile(path string) func() {
+	return startRecording("WEIR_CPUPROFILE", path, pprof.StartCPUProfile, pprof.StopCPUProfile)
+}
+
 // startTrace writes a Go execution trace of the whole command to path (the
 // WEIR_TRACE environment variable: where goroutines waited, e.g. with
 // 'go tool trace -pprof=sched'), unless path is empty; the returned
 // function ends it.
 func startTrace(path string) func() {
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err == nil {
-		err = trace.Start(f)
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "weir: WEIR_TRACE: %v\n", err)
-		return func() {}
-	}
-	return func() {
-		trace.Stop()
-		f.Close()
-	}
+	return startRecording("WEIR_TRACE", path, trace.Start, trace.Stop)
 }
 
-// startProfile writes a Go CPU profile of the whole command to path (the
-// WEIR_CPUPROFILE environment variable, for profiling any job), unless path
-// is empty; the returned function ends it.
-func startProfile(path string) func() {
+// startRecording starts a recording (a profile, a trace) into a new file at
+// path, and returns what ends it; a failure is reported on stderr, naming
+// the variable that asked for it.
+func startRecording(variable, path string, start func(io.Writer) error, stop func()) func() {
 	if path == "" {
 		return func() {}
 	}
 	f, err := os.Create(path)
 	if err == nil {
-		err = pprof.StartCPUProfile(f)
+		if err = start(f); err != nil {
+			f.Close()
+		}
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "weir: WEIR_CPUPROFILE: %v\n", err)
+		fmt.Fprintf(os.Stderr, "weir: %s: %v\n", variable, err)
 		return func() {}
 	}
 	return func() {
-		pprof.StopCPUProfile()
+		stop()
 		f.Close()
 	}
 }

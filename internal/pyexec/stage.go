@@ -102,9 +102,9 @@ type bundle struct {
 	// The regions of the pool's arena that the parts refer to (vectorized
 	// stages; shmstage.go): all of them, and the answer's of each element
 	// (zero for an element sent inline).
-	arena   *shm.Arena
-	regions []shm.Region
-	outs    []shm.Region
+	arena    *shm.Arena
+	regions  []shm.Region
+	outs     []shm.Region
 	rows     int
 	bytes    int // what the bundle holds: encoded input and forwarded columns
 	t        token

@@ -39,15 +39,19 @@ def random_id(rng):
     return "".join(rng.choice("abcé→7-") for _ in range(rng.choice([1, 5, 130, 300])))
 
 
+def add_and_big(name):
+    """A stage of two outputs: add(a, b) BIGINT and big(a) STRING (long strings)."""
+    return stage(name, [(0, [column(0, "BIGINT"), column(1, "BIGINT")], "BIGINT"), (1, [column(0, "BIGINT")], "STRING")],
+                 ["BIGINT", "BIGINT"], [("add", "BIGINT", "pandas"), ("big", "STRING", "pandas")])
+
+
 @pytest.mark.parametrize("part_bytes", [None, 3_000])
 def test_answers_are_beams_encoding(helpers, part_bytes):  # noqa: F811
     """Each part of an answer, written in place, is the Elements message
     Beam would send for it: the same bytes."""
     name, _ = helpers
     rng = random.Random()
-    st = stage(name, [(0, [column(0, "BIGINT"), column(1, "BIGINT")], "BIGINT"),
-                      (1, [column(0, "BIGINT")], "STRING")],
-               ["BIGINT", "BIGINT"], [("add", "BIGINT", "pandas"), ("big", "STRING", "pandas")])
+    st = add_and_big(name)
     op = VectorizedOperation(st)
     if part_bytes:
         op.part_bytes = part_bytes
@@ -139,9 +143,7 @@ def test_shared_memory_round_trip(helpers, tmp_path):  # noqa: F811
     referred to by an Elements message in Beam's encoding."""
     name, _ = helpers
     rng = random.Random()
-    st = stage(name, [(0, [column(0, "BIGINT"), column(1, "BIGINT")], "BIGINT"),
-                      (1, [column(0, "BIGINT")], "STRING")],
-               ["BIGINT", "BIGINT"], [("add", "BIGINT", "pandas"), ("big", "STRING", "pandas")])
+    st = add_and_big(name)
     op = VectorizedOperation(st)
     batches = [[[rng.randint(-9, 9) for _ in range(n)], [rng.randint(0, 99) for _ in range(n)]]
                for n in (rng.randint(1, 30), rng.randint(0, 30))]
