@@ -23,12 +23,15 @@ import (
 //   - ELEMENT(a): the one element of a, NULL for an empty array; more
 //     elements fail.
 //   - ARRAY_CONTAINS(a, x): whether a holds x, NULL equal to NULL.
+//   - FIELD(r, i) is r.name: field i (from 0, a constant the planner puts
+//     for the name) of a ROW value, NULL when the row is NULL.
 
 func init() {
 	register("ITEM", 2, 2, itemKernel)
 	register("CARDINALITY", 1, 1, cardinalityKernel)
 	register("ELEMENT", 1, 1, elementKernel)
 	register("ARRAY_CONTAINS", 2, 2, arrayContainsKernel)
+	register("FIELD", 2, 2, fieldKernel)
 	register("ARRAY", 1, -1, constructorKernel)
 	register("MAP", 2, -1, constructorKernel)
 	register("ROW", 1, -1, constructorKernel)
@@ -134,6 +137,28 @@ func itemKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array,
 			return nil, nil
 		}
 		return xs[k-1], nil
+	})
+}
+
+func fieldKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array, error) {
+	if ops[0].t.Kind != types.Row {
+		return nil, fmt.Errorf("exec: %s: field access needs a ROW, not %s", c, plain(ops[0].t))
+	}
+	index, err := intArgOf(ops[1], "the field index")
+	if err != nil {
+		return nil, fmt.Errorf("exec: %s: %w", c, err)
+	}
+	return ev.mapValues(c, n, func(i int) (any, error) {
+		v := ops[0].nestedValue(i)
+		k, ok := index.at(i)
+		if v == nil || !ok {
+			return nil, nil
+		}
+		fields := v.([]any)
+		if k < 0 || k >= int64(len(fields)) {
+			return nil, fmt.Errorf("exec: %s: no field %d in a ROW of %d", c, k, len(fields))
+		}
+		return fields[k], nil
 	})
 }
 

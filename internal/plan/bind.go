@@ -55,6 +55,48 @@ func (s scope) resolve(id *sql.Ident) (int, error) {
 	return found, nil
 }
 
+// fieldAccess binds id as fields of a ROW column, as Flink reads r.f.g: the
+// column named by id's first part, or by its first two (the table's alias
+// and the column), then one field per remaining part. ok is false when no
+// ROW column starts id (the caller reports the column as unknown).
+func (b *binder) fieldAccess(id *sql.Ident) (x expr.Expr, ok bool, err error) {
+	for k := min(2, len(id.Parts)-1); k >= 1; k-- {
+		i, rerr := b.scope.resolve(&sql.Ident{At: id.At, Parts: id.Parts[:k]})
+		if rerr != nil || b.scope[i].t.Kind != types.Row {
+			continue
+		}
+		c := b.scope[i]
+		x = &expr.Column{Index: i, Name: c.name, T: c.t}
+		nullable := c.t.Nullable
+		for _, name := range id.Parts[k:] {
+			t := x.Type()
+			if t.Kind != types.Row {
+				return nil, false, errAt(id.At, "%s is not a ROW (it is %s): it has no field %s", x, t, name)
+			}
+			f := -1
+			for j, fld := range t.Fields {
+				if strings.EqualFold(fld.Name, name) {
+					f = j
+					break
+				}
+			}
+			if f < 0 {
+				names := make([]string, len(t.Fields))
+				for j, fld := range t.Fields {
+					names[j] = fld.Name
+				}
+				return nil, false, errAt(id.At, "%s has no field %s; its fields are: %s", x, name, strings.Join(names, ", "))
+			}
+			ft := t.Fields[f].Type
+			nullable = nullable || ft.Nullable
+			ft.Nullable = nullable // a field of a NULL row is NULL
+			x = &expr.Call{Name: "FIELD", Args: []expr.Expr{x, &expr.Literal{Value: int32(f), T: types.INT.NotNull()}}, T: ft}
+		}
+		return x, true, nil
+	}
+	return nil, false, nil
+}
+
 type binder struct {
 	cat   *catalog
 	scope scope
@@ -67,6 +109,11 @@ func (b *binder) bind(e sql.Expr) (expr.Expr, error) {
 		if err != nil && len(e.Parts) == 1 && niladic[strings.ToUpper(e.Parts[0])] {
 			x, _, err := b.currentTime(e.At, strings.ToUpper(e.Parts[0])) // temporal.go
 			return x, err
+		}
+		if err != nil && len(e.Parts) > 1 {
+			if x, ok, ferr := b.fieldAccess(e); ok || ferr != nil {
+				return x, ferr
+			}
 		}
 		if err != nil {
 			return nil, err
