@@ -148,6 +148,19 @@ func fieldKernel(ev *evaluator, c *expr.Call, ops []operand, n int) (arrow.Array
 	if err != nil {
 		return nil, fmt.Errorf("exec: %s: %w", c, err)
 	}
+	if s, ok := ops[0].arr.(*array.Struct); ok && index.const_ && !index.null {
+		// The field's own column: the other fields are not read.
+		if index.val < 0 || index.val >= int64(s.NumField()) {
+			return nil, fmt.Errorf("exec: %s: no field %d in a ROW of %d", c, index.val, s.NumField())
+		}
+		field := s.Field(int(index.val))
+		return ev.mapValues(c, n, func(i int) (any, error) {
+			if s.IsNull(i) {
+				return nil, nil
+			}
+			return nestedAt(field, i), nil
+		})
+	}
 	return ev.mapValues(c, n, func(i int) (any, error) {
 		v := ops[0].nestedValue(i)
 		k, ok := index.at(i)

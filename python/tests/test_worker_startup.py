@@ -9,6 +9,14 @@ import textwrap
 
 import pytest
 
+
+def run_script(script, *args, env=None):
+    """The lines a Python script prints, run in a fresh interpreter (so that
+    nothing is imported yet); a failing script fails the test."""
+    r = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.splitlines()
+
 SCRIPT = textwrap.dedent('''
     import sys
     from weir import worker
@@ -36,9 +44,7 @@ SCRIPT = textwrap.dedent('''
 
 
 def test_connectors_load_when_used():
-    r = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines() == [
+    assert run_script(SCRIPT) == [
         "loaded before use: False False",
         "stand-in: False",
         "apache_beam.io.mongodbio",
@@ -76,9 +82,7 @@ LAZY = textwrap.dedent('''
 def test_httplib2_loads_when_used(use):
     """httplib2 (Beam's stager's, unused by the harness) is a stand-in until
     an attribute, a name or a submodule of it is asked for."""
-    r = subprocess.run([sys.executable, "-c", LAZY, use], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines() == ["loaded before use: False", "stand-in: False", "True", "loaded: True True"]
+    assert run_script(LAZY, use) == ["loaded before use: False", "stand-in: False", "True", "loaded: True True"]
 
 
 SAMPLER = textwrap.dedent('''
@@ -105,9 +109,7 @@ SAMPLER = textwrap.dedent('''
 def test_bundles_start_no_sampling_thread():
     """With no_sampling_threads, a bundle's state sampler starts no thread,
     still tracks the current state and is the current tracker while it runs."""
-    r = subprocess.run([sys.executable, "-c", SAMPLER], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines() == ["0 True True", "step", "None True 0"] * 2
+    assert run_script(SAMPLER) == ["0 True True", "step", "None True 0"] * 2
 
 
 NO_PANDAS = textwrap.dedent('''
@@ -145,9 +147,7 @@ def test_pandas_loads_for_pandas_stages():
     imported for the first stage of pandas functions, and then works (with
     pyarrow too); Beam's textio, which imports pandas, is deferred and still
     has its pandas transforms."""
-    r = subprocess.run([sys.executable, "-c", NO_PANDAS], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines() == [
+    assert run_script(NO_PANDAS) == [
         "loaded before use: False",
         "arrow stage: False",
         "pandas stage: True True True",
@@ -192,9 +192,7 @@ def test_beartype_yaml_and_proto_load_when_used():
     answers as with the real one, and beartype imported by anyone else
     afterwards is the real package; yaml and proto load at their first use."""
     def run(how):
-        r = subprocess.run([sys.executable, "-c", BEARTYPE, how], capture_output=True, text=True, timeout=120)
-        assert r.returncode == 0, r.stderr
-        return r.stdout.splitlines()
+        return run_script(BEARTYPE, how)
 
     real, lazy = run("real"), run("stand-ins")
     assert lazy[:2] == real[:2]
@@ -217,10 +215,5 @@ def test_one_blas_thread_unless_set():
     """The worker's numpy starts no OpenBLAS threads, unless the environment
     asks for a number of them."""
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")}
-    r = subprocess.run([sys.executable, "-c", BLAS], capture_output=True, text=True, timeout=120, env=env)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["1", "1"]
-    r = subprocess.run([sys.executable, "-c", BLAS], capture_output=True, text=True, timeout=120,
-                       env={**env, "OMP_NUM_THREADS": "2"})
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.split()[0] == "None"
+    assert " ".join(run_script(BLAS, env=env)).split() == ["1", "1"]
+    assert " ".join(run_script(BLAS, env={**env, "OMP_NUM_THREADS": "2"})).split()[0] == "None"

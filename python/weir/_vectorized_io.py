@@ -316,11 +316,7 @@ def answer_message(op, ids, header, batches, continued):
     data_ids and header the windowed value's encoding up to its value. The
     stream is written by pyarrow into its place in the message."""
     size = stream_size(op, batches)
-    value_size = size + (1 if continued else 0)
-    payload = len(header) + len(_varint(value_size)) + value_size
-    data = len(ids) + len(_varint(payload)) + payload
-    head = b"".join([b"\x0a", _varint(data), ids, _varint(payload), header, _varint(value_size),
-                     CONTINUED if continued else b""])
+    head = message_head(ids, header, size + (1 if continued else 0)) + (CONTINUED if continued else b"")
     # Arrow's allocation is not zeroed first, as a bytearray's is.
     buf = pa.allocate_buffer(len(head) + size)
     write_stream(op, batches, buf, size, head)
@@ -349,9 +345,17 @@ def answer_ref_message(ids, header, off, size):
     """The serialized Elements message of an answer written into the
     engine's arena: its value is the marker, the offset and the size."""
     value = bytes([SHM_REF]) + _varint(off) + _varint(size)
-    payload = header + _varint(len(value)) + value
-    data = ids + _varint(len(payload)) + payload
-    return b"\x0a" + _varint(len(data)) + data
+    return message_head(ids, header, len(value)) + value
+
+
+def message_head(ids, header, value_size):
+    """The serialized Elements message of one Data element up to its value
+    of value_size bytes: the Elements' data field, the Data's ids (from
+    data_ids), the length of its data, the windowed value's header and the
+    value's length."""
+    payload = len(header) + len(_varint(value_size)) + value_size
+    data = len(ids) + len(_varint(payload)) + payload
+    return b"".join([b"\x0a", _varint(data), ids, _varint(payload), header, _varint(value_size)])
 
 
 _EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"
