@@ -298,6 +298,9 @@ def test_element_of_several_batches(helpers, part_bytes):
         op.part_bytes = part_bytes
     rng = random.Random()
     sizes = [rng.randint(1, 300) for _ in range(rng.randint(2, 6))]
+    # One batch of results (8 bytes a row) over part_bytes, at a random place,
+    # so that the answer always leaves in parts when part_bytes is set.
+    sizes.insert(rng.randint(0, len(sizes)), rng.randint(300, 700))
     batches, start = [], 0
     for n in sizes:
         a = list(range(start, start + n))
