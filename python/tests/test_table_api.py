@@ -173,7 +173,8 @@ def test_table_operations(t_env):
 
 def test_from_pandas_to_pandas_round_trip(t_env):
     rng = random.Random()
-    n = rng.randint(0, 5000)
+    # Enough rows that each column has a value to infer its type from.
+    n = rng.randint(20, 5000)
     df = pd.DataFrame({
         "i": pd.array([rng.randint(-2**40, 2**40) for _ in range(n)], dtype="int64"),
         "f": [rng.random() if rng.random() > 0.1 else None for _ in range(n)],
