@@ -227,6 +227,82 @@ def test_kept_accumulators_give_the_changelog_of_state_reads(impl, seed):
     assert kept.state.keys_read < plain.state.keys_read / 2
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_kept_accumulators_count_their_pickled_bytes(impl, seed):
+    """The bytes counted for a kept chain are those of its groups' state:
+    what inserts add, updates change and deletes remove."""
+    rnd = random.Random(seed)
+    st = VersionedState()
+    op = KeyedAggregateFor(st)
+    live = {}
+    for _ in range(25):
+        run(op, random_rows(rnd, live, rnd.randint(1, 25)))
+        st.completed()
+        assert op.cache_bytes == {st.last: sum(len(v) for v in st.d.values())}
+        assert set(op.caches[st.last]) == set(st.d)
+
+
+def test_accumulators_over_the_byte_bound_are_not_kept(impl, monkeypatch):
+    """A chain whose accumulators' pickled bytes pass CACHE_BYTES is read
+    from the state again; the changelog is the same."""
+    rows = [(sa.INSERT, k, v) for v, k in enumerate("abcdefghij")]
+    plain = KeyedAggregateFor(Unversioned())
+    run(plain, rows)
+    st = VersionedState()
+    op = KeyedAggregateFor(st)
+    run(op, rows)
+    st.completed()
+    total = sum(len(v) for v in st.d.values())
+    assert op.cache_bytes == {st.last: total}
+    monkeypatch.setattr(sa, "CACHE_BYTES", total - 1)
+    more = [(sa.INSERT, k, 100) for k in "aj"]
+    assert run(op, more) == run(plain, more)
+    st.completed()
+    assert op.caches == {} and op.cache_bytes == {}
+    st.keys_read = 0
+    again = [(sa.INSERT, "c", 7)]
+    assert run(op, again) == run(plain, again)
+    assert st.keys_read == 1, "nothing was kept"
+
+
+class TwoChains(VersionedState):
+    """Two partitions' bundles through one worker: each has its own chain
+    of versions (chain picks the next bundle's)."""
+
+    def __init__(self):
+        super().__init__()
+        self.chain, self.lasts = 0, [None, None]
+
+    def version(self):
+        self.n += 1
+        self.own, self.staged = b"c%d-v%d" % (self.chain, self.n), None
+        return self.own, self.lasts[self.chain]
+
+    def completed(self):
+        super().completed()
+        self.lasts[self.chain] = self.own
+
+
+def test_the_oldest_chain_makes_room_by_bytes(impl, monkeypatch):
+    st = TwoChains()
+    op = KeyedAggregateFor(st)
+    for chain, keys in ((0, "abcde"), (1, "fghij")):
+        st.chain = chain
+        run(op, [(sa.INSERT, k, 1) for k in keys])
+        st.completed()
+    assert list(op.caches) == st.lasts and len(op.cache_bytes) == 2
+    one = op.cache_bytes[st.lasts[1]]
+    # Room for one chain's accumulators and a bit: the next bundle of chain
+    # 1 keeps its own, and chain 0's (the oldest) go.
+    monkeypatch.setattr(sa, "CACHE_BYTES", one + 8)
+    run(op, [(sa.INSERT, "f", 1)])
+    st.completed()
+    assert list(op.caches) == [st.lasts[1]] and list(op.cache_bytes) == [st.lasts[1]]
+    st.chain, st.keys_read = 0, 0
+    assert run(op, [(sa.INSERT, "a", 1)]) == [(sa.UPDATE_BEFORE, "('a',)", 1), (sa.UPDATE_AFTER, "('a',)", 2)]
+    assert st.keys_read == 1, "chain 0's accumulators were dropped"
+
+
 def KeyedAggregateFor(state):
     return sa.KeyedAggregate(stage(), state)
 

@@ -143,6 +143,10 @@ def _fixed_codes(input_types):
 # Live accumulators kept by a worker between the bundles of a partition, at
 # most this many groups (beyond, the bundle's are not kept).
 CACHE_GROUPS = 500_000
+# ... and at most this many bytes of their pickled state: accumulators that
+# grow (lists, maps) would otherwise fill the worker's memory long before
+# the count does. Their Python objects take a few times their pickle.
+CACHE_BYTES = 32 << 20
 # Chains of bundles (partitions) a worker keeps accumulators of.
 CACHE_CHAINS = 8
 # Types of results that a cache may keep as a group's last value: others may
@@ -204,10 +208,12 @@ class KeyedAggregate:
             self.grouper.reset(self.buffer)
         self.rows_in = 0
         self.rows_done = 0
-        # version -> {key: [accs, count, last values or None]}: the live
-        # accumulators after this worker's bundle whose state version that
-        # is; valid for a bundle whose parent version it is (see finish).
+        # version -> {key: [accs, count, last values or None, pickled
+        # bytes]}: the live accumulators after this worker's bundle whose
+        # state version that is; valid for a bundle whose parent version it
+        # is (see finish). cache_bytes: version -> the sum of their bytes.
         self.caches = {}
+        self.cache_bytes = {}
 
     def add(self, data):
         if self.grouper is not None:
@@ -229,25 +235,37 @@ class KeyedAggregate:
         version = getattr(self.state, "version", None)
         own, parent = version() if version is not None else (None, None)
         cache = self.caches.pop(parent, None) if parent else None
+        size = self.cache_bytes.pop(parent, 0)
         if own is None:
-            self.caches.clear()
+            self._drop_caches()
         keep = own is not None
         if cache is None:
-            cache = {}
+            cache, size = {}, 0
         try:
-            self._finish(buf, cache, emit)
+            size = self._finish(buf, cache, size, emit)
         except BaseException:
             # Accumulators changed by a bundle that did not complete.
-            self.caches.clear()
+            self._drop_caches()
             raise
-        if keep and len(cache) <= CACHE_GROUPS:
-            while len(self.caches) >= CACHE_CHAINS or sum(len(c) for c in self.caches.values()) + len(cache) > CACHE_GROUPS:
-                if not self.caches:
-                    break
-                del self.caches[next(iter(self.caches))]
+        if keep and len(cache) <= CACHE_GROUPS and size <= CACHE_BYTES:
+            # The oldest chains make room.
+            while self.caches and (len(self.caches) >= CACHE_CHAINS
+                                   or sum(len(c) for c in self.caches.values()) + len(cache) > CACHE_GROUPS
+                                   or sum(self.cache_bytes.values()) + size > CACHE_BYTES):
+                oldest = next(iter(self.caches))
+                del self.caches[oldest]
+                self.cache_bytes.pop(oldest, None)
             self.caches[own] = cache
+            self.cache_bytes[own] = size
 
-    def _finish(self, buf, cache, emit):
+    def _drop_caches(self):
+        self.caches.clear()
+        self.cache_bytes.clear()
+
+    def _finish(self, buf, cache, size, emit):
+        """Folds the bundle's rows into their groups' accumulators, writes
+        the state, emits the changes; returns the pickled bytes of cache's
+        accumulators (size: before)."""
         keys = list(buf)
         payload = bytearray(b"G")
         miss = 0
@@ -280,7 +298,7 @@ class KeyedAggregate:
             first = False
             entry = cache.get(key)
             if entry is not None:
-                accs, count, prev = entry
+                accs, count, prev = entry[0], entry[1], entry[2]
                 if prev is None:
                     prev = value_of(accs, key)
             else:
@@ -325,7 +343,9 @@ class KeyedAggregate:
             writes += key
             if count <= 0:
                 writes.append(0)
-                cache.pop(key, None)
+                if entry is not None:
+                    size -= entry[3]
+                    del cache[key]
                 if not first:
                     encode_row([key, DELETE] + prev)
                     out_rows += 1
@@ -368,10 +388,13 @@ class KeyedAggregate:
                         new = None
                         break
             if entry is not None:
+                size += len(value) - entry[3]
                 entry[1] = count
                 entry[2] = new
+                entry[3] = len(value)
             else:
-                cache[key] = [accs, count, new]
+                cache[key] = [accs, count, new, len(value)]
+                size += len(value)
             if out_rows >= PART_ROWS:
                 # Results leave in parts, so no message nears gRPC's limit.
                 emit(enc.take())
@@ -381,6 +404,7 @@ class KeyedAggregate:
         out = enc.take()
         if out:
             emit(out)
+        return size
 
     def _fold_error(self, call, vals, i, key, err):
         """The error of accumulate or retract on the row at vals[i]."""
