@@ -907,11 +907,11 @@ def run_vectorized(args, S, res, data, tmp, run_pf):
     (the floor, in batches of weir's batch size and as one array), DuckDB's
     Arrow UDF (the anchor, one thread) and PyFlink's pandas UDF, in one run."""
     n = S["weir_vectorized"]
-    # python.fn-execution.arrow.batch.size: weir's default (100,000) unless --vectorized-batch-size.
+    # python.fn-execution.arrow.batch.size: weir's default (1,000,000) unless --vectorized-batch-size.
     batch = args.vectorized_batch_size
     settings = {"python.fn-execution.arrow.batch.size": batch} if batch else None
     log(f"bench: vectorized: numpy floor over {n:,} values ...")
-    r = subprocess.run([WEIR_PY, os.path.join(BENCH, "numpy_floor.py"), str(n), str(batch or 100_000)],
+    r = subprocess.run([WEIR_PY, os.path.join(BENCH, "numpy_floor.py"), str(n), str(batch or 1_000_000)],
                        capture_output=True, text=True, env=clean_env(), check=True)
     fl = json.loads(r.stdout)
     data["vectorized_floor"] = fl
@@ -939,7 +939,7 @@ def run_vectorized(args, S, res, data, tmp, run_pf):
     x = min(runs, key=lambda r: r["seconds"])
     small = min(smalls, key=lambda r: r["seconds"])
     x["runs_s"] = [r["seconds"] for r in runs]
-    x["batch_size"] = batch or 100_000
+    x["batch_size"] = batch or 1_000_000
     if x["seconds"] > small["seconds"]:
         x["steady_rows_per_s"] = (n - small["rows"]) / (x["seconds"] - small["seconds"])
         x["steady_ns_per_call"] = 1e9 / x["steady_rows_per_s"]
@@ -973,7 +973,7 @@ def vectorized_lines(data, res):
         return []
     fl = data.get("vectorized_floor", {})
     st = w.get("steady_ns_per_call")
-    out = [f"vectorized x + 1 (pandas), {w['rows']:,} INT rows, 1 worker, batches of {w.get('batch_size', 100_000):,} rows: "
+    out = [f"vectorized x + 1 (pandas), {w['rows']:,} INT rows, 1 worker, batches of {w.get('batch_size', 1_000_000):,} rows: "
            f"weir {w['ns_per_call']:.2f} ns/row "
            f"({w['seconds']:.2f} s, start-up included"
            + (f"; best of {len(w['runs_s'])}: {', '.join(f'{r:.2f}' for r in w['runs_s'])} s" if len(w.get('runs_s', [])) > 1 else "")
@@ -1344,7 +1344,7 @@ def main():
                     help="runs of weir's vectorized job (and of its tenth-size twin); the best counts (default 3)")
     ap.add_argument("--vectorized-batch-size", type=int, default=None,
                     help="python.fn-execution.arrow.batch.size of weir's vectorized job and the numpy floor's batches "
-                         "(default: weir's, 100,000; PyFlink keeps its own)")
+                         "(default: weir's, 1,000,000; PyFlink keeps its own)")
     ap.add_argument("--vectorized-only", action="store_true",
                     help="run the vectorized workload alone (weir, numpy, DuckDB, PyFlink) and print its figures")
     ap.add_argument("--kafka-only", action="store_true",

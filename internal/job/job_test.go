@@ -50,7 +50,7 @@ func TestSettingsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := config.Default()
-	want := Settings{Parallelism: 1, Python: d.Python(), BundleRows: 1000000, BundleTime: time.Second, BatchRows: 100000,
+	want := Settings{Parallelism: 1, Python: d.Python(), BundleRows: 1000000, BundleTime: time.Second, BatchRows: 1000000,
 		InFlight: 2, MaxAttempts: 3, StartupTimeout: time.Minute, ProgressTimeout: 5 * time.Minute,
 		ManagedMemory: d.ManagedBytes()}
 	if want.ManagedMemory <= 0 {
