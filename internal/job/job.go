@@ -201,12 +201,12 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 		sink.Abort(err)
 		return nil, err
 	}
-	if hasPython(j.Steps) {
+	if hasPython(j.Steps, nil) {
 		pool, err = pyexec.NewPool(ctx, pyexec.Config{
 			Python: s.Python, Workers: s.Parallelism, PyFiles: s.PyFiles,
 			BundleRows: s.BundleRows, BundleTime: s.BundleTime, InFlight: s.InFlight, BatchRows: s.BatchRows,
-			InlineBatches: s.InlineBatches,
-			MaxAttempts:   s.MaxAttempts, Log: log,
+			InlineBatches: s.InlineBatches, Vectorized: hasPython(j.Steps, (*pyexec.Stage).Vectorized),
+			MaxAttempts: s.MaxAttempts, Log: log,
 			StartupTimeout: s.StartupTimeout, ProgressTimeout: s.ProgressTimeout,
 		})
 		if err != nil {
@@ -463,13 +463,13 @@ func runCalc(ctx context.Context, c *exec.Calc, mem memory.Allocator, in <-chan 
 }
 
 // hasPython reports whether steps, or the build side of a join among them,
-// run a Python stage.
-func hasPython(steps []plan.Step) bool {
+// run a Python stage (one that kind accepts, if kind is not nil).
+func hasPython(steps []plan.Step, kind func(*pyexec.Stage) bool) bool {
 	for _, st := range steps {
-		if st.Python != nil {
+		if st.Python != nil && (kind == nil || kind(st.Python)) {
 			return true
 		}
-		if jo, ok := st.Op.(plan.TwoInput); ok && hasPython(jo.Second().Steps) {
+		if jo, ok := st.Op.(plan.TwoInput); ok && hasPython(jo.Second().Steps, kind) {
 			return true
 		}
 	}

@@ -43,6 +43,10 @@ type Config struct {
 	BundleRows int
 	// BundleTime closes a bundle this long after its first row (python.fn-execution.bundle.time).
 	BundleTime time.Duration
+	// Vectorized says that the job runs vectorized stages: their
+	// shared-memory arena is made while the workers start (~10 ms for its
+	// pages), not when the first bundle is sent.
+	Vectorized bool
 	// BatchRows is the number of rows per call of a vectorized function
 	// (python.fn-execution.arrow.batch.size).
 	BatchRows int
@@ -205,6 +209,9 @@ func NewPool(ctx context.Context, cfg Config) (*Pool, error) {
 		lastEvent: time.Now(),
 		stopped:   make(chan struct{}),
 		broken:    make(chan struct{}),
+	}
+	if cfg.Vectorized {
+		go p.arenaFor() // shmstage.go; dispatch waits for it if it is not done
 	}
 	errs := make(chan error, cfg.Workers)
 	for i := 0; i < cfg.Workers; i++ {

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/weir-dev/weir/internal/shm"
 )
@@ -158,4 +161,60 @@ func FuzzParseRefs(f *testing.F) {
 			}
 		}
 	})
+}
+
+// arenaDirs are this process's arena directories in /dev/shm
+// (internal/shm; named after their process by internal/tmpdir).
+func arenaDirs(t *testing.T) map[string]bool {
+	t.Helper()
+	entries, err := os.ReadDir("/dev/shm")
+	if err != nil {
+		t.Skip("no /dev/shm:", err)
+	}
+	mine := fmt.Sprintf("weir-shm-%d-", os.Getpid())
+	out := map[string]bool{}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), mine) {
+			out[e.Name()] = true
+		}
+	}
+	return out
+}
+
+// TestVectorizedPoolMakesItsArenaEarly: a pool told that the job has
+// vectorized stages makes its arena while its workers start, before any
+// bundle asks for it; Close removes it, also when it comes while the arena
+// is being made.
+func TestVectorizedPoolMakesItsArenaEarly(t *testing.T) {
+	before := arenaDirs(t)
+	made := func() []string {
+		var out []string
+		for d := range arenaDirs(t) {
+			if !before[d] {
+				out = append(out, d)
+			}
+		}
+		return out
+	}
+	p := testPool(t, 1, 2, "", func(c *Config) { c.Vectorized = true })
+	deadline := time.Now().Add(10 * time.Second)
+	for len(made()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no arena was made while the pool started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	p.Close()
+	if m := made(); len(m) != 0 {
+		t.Fatalf("arena directories left after Close: %v", m)
+	}
+	p = testPool(t, 1, 2, "", func(c *Config) { c.Vectorized = true })
+	p.Close()
+	if m := made(); len(m) != 0 {
+		t.Fatalf("arena directories left after an early Close: %v", m)
+	}
+	p = testPool(t, 1, 2, "", func(c *Config) { c.Vectorized = true; c.InlineBatches = true })
+	if m := made(); len(m) != 0 {
+		t.Fatalf("a pool whose batches go inline made an arena: %v", m)
+	}
 }
