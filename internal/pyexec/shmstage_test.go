@@ -214,6 +214,9 @@ func TestVectorizedPoolMakesItsArenaEarly(t *testing.T) {
 		t.Fatalf("arena directories left after an early Close: %v", m)
 	}
 	p = testPool(t, 1, 2, "", func(c *Config) { c.Vectorized = true; c.InlineBatches = true })
+	if a := p.arenaFor(); a != nil {
+		t.Fatalf("a pool whose batches go inline has an arena: %s", a.Path())
+	}
 	if m := made(); len(m) != 0 {
 		t.Fatalf("a pool whose batches go inline made an arena: %v", m)
 	}
