@@ -148,13 +148,16 @@ func runBench(src string, c *common, progress job.Progress, stderr io.Writer) (*
 	}
 	settings := c.finalSettings()
 	settings["python.executable"] = python(settings)
-	planner := &plan.Planner{Settings: settings, Describe: describer(ctx, settings)}
+	log := c.logger(stderr)
+	early := &earlyWorkers{ctx: ctx, settings: settings, log: log}
+	defer early.close()
+	planner := &plan.Planner{Settings: settings, Describe: describer(ctx, settings, early)}
 	prog, err := planner.Plan(stmts)
 	if err != nil {
 		fmt.Fprintf(stderr, "weir bench: %v\n", err)
 		return nil, exitFailed
 	}
-	res, err := job.Run(ctx, prog.Jobs[0], prog.Settings, job.Options{Out: io.Discard, Log: c.logger(stderr), Progress: progress})
+	res, err := job.Run(ctx, prog.Jobs[0], prog.Settings, job.Options{Out: io.Discard, Log: log, Progress: progress, Early: early.pool()})
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(stderr, "weir bench: cancelled")

@@ -521,7 +521,12 @@ func runScript(src, file string, c *common, progress job.Progress, stdout, stder
 			}
 		}
 	}
-	planner := &plan.Planner{Describe: describer(ctx, described.Map()), Settings: c.finalSettings()}
+	var early *earlyWorkers
+	if !explain && settingsSettled(stmts) {
+		early = &earlyWorkers{ctx: ctx, settings: described.Map(), log: log}
+		defer early.close()
+	}
+	planner := &plan.Planner{Describe: describer(ctx, described.Map(), early), Settings: c.finalSettings()}
 	prog, err := planner.Plan(stmts)
 	if err != nil {
 		fmt.Fprintf(stderr, "weir: %s: %v\n", file, err)
@@ -544,7 +549,7 @@ func runScript(src, file string, c *common, progress job.Progress, stdout, stder
 		return exitFailed
 	}
 	for _, j := range prog.Jobs {
-		res, err := job.Run(ctx, j, j.Settings, job.Options{Out: stdout, Log: log, Progress: progress})
+		res, err := job.Run(ctx, j, j.Settings, job.Options{Out: stdout, Log: log, Progress: progress, Early: early.pool()})
 		if err != nil {
 			if ctx.Err() != nil {
 				fmt.Fprintf(stderr, "weir: job cancelled; the sink's output is incomplete and was not committed\n")
@@ -589,13 +594,15 @@ func unusedOptions(prog *plan.Program) []string {
 }
 
 // describer describes Python functions with the interpreter and files that
-// the settings name, as the workers will see them.
-func describer(ctx context.Context, settings map[string]string) plan.Describer {
+// the settings name, as the workers will see them. The first description
+// starts the workers of early (when not nil) alongside.
+func describer(ctx context.Context, settings map[string]string, early *earlyWorkers) plan.Describer {
 	return func(paths []string) (map[string]plan.FunctionInfo, map[string]error, error) {
 		js, err := job.ParseSettings(settings)
 		if err != nil {
 			return nil, nil, err
 		}
+		early.start(js)
 		infos, errs, err := pyexec.Describe(ctx, python(settings), js.PyFiles, paths)
 		if err != nil {
 			return nil, nil, err
@@ -606,5 +613,54 @@ func describer(ctx context.Context, settings map[string]string) plan.Describer {
 				Deterministic: fi.Deterministic, FuncType: fi.FuncType, MinArgs: fi.MinArgs, MaxArgs: fi.MaxArgs}
 		}
 		return out, errs, nil
+	}
+}
+
+// settingsSettled reports whether no SET or RESET follows the script's first
+// query: its first job then runs with the settings of the script's end,
+// with which earlyWorkers starts the workers.
+func settingsSettled(stmts []sql.Statement) bool {
+	query := false
+	for _, st := range stmts {
+		switch st.(type) {
+		case *sql.Insert, *sql.SelectStmt:
+			query = true
+		case *sql.Set, *sql.Reset:
+			if query {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// earlyWorkers starts a job's Python workers while the job is planned: they
+// import Beam and pandas (a few hundred ms) while the engine describes the
+// functions and opens the sources. The job takes them if its settings are
+// those of the script's end (pyexec.Early); close stops them otherwise.
+type earlyWorkers struct {
+	ctx      context.Context
+	settings map[string]string
+	log      *slog.Logger
+	e        *pyexec.Early
+}
+
+func (w *earlyWorkers) start(js job.Settings) {
+	if w != nil && w.e == nil {
+		w.e = pyexec.StartEarly(w.ctx, job.PoolConfig(js, w.log))
+	}
+}
+
+// pool is the early pool, nil if none was started.
+func (w *earlyWorkers) pool() *pyexec.Early {
+	if w == nil {
+		return nil
+	}
+	return w.e
+}
+
+func (w *earlyWorkers) close() {
+	if w.e != nil {
+		w.e.Close()
 	}
 }

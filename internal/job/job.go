@@ -48,6 +48,10 @@ type Options struct {
 	// (the gateway's tables sent from Python); ok false means the table's
 	// connector opens it.
 	OpenSource func(t *plan.Table) (src exec.Source, ok bool)
+	// Early, when set, is a pool started while the job was planned
+	// (pyexec.StartEarly): the job takes it if it was started with the
+	// job's configuration.
+	Early *pyexec.Early
 }
 
 // Result summarises a finished job.
@@ -107,6 +111,17 @@ func ParseSettings(m map[string]string) (Settings, error) {
 		return Settings{}, err
 	}
 	return FromConfig(c), nil
+}
+
+// PoolConfig is the configuration of the Python workers of a job with
+// settings s.
+func PoolConfig(s Settings, log *slog.Logger) pyexec.Config {
+	return pyexec.Config{
+		Python: s.Python, Workers: s.Parallelism, PyFiles: s.PyFiles,
+		BundleRows: s.BundleRows, BundleTime: s.BundleTime, InFlight: s.InFlight, BatchRows: s.BatchRows,
+		InlineBatches: s.InlineBatches, MaxAttempts: s.MaxAttempts, Log: log,
+		StartupTimeout: s.StartupTimeout, ProgressTimeout: s.ProgressTimeout,
+	}
 }
 
 // FromConfig reads a job's settings from resolved options.
@@ -202,13 +217,18 @@ func Run(ctx context.Context, j *plan.Job, settings map[string]string, opts Opti
 		return nil, err
 	}
 	if hasPython(j.Steps, nil) {
-		pool, err = pyexec.NewPool(ctx, pyexec.Config{
-			Python: s.Python, Workers: s.Parallelism, PyFiles: s.PyFiles,
-			BundleRows: s.BundleRows, BundleTime: s.BundleTime, InFlight: s.InFlight, BatchRows: s.BatchRows,
-			InlineBatches: s.InlineBatches, Vectorized: hasPython(j.Steps, (*pyexec.Stage).Vectorized),
-			MaxAttempts: s.MaxAttempts, Log: log,
-			StartupTimeout: s.StartupTimeout, ProgressTimeout: s.ProgressTimeout,
-		})
+		cfg := PoolConfig(s, log)
+		cfg.Vectorized = hasPython(j.Steps, (*pyexec.Stage).Vectorized)
+		if opts.Early != nil {
+			if pool, err = opts.Early.Take(cfg); pool != nil && opts.Early.Started().Before(start) {
+				// The job's time includes its workers' start-up, which
+				// began while it was planned.
+				start = opts.Early.Started()
+			}
+		}
+		if pool == nil && err == nil {
+			pool, err = pyexec.NewPool(ctx, cfg)
+		}
 		if err != nil {
 			sink.Abort(err)
 			return nil, err

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+
+	"github.com/weir-dev/weir/internal/tmpdir"
 )
 
 // FunctionInfo is what `python -m weir.describe` reports of one function.
@@ -42,7 +44,9 @@ func Describe(ctx context.Context, python string, pyFiles []string, paths []stri
 	// a new private empty one (not the user's, not the shared temporary
 	// directory), and weir.describe drops it from sys.path as weir.worker
 	// does: both then search PYTHONPATH (python.files first) in the same order.
-	dir, err := os.MkdirTemp("", "weir-describe-")
+	// It is named after this engine (tmpdir), so that the next engine
+	// removes it if this one is killed while describing.
+	dir, err := tmpdir.Make("weir-describe-")
 	if err != nil {
 		return nil, nil, fmt.Errorf("pyexec: describing Python functions: %w", err)
 	}

@@ -28,6 +28,17 @@ import (
 // testPool starts a pool of fake workers following script.
 func testPool(t *testing.T, workers, inFlight int, script string, tweak ...func(*Config)) *Pool {
 	t.Helper()
+	p, err := NewPool(context.Background(), testConfig(t, workers, inFlight, script, tweak...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// testConfig is the configuration of a pool of fake workers following script.
+func testConfig(t *testing.T, workers, inFlight int, script string, tweak ...func(*Config)) Config {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -48,12 +59,7 @@ func testPool(t *testing.T, workers, inFlight int, script string, tweak ...func(
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	p, err := NewPool(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	return p
+	return cfg
 }
 
 // testBatch is the rows per input batch of the tests' jobs.
