@@ -17,6 +17,7 @@ import (
 type Early struct {
 	cfg     Config
 	started time.Time
+	cancel  context.CancelFunc // ends a start no job waits for
 	done    chan struct{}
 	pool    *Pool
 	err     error
@@ -28,6 +29,9 @@ type Early struct {
 // StartEarly starts a pool with cfg in the background.
 func StartEarly(ctx context.Context, cfg Config) *Early {
 	e := &Early{cfg: cfg, started: time.Now(), done: make(chan struct{})}
+	// The context serves the workers' start only (NewPool returns when they
+	// have connected; later restarts do not use it).
+	ctx, e.cancel = context.WithCancel(ctx)
 	go func() {
 		defer close(e.done)
 		e.pool, e.err = NewPool(ctx, cfg)
@@ -48,13 +52,12 @@ func (e *Early) Take(cfg Config) (*Pool, error) {
 	if taken {
 		return nil, nil
 	}
-	<-e.done
 	if !sameStart(e.cfg, cfg) {
-		if e.pool != nil {
-			e.pool.Close()
-		}
+		e.stop()
 		return nil, nil
 	}
+	<-e.done
+	e.cancel()
 	if e.err != nil {
 		return nil, e.err
 	}
@@ -74,9 +77,15 @@ func (e *Early) Close() {
 	taken := e.taken
 	e.taken = true
 	e.mu.Unlock()
-	if taken {
-		return
+	if !taken {
+		e.stop()
 	}
+}
+
+// stop ends the start, if it is still under way (a worker that does not
+// connect is not waited for), and closes the pool.
+func (e *Early) stop() {
+	e.cancel()
 	<-e.done
 	if e.pool != nil {
 		e.pool.Close()

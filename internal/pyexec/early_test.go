@@ -2,6 +2,8 @@ package pyexec
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -59,14 +61,15 @@ func TestEarlyPool(t *testing.T) {
 	if p, err := e.Take(other); p != nil || err != nil {
 		t.Fatalf("Take of another configuration: %v, %v", p, err)
 	}
+	// The start was ended (no pool), or the pool closed.
 	<-e.done
-	if !e.pool.closed || !exited(t, e.pool) {
+	if e.pool != nil && (!e.pool.closed || !exited(t, e.pool)) {
 		t.Fatal("the early workers of another configuration were not stopped")
 	}
 
 	e = StartEarly(context.Background(), cfg)
 	e.Close()
-	if !e.pool.closed || !exited(t, e.pool) {
+	if e.pool != nil && (!e.pool.closed || !exited(t, e.pool)) {
 		t.Fatal("Close did not stop the early workers no job took")
 	}
 }
@@ -81,4 +84,27 @@ func TestEarlyPoolStartError(t *testing.T) {
 		t.Fatalf("Take: %v, %v; want the start's error", p, err)
 	}
 	e.Close()
+}
+
+// TestEarlyPoolCloseDoesNotWaitForAStart: Close of an early pool whose
+// worker never connects (an interpreter that hangs) ends the start at
+// once instead of waiting for python.worker.startup-timeout.
+func TestEarlyPoolCloseDoesNotWaitForAStart(t *testing.T) {
+	hang := filepath.Join(t.TempDir(), "python")
+	if err := os.WriteFile(hang, []byte("#!/bin/sh\nexec sleep 600\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, 1, 2, "")
+	cfg.Python = hang
+	cfg.StartupTimeout = time.Minute
+	e := StartEarly(context.Background(), cfg)
+	time.Sleep(100 * time.Millisecond) // the worker has started
+	begin := time.Now()
+	e.Close()
+	if took := time.Since(begin); took > 30*time.Second {
+		t.Fatalf("Close took %s: it waited for the start", took)
+	}
+	if e.pool != nil {
+		t.Fatalf("a pool whose worker never connected: %v", e.pool)
+	}
 }
