@@ -289,8 +289,7 @@ func TestStuckFunction(t *testing.T) {
 
 @udf(result_type="INT")
 def spin(x):
-    while x == 500:
-        pass
+    while x == 500: pass  # one line: the stack names line 6 wherever in the loop it is
     return x
 `
 	r := job(t, `SET 'python.fn-execution.bundle.progress-timeout' = '2 s';

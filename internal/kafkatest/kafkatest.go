@@ -204,11 +204,17 @@ logger.server.name = kafka.server.KafkaRaftServer
 logger.server.level = INFO
 `
 
-// clusterID is a new random Kafka cluster id: 16 bytes, URL-safe base64.
+// clusterID is a new random Kafka cluster id: 16 bytes, URL-safe base64,
+// not starting with '-' (1 in 64 would: kafka-storage then reads it as an
+// option and refuses to format).
 func clusterID() string {
-	var id [16]byte
-	rand.Read(id[:])
-	return base64.RawURLEncoding.EncodeToString(id[:])
+	for {
+		var id [16]byte
+		rand.Read(id[:])
+		if s := base64.RawURLEncoding.EncodeToString(id[:]); s[0] != '-' {
+			return s
+		}
+	}
 }
 
 // freePorts returns n distinct free loopback ports.

@@ -1,7 +1,9 @@
 package kafkatest
 
 import (
+	"encoding/base64"
 	"net"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -30,5 +32,19 @@ func TestStartStop(t *testing.T) {
 	}
 	if err := syscall.Kill(-pgid, 0); err != syscall.ESRCH {
 		t.Fatalf("process group %d still has processes after Stop (kill 0: %v)", pgid, err)
+	}
+}
+
+// TestClusterID: ids are 16 bytes in URL-safe base64 that kafka-storage
+// takes as a value (none starts with '-'), and differ.
+func TestClusterID(t *testing.T) {
+	seen := map[string]bool{}
+	for range 10000 {
+		id := clusterID()
+		b, err := base64.RawURLEncoding.DecodeString(id)
+		if err != nil || len(b) != 16 || strings.HasPrefix(id, "-") || seen[id] {
+			t.Fatalf("cluster id %q: %v, %d bytes, seen before %v", id, err, len(b), seen[id])
+		}
+		seen[id] = true
 	}
 }
