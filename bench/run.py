@@ -901,6 +901,11 @@ def run_relational_only(args):
           f"results: {os.path.relpath(path, ROOT)}")
 
 
+# weir's python.fn-execution.arrow.batch.size (internal/config): the vectorized
+# job's batches unless --vectorized-batch-size, and the numpy floor's.
+WEIR_BATCH_ROWS = 1_000_000
+
+
 def run_vectorized(args, S, res, data, tmp, run_pf):
     """The vectorized workload: weir's pandas x + 1 over S["weir_vectorized"]
     rows with 1 worker, against numpy's x + 1 over the same number of values
@@ -911,7 +916,7 @@ def run_vectorized(args, S, res, data, tmp, run_pf):
     batch = args.vectorized_batch_size
     settings = {"python.fn-execution.arrow.batch.size": batch} if batch else None
     log(f"bench: vectorized: numpy floor over {n:,} values ...")
-    r = subprocess.run([WEIR_PY, os.path.join(BENCH, "numpy_floor.py"), str(n), str(batch or 1_000_000)],
+    r = subprocess.run([WEIR_PY, os.path.join(BENCH, "numpy_floor.py"), str(n), str(batch or WEIR_BATCH_ROWS)],
                        capture_output=True, text=True, env=clean_env(), check=True)
     fl = json.loads(r.stdout)
     data["vectorized_floor"] = fl
@@ -939,7 +944,7 @@ def run_vectorized(args, S, res, data, tmp, run_pf):
     x = min(runs, key=lambda r: r["seconds"])
     small = min(smalls, key=lambda r: r["seconds"])
     x["runs_s"] = [r["seconds"] for r in runs]
-    x["batch_size"] = batch or 1_000_000
+    x["batch_size"] = batch or WEIR_BATCH_ROWS
     if x["seconds"] > small["seconds"]:
         x["steady_rows_per_s"] = (n - small["rows"]) / (x["seconds"] - small["seconds"])
         x["steady_ns_per_call"] = 1e9 / x["steady_rows_per_s"]
@@ -973,7 +978,7 @@ def vectorized_lines(data, res):
         return []
     fl = data.get("vectorized_floor", {})
     st = w.get("steady_ns_per_call")
-    out = [f"vectorized x + 1 (pandas), {w['rows']:,} INT rows, 1 worker, batches of {w.get('batch_size', 1_000_000):,} rows: "
+    out = [f"vectorized x + 1 (pandas), {w['rows']:,} INT rows, 1 worker, batches of {w.get('batch_size', WEIR_BATCH_ROWS):,} rows: "
            f"weir {w['ns_per_call']:.2f} ns/row "
            f"({w['seconds']:.2f} s, start-up included"
            + (f"; best of {len(w['runs_s'])}: {', '.join(f'{r:.2f}' for r in w['runs_s'])} s" if len(w.get('runs_s', [])) > 1 else "")

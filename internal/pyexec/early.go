@@ -45,11 +45,7 @@ func StartEarly(ctx context.Context, cfg Config) *Early {
 // the configurations differ (the pool is closed) or when it was taken
 // before. The caller closes a pool it gets.
 func (e *Early) Take(cfg Config) (*Pool, error) {
-	e.mu.Lock()
-	taken := e.taken
-	e.taken = true
-	e.mu.Unlock()
-	if taken {
+	if !e.claim() {
 		return nil, nil
 	}
 	if !sameStart(e.cfg, cfg) {
@@ -73,13 +69,19 @@ func (e *Early) Started() time.Time { return e.started }
 
 // Close stops the pool's workers unless a job took it.
 func (e *Early) Close() {
-	e.mu.Lock()
-	taken := e.taken
-	e.taken = true
-	e.mu.Unlock()
-	if !taken {
+	if e.claim() {
 		e.stop()
 	}
+}
+
+// claim reports whether this call is the first of Take and Close: the one
+// that decides what becomes of the pool.
+func (e *Early) claim() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	first := !e.taken
+	e.taken = true
+	return first
 }
 
 // stop ends the start, if it is still under way (a worker that does not
