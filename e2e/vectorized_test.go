@@ -435,3 +435,44 @@ FROM (SELECT inc(a) AS i, wide(s, a) AS w, half(d) AS h, flat(both(a, s)) AS b F
 		t.Fatalf("got %q, want %d rows counted", got[0], rows)
 	}
 }
+
+// TestVectorizedKeptInput: a pandas function may keep its arguments beyond
+// its call (here in a global), and they must read the same later. Its
+// Series are views of the shared memory the engine reuses for later
+// batches; the worker reports such a bundle (the engine then leaves its
+// input regions alone) and copies its inputs from then on. Random batch and
+// bundle sizes, so that regions are reused many times over.
+func TestVectorizedKeptInput(t *testing.T) {
+	udfs := `import numpy as np
+from weir import udf
+kept = []
+def remember(x):
+    for series, values in kept:
+        if not np.array_equal(series.to_numpy(), values):
+            raise AssertionError(f"a batch kept at an earlier call changed: {series.head(3).tolist()}, "
+                                 f"it was {values[:3].tolist()}")
+    if len(kept) < 3 and len(x) > 0:
+        kept.append((x, x.to_numpy().copy()))
+    return x + 1
+remember = udf(remember, result_type='BIGINT NOT NULL', func_type='pandas')
+`
+	seed := time.Now().UnixNano()
+	rng := rand.New(rand.NewPCG(uint64(seed), 11))
+	rows := 100_000 + rng.IntN(200_000)
+	batch := 200 + rng.IntN(3_000)
+	bundle := batch * (1 + rng.IntN(8))
+	t.Logf("seed %d: %d rows, batches of %d, bundles of %d", seed, rows, batch, bundle)
+	script := fmt.Sprintf(`CREATE TABLE src (a BIGINT NOT NULL) WITH ('connector' = 'datagen', 'number-of-rows' = '%d',
+  'fields.a.kind' = 'sequence', 'fields.a.start' = '1', 'fields.a.end' = '%d');
+CREATE TEMPORARY FUNCTION remember AS 'udfs.remember' LANGUAGE PYTHON;
+SELECT COUNT(*), SUM(r) FROM (SELECT remember(a) AS r FROM src);`, rows, rows)
+	r := job(t, script, map[string]string{"udfs.py": udfs}, "-v",
+		"-D", fmt.Sprintf("python.fn-execution.arrow.batch.size=%d", batch),
+		"-D", fmt.Sprintf("python.fn-execution.bundle.size=%d", bundle)).mustSucceed(t)
+	if got, want := strings.Join(r.lines(), "\n"), fmt.Sprintf("%d, %d", rows, rows*(rows+1)/2+rows); !strings.Contains(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if !strings.Contains(r.stderr, "kept its input batch") {
+		t.Errorf("the engine was not told of the kept input; stderr:\n%s", r.stderr)
+	}
+}

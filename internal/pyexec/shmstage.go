@@ -5,6 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+
+	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
 
 	"github.com/weir-dev/weir/internal/shm"
 )
@@ -13,16 +16,21 @@ import (
 // arena (internal/shm) when it has one: the engine copies an input element's
 // IPC stream into a region, reserves a second region for the answer, and
 // sends an element whose value only says where both are (a reference). The
-// worker reads the stream from the file, writes its answer's IPC stream into
-// the answer's region, and answers with a reference to it; the engine copies
-// the answer out before it frees the regions. An answer larger than its
-// region comes back inline, as without the arena; so does everything when
-// the arena is full. Through gRPC, each byte cost the worker more than the
-// pandas function's work on it (docs/WIRE_FORMAT.md has the bytes).
+// worker reads the stream in place from the file, writes its answer's IPC
+// stream into the answer's region, and answers with a reference to it; the
+// engine copies the answer out before it frees the regions. An answer larger
+// than its region comes back inline, as without the arena; so does
+// everything when the arena is full. Through gRPC, each byte cost the worker
+// more than the pandas function's work on it (docs/WIRE_FORMAT.md has the
+// bytes).
 //
 // A bundle keeps its regions until its results are complete: a replay on
 // another worker sends the same references (the dead worker writes nothing
-// more), and the crash search reads the input back from them.
+// more), and the crash search reads the input back from them. A function
+// may keep its argument (in a global, a cache) beyond its call, and the
+// worker's arrays of it are views of the input's region: the worker then
+// reports the bundle's inputs kept (inputsKept) and copies its inputs from
+// then on, and the engine never reuses that bundle's input regions.
 
 // shmRef is the first byte of a value that is a reference. An IPC stream
 // starts with 0xFF and a continued part of an answer with 0x00 (continued).
@@ -220,10 +228,57 @@ func (b *bundle) inputValue(v []byte) ([]byte, error) {
 	return bytes.Clone(b.arena.Bytes(in)), nil
 }
 
+// keptInputsName is the counter (in progressNamespace) by which a worker
+// reports the inputs of a bundle that stayed referred to after their
+// element (python/weir/_vectorized_io.py).
+const keptInputsName = "inputs_kept"
+
+// inputsKept is how many inputs of a bundle its worker reported kept in
+// the bundle's response r.
+func inputsKept(r *fnpb.ProcessBundleResponse) int64 {
+	var n int64
+	for _, mi := range r.GetMonitoringInfos() {
+		if mi.GetLabels()["NAMESPACE"] != progressNamespace || mi.GetLabels()["NAME"] != keptInputsName {
+			continue
+		}
+		if vs, ok := varints(mi.GetPayload()); ok && len(vs) == 1 {
+			n += vs[0]
+		}
+	}
+	return n
+}
+
+// keepInputs leaves b's input regions out of the arena for good (a worker
+// still refers to them); freeRegions then frees only the answers'. It
+// returns the bytes kept.
+func (b *bundle) keepInputs() int {
+	kept := 0
+	regions := b.regions[:0]
+	for _, r := range b.regions {
+		if slices.Contains(b.ins, r) {
+			kept += r.Len
+			continue
+		}
+		regions = append(regions, r)
+	}
+	b.regions = regions
+	return kept
+}
+
+// keptInputs leaves the input regions of b out of the arena for good: its
+// worker reported that a function of stage s kept an input beyond its call.
+// A worker does so at most once per bundle in flight (it copies its inputs
+// afterwards), so what the arena loses is bounded.
+func (p *Pool) keptInputs(s *Stage, b *bundle) {
+	n := b.keepInputs()
+	p.cfg.Log.Info("a Python function kept its input batch after its call: that batch's shared memory stays out of use until the job ends, and the worker copies its inputs from now on",
+		"stage", s.Spec.GetName(), "functions", functionNames(s), "bytes", n)
+}
+
 // freeRegions gives b's regions back to the arena.
 func (b *bundle) freeRegions() {
 	for _, r := range b.regions {
 		b.arena.Free(r)
 	}
-	b.regions, b.outs = nil, nil
+	b.regions, b.ins, b.outs = nil, nil, nil
 }

@@ -7,9 +7,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
+	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 
 	"github.com/weir-dev/weir/internal/shm"
 )
@@ -94,6 +98,70 @@ func TestPlaceInFullArena(t *testing.T) {
 	}
 	if a.Used() != 0 {
 		t.Fatalf("%d bytes allocated after a failed placement", a.Used())
+	}
+}
+
+// TestKeepInputs: a bundle whose worker reported its inputs kept frees only
+// its answers' regions; the inputs' stay allocated, and no later Alloc
+// hands out their bytes. Random elements, some of them inline.
+func TestKeepInputs(t *testing.T) {
+	a := testArena(t, 4<<20)
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 5))
+	b := &bundle{arena: a}
+	inBytes := 0
+	for range 1 + rng.IntN(8) {
+		el, _ := randomElement(rng, rng.IntN(50_000))
+		var in, out shm.Region
+		if rng.IntN(4) > 0 {
+			var ok bool
+			if _, in, out, ok = placeInArena(a, el, 1000+rng.IntN(10_000)); !ok {
+				t.Fatalf("seed %d: not placed", seed)
+			}
+			b.regions = append(b.regions, in, out)
+			inBytes += in.Len
+		}
+		b.ins, b.outs = append(b.ins, in), append(b.outs, out)
+	}
+	ins := slices.Clone(b.ins)
+	if got := b.keepInputs(); got != inBytes {
+		t.Fatalf("seed %d: kept %d bytes, the inputs have %d", seed, got, inBytes)
+	}
+	b.freeRegions()
+	if a.Used() != inBytes {
+		t.Fatalf("seed %d: %d bytes allocated after the bundle, want its inputs' %d", seed, a.Used(), inBytes)
+	}
+	for {
+		r, ok := a.Alloc(64 << rng.IntN(10))
+		if !ok {
+			break
+		}
+		for _, in := range ins {
+			if r.Off < in.End() && in.Off < r.End() {
+				t.Fatalf("seed %d: %+v handed out again (as %+v)", seed, in, r)
+			}
+		}
+	}
+}
+
+// TestInputsKept: the count of kept inputs is read from weir's counter in
+// a bundle's response, and only from it.
+func TestInputsKept(t *testing.T) {
+	counter := func(ns, name string, v uint64) *pipepb.MonitoringInfo {
+		return &pipepb.MonitoringInfo{Urn: "beam:metric:user:sum_int64:v1", Type: "beam:metrics:sum_int64:v1",
+			Labels: map[string]string{"NAMESPACE": ns, "NAME": name, "PTRANSFORM": "t"}, Payload: binary.AppendUvarint(nil, v)}
+	}
+	r := &fnpb.ProcessBundleResponse{MonitoringInfos: []*pipepb.MonitoringInfo{
+		counter(progressNamespace, "rows_done", 500), counter(metricNamespace, keptInputsName, 7)}}
+	if n := inputsKept(r); n != 0 {
+		t.Fatalf("kept %d without weir's counter", n)
+	}
+	r.MonitoringInfos = append(r.MonitoringInfos, counter(progressNamespace, keptInputsName, 2))
+	if n := inputsKept(r); n != 2 {
+		t.Fatalf("kept %d, want 2", n)
+	}
+	if n := inputsKept(nil); n != 0 {
+		t.Fatalf("kept %d of no response", n)
 	}
 }
 

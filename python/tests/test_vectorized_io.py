@@ -139,10 +139,11 @@ def input_ref(path, in_off, in_len, out_off, out_len):
 
 
 def test_shared_memory_round_trip(helpers, tmp_path):  # noqa: F811
-    """An element in the engine's arena file is read from where its
-    reference says (a copy, so that the region can be reused), and the answer
-    written into its region is the same IPC stream as the inline answer,
-    referred to by an Elements message in Beam's encoding."""
+    """An element in the engine's arena file is read in place from where its
+    reference says (a read-only view), and the answer written into its
+    region is the same IPC stream as the inline answer, referred to by an
+    Elements message in Beam's encoding; afterwards nothing refers to the
+    input's region."""
     name, _ = helpers
     rng = random.Random()
     st = add_and_big(name)
@@ -159,18 +160,54 @@ def test_shared_memory_round_trip(helpers, tmp_path):  # noqa: F811
     out_off = 64 * rng.randint(200, 300)
     shm = read_input_ref(input_ref(str(path), in_off, len(element), out_off, 1 << 18))
     assert isinstance(shm, ShmInput) and shm.data == element and (shm.out_off, shm.out_len) == (out_off, 1 << 18)
-    # The input is a copy: the region may change under it.
-    shm.arena[in_off:in_off + 8] = b"\x00" * 8
-    assert shm.data == element
+    # In place, and read-only: a function cannot change the engine's copy.
+    assert type(shm.data) is memoryview and shm.data.readonly
+    with pytest.raises(TypeError):
+        shm.data[0] = 0
     results = op.results(shm.data)
     size = stream_size(op, results)
     write_stream(op, results, pa.py_buffer(shm.arena[out_off:out_off + size]), size)
     assert path.read_bytes()[out_off:out_off + size] == op._stream(results)
+    del results
+    assert shm.let_go() and shm.data is None
     header = encode(windowed_value.WindowedValue(b"", MIN_TIMESTAMP, [window.GlobalWindow()]))[:-1]
     got = answer_ref_message(data_ids("i1", "t9"), header, out_off, size)
     value = bytes([SHM_REF]) + _varint(out_off) + _varint(size)
     assert got == beam_message("i1", "t9", encode(windowed_value.WindowedValue(value, MIN_TIMESTAMP,
                                                                                 [window.GlobalWindow()])))
+
+
+@pytest.mark.parametrize("kept", ["column", "slice", "numpy", "nothing"])
+def test_kept_input_is_reported_and_later_inputs_copied(helpers, tmp_path, monkeypatch, kept):  # noqa: F811
+    """Letting go of an input's view fails while anything made from it lives
+    on (an Arrow column, a slice of it, a numpy view of it); from then on the
+    worker copies its inputs out of the arena, and a copy is let go of
+    however it is kept."""
+    import weir._vectorized_io as vio
+
+    monkeypatch.setattr(vio, "_copy_inputs", False)
+    rng = random.Random()
+    st = add_and_big(helpers[0])
+    element = batches_element(st.input_types, [[[rng.randint(-9, 9) for _ in range(50)], list(range(50))]])
+    path = tmp_path / "arena"
+    path.write_bytes(bytes(1 << 16))
+    with open(path, "r+b") as f:
+        f.write(element)
+    ref = input_ref(str(path), 0, len(element), 1 << 15, 1 << 15)
+    shm = read_input_ref(ref)
+    batch = next(iter(pa.ipc.open_stream(pa.py_buffer(shm.data))))
+    keep = {"column": lambda: batch.column(0), "slice": lambda: batch.column(1).slice(rng.randint(0, 40), 3),
+            "numpy": lambda: batch.column(0).to_numpy(), "nothing": lambda: None}[kept]()
+    del batch
+    assert shm.let_go() == (keep is None)
+    assert vio._copy_inputs == (keep is not None)
+    again = read_input_ref(ref)
+    assert again.data == element
+    assert (type(again.data) is bytes) == (keep is not None)
+    # A copy can be kept: nothing of it refers to the arena.
+    kept_again = next(iter(pa.ipc.open_stream(pa.py_buffer(again.data)))).column(0) if keep is not None else None
+    assert again.let_go()
+    assert kept_again is None or len(kept_again) == 50
 
 
 def test_shared_memory_bad_references(tmp_path):

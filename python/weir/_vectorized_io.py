@@ -21,12 +21,19 @@ whose output goes elsewhere than the data channel) takes Beam's own path.
 
 When the engine has a shared-memory arena (internal/shm), an element's value
 is a reference instead of the IPC stream (``ShmInput``): the file, where the
-input is and where the answer may go. The stage reads the input from the
-file (one copy into the worker's memory, so that nothing a function keeps
-refers to memory the engine reuses), writes the answer's IPC stream into its
-region and answers with a reference to it; an answer larger than its region
-goes inline. Through gRPC each byte cost the worker more than the pandas
-function's work on it.
+input is and where the answer may go. The stage reads the input batches in
+place (pyarrow, and pandas where the type allows, get read-only views of the
+file), writes the answer's IPC stream into its region and answers with a
+reference to it; an answer larger than its region goes inline. Through gRPC
+each byte cost the worker more than the pandas function's work on it.
+
+The engine reuses an input's region once the bundle is done, so nothing may
+still refer to it then. After each element the stage lets go of the view it
+handed to pyarrow: that fails while anything made from it lives on (a
+function that keeps its argument, in a global or a cache). The bundle then
+reports the input kept (KEPT_INPUTS, read by the engine, which never reuses
+that bundle's input regions), and from then on this worker copies its inputs
+out of the file, as it did before views.
 """
 
 import mmap
@@ -35,6 +42,7 @@ import os
 
 import pyarrow as pa
 from apache_beam.coders import coder_impl, coders
+from apache_beam.metrics import monitoring_infos
 from apache_beam.portability.api import beam_fn_api_pb2, beam_fn_api_pb2_grpc
 from apache_beam.runners.worker import bundle_processor, data_plane
 
@@ -202,14 +210,46 @@ def _arena(path):
     return view
 
 
+# The name of the counter by which a bundle reports how many of its inputs
+# stayed referred to after their element (weir._beam.PROGRESS_NAMESPACE).
+KEPT_INPUTS = "inputs_kept"
+
+# Set when a function kept an input: from then on this worker copies each
+# input out of the arena (the engine gives up only the regions reported kept).
+_copy_inputs = False
+
+
 class ShmInput:
     """An input element of a vectorized stage in the engine's arena: its IPC
-    stream (copied out of the arena), and the region for the answer."""
+    stream (a read-only view of the arena, or a copy once a function of this
+    worker kept an input), and the region for the answer."""
 
     __slots__ = ("data", "arena", "out_off", "out_len")
 
     def __init__(self, data, arena, out_off, out_len):
         self.data, self.arena, self.out_off, self.out_len = data, arena, out_off, out_len
+
+    def copy(self):
+        """The input's bytes, copied out of the arena (and the view let go)."""
+        data = self.data
+        if type(data) is memoryview:
+            data = bytes(data)
+            self.let_go()
+        return data
+
+    def let_go(self):
+        """Lets go of the view of the arena; False when something made from
+        it still refers to the arena (from then on, inputs are copied)."""
+        global _copy_inputs
+        data, self.data = self.data, None
+        if type(data) is not memoryview:
+            return True
+        try:
+            data.release()
+        except BufferError:
+            _copy_inputs = True
+            return False
+        return True
 
 
 def read_input_ref(value):
@@ -229,7 +269,12 @@ def read_input_ref(value):
     in_off, in_len, out_off, out_len = nums
     if in_off + in_len > len(arena) or out_off + out_len > len(arena):
         raise ValueError(f"a shared-memory reference beyond the arena's {len(arena)} bytes: {nums}")
-    return ShmInput(bytes(arena[in_off:in_off + in_len]), arena, out_off, out_len)
+    view = arena[in_off:in_off + in_len]
+    # Read-only: a function that changes its argument in place cannot change
+    # the engine's copy (which a replay sends again).
+    data = bytes(view) if _copy_inputs else view.toreadonly()
+    view.release()
+    return ShmInput(data, arena, out_off, out_len)
 
 
 class _ArrowInput(bundle_processor.DataInputOperation):
@@ -267,6 +312,7 @@ class ArrowStageOperation(_beam.StageOperation):
 
     def start(self):
         super().start()
+        self.weir_kept = 0  # inputs of this bundle still referred to after their element
         self._target = None
         if len(self.weir_consumers) == 1 and isinstance(self.weir_consumers[0], bundle_processor.DataOutputOperation):
             out = self.weir_consumers[0]
@@ -278,28 +324,53 @@ class ArrowStageOperation(_beam.StageOperation):
 
     def process(self, o):
         value = o.value
+        if type(value) is ShmInput:
+            try:
+                self._process_shm(o, value)
+            finally:
+                if not value.let_go():
+                    self.weir_kept += 1
+            return
         if self._target is None:
-            if type(value) is ShmInput:
-                o = o.with_value(value.data)
             return super().process(o)
-        channel, ids, wv_coder = self._target
         with self.scoped_process_state:
-            stream = coder_impl.create_OutputStream()
-            wv_coder.encode_to_stream(o.with_value(b""), stream, True)
-            header = stream.get()[:-1]  # without the empty value's length
-            if type(value) is ShmInput:
-                results = self._op.results(value.data)
-                size = stream_size(self._op, results)
-                if size <= value.out_len:
-                    region = value.arena[value.out_off:value.out_off + size]
-                    write_stream(self._op, results, pa.py_buffer(region), size)
-                    channel.send_ready(answer_ref_message(ids, header, value.out_off, size))
-                    return
-                parts = self._op.parts(results)
-            else:
-                parts = self._op.process_parts(value)
-            for i, part in enumerate(parts):
-                channel.send_ready(answer_message(self._op, ids, header, part, i < len(parts) - 1))
+            self._send_parts(self._header(o), self._op.process_parts(value))
+
+    def _process_shm(self, o, value):
+        # Every name bound to what was read from the input dies with this
+        # call, before the caller lets go of the input's view.
+        if self._target is None:
+            return super().process(o.with_value(value.copy()))
+        channel, ids, _ = self._target
+        with self.scoped_process_state:
+            header = self._header(o)
+            results = self._op.results(value.data)
+            size = stream_size(self._op, results)
+            if size <= value.out_len:
+                region = value.arena[value.out_off:value.out_off + size]
+                write_stream(self._op, results, pa.py_buffer(region), size)
+                channel.send_ready(answer_ref_message(ids, header, value.out_off, size))
+                return
+            self._send_parts(header, self._op.parts(results))
+
+    def _header(self, o):
+        """The encoding of o's windowed value up to its value."""
+        stream = coder_impl.create_OutputStream()
+        self._target[2].encode_to_stream(o.with_value(b""), stream, True)
+        return stream.get()[:-1]  # without the empty value's length
+
+    def _send_parts(self, header, parts):
+        channel, ids, _ = self._target
+        for i, part in enumerate(parts):
+            channel.send_ready(answer_message(self._op, ids, header, part, i < len(parts) - 1))
+
+    def monitoring_infos(self, transform_id, tag_to_pcollection_id):
+        infos = super().monitoring_infos(transform_id, tag_to_pcollection_id)
+        if getattr(self, "weir_kept", 0):
+            info = monitoring_infos.int64_user_counter(
+                _beam.PROGRESS_NAMESPACE, KEPT_INPUTS, self.weir_kept, ptransform=transform_id)
+            infos[monitoring_infos.to_key(info)] = info
+        return infos
 
 
 def data_ids(instruction_id, transform_id):
