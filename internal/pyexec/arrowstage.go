@@ -164,6 +164,32 @@ func (q columnSeq) slice(from, to int) ([]arrow.Array, error) {
 	return out, nil
 }
 
+// arrowSizeHint estimates the size of rows of cols in an Arrow IPC stream
+// (a vectorized stage's element), as encodedSizeHint does for the row
+// coder: their buffers. (The row coder's estimate, 7 bytes for an INT where
+// Arrow takes 4, cut elements to about half the rows that fit.)
+func arrowSizeHint(cols []arrow.Array, rows int) int {
+	n := 0
+	for _, c := range cols {
+		if c.NullN() > 0 {
+			n += (rows + 7) / 8
+		}
+		switch a := c.(type) {
+		case *array.String:
+			n += 4*rows + len(a.ValueBytes())
+		case *array.Binary:
+			n += 4*rows + len(a.ValueBytes())
+		default:
+			if fw, ok := c.DataType().(arrow.FixedWidthDataType); ok {
+				n += rows * max(fw.BitWidth()/8, 1)
+			} else {
+				n += 16 * rows
+			}
+		}
+	}
+	return n
+}
+
 // encodeArrowRows writes rows [from, to) of q as one Arrow IPC stream of
 // record batches of at most batchRows rows (all in one when batchRows <= 0),
 // wrapped as a data element. The element refers to the columns' buffers

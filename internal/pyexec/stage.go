@@ -341,7 +341,11 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, mem memory.Allocator, est
 				cols[i] = rec.Column(c)
 			}
 			q.add(cols, int(rec.NumRows()))
-			hint += encodedSizeHint(cols, int(rec.NumRows()))
+			if s.Vectorized() {
+				hint += arrowSizeHint(cols, int(rec.NumRows())) // arrowstage.go
+			} else {
+				hint += encodedSizeHint(cols, int(rec.NumRows()))
+			}
 			if len(s.Forward) > 0 {
 				fwdBytes += recordBytes(rec)
 			}
