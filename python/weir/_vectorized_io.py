@@ -283,6 +283,13 @@ class _ArrowInput(bundle_processor.DataInputOperation):
 
     weir_stage = None
 
+    def monitoring_infos(self, transform_id, tag_to_pcollection_id):
+        # Only the read index, which the engine's progress checks read (as
+        # StageOperation.monitoring_infos, without Beam's counters).
+        info = monitoring_infos.int64_counter(monitoring_infos.DATA_CHANNEL_READ_INDEX, self.index,
+                                              ptransform=transform_id)
+        return {monitoring_infos.to_key(info): info}
+
     def process_encoded(self, encoded):
         view = memoryview(encoded)
         headers = self.__dict__.setdefault("_weir_headers", {})
