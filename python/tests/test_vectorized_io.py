@@ -110,25 +110,35 @@ class _Requests:
 
 
 def test_channel_sends_ready_messages_in_order():
-    """Ready messages (bytes) leave alone, between Beam's own messages, in
-    the order they were queued."""
+    """Ready messages (bytes) leave with Beam's own messages in the order
+    they were queued: the small ones joined with their neighbours into one
+    message, a large one alone (not copied)."""
     rng = random.Random()
     stub = _Requests()
     channel = _DataChannel(stub)
-    want = []
+    want, big = [], []
     for i in range(rng.randint(5, 30)):
-        data = os.urandom(rng.randint(0, 3000))
+        data = os.urandom(rng.choice([0, 1, 3000, 70_000]) if rng.random() < 0.3 else rng.randint(0, 3000))
         if rng.random() < 0.5:
-            channel.send_ready(beam_message("b", f"t{i}", data))
+            message = beam_message("b", f"t{i}", data)
+            channel.send_ready(message)
+            if len(message) > 64 << 10:
+                big.append(message)
         else:
             channel._enqueue_to_send(beam_fn_api_pb2.Elements.Data(instruction_id="b", transform_id=f"t{i}", data=data))
         want.append((f"t{i}", data))
     channel._enqueue_to_send(beam_fn_api_pb2.Elements.Data(instruction_id="b", transform_id="end", is_last=True))
     channel.close()
-    got = []
-    for m in stub.requests:
+    got, alone, messages = [], [], list(stub.requests)
+    for m in messages:
         got += [(d.transform_id, d.data) for d in beam_fn_api_pb2.Elements.FromString(_serialize(m)).data]
+        if type(m) is bytes and len(m) > 64 << 10:
+            alone.append(m)
     assert got == want + [("end", b"")]
+    # Every large ready message went as it was, and between two of them
+    # (and around them) everything else in one message.
+    assert [m for m in alone if any(m is b for b in big)] == big
+    assert len(messages) <= 2 * len(big) + 1
 
 
 def input_ref(path, in_off, in_len, out_off, out_len):
