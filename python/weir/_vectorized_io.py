@@ -76,9 +76,20 @@ def install():
                 and isinstance(getattr(wv, "wrapped_value_coder", None), coders.BytesCoder)):
             op.__class__ = _ArrowInput
             op.weir_stage = targets[0]
+        elif type(op) is bundle_processor.DataInputOperation:
+            op.__class__ = _Input
+        return op
+
+    sink, sink_param = bundle_processor.BeamTransformFactory._known_urns[bundle_processor.DATA_OUTPUT_URN]
+
+    def create_sink(factory, transform_id, transform_proto, grpc_port, consumers):
+        op = sink(factory, transform_id, transform_proto, grpc_port, consumers)
+        if type(op) is bundle_processor.DataOutputOperation:
+            op.__class__ = _Output
         return op
 
     bundle_processor.BeamTransformFactory.register_urn(bundle_processor.DATA_INPUT_URN, param)(create_source)
+    bundle_processor.BeamTransformFactory.register_urn(bundle_processor.DATA_OUTPUT_URN, sink_param)(create_sink)
     bundle_processor.BeamTransformFactory.register_urn(_beam.ARROW_FUNCTION_URN, weir_pb2.Stage)(_create)
 
 
@@ -312,18 +323,34 @@ def read_input_ref(value):
     return ShmInput(data, arena, out_off, out_len)
 
 
-class _ArrowInput(bundle_processor.DataInputOperation):
+class _Input(bundle_processor.DataInputOperation):
+    """Beam's input operation, reporting in a bundle's responses only the
+    read index, which the engine's progress checks read.
+
+    As weir._beam.StageOperation.monitoring_infos: Beam's own (execution
+    times, which weir does not sample, element counts and sampled sizes)
+    are read by nobody, and cost each bundle's response a few hundred
+    microseconds of the worker's CPU."""
+
+    def monitoring_infos(self, transform_id, tag_to_pcollection_id):
+        info = monitoring_infos.int64_counter(monitoring_infos.DATA_CHANNEL_READ_INDEX, self.index,
+                                              ptransform=transform_id)
+        return {monitoring_infos.to_key(info): info}
+
+
+class _Output(bundle_processor.DataOutputOperation):
+    """Beam's output operation, reporting nothing in a bundle's responses
+    (see _Input): the engine reads nothing of it."""
+
+    def monitoring_infos(self, transform_id, tag_to_pcollection_id):
+        return {}
+
+
+class _ArrowInput(_Input):
     """The input of a vectorized stage: each element's value is a memoryview
     of the received bytes, not a copy."""
 
     weir_stage = None
-
-    def monitoring_infos(self, transform_id, tag_to_pcollection_id):
-        # Only the read index, which the engine's progress checks read (as
-        # StageOperation.monitoring_infos, without Beam's counters).
-        info = monitoring_infos.int64_counter(monitoring_infos.DATA_CHANNEL_READ_INDEX, self.index,
-                                              ptransform=transform_id)
-        return {monitoring_infos.to_key(info): info}
 
     def process_encoded(self, encoded):
         view = memoryview(encoded)
