@@ -172,20 +172,9 @@ func arrowSizeHint(cols []arrow.Array, rows int) int {
 	n := 0
 	for _, c := range cols {
 		if c.NullN() > 0 {
-			n += (rows + 7) / 8
+			n += (rows + 7) / 8 // the validity bitmap
 		}
-		switch a := c.(type) {
-		case *array.String:
-			n += 4*rows + len(a.ValueBytes())
-		case *array.Binary:
-			n += 4*rows + len(a.ValueBytes())
-		default:
-			if fw, ok := c.DataType().(arrow.FixedWidthDataType); ok {
-				n += rows * max(fw.BitWidth()/8, 1)
-			} else {
-				n += 16 * rows
-			}
-		}
+		n += valuesSize(c, rows) // stage.go
 	}
 	return n
 }

@@ -194,49 +194,36 @@ func TestArrowSizeHint(t *testing.T) {
 		var ts []types.T
 		var cols []arrow.Array
 		for range 1 + rng.Intn(4) {
-			nulls := rng.Intn(2) == 0
+			// Every nullEvery-th value NULL, or none.
+			nullEvery := []int{0, 3, 5, 7}[rng.Intn(4)]
+			fill := func(b array.Builder, value func()) array.Builder {
+				for i := range rows {
+					if nullEvery > 0 && i%nullEvery == 0 {
+						b.AppendNull()
+					} else {
+						value()
+					}
+				}
+				return b
+			}
 			var b array.Builder
 			switch rng.Intn(4) {
 			case 0:
 				ts = append(ts, types.INT)
 				ib := array.NewInt32Builder(mem)
-				for i := range rows {
-					if nulls && i%7 == 3 {
-						ib.AppendNull()
-					} else {
-						ib.Append(rng.Int31())
-					}
-				}
-				b = ib
+				b = fill(ib, func() { ib.Append(rng.Int31()) })
 			case 1:
 				ts = append(ts, types.BIGINT)
 				ib := array.NewInt64Builder(mem)
-				for range rows {
-					ib.Append(rng.Int63())
-				}
-				b = ib
+				b = fill(ib, func() { ib.Append(rng.Int63()) })
 			case 2:
 				ts = append(ts, types.DOUBLE)
 				fb := array.NewFloat64Builder(mem)
-				for i := range rows {
-					if nulls && i%5 == 0 {
-						fb.AppendNull()
-					} else {
-						fb.Append(rng.Float64())
-					}
-				}
-				b = fb
+				b = fill(fb, func() { fb.Append(rng.Float64()) })
 			default:
 				ts = append(ts, types.STRING)
 				sb := array.NewStringBuilder(mem)
-				for i := range rows {
-					if nulls && i%3 == 0 {
-						sb.AppendNull()
-					} else {
-						sb.Append(strings.Repeat("x", rng.Intn(30)))
-					}
-				}
-				b = sb
+				b = fill(sb, func() { sb.Append(strings.Repeat("x", rng.Intn(30))) })
 			}
 			cols = append(cols, b.NewArray())
 			b.Release()

@@ -737,24 +737,29 @@ func recordBytes(rec arrow.RecordBatch) int {
 
 // encodedSizeHint estimates the encoded size of rows of cols, so that the
 // element's buffer is allocated once: per row a length and a header, per
-// value its fixed width or, for strings and bytes, a length and the data.
+// value its valuesSize.
 func encodedSizeHint(cols []arrow.Array, rows int) int {
 	n := rows * (2 + (len(cols)+2+7)/8)
 	for _, c := range cols {
-		switch a := c.(type) {
-		case *array.String:
-			n += 4*rows + len(a.ValueBytes())
-		case *array.Binary:
-			n += 4*rows + len(a.ValueBytes())
-		default:
-			if fw, ok := c.DataType().(arrow.FixedWidthDataType); ok {
-				n += rows * max(fw.BitWidth()/8, 1)
-			} else {
-				n += 16 * rows
-			}
-		}
+		n += valuesSize(c, rows)
 	}
 	return n
+}
+
+// valuesSize estimates the bytes of rows values of c in the row coder's or
+// Arrow's format alike: for strings and bytes a length (an offset) and the
+// data, else the fixed width, or 16 bytes for nested values.
+func valuesSize(c arrow.Array, rows int) int {
+	switch a := c.(type) {
+	case *array.String:
+		return 4*rows + len(a.ValueBytes())
+	case *array.Binary:
+		return 4*rows + len(a.ValueBytes())
+	}
+	if fw, ok := c.DataType().(arrow.FixedWidthDataType); ok {
+		return rows * max(fw.BitWidth()/8, 1)
+	}
+	return 16 * rows
 }
 
 // joinRows builds the output batch of rows [from, from+n) of rec: its
