@@ -30,15 +30,23 @@ func TestVectorizedWorkerKills(t *testing.T) {
 	// instant whose death is not yet seen). The default of 3 attempts made
 	// 2 of 6 runs fail at load ~20.
 	const maxKills = 8
-	job := strings.Replace(fmt.Sprintf(sequenceJob, rows-1, 300_000), "SET 'python.fn-execution.bundle.size' = '50000';",
-		"SET 'python.fn-execution.bundle.size' = '50000';\nSET 'python.fn-execution.arrow.batch.size' = '7000';", 1)
-	j := startJob(t, job, map[string]string{"udfs.py": vincUDF}, "-D", "parallelism.default=2",
-		"-D", fmt.Sprintf("python.fn-execution.max-attempts=%d", 2*maxKills+1))
+	j := startVectorizedSequence(t, vincUDF, rows, 50_000, 7_000, maxKills)
 	kills := killWorkers(t, j, maxKills, 4*time.Minute, 600*time.Millisecond, 1500*time.Millisecond)
 	if kills < 3 {
 		t.Fatalf("only %d kills happened before the job ended; want at least 3", kills)
 	}
 	checkSequenceCSV(t, onePart(t, filepath.Join(j.dir, "out.csv")), rows)
+}
+
+// startVectorizedSequence starts sequenceJob over rows rows at 300,000 a
+// second with udfs.inc from udfs, bundles and Arrow batches of the given
+// rows, on two workers, every bundle allowed two tries per kill.
+func startVectorizedSequence(t *testing.T, udfs string, rows, bundle, batch, maxKills int) *started {
+	t.Helper()
+	job := strings.Replace(fmt.Sprintf(sequenceJob, rows-1, 300_000), "SET 'python.fn-execution.bundle.size' = '50000';",
+		fmt.Sprintf("SET 'python.fn-execution.bundle.size' = '%d';\nSET 'python.fn-execution.arrow.batch.size' = '%d';", bundle, batch), 1)
+	return startJob(t, job, map[string]string{"udfs.py": udfs}, "-D", "parallelism.default=2",
+		"-D", fmt.Sprintf("python.fn-execution.max-attempts=%d", 2*maxKills+1))
 }
 
 // killWorkers SIGKILLs a random live worker of job j every gap in [from,
@@ -98,10 +106,7 @@ def inc(x):
 func TestVectorizedKeptInputKills(t *testing.T) {
 	const rows = 1_000_000
 	const maxKills = 3
-	job := strings.Replace(fmt.Sprintf(sequenceJob, rows-1, 300_000), "SET 'python.fn-execution.bundle.size' = '50000';",
-		"SET 'python.fn-execution.bundle.size' = '20000';\nSET 'python.fn-execution.arrow.batch.size' = '3000';", 1)
-	j := startJob(t, job, map[string]string{"udfs.py": keepingUDF}, "-D", "parallelism.default=2",
-		"-D", fmt.Sprintf("python.fn-execution.max-attempts=%d", 2*maxKills+1))
+	j := startVectorizedSequence(t, keepingUDF, rows, 20_000, 3_000, maxKills)
 	if killWorkers(t, j, maxKills, 3*time.Minute, 300*time.Millisecond, time.Second) == 0 {
 		t.Fatal("no kill happened before the job ended")
 	}

@@ -660,7 +660,7 @@ func (w *earlyWorkers) pool() *pyexec.Early {
 }
 
 func (w *earlyWorkers) close() {
-	if w.e != nil {
+	if w != nil && w.e != nil {
 		w.e.Close()
 	}
 }

@@ -164,6 +164,15 @@ func (q columnSeq) slice(from, to int) ([]arrow.Array, error) {
 	return out, nil
 }
 
+// sizeHint estimates the size of rows of cols in one of the stage's
+// elements.
+func (s *Stage) sizeHint(cols []arrow.Array, rows int) int {
+	if s.Vectorized() {
+		return arrowSizeHint(cols, rows)
+	}
+	return encodedSizeHint(cols, rows)
+}
+
 // arrowSizeHint estimates the size of rows of cols in an Arrow IPC stream
 // (a vectorized stage's element), as encodedSizeHint does for the row
 // coder: their buffers. (The row coder's estimate, 7 bytes for an INT where

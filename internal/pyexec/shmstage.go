@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 
 	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
 
@@ -249,27 +248,29 @@ func inputsKept(r *fnpb.ProcessBundleResponse) int64 {
 }
 
 // keepInputs leaves b's input regions out of the arena for good (a worker
-// still refers to them); freeRegions then frees only the answers'. It
-// returns the bytes kept.
+// still refers to them): b then holds only its answers' regions, which
+// freeRegions frees. It returns the bytes kept.
 func (b *bundle) keepInputs() int {
 	kept := 0
-	regions := b.regions[:0]
 	for _, r := range b.regions {
-		if slices.Contains(b.ins, r) {
-			kept += r.Len
-			continue
-		}
-		regions = append(regions, r)
+		kept += r.Len
 	}
-	b.regions = regions
+	answers := b.regions[:0]
+	for _, r := range b.outs {
+		if r.Len > 0 {
+			answers = append(answers, r)
+			kept -= r.Len
+		}
+	}
+	b.regions = answers
 	return kept
 }
 
-// keptInputs leaves the input regions of b out of the arena for good: its
-// worker reported that a function of stage s kept an input beyond its call.
-// A worker does so at most once per bundle in flight (it copies its inputs
-// afterwards), so what the arena loses is bounded.
-func (p *Pool) keptInputs(s *Stage, b *bundle) {
+// leaveKeptInputs leaves the input regions of b out of the arena for good:
+// its worker reported that a function of stage s kept an input beyond its
+// call. A worker does so at most once per bundle in flight (it copies its
+// inputs afterwards), so what the arena loses is bounded.
+func (p *Pool) leaveKeptInputs(s *Stage, b *bundle) {
 	n := b.keepInputs()
 	p.cfg.Log.Info("a Python function kept its input batch after its call: that batch's shared memory stays out of use until the job ends, and the worker copies its inputs from now on",
 		"stage", s.Spec.GetName(), "functions", functionNames(s), "bytes", n)
@@ -280,5 +281,5 @@ func (b *bundle) freeRegions() {
 	for _, r := range b.regions {
 		b.arena.Free(r)
 	}
-	b.regions, b.ins, b.outs = nil, nil, nil
+	b.regions, b.outs = nil, nil
 }

@@ -100,11 +100,10 @@ type bundle struct {
 	parts    []encoded     // or the elements as parts (other stages; see input)
 	keep     []arrow.Array // the input columns the parts refer to (vectorized stages)
 	// The regions of the pool's arena that the parts refer to (vectorized
-	// stages; shmstage.go): all of them, and the input's and the answer's of
-	// each element (zero for an element sent inline).
+	// stages; shmstage.go): all of them, and the answer's of each element
+	// (zero for an element sent inline).
 	arena    *shm.Arena
 	regions  []shm.Region
-	ins      []shm.Region
 	outs     []shm.Region
 	rows     int
 	bytes    int // what the bundle holds: encoded input and forwarded columns
@@ -341,11 +340,7 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, mem memory.Allocator, est
 				cols[i] = rec.Column(c)
 			}
 			q.add(cols, int(rec.NumRows()))
-			if s.Vectorized() {
-				hint += arrowSizeHint(cols, int(rec.NumRows())) // arrowstage.go
-			} else {
-				hint += encodedSizeHint(cols, int(rec.NumRows()))
-			}
+			hint += s.sizeHint(cols, int(rec.NumRows())) // arrowstage.go
 			if len(s.Forward) > 0 {
 				fwdBytes += recordBytes(rec)
 			}
@@ -392,7 +387,6 @@ func (p *Pool) dispatch(ctx context.Context, s *Stage, mem memory.Allocator, est
 					cur.arena = arena
 					cur.regions = append(cur.regions, in, answer)
 				}
-				cur.ins = append(cur.ins, in)
 				cur.outs = append(cur.outs, answer)
 			}
 			if s.Vectorized() && !placed {
@@ -567,7 +561,7 @@ func (p *Pool) collect(ctx context.Context, s *Stage, est *outputEstimate, mem m
 		}
 		err = p.emit(ctx, s, mem, dec, est, b, data, o)
 		if b.arena != nil && inputsKept(b.b.Response()) > 0 {
-			p.keptInputs(s, b)
+			p.leaveKeptInputs(s, b)
 		}
 		b.release()
 		if err != nil {
